@@ -1,0 +1,43 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   - virtual environment, install, verify a shipped example
+#   make test   - the same set-up plus FRR/nftables, then lint, type check and the test suite
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup sysdeps lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/erplan validate examples/g000-fig17-per-circuit-pools.yaml
+	$(BIN)/erplan verify examples/g000-fig17-per-circuit-pools.yaml
+
+# FRR, nftables and conntrack for the emulation tests (root only; skipped otherwise).
+sysdeps:
+	@bash scripts/install-sysdeps.sh
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: setup
+	$(BIN)/mypy src
+
+pytest: setup
+	$(BIN)/pytest -q
+
+test: setup sysdeps lint typecheck pytest
+
+bench: setup
+	$(BIN)/python bench/bench_verify.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Commands of this module register on erplan.cli.common.app."""

@@ -1,0 +1,348 @@
+"""The design: what an architect writes in a design file, as frozen, validated types. No I/O.
+
+Every name is the key of a map (so a duplicate name is a duplicate key). Cross references
+(a site's breakout, a circuit's site, a device...) are checked by the loader, which knows where
+each value sits in the file; here they are plain strings.
+
+Field documentation lives in the ``description`` of each field: it feeds ``erplan schema`` and
+``docs/design-format.md``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT_VERSION = 1
+
+# The literal entry-path names an inbound service may use besides circuit and breakout names.
+ENTRY_INTERNET = "internet"
+ENTRY_EXPRESSROUTE = "expressroute"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+Silence = Annotated[
+    dict[str, str],
+    Field(
+        default_factory=dict,
+        description=(
+            "Rules silenced for this object: rule code -> the reason (required, non-empty). "
+            "Silenced findings are still listed in the report."
+        ),
+    ),
+]
+
+
+class LatLon(_Frozen):
+    lat: float = Field(ge=-90, le=90, description="Latitude in degrees.")
+    lon: float = Field(ge=-180, le=180, description="Longitude in degrees.")
+
+
+Place = Annotated[
+    str | LatLon,
+    Field(
+        description=(
+            "A known city or peering location name (see `erplan catalog`), "
+            "or {lat, lon} in degrees."
+        )
+    ),
+]
+
+
+class Tenant(_Frozen):
+    geography: str = Field(
+        description="Where the tenant's data lives (US, EU, APAC, UK, ...): inbound flows start there "
+        "by default, and front ends relay to it over the Microsoft backbone (guide 000 Figure 6)."
+    )
+    name: str | None = Field(default=None, description="Tenant name, e.g. contoso.")
+    services: list[str] = Field(
+        default_factory=lambda: ["Exchange", "SharePoint", "Skype", "Common"],
+        description="Service areas the users rely on (Exchange, SharePoint, Skype, Common): "
+        "outbound flows are derived for their endpoint sets.",
+    )
+
+
+class ProxyMode(StrEnum):
+    DIRECT = "direct"  # no proxy: every flow routed from the site itself
+    PAC = "pac"  # PAC file: ExpressRoute-able URLs DIRECT, the rest to the proxy
+    ALL = "all"  # everything through the proxy
+
+
+class Proxy(_Frozen):
+    mode: ProxyMode = Field(
+        default=ProxyMode.DIRECT,
+        description="direct: no proxy. pac: ExpressRoute-able URLs go DIRECT, everything else to the "
+        "proxy (guide 000 §2.2, Figure 3). all: every flow goes through the proxy (guide 000 Figure 5).",
+    )
+    site: str | None = Field(
+        default=None,
+        description="The site where the proxy runs; its flows leave from there. Default: this site.",
+    )
+    address: str = Field(
+        default="proxy:8080", description="host:port written into PAC files for the proxy."
+    )
+
+
+class Site(_Frozen):
+    location: Place
+    users: int = Field(default=0, ge=0, description="People who use Microsoft 365 from this site.")
+    breakout: str | None = Field(
+        default=None,
+        description="The internet breakout this site's internet traffic leaves by. Default: the "
+        "breakout located at this site, if any; a site without one has no internet path.",
+    )
+    resolver_egress: str | None = Field(
+        default=None,
+        description="The internet breakout where this site's DNS queries leave the network: geoDNS "
+        "answers with the front end nearest to it (guide 000 §3). Default: the site's breakout.",
+    )
+    proxy: Proxy = Field(default_factory=Proxy, description="How the site's clients reach the web.")
+    er_routes: bool = Field(
+        default=True,
+        description="Whether Microsoft routes learned over ExpressRoute are propagated to this site "
+        "(route scope; guide 000 §3 fix 1, guide 001 Solution 1b).",
+    )
+    internet_latency_ms: float | None = Field(
+        default=None,
+        ge=0,
+        description="Round-trip latency from this site to the Microsoft network over its internet "
+        "egress, as in guide 001's meet-me table. Default: estimated.",
+    )
+    prefixes: list[IPv4Network] = Field(
+        default_factory=list,
+        description="Internal (usually RFC 1918) prefixes of the site: client and server addresses.",
+    )
+    devices: list[str] = Field(
+        default_factory=list,
+        description="Stateful devices every flow of this site crosses before the WAN (rare).",
+    )
+    silence: Silence
+
+
+class WanLink(_Frozen):
+    between: tuple[str, str] = Field(description="The two sites the link joins.")
+    latency_ms: float | None = Field(
+        default=None, ge=0, description="Round-trip latency in ms. Default: estimated from distance."
+    )
+    cost: float | None = Field(
+        default=None, ge=0, description="IGP cost (hot-potato distance). Default: the latency."
+    )
+    up: bool = Field(default=True, description="Set false to study the design with the link down.")
+    silence: Silence
+
+
+class Breakout(_Frozen):
+    site: str = Field(description="The site where this internet breakout is.")
+    nat: list[IPv4Network] = Field(
+        default_factory=list,
+        description="Source-NAT address(es) used for internet traffic (single addresses as /32).",
+    )
+    advertises: list[IPv4Network] = Field(
+        default_factory=list, description="Prefixes announced to the internet from this breakout."
+    )
+    devices: list[str] = Field(
+        default_factory=list, description="Stateful devices on the internet path (perimeter)."
+    )
+    latency_ms: float | None = Field(
+        default=None,
+        ge=0,
+        description="Round-trip latency from the breakout to the nearest Microsoft front door. "
+        "Default: estimated.",
+    )
+    up: bool = Field(default=True, description="Set false to study the design with it down.")
+    silence: Silence
+
+
+class Circuit(_Frozen):
+    peering_location: str = Field(
+        description="ExpressRoute peering (meet-me) location, as Microsoft names it."
+    )
+    site: str = Field(description="The site where the provider edge attaches.")
+    access_latency_ms: float | None = Field(
+        default=None,
+        ge=0,
+        description="Round-trip latency from the site to the peering location. Default: estimated.",
+    )
+    bandwidth_mbps: int = Field(default=1000, gt=0, description="Circuit bandwidth in Mbps.")
+    peer_asn: int = Field(ge=1, le=4294967295, description="The customer's (peer) ASN.")
+    primary_subnet: IPv4Network | None = Field(
+        default=None, description="The /30 of the primary link (customer .1, Microsoft .2)."
+    )
+    secondary_subnet: IPv4Network | None = Field(
+        default=None, description="The /30 of the secondary link."
+    )
+    vlan: int | None = Field(default=None, ge=1, le=4094, description="802.1Q VLAN ID.")
+    route_filter: list[str] = Field(
+        default_factory=list,
+        description="Services admitted by the route filter (Exchange, SharePoint, Skype, "
+        "Other Office 365, CRM, ...): Microsoft advertises only their prefixes.",
+    )
+    snat_pool: IPv4Network | None = Field(
+        default=None,
+        description="Outbound source-NAT pool used for traffic sent into this circuit. Without "
+        "one, clients keep their own (private) source address.",
+    )
+    advertises: list[IPv4Network] = Field(
+        default_factory=list,
+        description="Prefixes advertised to Microsoft on this circuit (they are also Microsoft's "
+        "inbound source filter).",
+    )
+    prepend: dict[IPv4Network, int] = Field(
+        default_factory=dict,
+        description="AS-path prepend count per advertised prefix (guide 000 §7.4.1).",
+    )
+    prepend_asn: int | None = Field(
+        default=None, ge=1, le=4294967295, description="ASN used to prepend. Default: peer_asn."
+    )
+    local_preference: int = Field(
+        default=100, ge=0, description="BGP local preference of the routes learned on the circuit."
+    )
+    region_preference: dict[str, int] = Field(
+        default_factory=dict,
+        description="Local preference per Microsoft region ('cold potato', via regional "
+        "communities). Microsoft 365 prefixes carry no regional community: it has no effect on them.",
+    )
+    devices: list[str] = Field(
+        default_factory=list, description="Stateful devices between the site and the circuit."
+    )
+    devices_per_link: bool = Field(
+        default=False,
+        description="True when the devices (and NAT) sit on each link separately, after the split "
+        "into primary and secondary: Microsoft balances flows over both links, so even one circuit "
+        "becomes asymmetric.",
+    )
+    inbound_snat_pool: IPv4Network | None = Field(
+        default=None,
+        description="Source-NAT pool for inbound connections entering by this circuit "
+        "(guide 000 §7.4.2).",
+    )
+    internet_backup: bool = Field(
+        default=False,
+        description="Declares the internet as this circuit's backup (guide 001 advises against it).",
+    )
+    up: bool = Field(default=True, description="Set false to study the design with it down.")
+    silence: Silence
+
+
+class Service(_Frozen):
+    """An on-premises service that Microsoft 365 connects to (hybrid): an inbound flow."""
+
+    fqdn: str = Field(description="The name Microsoft 365 resolves with public DNS.")
+    dns_record: IPv4Address = Field(description="The public DNS A record of the FQDN.")
+    public_address: IPv4Address = Field(
+        description="The public address the service is published on (DNAT source, or the "
+        "server's own public address)."
+    )
+    internal_address: IPv4Address | None = Field(
+        default=None,
+        description="Destination-NAT target. Absent: the server has the public address itself.",
+    )
+    site: str = Field(description="The site hosting the server.")
+    entry: list[str] = Field(
+        default_factory=lambda: [ENTRY_INTERNET],
+        description="Intended entry paths: 'internet', 'expressroute', or circuit/breakout names. "
+        "The DNAT mapping is held at each of them.",
+    )
+    inbound_snat: dict[str, IPv4Network] = Field(
+        default_factory=dict,
+        description="Inbound source-NAT pool per entry path (circuit or breakout name).",
+    )
+    initiator: str = Field(
+        default="Exchange",
+        description="The Microsoft service that opens the connection (a service area or name).",
+    )
+    initiator_geography: str | None = Field(
+        default=None, description="Where the initiator runs. Default: the tenant's geography."
+    )
+    ports: list[int] = Field(default_factory=lambda: [443], description="TCP ports.")
+    used_by_internet_users: bool = Field(
+        default=True, description="Whether users on the internet also reach this endpoint."
+    )
+    used_by_other_microsoft_services: bool = Field(
+        default=False,
+        description="Whether non-Microsoft-365 Microsoft services also connect to it.",
+    )
+    silence: Silence
+
+
+class DeviceKind(StrEnum):
+    FIREWALL = "firewall"
+    NAT = "nat"
+    PROXY = "proxy"
+    IDS = "ids"
+    ROUTER = "router"
+    LOAD_BALANCER = "load-balancer"
+
+
+class Device(_Frozen):
+    kind: DeviceKind = Field(default=DeviceKind.FIREWALL, description="What the device is.")
+    site: str = Field(description="The site where the device stands.")
+    stateful: bool = Field(
+        default=True,
+        description="A stateful device drops packets of connections it did not see start.",
+    )
+    up: bool = Field(default=True, description="Set false to study the design with it down.")
+    silence: Silence
+
+
+class Analysis(_Frozen):
+    suboptimal_ms: float = Field(
+        default=25, ge=0, description="A flow is suboptimal when it is this much slower..."
+    )
+    suboptimal_ratio: float = Field(
+        default=1.5, ge=1, description="...and this many times slower than the best the design offers."
+    )
+    route_factor: float = Field(
+        default=1.5, ge=1, description="Fibre route stretch used when estimating latency."
+    )
+    access_ms: float = Field(
+        default=2, ge=0, description="Fixed cost added to every estimated latency."
+    )
+    users_per_address: int = Field(
+        default=6000,
+        ge=1,
+        description="Users one public NAT address serves (Microsoft's NAT sizing worked example).",
+    )
+
+
+class Design(_Frozen):
+    erplan: Literal[1] = Field(description="Design-file format version.")
+    name: str | None = Field(default=None, description="A title for reports.")
+    description: str | None = Field(default=None, description="Free text.")
+    tenant: Tenant
+    sites: dict[str, Site] = Field(description="Locations where people or servers are.")
+    wan: list[WanLink] = Field(default_factory=list, description="Links between sites.")
+    breakouts: dict[str, Breakout] = Field(
+        default_factory=dict, description="Internet breakouts."
+    )
+    circuits: dict[str, Circuit] = Field(
+        default_factory=dict, description="ExpressRoute circuits with Microsoft peering."
+    )
+    services: dict[str, Service] = Field(
+        default_factory=dict, description="On-premises services Microsoft 365 connects to."
+    )
+    devices: dict[str, Device] = Field(
+        default_factory=dict, description="Stateful devices: firewalls, NAT boxes, proxies."
+    )
+    analysis: Analysis = Field(default_factory=Analysis, description="Analysis settings.")
+
+    # Convenience lookups used by every stage.
+    def site_breakout(self, site: str) -> str | None:
+        """The breakout a site's internet traffic leaves by (explicit, else the one at the site)."""
+        explicit = self.sites[site].breakout
+        if explicit is not None:
+            return explicit
+        for name, b in self.breakouts.items():
+            if b.site == site:
+                return name
+        return None
+
+    def site_resolver_egress(self, site: str) -> str | None:
+        explicit = self.sites[site].resolver_egress
+        return explicit if explicit is not None else self.site_breakout(site)
