@@ -1,0 +1,46 @@
+"""The Microsoft side as data: peering locations, places, front ends, geographies, service
+communities and endpoint sets, shipped with erplan and overridable with a fresh endpoint
+download (``--endpoints FILE``). Where each fact comes from: ``data/SOURCES.md``.
+"""
+
+from erplan.catalogs.catalog import (
+    Catalogs,
+    great_circle_km,
+    load_catalogs,
+    suggest,
+)
+from erplan.catalogs.diff import Change, EndpointsDiff, SetChange, diff_endpoints
+from erplan.catalogs.endpoints import MAX_ENDPOINTS_BYTES, read_endpoints
+from erplan.catalogs.records import (
+    SERVICE_AREA_COMMUNITY,
+    EndpointSet,
+    FrontEnd,
+    Geography,
+    PeeringLocation,
+    Place,
+    RegionalCommunity,
+    ServiceCommunity,
+    normalize,
+)
+
+__all__ = [
+    "MAX_ENDPOINTS_BYTES",
+    "SERVICE_AREA_COMMUNITY",
+    "Catalogs",
+    "Change",
+    "EndpointSet",
+    "EndpointsDiff",
+    "FrontEnd",
+    "Geography",
+    "PeeringLocation",
+    "Place",
+    "RegionalCommunity",
+    "ServiceCommunity",
+    "SetChange",
+    "diff_endpoints",
+    "great_circle_km",
+    "load_catalogs",
+    "normalize",
+    "read_endpoints",
+    "suggest",
+]

@@ -1,0 +1,369 @@
+"""The Microsoft side as data: the shipped catalogs and their lookups.
+
+Everything here is read once per process (``load_catalogs`` is cached) and never changes
+afterwards; analyses take the ``Catalogs`` object as an argument.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import fnmatch
+import functools
+import hashlib
+import io
+import json
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from typing import Any, TypeVar
+
+from erplan.catalogs.endpoints import parse_endpoints_text, read_endpoints
+from erplan.catalogs.records import (
+    EndpointSet,
+    FrontEnd,
+    Geography,
+    PeeringLocation,
+    Place,
+    RegionalCommunity,
+    ServiceCommunity,
+    normalize,
+)
+
+_T = TypeVar("_T")
+
+DATA_DIR = Path(__file__).with_name("data")
+SHIPPED_ENDPOINTS = "endpoints_worldwide.json"
+EARTH_RADIUS_KM = 6371.0
+
+
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """The closest candidate to a misspelt name ("did you mean"), if any is close enough."""
+    pool = list(candidates)
+    by_key = {normalize(c): c for c in pool}
+    hits = difflib.get_close_matches(normalize(name), list(by_key), n=1, cutoff=0.75)
+    if hits:
+        return by_key[hits[0]]
+    hits = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    return hits[0] if hits else None
+
+
+class Catalogs:
+    """Peering locations, places, front ends, geographies, services and endpoint sets."""
+
+    def __init__(
+        self,
+        *,
+        peering_locations: Iterable[PeeringLocation],
+        places: Iterable[Place],
+        front_ends: Iterable[FrontEnd],
+        geographies: Iterable[Geography],
+        services: Iterable[ServiceCommunity],
+        regional_communities: Iterable[RegionalCommunity],
+        endpoint_sets: Iterable[EndpointSet],
+        endpoints_source: str = "shipped snapshot",
+    ) -> None:
+        self._peering = _index(peering_locations, lambda p: [p.name])
+        self._places = _index(places, lambda p: [p.name])
+        self._front_ends = _index(front_ends, lambda f: [f.name])
+        self._geographies = _index(geographies, lambda g: [g.name, *g.aliases])
+        self._services = _index(services, lambda s: [s.name, s.community, *s.aliases])
+        self._regions = _index(regional_communities, lambda r: [r.region])
+        self._sets = {s.id: s for s in endpoint_sets}
+        self.endpoints_source = endpoints_source
+        # Addresses per (prefixes of a set): computed on first use, then reused.
+        self._addresses: dict[tuple[IPv4Network, ...], dict[str, IPv4Address]] = {}
+
+    # -- whole catalogs, in a stable order --------------------------------------------------
+    @property
+    def peering_locations(self) -> tuple[PeeringLocation, ...]:
+        return _unique(self._peering.values())
+
+    @property
+    def places(self) -> tuple[Place, ...]:
+        return _unique(self._places.values())
+
+    @property
+    def front_ends(self) -> tuple[FrontEnd, ...]:
+        return _unique(self._front_ends.values())
+
+    @property
+    def geographies(self) -> tuple[Geography, ...]:
+        return _unique(self._geographies.values())
+
+    @property
+    def services(self) -> tuple[ServiceCommunity, ...]:
+        return _unique(self._services.values())
+
+    @property
+    def regional_communities(self) -> tuple[RegionalCommunity, ...]:
+        return _unique(self._regions.values())
+
+    @property
+    def endpoint_sets(self) -> tuple[EndpointSet, ...]:
+        return tuple(self._sets[k] for k in sorted(self._sets))
+
+    # -- lookups (case, accents, spaces and punctuation ignored; None when unknown) -----------
+    def peering_location(self, name: str) -> PeeringLocation | None:
+        return self._peering.get(normalize(name))
+
+    def place(self, name: str) -> Place | None:
+        """A known city, else a peering location or front end of that name, as a Place."""
+        key = normalize(name)
+        found = self._places.get(key)
+        if found is not None:
+            return found
+        for other in (self._peering.get(key), self._front_ends.get(key)):
+            if other is not None:
+                country = other.country if isinstance(other, PeeringLocation) else ""
+                region = other.region if isinstance(other, PeeringLocation) else other.geography
+                return Place(other.name, country, region, other.lat, other.lon)
+        return None
+
+    def place_names(self) -> list[str]:
+        names = {p.name for p in self.places}
+        names.update(p.name for p in self.peering_locations)
+        names.update(f.name for f in self.front_ends)
+        return sorted(names)
+
+    def front_end(self, name: str) -> FrontEnd | None:
+        return self._front_ends.get(normalize(name))
+
+    def geography(self, name: str) -> Geography | None:
+        return self._geographies.get(normalize(name))
+
+    def home_front_end(self, geography: str) -> FrontEnd | None:
+        """Where a tenant of that geography keeps its data (guide 000 Figure 6)."""
+        geo = self.geography(geography)
+        return None if geo is None else self.front_end(geo.home_front_end)
+
+    def service(self, name: str) -> ServiceCommunity | None:
+        """A route-filter service by name, alias or community value ("12076:5010")."""
+        return self._services.get(normalize(name))
+
+    def service_for_area(self, service_area: str) -> ServiceCommunity | None:
+        for s in self.services:
+            if s.service_area is not None and normalize(s.service_area) == normalize(service_area):
+                return s
+        return None
+
+    def regional_community(self, region: str) -> RegionalCommunity | None:
+        return self._regions.get(normalize(region))
+
+    def endpoint_set(self, set_id: int) -> EndpointSet | None:
+        return self._sets.get(set_id)
+
+    def sets_for_service_area(self, area: str) -> tuple[EndpointSet, ...]:
+        key = normalize(area)
+        return tuple(s for s in self.endpoint_sets if normalize(s.service_area) == key)
+
+    def expressroute_sets(self) -> tuple[EndpointSet, ...]:
+        return tuple(s for s in self.endpoint_sets if s.express_route)
+
+    def sets_for_fqdn(self, fqdn: str) -> tuple[EndpointSet, ...]:
+        """The endpoint sets whose URL patterns match a host name ("*" spans one or more labels)."""
+        host = fqdn.strip().rstrip(".").lower()
+        return tuple(s for s in self.endpoint_sets if any(_url_matches(u, host) for u in s.urls))
+
+    # -- geoDNS ---------------------------------------------------------------------------------
+    def nearest_front_end(self, lat: float, lon: float) -> FrontEnd:
+        """The front end geoDNS answers with for a resolver egress at (lat, lon)."""
+        return min(self.front_ends, key=lambda f: (great_circle_km(lat, lon, f.lat, f.lon), f.name))
+
+    def front_end_address(self, endpoint_set: EndpointSet, front_end: FrontEnd) -> IPv4Address:
+        """The address an FQDN of ``endpoint_set`` resolves to when answered by ``front_end``.
+
+        Deterministic, always inside one of the set's prefixes, and different for different
+        front ends whenever the prefixes hold enough addresses (guide 000 Figure 4: a US and an
+        EU resolver get different answers). Sets with the same prefixes share the answer, as
+        one FQDN listed in two sets does. Raises ValueError for a set without IPv4 prefixes.
+        """
+        if not endpoint_set.ips:
+            raise ValueError(f"endpoint set {endpoint_set.id} has no IPv4 prefix")
+        table = self._addresses.get(endpoint_set.ips)
+        if table is None:
+            table = _assign_addresses(endpoint_set.ips, [f.name for f in self.front_ends])
+            self._addresses[endpoint_set.ips] = table
+        found = table.get(front_end.name)
+        if found is None:  # a front end not in this catalog: hash it, no uniqueness promise
+            found = _hashed_address(endpoint_set.ips, front_end.name)
+        return found
+
+
+def _url_matches(pattern: str, host: str) -> bool:
+    p_labels = pattern.lower().split(".")
+    h_labels = host.split(".")
+
+    def match(pi: int, hi: int) -> bool:
+        if pi == len(p_labels):
+            return hi == len(h_labels)
+        label = p_labels[pi]
+        if label == "*":  # one or more whole labels
+            return any(match(pi + 1, k) for k in range(hi + 1, len(h_labels) + 1))
+        if hi == len(h_labels):
+            return False
+        if "*" in label:  # a partial wildcard inside one label, e.g. "*-files"
+            return fnmatch.fnmatchcase(h_labels[hi], label) and match(pi + 1, hi + 1)
+        return label == h_labels[hi] and match(pi + 1, hi + 1)
+
+    return match(0, 0)
+
+
+def _digest(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
+
+
+def _host_range(net: IPv4Network) -> tuple[int, int]:
+    """First address and count of usable addresses (no network/broadcast below /31)."""
+    if net.prefixlen >= 31:
+        return int(net.network_address), net.num_addresses
+    return int(net.network_address) + 1, net.num_addresses - 2
+
+
+def _hashed_address(prefixes: tuple[IPv4Network, ...], front_end: str) -> IPv4Address:
+    h = _digest(front_end, *map(str, prefixes))
+    first, count = _host_range(prefixes[h % len(prefixes)])
+    return IPv4Address(first + (h // len(prefixes)) % count)
+
+
+def _assign_addresses(
+    prefixes: tuple[IPv4Network, ...], front_ends: list[str]
+) -> dict[str, IPv4Address]:
+    """One address per front end: hashed start, then the next free address (injective)."""
+    total = sum(_host_range(n)[1] for n in prefixes)
+    used: set[int] = set()
+    out: dict[str, IPv4Address] = {}
+    for name in sorted(front_ends):  # sorted: the answer does not depend on CSV order
+        h = _digest(name, *map(str, prefixes))
+        start = h % len(prefixes)
+        chosen: int | None = None
+        if len(used) < total:
+            for step in range(len(prefixes)):
+                first, count = _host_range(prefixes[(start + step) % len(prefixes)])
+                offset = (h // len(prefixes)) % count
+                # Few front ends, so probing ends quickly; bounded by the prefix size anyway.
+                for probe in range(min(count, len(front_ends) + 1)):
+                    candidate = first + (offset + probe) % count
+                    if candidate not in used:
+                        chosen = candidate
+                        break
+                if chosen is not None:
+                    break
+        if chosen is None:  # fewer addresses than front ends: repeats are unavoidable
+            chosen = int(_hashed_address(prefixes, name))
+        used.add(chosen)
+        out[name] = IPv4Address(chosen)
+    return out
+
+
+# -- loading ------------------------------------------------------------------------------------
+def _index(items: Iterable[_T], keys: Callable[[_T], list[str]]) -> dict[str, _T]:
+    out: dict[str, _T] = {}
+    for item in items:
+        for key in keys(item):
+            out.setdefault(normalize(key), item)  # first wins: a name beats a later alias
+    return out
+
+
+def _unique(values: Iterable[_T]) -> tuple[_T, ...]:
+    seen: list[_T] = []
+    ids: set[int] = set()
+    for v in values:
+        if id(v) not in ids:
+            ids.add(id(v))
+            seen.append(v)
+    return tuple(seen)
+
+
+def _data_text(name: str) -> str:
+    return (DATA_DIR / name).read_text(encoding="utf-8")
+
+
+def _rows(name: str) -> Iterator[Mapping[str, str]]:
+    yield from csv.DictReader(io.StringIO(_data_text(name)))
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(";") if v.strip())
+
+
+def _yes(value: str) -> bool:
+    return value.strip().lower() in {"yes", "true", "1"}
+
+
+@functools.cache
+def _shipped() -> Catalogs:
+    text = _data_text(SHIPPED_ENDPOINTS)
+    sets = parse_endpoints_text(json.loads(text), text, f"erplan:data/{SHIPPED_ENDPOINTS}")
+    return _build(sets, "shipped snapshot")
+
+
+@functools.cache
+def _static() -> dict[str, Any]:
+    """The CSV catalogs, read once per process (they do not depend on ``--endpoints``)."""
+    return dict(
+        peering_locations=[
+            PeeringLocation(r["name"], r["region"], r["country"], float(r["lat"]), float(r["lon"]))
+            for r in _rows("peering_locations.csv")
+        ],
+        places=[
+            Place(r["name"], r["country"], r["region"], float(r["lat"]), float(r["lon"]))
+            for r in _rows("places.csv")
+        ],
+        front_ends=[
+            FrontEnd(r["name"], r["region"], r["geography"], float(r["lat"]), float(r["lon"]))
+            for r in _rows("front_ends.csv")
+        ],
+        geographies=[
+            Geography(r["name"], _split(r["aliases"]), r["home_front_end"])
+            for r in _rows("geographies.csv")
+        ],
+        services=[
+            ServiceCommunity(
+                name=r["name"],
+                community=r["community"],
+                aliases=_split(r["aliases"]),
+                service_area=r["service_area"] or None,
+                authorization=_yes(r["authorization"]),
+                note=r["note"],
+            )
+            for r in _rows("services.csv")
+        ],
+        regional_communities=[
+            RegionalCommunity(r["region"], r["community"])
+            for r in _rows("regional_communities.csv")
+        ],
+    )
+
+
+def _build(sets: tuple[EndpointSet, ...], source: str) -> Catalogs:
+    return Catalogs(**_static(), endpoint_sets=sets, endpoints_source=source)
+
+
+@functools.lru_cache(maxsize=8)
+def _with_endpoints(path: str, _mtime_ns: int, _size: int) -> Catalogs:
+    return _build(read_endpoints(Path(path)), path)
+
+
+def load_catalogs(endpoints: Path | None = None) -> Catalogs:
+    """The shipped catalogs, with the endpoint sets of ``endpoints`` (a fresh download) if given.
+
+    Cached: the shipped data is read once per process, a given download once per version of
+    the file. A bad download raises ``InputError`` naming FILE:LINE:COL.
+    """
+    if endpoints is None:
+        return _shipped()
+    try:
+        st = endpoints.stat()
+    except OSError:
+        return _build(read_endpoints(endpoints), str(endpoints))  # raises the clear message
+    return _with_endpoints(str(endpoints.resolve()), st.st_mtime_ns, st.st_size)
