@@ -1,0 +1,51 @@
+"""The rule catalog: coded checks of a design against the guides and Microsoft's requirements.
+
+Each module holds one group of rules (the hundreds digit of the code names the group); the
+registry is the one visible table of them. ``lint`` applies them all.
+"""
+
+from __future__ import annotations
+
+# Importing the group modules registers their rules (in code order).
+from erplan.analyses.rules import (  # noqa: F401
+    addressing,
+    advertisement,
+    ha,
+    hygiene,
+    inbound,
+    nat,
+    relations,
+    route_filter,
+)
+from erplan.analyses.rules.registry import (
+    RULES,
+    Context,
+    Hit,
+    LoadedLike,
+    Rule,
+    all_rules,
+    did_you_mean,
+    find_rule,
+    run,
+)
+from erplan.catalogs import Catalogs
+from erplan.diagnostics import Finding
+
+__all__ = [
+    "RULES",
+    "Context",
+    "Hit",
+    "Rule",
+    "all_rules",
+    "did_you_mean",
+    "find_rule",
+    "lint",
+]
+
+
+def lint(loaded: LoadedLike, catalogs: Catalogs) -> list[Finding]:
+    """Every finding of every rule on a loaded design, sorted by position.
+
+    Silenced findings are included with ``Finding.silenced`` set to the reason given.
+    """
+    return run(Context(design=loaded.design, source=loaded.source, catalogs=catalogs))

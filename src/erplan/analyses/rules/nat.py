@@ -1,0 +1,195 @@
+"""ERP4xx: source-NAT pools (ExpressRoute vs internet, per circuit, per entry path, size)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from ipaddress import IPv4Network
+
+import networkx as nx
+
+from erplan.analyses.rules.registry import Context, Hit, Path, rule
+from erplan.diagnostics import Severity
+from erplan.model import Design
+
+
+@rule(
+    code="ERP401",
+    name="snat-pool-shared-with-internet",
+    severity=Severity.ERROR,
+    summary="A circuit's SNAT pool overlaps an internet NAT address.",
+    source="Guide 000 §5 (the NAT addresses used for internet traffic must differ from those "
+    "used on the Microsoft peering); guide 001 'Ensuring route symmetry' best practice 2 "
+    "[M-RT][R-ASYM] (FACTS.md §1.7)",
+    fix="Give ExpressRoute its own SNAT pool, disjoint from every breakout's internet NAT.",
+)
+def snat_pool_shared_with_internet(ctx: Context) -> Iterator[Hit]:
+    """Once a NAT address is advertised to Microsoft, Microsoft returns every flow sourced from
+    it over ExpressRoute — including flows to Microsoft services that left by the internet
+    (Windows Update and the like): their replies come back by the wrong path and are dropped.
+    Only Microsoft 365 traffic must carry the ExpressRoute pool.
+    """
+    for name, c in ctx.design.circuits.items():
+        pool = c.snat_pool
+        if pool is None:
+            continue
+        for bname, b in ctx.design.breakouts.items():
+            for nat in b.nat:
+                if pool.overlaps(nat):
+                    yield Hit(
+                        f"the SNAT pool {pool} of circuit {name} overlaps the internet NAT "
+                        f"{nat} of breakout {bname}",
+                        ("circuits", name, "snat_pool"),
+                        (("circuits", name), ("breakouts", bname)),
+                    )
+
+
+@rule(
+    code="ERP402",
+    name="snat-pools-overlap",
+    severity=Severity.ERROR,
+    summary="The SNAT pools of two circuits overlap.",
+    source="Guide 000 §7.3.2 Figure 17 (different, non-overlapping NAT pools per circuit); "
+    "guide 001 'Ensuring route symmetry' best practice 2 and outbound design [M-RT]",
+    fix="Give each circuit its own, non-overlapping SNAT pool (e.g. 20.2.2.0/29 and "
+    "20.2.2.8/29) and advertise each on its own circuit.",
+)
+def snat_pools_overlap(ctx: Context) -> Iterator[Hit]:
+    """Microsoft can only return a reply by the circuit the request left from if each circuit
+    sources its flows from its own pool: with a shared pool Microsoft load-balances replies
+    across the circuits, and a stateful device at the other circuit drops them.
+    """
+    seen: list[tuple[str, IPv4Network]] = []
+    for name, c in ctx.design.circuits.items():
+        pool = c.snat_pool
+        if pool is None:
+            continue
+        for other, other_pool in seen:
+            if pool.overlaps(other_pool):
+                yield Hit(
+                    f"the SNAT pool {pool} of circuit {name} overlaps the SNAT pool "
+                    f"{other_pool} of circuit {other}",
+                    ("circuits", name, "snat_pool"),
+                    (("circuits", name), ("circuits", other)),
+                )
+        seen.append((name, pool))
+
+
+def _inbound_pools(d: Design) -> Iterator[tuple[str, IPv4Network, Path, tuple[str, str]]]:
+    """Every inbound SNAT pool with the entry path it belongs to."""
+    for name, c in d.circuits.items():
+        if c.inbound_snat_pool is not None:
+            yield (
+                name,
+                c.inbound_snat_pool,
+                ("circuits", name, "inbound_snat_pool"),
+                (
+                    "circuits",
+                    name,
+                ),
+            )
+    for sname, s in d.services.items():
+        for entry, pool in s.inbound_snat.items():
+            yield entry, pool, ("services", sname, "inbound_snat", entry), ("services", sname)
+
+
+@rule(
+    code="ERP403",
+    name="inbound-snat-pools-not-distinct",
+    severity=Severity.ERROR,
+    summary="Inbound SNAT pools of different entry paths overlap.",
+    source="Guide 000 §7.4.2 Figure 19 (inbound connections entering by different circuits "
+    "source-NATted behind different, non-overlapping pools); guide 001 Exchange-hybrid table "
+    "(192.168.1.0 Chicago, 192.168.2.0 Dallas, 192.168.5.5 internet)",
+    fix="Use one inbound SNAT pool per entry path (each circuit, the internet), not "
+    "overlapping each other.",
+)
+def inbound_snat_pools_not_distinct(ctx: Context) -> Iterator[Hit]:
+    """Inbound source NAT makes the server reply to the entry path's own pool, and the
+    customer's routers send each pool back by its entry path. Two entry paths sharing a pool
+    cannot be told apart: replies to one may leave by the other.
+    """
+    seen: list[tuple[str, IPv4Network]] = []
+    for entry, pool, path, owner in _inbound_pools(ctx.design):
+        for other_entry, other_pool in seen:
+            if other_entry != entry and pool.overlaps(other_pool):
+                yield Hit(
+                    f"the inbound SNAT pool {pool} of entry path {entry} overlaps {other_pool}, "
+                    f"the pool of entry path {other_entry}",
+                    path,
+                    (owner,),
+                )
+        seen.append((entry, pool))
+
+
+def _site_circuits(d: Design) -> dict[str, list[str]]:
+    """For each site with users, the circuits nearest to it over the WAN (ties: all)."""
+    graph: nx.Graph = nx.Graph()
+    graph.add_nodes_from(d.sites)
+    for link in d.wan:
+        weight = link.cost if link.cost is not None else (link.latency_ms or 1.0)
+        graph.add_edge(link.between[0], link.between[1], weight=weight)
+    at: dict[str, list[str]] = {}
+    for name, c in d.circuits.items():
+        at.setdefault(c.site, []).append(name)
+    out: dict[str, list[str]] = {}
+    for site, s in d.sites.items():
+        if s.users == 0 or not s.er_routes or not at:
+            continue
+        lengths: dict[str, float] = nx.single_source_dijkstra_path_length(graph, site)
+        reach = [(lengths[cs], cs) for cs in at if cs in lengths]
+        if not reach:
+            continue
+        best = min(dist for dist, _ in reach)
+        out[site] = [c for dist, cs in reach if dist == best for c in at[cs]]
+    return out
+
+
+@rule(
+    code="ERP404",
+    name="nat-pool-too-small",
+    severity=Severity.WARNING,
+    summary="A NAT pool has too few addresses for the users it serves.",
+    source="Guide 000 §6.1.1 (size the pool for the concurrent users); Microsoft: NAT support "
+    "with Office 365 — about 6,000 devices per public address [M-NAT] (FACTS.md §9)",
+    fix="Enlarge the pool to at least users / `analysis.users_per_address` addresses, or "
+    "adjust `analysis.users_per_address` to the measured peak ports per user.",
+)
+def nat_pool_too_small(ctx: Context) -> Iterator[Hit]:
+    """A NAT device offers about 64,000 ports per public address and Outlook alone may hold 8
+    connections per user; Microsoft's worked example gives (64,000 − 4,000) / (6 + 4) = 6,000
+    devices per address. A circuit's SNAT pool serves the users of the sites nearest to it over
+    the WAN; a breakout's internet NAT serves the sites that break out there. Beyond
+    `analysis.users_per_address` users per address, ports run out and new connections fail.
+    """
+    d = ctx.design
+    per = d.analysis.users_per_address
+    circuit_users: dict[str, int] = {}
+    for site, circuits in _site_circuits(d).items():
+        for c in circuits:
+            circuit_users[c] = circuit_users.get(c, 0) + d.sites[site].users
+    for name, circuit in d.circuits.items():
+        users = circuit_users.get(name, 0)
+        pool = circuit.snat_pool
+        if pool is None or users == 0:
+            continue
+        size = pool.num_addresses
+        if users > size * per:
+            yield Hit(
+                f"the SNAT pool {pool} of circuit {name} has {size} address(es) for "
+                f"{users} users; at {per} users per address it needs {-(-users // per)}",
+                ("circuits", name, "snat_pool"),
+                (("circuits", name),),
+                data={"users": users, "addresses": size, "users_per_address": per},
+            )
+    for bname, b in d.breakouts.items():
+        users = sum(s.users for sn, s in d.sites.items() if d.site_breakout(sn) == bname)
+        size = sum(n.num_addresses for n in b.nat)
+        if not b.nat or users == 0 or users <= size * per:
+            continue
+        yield Hit(
+            f"the internet NAT of breakout {bname} has {size} address(es) for {users} users; at "
+            f"{per} users per address it needs {-(-users // per)}",
+            ("breakouts", bname, "nat"),
+            (("breakouts", bname),),
+            data={"users": users, "addresses": size, "users_per_address": per},
+        )

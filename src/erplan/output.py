@@ -1,0 +1,257 @@
+"""Rendering findings: terminal text, JSON and SARIF 2.1.0; and the one atomic file writer.
+
+Renderers return text or plain data and never touch the disk; :func:`write_atomic` is the only
+writer (a temporary file in the target's directory, then ``os.replace``), so a reader never sees
+half a file and a failure leaves the old file in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePath
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from erplan.diagnostics import Finding, Severity, sort_key
+
+TOOL_NAME = "erplan"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+JSON_FORMAT_VERSION = 1
+
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+class RuleDescriptor(Protocol):
+    """What SARIF and the rule listings need to know about a rule (``rules.Rule`` has it)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def explanation(self) -> str: ...
+    @property
+    def fix(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+
+
+def tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("erplan")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        return "0.0.0"
+
+
+# --- Counting -------------------------------------------------------------------------------
+
+
+def counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """Unsilenced findings per severity, plus the number silenced."""
+    out = {"error": 0, "warning": 0, "info": 0, "silenced": 0}
+    for f in findings:
+        if f.silenced is not None:
+            out["silenced"] += 1
+        else:
+            out[f.severity.value] += 1
+    return out
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    """Whether any unsilenced finding is an error (exit code 1)."""
+    return any(f.severity is Severity.ERROR and f.silenced is None for f in findings)
+
+
+# --- Text ---------------------------------------------------------------------------------
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def render_text(
+    findings: Sequence[Finding], *, show_fix: bool = True, show_silenced: bool = True
+) -> str:
+    """One line per finding, ``FILE:LINE:COL: CODE severity message``, the fix indented below.
+
+    Silenced findings are listed with their reason but not counted.
+    """
+    lines: list[str] = []
+    for f in sorted(findings, key=sort_key):
+        if f.silenced is not None and not show_silenced:
+            continue
+        where = f"{f.location}: " if f.location else ""
+        state = f" (silenced: {f.silenced})" if f.silenced is not None else ""
+        lines.append(f"{where}{f.code} {f.severity.value}{state} {f.message}")
+        if show_fix and f.fix and f.silenced is None:
+            lines.append(f"    fix: {f.fix}")
+        if show_fix and f.source and f.silenced is None:
+            lines.append(f"    see: {f.source}")
+    c = counts(findings)
+    summary = ", ".join(
+        [_plural(c["error"], "error"), _plural(c["warning"], "warning"), f"{c['info']} info"]
+    )
+    if c["silenced"]:
+        summary += f" ({c['silenced']} silenced)"
+    lines.append(summary)
+    return "\n".join(lines) + "\n"
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+def to_json(findings: Sequence[Finding]) -> dict[str, Any]:
+    """The findings as a stable JSON document (see docs/rules.md, 'JSON output')."""
+    return {
+        "erplan": JSON_FORMAT_VERSION,
+        "tool": {"name": TOOL_NAME, "version": tool_version()},
+        "summary": counts(findings),
+        "findings": [f.to_dict() for f in sorted(findings, key=sort_key)],
+    }
+
+
+def dumps(document: Any) -> str:
+    """JSON text as every writer emits it: indented, UTF-8 characters kept, final newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- SARIF 2.1.0 ----------------------------------------------------------------------------
+
+
+def _artifact_uri(file: str, base: Path | None) -> str:
+    """A relative, slash-separated URI for ``file`` (relative to ``base``, default the cwd)."""
+    path = Path(file)
+    root = (base or Path.cwd()).resolve()
+    if path.is_absolute() or path.exists():
+        with contextlib.suppress(ValueError):  # outside the base: keep it absolute
+            path = path.resolve().relative_to(root)
+    posix = PurePath(path).as_posix()
+    if path.is_absolute():
+        return "file://" + quote(posix)
+    return quote(posix)
+
+
+def _rule_descriptor(rule: RuleDescriptor) -> dict[str, Any]:
+    help_text = f"{rule.explanation}\n\nFix: {rule.fix}\n\nSource: {rule.source}"
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.explanation},
+        "help": {
+            "text": help_text,
+            "markdown": f"{rule.explanation}\n\n**Fix:** {rule.fix}\n\n**Source:** {rule.source}",
+        },
+        "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+        "properties": {"tags": ["expressroute", "microsoft-365"]},
+    }
+
+
+def _ad_hoc_descriptor(finding: Finding) -> dict[str, Any]:
+    """A minimal descriptor for a finding whose code is not in the rule list (load, verdicts)."""
+    return {
+        "id": finding.code,
+        "shortDescription": {"text": finding.code},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[finding.severity]},
+    }
+
+
+def to_sarif(
+    findings: Sequence[Finding],
+    rules: Sequence[RuleDescriptor],
+    *,
+    base: Path | None = None,
+    default_file: str | None = None,
+) -> dict[str, Any]:
+    """A SARIF 2.1.0 log of one run, as GitHub code scanning accepts it.
+
+    Artifact URIs are relative to ``base`` (default: the working directory). A finding without
+    a location is placed at line 1 of ``default_file`` when given. Silenced findings carry an
+    ``inSource`` suppression with the reason.
+    """
+    descriptors = [_rule_descriptor(r) for r in rules]
+    index = {r.code: i for i, r in enumerate(rules)}
+    results: list[dict[str, Any]] = []
+    for f in sorted(findings, key=sort_key):
+        if f.code not in index:
+            index[f.code] = len(descriptors)
+            descriptors.append(_ad_hoc_descriptor(f))
+        result: dict[str, Any] = {
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": _SARIF_LEVEL[f.severity],
+            "message": {"text": f.message + (f" Fix: {f.fix}" if f.fix else "")},
+        }
+        file = f.location.file if f.location else default_file
+        if file is not None:
+            line = f.location.line if f.location else 1
+            column = f.location.column if f.location else 1
+            result["locations"] = [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _artifact_uri(file, base)},
+                        "region": {"startLine": max(line, 1), "startColumn": max(column, 1)},
+                    }
+                }
+            ]
+        if f.subject:
+            result["properties"] = {"subject": f.subject}
+        if f.silenced is not None:
+            result["suppressions"] = [{"kind": "inSource", "justification": f.silenced}]
+        results.append(result)
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": TOOL_NAME,
+                        "version": tool_version(),
+                        "rules": descriptors,
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+
+
+# --- Writing ------------------------------------------------------------------------------
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically: a temporary file in the same directory,
+    flushed to disk, then renamed over the target. On any failure the target is untouched."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if target.exists():
+            # Keep the permissions of the file being replaced.
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
