@@ -128,7 +128,9 @@ class Site(_Frozen):
 class WanLink(_Frozen):
     between: tuple[str, str] = Field(description="The two sites the link joins.")
     latency_ms: float | None = Field(
-        default=None, ge=0, description="Round-trip latency in ms. Default: estimated from distance."
+        default=None,
+        ge=0,
+        description="Round-trip latency in ms. Default: estimated from distance.",
     )
     cost: float | None = Field(
         default=None, ge=0, description="IGP cost (hot-potato distance). Default: the latency."
@@ -296,7 +298,9 @@ class Analysis(_Frozen):
         default=25, ge=0, description="A flow is suboptimal when it is this much slower..."
     )
     suboptimal_ratio: float = Field(
-        default=1.5, ge=1, description="...and this many times slower than the best the design offers."
+        default=1.5,
+        ge=1,
+        description="...and this many times slower than the best the design offers.",
     )
     route_factor: float = Field(
         default=1.5, ge=1, description="Fibre route stretch used when estimating latency."
@@ -315,12 +319,10 @@ class Design(_Frozen):
     erplan: Literal[1] = Field(description="Design-file format version.")
     name: str | None = Field(default=None, description="A title for reports.")
     description: str | None = Field(default=None, description="Free text.")
-    tenant: Tenant
+    tenant: Tenant = Field(description="The Microsoft 365 tenant: its geography and services.")
     sites: dict[str, Site] = Field(description="Locations where people or servers are.")
     wan: list[WanLink] = Field(default_factory=list, description="Links between sites.")
-    breakouts: dict[str, Breakout] = Field(
-        default_factory=dict, description="Internet breakouts."
-    )
+    breakouts: dict[str, Breakout] = Field(default_factory=dict, description="Internet breakouts.")
     circuits: dict[str, Circuit] = Field(
         default_factory=dict, description="ExpressRoute circuits with Microsoft peering."
     )

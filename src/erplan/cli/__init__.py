@@ -40,7 +40,14 @@ def main() -> None:
         sys.exit(common.EXIT_INPUT)
     except (typer.BadParameter, typer.Exit) as exc:  # pragma: no cover - click handles most
         code = getattr(exc, "exit_code", common.EXIT_INPUT)
+        if isinstance(exc, typer.BadParameter):  # every usage error: say what was wrong
+            exc.show()
         sys.exit(code)
+    except typer.TyperException as exc:  # other usage errors (typer's own click): say so, exit 2
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        sys.exit(common.EXIT_INPUT)
     except Exception as exc:  # click usage errors arrive as ClickException
         import click
 
