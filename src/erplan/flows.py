@@ -1,0 +1,1245 @@
+"""Every flow of a design: forward path, every possible return path, NAT and state per hop.
+
+A ``Flow`` (who talks to what) has a ``Trace``: the forward ``Path`` and every return ``Path``
+Microsoft (outbound) or the customer's network (inbound) may use, each a tuple of ``Hop``s with
+the addresses before and after any translation and the latency of that leg. The semantics are
+those of the design notes ("Flow semantics"); the verdicts stage only reads what is here.
+
+Outbound traces depend on (start site, resolver egress, destination class), not on the endpoint
+set itself, so they are computed once per such key and shared by every flow that has it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any
+
+from erplan.catalogs import Catalogs, EndpointSet, FrontEnd
+from erplan.latency import ZERO, Geo, Ms, Point
+from erplan.model import ENTRY_EXPRESSROUTE, ENTRY_INTERNET, Design, DeviceKind, ProxyMode
+from erplan.routing import Advert, DestClass, RouteChoice, Routing, Via, is_public_address
+
+PRIMARY = "primary"
+SECONDARY = "secondary"
+
+
+class Direction(StrEnum):
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+
+
+class HopKind(StrEnum):
+    SITE = "site"
+    PROXY = "proxy"
+    DNS = "dns"
+    WAN = "wan"
+    DEVICE = "device"
+    NAT = "nat"
+    CIRCUIT = "circuit"
+    BREAKOUT = "breakout"
+    INTERNET = "internet"
+    BACKBONE = "backbone"
+    FRONT_END = "front-end"
+    SERVER = "server"
+
+
+class Disposition(StrEnum):
+    """How one path ends."""
+
+    DELIVERED = "delivered"
+    DROPPED = "dropped"
+    BLACKHOLE = "blackhole"
+    UNREACHABLE = "unreachable"
+
+
+class Outcome(StrEnum):
+    """How a whole trace ends, before optimality is judged (the verdicts stage adds that)."""
+
+    OK = "ok"
+    ASYMMETRIC = "asymmetric"
+    DROPPED = "dropped"
+    BLACKHOLE = "blackhole"
+    UNREACHABLE = "unreachable"
+
+    @property
+    def rank(self) -> int:
+        return _OUTCOME_RANK[self]
+
+
+_OUTCOME_RANK = {
+    Outcome.OK: 0,
+    Outcome.ASYMMETRIC: 1,
+    Outcome.BLACKHOLE: 3,
+    Outcome.DROPPED: 3,
+    Outcome.UNREACHABLE: 4,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    node: str
+    kind: HopKind
+    action: str
+    src: str
+    dst: str
+    src_before: str | None = None  # set when this hop rewrote the source
+    dst_before: str | None = None  # set when this hop rewrote the destination
+    latency: Ms = ZERO  # round trip of the leg that reaches this hop
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "node": self.node,
+            "kind": self.kind.value,
+            "action": self.action,
+            "src": self.src,
+            "dst": self.dst,
+        }
+        if self.src_before is not None:
+            out["src_before"] = self.src_before
+        if self.dst_before is not None:
+            out["dst_before"] = self.dst_before
+        if self.latency.ms:
+            out["latency_ms"] = round(self.latency.ms, 1)
+            out["estimated"] = self.latency.estimated
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    via: str  # "expressroute:<circuit>[/link]" or "internet:<breakout>" (or "" when none)
+    hops: tuple[Hop, ...]
+    disposition: Disposition
+    latency: Ms
+    symmetric: bool = True
+    reason: str = ""  # why it ends as it does, in plain words
+    culprit: tuple[str, ...] = ()  # design path of the object responsible, for findings
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "via": self.via,
+            "disposition": self.disposition.value,
+            "symmetric": self.symmetric,
+            "latency_ms": round(self.latency.ms, 1),
+            "estimated": self.latency.estimated,
+            "reason": self.reason,
+            "hops": [h.to_dict() for h in self.hops],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    forward: Path
+    returns: tuple[Path, ...]
+    outcome: Outcome
+    latency: Ms  # round trip of the worst working combination, tenant relay included
+    reason: str
+    culprit: tuple[str, ...] = ()
+    egress: str = ""  # via of the forward path
+    front_end: str | None = None
+    route: RouteChoice | None = None
+    entry_site: str | None = None  # where the flow meets Microsoft's network (outbound)
+    relay: Ms = ZERO  # front end -> tenant data (guide 000 Figure 6)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome.value,
+            "latency_ms": round(self.latency.ms, 1),
+            "estimated": self.latency.estimated,
+            "reason": self.reason,
+            "egress": self.egress,
+            "front_end": self.front_end,
+            "route": _route_dict(self.route),
+            "forward": self.forward.to_dict(),
+            "returns": [p.to_dict() for p in self.returns],
+        }
+
+
+def _route_dict(r: RouteChoice | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {
+        "via": r.via.value,
+        "circuit": r.circuit,
+        "breakout": r.breakout,
+        "why": r.why,
+        "tie_break": list(r.tie_break),
+        "candidates": [
+            {"circuit": c.circuit, "local_preference": c.local_preference, "igp": c.igp}
+            for c in r.candidates
+        ],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """One flow: an origin site and an endpoint set (outbound), or a service and an entry."""
+
+    direction: Direction
+    origin: str  # site (outbound) or service (inbound)
+    fqdn: str
+    endpoint_set: int | None
+    users: int
+    trace: Trace
+    start_site: str  # the site the flow leaves from (the proxy's, when proxied)
+    proxied: bool = False
+    resolver: str | None = None  # breakout whose location answered DNS
+    entry: str | None = None  # inbound: the entry Microsoft uses
+    express_route: bool = False  # the endpoint set is ExpressRoute-able
+
+    @property
+    def key(self) -> str:
+        if self.direction is Direction.OUTBOUND:
+            return f"{self.origin} -> {self.fqdn}"
+        return f"{self.origin} <- {self.entry}"
+
+    def to_dict(self, *, with_trace: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "direction": self.direction.value,
+            "origin": self.origin,
+            "fqdn": self.fqdn,
+            "endpoint_set": self.endpoint_set,
+            "users": self.users,
+            "start_site": self.start_site,
+            "proxied": self.proxied,
+            "resolver": self.resolver,
+            "entry": self.entry,
+            "express_route": self.express_route,
+        }
+        if with_trace:
+            out["trace"] = self.trace.to_dict()
+        return out
+
+
+# -- state holders -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """Where traffic meets Microsoft: a circuit (with its link when devices sit per link) or a
+    breakout."""
+
+    via: Via
+    name: str
+    link: str | None = None
+
+    @property
+    def label(self) -> str:
+        base = f"{self.via.value}:{self.name}"
+        return f"{base}/{self.link}" if self.link else base
+
+
+_KEPT = frozenset({HopKind.NAT, HopKind.DEVICE, HopKind.PROXY})
+
+
+@dataclass
+class _Builder:
+    hops: list[Hop] = field(default_factory=list)
+    latency: Ms = ZERO
+    src: str = ""
+    dst: str = ""
+    # Without detail only the hops that matter to a verdict are kept (translations, devices,
+    # drops): verifying thousands of sites stays cheap; `trace` asks for every hop.
+    detail: bool = True
+
+    def add(
+        self,
+        node: str,
+        kind: HopKind,
+        action: str = "forward",
+        *,
+        latency: Ms = ZERO,
+        src: str | None = None,
+        dst: str | None = None,
+        note: str = "",
+    ) -> None:
+        if not self.detail and kind not in _KEPT and action != "drop":
+            if src is not None:
+                self.src = src
+            if dst is not None:
+                self.dst = dst
+            if latency.ms:
+                self.latency = self.latency + latency
+            return
+        src_before = None
+        dst_before = None
+        if src is not None and src != self.src:
+            src_before, self.src = self.src, src
+        if dst is not None and dst != self.dst:
+            dst_before, self.dst = self.dst, dst
+        self.latency = self.latency + latency
+        self.hops.append(
+            Hop(node, kind, action, self.src, self.dst, src_before, dst_before, latency, note)
+        )
+
+    def end(
+        self,
+        via: str,
+        disposition: Disposition,
+        *,
+        symmetric: bool = True,
+        reason: str = "",
+        culprit: tuple[str, ...] = (),
+    ) -> Path:
+        return Path(via, tuple(self.hops), disposition, self.latency, symmetric, reason, culprit)
+
+
+def _first_host(net: IPv4Network) -> IPv4Address:
+    if net.prefixlen >= 31:
+        return net.network_address
+    return net.network_address + 1
+
+
+class FlowEngine:
+    """Derives and traces every flow of one design."""
+
+    def __init__(
+        self,
+        design: Design,
+        catalogs: Catalogs,
+        routing: Routing | None = None,
+        *,
+        detail: bool = True,
+    ) -> None:
+        self.design = design
+        self.detail = detail
+        self.catalogs = catalogs
+        self.routing = routing or Routing(design, catalogs)
+        self.geo: Geo = self.routing.geo
+        self._out_cache: dict[tuple[str, str, str | None, str, DestClass], Trace] = {}
+        tenant_fe = catalogs.home_front_end(design.tenant.geography)
+        self.tenant_front_end: FrontEnd | None = tenant_fe
+
+    # -- small helpers -----------------------------------------------------------------------
+    def client_address(self, site: str) -> tuple[str, bool]:
+        """A client address of the site and whether it is public (no prefixes: private)."""
+        prefixes = self.design.sites[site].prefixes
+        if not prefixes:
+            return f"clients of {site}", False
+        addr = _first_host(prefixes[0])
+        return str(addr), is_public_address(addr)
+
+    def stateful(self, device: str) -> bool:
+        d = self.design.devices.get(device)
+        return d is None or d.stateful
+
+    def device_up(self, device: str) -> bool:
+        d = self.design.devices.get(device)
+        return d is None or d.up
+
+    def _is_nat_device(self, device: str) -> bool:
+        d = self.design.devices.get(device)
+        return d is not None and d.kind is DeviceKind.NAT
+
+    def circuit_entries(self, circuit: str) -> list[Entry]:
+        c = self.design.circuits[circuit]
+        if c.devices_per_link:
+            return [
+                Entry(Via.EXPRESSROUTE, circuit, PRIMARY),
+                Entry(Via.EXPRESSROUTE, circuit, SECONDARY),
+            ]
+        return [Entry(Via.EXPRESSROUTE, circuit)]
+
+    def entry_devices(self, e: Entry) -> list[tuple[str, str]]:
+        """(state id, device name) of the stateful devices at an entry, in forward order."""
+        names = (
+            self.design.circuits[e.name].devices
+            if e.via is Via.EXPRESSROUTE
+            else self.design.breakouts[e.name].devices
+        )
+        out = []
+        for d in names:
+            if self._is_nat_device(d):
+                continue  # the NAT is handled as the translation holder
+            if self.stateful(d):
+                out.append((f"{d}/{e.link}" if e.link else d, d))
+        return out
+
+    def nat_holder(self, e: Entry) -> str | None:
+        """The identity of the NAT that translates outbound traffic at an entry, if any."""
+        if e.via is Via.EXPRESSROUTE:
+            c = self.design.circuits[e.name]
+            explicit = next((d for d in c.devices if self._is_nat_device(d)), None)
+            if c.snat_pool is None and explicit is None:
+                return None
+            base = explicit if explicit is not None else f"nat of {e.name}"
+        else:
+            b = self.design.breakouts[e.name]
+            explicit = next((d for d in b.devices if self._is_nat_device(d)), None)
+            if not b.nat and explicit is None:
+                return None
+            base = explicit if explicit is not None else f"nat of {e.name}"
+        return f"{base}/{e.link}" if e.link else base
+
+    def nat_pool(self, e: Entry) -> list[IPv4Network]:
+        if e.via is Via.EXPRESSROUTE:
+            pool = self.design.circuits[e.name].snat_pool
+            return [pool] if pool is not None else []
+        return list(self.design.breakouts[e.name].nat)
+
+    def entry_site(self, e: Entry) -> str:
+        if e.via is Via.EXPRESSROUTE:
+            return self.design.circuits[e.name].site
+        return self.design.breakouts[e.name].site
+
+    def entry_culprit(self, e: Entry) -> tuple[str, ...]:
+        return ("circuits", e.name) if e.via is Via.EXPRESSROUTE else ("breakouts", e.name)
+
+    def _wan(self, b: _Builder, a: str, z: str) -> bool:
+        """Add the WAN hops from site a to site z; False when z cannot be reached."""
+        if a == z:
+            return True
+        if not self.detail:
+            lat = self.routing.wan_latency(a, z)
+            if lat is None:
+                return False
+            b.latency = b.latency + lat
+            return True
+        path = self.routing.wan_path(a, z)
+        if not path:
+            return False
+        for u, v in itertools.pairwise(path):
+            b.add(
+                f"site {v}",
+                HopKind.WAN,
+                latency=self.routing.link_latency(u, v),
+                note=f"WAN {u}-{v}",
+            )
+        return True
+
+    def _site_devices(self, b: _Builder, site: str, seen: set[str]) -> str | None:
+        for d in self.design.sites[site].devices:
+            if not self.device_up(d):
+                return d
+            if self.stateful(d):
+                seen.add(d)
+            b.add(f"device {d}", HopKind.DEVICE, note="site device")
+        return None
+
+    def _ms_point(self, e: Entry) -> Point:
+        """Where Microsoft's network meets an entry."""
+        if e.via is Via.EXPRESSROUTE:
+            return self.geo.peering(e.name)
+        return self.geo.fe_point(self.geo.breakout_internet(e.name)[1])
+
+    def _entry_leg(self, e: Entry, start_site: str | None = None) -> Ms:
+        """Entry site to the Microsoft edge: circuit access, or internet to the nearest front."""
+        if e.via is Via.EXPRESSROUTE:
+            return self.geo.circuit_access(e.name)
+        return self.geo.breakout_internet(e.name)[0]
+
+    def relay(self, fe: FrontEnd) -> Ms:
+        if self.tenant_front_end is None:
+            return ZERO
+        return self.geo.backbone_fe(fe, self.tenant_front_end)
+
+    # -- outbound ----------------------------------------------------------------------------
+    def outbound_start(self, site: str, es: EndpointSet) -> tuple[str, bool]:
+        """Where the flow leaves from after the proxy decision, and whether it is proxied."""
+        proxy = self.design.sites[site].proxy
+        psite = proxy.site if proxy.site is not None else site
+        if proxy.mode is ProxyMode.ALL or (proxy.mode is ProxyMode.PAC and not es.express_route):
+            return psite, True
+        return site, False
+
+    def resolver_point(self, start: str) -> tuple[str | None, Point]:
+        r = self.design.site_resolver_egress(start)
+        if r is not None and r in self.design.breakouts:
+            return r, self.geo.site(self.design.breakouts[r].site)
+        return None, self.geo.site(start)  # no resolver egress: assume the site itself
+
+    def outbound(self, site: str, es: EndpointSet, fqdn: str | None = None) -> Flow:
+        start, proxied = self.outbound_start(site, es)
+        resolver, rpoint = self.resolver_point(start)
+        fe = self.geo.nearest_front_end(rpoint)
+        cls = DestClass(es.express_route, es.community, None)
+        key = (site, start, resolver, fe.name, cls)
+        trace = self._out_cache.get(key)
+        if trace is None:
+            trace = self._trace_outbound(site, start, proxied, resolver, fe, es, cls)
+            self._out_cache[key] = trace
+        return Flow(
+            Direction.OUTBOUND,
+            site,
+            fqdn or (es.urls[0] if es.urls else f"endpoint set {es.id}"),
+            es.id,
+            self.design.sites[site].users,
+            trace,
+            start,
+            proxied,
+            resolver,
+            None,
+            es.express_route,
+        )
+
+    def _trace_outbound(
+        self,
+        origin: str,
+        start: str,
+        proxied: bool,
+        resolver: str | None,
+        fe: FrontEnd,
+        es: EndpointSet,
+        cls: DestClass,
+    ) -> Trace:
+        try:
+            dst_addr = str(self.catalogs.front_end_address(es, fe))
+        except ValueError:
+            dst_addr = f"{fe.name} front end"
+        client, client_public = self.client_address(origin)
+        b = _Builder(src=client, dst=dst_addr, detail=self.detail)
+        b.add(f"site {origin}", HopKind.SITE, "originate", note=f"client at {origin}")
+        b.add(
+            f"resolver {resolver or start}",
+            HopKind.DNS,
+            "resolve",
+            note=f"geoDNS answers with the {fe.name} front end (nearest to the resolver egress)",
+        )
+        relay = self.relay(fe)
+        seen: set[str] = set()
+        down = self._site_devices(b, origin, seen)
+        if down is not None:
+            fwd = b.end("", Disposition.DROPPED, reason=f"device {down} is down")
+            return self._single(fwd, Outcome.DROPPED, ("devices", down), fe, None, relay)
+        if proxied:
+            if not self._wan(b, origin, start):
+                fwd = b.end("", Disposition.UNREACHABLE, reason=f"proxy site {start} unreachable")
+                return self._single(
+                    fwd, Outcome.UNREACHABLE, ("sites", origin, "proxy"), fe, None, relay
+                )
+            psrc, _ = self.client_address(start)
+            b.add(
+                f"proxy at {start}",
+                HopKind.PROXY,
+                "proxy",
+                src=psrc if psrc != f"clients of {start}" else f"proxy at {start}",
+                note="the proxy opens a new connection",
+            )
+            client, client_public = (
+                b.src,
+                psrc != f"clients of {start}" and is_public_address(IPv4Address(psrc)),
+            )
+        route = self.routing.lookup(start, cls)
+        if route.via is Via.NONE:
+            fwd = b.end("", Disposition.UNREACHABLE, reason=route.why)
+            return self._single(fwd, Outcome.UNREACHABLE, ("sites", start), fe, route, relay, start)
+        if route.via is Via.EXPRESSROUTE:
+            assert route.circuit is not None
+            entry = self.circuit_entries(route.circuit)[0]
+        else:
+            assert route.breakout is not None
+            entry = Entry(Via.INTERNET, route.breakout)
+        esite = self.entry_site(entry)
+        self._wan(b, start, esite)
+        # The entry's stateful devices, then its NAT (the NAT faces Microsoft).
+        for sid, dname in self.entry_devices(entry):
+            if not self.device_up(dname):
+                fwd = b.end(entry.label, Disposition.DROPPED, reason=f"device {dname} is down")
+                return self._single(fwd, Outcome.DROPPED, ("devices", dname), fe, route, relay)
+            seen.add(sid)
+            b.add(f"device {dname}", HopKind.DEVICE, note="stateful: records the connection")
+        holder = self.nat_holder(entry)
+        pool = self.nat_pool(entry)
+        translated = client
+        if holder is not None and pool:
+            translated = str(_first_host(pool[0]))
+            b.add(holder, HopKind.NAT, "snat", src=translated, note="source NAT")
+        elif holder is not None:
+            holder = None  # an explicit NAT device without a pool translates nothing we know
+        src_public = (
+            is_public_address(IPv4Address(translated)) if translated[0].isdigit() else client_public
+        )
+        if entry.via is Via.EXPRESSROUTE:
+            c = self.design.circuits[entry.name]
+            b.add(
+                f"circuit {entry.name}" + (f" {entry.link}" if entry.link else ""),
+                HopKind.CIRCUIT,
+                latency=self.geo.circuit_access(entry.name),
+                note=f"Microsoft peering at {c.peering_location}",
+            )
+            if not src_public:
+                fwd = b.end(
+                    entry.label,
+                    Disposition.DROPPED,
+                    reason=f"private source {translated} on the Microsoft peering of "
+                    f"{entry.name} (only public addresses are allowed there)",
+                    culprit=("circuits", entry.name, "snat_pool"),
+                )
+                return self._single(
+                    fwd, Outcome.DROPPED, fwd.culprit, fe, route, relay, esite, entry
+                )
+            taddr = IPv4Address(translated)
+            if not any(taddr in p for p in c.advertises):
+                fwd = b.end(
+                    entry.label,
+                    Disposition.DROPPED,
+                    reason=f"source {translated} is outside the prefixes advertised on "
+                    f"{entry.name}: Microsoft's inbound filter drops it",
+                    culprit=("circuits", entry.name, "advertises"),
+                )
+                return self._single(
+                    fwd, Outcome.DROPPED, fwd.culprit, fe, route, relay, esite, entry
+                )
+            b.add(
+                f"Microsoft edge {c.peering_location}",
+                HopKind.BACKBONE,
+                latency=self.geo.backbone(self.geo.peering(entry.name), self.geo.fe_point(fe)),
+                note=f"Microsoft backbone to {fe.name}",
+            )
+        else:
+            if not src_public:
+                fwd = b.end(
+                    entry.label,
+                    Disposition.BLACKHOLE,
+                    reason=f"private source {translated} sent to the internet by {entry.name} "
+                    "without source NAT: no reply can come back",
+                    culprit=("breakouts", entry.name, "nat"),
+                )
+                return self._single(
+                    fwd, Outcome.BLACKHOLE, fwd.culprit, fe, route, relay, esite, entry
+                )
+            ims, near = self.geo.breakout_internet(entry.name)
+            if start == esite and self.design.sites[start].internet_latency_ms is not None:
+                ims = Ms(self.design.sites[start].internet_latency_ms or 0.0, False)
+            b.add(f"breakout {entry.name}", HopKind.BREAKOUT, note="internet")
+            b.add(
+                f"internet to {near.name}",
+                HopKind.INTERNET,
+                latency=ims,
+                note=f"internet to the nearest Microsoft front door ({near.name})",
+            )
+            if near.name != fe.name:
+                b.add(
+                    f"Microsoft backbone to {fe.name}",
+                    HopKind.BACKBONE,
+                    latency=self.geo.backbone_fe(near, fe),
+                )
+        b.add(f"front end {fe.name}", HopKind.FRONT_END, "accept", note=f"serves {dst_addr}")
+        fwd = b.end(entry.label, Disposition.DELIVERED)
+        returns = self._outbound_returns(
+            IPv4Address(translated) if translated[0].isdigit() else None,
+            translated,
+            dst_addr,
+            client,
+            holder,
+            entry,
+            seen,
+            start,
+            fe,
+        )
+        return self._combine(fwd, returns, fe, route, relay, esite, entry)
+
+    def _single(
+        self,
+        fwd: Path,
+        outcome: Outcome,
+        culprit: tuple[str, ...],
+        fe: FrontEnd,
+        route: RouteChoice | None,
+        relay: Ms,
+        entry_site: str | None = None,
+        entry: Entry | None = None,
+    ) -> Trace:
+        return Trace(
+            fwd,
+            (),
+            outcome,
+            fwd.latency,
+            fwd.reason,
+            culprit,
+            entry.label if entry else fwd.via,
+            fe.name,
+            route,
+            entry_site,
+            relay,
+        )
+
+    def _combine(
+        self,
+        fwd: Path,
+        returns: list[Path],
+        fe: FrontEnd,
+        route: RouteChoice | None,
+        relay: Ms,
+        entry_site: str | None,
+        entry: Entry,
+    ) -> Trace:
+        outcome = Outcome.OK
+        reason = ""
+        culprit: tuple[str, ...] = ()
+        worst = fwd.latency
+        for r in returns:
+            if r.disposition is Disposition.DELIVERED:
+                o = Outcome.OK if r.symmetric else Outcome.ASYMMETRIC
+                rtt = Ms(
+                    (fwd.latency.ms + r.latency.ms) / 2,
+                    fwd.latency.estimated or r.latency.estimated,
+                )
+                if rtt.ms > worst.ms:
+                    worst = rtt
+            elif r.disposition is Disposition.DROPPED:
+                o = Outcome.DROPPED
+            elif r.disposition is Disposition.BLACKHOLE:
+                o = Outcome.BLACKHOLE
+            else:
+                o = Outcome.UNREACHABLE
+            if o.rank > outcome.rank:
+                outcome, reason, culprit = o, r.reason, r.culprit
+        if not returns:
+            outcome = Outcome.BLACKHOLE
+            reason = "no return path"
+        return Trace(
+            fwd,
+            tuple(returns),
+            outcome,
+            worst + relay,
+            reason,
+            culprit,
+            entry.label,
+            fe.name,
+            route,
+            entry_site,
+            relay,
+        )
+
+    def _outbound_returns(
+        self,
+        addr: IPv4Address | None,
+        translated: str,
+        dst_addr: str,
+        client: str,
+        holder: str | None,
+        fwd_entry: Entry,
+        seen: set[str],
+        start: str,
+        fe: FrontEnd,
+    ) -> list[Path]:
+        if addr is None:  # a private client address that reached Microsoft: cannot happen
+            return []
+        choice = self.routing.microsoft_choice(addr)
+        if not choice:
+            b = _Builder(src=dst_addr, dst=translated, detail=self.detail)
+            b.add(f"front end {fe.name}", HopKind.FRONT_END, "reply")
+            return [
+                b.end(
+                    "",
+                    Disposition.BLACKHOLE,
+                    symmetric=False,
+                    reason=f"Microsoft has no route to {translated}: nothing advertises it",
+                    culprit=(*self.entry_culprit(fwd_entry), "advertises"),
+                )
+            ]
+        out: list[Path] = []
+        for adv in choice:
+            entries = (
+                self.circuit_entries(adv.name)
+                if adv.via is Via.EXPRESSROUTE
+                else [Entry(Via.INTERNET, adv.name)]
+            )
+            for e in entries:
+                out.append(
+                    self._return_via(
+                        e, adv, translated, dst_addr, client, holder, fwd_entry, seen, start, fe
+                    )
+                )
+        return out
+
+    def _return_via(
+        self,
+        e: Entry,
+        adv: Advert,
+        translated: str,
+        dst_addr: str,
+        client: str,
+        holder: str | None,
+        fwd_entry: Entry,
+        seen: set[str],
+        start: str,
+        fe: FrontEnd,
+    ) -> Path:
+        b = _Builder(src=dst_addr, dst=translated, detail=self.detail)
+        b.add(f"front end {fe.name}", HopKind.FRONT_END, "reply", note=f"route {adv.prefix}")
+        mpoint = self._ms_point(e)
+        b.add(
+            f"Microsoft edge for {e.label}",
+            HopKind.BACKBONE,
+            latency=self.geo.backbone(self.geo.fe_point(fe), mpoint),
+        )
+        if e.via is Via.EXPRESSROUTE:
+            b.add(
+                f"circuit {e.name}" + (f" {e.link}" if e.link else ""),
+                HopKind.CIRCUIT,
+                latency=self._entry_leg(e),
+            )
+        else:
+            b.add(f"breakout {e.name}", HopKind.BREAKOUT, latency=self._entry_leg(e))
+        symmetric = e == fwd_entry
+        esite = self.entry_site(e)
+        at = esite
+        # Arriving from Microsoft, the NAT (facing Microsoft) comes first, then the devices.
+        my_holder = self.nat_holder(e)
+        reached = holder is None
+        taddr = IPv4Address(translated)
+        blockers: list[str] = []
+        culprit: tuple[str, ...] = ()
+        if holder is not None and my_holder == holder:
+            b.add(holder, HopKind.NAT, "un-snat", dst=client, note="holds the NAT state")
+            reached = True
+        elif holder is not None and any(taddr in p for p in self.nat_pool(e)):
+            blockers.append(f"its NAT ({my_holder}) holds no state for {translated}")
+            culprit = (*self.entry_culprit(e), "snat_pool")
+        for sid, dname in self.entry_devices(e):
+            if sid not in seen:
+                blockers.append(f"stateful device {dname} did not see the request")
+                if not culprit:
+                    culprit = (
+                        ("devices", dname)
+                        if dname in self.design.devices
+                        else (*self.entry_culprit(e), "devices")
+                    )
+            elif not blockers:
+                b.add(f"device {dname}", HopKind.DEVICE, note="has the connection state")
+        if blockers:
+            b.add(f"{e.label}", HopKind.DEVICE, "drop", note="; ".join(blockers))
+            return b.end(
+                e.label,
+                Disposition.DROPPED,
+                symmetric=False,
+                reason=f"the reply to {translated} comes back through {e.label}: "
+                + "; ".join(blockers)
+                + " - dropped",
+                culprit=culprit,
+            )
+        if not reached:
+            # Routed inside to whoever owns the translated address.
+            owner = self._owner_site(fwd_entry)
+            if not self._wan(b, at, owner):
+                return b.end(
+                    e.label,
+                    Disposition.BLACKHOLE,
+                    symmetric=False,
+                    reason=f"the reply to {translated} arrives through {e.label} and never "
+                    f"reaches the NAT that translated it ({holder})",
+                    culprit=(*self.entry_culprit(e), "advertises"),
+                )
+            b.add(str(holder), HopKind.NAT, "un-snat", dst=client, note="holds the NAT state")
+            at = owner
+        if not self._wan(b, at, start):
+            return b.end(
+                e.label,
+                Disposition.BLACKHOLE,
+                symmetric=False,
+                reason=f"the reply arrives at {at}, which cannot reach {start}",
+                culprit=self.entry_culprit(e),
+            )
+        b.add(f"site {start}", HopKind.SITE, "deliver")
+        reason = (
+            ""
+            if symmetric
+            else (
+                f"the request leaves by {fwd_entry.label} but Microsoft sends the reply "
+                f"through {e.label}"
+            )
+        )
+        return b.end(
+            e.label,
+            Disposition.DELIVERED,
+            symmetric=symmetric,
+            reason=reason,
+            culprit=() if symmetric else (*self.entry_culprit(e), "advertises"),
+        )
+
+    def _owner_site(self, e: Entry) -> str:
+        holder = self.nat_holder(e)
+        if holder is not None:
+            d = self.design.devices.get(holder.split("/")[0])
+            if d is not None:
+                return d.site
+        return self.entry_site(e)
+
+    # -- inbound -----------------------------------------------------------------------------
+    def dnat_entries(self, service: str) -> set[Entry]:
+        """The entries that hold the service's destination-NAT mapping."""
+        s = self.design.services[service]
+        out: set[Entry] = set()
+        for name in s.entry:
+            if name == ENTRY_INTERNET:
+                b = self.design.site_breakout(s.site)
+                if b is not None and b in self.design.breakouts:
+                    out.add(Entry(Via.INTERNET, b))
+            elif name == ENTRY_EXPRESSROUTE:
+                for c in self.design.circuits:
+                    out.update(self.circuit_entries(c))
+            elif name in self.design.circuits:
+                out.update(self.circuit_entries(name))
+            elif name in self.design.breakouts:
+                out.add(Entry(Via.INTERNET, name))
+        return out
+
+    def inbound_snat(self, service: str, e: Entry) -> IPv4Network | None:
+        s = self.design.services[service]
+        pool = s.inbound_snat.get(e.name)
+        if pool is None:
+            generic = ENTRY_EXPRESSROUTE if e.via is Via.EXPRESSROUTE else ENTRY_INTERNET
+            if e.via is Via.INTERNET and self.design.site_breakout(s.site) != e.name:
+                generic = ""
+            pool = s.inbound_snat.get(generic) if generic else None
+        if pool is None and e.via is Via.EXPRESSROUTE:
+            pool = self.design.circuits[e.name].inbound_snat_pool
+        return pool
+
+    def initiator(self, service: str) -> tuple[EndpointSet | None, FrontEnd | None]:
+        s = self.design.services[service]
+        area = s.initiator
+        found = self.catalogs.service(area)
+        if found is not None and found.service_area is not None:
+            area = found.service_area
+        sets = self.catalogs.sets_for_service_area(area)
+        es = None
+        if sets:
+            er = [x for x in sets if x.express_route and x.ips]
+            es = (er or [x for x in sets if x.ips] or list(sets))[0]
+        geo = s.initiator_geography or self.design.tenant.geography
+        return es, self.catalogs.home_front_end(geo)
+
+    def inbound(self, service: str) -> list[Flow]:
+        s = self.design.services[service]
+        es, fe = self.initiator(service)
+        if fe is None:
+            fe = self.tenant_front_end
+        if fe is None:
+            fe = self.catalogs.front_ends[0]
+        src = str(self.catalogs.front_end_address(es, fe)) if es and es.ips else f"{s.initiator}"
+        users = 0
+
+        def flow(trace: Trace, entry: str) -> Flow:
+            return Flow(
+                Direction.INBOUND,
+                service,
+                s.fqdn,
+                es.id if es else None,
+                users,
+                trace,
+                s.site,
+                False,
+                None,
+                entry,
+                bool(es and es.express_route),
+            )
+
+        b = _Builder(src=src, dst=s.fqdn, detail=self.detail)
+        b.add(f"{s.initiator} at {fe.name}", HopKind.FRONT_END, "originate")
+        b.add(
+            "public DNS", HopKind.DNS, "resolve", dst=str(s.dns_record), note=f"{s.fqdn} A record"
+        )
+        if s.dns_record != s.public_address:
+            fwd = b.end(
+                "",
+                Disposition.UNREACHABLE,
+                reason=f"public DNS sends {s.fqdn} to {s.dns_record}, but the service is "
+                f"published on {s.public_address}",
+                culprit=("services", service, "dns_record"),
+            )
+            return [
+                flow(self._single(fwd, Outcome.UNREACHABLE, fwd.culprit, fe, None, ZERO), "dns")
+            ]
+        choice = self.routing.microsoft_choice(s.public_address)
+        if not choice:
+            fwd = b.end(
+                "",
+                Disposition.UNREACHABLE,
+                reason=f"Microsoft has no route to {s.public_address}: no circuit or breakout "
+                "advertises a covering prefix",
+                culprit=("services", service, "public_address"),
+            )
+            return [
+                flow(self._single(fwd, Outcome.UNREACHABLE, fwd.culprit, fe, None, ZERO), "none")
+            ]
+        flows: list[Flow] = []
+        for adv in choice:
+            entries = (
+                self.circuit_entries(adv.name)
+                if adv.via is Via.EXPRESSROUTE
+                else [Entry(Via.INTERNET, adv.name)]
+            )
+            for e in entries:
+                flows.append(flow(self._trace_inbound(service, e, adv, fe, es, b), e.label))
+        return flows
+
+    def _trace_inbound(
+        self,
+        service: str,
+        e: Entry,
+        adv: Advert,
+        fe: FrontEnd,
+        es: EndpointSet | None,
+        start: _Builder,
+    ) -> Trace:
+        s = self.design.services[service]
+        b = _Builder(list(start.hops), start.latency, start.src, start.dst, self.detail)
+        initiator_addr = b.src
+        b.add(
+            f"Microsoft edge for {e.label}",
+            HopKind.BACKBONE,
+            latency=self.geo.backbone(self.geo.fe_point(fe), self._ms_point(e)),
+            note=f"route {adv.prefix}",
+        )
+        esite = self.entry_site(e)
+        if e.via is Via.EXPRESSROUTE:
+            b.add(
+                f"circuit {e.name}" + (f" {e.link}" if e.link else ""),
+                HopKind.CIRCUIT,
+                latency=self._entry_leg(e),
+            )
+        else:
+            b.add(
+                f"breakout {e.name}",
+                HopKind.BREAKOUT,
+                latency=self._entry_leg(e),
+                note="internet perimeter",
+            )
+        seen: set[str] = set()
+        for sid, dname in self.entry_devices(e):
+            seen.add(sid)
+            b.add(f"device {dname}", HopKind.DEVICE, note="stateful: records the connection")
+        dnat_at = self.dnat_entries(service)
+        public = str(s.public_address)
+        server = public
+        dnat = s.internal_address is not None
+        if dnat:
+            if e not in dnat_at:
+                fwd = b.end(
+                    e.label,
+                    Disposition.BLACKHOLE,
+                    reason=f"Microsoft enters by {e.label}, which holds no destination-NAT "
+                    f"mapping for {public}",
+                    culprit=("services", service, "entry"),
+                )
+                return self._single(fwd, Outcome.BLACKHOLE, fwd.culprit, fe, None, ZERO, esite, e)
+            server = str(s.internal_address)
+            b.add(
+                f"dnat at {e.label}", HopKind.NAT, "dnat", dst=server, note=f"{public} -> {server}"
+            )
+        pool = self.inbound_snat(service, e)
+        if pool is not None:
+            b.add(
+                f"inbound snat at {e.label}",
+                HopKind.NAT,
+                "snat",
+                src=str(_first_host(pool)),
+                note="inbound source NAT",
+            )
+        if not self._wan(b, esite, s.site):
+            fwd = b.end(
+                e.label,
+                Disposition.BLACKHOLE,
+                reason=f"{esite} cannot reach {s.site} over the WAN",
+                culprit=("services", service, "site"),
+            )
+            return self._single(fwd, Outcome.BLACKHOLE, fwd.culprit, fe, None, ZERO, esite, e)
+        b.add(f"server {service} at {s.site}", HopKind.SERVER, "accept")
+        fwd = b.end(e.label, Disposition.DELIVERED)
+        ret = self._inbound_reply(
+            service, e, fe, es, pool, dnat, dnat_at, seen, initiator_addr, server, public
+        )
+        route = None
+        return self._combine(fwd, [ret], fe, route, ZERO, esite, e)
+
+    def _inbound_reply(
+        self,
+        service: str,
+        e: Entry,
+        fe: FrontEnd,
+        es: EndpointSet | None,
+        pool: IPv4Network | None,
+        dnat: bool,
+        dnat_at: set[Entry],
+        seen: set[str],
+        initiator_addr: str,
+        server: str,
+        public: str,
+    ) -> Path:
+        s = self.design.services[service]
+        esite = self.entry_site(e)
+        if pool is not None:
+            b = _Builder(src=server, dst=str(_first_host(pool)), detail=self.detail)
+            b.add(f"server {service} at {s.site}", HopKind.SERVER, "reply")
+            self._wan(b, s.site, esite)
+            b.add(
+                f"inbound snat at {e.label}",
+                HopKind.NAT,
+                "un-snat",
+                dst=initiator_addr,
+                note="the reply returns to the pool's owner",
+            )
+            if dnat:
+                b.add(f"dnat at {e.label}", HopKind.NAT, "un-dnat", src=public)
+            return self._reply_out(b, e, fe, esite, symmetric=True)
+        # No inbound source NAT: the server's site routes toward the initiator itself.
+        b = _Builder(src=server, dst=initiator_addr, detail=self.detail)
+        b.add(f"server {service} at {s.site}", HopKind.SERVER, "reply")
+        if es is None:
+            return b.end(
+                "",
+                Disposition.BLACKHOLE,
+                symmetric=False,
+                reason=f"unknown initiator {s.initiator}",
+            )
+        cls = DestClass.of(es, fe)
+        route = self.routing.lookup(s.site, cls)
+        if route.via is Via.NONE:
+            return b.end(
+                "",
+                Disposition.BLACKHOLE,
+                symmetric=False,
+                reason=f"the server's site {s.site} has no route back: {route.why}",
+                culprit=("sites", s.site),
+            )
+        if route.via is Via.EXPRESSROUTE:
+            assert route.circuit is not None
+            r = self.circuit_entries(route.circuit)[0]
+        else:
+            assert route.breakout is not None
+            r = Entry(Via.INTERNET, route.breakout)
+        rsite = self.entry_site(r)
+        self._wan(b, s.site, rsite)
+        symmetric = r == e
+        how = (
+            f"{s.site} routes the reply to {initiator_addr} by "
+            + ("its ExpressRoute route" if r.via is Via.EXPRESSROUTE else "its default route")
+            + f" through {r.label}"
+        )
+        if symmetric:
+            if dnat:
+                b.add(f"dnat at {e.label}", HopKind.NAT, "un-dnat", src=public)
+            return self._reply_out(b, e, fe, rsite, symmetric=True)
+        culprit_site = (
+            ("sites", s.site, "er_routes")
+            if r.via is Via.EXPRESSROUTE
+            else ("services", service, "inbound_snat")
+        )
+        blockers: list[str] = []
+        if dnat:
+            if r in dnat_at:
+                b.add(
+                    f"dnat at {r.label}",
+                    HopKind.NAT,
+                    "un-dnat",
+                    src=public,
+                    note="same static mapping",
+                )
+            else:
+                blockers.append(
+                    f"it bypasses the destination NAT at {e.label} and leaves with the private "
+                    f"source {server}"
+                )
+        for sid, dname in self.entry_devices(r):
+            if sid not in seen:
+                blockers.append(f"stateful device {dname} did not see the request")
+        if r.via is Via.EXPRESSROUTE and not blockers:
+            c = self.design.circuits[r.name]
+            src_addr = IPv4Address(b.src)
+            if not any(src_addr in p for p in c.advertises):
+                blockers.append(
+                    f"{b.src} is outside {r.name}'s advertisements: Microsoft's inbound filter "
+                    "drops it"
+                )
+        if blockers:
+            b.add(r.label, HopKind.DEVICE, "drop", note="; ".join(blockers))
+            return b.end(
+                r.label,
+                Disposition.DROPPED,
+                symmetric=False,
+                reason=f"the request enters by {e.label} but {how}: "
+                + "; ".join(blockers)
+                + " - dropped",
+                culprit=("services", service, "inbound_snat"),
+            )
+        path = self._reply_out(b, r, fe, rsite, symmetric=False)
+        return Path(
+            path.via,
+            path.hops,
+            path.disposition,
+            path.latency,
+            False,
+            f"the request enters by {e.label} but {how}",
+            culprit_site,
+        )
+
+    def _reply_out(self, b: _Builder, e: Entry, fe: FrontEnd, at: str, *, symmetric: bool) -> Path:
+        if e.via is Via.EXPRESSROUTE:
+            b.add(
+                f"circuit {e.name}" + (f" {e.link}" if e.link else ""),
+                HopKind.CIRCUIT,
+                latency=self._entry_leg(e),
+            )
+        else:
+            b.add(f"breakout {e.name}", HopKind.BREAKOUT, latency=self._entry_leg(e))
+        b.add(
+            f"{fe.name}",
+            HopKind.FRONT_END,
+            "deliver",
+            latency=self.geo.backbone(self._ms_point(e), self.geo.fe_point(fe)),
+        )
+        return b.end(e.label, Disposition.DELIVERED, symmetric=symmetric)
+
+    # -- all flows ---------------------------------------------------------------------------
+    def outbound_sets(self) -> list[EndpointSet]:
+        """The endpoint sets of the tenant's services (ExpressRoute-able or not)."""
+        wanted = {s.casefold() for s in self.design.tenant.services}
+        out = []
+        for es in self.catalogs.endpoint_sets:
+            if es.service_area.casefold() in wanted:
+                out.append(es)
+        return out
+
+    def all_flows(self) -> Iterator[Flow]:
+        sets = self.outbound_sets()
+        names = [es.urls[0] if es.urls else f"endpoint set {es.id}" for es in sets]
+        for site, s in self.design.sites.items():
+            if s.users <= 0:
+                continue
+            # The proxy decision and resolution depend only on ExpressRoute-ability: decide
+            # twice per site, then every set is a cache lookup by destination class.
+            ctx: dict[bool, tuple[str, bool, str | None, FrontEnd]] = {}
+            for es, fqdn in zip(sets, names, strict=True):
+                c = ctx.get(es.express_route)
+                if c is None:
+                    start, proxied = self.outbound_start(site, es)
+                    resolver, rpoint = self.resolver_point(start)
+                    c = (start, proxied, resolver, self.geo.nearest_front_end(rpoint))
+                    ctx[es.express_route] = c
+                start, proxied, resolver, fe = c
+                cls = DestClass(es.express_route, es.community, None)
+                key = (site, start, resolver, fe.name, cls)
+                trace = self._out_cache.get(key)
+                if trace is None:
+                    trace = self._trace_outbound(site, start, proxied, resolver, fe, es, cls)
+                    self._out_cache[key] = trace
+                yield Flow(
+                    Direction.OUTBOUND,
+                    site,
+                    fqdn,
+                    es.id,
+                    s.users,
+                    trace,
+                    start,
+                    proxied,
+                    resolver,
+                    None,
+                    es.express_route,
+                )
+        for service in self.design.services:
+            yield from self.inbound(service)
+
+
+def derive_flows(design: Design, catalogs: Catalogs, *, detail: bool = False) -> list[Flow]:
+    return list(FlowEngine(design, catalogs, detail=detail).all_flows())
+
+
+def find_sets(catalogs: Catalogs, fqdn: str) -> Iterable[EndpointSet]:
+    return catalogs.sets_for_fqdn(fqdn)
