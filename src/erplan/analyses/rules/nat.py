@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Network
 
-import networkx as nx
-
 from erplan.analyses.rules.registry import Context, Hit, Path, rule
 from erplan.diagnostics import Severity
 from erplan.model import Design
@@ -123,7 +121,9 @@ def inbound_snat_pools_not_distinct(ctx: Context) -> Iterator[Hit]:
 
 def _site_circuits(d: Design) -> dict[str, list[str]]:
     """For each site with users, the circuits nearest to it over the WAN (ties: all)."""
-    graph: nx.Graph = nx.Graph()
+    import networkx as nx  # here, not at module level: it costs every command 0.3 s to import
+
+    graph = nx.Graph()
     graph.add_nodes_from(d.sites)
     for link in d.wan:
         weight = link.cost if link.cost is not None else (link.latency_ms or 1.0)
@@ -131,12 +131,18 @@ def _site_circuits(d: Design) -> dict[str, list[str]]:
     at: dict[str, list[str]] = {}
     for name, c in d.circuits.items():
         at.setdefault(c.site, []).append(name)
+    # One Dijkstra per circuit site (a few dozen), not per user site (thousands): the graph
+    # is undirected, so the distance from a circuit site is the distance to it.
+    from_circuit_site = {
+        cs: nx.single_source_dijkstra_path_length(graph, cs) for cs in at if cs in graph
+    }
     out: dict[str, list[str]] = {}
     for site, s in d.sites.items():
         if s.users == 0 or not s.er_routes or not at:
             continue
-        lengths: dict[str, float] = nx.single_source_dijkstra_path_length(graph, site)
-        reach = [(lengths[cs], cs) for cs in at if cs in lengths]
+        reach = [
+            (lengths[site], cs) for cs, lengths in from_circuit_site.items() if site in lengths
+        ]
         if not reach:
             continue
         best = min(dist for dist, _ in reach)
