@@ -57,7 +57,8 @@ Place = Annotated[
 
 class Tenant(_Frozen):
     geography: str = Field(
-        description="Where the tenant's data lives (US, EU, APAC, UK, ...): inbound flows start there "
+        description="Where the tenant's data lives (US, EU, APAC, UK, ...): inbound flows start "
+        "there "
         "by default, and front ends relay to it over the Microsoft backbone (guide 000 Figure 6)."
     )
     name: str | None = Field(default=None, description="Tenant name, e.g. contoso.")
@@ -77,12 +78,14 @@ class ProxyMode(StrEnum):
 class Proxy(_Frozen):
     mode: ProxyMode = Field(
         default=ProxyMode.DIRECT,
-        description="direct: no proxy. pac: ExpressRoute-able URLs go DIRECT, everything else to the "
-        "proxy (guide 000 §2.2, Figure 3). all: every flow goes through the proxy (guide 000 Figure 5).",
+        description="direct: no proxy. pac: ExpressRoute-able URLs go DIRECT, everything else to "
+        "the proxy (guide 000 §2.2, Figure 3). all: every flow goes through the proxy "
+        "(guide 000 Figure 5).",
     )
     site: str | None = Field(
         default=None,
-        description="The site where the proxy runs; its flows leave from there. Default: this site.",
+        description="The site where the proxy runs; its flows leave from there. "
+        "Default: this site.",
     )
     address: str = Field(
         default="proxy:8080", description="host:port written into PAC files for the proxy."
@@ -105,7 +108,8 @@ class Site(_Frozen):
     proxy: Proxy = Field(default_factory=Proxy, description="How the site's clients reach the web.")
     er_routes: bool = Field(
         default=True,
-        description="Whether Microsoft routes learned over ExpressRoute are propagated to this site "
+        description="Whether Microsoft routes learned over ExpressRoute are propagated to this "
+        "site "
         "(route scope; guide 000 §3 fix 1, guide 001 Solution 1b).",
     )
     internet_latency_ms: float | None = Field(
@@ -116,7 +120,8 @@ class Site(_Frozen):
     )
     prefixes: list[IPv4Network] = Field(
         default_factory=list,
-        description="Internal (usually RFC 1918) prefixes of the site: client and server addresses.",
+        description="Internal (usually RFC 1918) prefixes of the site: client and server "
+        "addresses.",
     )
     devices: list[str] = Field(
         default_factory=list,
@@ -208,7 +213,8 @@ class Circuit(_Frozen):
     region_preference: dict[str, int] = Field(
         default_factory=dict,
         description="Local preference per Microsoft region ('cold potato', via regional "
-        "communities). Microsoft 365 prefixes carry no regional community: it has no effect on them.",
+        "communities). Microsoft 365 prefixes carry no regional community: it has no effect "
+        "on them.",
     )
     devices: list[str] = Field(
         default_factory=list, description="Stateful devices between the site and the circuit."
@@ -226,7 +232,8 @@ class Circuit(_Frozen):
     )
     internet_backup: bool = Field(
         default=False,
-        description="Declares the internet as this circuit's backup (guide 001 advises against it).",
+        description="Declares the internet as this circuit's backup "
+        "(guide 001 advises against it).",
     )
     up: bool = Field(default=True, description="Set false to study the design with it down.")
     silence: Silence

@@ -22,11 +22,11 @@ common.app = app
 
 # Command modules register themselves on import (order = order in --help).
 from erplan.cli import (  # noqa: E402,F401
-    commands_design,
-    commands_verify,
-    commands_lint,
     commands_catalog,
+    commands_design,
     commands_emulate,
+    commands_lint,
+    commands_verify,
 )
 
 
