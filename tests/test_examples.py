@@ -183,11 +183,7 @@ def test_correct_examples_are_well_addressed(path: Path) -> None:
 
 
 def test_peering_locations_are_real_names() -> None:
-    csv = Path(__file__).resolve().parents[2] / "shared/reference/data/peering_locations.csv"
-    shipped = Path(__file__).resolve().parents[1] / "src/erplan/catalogs/data/peering_locations.csv"
-    source = shipped if shipped.exists() else csv
-    if not source.exists():
-        pytest.skip("no peering-location list available")
+    source = Path(__file__).resolve().parents[1] / "src/erplan/catalogs/data/peering_locations.csv"
     names = {line.split(",")[0] for line in source.read_text(encoding="utf-8").splitlines()[1:]}
     for path in FILES:
         for name, c in _design(path.name).circuits.items():
