@@ -11,6 +11,7 @@ Field documentation lives in the ``description`` of each field: it feeds ``erpla
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal
 
@@ -342,15 +343,20 @@ class Design(_Frozen):
     analysis: Analysis = Field(default_factory=Analysis, description="Analysis settings.")
 
     # Convenience lookups used by every stage.
+    @cached_property
+    def _breakout_at(self) -> dict[str, str]:
+        # The first breakout located at each site (design order), computed once.
+        at: dict[str, str] = {}
+        for name, b in self.breakouts.items():
+            at.setdefault(b.site, name)
+        return at
+
     def site_breakout(self, site: str) -> str | None:
         """The breakout a site's internet traffic leaves by (explicit, else the one at the site)."""
         explicit = self.sites[site].breakout
         if explicit is not None:
             return explicit
-        for name, b in self.breakouts.items():
-            if b.site == site:
-                return name
-        return None
+        return self._breakout_at.get(site)
 
     def site_resolver_egress(self, site: str) -> str | None:
         explicit = self.sites[site].resolver_egress

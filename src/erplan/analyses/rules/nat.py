@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from ipaddress import IPv4Network
 
 from erplan.analyses.rules.registry import Context, Hit, Path, rule
+from erplan.catalogs import Catalogs
 from erplan.diagnostics import Severity
+from erplan.latency import Geo
 from erplan.model import Design
 
 
@@ -119,18 +121,27 @@ def inbound_snat_pools_not_distinct(ctx: Context) -> Iterator[Hit]:
         seen.append((entry, pool))
 
 
-def _site_circuits(d: Design) -> dict[str, list[str]]:
-    """For each site with users, the circuits nearest to it over the WAN (ties: all)."""
+def _site_circuits(d: Design, catalogs: Catalogs) -> dict[str, list[str]]:
+    """For each site with users, the circuits nearest to it over the WAN (ties: all).
+
+    Link weights are those of the routing stage: the IGP cost, else the given or estimated
+    latency, so the users counted on a circuit are the ones hot-potato routing sends there.
+    """
     import networkx as nx  # here, not at module level: it costs every command 0.3 s to import
 
+    geo = Geo(d, catalogs)
     graph = nx.Graph()
     graph.add_nodes_from(d.sites)
     for link in d.wan:
-        weight = link.cost if link.cost is not None else (link.latency_ms or 1.0)
-        graph.add_edge(link.between[0], link.between[1], weight=weight)
+        if not link.up:
+            continue
+        a, b = link.between
+        weight = link.cost if link.cost is not None else geo.wan_link(a, b, link.latency_ms).ms
+        graph.add_edge(a, b, weight=weight)
     at: dict[str, list[str]] = {}
     for name, c in d.circuits.items():
-        at.setdefault(c.site, []).append(name)
+        if c.up:
+            at.setdefault(c.site, []).append(name)
     # One Dijkstra per circuit site (a few dozen), not per user site (thousands): the graph
     # is undirected, so the distance from a circuit site is the distance to it.
     from_circuit_site = {
@@ -170,7 +181,7 @@ def nat_pool_too_small(ctx: Context) -> Iterator[Hit]:
     d = ctx.design
     per = d.analysis.users_per_address
     circuit_users: dict[str, int] = {}
-    for site, circuits in _site_circuits(d).items():
+    for site, circuits in _site_circuits(d, ctx.catalogs).items():
         for c in circuits:
             circuit_users[c] = circuit_users.get(c, 0) + d.sites[site].users
     for name, circuit in d.circuits.items():
@@ -187,8 +198,13 @@ def nat_pool_too_small(ctx: Context) -> Iterator[Hit]:
                 (("circuits", name),),
                 data={"users": users, "addresses": size, "users_per_address": per},
             )
+    breakout_users: dict[str, int] = {}
+    for sn, s in d.sites.items():  # one pass: site_breakout() itself scans the breakouts
+        bname = d.site_breakout(sn)
+        if bname is not None:
+            breakout_users[bname] = breakout_users.get(bname, 0) + s.users
     for bname, b in d.breakouts.items():
-        users = sum(s.users for sn, s in d.sites.items() if d.site_breakout(sn) == bname)
+        users = breakout_users.get(bname, 0)
         size = sum(n.num_addresses for n in b.nat)
         if not b.nat or users == 0 or users <= size * per:
             continue
