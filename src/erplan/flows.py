@@ -6,17 +6,21 @@ the addresses before and after any translation and the latency of that leg. The 
 those of the design notes ("Flow semantics"); the verdicts stage only reads what is here.
 
 Outbound traces depend on (start site, resolver egress, destination class), not on the endpoint
-set itself, so they are computed once per such key and shared by every flow that has it.
+set itself, so they are computed once per such key and shared by every flow that has it. From
+the entry (circuit or breakout) on, a trace no longer depends on its site: that part is traced
+once per entry and addresses and replayed for every site (``_Tail``), and a site's traces that
+take the same route differ only in the destination address (``_Shape``). Without ``detail`` the
+paths of a trace are built only when read: verifying needs only outcomes and latencies.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from erplan.catalogs import Catalogs, EndpointSet, FrontEnd
 from erplan.latency import ZERO, Geo, Ms, Point
@@ -133,19 +137,127 @@ class Path:
         }
 
 
-@dataclass(frozen=True, slots=True)
 class Trace:
-    forward: Path
-    returns: tuple[Path, ...]
+    """How one flow goes: the forward path, every return path, and what they amount to.
+
+    Immutable. The paths may be built on first use (``build``): verifying thousands of sites
+    needs only the outcome, latency and route of each trace, while ``trace`` and the JSON report
+    read every hop.
+    """
+
+    __slots__ = (
+        "_build",
+        "_forward",
+        "_returns",
+        "culprit",
+        "egress",
+        "entry_site",
+        "front_end",
+        "latency",
+        "outcome",
+        "reason",
+        "relay",
+        "route",
+    )
+    _forward: Path | None
+    _returns: tuple[Path, ...] | None
+    _build: Callable[[], tuple[Path, tuple[Path, ...]]] | None
     outcome: Outcome
     latency: Ms  # round trip of the worst working combination, tenant relay included
     reason: str
-    culprit: tuple[str, ...] = ()
-    egress: str = ""  # via of the forward path
-    front_end: str | None = None
-    route: RouteChoice | None = None
-    entry_site: str | None = None  # where the flow meets Microsoft's network (outbound)
-    relay: Ms = ZERO  # front end -> tenant data (guide 000 Figure 6)
+    culprit: tuple[str, ...]
+    egress: str  # via of the forward path
+    front_end: str | None
+    route: RouteChoice | None
+    entry_site: str | None  # where the flow meets Microsoft's network (outbound)
+    relay: Ms  # front end -> tenant data (guide 000 Figure 6)
+
+    def __init__(
+        self,
+        forward: Path | None,
+        returns: tuple[Path, ...] | None,
+        outcome: Outcome,
+        latency: Ms,
+        reason: str,
+        culprit: tuple[str, ...] = (),
+        egress: str = "",
+        front_end: str | None = None,
+        route: RouteChoice | None = None,
+        entry_site: str | None = None,
+        relay: Ms = ZERO,
+        *,
+        build: Callable[[], tuple[Path, tuple[Path, ...]]] | None = None,
+    ) -> None:
+        if (forward is None or returns is None) and build is None:
+            raise ValueError("a trace needs its paths or a way to build them")
+        setattr_ = object.__setattr__
+        setattr_(self, "_forward", forward)
+        setattr_(self, "_returns", returns)
+        setattr_(self, "_build", build)
+        setattr_(self, "outcome", outcome)
+        setattr_(self, "latency", latency)
+        setattr_(self, "reason", reason)
+        setattr_(self, "culprit", culprit)
+        setattr_(self, "egress", egress)
+        setattr_(self, "front_end", front_end)
+        setattr_(self, "route", route)
+        setattr_(self, "entry_site", entry_site)
+        setattr_(self, "relay", relay)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Trace is immutable: cannot set {name}")
+
+    def _paths(self) -> tuple[Path, tuple[Path, ...]]:
+        fwd: Path | None = self._forward
+        rets: tuple[Path, ...] | None = self._returns
+        if fwd is None or rets is None:
+            assert self._build is not None
+            fwd, rets = self._build()
+            object.__setattr__(self, "_forward", fwd)
+            object.__setattr__(self, "_returns", rets)
+            object.__setattr__(self, "_build", None)
+        return fwd, rets
+
+    @property
+    def forward(self) -> Path:
+        return self._paths()[0]
+
+    @property
+    def returns(self) -> tuple[Path, ...]:
+        return self._paths()[1]
+
+    def _key(self) -> tuple[Any, ...]:
+        fwd, rets = self._paths()
+        return (
+            fwd,
+            rets,
+            self.outcome,
+            self.latency,
+            self.reason,
+            self.culprit,
+            self.egress,
+            self.front_end,
+            self.route,
+            self.entry_site,
+            self.relay,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Trace):
+            return NotImplemented
+        return self is other or self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        fwd, rets = self._paths()
+        return (
+            f"Trace(forward={fwd!r}, returns={rets!r}, outcome={self.outcome!r}, "
+            f"latency={self.latency!r}, reason={self.reason!r}, culprit={self.culprit!r}, "
+            f"egress={self.egress!r}, front_end={self.front_end!r}, route={self.route!r}, "
+            f"entry_site={self.entry_site!r}, relay={self.relay!r})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -217,6 +329,17 @@ class Flow:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class OriginFlows:
+    """The outbound flows of one origin site, compactly: a trace per outbound set (sets of one
+    destination class share it) and where the flows start, by ExpressRoute-ability."""
+
+    site: str
+    users: int
+    contexts: dict[bool, tuple[str, bool, str | None]]  # start site, proxied, resolver
+    traces: tuple[Trace, ...]
+
+
 # -- state holders -------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -245,6 +368,9 @@ class _Builder:
     # Without detail only the hops that matter to a verdict are kept (translations, devices,
     # drops): verifying thousands of sites stays cheap; `trace` asks for every hop.
     detail: bool = True
+    # Every latency added, in order: a recorded part is replayed onto another builder with the
+    # same float additions in the same order, so shared parts give identical sums.
+    legs: list[Ms] = field(default_factory=list)
 
     def add(
         self,
@@ -264,6 +390,7 @@ class _Builder:
                 self.dst = dst
             if latency.ms:
                 self.latency = self.latency + latency
+                self.legs.append(latency)
             return
         src_before = None
         dst_before = None
@@ -272,6 +399,7 @@ class _Builder:
         if dst is not None and dst != self.dst:
             dst_before, self.dst = self.dst, dst
         self.latency = self.latency + latency
+        self.legs.append(latency)
         self.hops.append(
             Hop(node, kind, action, self.src, self.dst, src_before, dst_before, latency, note)
         )
@@ -286,6 +414,150 @@ class _Builder:
         culprit: tuple[str, ...] = (),
     ) -> Path:
         return Path(via, tuple(self.hops), disposition, self.latency, symmetric, reason, culprit)
+
+
+# Stands for the client address in parts of a trace shared between sites; ``_bind_hops`` puts
+# the real one in. A NUL never occurs in an address or a name.
+_CLIENT = "\x00client"
+_NO_STATE: frozenset[str] = frozenset()
+
+
+def _has_client(hops: Iterable[Hop]) -> bool:
+    return any(_CLIENT in (h.src, h.dst, h.src_before, h.dst_before) for h in hops)
+
+
+def _bind(value: str, client: str) -> str:
+    return client if value == _CLIENT else value
+
+
+def _bind_hops(hops: Iterable[Hop], client: str) -> tuple[Hop, ...]:
+    out = []
+    for h in hops:
+        if _CLIENT in (h.src, h.dst, h.src_before, h.dst_before):
+            h = Hop(
+                h.node,
+                h.kind,
+                h.action,
+                _bind(h.src, client),
+                _bind(h.dst, client),
+                None if h.src_before is None else _bind(h.src_before, client),
+                None if h.dst_before is None else _bind(h.dst_before, client),
+                h.latency,
+                h.note,
+            )
+        out.append(h)
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A return path traced up to the site where it heads for the flow's start site."""
+
+    hops: tuple[Hop, ...]
+    latency: Ms
+    src: str
+    dst: str
+    at: str
+    via: str
+    symmetric: bool
+    reason: str
+    culprit: tuple[str, ...]
+    entry_culprit: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Tail:
+    """An outbound trace from its entry on: the hops and latency legs to append, how the
+    forward path ends, and either the outcome of a trace that stops there or every return."""
+
+    hops: tuple[Hop, ...]
+    legs: tuple[Ms, ...]
+    via: str
+    disposition: Disposition
+    reason: str = ""
+    culprit: tuple[str, ...] = ()
+    outcome: Outcome | None = None
+    trace_culprit: tuple[str, ...] = ()
+    with_entry: bool = True
+    returns: tuple[Path | _Pending, ...] = ()
+    binds: bool = False
+
+
+class _Ending(Protocol):
+    """How a path ends: what the outcome of a trace is computed from."""
+
+    @property
+    def disposition(self) -> Disposition: ...
+    @property
+    def latency(self) -> Ms: ...
+    @property
+    def symmetric(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def culprit(self) -> tuple[str, ...]: ...
+
+
+class _End(NamedTuple):
+    """A return path's ending without its hops (built later, when asked for)."""
+
+    disposition: Disposition
+    latency: Ms
+    symmetric: bool
+    reason: str
+    culprit: tuple[str, ...]
+
+
+def _sum_up(
+    fwd: Ms, returns: Sequence[_Ending], relay: Ms
+) -> tuple[Outcome, Ms, str, tuple[str, ...]]:
+    """The outcome of a trace (its worst return), its latency (the slowest working round trip
+    plus the tenant relay), and the reason and culprit of that outcome."""
+    outcome = Outcome.OK
+    reason = ""
+    culprit: tuple[str, ...] = ()
+    worst = fwd
+    for r in returns:
+        if r.disposition is Disposition.DELIVERED:
+            o = Outcome.OK if r.symmetric else Outcome.ASYMMETRIC
+            rtt = Ms((fwd.ms + r.latency.ms) / 2, fwd.estimated or r.latency.estimated)
+            if rtt.ms > worst.ms:
+                worst = rtt
+        elif r.disposition is Disposition.DROPPED:
+            o = Outcome.DROPPED
+        elif r.disposition is Disposition.BLACKHOLE:
+            o = Outcome.BLACKHOLE
+        else:
+            o = Outcome.UNREACHABLE
+        if o.rank > outcome.rank:
+            outcome, reason, culprit = o, r.reason, r.culprit
+    if not returns:
+        outcome = Outcome.BLACKHOLE
+        reason = "no return path"
+    return outcome, worst + relay, reason, culprit
+
+
+class _Shape(NamedTuple):
+    """What an outbound trace amounts to, whatever address its destination has: the route and
+    entry, the forward latency, the outcome, and what building its paths needs."""
+
+    route: RouteChoice
+    entry: Entry
+    label: str
+    esite: str
+    start: str
+    relay: Ms
+    head: tuple[Hop, ...]  # kept hops before the entry (none when shared)
+    latency: Ms  # of the forward path
+    outcome: Outcome
+    total: Ms
+    reason: str
+    culprit: tuple[str, ...]
+    translates: bool
+    client: str
+    client_public: bool
+    state: frozenset[str]  # stateful devices seen before the entry
+    override: float | None
 
 
 def _first_host(net: IPv4Network) -> IPv4Address:
@@ -313,15 +585,45 @@ class FlowEngine:
         self._out_cache: dict[tuple[str, str, str | None, str, DestClass], Trace] = {}
         tenant_fe = catalogs.home_front_end(design.tenant.geography)
         self.tenant_front_end: FrontEnd | None = tenant_fe
+        # Memos: every outbound trace asks the same few questions about the same few entries,
+        # addresses and front ends; answering each once keeps the work per (site, class).
+        self._clients: dict[str, tuple[str, bool]] = {}
+        self._dst: dict[tuple[int, str], str] = {}
+        self._entries: dict[str, list[Entry]] = {}
+        self._entry_devs: dict[Entry, list[tuple[str, str]]] = {}
+        self._holders: dict[Entry, str | None] = {}
+        self._pools: dict[Entry, list[IPv4Network]] = {}
+        self._tails: dict[tuple[Any, ...], _Tail] = {}
+        self._egresses: dict[int, tuple[RouteChoice, Entry, str, str, bool]] = {}
+        self._shapes: dict[tuple[Any, ...], _Shape] = {}
+        self._sets: list[EndpointSet] | None = None
+        self._names: list[str] = []
 
     # -- small helpers -----------------------------------------------------------------------
     def client_address(self, site: str) -> tuple[str, bool]:
         """A client address of the site and whether it is public (no prefixes: private)."""
-        prefixes = self.design.sites[site].prefixes
-        if not prefixes:
-            return f"clients of {site}", False
-        addr = _first_host(prefixes[0])
-        return str(addr), is_public_address(addr)
+        got = self._clients.get(site)
+        if got is None:
+            prefixes = self.design.sites[site].prefixes
+            if not prefixes:
+                got = (f"clients of {site}", False)
+            else:
+                addr = _first_host(prefixes[0])
+                got = (str(addr), is_public_address(addr))
+            self._clients[site] = got
+        return got
+
+    def _dst_address(self, es: EndpointSet, fe: FrontEnd) -> str:
+        """What an FQDN of ``es`` resolves to at ``fe``, as text (a name for URL-only sets)."""
+        key = (id(es), fe.name)
+        got = self._dst.get(key)
+        if got is None:
+            try:
+                got = str(self.catalogs.front_end_address(es, fe))
+            except ValueError:
+                got = f"{fe.name} front end"
+            self._dst[key] = got
+        return got
 
     def stateful(self, device: str) -> bool:
         d = self.design.devices.get(device)
@@ -336,16 +638,28 @@ class FlowEngine:
         return d is not None and d.kind is DeviceKind.NAT
 
     def circuit_entries(self, circuit: str) -> list[Entry]:
-        c = self.design.circuits[circuit]
-        if c.devices_per_link:
-            return [
-                Entry(Via.EXPRESSROUTE, circuit, PRIMARY),
-                Entry(Via.EXPRESSROUTE, circuit, SECONDARY),
-            ]
-        return [Entry(Via.EXPRESSROUTE, circuit)]
+        got = self._entries.get(circuit)
+        if got is None:
+            c = self.design.circuits[circuit]
+            if c.devices_per_link:
+                got = [
+                    Entry(Via.EXPRESSROUTE, circuit, PRIMARY),
+                    Entry(Via.EXPRESSROUTE, circuit, SECONDARY),
+                ]
+            else:
+                got = [Entry(Via.EXPRESSROUTE, circuit)]
+            self._entries[circuit] = got
+        return list(got)
 
     def entry_devices(self, e: Entry) -> list[tuple[str, str]]:
         """(state id, device name) of the stateful devices at an entry, in forward order."""
+        got = self._entry_devs.get(e)
+        if got is None:
+            got = self._entry_devices(e)
+            self._entry_devs[e] = got
+        return got
+
+    def _entry_devices(self, e: Entry) -> list[tuple[str, str]]:
         names = (
             self.design.circuits[e.name].devices
             if e.via is Via.EXPRESSROUTE
@@ -361,6 +675,13 @@ class FlowEngine:
 
     def nat_holder(self, e: Entry) -> str | None:
         """The identity of the NAT that translates outbound traffic at an entry, if any."""
+        if e in self._holders:
+            return self._holders[e]
+        got = self._nat_holder(e)
+        self._holders[e] = got
+        return got
+
+    def _nat_holder(self, e: Entry) -> str | None:
         if e.via is Via.EXPRESSROUTE:
             c = self.design.circuits[e.name]
             explicit = next((d for d in c.devices if self._is_nat_device(d)), None)
@@ -376,10 +697,15 @@ class FlowEngine:
         return f"{base}/{e.link}" if e.link else base
 
     def nat_pool(self, e: Entry) -> list[IPv4Network]:
-        if e.via is Via.EXPRESSROUTE:
-            pool = self.design.circuits[e.name].snat_pool
-            return [pool] if pool is not None else []
-        return list(self.design.breakouts[e.name].nat)
+        got = self._pools.get(e)
+        if got is None:
+            if e.via is Via.EXPRESSROUTE:
+                pool = self.design.circuits[e.name].snat_pool
+                got = [pool] if pool is not None else []
+            else:
+                got = list(self.design.breakouts[e.name].nat)
+            self._pools[e] = got
+        return list(got)
 
     def entry_site(self, e: Entry) -> str:
         if e.via is Via.EXPRESSROUTE:
@@ -398,6 +724,7 @@ class FlowEngine:
             if lat is None:
                 return False
             b.latency = b.latency + lat
+            b.legs.append(lat)
             return True
         path = self.routing.wan_path(a, z)
         if not path:
@@ -447,7 +774,7 @@ class FlowEngine:
         return site, False
 
     def resolver_point(self, start: str) -> tuple[str | None, Point]:
-        r = self.design.site_resolver_egress(start)
+        r = self.routing.site_resolver_egress(start)
         if r is not None and r in self.design.breakouts:
             return r, self.geo.site(self.design.breakouts[r].site)
         return None, self.geo.site(start)  # no resolver egress: assume the site itself
@@ -486,19 +813,27 @@ class FlowEngine:
         es: EndpointSet,
         cls: DestClass,
     ) -> Trace:
-        try:
-            dst_addr = str(self.catalogs.front_end_address(es, fe))
-        except ValueError:
-            dst_addr = f"{fe.name} front end"
+        dst_addr = self._dst_address(es, fe)
+        shape_key: tuple[Any, ...] = ()
+        if not self.detail:
+            # Traces of one origin that take the same route differ only in the destination
+            # address their hops show: reuse what the first one found (``_Shape``).
+            route = self.routing.lookup(start, cls)
+            shape_key = (origin, start, proxied, resolver, fe.name, id(route))
+            shape = self._shapes.get(shape_key)
+            if shape is not None and shape.route is route:
+                return self._shaped(shape, dst_addr, fe, None)
         client, client_public = self.client_address(origin)
         b = _Builder(src=client, dst=dst_addr, detail=self.detail)
-        b.add(f"site {origin}", HopKind.SITE, "originate", note=f"client at {origin}")
-        b.add(
-            f"resolver {resolver or start}",
-            HopKind.DNS,
-            "resolve",
-            note=f"geoDNS answers with the {fe.name} front end (nearest to the resolver egress)",
-        )
+        if self.detail:  # without detail these hops are not kept and carry no latency
+            b.add(f"site {origin}", HopKind.SITE, "originate", note=f"client at {origin}")
+            b.add(
+                f"resolver {resolver or start}",
+                HopKind.DNS,
+                "resolve",
+                note=f"geoDNS answers with the {fe.name} front end (nearest to the resolver "
+                "egress)",
+            )
         relay = self.relay(fe)
         seen: set[str] = set()
         down = self._site_devices(b, origin, seen)
@@ -511,7 +846,7 @@ class FlowEngine:
                 return self._single(
                     fwd, Outcome.UNREACHABLE, ("sites", origin, "proxy"), fe, None, relay
                 )
-            psrc, _ = self.client_address(start)
+            psrc, ppublic = self.client_address(start)
             b.add(
                 f"proxy at {start}",
                 HopKind.PROXY,
@@ -519,27 +854,200 @@ class FlowEngine:
                 src=psrc if psrc != f"clients of {start}" else f"proxy at {start}",
                 note="the proxy opens a new connection",
             )
-            client, client_public = (
-                b.src,
-                psrc != f"clients of {start}" and is_public_address(IPv4Address(psrc)),
-            )
+            client, client_public = b.src, psrc != f"clients of {start}" and ppublic
         route = self.routing.lookup(start, cls)
         if route.via is Via.NONE:
             fwd = b.end("", Disposition.UNREACHABLE, reason=route.why)
             return self._single(fwd, Outcome.UNREACHABLE, ("sites", start), fe, route, relay, start)
-        if route.via is Via.EXPRESSROUTE:
-            assert route.circuit is not None
-            entry = self.circuit_entries(route.circuit)[0]
-        else:
-            assert route.breakout is not None
-            entry = Entry(Via.INTERNET, route.breakout)
-        esite = self.entry_site(entry)
+        entry, label, esite, translates = self._egress(route)
         self._wan(b, start, esite)
+        # From the entry on, the path depends on the entry, the addresses and the state seen so
+        # far, not on the site: it is traced once per such key and replayed for every site. When
+        # the entry translates the source, the client address is bound afterwards.
+        override = self.design.sites[start].internet_latency_ms if start == esite else None
+        state = frozenset(seen) if seen else _NO_STATE
+        tail = self._tail(
+            entry, label, translates, client, client_public, dst_addr, fe, state, override
+        )
+        # Ms additions one leg at a time, as the builder makes them (same float sums).
+        ms, estimated = b.latency.ms, b.latency.estimated
+        for leg in tail.legs:
+            ms += leg.ms
+            estimated = estimated or leg.estimated
+        latency = Ms(ms, estimated)
+        if tail.outcome is not None or self.detail:
+            b.hops.extend(_bind_hops(tail.hops, client) if tail.binds else tail.hops)
+            fwd = Path(
+                tail.via, tuple(b.hops), tail.disposition, latency, True, tail.reason, tail.culprit
+            )
+        if tail.outcome is not None:
+            if tail.with_entry:
+                return self._single(
+                    fwd, tail.outcome, tail.trace_culprit, fe, route, relay, esite, entry
+                )
+            return self._single(fwd, tail.outcome, tail.trace_culprit, fe, route, relay)
+        if self.detail:
+            returns = [self._finish_return(r, start, client) for r in tail.returns]
+            return self._combine(fwd, returns, fe, route, relay, esite, entry)
+        # Without detail the paths are built on first use: the outcome needs only how each
+        # return ends, and most traces of a large design are never shown hop by hop.
+        ends = [self._return_end(r, start) for r in tail.returns]
+        outcome, total, reason, culprit = _sum_up(latency, ends, relay)
+        shape = _Shape(
+            route,
+            entry,
+            label,
+            esite,
+            start,
+            relay,
+            tuple(b.hops),
+            latency,
+            outcome,
+            total,
+            reason,
+            culprit,
+            translates,
+            client,
+            client_public,
+            state,
+            override,
+        )
+        if not b.hops:  # hops before the entry show the destination: not shared then
+            self._shapes[shape_key] = shape
+        return self._shaped(shape, dst_addr, fe, tail)
+
+    def _tail(
+        self,
+        entry: Entry,
+        label: str,
+        translates: bool,
+        client: str,
+        client_public: bool,
+        dst_addr: str,
+        fe: FrontEnd,
+        state: frozenset[str],
+        override: float | None,
+    ) -> _Tail:
+        key = (
+            label,
+            None if translates else client,
+            None if translates else client_public,
+            dst_addr,
+            fe.name,
+            state,
+            override,
+        )
+        tail = self._tails.get(key)
+        if tail is None:
+            tail = self._outbound_tail(
+                entry,
+                _CLIENT if translates else client,
+                client_public,
+                dst_addr,
+                fe,
+                set(state),
+                override,
+            )
+            self._tails[key] = tail
+        return tail
+
+    def _shaped(self, shape: _Shape, dst_addr: str, fe: FrontEnd, tail: _Tail | None) -> Trace:
+        """The trace of ``shape`` toward ``dst_addr``, its paths built when first asked for."""
+
+        def build() -> tuple[Path, tuple[Path, ...]]:
+            t = tail or self._tail(
+                shape.entry,
+                shape.label,
+                shape.translates,
+                shape.client,
+                shape.client_public,
+                dst_addr,
+                fe,
+                shape.state,
+                shape.override,
+            )
+            hops = shape.head + (_bind_hops(t.hops, shape.client) if t.binds else t.hops)
+            fwd = Path(t.via, hops, t.disposition, shape.latency, True, t.reason, t.culprit)
+            rets = tuple(self._finish_return(r, shape.start, shape.client) for r in t.returns)
+            return fwd, rets
+
+        return Trace(
+            None,
+            None,
+            shape.outcome,
+            shape.total,
+            shape.reason,
+            shape.culprit,
+            shape.label,
+            fe.name,
+            shape.route,
+            shape.esite,
+            shape.relay,
+            build=build,
+        )
+
+    def _egress(self, route: RouteChoice) -> tuple[Entry, str, str, bool]:
+        """The entry a route leads to, its label, its site, and whether it translates the
+        source (asked once per trace; route choices are shared objects, so keyed by identity)."""
+        got = self._egresses.get(id(route))
+        if got is None or got[0] is not route:
+            if route.via is Via.EXPRESSROUTE:
+                assert route.circuit is not None
+                entry = self.circuit_entries(route.circuit)[0]
+            else:
+                assert route.breakout is not None
+                entry = Entry(Via.INTERNET, route.breakout)
+            translates = self.nat_holder(entry) is not None and bool(self.nat_pool(entry))
+            got = (route, entry, entry.label, self.entry_site(entry), translates)
+            self._egresses[id(route)] = got
+        return got[1:]
+
+    def _outbound_tail(
+        self,
+        entry: Entry,
+        client: str,
+        client_public: bool,
+        dst_addr: str,
+        fe: FrontEnd,
+        seen_before: set[str],
+        override: float | None,
+    ) -> _Tail:
+        """The forward path from the entry's devices to the front end, and every return."""
+        b = _Builder(src=client, dst=dst_addr, detail=self.detail)
+        seen = set(seen_before)
+
+        def single(
+            disposition: Disposition,
+            outcome: Outcome,
+            reason: str,
+            culprit: tuple[str, ...] = (),
+            trace_culprit: tuple[str, ...] | None = None,
+            *,
+            with_entry: bool = True,
+        ) -> _Tail:
+            return _Tail(
+                tuple(b.hops),
+                tuple(b.legs),
+                entry.label,
+                disposition,
+                reason,
+                culprit,
+                outcome=outcome,
+                trace_culprit=culprit if trace_culprit is None else trace_culprit,
+                with_entry=with_entry,
+                binds=_has_client(b.hops),
+            )
+
         # The entry's stateful devices, then its NAT (the NAT faces Microsoft).
         for sid, dname in self.entry_devices(entry):
             if not self.device_up(dname):
-                fwd = b.end(entry.label, Disposition.DROPPED, reason=f"device {dname} is down")
-                return self._single(fwd, Outcome.DROPPED, ("devices", dname), fe, route, relay)
+                return single(
+                    Disposition.DROPPED,
+                    Outcome.DROPPED,
+                    f"device {dname} is down",
+                    trace_culprit=("devices", dname),
+                    with_entry=False,
+                )
             seen.add(sid)
             b.add(f"device {dname}", HopKind.DEVICE, note="stateful: records the connection")
         holder = self.nat_holder(entry)
@@ -562,27 +1070,21 @@ class FlowEngine:
                 note=f"Microsoft peering at {c.peering_location}",
             )
             if not src_public:
-                fwd = b.end(
-                    entry.label,
+                return single(
                     Disposition.DROPPED,
-                    reason=f"private source {translated} on the Microsoft peering of "
+                    Outcome.DROPPED,
+                    f"private source {translated} on the Microsoft peering of "
                     f"{entry.name} (only public addresses are allowed there)",
-                    culprit=("circuits", entry.name, "snat_pool"),
-                )
-                return self._single(
-                    fwd, Outcome.DROPPED, fwd.culprit, fe, route, relay, esite, entry
+                    ("circuits", entry.name, "snat_pool"),
                 )
             taddr = IPv4Address(translated)
             if not any(taddr in p for p in c.advertises):
-                fwd = b.end(
-                    entry.label,
+                return single(
                     Disposition.DROPPED,
-                    reason=f"source {translated} is outside the prefixes advertised on "
+                    Outcome.DROPPED,
+                    f"source {translated} is outside the prefixes advertised on "
                     f"{entry.name}: Microsoft's inbound filter drops it",
-                    culprit=("circuits", entry.name, "advertises"),
-                )
-                return self._single(
-                    fwd, Outcome.DROPPED, fwd.culprit, fe, route, relay, esite, entry
+                    ("circuits", entry.name, "advertises"),
                 )
             b.add(
                 f"Microsoft edge {c.peering_location}",
@@ -592,19 +1094,16 @@ class FlowEngine:
             )
         else:
             if not src_public:
-                fwd = b.end(
-                    entry.label,
+                return single(
                     Disposition.BLACKHOLE,
-                    reason=f"private source {translated} sent to the internet by {entry.name} "
+                    Outcome.BLACKHOLE,
+                    f"private source {translated} sent to the internet by {entry.name} "
                     "without source NAT: no reply can come back",
-                    culprit=("breakouts", entry.name, "nat"),
-                )
-                return self._single(
-                    fwd, Outcome.BLACKHOLE, fwd.culprit, fe, route, relay, esite, entry
+                    ("breakouts", entry.name, "nat"),
                 )
             ims, near = self.geo.breakout_internet(entry.name)
-            if start == esite and self.design.sites[start].internet_latency_ms is not None:
-                ims = Ms(self.design.sites[start].internet_latency_ms or 0.0, False)
+            if override is not None:
+                ims = Ms(override or 0.0, False)
             b.add(f"breakout {entry.name}", HopKind.BREAKOUT, note="internet")
             b.add(
                 f"internet to {near.name}",
@@ -619,7 +1118,6 @@ class FlowEngine:
                     latency=self.geo.backbone_fe(near, fe),
                 )
         b.add(f"front end {fe.name}", HopKind.FRONT_END, "accept", note=f"serves {dst_addr}")
-        fwd = b.end(entry.label, Disposition.DELIVERED)
         returns = self._outbound_returns(
             IPv4Address(translated) if translated[0].isdigit() else None,
             translated,
@@ -628,10 +1126,71 @@ class FlowEngine:
             holder,
             entry,
             seen,
-            start,
             fe,
         )
-        return self._combine(fwd, returns, fe, route, relay, esite, entry)
+        return _Tail(
+            tuple(b.hops),
+            tuple(b.legs),
+            entry.label,
+            Disposition.DELIVERED,
+            returns=tuple(returns),
+            binds=_has_client(b.hops),
+        )
+
+    def _return_end(self, r: Path | _Pending, start: str) -> _Ending:
+        """How ``_finish_return`` (without detail) ends, without building the path."""
+        if isinstance(r, Path):
+            return r
+        if r.at == start:
+            latency = r.latency
+        else:
+            lat = self.routing.wan_latency(r.at, start)
+            if lat is None:
+                return _End(
+                    Disposition.BLACKHOLE,
+                    r.latency,
+                    False,
+                    f"the reply arrives at {r.at}, which cannot reach {start}",
+                    r.entry_culprit,
+                )
+            latency = r.latency + lat
+        return _End(Disposition.DELIVERED, latency, r.symmetric, r.reason, r.culprit)
+
+    def _finish_return(self, r: Path | _Pending, start: str, client: str) -> Path:
+        """A return template completed with the way back to ``start``, the client bound."""
+        if isinstance(r, _Pending):
+            b = _Builder(list(r.hops), r.latency, r.src, r.dst, self.detail)
+            if not self._wan(b, r.at, start):
+                path = b.end(
+                    r.via,
+                    Disposition.BLACKHOLE,
+                    symmetric=False,
+                    reason=f"the reply arrives at {r.at}, which cannot reach {start}",
+                    culprit=r.entry_culprit,
+                )
+            else:
+                if self.detail:
+                    b.add(f"site {start}", HopKind.SITE, "deliver")
+                path = b.end(
+                    r.via,
+                    Disposition.DELIVERED,
+                    symmetric=r.symmetric,
+                    reason=r.reason,
+                    culprit=r.culprit,
+                )
+        else:
+            path = r
+        if not _has_client(path.hops):
+            return path
+        return Path(
+            path.via,
+            _bind_hops(path.hops, client),
+            path.disposition,
+            path.latency,
+            path.symmetric,
+            path.reason,
+            path.culprit,
+        )
 
     def _single(
         self,
@@ -668,35 +1227,12 @@ class FlowEngine:
         entry_site: str | None,
         entry: Entry,
     ) -> Trace:
-        outcome = Outcome.OK
-        reason = ""
-        culprit: tuple[str, ...] = ()
-        worst = fwd.latency
-        for r in returns:
-            if r.disposition is Disposition.DELIVERED:
-                o = Outcome.OK if r.symmetric else Outcome.ASYMMETRIC
-                rtt = Ms(
-                    (fwd.latency.ms + r.latency.ms) / 2,
-                    fwd.latency.estimated or r.latency.estimated,
-                )
-                if rtt.ms > worst.ms:
-                    worst = rtt
-            elif r.disposition is Disposition.DROPPED:
-                o = Outcome.DROPPED
-            elif r.disposition is Disposition.BLACKHOLE:
-                o = Outcome.BLACKHOLE
-            else:
-                o = Outcome.UNREACHABLE
-            if o.rank > outcome.rank:
-                outcome, reason, culprit = o, r.reason, r.culprit
-        if not returns:
-            outcome = Outcome.BLACKHOLE
-            reason = "no return path"
+        outcome, latency, reason, culprit = _sum_up(fwd.latency, returns, relay)
         return Trace(
             fwd,
             tuple(returns),
             outcome,
-            worst + relay,
+            latency,
             reason,
             culprit,
             entry.label,
@@ -715,9 +1251,8 @@ class FlowEngine:
         holder: str | None,
         fwd_entry: Entry,
         seen: set[str],
-        start: str,
         fe: FrontEnd,
-    ) -> list[Path]:
+    ) -> list[Path | _Pending]:
         if addr is None:  # a private client address that reached Microsoft: cannot happen
             return []
         choice = self.routing.microsoft_choice(addr)
@@ -733,7 +1268,7 @@ class FlowEngine:
                     culprit=(*self.entry_culprit(fwd_entry), "advertises"),
                 )
             ]
-        out: list[Path] = []
+        out: list[Path | _Pending] = []
         for adv in choice:
             entries = (
                 self.circuit_entries(adv.name)
@@ -743,7 +1278,7 @@ class FlowEngine:
             for e in entries:
                 out.append(
                     self._return_via(
-                        e, adv, translated, dst_addr, client, holder, fwd_entry, seen, start, fe
+                        e, adv, translated, dst_addr, client, holder, fwd_entry, seen, fe
                     )
                 )
         return out
@@ -758,11 +1293,12 @@ class FlowEngine:
         holder: str | None,
         fwd_entry: Entry,
         seen: set[str],
-        start: str,
         fe: FrontEnd,
-    ) -> Path:
+    ) -> Path | _Pending:
+        """One return path up to where it heads for the start site (``_finish_return``)."""
         b = _Builder(src=dst_addr, dst=translated, detail=self.detail)
-        b.add(f"front end {fe.name}", HopKind.FRONT_END, "reply", note=f"route {adv.prefix}")
+        if self.detail:
+            b.add(f"front end {fe.name}", HopKind.FRONT_END, "reply", note=f"route {adv.prefix}")
         mpoint = self._ms_point(e)
         b.add(
             f"Microsoft edge for {e.label}",
@@ -828,15 +1364,6 @@ class FlowEngine:
                 )
             b.add(str(holder), HopKind.NAT, "un-snat", dst=client, note="holds the NAT state")
             at = owner
-        if not self._wan(b, at, start):
-            return b.end(
-                e.label,
-                Disposition.BLACKHOLE,
-                symmetric=False,
-                reason=f"the reply arrives at {at}, which cannot reach {start}",
-                culprit=self.entry_culprit(e),
-            )
-        b.add(f"site {start}", HopKind.SITE, "deliver")
         reason = (
             ""
             if symmetric
@@ -845,12 +1372,17 @@ class FlowEngine:
                 f"through {e.label}"
             )
         )
-        return b.end(
+        return _Pending(
+            tuple(b.hops),
+            b.latency,
+            b.src,
+            b.dst,
+            at,
             e.label,
-            Disposition.DELIVERED,
-            symmetric=symmetric,
-            reason=reason,
-            culprit=() if symmetric else (*self.entry_culprit(e), "advertises"),
+            symmetric,
+            reason,
+            () if symmetric else (*self.entry_culprit(e), "advertises"),
+            self.entry_culprit(e),
         )
 
     def _owner_site(self, e: Entry) -> str:
@@ -868,7 +1400,7 @@ class FlowEngine:
         out: set[Entry] = set()
         for name in s.entry:
             if name == ENTRY_INTERNET:
-                b = self.design.site_breakout(s.site)
+                b = self.routing.site_breakout(s.site)
                 if b is not None and b in self.design.breakouts:
                     out.add(Entry(Via.INTERNET, b))
             elif name == ENTRY_EXPRESSROUTE:
@@ -885,7 +1417,7 @@ class FlowEngine:
         pool = s.inbound_snat.get(e.name)
         if pool is None:
             generic = ENTRY_EXPRESSROUTE if e.via is Via.EXPRESSROUTE else ENTRY_INTERNET
-            if e.via is Via.INTERNET and self.design.site_breakout(s.site) != e.name:
+            if e.via is Via.INTERNET and self.routing.site_breakout(s.site) != e.name:
                 generic = ""
             pool = s.inbound_snat.get(generic) if generic else None
         if pool is None and e.via is Via.EXPRESSROUTE:
@@ -1190,23 +1722,42 @@ class FlowEngine:
     # -- all flows ---------------------------------------------------------------------------
     def outbound_sets(self) -> list[EndpointSet]:
         """The endpoint sets of the tenant's services (ExpressRoute-able or not)."""
-        wanted = {s.casefold() for s in self.design.tenant.services}
-        out = []
-        for es in self.catalogs.endpoint_sets:
-            if es.service_area.casefold() in wanted:
-                out.append(es)
-        return out
+        if self._sets is None:
+            wanted = {s.casefold() for s in self.design.tenant.services}
+            self._sets = [
+                es for es in self.catalogs.endpoint_sets if es.service_area.casefold() in wanted
+            ]
+            self._names = [es.urls[0] if es.urls else f"endpoint set {es.id}" for es in self._sets]
+        return list(self._sets)
 
-    def all_flows(self) -> Iterator[Flow]:
+    def outbound_names(self) -> list[str]:
+        """The FQDN each outbound set's flows are named by (its first URL)."""
+        self.outbound_sets()
+        return list(self._names)
+
+    def outbound_origins(self) -> Iterator[OriginFlows]:
+        """Every origin site with users and the trace of each outbound set, in set order."""
         sets = self.outbound_sets()
-        names = [es.urls[0] if es.urls else f"endpoint set {es.id}" for es in sets]
+        # Sets of one destination class share their trace at a site: trace once per class,
+        # with the class's first set (its address is the one the trace shows).
+        index: dict[DestClass, int] = {}
+        classes: list[tuple[DestClass, EndpointSet]] = []
+        of_set: list[int] = []
+        for es in sets:
+            cls = DestClass(es.express_route, es.community, None)
+            i = index.get(cls)
+            if i is None:
+                i = index[cls] = len(classes)
+                classes.append((cls, es))
+            of_set.append(i)
         for site, s in self.design.sites.items():
             if s.users <= 0:
                 continue
             # The proxy decision and resolution depend only on ExpressRoute-ability: decide
-            # twice per site, then every set is a cache lookup by destination class.
+            # twice per site, then every class is a cache lookup.
             ctx: dict[bool, tuple[str, bool, str | None, FrontEnd]] = {}
-            for es, fqdn in zip(sets, names, strict=True):
+            traces: list[Trace] = []
+            for cls, es in classes:
                 c = ctx.get(es.express_route)
                 if c is None:
                     start, proxied = self.outbound_start(site, es)
@@ -1214,25 +1765,42 @@ class FlowEngine:
                     c = (start, proxied, resolver, self.geo.nearest_front_end(rpoint))
                     ctx[es.express_route] = c
                 start, proxied, resolver, fe = c
-                cls = DestClass(es.express_route, es.community, None)
                 key = (site, start, resolver, fe.name, cls)
                 trace = self._out_cache.get(key)
                 if trace is None:
                     trace = self._trace_outbound(site, start, proxied, resolver, fe, es, cls)
                     self._out_cache[key] = trace
-                yield Flow(
-                    Direction.OUTBOUND,
-                    site,
-                    fqdn,
-                    es.id,
-                    s.users,
-                    trace,
-                    start,
-                    proxied,
-                    resolver,
-                    None,
-                    es.express_route,
-                )
+                traces.append(trace)
+            yield OriginFlows(
+                site,
+                s.users,
+                {k: v[:3] for k, v in ctx.items()},
+                tuple(traces[i] for i in of_set),
+            )
+
+    def outbound_flow(self, o: OriginFlows, i: int) -> Flow:
+        """The flow of origin ``o`` to the ``i``-th outbound set."""
+        assert self._sets is not None
+        es = self._sets[i]
+        start, proxied, resolver = o.contexts[es.express_route]
+        return Flow(
+            Direction.OUTBOUND,
+            o.site,
+            self._names[i],
+            es.id,
+            o.users,
+            o.traces[i],
+            start,
+            proxied,
+            resolver,
+            None,
+            es.express_route,
+        )
+
+    def all_flows(self) -> Iterator[Flow]:
+        for o in self.outbound_origins():
+            for i in range(len(o.traces)):
+                yield self.outbound_flow(o, i)
         for service in self.design.services:
             yield from self.inbound(service)
 

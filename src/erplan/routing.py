@@ -98,12 +98,20 @@ class Advert:
 
 @dataclass(slots=True)
 class Tree:
-    """Shortest paths from every site to one root site over WAN links that are up."""
+    """Shortest paths from every site to one root site over WAN links that are up.
+
+    Grown on demand (``Routing._settle``): Dijkstra runs only as far as the sites asked about,
+    and resumes when a farther one is asked. Paused or not, it performs the same steps in the
+    same order, so every answer is the one a complete run gives.
+    """
 
     root: str
     cost: dict[str, float] = field(default_factory=dict)
     latency: dict[str, Ms] = field(default_factory=dict)
     toward: dict[str, str] = field(default_factory=dict)  # next site on the way to root
+    heap: list[tuple[float, str]] = field(default_factory=list)
+    done: set[str] = field(default_factory=set)
+    complete: bool = False
 
 
 class Routing:
@@ -125,6 +133,17 @@ class Routing:
             self._adj[a].append((b, cost, lat))
             self._adj[b].append((a, cost, lat))
         self._trees: dict[str, Tree] = {}
+        # Where shortest-path trees are rooted (``_root``): lower rank first.
+        self._rank: dict[str, int] = {}
+        for service in design.services.values():
+            self._rank[service.site] = 2
+        for site in design.sites.values():
+            if site.proxy.site is not None:
+                self._rank[site.proxy.site] = 2
+        for bk in design.breakouts.values():
+            self._rank[bk.site] = 1
+        for c in design.circuits.values():
+            self._rank[c.site] = 0
         self._choices: dict[tuple[str, DestClass], RouteChoice] = {}
         self._er: dict[tuple[str, str | None, str | None, bool], tuple[Candidate, ...]] = {}
         self.breakouts_at: dict[str, list[str]] = {}
@@ -141,40 +160,88 @@ class Routing:
             self._admits[name] = frozenset(communities)
         self.adverts = self._microsoft_adverts()
         self._ms_choice: dict[IPv4Address, tuple[Advert, ...]] = {}
+        self._index: dict[int, dict[int, list[tuple[int, Advert]]]] | None = None
+        # The circuits up and admitting a community, in design order, and the IGP distance from
+        # each site to each circuit that is up: classes that share the admitting circuits share
+        # their candidates and route choice, so the work is per site, not per class.
+        self._admitting: dict[str | None, tuple[str, ...]] = {}
+        self._igp: dict[str, dict[str, float | None]] = {}
+        self._er_shared: dict[
+            tuple[str, tuple[str, ...], str | None, bool], tuple[Candidate, ...]
+        ] = {}
+        self._made: dict[tuple[str, str, int, bool], Candidate] = {}  # shared between classes
+        self._plain: dict[str, dict[str, Candidate | None]] = {}
+        self._to_circuits: dict[str, dict[str, tuple[float, Ms]]] = {}
+        self._default: dict[str, RouteChoice] = {}  # without an ExpressRoute route
+        self._er_choice: dict[int, RouteChoice] = {}  # by id of a tuple kept in _er_shared
 
     # -- WAN ---------------------------------------------------------------------------------
     def tree(self, root: str) -> Tree:
         """Dijkstra from ``root`` (the WAN is undirected: distance to root = distance from it)."""
         t = self._trees.get(root)
-        if t is not None:
-            return t
+        if t is None:
+            t = self._start(root)
+        if not t.complete:
+            self._settle(t, None)
+        return t
+
+    def _start(self, root: str) -> Tree:
         t = Tree(root)
         if root in self._adj:
             t.cost[root] = 0.0
             t.latency[root] = ZERO
-            heap: list[tuple[float, str]] = [(0.0, root)]
-            done: set[str] = set()
-            while heap:
-                d, u = heapq.heappop(heap)
-                if u in done:
-                    continue
-                done.add(u)
-                for v, w, lat in self._adj[u]:
-                    nd = d + w
-                    old = t.cost.get(v)
-                    # Ties: keep the lower-named predecessor, so paths are deterministic.
-                    if old is None or nd < old or (nd == old and u < t.toward.get(v, u)):
-                        t.cost[v] = nd
-                        t.latency[v] = t.latency[u] + lat
-                        t.toward[v] = u
-                        heapq.heappush(heap, (nd, v))
+            t.heap.append((0.0, root))
+        else:
+            t.complete = True
         self._trees[root] = t
         return t
 
+    def _toward(self, root: str, leaf: str) -> Tree:
+        """The tree of ``root``, grown until what it says about ``leaf`` is final."""
+        t = self._trees.get(root)
+        if t is None:
+            t = self._start(root)
+        if not t.complete:
+            c = t.cost.get(leaf)
+            if c is None or t.heap[0][0] <= c:  # else final already (see _settle)
+                self._settle(t, leaf)
+        return t
+
+    def _settle(self, t: Tree, leaf: str | None) -> None:
+        """Run Dijkstra on until ``leaf``'s entry is final (``None``: to the end).
+
+        Weights are never negative, so a site popped at a distance above ``leaf``'s can no
+        longer change it (nor anything on its path to the root): stopping there is safe.
+        """
+        heap, done, cost, latency, toward = t.heap, t.done, t.cost, t.latency, t.toward
+        adj = self._adj
+        while heap:
+            if leaf is not None:
+                c = cost.get(leaf)
+                if c is not None and heap[0][0] > c:
+                    return
+            d, u = heapq.heappop(heap)
+            if u in done:
+                continue
+            done.add(u)
+            for v, w, lat in adj[u]:
+                nd = d + w
+                old = cost.get(v)
+                # Ties: keep the lower-named predecessor, so paths are deterministic.
+                if old is None or nd < old or (nd == old and u < toward.get(v, u)):
+                    cost[v] = nd
+                    latency[v] = latency[u] + lat
+                    toward[v] = u
+                    heapq.heappush(heap, (nd, v))
+        t.complete = True
+
     def _root(self, a: str, b: str) -> tuple[str, bool]:
-        """Which end to root the shortest-path tree at: one already computed if possible
-        (circuit and breakout sites), so work stays per infrastructure site, not per site."""
-        if a in self._trees and b not in self._trees:
+        """Which end to root the shortest-path tree at: the infrastructure end (circuit, then
+        breakout, then proxy or server site), else ``b``. The choice depends only on the two
+        sites, never on what was asked before, so ``trace`` and ``verify`` agree to the last
+        bit; and trees stay per infrastructure site, not per site."""
+        rank = self._rank
+        if rank.get(a, 3) < rank.get(b, 3):
             return a, True
         return b, False
 
@@ -182,19 +249,24 @@ class Routing:
         if a == b:
             return a in self._adj
         root, flipped = self._root(a, b)
-        return (b if flipped else a) in self.tree(root).cost
+        leaf = b if flipped else a
+        return leaf in self._toward(root, leaf).cost
 
     def wan_latency(self, a: str, b: str) -> Ms | None:
         if a == b:
             return ZERO
-        root, flipped = self._root(a, b)
-        return self.tree(root).latency.get(b if flipped else a)
+        rank = self._rank  # ``_root`` inlined: asked once per (site, class) on the hot path
+        if rank.get(a, 3) < rank.get(b, 3):
+            return self._toward(a, b).latency.get(b)
+        return self._toward(b, a).latency.get(a)
 
     def wan_cost(self, a: str, b: str) -> float | None:
         if a == b:
             return 0.0
-        root, flipped = self._root(a, b)
-        return self.tree(root).cost.get(b if flipped else a)
+        rank = self._rank
+        if rank.get(a, 3) < rank.get(b, 3):
+            return self._toward(a, b).cost.get(b)
+        return self._toward(b, a).cost.get(a)
 
     def wan_path(self, a: str, b: str) -> list[str]:
         """Sites from a to b inclusive (empty when b cannot be reached)."""
@@ -202,7 +274,7 @@ class Routing:
             return [a]
         root, flipped = self._root(a, b)
         leaf = b if flipped else a
-        t = self.tree(root)
+        t = self._toward(root, leaf)
         if leaf not in t.cost:
             return []
         out = [leaf]
@@ -212,6 +284,27 @@ class Routing:
             out.reverse()
         return out
 
+    def circuit_distances(self, site: str) -> dict[str, tuple[float, Ms]]:
+        """IGP cost and latency from ``site`` to the site of every circuit that is up and
+        reachable (``wan_cost`` and ``wan_latency``, asked once per site)."""
+        got = self._to_circuits.get(site)
+        if got is None:
+            got = {}
+            for name, c in self.design.circuits.items():
+                if not c.up:
+                    continue
+                if site == c.site:
+                    got[name] = (0.0, ZERO)
+                    continue
+                root, flipped = self._root(site, c.site)  # one tree answers both
+                leaf = c.site if flipped else site
+                t = self._toward(root, leaf)
+                cost = t.cost.get(leaf)
+                if cost is not None:
+                    got[name] = (cost, t.latency[leaf])
+            self._to_circuits[site] = got
+        return got
+
     def link_latency(self, a: str, b: str) -> Ms:
         for v, _, lat in self._adj.get(a, ()):
             if v == b:
@@ -219,37 +312,94 @@ class Routing:
         return ZERO
 
     # -- customer side -----------------------------------------------------------------------
+    def site_breakout(self, site: str) -> str | None:
+        """``Design.site_breakout`` without its scan of every breakout (asked once per site)."""
+        explicit = self.design.sites[site].breakout
+        if explicit is not None:
+            return explicit
+        here = self.breakouts_at.get(site)
+        return here[0] if here else None
+
+    def site_resolver_egress(self, site: str) -> str | None:
+        """``Design.site_resolver_egress``, through ``site_breakout`` above."""
+        explicit = self.design.sites[site].resolver_egress
+        return explicit if explicit is not None else self.site_breakout(site)
+
     def admits(self, circuit: str, community: str | None) -> bool:
         return community is not None and community in self._admits.get(circuit, frozenset())
 
     def er_circuits(self, site: str, cls: DestClass, *, scoped: bool = True) -> list[Candidate]:
         """Circuits that give ``site`` a route for ``cls`` (ignoring route scope if not scoped)."""
-        design = self.design
+        return list(self.er_candidates(site, cls, scoped=scoped))
+
+    def er_candidates(
+        self, site: str, cls: DestClass, *, scoped: bool = True
+    ) -> tuple[Candidate, ...]:
+        """``er_circuits`` as a shared tuple: the same object for every class whose community
+        the same circuits admit (callers may key further memos on it)."""
         if not cls.express_route:
-            return []
-        if scoped and not design.sites[site].er_routes:
-            return []
+            return ()
+        if scoped and not self.design.sites[site].er_routes:
+            return ()
         key = (site, cls.community, cls.region if cls.regional else None, cls.regional)
         cached = self._er.get(key)
         if cached is not None:
-            return list(cached)
+            return cached
+        admitting = self._admitting.get(cls.community)
+        if admitting is None:
+            admitting = tuple(
+                name
+                for name, c in self.design.circuits.items()
+                if c.up and self.admits(name, cls.community)
+            )
+            self._admitting[cls.community] = admitting
+        shared_key = (site, admitting, cls.region if cls.regional else None, cls.regional)
+        out = self._er_shared.get(shared_key)
+        if out is None:
+            out = self._candidates(site, admitting, cls)
+            self._er_shared[shared_key] = out
+        self._er[key] = out
+        return out
+
+    def _candidates(
+        self, site: str, admitting: tuple[str, ...], cls: DestClass
+    ) -> tuple[Candidate, ...]:
+        circuits = self.design.circuits
+        # Per site and circuit: the IGP distance (None: unreachable), and the candidate when
+        # the circuit's preference does not depend on the class (no region preference).
+        plain = self._plain.get(site)
+        if plain is None:
+            plain = self._plain[site] = {}
         out: list[Candidate] = []
-        for name, c in design.circuits.items():
-            if not c.up or not self.admits(name, cls.community):
+        for name in admitting:
+            if name in plain:
+                cand = plain[name]
+                if cand is not None:
+                    out.append(cand)
                 continue
-            igp = self.wan_cost(site, c.site)
+            c = circuits[name]
+            dist = self.circuit_distances(site).get(name)
+            igp = None if dist is None else dist[0]
+            if not c.region_preference:
+                cand = None if igp is None else Candidate(name, c.local_preference, igp, False)
+                plain[name] = cand
+                if cand is not None:
+                    out.append(cand)
+                continue
             if igp is None:
                 continue
             lp = c.local_preference
             ignored = False
-            if c.region_preference:
-                if cls.regional and cls.region is not None and cls.region in c.region_preference:
-                    lp = c.region_preference[cls.region]
-                elif not cls.regional:
-                    ignored = True
-            out.append(Candidate(name, lp, igp, ignored))
-        self._er[key] = tuple(out)
-        return out
+            if cls.regional and cls.region is not None and cls.region in c.region_preference:
+                lp = c.region_preference[cls.region]
+            elif not cls.regional:
+                ignored = True
+            key = (site, name, lp, ignored)
+            cand = self._made.get(key)
+            if cand is None:
+                cand = self._made[key] = Candidate(name, lp, igp, ignored)
+            out.append(cand)
+        return tuple(out)
 
     def lookup(self, site: str, cls: DestClass) -> RouteChoice:
         if not cls.regional and cls.region is not None:
@@ -258,9 +408,13 @@ class Routing:
         got = self._choices.get(key)
         if got is not None:
             return got
-        cands = self.er_circuits(site, cls)
-        if cands:
-            cands.sort(key=lambda c: (-c.local_preference, c.igp, c.circuit))
+        shared = self.er_candidates(site, cls)
+        if shared:
+            got = self._er_choice.get(id(shared))
+            if got is not None:
+                self._choices[key] = got
+                return got
+            cands = sorted(shared, key=lambda c: (-c.local_preference, c.igp, c.circuit))
             best = cands[0]
             tied = tuple(
                 c.circuit
@@ -277,14 +431,18 @@ class Routing:
                 tie_break=tied if len(tied) > 1 else (),
                 why=why,
             )
+            self._er_choice[id(shared)] = got
         else:
-            b = self.design.site_breakout(site)
-            if b is not None and b in self.design.breakouts and self.design.breakouts[b].up:
-                bsite = self.design.breakouts[b].site
-                if self.reachable(site, bsite):
-                    got = RouteChoice(Via.INTERNET, breakout=b, why="default route")
+            got = self._default.get(site)
             if got is None:
-                got = RouteChoice(Via.NONE, why=self._no_route_reason(site, cls, b))
+                b = self.site_breakout(site)
+                if b is not None and b in self.design.breakouts and self.design.breakouts[b].up:
+                    bsite = self.design.breakouts[b].site
+                    if self.reachable(site, bsite):
+                        got = RouteChoice(Via.INTERNET, breakout=b, why="default route")
+                if got is None:
+                    got = RouteChoice(Via.NONE, why=self._no_route_reason(site, cls, b))
+                self._default[site] = got
         self._choices[key] = got
         return got
 
@@ -325,7 +483,7 @@ class Routing:
         got = self._ms_choice.get(addr)
         if got is not None:
             return got
-        covering = [a for a in self.adverts if addr in a.prefix]
+        covering = self._covering(addr)
         if not covering:
             got = ()
         else:
@@ -344,6 +502,23 @@ class Routing:
             got = tuple(uniq)
         self._ms_choice[addr] = got
         return got
+
+    def _covering(self, addr: IPv4Address) -> list[Advert]:
+        """``[a for a in self.adverts if addr in a.prefix]`` through an index by prefix length
+        (a large design has a thousand advertisements and hundreds of addresses to place)."""
+        if self._index is None:
+            self._index = {}
+            for i, a in enumerate(self.adverts):
+                table = self._index.setdefault(a.prefix.prefixlen, {})
+                table.setdefault(int(a.prefix.network_address), []).append((i, a))
+        x = int(addr)
+        found: list[tuple[int, Advert]] = []
+        for length, table in self._index.items():
+            hit = table.get(x & (0xFFFFFFFF ^ (0xFFFFFFFF >> length)))
+            if hit:
+                found.extend(hit)
+        found.sort(key=lambda ia: ia[0])  # in advertisement order, as the scan gives them
+        return [a for _, a in found]
 
     def competing(self, addr: IPv4Address) -> list[Advert]:
         """Every advertisement covering ``addr`` (for explaining a choice)."""

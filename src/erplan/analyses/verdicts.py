@@ -9,16 +9,18 @@ share a cause and an origin, and point at the design object responsible.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
 from erplan.analyses.rules import lint
 from erplan.catalogs import Catalogs
 from erplan.diagnostics import Finding, Location, Severity, sort_key
-from erplan.flows import Direction, Entry, Flow, FlowEngine, Outcome
+from erplan.flows import Direction, Entry, Flow, FlowEngine, OriginFlows, Outcome
 from erplan.latency import Ms
 from erplan.model import Design
 from erplan.routing import DestClass, Via
@@ -185,11 +187,42 @@ class FlowResult:
         return out
 
 
-@dataclass
 class Report:
-    findings: list[Finding]
-    results: list[FlowResult]
-    summary: dict[str, Any] = field(default_factory=dict)
+    """Findings, every flow with its verdict, and a summary.
+
+    ``results`` is built on first use: a verify of thousands of sites keeps its outbound flows
+    as one shared judgement per trace (``JudgedFlows``), and the summary, findings and JSON are
+    computed from that without a ``Flow`` per endpoint set.
+    """
+
+    def __init__(
+        self,
+        findings: list[Finding],
+        results: list[FlowResult] | None = None,
+        summary: dict[str, Any] | None = None,
+        *,
+        judged: JudgedFlows | None = None,
+    ) -> None:
+        self.findings = findings
+        self.summary: dict[str, Any] = {} if summary is None else summary
+        self._results = results
+        self._judged = judged
+
+    @property
+    def results(self) -> list[FlowResult]:
+        if self._results is None:
+            self._results = self._judged.results() if self._judged is not None else []
+        return self._results
+
+    @results.setter
+    def results(self, value: list[FlowResult]) -> None:
+        self._results = value
+        self._judged = None
+
+    def _rows(self) -> Iterator[tuple[FlowResult, str, int | None]]:
+        if self._results is None and self._judged is not None:
+            return self._judged.rows()
+        return ((r, r.flow.fqdn, r.flow.endpoint_set) for r in self.results)
 
     @property
     def has_errors(self) -> bool:
@@ -198,10 +231,14 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON: flows that share a trace and a verdict are listed together (one entry
         per origin and trace, with every endpoint set), and each trace is given once."""
+        with _collector_paused():
+            return self._to_dict()
+
+    def _to_dict(self) -> dict[str, Any]:
         traces: dict[int, str] = {}
         trace_docs: dict[str, Any] = {}
         groups: dict[tuple[int, str], dict[str, Any]] = {}
-        for r in self.results:
+        for r, fqdn, endpoint_set in self._rows():
             t = r.flow.trace
             tid = traces.get(id(t))
             if tid is None:
@@ -211,21 +248,90 @@ class Report:
             key = (id(t), r.flow.origin)
             g = groups.get(key)
             if g is None:
+                # The first flow of a group is the one its judgement was made on.
                 g = r.to_dict()
+                g["fqdn"] = fqdn
                 g["trace"] = tid
                 g["endpoint_sets"] = []
                 g["fqdns"] = []
                 del g["endpoint_set"]
                 groups[key] = g
-            if r.flow.endpoint_set is not None:
-                g["endpoint_sets"].append(r.flow.endpoint_set)
-            g["fqdns"].append(r.flow.fqdn)
+            if endpoint_set is not None:
+                g["endpoint_sets"].append(endpoint_set)
+            g["fqdns"].append(fqdn)
         return {
             "summary": self.summary,
             "findings": [f.to_dict() for f in self.findings],
             "flows": list(groups.values()),
             "traces": trace_docs,
         }
+
+
+class JudgedFlows:
+    """Every flow of a verify with its verdict, kept per origin as one judgement per trace.
+
+    Outbound flows of one origin that share a trace share its judgement (``Judge.judge``);
+    here each origin holds, per outbound set, that shared ``FlowResult`` (made on the first
+    flow of the trace). ``rows`` yields (judgement, FQDN, endpoint set) per flow in order;
+    ``results`` builds the per-flow objects, equal to what judging every flow gives.
+    """
+
+    def __init__(self, engine: FlowEngine, judge: Judge) -> None:
+        self.engine = engine
+        self.sets = engine.outbound_sets()
+        self.names = engine.outbound_names()
+        self.origins: list[tuple[OriginFlows, tuple[FlowResult, ...]]] = []
+        memo: dict[int, FlowResult] = {}
+        for o in engine.outbound_origins():
+            reps: list[FlowResult] = []
+            for i, t in enumerate(o.traces):
+                r = memo.get(id(t))
+                if r is None:
+                    r = memo[id(t)] = judge.judge(engine.outbound_flow(o, i))
+                reps.append(r)
+            self.origins.append((o, tuple(reps)))
+        self.inbound: list[FlowResult] = [
+            judge.judge(f) for service in engine.design.services for f in engine.inbound(service)
+        ]
+        self.count = sum(len(reps) for _, reps in self.origins) + len(self.inbound)
+
+    def rows(self) -> Iterator[tuple[FlowResult, str, int | None]]:
+        names = self.names
+        ids = [es.id for es in self.sets]
+        for _, reps in self.origins:
+            yield from zip(reps, names, ids, strict=True)
+        for r in self.inbound:
+            yield r, r.flow.fqdn, r.flow.endpoint_set
+
+    def results(self) -> list[FlowResult]:
+        with _collector_paused():
+            return self._results()
+
+    def _results(self) -> list[FlowResult]:
+        out: list[FlowResult] = []
+        for o, reps in self.origins:
+            first: set[int] = set()
+            for i, r in enumerate(reps):
+                if id(r) not in first:  # the flow the judgement was made on
+                    first.add(id(r))
+                    out.append(r)
+                    continue
+                flow = self.engine.outbound_flow(o, i)
+                out.append(
+                    FlowResult(
+                        flow,
+                        r.verdict,
+                        r.cause,
+                        r.cause_key,
+                        r.fix,
+                        r.source,
+                        r.latency,
+                        r.best,
+                        r.culprit,
+                    )
+                )
+        out.extend(self.inbound)
+        return out
 
 
 class Judge:
@@ -237,6 +343,8 @@ class Judge:
         self.geo = engine.geo
         self.routing = engine.routing
         self._best: dict[tuple[str, bool, str | None], Ms | None] = {}
+        self._best_er: dict[int, Ms | None] = {}  # by id of a tuple the routing keeps
+        self._via: dict[str, dict[str, tuple[Ms, Ms]]] = {}
         self._best_in: dict[str, Ms | None] = {}
         self._memo: dict[int, FlowResult] = {}
         self._legs: dict[str, Ms] = {}
@@ -247,20 +355,46 @@ class Judge:
         key = (site, express_route, community)
         if key in self._best:
             return self._best[key]
-        options: list[Ms] = []
         internet = self._best_internet(site)
-        if internet is not None:
-            options.append(internet)
-        if express_route:
-            for cand in self.routing.er_circuits(
-                site, DestClass(True, community, None), scoped=False
-            ):
-                wan = self.routing.wan_latency(site, self.design.circuits[cand.circuit].site)
-                if wan is not None:
-                    options.append(wan + self._circuit_leg(cand.circuit))
-        best = min(options, key=lambda m: m.ms) if options else None
+        cands = (
+            self.routing.er_candidates(site, DestClass(True, community, None), scoped=False)
+            if express_route
+            else ()
+        )
+        if not cands:
+            best = internet
+        elif id(cands) in self._best_er:
+            # Classes whose community the same circuits admit share the candidates tuple.
+            best = self._best_er[id(cands)]
+        else:
+            # The first fastest option, internet first (as ``min`` over the options would
+            # pick it); only the winner's sum is made an ``Ms``.
+            best = internet
+            best_ms = internet.ms if internet is not None else 0.0
+            win: tuple[Ms, Ms] | None = None
+            via = self._via_circuit(site)
+            for cand in cands:
+                got = via.get(cand.circuit)
+                if got is not None:
+                    ms = got[0].ms + got[1].ms
+                    if (best is None and win is None) or ms < best_ms:
+                        best, best_ms, win = None, ms, got
+            if win is not None:
+                best = win[0] + win[1]
+            self._best_er[id(cands)] = best
         self._best[key] = best
         return best
+
+    def _via_circuit(self, site: str) -> dict[str, tuple[Ms, Ms]]:
+        """Per circuit up that ``site`` reaches: WAN to the circuit's site, and its leg."""
+        got = self._via.get(site)
+        if got is None:
+            got = {
+                name: (wan, self._circuit_leg(name))
+                for name, (_, wan) in self.routing.circuit_distances(site).items()
+            }
+            self._via[site] = got
+        return got
 
     def _circuit_leg(self, circuit: str) -> Ms:
         """Circuit site -> peering location -> the front end nearest it -> tenant data."""
@@ -281,7 +415,7 @@ class Judge:
             return self._inet[site]
         design = self.design
         breakouts = {b for b in self.routing.breakouts_at.get(site, ()) if design.breakouts[b].up}
-        own = design.site_breakout(site)
+        own = self.routing.site_breakout(site)
         if own is not None and own in design.breakouts and design.breakouts[own].up:
             breakouts.add(own)
         options: list[Ms] = []
@@ -319,7 +453,7 @@ class Judge:
                     + eng._entry_leg(e)
                     + wan
                 )
-            b = self.design.site_breakout(s.site)
+            b = self.routing.site_breakout(s.site)
             if b is not None and b in self.design.breakouts and self.design.breakouts[b].up:
                 wan = self.routing.wan_latency(self.design.breakouts[b].site, s.site)
                 if wan is not None:
@@ -440,16 +574,22 @@ class Judge:
 
 
 # -- findings ----------------------------------------------------------------------------------
-def _findings(results: list[FlowResult], loaded: LoadedLike) -> list[Finding]:
-    groups: dict[tuple[str, str, tuple[str, ...], str], list[FlowResult]] = defaultdict(list)
-    for r in results:
+def _findings(
+    rows: Iterable[tuple[FlowResult, str, int | None]], loaded: LoadedLike
+) -> list[Finding]:
+    """Findings from (judgement, FQDN, endpoint set) per flow (``Report._rows``)."""
+    groups: dict[tuple[str, str, tuple[str, ...], str], list[tuple[FlowResult, str]]] = defaultdict(
+        list
+    )
+    for r, fqdn, _ in rows:
         if r.verdict is Verdict.OK:
             continue
         code = CODES[(r.flow.direction, r.verdict)]
-        groups[(code, r.flow.origin, r.culprit, r.cause_key)].append(r)
+        groups[(code, r.flow.origin, r.culprit, r.cause_key)].append((r, fqdn))
     out: list[Finding] = []
     design = loaded.design
-    for (code, origin, culprit, _), rs in groups.items():
+    for (code, origin, culprit, _), members in groups.items():
+        rs = [r for r, _ in members]
         first = rs[0]
         v = first.verdict
         sev = v.severity or Severity.INFO
@@ -457,7 +597,7 @@ def _findings(results: list[FlowResult], loaded: LoadedLike) -> list[Finding]:
         lat = max(r.latency.ms for r in rs)
         est = any(r.latency.estimated for r in rs)
         if first.flow.direction is Direction.OUTBOUND:
-            fqdns = sorted({r.flow.fqdn for r in rs})
+            fqdns = sorted({fqdn for _, fqdn in members})
             shown = ", ".join(fqdns[:3]) + (f" and {len(fqdns) - 3} more" if len(fqdns) > 3 else "")
             plural = "s" if len(rs) != 1 else ""
             who = f"{len(rs)} flow{plural} from site {origin} ({users} users; {shown})"
@@ -492,7 +632,7 @@ def _findings(results: list[FlowResult], loaded: LoadedLike) -> list[Finding]:
 
 
 def _route_notes(
-    engine: FlowEngine, loaded: LoadedLike, results: list[FlowResult]
+    engine: FlowEngine, loaded: LoadedLike, rows: Iterable[tuple[FlowResult, str, int | None]]
 ) -> list[Finding]:
     out: list[Finding] = []
     design = loaded.design
@@ -513,7 +653,7 @@ def _route_notes(
                 )
             )
     ties: dict[tuple[str, tuple[str, ...]], int] = {}
-    for r in results:
+    for r, _, _ in rows:
         route = r.flow.trace.route
         if route is not None and route.tie_break:
             k = (r.flow.start_site, route.tie_break)
@@ -561,20 +701,33 @@ def _silence(findings: list[Finding], design: Design) -> list[Finding]:
 
 
 def judge_flows(engine: FlowEngine) -> list[FlowResult]:
-    judge = Judge(engine)
-    return [judge.judge(f) for f in engine.all_flows()]
+    return JudgedFlows(engine, Judge(engine)).results()
 
 
-def summarize(results: list[FlowResult], design: Design) -> dict[str, Any]:
+def summarize(
+    results: Iterable[FlowResult] | Iterable[tuple[FlowResult, str, int | None]], design: Design
+) -> dict[str, Any]:
+    """Counts per verdict; from results, or from (judgement, FQDN, endpoint set) rows."""
     by_verdict = {v.value: 0 for v in VERDICT_ORDER}
     users_by: dict[str, set[str]] = {v.value: set() for v in VERDICT_ORDER}
-    for r in results:
-        by_verdict[r.verdict.value] += 1
+    # Flows sharing a judgement are counted together: tally by judgement first.
+    tally: dict[int, list[Any]] = {}
+    for item in results:
+        r = item[0] if isinstance(item, tuple) else item
+        t = tally.get(id(r))
+        if t is None:
+            tally[id(r)] = [r, 1]
+        else:
+            t[1] += 1
+    flows = 0
+    for r, n in tally.values():
+        flows += n
+        by_verdict[r.verdict.value] += n
         if r.flow.direction is Direction.OUTBOUND:
             users_by[r.verdict.value].add(r.flow.origin)
     affected = {s for v, sites in users_by.items() if v != Verdict.OK.value for s in sites}
     return {
-        "flows": len(results),
+        "flows": flows,
         "by_verdict": by_verdict,
         "users_by_verdict": {
             v: sum(design.sites[s].users for s in sites) for v, sites in users_by.items()
@@ -585,12 +738,31 @@ def summarize(results: list[FlowResult], design: Design) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a large verify allocates millions of small,
+    acyclic objects that all stay alive, and each full collection walks all of them again
+    (a third of the time at 10,000 sites). What is garbage is collected when it resumes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def verify(loaded: LoadedLike, catalogs: Catalogs) -> Report:
     """Every flow with its verdict, the findings (rules and flows) and a summary."""
+    with _collector_paused():
+        return _verify(loaded, catalogs)
+
+
+def _verify(loaded: LoadedLike, catalogs: Catalogs) -> Report:
     engine = FlowEngine(loaded.design, catalogs, detail=False)
-    results = judge_flows(engine)
+    judged = JudgedFlows(engine, Judge(engine))
     findings = list(lint(loaded, catalogs))  # type: ignore[arg-type]
-    flow_findings = _findings(results, loaded) + _route_notes(engine, loaded, results)
+    flow_findings = _findings(judged.rows(), loaded) + _route_notes(engine, loaded, judged.rows())
     findings.extend(_silence(flow_findings, loaded.design))
     findings.sort(key=sort_key)
-    return Report(findings, results, summarize(results, loaded.design))
+    return Report(findings, summary=summarize(judged.rows(), loaded.design), judged=judged)
