@@ -538,10 +538,10 @@ def _sum_up(
 
 
 class _Shape(NamedTuple):
-    """What an outbound trace amounts to, whatever address its destination has: the route and
-    entry, the forward latency, the outcome, and what building its paths needs."""
+    """What an outbound trace amounts to, whatever address its destination has and whichever
+    route led to its entry: the entry, the forward latency, the outcome, and what building its
+    paths needs."""
 
-    route: RouteChoice
     entry: Entry
     label: str
     esite: str
@@ -815,14 +815,14 @@ class FlowEngine:
     ) -> Trace:
         dst_addr = self._dst_address(es, fe)
         shape_key: tuple[Any, ...] = ()
-        if not self.detail:
-            # Traces of one origin that take the same route differ only in the destination
-            # address their hops show: reuse what the first one found (``_Shape``).
-            route = self.routing.lookup(start, cls)
-            shape_key = (origin, start, proxied, resolver, fe.name, id(route))
+        route = self.routing.lookup(start, cls)  # a pure function of its arguments
+        if not self.detail and route.via is not Via.NONE:
+            # Traces of one origin whose routes lead to the same entry differ only in the
+            # destination address their hops show: reuse what the first one found (``_Shape``).
+            shape_key = (origin, start, proxied, resolver, fe.name, self._egress(route)[1])
             shape = self._shapes.get(shape_key)
-            if shape is not None and shape.route is route:
-                return self._shaped(shape, dst_addr, fe, None)
+            if shape is not None:
+                return self._shaped(shape, dst_addr, fe, None, route)
         client, client_public = self.client_address(origin)
         b = _Builder(src=client, dst=dst_addr, detail=self.detail)
         if self.detail:  # without detail these hops are not kept and carry no latency
@@ -855,7 +855,6 @@ class FlowEngine:
                 note="the proxy opens a new connection",
             )
             client, client_public = b.src, psrc != f"clients of {start}" and ppublic
-        route = self.routing.lookup(start, cls)
         if route.via is Via.NONE:
             fwd = b.end("", Disposition.UNREACHABLE, reason=route.why)
             return self._single(fwd, Outcome.UNREACHABLE, ("sites", start), fe, route, relay, start)
@@ -894,7 +893,6 @@ class FlowEngine:
         ends = [self._return_end(r, start) for r in tail.returns]
         outcome, total, reason, culprit = _sum_up(latency, ends, relay)
         shape = _Shape(
-            route,
             entry,
             label,
             esite,
@@ -912,9 +910,9 @@ class FlowEngine:
             state,
             override,
         )
-        if not b.hops:  # hops before the entry show the destination: not shared then
+        if not b.hops and shape_key:  # hops before the entry show the destination
             self._shapes[shape_key] = shape
-        return self._shaped(shape, dst_addr, fe, tail)
+        return self._shaped(shape, dst_addr, fe, tail, route)
 
     def _tail(
         self,
@@ -951,8 +949,16 @@ class FlowEngine:
             self._tails[key] = tail
         return tail
 
-    def _shaped(self, shape: _Shape, dst_addr: str, fe: FrontEnd, tail: _Tail | None) -> Trace:
-        """The trace of ``shape`` toward ``dst_addr``, its paths built when first asked for."""
+    def _shaped(
+        self,
+        shape: _Shape,
+        dst_addr: str,
+        fe: FrontEnd,
+        tail: _Tail | None,
+        route: RouteChoice,
+    ) -> Trace:
+        """The trace of ``shape`` toward ``dst_addr`` by ``route`` (one leading to the shape's
+        entry), its paths built when first asked for."""
 
         def build() -> tuple[Path, tuple[Path, ...]]:
             t = tail or self._tail(
@@ -980,7 +986,7 @@ class FlowEngine:
             shape.culprit,
             shape.label,
             fe.name,
-            shape.route,
+            route,
             shape.esite,
             shape.relay,
             build=build,

@@ -370,6 +370,7 @@ class Routing:
         plain = self._plain.get(site)
         if plain is None:
             plain = self._plain[site] = {}
+        distances = self.circuit_distances(site)
         out: list[Candidate] = []
         for name in admitting:
             if name in plain:
@@ -378,7 +379,7 @@ class Routing:
                     out.append(cand)
                 continue
             c = circuits[name]
-            dist = self.circuit_distances(site).get(name)
+            dist = distances.get(name)
             igp = None if dist is None else dist[0]
             if not c.region_preference:
                 cand = None if igp is None else Candidate(name, c.local_preference, igp, False)

@@ -10,7 +10,7 @@ share a cause and an origin, and point at the design object responsible.
 from __future__ import annotations
 
 import gc
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -281,8 +281,10 @@ class JudgedFlows:
         self.sets = engine.outbound_sets()
         self.names = engine.outbound_names()
         self.origins: list[tuple[OriginFlows, tuple[FlowResult, ...]]] = []
-        memo: dict[int, FlowResult] = {}
+        self.all_ok: list[bool] = []  # per origin: every flow ok
+        self.distinct: list[tuple[FlowResult, ...]] = []  # per origin: its judgements
         for o in engine.outbound_origins():
+            memo: dict[int, FlowResult] = {}  # traces are never shared between origins
             reps: list[FlowResult] = []
             for i, t in enumerate(o.traces):
                 r = memo.get(id(t))
@@ -290,18 +292,31 @@ class JudgedFlows:
                     r = memo[id(t)] = judge.judge(engine.outbound_flow(o, i))
                 reps.append(r)
             self.origins.append((o, tuple(reps)))
+            self.distinct.append(tuple(memo.values()))
+            self.all_ok.append(all(r.verdict is Verdict.OK for r in memo.values()))
         self.inbound: list[FlowResult] = [
             judge.judge(f) for service in engine.design.services for f in engine.inbound(service)
         ]
-        self.count = sum(len(reps) for _, reps in self.origins) + len(self.inbound)
 
-    def rows(self) -> Iterator[tuple[FlowResult, str, int | None]]:
+    def rows(self, *, problems_only: bool = False) -> Iterator[tuple[FlowResult, str, int | None]]:
+        """(judgement, FQDN, endpoint set) per flow, in flow order; ``problems_only`` skips
+        the origins whose flows are all ok (their rows would all be ``ok``)."""
         names = self.names
         ids = [es.id for es in self.sets]
-        for _, reps in self.origins:
-            yield from zip(reps, names, ids, strict=True)
+        for (_, reps), fine in zip(self.origins, self.all_ok, strict=True):
+            if not (problems_only and fine):
+                yield from zip(reps, names, ids, strict=True)
         for r in self.inbound:
             yield r, r.flow.fqdn, r.flow.endpoint_set
+
+    def tally(self) -> list[tuple[FlowResult, int]]:
+        """Each distinct judgement with the number of flows it stands for."""
+        out: list[tuple[FlowResult, int]] = []
+        for (_, reps), distinct in zip(self.origins, self.distinct, strict=True):
+            counts = Counter(map(id, reps))
+            out.extend((r, counts[id(r)]) for r in distinct)
+        out.extend((r, 1) for r in self.inbound)
+        return out
 
     def results(self) -> list[FlowResult]:
         with _collector_paused():
@@ -632,8 +647,9 @@ def _findings(
 
 
 def _route_notes(
-    engine: FlowEngine, loaded: LoadedLike, rows: Iterable[tuple[FlowResult, str, int | None]]
+    engine: FlowEngine, loaded: LoadedLike, tally: Iterable[tuple[FlowResult, int]]
 ) -> list[Finding]:
+    """Notes on route choices; ``tally``: each judgement with its number of flows."""
     out: list[Finding] = []
     design = loaded.design
     for name, c in design.circuits.items():
@@ -653,11 +669,11 @@ def _route_notes(
                 )
             )
     ties: dict[tuple[str, tuple[str, ...]], int] = {}
-    for r, _, _ in rows:
+    for r, count in tally:
         route = r.flow.trace.route
         if route is not None and route.tie_break:
             k = (r.flow.start_site, route.tie_break)
-            ties[k] = ties.get(k, 0) + 1
+            ties[k] = ties.get(k, 0) + count
     for (site, tied), n in sorted(ties.items()):
         out.append(
             Finding(
@@ -704,23 +720,23 @@ def judge_flows(engine: FlowEngine) -> list[FlowResult]:
     return JudgedFlows(engine, Judge(engine)).results()
 
 
-def summarize(
-    results: Iterable[FlowResult] | Iterable[tuple[FlowResult, str, int | None]], design: Design
-) -> dict[str, Any]:
-    """Counts per verdict; from results, or from (judgement, FQDN, endpoint set) rows."""
+def summarize(results: Iterable[FlowResult], design: Design) -> dict[str, Any]:
+    counts: dict[int, list[Any]] = {}
+    for r in results:
+        got = counts.get(id(r))
+        if got is None:
+            counts[id(r)] = [r, 1]
+        else:
+            got[1] += 1
+    return _summary([(r, n) for r, n in counts.values()], design)
+
+
+def _summary(tally: Iterable[tuple[FlowResult, int]], design: Design) -> dict[str, Any]:
+    """Counts per verdict from each judgement and the number of flows it stands for."""
     by_verdict = {v.value: 0 for v in VERDICT_ORDER}
     users_by: dict[str, set[str]] = {v.value: set() for v in VERDICT_ORDER}
-    # Flows sharing a judgement are counted together: tally by judgement first.
-    tally: dict[int, list[Any]] = {}
-    for item in results:
-        r = item[0] if isinstance(item, tuple) else item
-        t = tally.get(id(r))
-        if t is None:
-            tally[id(r)] = [r, 1]
-        else:
-            t[1] += 1
     flows = 0
-    for r, n in tally.values():
+    for r, n in tally:
         flows += n
         by_verdict[r.verdict.value] += n
         if r.flow.direction is Direction.OUTBOUND:
@@ -762,7 +778,10 @@ def _verify(loaded: LoadedLike, catalogs: Catalogs) -> Report:
     engine = FlowEngine(loaded.design, catalogs, detail=False)
     judged = JudgedFlows(engine, Judge(engine))
     findings = list(lint(loaded, catalogs))  # type: ignore[arg-type]
-    flow_findings = _findings(judged.rows(), loaded) + _route_notes(engine, loaded, judged.rows())
+    tally = judged.tally()
+    flow_findings = _findings(judged.rows(problems_only=True), loaded) + _route_notes(
+        engine, loaded, tally
+    )
     findings.extend(_silence(flow_findings, loaded.design))
     findings.sort(key=sort_key)
-    return Report(findings, summary=summarize(judged.rows(), loaded.design), judged=judged)
+    return Report(findings, summary=_summary(tally, loaded.design), judged=judged)
