@@ -102,24 +102,6 @@ def test_circuit_down_fails_over_to_the_other_circuit() -> None:
     assert all(p.via == "expressroute:us-er" for r in eu for p in r.flow.trace.returns)
 
 
-def test_devices_per_link_make_one_circuit_asymmetric() -> None:
-    d = two_sites(devices={"fw-us": {"kind": "firewall", "site": "us"}})
-    d["circuits"]["us-er"]["devices"] = ["fw-us"]
-    d["circuits"]["us-er"]["devices_per_link"] = True
-    rep = run(d)
-    us = pick(rep, "us", er=True)
-    t = us[0].flow.trace
-    assert t.egress == "expressroute:us-er/primary"
-    vias = {p.via: p.disposition.value for p in t.returns}
-    assert vias == {
-        "expressroute:us-er/primary": "delivered",
-        "expressroute:us-er/secondary": "dropped",
-    }
-    assert verdicts(us) == {"dropped"}
-    d["circuits"]["us-er"]["devices_per_link"] = False
-    assert verdicts(pick(run(d), "us", er=True)) == {"ok"}
-
-
 def test_source_outside_the_circuit_advertisements_is_dropped_on_entry() -> None:
     d = two_sites()
     d["circuits"]["us-er"]["advertises"] = ["20.9.9.0/24"]

@@ -1039,6 +1039,8 @@ def _finding_for(
     elif etype == "enum":
         code = "ERP014"
         choices = [e.value for e in tp] if isinstance(tp, type) and issubclass(tp, Enum) else []
+        if not choices:  # a mapping key: the type walked is the value's, pydantic names the keys
+            choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         hint = _did_you_mean(str(value), choices) if isinstance(value, str) else ""
         message = f"expected one of {', '.join(choices)}; got {_kind(value)}{hint}"
     elif etype == "literal_error":
@@ -1157,6 +1159,13 @@ class _Checker:
         self._check_services()
         for name, d in self._items("devices"):
             self._ref("ERP020", ("devices", name, "site"), d.get("site"), "site", self.sites)
+            if d.get("static_nat") is True and d.get("kind", "firewall") != "nat":
+                self._add(
+                    "ERP028",
+                    ("devices", name, "static_nat"),
+                    f"devices.{name}.static_nat: only a device of kind nat translates "
+                    f"addresses (this one is {d.get('kind', 'firewall')!r})",
+                )
             self._silence(("devices", name), d)
         return self.findings
 
@@ -1228,9 +1237,27 @@ class _Checker:
             self._ref("ERP020", (*p, "site"), c.get("site"), "site", self.sites)
             for i, d in self._list(c, "devices"):
                 self._ref("ERP023", (*p, "devices", i), d, "device", self.devices)
+            advertised = _networks(c.get("advertises"))
+            links = c.get("links")
+            if isinstance(links, dict):
+                for link_name, link in links.items():
+                    if not isinstance(link, dict):
+                        continue
+                    lp = (*p, "links", link_name)
+                    for i, d in self._list(link, "devices"):
+                        self._ref("ERP023", (*lp, "devices", i), d, "device", self.devices)
+                    advertised |= _networks(link.get("advertises"))
+                    if link.get("snat_pool") is not None and c.get("snat_pool") is not None:
+                        self._add(
+                            "ERP028",
+                            (*lp, "snat_pool"),
+                            f"{dotted(lp)}.snat_pool: the circuit already translates before the "
+                            "split (snat_pool); a circuit's pool is either before the split or "
+                            "per link, not both",
+                        )
+                    self._silence(lp, link)
             prepend = c.get("prepend")
             if isinstance(prepend, dict):
-                advertised = _networks(c.get("advertises"))
                 for key in prepend:
                     net = _network(key)
                     if net is not None and net not in advertised:
@@ -1238,7 +1265,7 @@ class _Checker:
                             "ERP028",
                             (*p, "prepend", key),
                             f"{dotted(p)}.prepend: {key} is not among the prefixes this circuit "
-                            "advertises",
+                            "or its links advertise",
                             key=True,
                         )
             self._silence(p, c)

@@ -126,7 +126,15 @@ class Site(_Frozen):
     )
     devices: list[str] = Field(
         default_factory=list,
-        description="Stateful devices every flow of this site crosses before the WAN (rare).",
+        description="Devices between the site's hosts and its router, in order from the hosts: "
+        "every flow of the site crosses them.",
+    )
+    multipath: bool = Field(
+        default=False,
+        description="The site router balances flows over every ExpressRoute path still tied "
+        "after local preference and IGP distance (BGP multipath). Without it a tie is broken "
+        "by BGP's last tie-breakers, which a design does not state: erplan follows every tied "
+        "path and says when the outcome depends on the tie.",
     )
     silence: Silence
 
@@ -167,6 +175,33 @@ class Breakout(_Frozen):
     silence: Silence
 
 
+class LinkName(StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+
+
+class CircuitLink(_Frozen):
+    """One of a circuit's two links, after the split: it may carry its own configuration."""
+
+    advertises: list[IPv4Network] = Field(
+        default_factory=list,
+        description="Prefixes advertised to Microsoft on this link only, besides the circuit's.",
+    )
+    snat_pool: IPv4Network | None = Field(
+        default=None,
+        description="Outbound source-NAT pool of this link (NAT after the split), translated by "
+        "the first device of kind nat in the link's `devices`, else by the link's edge router. "
+        "Excludes the circuit-level `snat_pool`.",
+    )
+    devices: list[str] = Field(
+        default_factory=list,
+        description="Devices on this link only, between the customer edge and the link's edge "
+        "router, in order from the customer edge.",
+    )
+    up: bool = Field(default=True, description="Set false to study the design with it down.")
+    silence: Silence
+
+
 class Circuit(_Frozen):
     peering_location: str = Field(
         description="ExpressRoute peering (meet-me) location, as Microsoft names it."
@@ -175,7 +210,10 @@ class Circuit(_Frozen):
     access_latency_ms: float | None = Field(
         default=None,
         ge=0,
-        description="Round-trip latency from the site to the peering location. Default: estimated.",
+        description="Round-trip latency from the users at the circuit's site to the Microsoft "
+        "network over this circuit (guide 001's 'expected latency to Microsoft network over "
+        "ExpressRoute'): the leg from the site to the Microsoft edge at the peering location. "
+        "Default: estimated from distance.",
     )
     bandwidth_mbps: int = Field(default=1000, gt=0, description="Circuit bandwidth in Mbps.")
     peer_asn: int = Field(ge=1, le=4294967295, description="The customer's (peer) ASN.")
@@ -193,13 +231,15 @@ class Circuit(_Frozen):
     )
     snat_pool: IPv4Network | None = Field(
         default=None,
-        description="Outbound source-NAT pool used for traffic sent into this circuit. Without "
-        "one, clients keep their own (private) source address.",
+        description="Outbound source-NAT pool for traffic sent into this circuit, translated "
+        "before the split into the two links (by the first device of kind nat in `devices`, "
+        "else by the customer edge router). Without one (and without per-link pools), clients "
+        "keep their own source address.",
     )
     advertises: list[IPv4Network] = Field(
         default_factory=list,
-        description="Prefixes advertised to Microsoft on this circuit (they are also Microsoft's "
-        "inbound source filter).",
+        description="Prefixes advertised to Microsoft on both links of this circuit (together "
+        "with the links' own they are also Microsoft's inbound source filter).",
     )
     prepend: dict[IPv4Network, int] = Field(
         default_factory=dict,
@@ -218,13 +258,15 @@ class Circuit(_Frozen):
         "on them.",
     )
     devices: list[str] = Field(
-        default_factory=list, description="Stateful devices between the site and the circuit."
+        default_factory=list,
+        description="Devices between the site router and the customer edge, before the split "
+        "into the two links, in order from the site.",
     )
-    devices_per_link: bool = Field(
-        default=False,
-        description="True when the devices (and NAT) sit on each link separately, after the split "
-        "into primary and secondary: Microsoft balances flows over both links, so even one circuit "
-        "becomes asymmetric.",
+    links: dict[LinkName, CircuitLink] = Field(
+        default_factory=dict,
+        description="Per-link configuration after the split (primary, secondary): their own "
+        "advertisements, NAT pool, devices and state. Microsoft balances flows over both links, "
+        "so anything stateful placed per link must see both directions of a flow.",
     )
     inbound_snat_pool: IPv4Network | None = Field(
         default=None,
@@ -291,11 +333,24 @@ class DeviceKind(StrEnum):
 
 
 class Device(_Frozen):
-    kind: DeviceKind = Field(default=DeviceKind.FIREWALL, description="What the device is.")
+    kind: DeviceKind = Field(
+        default=DeviceKind.FIREWALL,
+        description="What the device is. A device of kind nat performs the address translation "
+        "of the path it stands on (the pool, the destination-NAT mappings and the inbound source "
+        "NAT of its circuit, link or breakout) instead of the edge router.",
+    )
     site: str = Field(description="The site where the device stands.")
     stateful: bool = Field(
         default=True,
-        description="A stateful device drops packets of connections it did not see start.",
+        description="A stateful device records a session for each connection it sees start and "
+        "drops later packets of connections it holds no session for; a reply that bypasses it "
+        "breaks the connection too.",
+    )
+    static_nat: bool = Field(
+        default=False,
+        description="For a device of kind nat: its destination-NAT mappings are stateless "
+        "one-to-one static NAT, applied both ways to every packet whatever path the connection "
+        "took; it keeps no sessions, so it cannot translate into a pool.",
     )
     up: bool = Field(default=True, description="Set false to study the design with it down.")
     silence: Silence

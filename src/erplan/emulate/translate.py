@@ -299,7 +299,7 @@ class _Builder:
         for cname, c in circuits:
             ci = circuit_idx[cname]
             site_node = self.site_node[c.site]
-            copies = ["p", "s"] if c.devices_per_link else [""]
+            copies = ["p", "s"] if getattr(c, "devices_per_link", False) else [""]
             for copy in copies:
                 ce = f"ce{ci}{copy}"
                 ms = f"ms{ci}{copy}"

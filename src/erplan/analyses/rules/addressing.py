@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Network
 
-from erplan.analyses.rules.facts import DEFAULT_ROUTE, private_asn, reserved_asn, special_range
 from erplan.analyses.rules.registry import Context, Hit, Path, rule
 from erplan.diagnostics import Severity
+from erplan.facts import DEFAULT_ROUTE, private_asn, reserved_asn, special_range
 
 _LINKS = (("primary_subnet", "primary"), ("secondary_subnet", "secondary"))
 

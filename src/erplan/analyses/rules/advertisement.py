@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Network
 
-from erplan.analyses.rules.facts import (
+from erplan.analyses.rules.registry import Context, Hit, rule
+from erplan.diagnostics import Severity
+from erplan.facts import (
     DEFAULT_ROUTE,
+    MAX_PREFIXES_PER_SESSION,
     covered,
     entry_breakouts,
     entry_circuits,
     entry_index,
     special_range,
 )
-from erplan.analyses.rules.registry import Context, Hit, rule
-from erplan.diagnostics import Severity
 from erplan.model import ENTRY_EXPRESSROUTE, ENTRY_INTERNET
-
-MAX_PREFIXES_PER_SESSION = 200  # FACTS.md §1.4 [R-ROUTE][R-LIM]
 
 
 @rule(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from erplan.analyses.rules.facts import peering_region
 from erplan.analyses.rules.registry import Context, Hit, rule
 from erplan.diagnostics import Severity
+from erplan.facts import peering_region
 
 _HA_SOURCE = (
     "Guide 001 'High availability and failover with Azure ExpressRoute' (at least two "

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Network
 
-from erplan.analyses.rules.facts import (
+from erplan.analyses.rules.registry import Context, Hit, rule
+from erplan.diagnostics import Severity
+from erplan.facts import (
     covered,
     entry_breakouts,
     entry_circuits,
@@ -13,8 +15,6 @@ from erplan.analyses.rules.facts import (
     inbound_pool,
     internet_advertisements,
 )
-from erplan.analyses.rules.registry import Context, Hit, rule
-from erplan.diagnostics import Severity
 from erplan.model import ENTRY_EXPRESSROUTE, ENTRY_INTERNET, Design, Service
 
 

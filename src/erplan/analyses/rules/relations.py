@@ -6,7 +6,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from ipaddress import IPv4Network
 
-from erplan.analyses.rules.facts import (
+from erplan.analyses.rules.registry import Context, Hit, rule
+from erplan.diagnostics import Severity
+from erplan.facts import (
     DEFAULT_ROUTE,
     effective_prepend,
     entry_circuits,
@@ -15,8 +17,6 @@ from erplan.analyses.rules.facts import (
     peering_region,
     private_asn,
 )
-from erplan.analyses.rules.registry import Context, Hit, rule
-from erplan.diagnostics import Severity
 
 
 @rule(

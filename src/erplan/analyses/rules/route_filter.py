@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from erplan.analyses.rules.facts import area_communities, filter_communities
 from erplan.analyses.rules.registry import Context, Hit, rule
 from erplan.diagnostics import Severity
+from erplan.facts import area_communities, filter_communities
 
 
 @rule(
