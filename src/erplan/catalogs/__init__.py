@@ -4,6 +4,7 @@ download (``--endpoints FILE``). Where each fact comes from: ``data/SOURCES.md``
 """
 
 from erplan.catalogs.catalog import (
+    MICROSOFT_INTERNET_BLOCK,
     Catalogs,
     great_circle_km,
     load_catalogs,
@@ -25,6 +26,7 @@ from erplan.catalogs.records import (
 
 __all__ = [
     "MAX_ENDPOINTS_BYTES",
+    "MICROSOFT_INTERNET_BLOCK",
     "SERVICE_AREA_COMMUNITY",
     "Catalogs",
     "Change",

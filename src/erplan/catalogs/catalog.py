@@ -35,6 +35,10 @@ _T = TypeVar("_T")
 
 DATA_DIR = Path(__file__).with_name("data")
 SHIPPED_ENDPOINTS = "endpoints_worldwide.json"
+# Where Microsoft-hosted endpoint sets without published IPv4 prefixes are modelled: a block of
+# Microsoft's own (Azure) address space that no Microsoft 365 endpoint set lists, so it is never
+# advertised over ExpressRoute (SOURCES.md, "front_ends.csv").
+MICROSOFT_INTERNET_BLOCK = IPv4Network("13.64.0.0/11")
 EARTH_RADIUS_KM = 6371.0
 
 
@@ -185,17 +189,21 @@ class Catalogs:
         Deterministic, always inside one of the set's prefixes, and different for different
         front ends whenever the prefixes hold enough addresses (guide 000 Figure 4: a US and an
         EU resolver get different answers). Sets with the same prefixes share the answer, as
-        one FQDN listed in two sets does. Raises ValueError for a set without IPv4 prefixes.
+        one FQDN listed in two sets does. A Microsoft-hosted set without IPv4 prefixes is
+        answered from ``MICROSOFT_INTERNET_BLOCK``; a third party's raises ValueError.
         """
-        if not endpoint_set.ips:
-            raise ValueError(f"endpoint set {endpoint_set.id} has no IPv4 prefix")
-        table = self._addresses.get(endpoint_set.ips)
+        prefixes = endpoint_set.ips
+        if not prefixes:
+            if endpoint_set.third_party:
+                raise ValueError(f"endpoint set {endpoint_set.id} is served by a third party")
+            prefixes = (MICROSOFT_INTERNET_BLOCK,)
+        table = self._addresses.get(prefixes)
         if table is None:
-            table = _assign_addresses(endpoint_set.ips, [f.name for f in self.front_ends])
-            self._addresses[endpoint_set.ips] = table
+            table = _assign_addresses(prefixes, [f.name for f in self.front_ends])
+            self._addresses[prefixes] = table
         found = table.get(front_end.name)
         if found is None:  # a front end not in this catalog: hash it, no uniqueness promise
-            found = _hashed_address(endpoint_set.ips, front_end.name)
+            found = _hashed_address(prefixes, front_end.name)
         return found
 
 

@@ -19,6 +19,28 @@ SERVICE_AREA_COMMUNITY: dict[str, str] = {
 
 CATEGORIES = ("Optimize", "Allow", "Default")
 
+# Registrable domains of third parties (certificate authorities, CDNs) that endpoint sets name:
+# what is served there is not on Microsoft's network, so replies follow the internet
+# (design notes, "Details that experts will check"). Taken from the shipped endpoint catalog.
+THIRD_PARTY_DOMAINS = frozenset(
+    {
+        "akamaihd.net",
+        "digicert.com",
+        "entrust.net",
+        "geotrust.com",
+        "globalsign.com",
+        "globalsign.net",
+        "identrust.com",
+        "letsencrypt.org",
+        "omniroot.com",
+        "public-trust.com",
+        "symcb.com",
+        "symcd.com",
+        "verisign.com",
+        "verisign.net",
+    }
+)
+
 
 def normalize(name: str) -> str:
     """The lookup key of a name: case, accents, spaces and punctuation do not count.
@@ -156,6 +178,14 @@ class EndpointSet:
     notes: str = ""
     # The model is IPv4; IPv6 prefixes of a full download are kept here, apart.
     ipv6: tuple[IPv6Network, ...] = ()
+
+    @property
+    def third_party(self) -> bool:
+        """Served by a third party on the internet (its first URL's domain), not by Microsoft."""
+        if self.ips or not self.urls:
+            return False
+        labels = self.urls[0].lower().rstrip(".").split(".")
+        return ".".join(labels[-2:]) in THIRD_PARTY_DOMAINS
 
     @property
     def community(self) -> str | None:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
 import typer
 
-from erplan.analyses.verdicts import VERDICT_ORDER, FlowResult, Judge, Report, verify
+from erplan.analyses.verdicts import VERDICT_ORDER, FlowResult, Report, Verdicts, verify
 from erplan.catalogs import Catalogs, EndpointSet, load_catalogs, suggest
 from erplan.cli import common
 from erplan.diagnostics import InputError
-from erplan.flows import Flow, FlowEngine, Hop
-from erplan.flows import Path as FlowPath
+from erplan.engine import Branch, Engine, Flow, Hop
+from erplan.engine import Path as FlowPath
+from erplan.engine.ranges import addr
 from erplan.load import LoadedDesign, load_design
 from erplan.output import dumps, render_text
 
@@ -65,57 +67,77 @@ def verify_command(
 
 # -- trace ---------------------------------------------------------------------------------------
 def _hop_line(h: Hop) -> str:
-    parts = [f"{h.node:<38}", f"{h.action:<10}", f"{h.src} -> {h.dst}"]
+    parts = [f"{h.label:<40}", f"{addr(h.src)} -> {addr(h.dst)}"]
     if h.src_before is not None:
-        parts.append(f"[source {h.src_before} -> {h.src}]")
+        parts.append(f"[source {addr(h.src_before)} -> {addr(h.src)}]")
     if h.dst_before is not None:
-        parts.append(f"[destination {h.dst_before} -> {h.dst}]")
-    if h.latency.ms:
-        parts.append(f"+{h.latency.label()}")
-    if h.note:
-        parts.append(f"({h.note})")
+        parts.append(f"[destination {addr(h.dst_before)} -> {addr(h.dst)}]")
+    if h.ms:
+        parts.append(f"+{h.ms:.1f} ms{' (estimated)' if h.estimated else ''}")
+    if h.action:
+        parts.append(f"({h.action})")
     return "  ".join(parts)
 
 
 def _path_text(title: str, p: FlowPath) -> list[str]:
-    head = f"{title} via {p.via or '-'}: {p.disposition.value}"
-    if p.disposition.value == "delivered" and not p.symmetric:
-        head += " (asymmetric)"
-    head += f", {p.latency.label()}"
+    head = f"  {title} by {p.edge or '-'}: {p.disposition.value}, {p.ms:.1f} ms one way"
     out = [head]
-    out.extend(f"  {i:>2}. {_hop_line(h)}" for i, h in enumerate(p.hops, 1))
-    if p.reason:
-        out.append(f"      {p.reason}")
+    out.extend(f"    {i:>2}. {_hop_line(h)}" for i, h in enumerate(p.hops, 1))
+    if p.reason and p.disposition.value != "delivered":
+        out.append(f"        {p.reason}")
     return out
+
+
+def _branch_text(i: int, n: int, b: Branch) -> list[str]:
+    head = f"branch {i}/{n}: {b.weight:.1%} of connections, {b.outcome.value}"
+    if b.outcome.works:
+        head += f", {b.ms:.1f} ms round trip"
+    lines = [head]
+    lines.extend(_path_text("request", b.forward))
+    if b.back is not None:
+        lines.extend(_path_text("reply", b.back))
+    if b.reason and b.outcome.value != "ok":
+        lines.append(f"  {b.reason}")
+    for t in b.ties:
+        lines.append(f"  tie: {t}")
+    return lines
 
 
 def render_trace(r: FlowResult) -> str:
     f = r.flow
-    t = f.trace
+    t = r.trace
     lines = [f"flow {f.key} ({f.direction.value})"]
+    about = []
     if f.endpoint_set is not None:
-        lines.append(
+        about.append(
             f"endpoint set {f.endpoint_set}"
             + (" (ExpressRoute-able)" if f.express_route else " (internet only)")
-            + (f"; proxied from {f.start_site}" if f.proxied else "")
-            + (f"; resolved at {f.resolver}" if f.resolver else "")
-            + (f"; front end {t.front_end}" if t.front_end else "")
         )
-    if t.route is not None:
-        rt = t.route
-        lines.append(
-            f"route at {f.start_site}: {rt.via.value}"
-            + (f" {rt.circuit}" if rt.circuit else "")
-            + (f" {rt.breakout}" if rt.breakout else "")
-            + (f" ({rt.why})" if rt.why else "")
-            + (f"; tie between {', '.join(rt.tie_break)}" if rt.tie_break else "")
-        )
-    lines.extend(_path_text("forward", t.forward))
-    for i, p in enumerate(t.returns, 1):
-        lines.extend(_path_text(f"return {i}/{len(t.returns)}", p))
-    verdict = f"verdict: {r.verdict.value}, {r.latency.label()}"
+    if f.fqdn:
+        about.append(f.fqdn)
+    if f.proxy:
+        about.append(f"through the proxy at {f.proxy}")
+    if f.resolver:
+        about.append(f"DNS leaves at {f.resolver}")
+    if f.front_end:
+        about.append(f"front end {f.front_end}")
+    if f.destination:
+        about.append(f"destination {addr(f.destination)}")
+    if about:
+        lines.append("; ".join(about))
+    for what, share, why in t.before:
+        lines.append(f"before: {what} for {share:.1%} of connections: {why}")
+    for i, b in enumerate(t.branches, 1):
+        lines.extend(_branch_text(i, len(t.branches), b))
+    verdict = f"verdict: {r.verdict.value}"
+    if r.verdict.value != "ok":
+        verdict += f" ({r.share:.1%} of connections)"
+    if r.latency is not None:
+        verdict += f", {r.latency.ms:.0f} ms{' (estimated)' if r.latency.estimated else ''}"
     if r.best is not None:
-        verdict += f" (best this origin has: {r.best.label()})"
+        verdict += f" (best this origin has: {r.best.ms:.0f} ms)"
+    if r.relay is not None:
+        verdict += f"; front end to the tenant's data: {r.relay.ms:.0f} ms more"
     lines.append(verdict)
     if r.cause:
         lines.append(f"cause: {r.cause}")
@@ -154,32 +176,41 @@ def trace_command(
     inbound: str | None = typer.Option(
         None, "--inbound", help="An inbound service: trace every entry Microsoft may use."
     ),
+    dns: str | None = typer.Option(None, "--dns", help="A site: trace its DNS queries."),
     fmt: common.Format = typer.Option(common.Format.TEXT, "--format", "-f", help="text or json."),
     endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
 ) -> None:
-    """Follow one flow hop by hop: forward, every return path, every address rewritten."""
-    if inbound is None and (from_site is None or to is None):
-        common.usage_failure("trace needs --from SITE --to FQDN, or --inbound SERVICE")
-    if inbound is not None and (from_site is not None or to is not None):
-        common.usage_failure("use either --from/--to or --inbound, not both")
+    """Follow one flow hop by hop: every branch, request and reply, every address rewritten."""
+    chosen = [x for x in (inbound, dns) if x is not None]
+    if from_site is not None or to is not None:
+        chosen.append("outbound")
+    if len(chosen) != 1 or (chosen == ["outbound"] and (from_site is None or to is None)):
+        common.usage_failure("trace needs --from SITE --to FQDN, --inbound SERVICE or --dns SITE")
+    if fmt is common.Format.SARIF:
+        common.usage_failure("trace supports --format text or json")
     loaded, catalogs = _load(design, endpoints)
     d = loaded.design
-    engine = FlowEngine(d, catalogs)
-    judge = Judge(engine)
+    engine = Engine(d, catalogs)
     flows: list[Flow]
     if inbound is not None:
         if inbound not in d.services:
             _unknown("service", inbound, sorted(d.services))
-        flows = engine.inbound(inbound)
+        flows = [f for f in engine.origins.inbound() if f.origin == inbound]
+    elif dns is not None:
+        if dns not in d.sites:
+            _unknown("site", dns, sorted(d.sites))
+        flows = [engine.origins.dns(dns)]
     else:
         assert from_site is not None and to is not None
         if from_site not in d.sites:
             _unknown("site", from_site, sorted(d.sites))
         es = _pick_set(catalogs, to)
-        flows = [engine.outbound(from_site, es, to.strip().rstrip(".").lower())]
-    results = [judge.judge(f) for f in flows]
+        flow = engine.outbound(from_site, es.id)
+        flows = [dataclasses.replace(flow, fqdn=to.strip().rstrip(".").lower())]
+    verdicts = Verdicts(engine)
+    results = [verdicts.result((f,), engine.trace(f)) for f in flows]
     if fmt is common.Format.JSON:
-        sys.stdout.write(dumps({"flows": [r.to_dict(with_trace=True) for r in results]}))
+        sys.stdout.write(dumps({"flows": [r.to_dict(detail=True) for r in results]}))
     else:
         sys.stdout.write("\n".join(render_trace(r) for r in results))
     errors = any(

@@ -1,0 +1,574 @@
+"""Verdicts from traces: what failed and why, and whether a working flow is slower than it
+should be.
+
+Failures: the worst branch decides, and the cause is traced back to the design object a fix
+must change (a reply that comes back by another circuit is caused by what makes Microsoft route
+it there, not by the firewall that drops it). Optimality (design notes, "Flow semantics"): the
+latency from the user to the front end, the same legs for ExpressRoute and the internet, against
+the best the design offers that origin for the same front end in the same state; then against
+the front end a resolver at the flow's own egress would have answered (a distant resolver).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+from erplan.catalogs import FrontEnd
+from erplan.engine import Branch, Direction, Engine, FlowTrace, Outcome, Path
+from erplan.engine.ranges import addr
+from erplan.engine.tables import Microsoft365
+from erplan.latency import ZERO, Ms, Point
+
+# Causes: (what, the guides' fix, where they say so). Keys are stable (JSON, silencing notes).
+CAUSES: dict[str, tuple[str, str, str]] = {
+    "return-elsewhere": (
+        "the reply comes back by another circuit or breakout than the request left by",
+        "source-NAT each circuit into its own pool and advertise each pool only on its circuit, "
+        "more specifically than any internet advertisement",
+        "guide 000 §7.2-§7.3.2 (Figures 16, 17); guide 001 'Ensuring route symmetry'",
+    ),
+    "inbound-return-elsewhere": (
+        "the server's reply leaves by another path than the request entered by",
+        "source-NAT inbound connections at their entry (Solution 1a/2), or keep ExpressRoute "
+        "routes away from the server's segment (Solution 1b)",
+        "guide 001 Problems 1 and 2; guide 000 §7.4.2 (Figure 19)",
+    ),
+    "link-split": (
+        "state is kept per link: Microsoft returns replies over either link of the circuit",
+        "translate and keep state before the split into the two links, or give each link its "
+        "own pool advertised only on that link",
+        "design notes ('a circuit is two links'); ExpressRoute high-availability design (R-HA)",
+    ),
+    "source-filter": (
+        "Microsoft drops the source: it is not among the public prefixes advertised on the circuit",
+        "source-NAT into a public pool that the circuit advertises",
+        "guide 000 §5, §6.1 (Figure 10); guide 001 'Design outbound service connectivity'",
+    ),
+    "no-route-back": (
+        "nothing routes the reply back to the translated source",
+        "advertise the pool (or the published address) where the replies must come back",
+        "guide 000 §6.1, §6.3; guide 001 'Design outbound service connectivity'",
+    ),
+    "no-route": (
+        "no route to the destination",
+        "give the origin a route: an internet breakout, or ExpressRoute routes for the service",
+        "guide 000 §2.1 (internet access is still required)",
+    ),
+    "inbound-no-route": (
+        "Microsoft has no route to the service's public DNS record",
+        "publish the service's public address in public DNS and advertise a covering prefix",
+        "guide 000 §6.2-§6.3 (Figure 13); guide 001 'Design inbound service connectivity'",
+    ),
+    "wrong-host": (
+        "the public DNS record, the published address and the destination-NAT mapping disagree",
+        "make the DNS record, the published (destination-NAT) address and the advertised prefix "
+        "the same address",
+        "guide 000 §6.2-§6.3 (Figure 13)",
+    ),
+    "translated-address": (
+        "the connection ends at a translated address, not at a host",
+        "hold the destination-NAT mapping at every entry Microsoft may use",
+        "guide 000 §6.2-§6.4 (Figure 13), §7.4.3 (Figure 20)",
+    ),
+    "bypass": (
+        "the reply bypasses a stateful device that saw the request",
+        "place stateful devices where both directions of a connection cross them",
+        "guide 000 §7.2; guide 001 'Ensuring route symmetry'",
+    ),
+    "no-session": (
+        "a stateful device or NAT drops a packet of a connection it never saw start",
+        "keep each connection's request and reply on the same stateful devices",
+        "guide 000 §7.2; guide 001 'Ensuring route symmetry'",
+    ),
+    "down": (
+        "something on the path is down",
+        "restore it, or provide a redundant path",
+        "guide 001 'High availability and failover with Azure ExpressRoute'",
+    ),
+    "loop": (
+        "a routing loop",
+        "make the routers' tables agree (route scope, default routes, local preference)",
+        "guide 001 'Paper verify that the network design has path symmetry'",
+    ),
+    "dns": (
+        "DNS queries do not get out: no working path to the resolver egress",
+        "give the site's resolver egress a working path to the internet",
+        "guide 000 §2.1, §3",
+    ),
+    "resolver": (
+        "the clients cannot reach their resolver",
+        "give the site a path to the resolver at its resolver egress",
+        "guide 000 §3",
+    ),
+    "proxy": (
+        "the clients cannot reach their proxy",
+        "give the site a path to its proxy",
+        "guide 000 §2.2",
+    ),
+    "initiator": (
+        "the initiator receives the reply from an address it did not connect to",
+        "translate the reply back where the request was translated (the same entry)",
+        "guide 001 Problems 1 and 2",
+    ),
+    # Latency causes.
+    "propagated": (
+        "Microsoft routes learned over a distant circuit are propagated to this site: its "
+        "traffic goes to the circuit and back over the Microsoft backbone",
+        "1. stop propagating the Microsoft routes to this site (route scope, er_routes: false); "
+        "2. resolve DNS (or proxy) at the circuit's site; 3. add a circuit near this site",
+        "guide 000 §3 (Figure 4), guide 001 'Determine the appropriate meet-me location'",
+    ),
+    "distant-resolver": (
+        "DNS queries leave at a distant resolver egress: geoDNS answers with a front end far "
+        "from where the traffic enters Microsoft's network",
+        "resolve DNS where the traffic leaves (local DNS with local egress), or send the traffic "
+        "out where DNS is resolved",
+        "guide 000 §3 (fix 2, Figure 5); guide 001 'Determine the appropriate meet-me location'",
+    ),
+    "local-preference": (
+        "an active/passive local preference sends this site's traffic to a distant circuit "
+        "although a nearer one offers the same routes",
+        "make the circuits active/active: equal local preference ('hot potato'), with a "
+        "separate SNAT pool per circuit",
+        "guide 000 §7.1 (Figure 15) and §7.3.1",
+    ),
+    "igp-metric": (
+        "the IGP metric leads this site to a distant circuit although a nearer one offers the "
+        "same routes",
+        "set WAN costs so that the nearest circuit is the cheapest (or local preference per site)",
+        "guide 000 §7.3.1 ('hot potato' by BGP local preference and/or IGP metrics)",
+    ),
+    "breakout": (
+        "the site's internet traffic leaves by a distant breakout",
+        "use a local internet breakout for this site (selective internet breakout)",
+        "guide 001 'Determine the appropriate meet-me location'",
+    ),
+    "not-propagated": (
+        "the site reaches Microsoft over the internet although ExpressRoute is much nearer",
+        "propagate the Microsoft routes to this site (and admit the service in the route filter)",
+        "guide 001 'Determine the appropriate meet-me location'",
+    ),
+    "far-entry": (
+        "Microsoft enters by a circuit in another region than the server while a nearer entry "
+        "exists",
+        "prepend the AS path (with a public ASN) on the far circuit's advertisement of this "
+        "address",
+        "guide 000 §7.4.1 (Figure 18)",
+    ),
+    "hairpin": (
+        "the path is much slower than the best this origin has",
+        "route this origin's traffic to the nearest circuit or its local breakout",
+        "guide 001 'Determine the appropriate meet-me location'",
+    ),
+}
+
+Culprit = tuple[str | int, ...]  # a path in the design, as the source map takes it
+TENANT_AREAS = frozenset({"Exchange", "SharePoint", "Skype"})
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One way the design offers to reach a front end: an egress and its latency."""
+
+    kind: str  # "circuit" or "breakout"
+    name: str
+    latency: Ms
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    outcome: Outcome  # worst branch
+    slow: bool
+    cause_key: str
+    cause: str
+    fix: str
+    source: str
+    culprit: tuple[str, ...]
+    latency: Ms | None  # the slowest working branch
+    best: Ms | None
+    relay: Ms | None
+    share_warned: float  # share of connections with the warning (asymmetric, slow)
+
+
+class Judge:
+    def __init__(self, engine: Engine) -> None:
+        self.e = engine
+        self.design = engine.design
+        self.geo = engine.geo
+        self._best: dict[tuple[object, ...], list[Option]] = {}
+        self._maps: dict[tuple[object, ...], dict[str, Option]] = {}
+
+    # -- failures ---------------------------------------------------------------------------------
+    def failure(self, t: FlowTrace, b: Branch) -> tuple[str, str, Culprit]:
+        """(cause key, the cause in words, the design object to fix) for a branch that fails or
+        comes back another way."""
+        fwd, back = b.forward, b.back
+        f = t.flow
+        owner_f, owner_b = self._path_owner(fwd), self._path_owner(back)
+        if back is not None and owner_f and owner_b and owner_f != owner_b:
+            if f.direction is Direction.INBOUND:
+                why = (
+                    f"the request enters by {fwd.edge}, but the server's reply heads for "
+                    f"{owner_b}: the entry does not source-NAT the connection, and the server's "
+                    f"network routes the initiator's address elsewhere ({back.reason})"
+                )
+                return "inbound-return-elsewhere", why, ("services", f.origin, "inbound_snat")
+            return self._returned_elsewhere(b)
+        if (
+            back is not None
+            and fwd.edge
+            and back.edge
+            and fwd.edge != back.edge
+            and back.cause == "no-session"
+            and _owner(fwd.edge) == _owner(back.edge)
+        ):
+            circuit = (_owner(fwd.edge) or "").split(":", 1)[1]
+            why = f"{CAUSES['link-split'][0]} ({back.reason})"
+            return "link-split", why, ("circuits", circuit, "links")
+        path = back if back is not None and back.disposition.value != "delivered" else fwd
+        cause = path.cause or b.outcome.value
+        culprit: Culprit = b.culprit
+        why = b.reason
+        if back is not None and path is back and cause == "no-route":
+            cause = "no-route-back"
+        if f.direction is Direction.INBOUND and path is fwd and cause in ("no-route", "wrong-host"):
+            svc = self.design.services[f.origin]
+            culprit = ("services", f.origin, "dns_record")
+            if cause == "no-route":
+                cause = "inbound-no-route"
+                why = (
+                    f"Microsoft has no route to {svc.dns_record}, the public DNS record of "
+                    f"{svc.fqdn}: nothing advertises it"
+                )
+        if cause not in CAUSES:
+            cause = "no-session" if b.outcome is Outcome.DROPPED else "no-route"
+        return cause, why, culprit
+
+    def _path_owner(self, path: Path | None) -> str | None:
+        """The circuit or breakout a path leaves or enters by, or heads for when it ends
+        before (the first node it meets that stands on a circuit's or breakout's path)."""
+        if path is None:
+            return None
+        if path.edge is not None:
+            return _owner(path.edge)
+        nodes = self.e.net.nodes
+        for h in path.hops:
+            owner = nodes[h.node].path
+            if owner is not None:
+                return owner
+        return None
+
+    def _returned_elsewhere(self, b: Branch) -> tuple[str, str, Culprit]:
+        back = b.back
+        assert back is not None and back.hops
+        dst = back.hops[0].dst  # the address the reply is sent to: the translated source
+        edge = back.edge or ""
+        kind, _, rest = edge.partition(":")
+        name = rest.split("/", 1)[0]
+        d = self.design
+        culprit: Culprit = (kind + "s", name)
+        where = ""
+        if kind == "circuit":
+            c = d.circuits[name]
+            lists = [("advertises", c.advertises)] + [
+                (f"links.{link.value}.advertises", c.links[link].advertises) for link in c.links
+            ]
+            for field, prefixes in lists:
+                for i, p in enumerate(prefixes):
+                    if int(p.network_address) <= dst < int(p.network_address) + p.num_addresses:
+                        culprit = ("circuits", name, *field.split("."), i)
+                        where = f": circuit {name} advertises {p}"
+                        break
+                if where:
+                    break
+        elif kind == "breakout":
+            bk = d.breakouts[name]
+            for i, p in enumerate(bk.advertises):
+                if int(p.network_address) <= dst < int(p.network_address) + p.num_addresses:
+                    culprit = ("breakouts", name, "advertises", i)
+                    where = f": breakout {name} advertises {p} to the internet"
+                    break
+        why = (
+            f"replies to {addr(dst)} come back by {edge} although the request left by "
+            f"{b.forward.edge}{where}"
+        )
+        if b.outcome is not Outcome.ASYMMETRIC:
+            why += f"; {back.reason}" if back.reason else ""
+        return "return-elsewhere", why, culprit
+
+    # -- latency ----------------------------------------------------------------------------------
+    def front_end(self, t: FlowTrace) -> FrontEnd | None:
+        return self.e.catalogs.front_end(t.flow.front_end) if t.flow.front_end else None
+
+    def outbound_options(self, t: FlowTrace, fe: FrontEnd) -> list[Option]:
+        """Every egress the design offers the flow's start site towards front end ``fe``."""
+        f = t.flow
+        entry = self.e.tables.entry(f.destination)
+        communities = entry.communities if isinstance(entry, Microsoft365) else frozenset()
+        key = (f.start, fe.name, communities, f.third_party)
+        got = self._best.get(key)
+        if got is not None:
+            return got
+        e, geo, d = self.e, self.geo, self.design
+        site = f"site:{f.start}"
+        fe_point = geo.fe_point(fe)
+        out: list[Option] = []
+        for name, c in d.circuits.items():
+            if not (e.tables.admits[name] & communities) or not e.tables.links_up[name]:
+                continue
+            if e.igp.distance(site, f"ce:{name}") >= 1 << 62:
+                continue
+            wan = e.igp.latency(site, f"site:{c.site}")
+            if wan is None:
+                continue
+            lat = wan + geo.circuit_access(name) + geo.backbone(geo.peering(name), fe_point)
+            out.append(Option("circuit", name, lat))
+        for name, bk in d.breakouts.items():
+            if not bk.up or e.igp.distance(site, f"edge:{name}") >= 1 << 62:
+                continue
+            wan = e.igp.latency(site, f"site:{bk.site}")
+            if wan is None:
+                continue
+            leg, near = geo.breakout_internet(name)
+            given = d.sites[f.start].internet_latency_ms
+            to_ms = (
+                Ms(given, False)
+                if given is not None and d.site_breakout(f.start) == name
+                else wan + leg
+            )
+            if not f.third_party:
+                to_ms = to_ms + geo.backbone(geo.fe_point(near), fe_point)
+            out.append(Option("breakout", name, to_ms))
+        self._best[key] = out
+        return out
+
+    def inbound_options(self, t: FlowTrace, fe: FrontEnd) -> list[Option]:
+        svc = self.design.services[t.flow.origin]
+        e, geo, d = self.e, self.geo, self.design
+        fe_point = geo.fe_point(fe)
+        target = f"site:{svc.site}"
+        out: list[Option] = []
+        for name, c in d.circuits.items():
+            if not e.tables.links_up[name]:
+                continue
+            wan = e.igp.latency(f"site:{c.site}", target)
+            if wan is None:
+                continue
+            lat = geo.backbone(fe_point, geo.peering(name)) + geo.circuit_access(name) + wan
+            out.append(Option("circuit", name, lat))
+        for name, bk in d.breakouts.items():
+            if not bk.up:
+                continue
+            wan = e.igp.latency(f"site:{bk.site}", target)
+            if wan is None:
+                continue
+            leg, near = geo.breakout_internet(name)
+            out.append(
+                Option("breakout", name, geo.backbone(fe_point, geo.fe_point(near)) + leg + wan)
+            )
+        return out
+
+    def slower(self, latency: Ms, best: Ms) -> bool:
+        a = self.design.analysis
+        return latency.ms > best.ms + a.suboptimal_ms and latency.ms > best.ms * a.suboptimal_ratio
+
+    def relay(self, t: FlowTrace, fe: FrontEnd | None) -> Ms | None:
+        """Front end -> the tenant's data, for tenant-bound workloads (shown, never compared)."""
+        f = t.flow
+        if fe is None or f.endpoint_set is None:
+            return None
+        es = self.e.catalogs.endpoint_set(f.endpoint_set)
+        if es is None or es.service_area not in TENANT_AREAS:
+            return None
+        home = self.e.catalogs.home_front_end(self.design.tenant.geography)
+        if home is None:
+            return None
+        return self.geo.backbone(self.geo.fe_point(fe), self.geo.fe_point(home))
+
+    def slowness(self, t: FlowTrace) -> tuple[str, Culprit, Ms, Ms | None, float] | None:
+        """(cause key, culprit, latency, best, share slow) when the flow is suboptimal."""
+        f = t.flow
+        fe = self.front_end(t)
+        working = [b for b in t.branches if b.outcome.works]
+        if fe is None or not working:
+            return None
+        if max(b.ms for b in working) <= self.design.analysis.suboptimal_ms:
+            return None  # nothing is faster than nothing: it cannot be that much slower
+        if f.direction is Direction.INBOUND:
+            opts = self.inbound_options(t, fe)
+            if not opts:
+                return None
+            best = min(opts, key=lambda o: o.latency.ms)
+        else:
+            found = self.best_outbound(t, fe)
+            if found is None:
+                return None
+            best, opts = found, []
+        slow = [b for b in working if self.slower(_ms(b), best.latency)]
+        if f.direction is Direction.INBOUND:
+            slow = [b for b in slow if self._far_region(b, opts)]
+        if slow:
+            worst = max(slow, key=lambda b: b.ms)
+            if not opts:
+                opts = self.outbound_options(t, fe)
+            key, culprit = self._latency_cause(t, worst, best, opts)
+            return key, culprit, _ms(worst), best.latency, sum(b.weight for b in slow)
+        if f.direction is Direction.OUTBOUND and not f.third_party:
+            return self._resolver_check(t, working, fe)
+        return None
+
+    def best_outbound(self, t: FlowTrace, fe: FrontEnd) -> Option | None:
+        """The fastest way the design offers the flow's start site to ``fe``."""
+        f = t.flow
+        entry = self.e.tables.entry(f.destination)
+        communities = entry.communities if isinstance(entry, Microsoft365) else frozenset()
+        tables = self.e.tables
+        circuits = tuple(
+            c for c in self.design.circuits if tables.admits[c] & communities and tables.links_up[c]
+        )
+        key = (fe.name, circuits, f.third_party)
+        table = self._maps.get(key)
+        if table is None:
+            table = self._fastest(fe, circuits, f.third_party)
+            self._maps[key] = table
+        best = table.get(f"site:{f.start}")
+        d, geo = self.design, self.geo
+        given = d.sites[f.start].internet_latency_ms
+        own = d.site_breakout(f.start)
+        if given is not None and own is not None and d.breakouts[own].up:
+            lat = Ms(given, False)
+            if not f.third_party:
+                _, near = geo.breakout_internet(own)
+                lat = lat + geo.backbone(geo.fe_point(near), geo.fe_point(fe))
+            if best is None or lat.ms < best.latency.ms:
+                best = Option("breakout", own, lat)
+        return best
+
+    def _fastest(
+        self, fe: FrontEnd, circuits: tuple[str, ...], third_party: bool
+    ) -> dict[str, Option]:
+        """For every site, the fastest egress towards ``fe``: one Dijkstra from every circuit
+        and breakout at once, each starting at its own latency to the front end."""
+        e, geo, d = self.e, self.geo, self.design
+        fe_point = geo.fe_point(fe)
+        heap: list[tuple[float, int, str, Option]] = []
+        n = 0
+        for name in circuits:
+            c = d.circuits[name]
+            if e.igp.stub(f"ce:{name}") is None:
+                continue
+            lat = geo.circuit_access(name) + geo.backbone(geo.peering(name), fe_point)
+            heap.append((lat.ms, n, f"site:{c.site}", Option("circuit", name, lat)))
+            n += 1
+        for name, bk in d.breakouts.items():
+            if not bk.up or e.igp.stub(f"edge:{name}") is None:
+                continue
+            leg, near = geo.breakout_internet(name)
+            lat = leg if third_party else leg + geo.backbone(geo.fe_point(near), fe_point)
+            heap.append((lat.ms, n, f"site:{bk.site}", Option("breakout", name, lat)))
+            n += 1
+        heapq.heapify(heap)
+        done: dict[str, Option] = {}
+        wires = e.net.wires
+        while heap:
+            _, _, site, opt = heapq.heappop(heap)
+            if site in done:
+                continue
+            done[site] = opt
+            for v, w in wires[site].items():
+                if w.up and v.startswith("site:") and v not in done:
+                    lat = opt.latency + w.leg
+                    heapq.heappush(heap, (lat.ms, n, v, Option(opt.kind, opt.name, lat)))
+                    n += 1
+        return done
+
+    def _far_region(self, b: Branch, opts: list[Option]) -> bool:
+        """Inbound: an active/active pair inside one region is a design choice, not a defect;
+        an entry in another geopolitical region than the best circuit's is (guide 000
+        §7.4.1)."""
+        edge = _owner(b.forward.edge)
+        circuits = [o for o in opts if o.kind == "circuit"]
+        if edge is None or not edge.startswith("circuit:") or not circuits:
+            return True
+        best = min(circuits, key=lambda o: o.latency.ms)
+        cat, d = self.e.catalogs, self.design
+        here = cat.peering_location(d.circuits[edge.split(":", 1)[1]].peering_location)
+        there = cat.peering_location(d.circuits[best.name].peering_location)
+        return here is None or there is None or here.region != there.region
+
+    def _latency_cause(
+        self, t: FlowTrace, b: Branch, best: Option, opts: list[Option]
+    ) -> tuple[str, Culprit]:
+        f = t.flow
+        d = self.design
+        edge = _owner(b.forward.edge) or ""
+        kind, _, name = edge.partition(":")
+        if f.direction is Direction.INBOUND:
+            if kind == "circuit":
+                return "far-entry", ("circuits", name, "prepend")
+            return "hairpin", ("services", f.origin, "entry")
+        if kind == "circuit":
+            lat = _ms(b)
+            better = [
+                o
+                for o in opts
+                if o.kind == "circuit" and o.name != name and self.slower(lat, o.latency)
+            ]
+            if better:
+                alt = min(better, key=lambda o: o.latency.ms)
+                if d.circuits[name].local_preference > d.circuits[alt.name].local_preference:
+                    return "local-preference", ("circuits", name, "local_preference")
+                if best.kind == "circuit":
+                    return "igp-metric", ("wan",)
+            return "propagated", ("sites", f.start, "er_routes")
+        if kind == "breakout" and best.kind == "breakout":
+            return "breakout", ("sites", f.start, "breakout")
+        if kind == "breakout" and best.kind == "circuit":
+            return "not-propagated", ("sites", f.start, "er_routes")
+        return "hairpin", ("sites", f.origin)
+
+    def _resolver_check(
+        self, t: FlowTrace, working: list[Branch], fe: FrontEnd
+    ) -> tuple[str, Culprit, Ms, Ms | None, float] | None:
+        """Against the front end a resolver where the flow leaves would have answered."""
+        geo = self.geo
+        slow: list[tuple[Branch, Ms]] = []
+        answered = geo.fe_point(fe)
+        for b in working:
+            entry = self._entry_point(b)
+            if entry is None:
+                continue
+            near = geo.nearest_front_end(entry)
+            if near.name == fe.name:
+                continue
+            there = geo.backbone(entry, answered).ms - geo.backbone(entry, geo.fe_point(near)).ms
+            local = Ms(max(0.0, _ms(b).ms - there), _ms(b).estimated)
+            if self.slower(_ms(b), local):
+                slow.append((b, local))
+        if not slow:
+            return None
+        worst, local = max(slow, key=lambda x: x[0].ms)
+        culprit = ("sites", t.flow.start, "resolver_egress")
+        return "distant-resolver", culprit, _ms(worst), local, sum(b.weight for b, _ in slow)
+
+    def _entry_point(self, b: Branch) -> Point | None:
+        edge = _owner(b.forward.edge)
+        if edge is None:
+            return None
+        kind, _, name = edge.partition(":")
+        if kind == "circuit":
+            return self.geo.peering(name)
+        _, near = self.geo.breakout_internet(name)
+        return self.geo.fe_point(near)
+
+
+def _ms(b: Branch) -> Ms:
+    return Ms(b.ms, b.estimated)
+
+
+def _owner(edge: str | None) -> str | None:
+    return None if edge is None else edge.split("/", 1)[0]
+
+
+__all__ = ["CAUSES", "ZERO", "Judge", "Judgement", "Option"]

@@ -1,0 +1,199 @@
+"""The customer network's IGP: distances and equal-cost next hops between customer routers.
+
+Sites are joined by WAN links (cost = the link's cost, else its latency, in exact integer
+micro-units); the routers of one site hang under its site router in a tree whose wires cost
+nothing. Every router forwards towards a destination over every next hop on a shortest path, as
+OSPF does.
+
+Shortest-path trees are grown per root site on demand. Towards a site that is no root (an
+origin site, for replies) the next hops come from the tree of the site the walk started at: IGP
+costs are symmetric, so the shortest paths from there to the destination, read backwards, are
+the destination's own.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from erplan.engine.network import Kind, Network
+from erplan.latency import ZERO, Ms
+
+INF = 1 << 62
+
+
+class Igp:
+    def __init__(self, net: Network) -> None:
+        self.net = net
+        self._trees: dict[str, dict[str, int]] = {}
+        self._dags: dict[str, list[dict[str, tuple[str, ...]]]] = {}
+        self._stub: dict[str, tuple[str, ...] | None] = {}
+        self._wan: dict[str, tuple[tuple[str, int], ...]] = {
+            r: tuple((v, w.cost) for v, w in ws.items() if w.up and v.startswith("site:"))
+            for r, ws in net.wires.items()
+            if r.startswith("site:")
+        }
+        self._lat: dict[str, dict[str, Ms]] = {}
+
+    # -- stubs ------------------------------------------------------------------------------------
+    def stub(self, router: str) -> tuple[str, ...] | None:
+        """Routers from ``router`` up to its site router; None when a wire on the way is down."""
+        if router in self._stub:
+            return self._stub[router]
+        nodes, wires = self.net.nodes, self.net.wires
+        path = [router]
+        node = nodes[router]
+        out: tuple[str, ...] | None
+        while node.parent is not None:
+            if not wires[node.id][node.parent].up:
+                out = None
+                break
+            path.append(node.parent)
+            node = nodes[node.parent]
+        else:
+            out = tuple(path)
+        self._stub[router] = out
+        return out
+
+    def _ancestry(self, router: str) -> list[str]:
+        nodes = self.net.nodes
+        out = [router]
+        node = nodes[router]
+        while node.parent is not None:
+            out.append(node.parent)
+            node = nodes[node.parent]
+        return out
+
+    # -- trees ------------------------------------------------------------------------------------
+    def tree(self, root: str) -> dict[str, int]:
+        """Distance from every site router to site router ``root``."""
+        got = self._trees.get(root)
+        if got is not None:
+            return got
+        dist: dict[str, int] = {root: 0}
+        heap = [(0, root)]
+        done: set[str] = set()
+        wan = self._wan
+        while heap:
+            d, u = heapq.heappop(heap)
+            if u in done:
+                continue
+            done.add(u)
+            for v, cost in wan[u]:
+                nd = d + cost
+                if nd < dist.get(v, INF):
+                    dist[v] = nd
+                    heapq.heappush(heap, (nd, v))
+        self._trees[root] = dist
+        return dist
+
+    def latency(self, a: str, b: str) -> Ms | None:
+        """Round trip between site routers ``a`` and ``b`` along the IGP's path (the fastest of
+        equal-cost ones); None when the WAN does not join them."""
+        lat = self._lat.get(b)
+        if lat is None:
+            dist = self.tree(b)
+            wires = self.net.wires
+            lat = {b: ZERO}
+            for v in sorted(dist, key=dist.__getitem__):
+                if v == b:
+                    continue
+                best: Ms | None = None
+                for u, cost in self._wan[v]:
+                    if u in lat and dist.get(u, INF) + cost == dist[v]:
+                        cand = lat[u] + wires[v][u].leg
+                        if best is None or cand.ms < best.ms:
+                            best = cand
+                if best is not None:
+                    lat[v] = best
+            self._lat[b] = lat
+        return lat.get(a)
+
+    def site_distance(self, a: str, b: str) -> int:
+        if b in self._trees:
+            return self._trees[b].get(a, INF)
+        return self.tree(a).get(b, INF)
+
+    def distance(self, router: str, target: str) -> int:
+        """IGP distance between two customer routers; INF when unreachable."""
+        if router == target:
+            return 0
+        nodes = self.net.nodes
+        rs, ts = nodes[router].site, nodes[target].site
+        if rs == ts:
+            return 0 if self._inside(router, target) is not None else INF
+        if self.stub(router) is None or self.stub(target) is None:
+            return INF
+        return self.site_distance(f"site:{rs}", f"site:{ts}")
+
+    # -- next hops --------------------------------------------------------------------------------
+    def _inside(self, router: str, target: str) -> str | None:
+        """Next router towards ``target`` in the same site's tree (None: a wire down)."""
+        up_r, up_t = self._ancestry(router), self._ancestry(target)
+        on_t = set(up_t)
+        common = next(x for x in up_r if x in on_t)
+        nxt = self.net.nodes[router].parent if router != common else up_t[up_t.index(common) - 1]
+        assert nxt is not None
+        if not self.net.wires[router][nxt].up:
+            return None
+        if nxt != target and self._inside(nxt, target) is None:
+            return None
+        return nxt
+
+    def toward(self, router: str, target: str) -> tuple[str, ...]:
+        """Every IGP next hop from ``router`` towards customer router ``target``."""
+        if router == target:
+            return ()
+        nodes = self.net.nodes
+        rn, tn = nodes[router], nodes[target]
+        if rn.site == tn.site:
+            nxt = self._inside(router, target)
+            return () if nxt is None else (nxt,)
+        if self.stub(target) is None:
+            return ()
+        if rn.kind is not Kind.SITE:
+            parent = rn.parent
+            assert parent is not None
+            return (parent,) if self.net.wires[router][parent].up else ()
+        return self.wan_next(router, f"site:{tn.site}")
+
+    def wan_next(self, site: str, target: str) -> tuple[str, ...]:
+        """Equal-cost WAN next hops from site router ``site`` to site router ``target``."""
+        dist = self._trees.get(target)
+        if dist is not None:
+            here = dist.get(site)
+            if here is None:
+                return ()
+            return tuple(sorted(v for v, c in self._wan[site] if dist.get(v, INF) + c == here))
+        for dag in self._dags.get(target, ()):
+            if site in dag:
+                return dag[site]
+        dag = self._dag(site, target)
+        self._dags.setdefault(target, []).append(dag)
+        return dag.get(site, ())
+
+    def _dag(self, root: str, target: str) -> dict[str, tuple[str, ...]]:
+        """Next hops towards ``target`` at every site on a shortest ``root``-``target`` path."""
+        dist = self.tree(root)
+        nxt: dict[str, set[str]] = {}
+        if target in dist:
+            stack, seen = [target], {target}
+            while stack:
+                v = stack.pop()
+                for u, cost in self._wan[v]:
+                    if dist.get(u, INF) + cost == dist[v]:
+                        nxt.setdefault(u, set()).add(v)
+                        if u not in seen:
+                            seen.add(u)
+                            stack.append(u)
+        return {k: tuple(sorted(v)) for k, v in nxt.items()}
+
+    def nearest(self, router: str, targets: list[str]) -> tuple[list[str], int]:
+        """The targets nearest to ``router`` (every tie) and their distance."""
+        best, out = INF, []
+        for t in targets:
+            d = self.distance(router, t)
+            if d < best:
+                best, out = d, [t]
+            elif d == best and d < INF:
+                out.append(t)
+        return out, best

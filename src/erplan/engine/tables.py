@@ -1,0 +1,329 @@
+"""Each router's own table: where it sends a packet for a destination, and why.
+
+Customer routers: the IGP for internal prefixes, the ExpressRoute routes their BGP decision
+keeps, the default route (docs/flow-semantics.md "Inside the customer network"). Microsoft and
+the internet: longest prefix over what they learned ("Microsoft", "Internet"). Decisions depend
+on the destination only, so they are remembered per router and destination class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from ipaddress import IPv4Network
+from typing import NamedTuple
+
+from erplan.catalogs import MICROSOFT_INTERNET_BLOCK
+from erplan.engine.igp import INF, Igp
+from erplan.engine.network import Kind, Network
+from erplan.engine.ranges import PrefixTable
+from erplan.facts import (
+    LINKS,
+    as_path_length,
+    circuit_communities,
+    internet_routes,
+    learned_prefixes,
+    session_up,
+)
+
+
+class Act(StrEnum):
+    DELIVER = "deliver"  # the destination is here
+    FORWARD = "forward"
+    NO_ROUTE = "no-route"
+
+
+class Decision(NamedTuple):
+    act: Act
+    nexts: tuple[str, ...] = ()
+    route: str = ""  # which route, in words
+    tie: str = ""  # an undecided tie at this router, in words
+    culprit: tuple[str | int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Internal:
+    """An internal prefix and the nodes that hold it (several: anycast)."""
+
+    anchors: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Microsoft365:
+    """A Microsoft prefix advertised over ExpressRoute with these service communities."""
+
+    communities: frozenset[str]
+
+
+Entry = Internal | Microsoft365
+
+
+@dataclass(frozen=True, slots=True)
+class MsRoute:
+    """A route Microsoft holds towards a customer prefix: a link's session or the internet."""
+
+    node: str  # msee:C/L or "internet"
+    as_path: int = 0
+
+    @property
+    def express_route(self) -> bool:
+        return self.node != "internet"
+
+
+class Tables:
+    def __init__(self, net: Network, igp: Igp) -> None:
+        self.net = net
+        self.igp = igp
+        design, catalogs = net.design, net.catalogs
+        self.customer: PrefixTable[Entry] = PrefixTable()
+        self.microsoft_hosts: PrefixTable[bool] = PrefixTable()
+        self.customer_space: PrefixTable[bool] = PrefixTable()
+        self.ms_routes: PrefixTable[tuple[MsRoute, ...]] = PrefixTable()
+        self.inet_routes: PrefixTable[tuple[str, ...]] = PrefixTable()
+        anchors: dict[IPv4Network, list[str]] = {}
+        for prefix, anchor in net.owned:
+            anchors.setdefault(prefix, [])
+            if anchor not in anchors[prefix]:
+                anchors[prefix].append(anchor)
+        communities: dict[IPv4Network, set[str]] = {}
+        self.microsoft_hosts.add(MICROSOFT_INTERNET_BLOCK, True)
+        for es in catalogs.endpoint_sets:
+            for p in es.ips:
+                self.microsoft_hosts.add(p, True)
+            if es.express_route and es.community is not None:
+                for p in es.ips:
+                    communities.setdefault(p, set()).add(es.community)
+        for p, cs in communities.items():
+            self.customer.add(p, Microsoft365(frozenset(cs)))
+        for p, owners in anchors.items():  # internal routes win over a Microsoft prefix
+            self.customer.add(p, Internal(tuple(owners)))
+        for p in net.customer_prefixes():
+            self.customer_space.add(p, True)
+        ms: dict[IPv4Network, list[MsRoute]] = {}
+        for name in design.circuits:
+            for link in LINKS:
+                for p in learned_prefixes(design, name, link):
+                    ms.setdefault(p, []).append(
+                        MsRoute(f"msee:{name}/{link}", as_path_length(design, name, p))
+                    )
+        inet: dict[IPv4Network, list[str]] = {}
+        for name in design.breakouts:
+            for p in internet_routes(design, name):
+                ms.setdefault(p, []).append(MsRoute("internet"))
+                inet.setdefault(p, []).append(f"edge:{name}")
+        for p, routes in ms.items():
+            self.ms_routes.add(p, tuple(dict.fromkeys(routes)))
+        for p, edges in inet.items():
+            self.inet_routes.add(p, tuple(dict.fromkeys(edges)))
+        # Per circuit: what its route filter admits, its usable links, its local preference.
+        self.admits = {c: circuit_communities(design, catalogs, c) for c in design.circuits}
+        self.links_up: dict[str, tuple[str, ...]] = {}
+        for name in design.circuits:
+            usable = []
+            for link in LINKS:
+                lid = f"link:{name}/{link}"
+                if (
+                    session_up(design, name, link)
+                    and net.wires[f"ce:{name}"][lid].up
+                    and net.wires[lid][f"msee:{name}/{link}"].up
+                ):
+                    usable.append(lid)
+            self.links_up[name] = tuple(usable)
+        self._memo: dict[tuple[str, object], Decision] = {}
+        self._admitting: dict[frozenset[str], frozenset[str]] = {}
+
+    # -- classes of destinations ----------------------------------------------------------------
+    def entry(self, dst: int) -> Entry | None:
+        found = self.customer.lookup(dst)
+        return None if found is None else found[1]
+
+    def route_class(self, dst: int) -> Internal | frozenset[str] | None:
+        """What every customer router's decision for ``dst`` depends on: the holders of an
+        internal prefix, or the circuits whose route filter admits the Microsoft prefix (none:
+        the default route decides)."""
+        entry = self.entry(dst)
+        if isinstance(entry, Microsoft365):
+            got = self._admitting.get(entry.communities)
+            if got is None:
+                got = frozenset(c for c, cs in self.admits.items() if cs & entry.communities)
+                self._admitting[entry.communities] = got
+            return got or None
+        return entry
+
+    def is_customer(self, dst: int) -> bool:
+        return self.customer_space.covers(dst)
+
+    def is_microsoft(self, dst: int) -> bool:
+        return self.microsoft_hosts.covers(dst)
+
+    # -- customer routers -----------------------------------------------------------------------
+    def customer_decision(self, router: str, dst: int) -> Decision:
+        cls = self.route_class(dst)
+        key = (router, cls)
+        got = self._memo.get(key)
+        if got is None:
+            got = self._decide(router, cls)
+            self._memo[key] = got
+        return got
+
+    def _decide(self, router: str, cls: Internal | frozenset[str] | None) -> Decision:
+        if isinstance(cls, Internal):
+            return self._internal(router, cls)
+        if cls is not None:
+            got = self._expressroute(router, cls)
+            if got is not None:
+                return got
+        return self._default(router)
+
+    def _internal(self, router: str, entry: Internal) -> Decision:
+        if router in entry.anchors:
+            return Decision(Act.DELIVER, route="its own address")
+        best, nexts = INF, set()
+        nodes, igp = self.net.nodes, self.igp
+        for anchor in entry.anchors:
+            node = nodes[anchor]
+            if node.kind is Kind.DEVICE:
+                wire = self.net.device_wire[anchor]
+                if not wire.up:
+                    continue
+                hops: tuple[str, ...]
+                if router in (wire.a, wire.b):
+                    d, hops = 0, (wire.b if router == wire.a else wire.a,)
+                else:
+                    d = igp.distance(router, wire.a)
+                    hops = igp.toward(router, wire.a)
+            else:
+                d = igp.distance(router, anchor)
+                hops = igp.toward(router, anchor)
+            if d >= INF or not hops:
+                continue
+            if d < best:
+                best, nexts = d, set(hops)
+            elif d == best:
+                nexts.update(hops)
+        if not nexts:
+            return Decision(
+                Act.NO_ROUTE, route="no route to the internal prefix (its holders are unreachable)"
+            )
+        where = ", ".join(self.net.nodes[a].label for a in entry.anchors)
+        return Decision(Act.FORWARD, tuple(sorted(nexts)), route=f"internal route to {where}")
+
+    def _expressroute(self, router: str, admitting: frozenset[str]) -> Decision | None:
+        net, design = self.net, self.net.design
+        node = net.nodes[router]
+        if node.kind in (Kind.LAN, Kind.BREAKOUT):
+            return None
+        if node.kind is Kind.SITE and not design.sites[node.name].er_routes:
+            return None
+        ranked: list[tuple[tuple[int, int, int], str]] = []
+        for name, c in design.circuits.items():
+            if name not in admitting or not self.links_up[name]:
+                continue
+            own = (node.kind is Kind.CE and node.name == name) or (
+                node.kind is Kind.LINK and node.name == name and router in self.links_up[name]
+            )
+            d = 0 if own else self.igp.distance(router, f"ce:{name}")
+            if d >= INF:
+                continue
+            ranked.append(((-c.local_preference, 0 if own else 1, d), name))
+        if not ranked:
+            return None
+        top = min(k for k, _ in ranked)
+        best = [n for k, n in ranked if k == top]
+        nexts: set[str] = set()
+        for name in best:
+            if node.kind is Kind.CE and node.name == name:
+                nexts.update(self.links_up[name])
+            elif node.kind is Kind.LINK and node.name == name and router in self.links_up[name]:
+                nexts.add(f"msee:{name}/{node.link}")
+            else:
+                nexts.update(self.igp.toward(router, f"ce:{name}"))
+        if not nexts:
+            return None
+        tie = ""
+        if len(best) > 1 and not (node.kind is Kind.SITE and design.sites[node.name].multipath):
+            tie = (
+                f"{node.label}: circuits {', '.join(best)} tie on local preference and IGP distance"
+            )
+        route = f"ExpressRoute route via {', '.join(best)}"
+        return Decision(
+            Act.FORWARD, tuple(sorted(nexts)), route=route, tie=tie, culprit=("circuits", best[0])
+        )
+
+    def _default(self, router: str) -> Decision:
+        net = self.net
+        node = net.nodes[router]
+        if node.kind is Kind.BREAKOUT:
+            if net.wires[router]["internet"].up:
+                return Decision(Act.FORWARD, ("internet",), route="default route to the internet")
+            return Decision(
+                Act.NO_ROUTE,
+                route=f"breakout {node.name} is down",
+                culprit=("breakouts", node.name),
+            )
+        if node.kind is not Kind.SITE:
+            parent = node.parent
+            if parent is not None and net.wires[router][parent].up:
+                where = "to the site router" if node.kind is Kind.LAN else "inwards"
+                return Decision(Act.FORWARD, (parent,), route=f"default route {where}")
+            return Decision(Act.NO_ROUTE, route="no default route")
+        design = net.design
+        edges = [f"edge:{b}" for b, bk in design.breakouts.items() if bk.up]
+        reachable = [e for e in edges if self.igp.distance(router, e) < INF]
+        designated = design.site_breakout(node.name)
+        if designated is not None and f"edge:{designated}" in reachable:
+            chosen = [f"edge:{designated}"]
+            route = f"default route to breakout {designated}"
+        else:
+            chosen, _ = self.igp.nearest(router, reachable)
+            if not chosen:
+                return Decision(
+                    Act.NO_ROUTE,
+                    route="no default route: no breakout is reachable",
+                    culprit=("sites", node.name, "breakout"),
+                )
+            names = ", ".join(net.nodes[e].name for e in chosen)
+            route = f"default route to the nearest breakout ({names})"
+        nexts: set[str] = set()
+        for e in chosen:
+            nexts.update(self.igp.toward(router, e))
+        return Decision(Act.FORWARD, tuple(sorted(nexts)), route=route)
+
+    # -- Microsoft and the internet ---------------------------------------------------------------
+    def microsoft_decision(self, dst: int) -> Decision:
+        if self.is_microsoft(dst):
+            return Decision(Act.DELIVER, route="a Microsoft address")
+        found = self.ms_routes.lookup(dst)
+        if found is not None:
+            length, routes = found
+            er = [r for r in routes if r.express_route]
+            if er:
+                shortest = min(r.as_path for r in er)
+                nexts = tuple(sorted(r.node for r in er if r.as_path == shortest))
+                names = ", ".join(_edge_id(self.net, n) for n in nexts)
+                return Decision(
+                    Act.FORWARD, nexts, route=f"/{length} learned over ExpressRoute ({names})"
+                )
+            return Decision(
+                Act.FORWARD, ("internet",), route=f"/{length} learned from the internet"
+            )
+        if self.is_customer(dst):
+            return Decision(Act.NO_ROUTE, route="Microsoft has no route to this address")
+        return Decision(Act.FORWARD, ("internet",), route="an internet address")
+
+    def internet_decision(self, dst: int) -> Decision:
+        if self.is_microsoft(dst):
+            return Decision(Act.FORWARD, ("microsoft",), route="a Microsoft address")
+        found = self.inet_routes.lookup(dst)
+        if found is not None:
+            length, edges = found
+            names = ", ".join(self.net.nodes[e].name for e in edges)
+            return Decision(Act.FORWARD, edges, route=f"/{length} advertised by {names}")
+        if self.is_customer(dst):
+            return Decision(Act.NO_ROUTE, route="no breakout advertises this address")
+        return Decision(Act.DELIVER, route="an internet host")
+
+
+def _edge_id(net: Network, node: str) -> str:
+    edge = net.nodes[node].edge
+    return edge.id if edge is not None else node
