@@ -97,8 +97,11 @@ def _lint():
     out["lint_findings"] = len(found)
 
 def _flows():
-    from erplan.flows import derive_flows
-    out["flows"] = len(derive_flows(loaded.design, cat))
+    from erplan.analyses.verdicts import rows
+    from erplan.engine import Engine
+    traced = rows(Engine(loaded.design, cat))
+    out["flows"] = sum(len(r.flows) for r in traced)
+    out["traces"] = len(traced)
 
 def _verify():
     from erplan.analyses.verdicts import verify

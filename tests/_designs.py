@@ -58,8 +58,15 @@ def run(data: dict[str, Any]) -> Report:
     return verify(load(data), CATALOGS)
 
 
-def pick(report: Report, origin: str, *, er: bool | None = None) -> list[FlowResult]:
-    out = [r for r in report.results if r.flow.origin == origin]
+def pick(
+    report: Report, origin: str, *, er: bool | None = None, dns: bool = False
+) -> list[FlowResult]:
+    """The rows of an origin: its outbound (or inbound) flows, or its DNS flow."""
+    out = [
+        r
+        for r in report.results
+        if r.flow.origin == origin and (r.flow.direction.value == "dns") is dns
+    ]
     if er is not None:
         out = [r for r in out if r.flow.express_route is er]
     assert out, f"no flow from {origin}"
@@ -68,3 +75,20 @@ def pick(report: Report, origin: str, *, er: bool | None = None) -> list[FlowRes
 
 def verdicts(results: list[FlowResult]) -> set[str]:
     return {r.verdict.value for r in results}
+
+
+def owner(edge: str | None) -> str | None:
+    """The circuit or breakout of an edge (``circuit:us-er/primary`` -> ``circuit:us-er``)."""
+    return None if edge is None else edge.split("/", 1)[0]
+
+
+def forward_edges(results: list[FlowResult]) -> set[str | None]:
+    return {owner(b.forward.edge) for r in results for b in r.trace.branches}
+
+
+def return_edges(results: list[FlowResult]) -> set[str | None]:
+    return {owner(b.back.edge) if b.back else None for r in results for b in r.trace.branches}
+
+
+def shares(results: list[FlowResult]) -> set[float]:
+    return {round(r.share_affected, 6) for r in results}

@@ -294,11 +294,23 @@ def test_one_fqdn_in_two_sets_gets_one_answer(cat: Catalogs) -> None:
     assert cat.front_end_address(one, fe) == cat.front_end_address(two, fe)
 
 
-def test_front_end_address_needs_a_prefix(cat: Catalogs) -> None:
-    cdn = cat.endpoint_set(73)
-    assert cdn is not None and not cdn.ips
-    with pytest.raises(ValueError, match="no IPv4 prefix"):
-        cat.front_end_address(cdn, cat.front_ends[0])
+def test_sets_without_prefixes_are_microsoft_internet_hosts_or_third_parties(
+    cat: Catalogs,
+) -> None:
+    """SOURCES.md: Microsoft-hosted sets without IPv4 prefixes answer from Microsoft's own
+    address space outside every ExpressRoute-able set; third parties have no Microsoft answer."""
+    from erplan.catalogs import MICROSOFT_INTERNET_BLOCK
+
+    web = cat.endpoint_set(73)  # *.aadrm.com: Microsoft's, internet only
+    crl = cat.endpoint_set(125)  # *.entrust.net: a certificate authority
+    assert web is not None and crl is not None and not web.ips and not crl.ips
+    assert not web.third_party and crl.third_party
+    fe = cat.front_ends[0]
+    assert cat.front_end_address(web, fe) in MICROSOFT_INTERNET_BLOCK
+    er = [p for s in cat.endpoint_sets if s.express_route for p in s.ips]
+    assert not any(p.overlaps(MICROSOFT_INTERNET_BLOCK) for p in er)
+    with pytest.raises(ValueError, match="third party"):
+        cat.front_end_address(crl, fe)
 
 
 _prefixes = st.lists(

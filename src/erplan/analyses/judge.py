@@ -301,12 +301,15 @@ class Judge:
     def front_end(self, t: FlowTrace) -> FrontEnd | None:
         return self.e.catalogs.front_end(t.flow.front_end) if t.flow.front_end else None
 
-    def outbound_options(self, t: FlowTrace, fe: FrontEnd) -> list[Option]:
-        """Every egress the design offers the flow's start site towards front end ``fe``."""
+    def outbound_options(
+        self, t: FlowTrace, fe: FrontEnd, *, breakouts: bool = False
+    ) -> list[Option]:
+        """The circuits (and, if asked, the breakouts) the design offers the flow's start site
+        towards front end ``fe``, each with its latency."""
         f = t.flow
         entry = self.e.tables.entry(f.destination)
         communities = entry.communities if isinstance(entry, Microsoft365) else frozenset()
-        key = (f.start, fe.name, communities, f.third_party)
+        key = (f.start, fe.name, communities, f.third_party, breakouts)
         got = self._best.get(key)
         if got is not None:
             return got
@@ -324,22 +327,17 @@ class Judge:
                 continue
             lat = wan + geo.circuit_access(name) + geo.backbone(geo.peering(name), fe_point)
             out.append(Option("circuit", name, lat))
-        for name, bk in d.breakouts.items():
+        for name, bk in d.breakouts.items() if breakouts else ():
             if not bk.up or e.igp.distance(site, f"edge:{name}") >= 1 << 62:
                 continue
             wan = e.igp.latency(site, f"site:{bk.site}")
             if wan is None:
                 continue
             leg, near = geo.breakout_internet(name)
-            given = d.sites[f.start].internet_latency_ms
-            to_ms = (
-                Ms(given, False)
-                if given is not None and d.site_breakout(f.start) == name
-                else wan + leg
-            )
+            lat = wan + leg
             if not f.third_party:
-                to_ms = to_ms + geo.backbone(geo.fe_point(near), fe_point)
-            out.append(Option("breakout", name, to_ms))
+                lat = lat + geo.backbone(geo.fe_point(near), fe_point)
+            out.append(Option("breakout", name, lat))
         self._best[key] = out
         return out
 
@@ -436,14 +434,18 @@ class Judge:
         d, geo = self.design, self.geo
         given = d.sites[f.start].internet_latency_ms
         own = d.site_breakout(f.start)
-        if given is not None and own is not None and d.breakouts[own].up:
-            lat = Ms(given, False)
-            if not f.third_party:
-                _, near = geo.breakout_internet(own)
-                lat = lat + geo.backbone(geo.fe_point(near), geo.fe_point(fe))
-            if best is None or lat.ms < best.latency.ms:
-                best = Option("breakout", own, lat)
-        return best
+        if given is None or own is None or not d.breakouts[own].up:
+            return best
+        # The site's given figure replaces the estimate of its own breakout's legs.
+        lat = Ms(given, False)
+        if not f.third_party:
+            _, near = geo.breakout_internet(own)
+            lat = lat + geo.backbone(geo.fe_point(near), geo.fe_point(fe))
+        mine = Option("breakout", own, lat)
+        if best is not None and not (best.kind == "breakout" and best.name == own):
+            return best if best.latency.ms <= lat.ms else mine
+        others = [o for o in self.outbound_options(t, fe, breakouts=True) if o.name != own]
+        return min([mine, *others], key=lambda o: o.latency.ms)
 
     def _fastest(
         self, fe: FrontEnd, circuits: tuple[str, ...], third_party: bool

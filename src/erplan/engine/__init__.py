@@ -115,13 +115,9 @@ class Engine:
         d, o = self.design, self.origins
         site = flow.origin
         resolver = d.site_resolver_egress(site)
-        if resolver is None:
-            return _failed(
-                flow,
-                "no resolver egress: the site has no breakout for its DNS queries",
-                ("sites", site, "resolver_egress"),
-            )
-        rsite = d.breakouts[resolver].site
+        # Without a resolver egress or a breakout, the site resolves itself and its queries
+        # leave by its default route.
+        rsite = d.breakouts[resolver].site if resolver is not None else site
         raddr = o.resolver_address(rsite)
         before: list[Branch] = []
         if rsite != site:
