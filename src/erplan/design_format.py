@@ -23,10 +23,12 @@ from erplan.model import (
     Analysis,
     Breakout,
     Circuit,
+    CircuitLink,
     Design,
     Device,
     LatLon,
     Proxy,
+    Server,
     Service,
     Site,
     Tenant,
@@ -194,6 +196,24 @@ circuits:
 """,
     ),
     (
+        "circuits.NAME.links.LINK",
+        "circuits.NAME.links.primary|secondary",
+        CircuitLink,
+        "Per-link configuration after the split into the primary and the secondary link: its "
+        "own advertisements, pool, devices and state (design notes, 'Per link').",
+        """\
+    links:
+      primary:
+        snat_pool: 20.2.2.0/29
+        advertises: [20.2.2.0/29]
+        devices: [fw-us-primary]
+      secondary:
+        snat_pool: 20.2.2.8/29
+        advertises: [20.2.2.8/29]
+        devices: [fw-us-secondary]
+""",
+    ),
+    (
         "services",
         "services.NAME",
         Service,
@@ -225,6 +245,21 @@ devices:
   fw-us-er:
     kind: firewall
     site: us
+""",
+    ),
+    (
+        "servers",
+        "servers.NAME",
+        Server,
+        "On-premises hosts that open connections to Microsoft 365 themselves (guide 001: "
+        "outbound flows are 'initiated from your on-premises environment, such as from internal "
+        "clients or servers'): each is an outbound flow per endpoint set it connects to.",
+        """\
+servers:
+  exchange-onprem:
+    site: us
+    address: 10.1.5.10
+    connects_to: [Exchange]
 """,
     ),
     (
@@ -267,6 +302,8 @@ _MODEL_LINKS: dict[Any, str] = {
     Circuit: "[circuit](#circuits)",
     Service: "[service](#services)",
     Device: "[device](#devices)",
+    CircuitLink: "[link](#circuitsnamelinkslink)",
+    Server: "[server](#servers)",
     Analysis: "[analysis](#analysis)",
 }
 

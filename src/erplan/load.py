@@ -1157,8 +1157,22 @@ class _Checker:
             self._silence(p, b)
         self._check_circuits()
         self._check_services()
+        self._check_servers()
         for name, d in self._items("devices"):
             self._ref("ERP020", ("devices", name, "site"), d.get("site"), "site", self.sites)
+            egress = d.get("egress")
+            if egress != "cloud":
+                self._ref("ERP021", ("devices", name, "egress"), egress, "breakout", self.breakouts)
+            self._ref(
+                "ERP023", ("devices", name, "upstream"), d.get("upstream"), "device", self.devices
+            )
+            self._kind(("devices", name, "upstream"), d.get("upstream"), "proxy")
+            if d.get("upstream") == name:
+                self._add(
+                    "ERP028",
+                    ("devices", name, "upstream"),
+                    f"devices.{name}.upstream: a proxy cannot forward to itself",
+                )
             if d.get("static_nat") is True and d.get("kind", "firewall") != "nat":
                 self._add(
                     "ERP028",
@@ -1186,6 +1200,10 @@ class _Checker:
             proxy = s.get("proxy")
             if isinstance(proxy, dict):
                 self._ref("ERP020", (*p, "proxy", "site"), proxy.get("site"), "site", self.sites)
+                self._ref(
+                    "ERP023", (*p, "proxy", "device"), proxy.get("device"), "device", self.devices
+                )
+                self._kind((*p, "proxy", "device"), proxy.get("device"), "proxy")
             for i, d in self._list(s, "devices"):
                 self._ref("ERP023", (*p, "devices", i), d, "device", self.devices)
             self._silence(p, s)
@@ -1270,6 +1288,48 @@ class _Checker:
                         )
             self._silence(p, c)
 
+    def _kind(self, path: ObjectPath, name: Any, kind: str) -> None:
+        """A reference to a device must name one of that kind."""
+        devices = self.data.get("devices")
+        if not isinstance(name, str) or not isinstance(devices, dict):
+            return
+        dev = devices.get(name)
+        if isinstance(dev, dict) and dev.get("kind", "firewall") != kind:
+            self._add(
+                "ERP028",
+                path,
+                f"{dotted(path)}: device {name!r} is a {dev.get('kind', 'firewall')}, not a {kind}",
+            )
+
+    def _check_servers(self) -> None:
+        cat = self.catalogs
+        for name, srv in self._items("servers"):
+            p = ("servers", name)
+            self._ref("ERP020", (*p, "site"), srv.get("site"), "site", self.sites)
+            for i, target in self._list(srv, "connects_to"):
+                if cat is None or isinstance(target, bool):
+                    continue
+                if isinstance(target, int) or (isinstance(target, str) and target.isdigit()):
+                    if cat.endpoint_set(int(target)) is None:
+                        self._add(
+                            "ERP027",
+                            (*p, "connects_to", i),
+                            f"servers.{name}.connects_to[{i}]: no endpoint set {target}",
+                        )
+                    continue
+                if not isinstance(target, str):
+                    continue
+                if cat.service(target) is not None or cat.sets_for_service_area(target):
+                    continue
+                if not cat.sets_for_fqdn(target):
+                    self._add(
+                        "ERP027",
+                        (*p, "connects_to", i),
+                        f"servers.{name}.connects_to[{i}]: {target!r} is neither a service "
+                        "area, an endpoint set id nor a host name of the endpoint catalog",
+                    )
+            self._silence(p, srv)
+
     def _check_services(self) -> None:
         cat = self.catalogs
         entries = dict.fromkeys(
@@ -1305,6 +1365,16 @@ class _Checker:
                 self._catalog(
                     "ERP027", (*p, "initiator"), svc.get("initiator"), "service", cat.service
                 )
+                for i, fe in self._list(svc, "initiator_regions"):
+                    if isinstance(fe, str) and cat.front_end(fe) is None:
+                        close = suggest(fe, [f.name for f in cat.front_ends])
+                        hint = f"; did you mean {close!r}?" if close else " (see `erplan catalog`)"
+                        self._add(
+                            "ERP026",
+                            (*p, "initiator_regions", i),
+                            f"services.{name}.initiator_regions[{i}]: unknown front end "
+                            f"{fe!r}{hint}",
+                        )
             self._silence(p, svc)
 
 

@@ -91,6 +91,17 @@ class Proxy(_Frozen):
     address: str = Field(
         default="proxy:8080", description="host:port written into PAC files for the proxy."
     )
+    device: str | None = Field(
+        default=None,
+        description="The proxy as a device (kind proxy) of the design: its site, address, egress, "
+        "state and upstream proxy replace `site` and `address`.",
+    )
+    direct_internet: bool = Field(
+        default=True,
+        description="Whether the site's clients may reach the internet directly. False: the "
+        "perimeter lets only proxies and resolvers out, so a DIRECT decision works only over an "
+        "ExpressRoute route (guide 000 §2.2).",
+    )
 
 
 class Site(_Frozen):
@@ -98,8 +109,9 @@ class Site(_Frozen):
     users: int = Field(default=0, ge=0, description="People who use Microsoft 365 from this site.")
     breakout: str | None = Field(
         default=None,
-        description="The internet breakout this site's internet traffic leaves by. Default: the "
-        "breakout located at this site, if any; a site without one has no internet path.",
+        description="The internet breakout this site's internet traffic leaves by (its default "
+        "route's preference). Default: the breakout located at this site; a site without one "
+        "takes the nearest breakout by IGP.",
     )
     resolver_egress: str | None = Field(
         default=None,
@@ -312,7 +324,17 @@ class Service(_Frozen):
     initiator_geography: str | None = Field(
         default=None, description="Where the initiator runs. Default: the tenant's geography."
     )
-    ports: list[int] = Field(default_factory=lambda: [443], description="TCP ports.")
+    ports: list[int] = Field(
+        default_factory=lambda: [443],
+        description="TCP ports Microsoft connects to (25: SMTP from Exchange Online Protection, "
+        "whose senders include addresses outside the prefixes advertised over ExpressRoute).",
+    )
+    initiator_regions: list[str] | None = Field(
+        default=None,
+        description="The front ends (Microsoft regions) the initiating service connects from. "
+        "Default: every region that runs Microsoft 365 (the catalog's geographies), the "
+        "tenant's first.",
+    )
     used_by_internet_users: bool = Field(
         default=True, description="Whether users on the internet also reach this endpoint."
     )
@@ -353,6 +375,34 @@ class Device(_Frozen):
         "took; it keeps no sessions, so it cannot translate into a pool.",
     )
     up: bool = Field(default=True, description="Set false to study the design with it down.")
+    address: IPv4Address | None = Field(
+        default=None,
+        description="For a proxy: the address it listens on and connects from (in its site's "
+        "prefixes).",
+    )
+    port: int = Field(default=8080, ge=1, le=65535, description="For a proxy: its listening port.")
+    egress: str | None = Field(
+        default=None,
+        description="For a proxy: the breakout its connections and DNS queries leave by, or "
+        "'cloud' for a cloud proxy service reached over the internet. Default: its site's "
+        "breakout.",
+    )
+    upstream: str | None = Field(
+        default=None, description="For a proxy: the proxy it forwards to (a proxy chain)."
+    )
+    silence: Silence
+
+
+class Server(_Frozen):
+    """An on-premises host that opens connections to Microsoft 365 (hybrid mail to Exchange
+    Online Protection, directory synchronisation, backup to OneDrive): outbound flows."""
+
+    site: str = Field(description="The site the server stands at.")
+    address: IPv4Address = Field(description="Its address (in its site's prefixes).")
+    connects_to: list[str] = Field(
+        description="What it connects to: service areas (Exchange, SharePoint, Skype, Common), "
+        "endpoint set ids, or host names of the endpoint catalog."
+    )
     silence: Silence
 
 
@@ -394,6 +444,10 @@ class Design(_Frozen):
     )
     devices: dict[str, Device] = Field(
         default_factory=dict, description="Stateful devices: firewalls, NAT boxes, proxies."
+    )
+    servers: dict[str, Server] = Field(
+        default_factory=dict,
+        description="On-premises hosts that open connections to Microsoft 365 themselves.",
     )
     analysis: Analysis = Field(default_factory=Analysis, description="Analysis settings.")
 

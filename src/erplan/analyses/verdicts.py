@@ -305,14 +305,7 @@ class Report:
 def rows(engine: Engine) -> list[FlowResult]:
     """Every flow of the design, traced once per class and judged once per trace."""
     verdicts = Verdicts(engine)
-    groups: dict[tuple[object, ...], list[Flow]] = {}
-    for flow in engine.flows():
-        groups.setdefault(engine.class_key(flow), []).append(flow)
-    out: list[FlowResult] = []
-    for flows in groups.values():
-        t = engine.trace(flows[0])
-        out.append(verdicts.result(tuple(flows), t))
-    return out
+    return [verdicts.result(tuple(flows), engine.trace(flows[0])) for _, flows in engine.groups()]
 
 
 # -- findings ------------------------------------------------------------------------------------

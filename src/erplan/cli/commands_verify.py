@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -206,7 +205,7 @@ def trace_command(
             _unknown("site", from_site, sorted(d.sites))
         es = _pick_set(catalogs, to)
         flow = engine.outbound(from_site, es.id)
-        flows = [dataclasses.replace(flow, fqdn=to.strip().rstrip(".").lower())]
+        flows = [flow._replace(fqdn=to.strip().rstrip(".").lower())]
     verdicts = Verdicts(engine)
     results = [verdicts.result((f,), engine.trace(f)) for f in flows]
     if fmt is common.Format.JSON:

@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from erplan.catalogs import Catalogs, FrontEnd
+from erplan.engine.connect import connect
 from erplan.engine.igp import Igp
 from erplan.engine.network import Network
 from erplan.engine.origins import Origins, Sources
+from erplan.engine.sessions import Context
 from erplan.engine.tables import Tables
 from erplan.engine.trace import (
     Branch,
@@ -28,7 +30,7 @@ from erplan.engine.trace import (
     Outcome,
     Path,
 )
-from erplan.engine.walk import Context, Walker, connect
+from erplan.engine.walk import Walker
 from erplan.latency import Geo, Ms
 from erplan.model import Design
 
@@ -61,28 +63,72 @@ class Engine:
     # -- which flows ------------------------------------------------------------------------------
     def flows(self) -> Iterator[Flow]:
         """Every flow: DNS of each site that resolves, outbound per site and set, inbound."""
-        d = self.design
-        sets = self.origins.endpoint_sets()
+        for _, group in self.groups():
+            yield from group
+
+    def groups(self) -> Iterator[tuple[tuple[object, ...], list[Flow]]]:
+        """Every flow, in groups that share a trace (``class_key``), made per site in one pass:
+        a large design has hundreds of thousands of flows."""
+        d, o = self.design, self.origins
+        sets = o.endpoint_sets()
         resolving: dict[str, None] = {}
         for name, site in d.sites.items():
             if site.users > 0:
                 resolving[name] = None
                 for es in sets:
-                    p = self.origins.proxied(name, es)
+                    p = o.proxied(name, es)
                     if p is not None:
                         resolving[p] = None
         for name in resolving:
-            yield self.origins.dns(name)
+            flow = o.dns(name)
+            yield self.class_key(flow), [flow]
         answers: dict[str, FrontEnd | None] = {}
+        facts = [(es, *o.set_facts(es)) for es in sets]
+        classes: dict[tuple[int, str | None], object] = {}
         for name, site in d.sites.items():
-            if site.users > 0:
-                for es in sets:
-                    start = self.origins.proxied(name, es) or name
-                    fe = answers.get(start, self)  # the engine itself: not asked yet
-                    if fe is self:
-                        fe = answers[start] = self.answer(start)
-                    yield self.origins.outbound(name, es, fe)  # type: ignore[arg-type]
-        yield from self.origins.inbound()
+            if site.users <= 0:
+                continue
+            groups: dict[tuple[object, ...], list[Flow]] = {}
+            for es, port, proto, fqdn, third in facts:
+                proxy = o.proxied(name, es)
+                start = proxy or name
+                if start in answers:
+                    fe = answers[start]
+                else:
+                    fe = answers[start] = self.answer(start)
+                dst = o.answer_address(es, fe)
+                fe_name = fe.name if fe is not None and not third else None
+                ck = (es.id, fe_name)
+                if ck not in classes:
+                    classes[ck] = self.tables.route_class(dst)
+                key = ("out", name, start, proxy, classes[ck], third, fe_name, dst == 0)
+                flow = Flow(
+                    f"out/{name}/{es.id}",
+                    Direction.OUTBOUND,
+                    name,
+                    port,
+                    proto,
+                    es.id,
+                    fqdn,
+                    start,
+                    proxy,
+                    d.site_resolver_egress(start),
+                    fe_name,
+                    dst,
+                    None,
+                    es.express_route,
+                    third,
+                )
+                got = groups.get(key)
+                if got is None:
+                    groups[key] = [flow]
+                else:
+                    got.append(flow)
+            yield from groups.items()
+        inbound: dict[tuple[object, ...], list[Flow]] = {}
+        for flow in o.inbound():
+            inbound.setdefault(self.class_key(flow), []).append(flow)
+        yield from inbound.items()
 
     def outbound(self, site: str, set_id: int) -> Flow:
         es = self.catalogs.endpoint_set(set_id)

@@ -33,6 +33,7 @@ class Igp:
             if r.startswith("site:")
         }
         self._lat: dict[str, dict[str, Ms]] = {}
+        self._comp: dict[str, int] = {}
 
     # -- stubs ------------------------------------------------------------------------------------
     def stub(self, router: str) -> tuple[str, ...] | None:
@@ -109,9 +110,41 @@ class Igp:
         return lat.get(a)
 
     def site_distance(self, a: str, b: str) -> int:
-        if b in self._trees:
-            return self._trees[b].get(a, INF)
-        return self.tree(a).get(b, INF)
+        """IGP distance between site routers (the tree of ``b`` is the one grown: callers ask
+        for few targets and many sources)."""
+        if a in self._trees and b not in self._trees:
+            return self._trees[a].get(b, INF)
+        return self.tree(b).get(a, INF)
+
+    def component(self, site: str) -> int:
+        """Which part of the WAN a site router is in (sites in different parts cannot reach
+        each other)."""
+        comp = self._comp
+        if not comp:
+            n = 0
+            for start in self._wan:
+                if start in comp:
+                    continue
+                stack = [start]
+                comp[start] = n
+                while stack:
+                    u = stack.pop()
+                    for v, _ in self._wan[u]:
+                        if v not in comp:
+                            comp[v] = n
+                            stack.append(v)
+                n += 1
+        return comp[site]
+
+    def reachable(self, router: str, target: str) -> bool:
+        """Whether ``router`` reaches ``target`` at all (no distance computed)."""
+        nodes = self.net.nodes
+        rs, ts = nodes[router].site, nodes[target].site
+        if rs == ts:
+            return self._inside(router, target) is not None or router == target
+        if self.stub(router) is None or self.stub(target) is None:
+            return False
+        return self.component(f"site:{rs}") == self.component(f"site:{ts}")
 
     def distance(self, router: str, target: str) -> int:
         """IGP distance between two customer routers; INF when unreachable."""

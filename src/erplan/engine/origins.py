@@ -112,7 +112,7 @@ class Origins:
         the flow's DNS query left (None: DNS found no way out)."""
         proxy = self.proxied(site, es)
         start = proxy or site
-        port, proto, fqdn, third = self._set_facts(es)
+        port, proto, fqdn, third = self.set_facts(es)
         dst = self.answer_address(es, front_end)
         return Flow(
             f"out/{site}/{es.id}",
@@ -132,7 +132,7 @@ class Origins:
             third,
         )
 
-    def _set_facts(self, es: EndpointSet) -> tuple[int, str, str | None, bool]:
+    def set_facts(self, es: EndpointSet) -> tuple[int, str, str | None, bool]:
         got = self._facts.get(es.id)
         if got is None:
             if es.tcp_ports:

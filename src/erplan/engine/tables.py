@@ -268,14 +268,22 @@ class Tables:
                 return Decision(Act.FORWARD, (parent,), route=f"default route {where}")
             return Decision(Act.NO_ROUTE, route="no default route")
         design = net.design
-        edges = [f"edge:{b}" for b, bk in design.breakouts.items() if bk.up]
-        reachable = [e for e in edges if self.igp.distance(router, e) < INF]
+        igp = self.igp
         designated = design.site_breakout(node.name)
-        if designated is not None and f"edge:{designated}" in reachable:
+        if (
+            designated is not None
+            and design.breakouts[designated].up
+            and igp.reachable(router, f"edge:{designated}")
+        ):
             chosen = [f"edge:{designated}"]
             route = f"default route to breakout {designated}"
         else:
-            chosen, _ = self.igp.nearest(router, reachable)
+            reachable = [
+                f"edge:{b}"
+                for b, bk in design.breakouts.items()
+                if bk.up and igp.reachable(router, f"edge:{b}")
+            ]
+            chosen = self._nearest(router, reachable)
             if not chosen:
                 return Decision(
                     Act.NO_ROUTE,
@@ -288,6 +296,22 @@ class Tables:
         for e in chosen:
             nexts.update(self.igp.toward(router, e))
         return Decision(Act.FORWARD, tuple(sorted(nexts)), route=route)
+
+    def _nearest(self, router: str, targets: list[str]) -> list[str]:
+        """The targets nearest to a site router by IGP, every tie (one tree, of the router's
+        site, instead of one per target)."""
+        if not targets:
+            return []
+        nodes = self.net.nodes
+        dist = self.igp.tree(router)
+        best, out = INF, []
+        for t in targets:
+            d = dist.get(f"site:{nodes[t].site}", INF)
+            if d < best:
+                best, out = d, [t]
+            elif d == best and d < INF:
+                out.append(t)
+        return out
 
     # -- Microsoft and the internet ---------------------------------------------------------------
     def microsoft_decision(self, dst: int) -> Decision:

@@ -148,9 +148,9 @@ class Branch(NamedTuple):
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Flow:
-    """Who talks to what (docs/flow-semantics.md "Flows")."""
+class Flow(NamedTuple):
+    """Who talks to what (docs/flow-semantics.md "Flows"). A tuple: a large design has hundreds
+    of thousands, made in one pass."""
 
     key: str
     direction: Direction
