@@ -271,7 +271,7 @@ def test_guide001_problems_and_solutions() -> None:
 
     p2 = _design("g001-problem2-inbound-er-no-snat.yaml")
     svc = p2.services["exchange-hybrid"]
-    assert svc.entry == ["ny-er"] and svc.inbound_snat == {}
+    assert svc.entry == ["ny-er", "nj-inet"] and svc.inbound_snat == {}
     # The reply must really leave by another path: the server's site has its own circuit.
     assert p2.circuits["ny-er"].site != svc.site
     assert any(c.site == svc.site for c in p2.circuits.values())

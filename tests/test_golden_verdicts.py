@@ -60,6 +60,7 @@ def _matches(r: FlowResult, select: dict[str, Any]) -> bool:
         "origin": f.origin,
         "express_route": f.express_route,
         "third_party": f.third_party,
+        "kind": f.kind,
     }
     return all(got[k] == v for k, v in select.items())
 

@@ -108,6 +108,7 @@ class Network:
         self.wires: dict[str, dict[str, Wire]] = {}  # router -> neighbour router -> wire
         self._dev_positions: dict[str, list[str]] = {}
         self.device_wire: dict[str, Wire] = {}  # device position -> the wire it stands on
+        self._hosts: dict[str, int] = {}  # sites without prefixes -> their resolver's address
         self.owned: list[tuple[IPv4Network, str]] = []  # internal prefix -> anchor node
         self.boundaries: Boundaries
         self._add_core()
@@ -191,6 +192,12 @@ class Network:
         self._wire(sid, lid, devices)
         for prefix in site.prefixes:
             self.owned.append((prefix, lid))
+        if not site.prefixes:
+            # A site without prefixes still has a host where its resolver runs: an address
+            # of "this network" (0.0.0.0/8) that no real packet carries, one per site.
+            host = IPv4Network((len(self._hosts) + 1, 32))
+            self._hosts[name] = int(host.network_address)
+            self.owned.append((host, lid))
 
     def _add_circuit(self, name: str) -> None:
         c = self.design.circuits[name]
@@ -387,6 +394,10 @@ class Network:
             assert rules is not None
             parts = self.boundaries.split([net_range(net)])
             rules.inbound[service] = (tuple(parts), net.num_addresses)
+
+    def site_host(self, site: str) -> int:
+        """The address of the host of a site that has no prefixes (its resolver)."""
+        return self._hosts[site]
 
     def device_positions(self, name: str) -> list[str]:
         return self._dev_positions.get(name, [])

@@ -1,9 +1,10 @@
 """Where flows start and what they go to (docs/flow-semantics.md "Flows").
 
 Outbound: a site's users towards every endpoint set of the tenant's service areas, directly or
-through their proxy, to the address geoDNS answers where their DNS query leaves. DNS: the
-site's clients to the resolver at their resolver egress, and the resolver to the internet.
-Inbound: each published service, from the Microsoft service that initiates it.
+through their proxies, to the address geoDNS answers where their DNS query leaves; servers
+towards what they connect to. DNS: the site's clients to the resolver at their resolver egress,
+and the resolver to the internet. Inbound: each published service, from every Microsoft region
+that runs the service that initiates it, from other Microsoft services and from internet users.
 """
 
 from __future__ import annotations
@@ -12,19 +13,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
-from erplan.catalogs import EndpointSet, FrontEnd
+from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, EndpointSet, FrontEnd
 from erplan.engine.network import Network
 from erplan.engine.ranges import Range, net_range
 from erplan.engine.tables import Tables
 from erplan.engine.trace import Direction, Flow
-from erplan.model import ProxyMode
+from erplan.model import ProxyMode, Server, Service
 
-# Internet hosts: a DNS server and a third-party CDN, at public addresses outside everything the
-# design and the catalogs name (the first free candidate is taken).
+# Internet hosts: a DNS server, a third-party CDN, an internet user and a cloud proxy, at public
+# addresses outside everything the design and the catalogs name (the first free candidate).
 _DNS_CANDIDATES = ("8.8.8.8", "9.9.9.9", "1.0.0.1", "4.2.2.2")
 _CDN_CANDIDATES = ("2.16.0.1", "23.0.0.1", "96.16.0.1", "184.24.0.1")
-# A resolver on a site without prefixes answers from its site's hosts at this address.
-_RESOLVER_FALLBACK = IPv4Network("0.0.0.0/32")
+_USER_CANDIDATES = ("81.2.69.160", "93.184.216.34", "151.101.1.1")
+_CLOUD_CANDIDATES = ("165.225.0.1", "136.226.0.1", "147.161.0.1")
+SMTP = 25
+# Share of Exchange Online Protection's mail that comes from addresses outside the prefixes
+# advertised over ExpressRoute (guide 000 / M-RT: "SMTP uses more of Microsoft's network than the
+# ExpressRoute-advertised prefixes"). How much is not published: half is a modelling choice.
+SMTP_OUTSIDE_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,21 @@ class Sources:
         return Sources(((Range(address, 1), 1.0),))
 
 
+@dataclass(frozen=True, slots=True)
+class ProxyHop:
+    """A proxy a flow goes through: a device, a proxy site's host, or a cloud service."""
+
+    name: str  # the device's name, or "site:<site>" for a site's proxy without a device
+    site: str | None  # where it stands (None: a cloud proxy on the internet)
+    address: int | None
+    resolver: str | None  # the breakout its DNS queries (and connections) leave by
+    up: bool = True
+
+    @property
+    def cloud(self) -> bool:
+        return self.site is None
+
+
 def first_host(net: IPv4Network) -> int:
     start = int(net.network_address)
     return start + 1 if net.num_addresses > 2 else start
@@ -61,6 +82,8 @@ class Origins:
         self.catalogs = net.catalogs
         self.dns_host = self._free(_DNS_CANDIDATES)
         self.cdn_host = self._free(_CDN_CANDIDATES)
+        self.user_host = self._free(_USER_CANDIDATES)
+        self.cloud_host = self._free(_CLOUD_CANDIDATES)
         self._facts: dict[int, tuple[int, str, str | None, bool]] = {}
         self._answers: dict[tuple[int, str], int] = {}
 
@@ -75,64 +98,41 @@ class Origins:
             a += 256
         return a
 
-    # -- the tenant's endpoint sets ----------------------------------------------------------------
+    # -- endpoint sets -------------------------------------------------------------------------
     def endpoint_sets(self) -> list[EndpointSet]:
-        seen: dict[int, EndpointSet] = {}
+        """The endpoint sets of the tenant's service areas, each once."""
+        out: dict[int, EndpointSet] = {}
         for area in self.design.tenant.services:
-            svc = self.catalogs.service(area)
-            name = svc.service_area if svc is not None and svc.service_area else area
-            for es in self.catalogs.sets_for_service_area(name):
-                if (es.ips or es.urls) and es.id not in seen:
-                    seen[es.id] = es
-        return [seen[k] for k in sorted(seen)]
+            for es in self._area(area):
+                out.setdefault(es.id, es)
+        return [out[k] for k in sorted(out)]
 
-    # -- hosts -------------------------------------------------------------------------------------
-    def resolver_address(self, site: str) -> int:
-        prefixes = self.design.sites[site].prefixes
-        return first_host(prefixes[0]) if prefixes else int(_RESOLVER_FALLBACK.network_address)
+    def _area(self, area: str) -> tuple[EndpointSet, ...]:
+        svc = self.catalogs.service(area)
+        name = svc.service_area if svc is not None and svc.service_area else area
+        return tuple(es for es in self.catalogs.sets_for_service_area(name) if es.ips or es.urls)
 
-    def proxy_address(self, site: str) -> int | None:
-        prefixes = self.design.sites[site].prefixes
-        return first_host(prefixes[0]) if prefixes else None
-
-    def users(self, site: str) -> Sources | None:
-        prefixes = self.design.sites[site].prefixes
-        return Sources.of(self.net, list(prefixes)) if prefixes else None
-
-    # -- flows -------------------------------------------------------------------------------------
-    def proxied(self, site: str, es: EndpointSet) -> str | None:
-        """The proxy's site when the site's clients send this set to a proxy."""
-        proxy = self.design.sites[site].proxy
-        if proxy.mode is ProxyMode.ALL or (proxy.mode is ProxyMode.PAC and not es.express_route):
-            return proxy.site or site
-        return None
-
-    def outbound(self, site: str, es: EndpointSet, front_end: FrontEnd | None) -> Flow:
-        """The flow of ``site``'s users to set ``es``; ``front_end``: what geoDNS answered where
-        the flow's DNS query left (None: DNS found no way out)."""
-        proxy = self.proxied(site, es)
-        start = proxy or site
-        port, proto, fqdn, third = self.set_facts(es)
-        dst = self.answer_address(es, front_end)
-        return Flow(
-            f"out/{site}/{es.id}",
-            Direction.OUTBOUND,
-            site,
-            port,
-            proto,
-            es.id,
-            fqdn,
-            start,
-            proxy,
-            self.design.site_resolver_egress(start),
-            front_end.name if front_end is not None and not third else None,
-            dst,
-            None,
-            es.express_route,
-            third,
-        )
+    def server_sets(self, server: Server) -> list[EndpointSet]:
+        """What a server connects to: service areas, set ids or host names, each set once."""
+        out: dict[int, EndpointSet] = {}
+        for target in server.connects_to:
+            if target.isdigit():
+                es = self.catalogs.endpoint_set(int(target))
+                found: tuple[EndpointSet, ...] = (es,) if es is not None else ()
+            elif self.catalogs.service(target) is not None or self.catalogs.sets_for_service_area(
+                target
+            ):
+                found = self._area(target)
+            else:
+                sets = self.catalogs.sets_for_fqdn(target)
+                er = [s for s in sets if s.express_route]
+                found = tuple((er or list(sets))[:1])
+            for es in found:
+                out.setdefault(es.id, es)
+        return [out[k] for k in sorted(out)]
 
     def set_facts(self, es: EndpointSet) -> tuple[int, str, str | None, bool]:
+        """(port, protocol, first host name, third party) of a set's main flow."""
         got = self._facts.get(es.id)
         if got is None:
             if es.tcp_ports:
@@ -158,46 +158,222 @@ class Origins:
             self._answers[key] = got
         return got
 
+    # -- hosts ---------------------------------------------------------------------------------
+    def resolver_address(self, site: str) -> int:
+        prefixes = self.design.sites[site].prefixes
+        return first_host(prefixes[0]) if prefixes else self.net.site_host(site)
+
+    def users(self, site: str) -> Sources | None:
+        prefixes = self.design.sites[site].prefixes
+        return Sources.of(self.net, list(prefixes)) if prefixes else None
+
+    # -- proxies -------------------------------------------------------------------------------
+    def proxy_chain(self, site: str, es: EndpointSet) -> tuple[ProxyHop, ...]:
+        """The proxies the site's clients send this set through, first to last (none: direct)."""
+        d = self.design
+        proxy = d.sites[site].proxy
+        if not (
+            proxy.mode is ProxyMode.ALL or (proxy.mode is ProxyMode.PAC and not es.express_route)
+        ):
+            return ()
+        if proxy.device is None:
+            host = proxy.site or site
+            prefixes = d.sites[host].prefixes
+            return (
+                ProxyHop(
+                    f"site:{host}",
+                    host,
+                    first_host(prefixes[0]) if prefixes else None,
+                    d.site_resolver_egress(host),
+                ),
+            )
+        chain: list[ProxyHop] = []
+        name: str | None = proxy.device
+        while name is not None and all(h.name != name for h in chain):
+            dev = d.devices[name]
+            cloud = dev.egress == "cloud"
+            where = None if cloud else dev.site
+            if dev.address is not None:
+                address: int | None = int(dev.address)
+            elif cloud:
+                address = self.cloud_host
+            else:
+                prefixes = d.sites[dev.site].prefixes
+                address = first_host(prefixes[0]) if prefixes else None
+            egress = None if cloud else (dev.egress or d.site_resolver_egress(dev.site))
+            chain.append(ProxyHop(name, where, address, egress, dev.up))
+            name = dev.upstream
+        return tuple(chain)
+
+    # -- flows ---------------------------------------------------------------------------------
+    def outbound(
+        self,
+        origin: str,
+        es: EndpointSet,
+        front_end: FrontEnd | None,
+        *,
+        server: Server | None = None,
+        udp: bool = False,
+    ) -> Flow:
+        """The flow of a site's users (or of a server) to set ``es``; ``front_end``: what geoDNS
+        answered where the flow's DNS query left (None: DNS found no way out)."""
+        d = self.design
+        if server is None:
+            chain = self.proxy_chain(origin, es)
+            last = chain[-1] if chain else None
+            start = origin if last is None else (last.site or f"cloud:{last.name}")
+            resolver = d.site_resolver_egress(origin) if last is None else last.resolver
+            key, kind = f"out/{origin}/{es.id}", "users"
+            proxy = chain[0].name if chain else None
+        else:
+            start, resolver, proxy = server.site, d.site_resolver_egress(server.site), None
+            key, kind = f"srv/{origin}/{es.id}", "server"
+        port, proto, fqdn, third = self.set_facts(es)
+        if udp:
+            key, port, proto = f"{key}/udp", es.udp_ports[0], "udp"
+        return Flow(
+            key,
+            Direction.OUTBOUND,
+            origin,
+            port,
+            proto,
+            es.id,
+            fqdn,
+            start,
+            proxy,
+            resolver,
+            front_end.name if front_end is not None and not third else None,
+            self.answer_address(es, front_end),
+            None,
+            es.express_route,
+            third,
+            kind,
+        )
+
     def dns(self, site: str) -> Flow:
         return Flow(
-            key=f"dns/{site}",
-            direction=Direction.DNS,
-            origin=site,
-            port=53,
-            proto="udp",
+            f"dns/{site}",
+            Direction.DNS,
+            site,
+            53,
+            "udp",
             start=site,
             resolver=self.design.site_resolver_egress(site),
             destination=self.dns_host,
+            kind="dns",
         )
 
     def inbound(self) -> Iterator[Flow]:
+        """Per service and port: from every region running its initiator (the tenant's first),
+        from other Microsoft services if they use it, from internet users if they do."""
         d, cat = self.design, self.catalogs
         for name, svc in d.services.items():
-            geography = svc.initiator_geography or d.tenant.geography
-            fe = cat.home_front_end(geography)
-            es = self.initiator_set(svc.initiator)
-            if fe is None or es is None:
-                continue
-            source = int(cat.front_end_address(es, fe))
-            for port in svc.ports:
-                yield Flow(
-                    key=f"in/{name}/{fe.name}/{port}",
-                    direction=Direction.INBOUND,
-                    origin=name,
-                    port=port,
-                    fqdn=svc.fqdn,
-                    start=svc.site,
-                    front_end=fe.name,
-                    destination=int(svc.dns_record),
-                    source=source,
-                )
+            dst = int(svc.dns_record)
+            for fe in self.initiator_regions(svc):
+                for port in svc.ports:
+                    shares = self.initiator_sources(svc, fe, port)
+                    if not shares:
+                        continue
+                    yield Flow(
+                        f"in/{name}/{fe.name}/{port}",
+                        Direction.INBOUND,
+                        name,
+                        port,
+                        fqdn=svc.fqdn,
+                        start=svc.site,
+                        front_end=fe.name,
+                        destination=dst,
+                        source=shares[0][0],
+                        kind="microsoft-365",
+                        shares=shares,
+                    )
+            home = cat.home_front_end(svc.initiator_geography or d.tenant.geography)
+            if svc.used_by_other_microsoft_services and home is not None:
+                other = int(cat.front_end_address(_other_microsoft(), home))
+                for port in svc.ports:
+                    yield Flow(
+                        f"in/{name}/microsoft/{port}",
+                        Direction.INBOUND,
+                        name,
+                        port,
+                        fqdn=svc.fqdn,
+                        start=svc.site,
+                        front_end=home.name,
+                        destination=dst,
+                        source=other,
+                        kind="microsoft",
+                        shares=((other, 1.0),),
+                    )
+            if svc.used_by_internet_users:
+                for port in svc.ports:
+                    yield Flow(
+                        f"in/{name}/internet/{port}",
+                        Direction.INBOUND,
+                        name,
+                        port,
+                        fqdn=svc.fqdn,
+                        start=svc.site,
+                        destination=dst,
+                        source=self.user_host,
+                        kind="internet",
+                        shares=((self.user_host, 1.0),),
+                    )
 
-    def initiator_set(self, initiator: str) -> EndpointSet | None:
-        """The endpoint set whose addresses an initiating Microsoft service connects from."""
+    def initiator_regions(self, svc: Service) -> list[FrontEnd]:
+        """The front ends the initiating service connects from, the tenant's region first."""
+        cat, d = self.catalogs, self.design
+        if svc.initiator_regions is not None:
+            names = list(svc.initiator_regions)
+        else:
+            home = cat.home_front_end(svc.initiator_geography or d.tenant.geography)
+            names = ([home.name] if home is not None else []) + [
+                g.home_front_end for g in cat.geographies
+            ]
+        out: dict[str, FrontEnd] = {}
+        for n in names:
+            fe = cat.front_end(n)
+            if fe is not None:
+                out.setdefault(fe.name, fe)
+        return list(out.values())
+
+    def initiator_sources(
+        self, svc: Service, fe: FrontEnd, port: int
+    ) -> tuple[tuple[int, float], ...]:
+        """The initiator's addresses at a front end with their shares: its service area's
+        ExpressRoute-able set; for SMTP also senders outside every advertised prefix."""
+        es = self.initiator_set(svc.initiator, port)
+        if es is None:
+            return ()
+        main = int(self.catalogs.front_end_address(es, fe))
+        if port != SMTP or es.service_area != "Exchange":
+            return ((main, 1.0),)
+        outside = int(self.catalogs.front_end_address(_other_microsoft(), fe))
+        return ((main, 1.0 - SMTP_OUTSIDE_SHARE), (outside, SMTP_OUTSIDE_SHARE))
+
+    def initiator_set(self, initiator: str, port: int | None = None) -> EndpointSet | None:
+        """The endpoint set whose addresses an initiating Microsoft service connects from (the
+        one serving that port, when one does)."""
         cat = self.catalogs
         svc = cat.service(initiator)
         area = svc.service_area if svc is not None and svc.service_area else initiator
         sets = [es for es in cat.sets_for_service_area(area) if es.ips]
-        er = [es for es in sets if es.express_route]
-        chosen = er or sets
+        er = [es for es in sets if es.express_route] or sets
+        on_port = [es for es in er if port is not None and port in es.tcp_ports]
+        chosen = on_port or er
         return chosen[0] if chosen else None
+
+
+def _other_microsoft() -> EndpointSet:
+    """Microsoft hosts outside every Microsoft 365 set (Azure and other Microsoft services)."""
+    return EndpointSet(
+        id=0,
+        service_area="Microsoft",
+        display_name="other Microsoft services",
+        urls=(),
+        ips=(MICROSOFT_INTERNET_BLOCK,),
+        tcp_ports=(),
+        udp_ports=(),
+        express_route=False,
+        category="Default",
+        required=False,
+    )

@@ -167,6 +167,8 @@ class Flow(NamedTuple):
     source: int | None = None  # inbound: the initiator's address
     express_route: bool = False  # the endpoint set is ExpressRoute-able
     third_party: bool = False  # served by a third party on the internet
+    kind: str = "users"  # who opens it: users, server, dns, microsoft-365, microsoft, internet
+    shares: tuple[tuple[int, float], ...] = ()  # inbound: initiator addresses and their shares
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,313 @@
+"""Each kind of flow traced: what must work before it (DNS, the legs to the proxies) and the
+connection itself, from where it really starts.
+
+A DNS query is a flow: the client asks the resolver at its resolver egress's site, the resolver
+asks the internet. Its failing share fails every flow of the site (design notes, "DNS"). A
+proxied flow needs the client's leg to the proxy (and the proxy's to its upstream) first; the
+connection to Microsoft starts again at the last proxy.
+"""
+
+from __future__ import annotations
+
+from erplan.catalogs import FrontEnd
+from erplan.engine.connect import connect
+from erplan.engine.igp import Igp
+from erplan.engine.origins import Origins, ProxyHop, Sources
+from erplan.engine.sessions import Context, Culprit
+from erplan.engine.trace import Branch, Disposition, Flow, FlowTrace, Outcome, Path
+from erplan.engine.walk import Walker
+from erplan.latency import Geo, Ms
+from erplan.model import Design
+
+
+class Tracer:
+    def __init__(self, design: Design, geo: Geo, igp: Igp, walker: Walker, o: Origins) -> None:
+        self.design = design
+        self.geo = geo
+        self.igp = igp
+        self.walker = walker
+        self.o = o
+        self._dns: dict[str, FlowTrace] = {}
+        self._legs: dict[tuple[object, ...], list[Branch]] = {}
+
+    # -- DNS -----------------------------------------------------------------------------------
+    def dns(self, site: str) -> FlowTrace:
+        got = self._dns.get(site)
+        if got is None:
+            got = self._trace_dns(self.o.dns(site))
+            self._dns[site] = got
+        return got
+
+    def answer(self, site: str) -> FrontEnd | None:
+        """The front end geoDNS answers the site's queries with: the one nearest to the breakout
+        they leave by (the most-travelled one when they leave by several)."""
+        by: dict[str, float] = {}
+        for b in self.dns(site).branches:
+            if b.outcome.works and b.forward.edge is not None:
+                by[b.forward.edge] = by.get(b.forward.edge, 0.0) + b.weight
+        if not by:
+            return None
+        edge = max(sorted(by), key=lambda e: by[e])
+        _, fe = self.geo.breakout_internet(edge.split(":", 1)[1])
+        return fe
+
+    def _trace_dns(self, flow: Flow) -> FlowTrace:
+        d, o = self.design, self.o
+        site = flow.origin
+        resolver = d.site_resolver_egress(site)
+        # Without a resolver egress or a breakout, the site resolves itself and its queries
+        # leave by its default route.
+        rsite = d.breakouts[resolver].site if resolver is not None else site
+        raddr = o.resolver_address(rsite)
+        before: list[Branch] = []
+        if rsite != site:
+            users = o.users(site)
+            if users is None:
+                return failed(
+                    flow,
+                    f"site {site} has no prefixes: its clients have no address",
+                    ("sites", site, "prefixes"),
+                )
+            before = self._leg(f"lan:{site}", users, raddr, f"lan:{rsite}")
+        main = connect(
+            self.walker,
+            f"lan:{rsite}",
+            Sources.one(raddr).addresses(),
+            o.dns_host,
+            Context(microsoft_end=False),
+            home=f"lan:{rsite}",
+        )
+        return combine(
+            flow, before, main, f"the clients cannot reach the resolver at {rsite}", "resolver"
+        )
+
+    # -- outbound ------------------------------------------------------------------------------
+    def outbound(self, flow: Flow) -> FlowTrace:
+        """A site's users (through their proxies) or a server, to an endpoint set."""
+        d, o = self.design, self.o
+        es = o.catalogs.endpoint_set(flow.endpoint_set or 0)
+        assert es is not None
+        chain = self.chain(flow)
+        resolving = chain[-1].site if chain else flow.start
+        if (flow.front_end is None and not flow.third_party) or flow.destination == 0:
+            dns = self.dns(resolving) if resolving is not None else None
+            why = _why(dns) if dns is not None else "the cloud proxy's DNS is not modelled"
+            return failed(flow, f"DNS does not resolve: {why}", _culprit(dns), cause="dns")
+        fe = o.catalogs.front_end(flow.front_end) if flow.front_end else None
+        ms_point = self.geo.fe_point(fe) if fe is not None else None
+        if chain and chain[-1].cloud:
+            # A cloud proxy connects from the internet: Microsoft answers it there.
+            ctx = Context(ms_point=ms_point, microsoft_end=not flow.third_party)
+            last = chain[-1]
+            assert last.address is not None
+            main = connect(
+                self.walker,
+                "internet",
+                [(last.address, 1.0)],
+                flow.destination,
+                ctx,
+                home="internet",
+            )
+        else:
+            ctx = Context(
+                ms_point=ms_point, microsoft_end=not flow.third_party, given=self.given(flow)
+            )
+            if chain:
+                address = chain[-1].address
+                if address is None:
+                    return failed(
+                        flow,
+                        f"the proxy {chain[-1].name} has no address",
+                        ("sites", flow.start, "prefixes"),
+                    )
+                sources = Sources.one(address)
+            elif flow.kind == "server":
+                sources = Sources.one(int(d.servers[flow.origin].address))
+            else:
+                users = o.users(flow.start)
+                if users is None:
+                    return failed(
+                        flow,
+                        f"site {flow.start} has no prefixes: its users have no address",
+                        ("sites", flow.start, "prefixes"),
+                    )
+                sources = users
+            main = connect(
+                self.walker,
+                f"lan:{flow.start}",
+                sources.addresses(),
+                flow.destination,
+                ctx,
+                home=f"lan:{flow.start}",
+            )
+        out = FlowTrace(flow, tuple(main))
+        for what, pre in reversed(self.proxy_legs(flow, chain)):
+            out = combine(flow, pre, list(out.branches), what, "proxy")
+        if resolving is not None:
+            dns = self.dns(resolving)
+            if 1.0 - sum(b.weight for b in dns.branches if b.outcome.works) > 1e-12:
+                out = combine(
+                    flow,
+                    list(dns.branches),
+                    list(out.branches),
+                    "DNS queries do not get through",
+                    "dns",
+                    out.before,
+                )
+        return out
+
+    def chain(self, flow: Flow) -> tuple[ProxyHop, ...]:
+        if flow.kind != "users" or flow.proxy is None:
+            return ()
+        es = self.o.catalogs.endpoint_set(flow.endpoint_set or 0)
+        assert es is not None
+        return self.o.proxy_chain(flow.origin, es)
+
+    def proxy_legs(self, flow: Flow, chain: tuple[ProxyHop, ...]) -> list[tuple[str, list[Branch]]]:
+        """The connections a proxied flow needs first: client to the first proxy, each proxy to
+        its upstream."""
+        o = self.o
+        out: list[tuple[str, list[Branch]]] = []
+        prev_site: str | None = flow.origin
+        prev_sources = o.users(flow.origin)
+        for hop in chain:
+            what = f"the connection to the proxy {hop.name} fails"
+            if not hop.up:
+                down = Path(
+                    (),
+                    Disposition.BLACKHOLE,
+                    f"the proxy {hop.name} is down",
+                    None,
+                    ("devices", hop.name),
+                    "down",
+                )
+                out.append(
+                    (what, [Branch(1.0, down, None, Outcome.BLACKHOLE, down.reason, down.culprit)])
+                )
+                break
+            if hop.address is None or prev_sources is None or prev_site is None:
+                break
+            if hop.cloud:
+                ctx = Context(microsoft_end=False)
+                pre = self._leg(f"lan:{prev_site}", prev_sources, hop.address, "internet", ctx)
+            elif hop.site == prev_site:
+                pre = []  # the proxy is on the clients' own network
+            else:
+                pre = self._leg(f"lan:{prev_site}", prev_sources, hop.address, f"lan:{hop.site}")
+            out.append((what, pre))
+            if hop.cloud:
+                break
+            prev_site, prev_sources = hop.site, Sources.one(hop.address)
+        return out
+
+    def _leg(
+        self, start: str, sources: Sources, dst: int, at: str, ctx: Context | None = None
+    ) -> list[Branch]:
+        """An internal connection a flow needs first (to a resolver, to a proxy)."""
+        key = (start, sources, dst, at)
+        got = self._legs.get(key)
+        if got is None:
+            got = connect(
+                self.walker,
+                start,
+                sources.addresses(),
+                dst,
+                ctx or Context(microsoft_end=False),
+                home=start,
+                expect=dst,
+                delivered_at=None if at == "internet" else at,
+            )
+            self._legs[key] = got
+        return got
+
+    def given(self, flow: Flow) -> tuple[str, Ms] | None:
+        """The leg from the origin's breakout to Microsoft that its given internet latency
+        implies: the given figure is users -> Microsoft network, of which the WAN legs are
+        part."""
+        d = self.design
+        site = flow.start
+        if site not in d.sites:
+            return None
+        given = d.sites[site].internet_latency_ms
+        own = d.site_breakout(site)
+        if given is None or own is None:
+            return None
+        wan = self.igp.latency(f"site:{site}", f"site:{d.breakouts[own].site}")
+        return own, Ms(max(0.0, given - (wan.ms if wan is not None else 0.0)), False)
+
+    # -- inbound -------------------------------------------------------------------------------
+    def inbound(self, flow: Flow) -> FlowTrace:
+        svc = self.design.services[flow.origin]
+        fe = self.o.catalogs.front_end(flow.front_end or "")
+        internet = flow.kind == "internet"
+        ctx = Context(
+            ms_point=self.geo.fe_point(fe) if fe is not None else None, microsoft_end=not internet
+        )
+        target = int(svc.internal_address or svc.public_address)
+        main = connect(
+            self.walker,
+            "internet" if internet else "microsoft",
+            list(flow.shares),
+            flow.destination,
+            ctx,
+            home="internet" if internet else "microsoft",
+            expect=target,
+            delivered_at=f"lan:{svc.site}",
+        )
+        return FlowTrace(flow, tuple(main))
+
+
+def failed(
+    flow: Flow,
+    why: str,
+    culprit: Culprit,
+    outcome: Outcome = Outcome.UNREACHABLE,
+    cause: str = "no-route",
+) -> FlowTrace:
+    path = Path((), Disposition(outcome.value), why, None, culprit, cause)
+    return FlowTrace(flow, (Branch(1.0, path, None, outcome, why, culprit),))
+
+
+def combine(
+    flow: Flow,
+    before: list[Branch],
+    main: list[Branch],
+    why: str,
+    cause: str,
+    notes: tuple[tuple[str, float, str], ...] = (),
+) -> FlowTrace:
+    """A flow that needs an earlier connection (to the resolver, to a proxy) to work first:
+    that connection's failing share fails the flow, the rest goes on as ``main``."""
+    fails = [b for b in before if not b.outcome.works]
+    share = sum(b.weight for b in fails)
+    out = [
+        Branch(
+            b.weight,
+            b.forward._replace(cause=cause),
+            b.back,
+            Outcome.UNREACHABLE,
+            f"{why}: {b.reason}",
+            b.culprit,
+            b.ties,
+        )
+        for b in fails
+    ]
+    out.extend(b._replace(weight=b.weight * (1.0 - share)) for b in main)
+    if fails:
+        notes = ((why, share, "; ".join(dict.fromkeys(b.reason for b in fails))), *notes)
+    return FlowTrace(flow, tuple(out), notes)
+
+
+def _why(trace: FlowTrace | None) -> str:
+    if trace is None:
+        return "no answer"
+    reasons = [b.reason for b in trace.branches if not b.outcome.works]
+    return reasons[0] if reasons else "no answer"
+
+
+def _culprit(trace: FlowTrace | None) -> Culprit:
+    if trace is not None:
+        for b in trace.branches:
+            if not b.outcome.works and b.culprit:
+                return b.culprit
+    return ()
