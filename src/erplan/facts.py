@@ -145,6 +145,33 @@ def link_advertisements(design: Design, circuit: str, link: LinkName) -> tuple[I
     return tuple(dict.fromkeys([*c.advertises, *extra]))
 
 
+Path = tuple[str | int, ...]
+
+
+def advertisements(design: Design, circuit: str) -> Iterator[tuple[Path, IPv4Network]]:
+    """Every prefix the circuit advertises, with where it stands in the design: the circuit's
+    own (on both links) and each link's."""
+    c = design.circuits[circuit]
+    for i, prefix in enumerate(c.advertises):
+        yield ("circuits", circuit, "advertises", i), prefix
+    for link in LINKS:
+        if link in c.links:
+            for i, prefix in enumerate(c.links[link].advertises):
+                yield ("circuits", circuit, "links", link.value, "advertises", i), prefix
+
+
+def pools(design: Design, circuit: str) -> Iterator[tuple[Path, IPv4Network, LinkName | None]]:
+    """The circuit's outbound SNAT pools: before the split (link None) or per link."""
+    c = design.circuits[circuit]
+    if c.snat_pool is not None:
+        yield ("circuits", circuit, "snat_pool"), c.snat_pool, None
+    for link in LINKS:
+        if link in c.links and c.links[link].snat_pool is not None:
+            pool = c.links[link].snat_pool
+            assert pool is not None
+            yield ("circuits", circuit, "links", link.value, "snat_pool"), pool, link
+
+
 def session_up(design: Design, circuit: str, link: LinkName) -> bool:
     """The link's BGP session is up: circuit and link up, and no more prefixes sent than
     Microsoft accepts per session (over the limit, Microsoft drops the session)."""

@@ -106,6 +106,14 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "give the site a path to its proxy",
         "guide 000 §2.2",
     ),
+    "no-direct-internet": (
+        "the site's clients may not reach the internet directly, and this destination has no "
+        "ExpressRoute route at the site",
+        "send the destination to the proxy in the site's PAC file, or give the site an "
+        "ExpressRoute route for it",
+        "guide 000 §2.2 ('security policies that prohibit direct access to the internet from "
+        "client workstations'); guide 001 'Design Client Connectivity Configuration'",
+    ),
     "initiator": (
         "the initiator receives the reply from an address it did not connect to",
         "translate the reply back where the request was translated (the same entry)",

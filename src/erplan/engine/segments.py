@@ -172,6 +172,27 @@ class Segments:
         share = 1.0 / len(d.nexts)
         tie = (d.tie,) if d.tie else ()
         for n in d.nexts:
+            if mode is Mode.NEW and kind is Kind.SITE and n.startswith("edge:"):
+                site = self.tables.no_direct_internet(src, dst)
+                if site is not None:
+                    out.append(
+                        Seg(
+                            share,
+                            d.route,
+                            (),
+                            (),
+                            tie,
+                            LEAF,
+                            r,
+                            r,
+                            Disposition.DROPPED,
+                            f"the perimeter lets no client of site {site} reach the internet "
+                            "directly (proxy.direct_internet: false)",
+                            ("sites", site, "proxy", "direct_internet"),
+                            "no-direct-internet",
+                        )
+                    )
+                    continue
             for s in self.wire(r, n, self.net.wires[r][n].devices_from(r), 0, src, dst, mode, ctx):
                 out.append(s._replace(frac=s.frac * share, note=d.route, ties=tie + s.ties))
         return tuple(out)

@@ -130,6 +130,22 @@ class Tables:
                     usable.append(lid)
             self.links_up[name] = tuple(usable)
         self._memo: dict[tuple[str, object], Decision] = {}
+        # Clients that may not reach the internet directly (guide 000 §2.2), and the hosts of
+        # those sites that may: proxies, resolvers, servers.
+        self.no_direct: PrefixTable[str] = PrefixTable()
+        self.may_leave: set[int] = set()
+        for name, site in design.sites.items():
+            if not site.proxy.direct_internet:
+                for p in site.prefixes:
+                    self.no_direct.add(p, name)
+                if site.prefixes:
+                    first = int(site.prefixes[0].network_address)
+                    self.may_leave.add(first + 1 if site.prefixes[0].num_addresses > 2 else first)
+        for dev in design.devices.values():
+            if dev.address is not None:
+                self.may_leave.add(int(dev.address))
+        for srv in design.servers.values():
+            self.may_leave.add(int(srv.address))
         self._admitting: dict[frozenset[str], frozenset[str]] = {}
 
     # -- classes of destinations ----------------------------------------------------------------
@@ -149,6 +165,13 @@ class Tables:
                 self._admitting[entry.communities] = got
             return got or None
         return entry
+
+    def no_direct_internet(self, src: int, dst: int) -> str | None:
+        """The site whose perimeter refuses this client's direct connection to the internet."""
+        if src in self.may_leave or self.is_customer(dst):
+            return None
+        found = self.no_direct.lookup(src)
+        return None if found is None else found[1]
 
     def is_customer(self, dst: int) -> bool:
         return self.customer_space.covers(dst)

@@ -9,14 +9,18 @@ from erplan.analyses.rules.registry import Context, Hit, rule
 from erplan.diagnostics import Severity
 from erplan.facts import (
     DEFAULT_ROUTE,
+    LINKS,
     MAX_PREFIXES_PER_SESSION,
+    advertisements,
     covered,
     entry_breakouts,
     entry_circuits,
     entry_index,
+    link_advertisements,
+    pools,
     special_range,
 )
-from erplan.model import ENTRY_EXPRESSROUTE, ENTRY_INTERNET
+from erplan.model import ENTRY_EXPRESSROUTE, ENTRY_INTERNET, Design, LinkName
 
 
 @rule(
@@ -37,15 +41,15 @@ def advertisement_not_public(ctx: Context) -> Iterator[Hit]:
     private, shared (100.64.0.0/10), loopback, link-local, documentation, benchmarking,
     multicast or reserved prefix can never be a valid advertisement.
     """
-    for name, c in ctx.design.circuits.items():
-        for i, prefix in enumerate(c.advertises):
+    for name in ctx.design.circuits:
+        for path, prefix in advertisements(ctx.design, name):
             if prefix == DEFAULT_ROUTE:
                 continue  # ERP202 says it better
             why = special_range(prefix)
             if why is not None:
                 yield Hit(
                     f"circuit {name} advertises {prefix} to Microsoft, which is not public ({why})",
-                    ("circuits", name, "advertises", i),
+                    path,
                     (("circuits", name),),
                 )
 
@@ -65,12 +69,12 @@ def default_route_advertised(ctx: Context) -> Iterator[Hit]:
     the intent (attract all Microsoft traffic) contradicts the rule that only NAT pools and
     published servers are advertised (guide 000 §6.3).
     """
-    for name, c in ctx.design.circuits.items():
-        for i, prefix in enumerate(c.advertises):
+    for name in ctx.design.circuits:
+        for path, prefix in advertisements(ctx.design, name):
             if prefix == DEFAULT_ROUTE:
                 yield Hit(
                     f"circuit {name} advertises the default route {prefix} to Microsoft",
-                    ("circuits", name, "advertises", i),
+                    path,
                     (("circuits", name),),
                 )
 
@@ -90,15 +94,36 @@ def too_many_prefixes(ctx: Context) -> Iterator[Hit]:
     with Standard and Premium alike; a session that receives more is torn down, taking every
     flow of the circuit with it.
     """
-    for name, c in ctx.design.circuits.items():
-        count = len(set(c.advertises))
-        if count > MAX_PREFIXES_PER_SESSION:
+    d = ctx.design
+    for name, c in d.circuits.items():
+        counts = {link: len(link_advertisements(d, name, link)) for link in LINKS}
+        over = [link for link in LINKS if counts[link] > MAX_PREFIXES_PER_SESSION]
+        if not over:
+            continue
+        own = [link for link in over if link in c.links and c.links[link].advertises]
+        shared: tuple[str | int, ...] = ("circuits", name, "advertises", MAX_PREFIXES_PER_SESSION)
+        cases: list[tuple[LinkName, tuple[str | int, ...], str]]
+        if len(over) == 2 and not own:
+            cases = [(over[0], shared, "both links")]
+        else:
+            cases = [
+                (
+                    link,
+                    ("circuits", name, "links", link.value, "advertises")
+                    if link in own
+                    else shared,
+                    f"its {link} link",
+                )
+                for link in over
+            ]
+        for link, path, on in cases:
             yield Hit(
-                f"circuit {name} advertises {count} prefixes to Microsoft; a Microsoft-peering "
-                f"session accepts at most {MAX_PREFIXES_PER_SESSION}",
-                ("circuits", name, "advertises", MAX_PREFIXES_PER_SESSION),
+                f"circuit {name} advertises {counts[link]} prefixes to Microsoft on {on}; a "
+                f"Microsoft-peering session accepts at most {MAX_PREFIXES_PER_SESSION}: the "
+                "session goes down",
+                path,
                 (("circuits", name),),
-                data={"count": count, "limit": MAX_PREFIXES_PER_SESSION},
+                data={"count": counts[link], "limit": MAX_PREFIXES_PER_SESSION},
             )
 
 
@@ -117,27 +142,35 @@ def snat_pool_not_advertised(ctx: Context) -> Iterator[Hit]:
     advertised nowhere black-holes every reply; a pool advertised only on another circuit sends
     them back through the wrong one. (A pool advertised only in part is ERP303.)
     """
-    for name, c in ctx.design.circuits.items():
-        pool = c.snat_pool
-        if pool is None:
-            continue
-        if not any(pool.overlaps(p) for p in c.advertises):
+    d = ctx.design
+    for name in d.circuits:
+        for path, pool, link in pools(d, name):
+            on = _sent_with(d, name, link)
+            if any(pool.overlaps(p) for p in on):
+                continue
             elsewhere = [
                 other
-                for other, oc in ctx.design.circuits.items()
-                if other != name and any(pool.overlaps(p) for p in oc.advertises)
+                for other in d.circuits
+                if other != name and any(pool.overlaps(p) for _, p in advertisements(d, other))
             ]
             where = (
                 f"; only {', '.join(elsewhere)} advertise{'s' if len(elsewhere) == 1 else ''} it"
                 if elsewhere
                 else ""
             )
+            what = f"circuit {name}" + (f" ({link} link)" if link is not None else "")
             yield Hit(
-                f"circuit {name} does not advertise its SNAT pool {pool} to Microsoft{where}: "
+                f"{what} does not advertise its SNAT pool {pool} to Microsoft{where}: "
                 "replies to its outbound flows have no way back through it",
-                ("circuits", name, "snat_pool"),
+                path,
                 (("circuits", name),),
             )
+
+
+def _sent_with(d: Design, circuit: str, link: LinkName | None) -> list[IPv4Network]:
+    """What the sessions a pool's flows leave by advertise: the link's, or both links'."""
+    links = LINKS if link is None else (link,)
+    return [p for ln in links for p in link_advertisements(d, circuit, ln)]
 
 
 @rule(

@@ -10,11 +10,13 @@ from erplan.analyses.rules.registry import Context, Hit, rule
 from erplan.diagnostics import Severity
 from erplan.facts import (
     DEFAULT_ROUTE,
+    advertisements,
     effective_prepend,
     entry_circuits,
     inbound_pool,
     internet_advertisements,
     peering_region,
+    pools,
     private_asn,
 )
 
@@ -37,14 +39,14 @@ def same_prefix_internet_and_expressroute(ctx: Context) -> Iterator[Hit]:
     preferred routing metric".
     """
     internet = list(internet_advertisements(ctx.design))
-    for name, c in ctx.design.circuits.items():
-        for i, prefix in enumerate(c.advertises):
+    for name in ctx.design.circuits:
+        for path, prefix in advertisements(ctx.design, name):
             for breakout, _, net in internet:
                 if net == prefix:
                     yield Hit(
                         f"circuit {name} advertises {prefix} to Microsoft and breakout "
                         f"{breakout} announces the same prefix to the internet",
-                        ("circuits", name, "advertises", i),
+                        path,
                         (("circuits", name), ("breakouts", breakout)),
                     )
 
@@ -67,15 +69,15 @@ def internet_more_specific(ctx: Context) -> Iterator[Hit]:
     internet.
     """
     internet = list(internet_advertisements(ctx.design))
-    for name, c in ctx.design.circuits.items():
-        for i, prefix in enumerate(c.advertises):
+    for name in ctx.design.circuits:
+        for path, prefix in advertisements(ctx.design, name):
             for breakout, _, net in internet:
                 if net != prefix and net.subnet_of(prefix) and prefix != DEFAULT_ROUTE:
                     yield Hit(
                         f"breakout {breakout} announces {net} to the internet, more specific "
                         f"than the {prefix} circuit {name} advertises to Microsoft: Microsoft "
                         "prefers the internet for those addresses",
-                        ("circuits", name, "advertises", i),
+                        path,
                         (("circuits", name), ("breakouts", breakout)),
                     )
 
@@ -96,18 +98,20 @@ def snat_pool_outside_advertisements(ctx: Context) -> Iterator[Hit]:
     SNAT pool is a possible source, so the pool must lie entirely inside the circuit's
     advertised prefixes. (A pool not advertised at all is ERP204.)
     """
-    for name, c in ctx.design.circuits.items():
-        pool = c.snat_pool
-        if pool is None or not any(pool.overlaps(p) for p in c.advertises):
-            continue
-        outside = [n for n in _uncovered(pool, [p for p in c.advertises if p.overlaps(pool)])]
-        if outside:
-            yield Hit(
-                f"part of the SNAT pool {pool} of circuit {name} ({', '.join(map(str, outside))}) "
-                "lies outside its advertised prefixes: Microsoft drops flows sourced there",
-                ("circuits", name, "snat_pool"),
-                (("circuits", name),),
-            )
+    for name in ctx.design.circuits:
+        accepted = [p for _, p in advertisements(ctx.design, name)]
+        for path, pool, _ in pools(ctx.design, name):
+            if not any(pool.overlaps(p) for p in accepted):
+                continue
+            outside = _uncovered(pool, [p for p in accepted if p.overlaps(pool)])
+            if outside:
+                yield Hit(
+                    f"part of the SNAT pool {pool} of circuit {name} "
+                    f"({', '.join(map(str, outside))}) lies outside its advertised prefixes: "
+                    "Microsoft drops flows sourced there",
+                    path,
+                    (("circuits", name),),
+                )
 
 
 def _uncovered(net: IPv4Network, cover: list[IPv4Network]) -> list[IPv4Network]:
