@@ -145,7 +145,7 @@ def test_private_source_on_the_microsoft_peering_is_dropped() -> None:
     rep = run(d)
     us = pick(rep, "us", er=True)
     assert verdicts(us) == {"dropped"} and {r.cause_key for r in us} == {"source-filter"}
-    assert "10.1.0.1" in us[0].cause
+    assert "10.1." in us[0].cause  # a client address of the site
 
 
 def test_internet_nat_advertised_over_expressroute_attracts_the_return() -> None:

@@ -47,6 +47,17 @@ EXPECTED = {
     "g001-exchange-hybrid.yaml",
     "g001-sharepoint-outbound.yaml",
     "g001-regional-california-hongkong-bangladesh.yaml",
+    # Flows a real design carries besides users' (servers, inbound mail, other services,
+    # per-link configuration, proxy-only sites, internet NAT on the Microsoft peering).
+    "g001-servers-outbound.yaml",
+    "g001-inbound-mail-over-expressroute.yaml",
+    "g001-inbound-mail-over-internet.yaml",
+    "g001-other-microsoft-services.yaml",
+    "g000-per-link-state.yaml",
+    "g000-per-link-pools.yaml",
+    "g000-proxy-only-pac.yaml",
+    "g000-proxy-only-direct.yaml",
+    "g000-internet-nat-over-expressroute.yaml",
 }
 
 # Examples of what the guides show going wrong, or of a deliberate non-recommended setup: the
@@ -55,6 +66,7 @@ FLAWED = {
     "g000-fig13-as-written.yaml",  # three addresses for one server
     "g000-fig15-active-passive.yaml",  # one pool on both circuits, steered by prepending
     "g000-fig16-shared-pool.yaml",  # one pool on both circuits: the asymmetry of Figure 16
+    "g000-internet-nat-over-expressroute.yaml",  # the internet NAT advertised to Microsoft
 }
 
 FILES = sorted(EXAMPLES.glob("*.yaml"))
@@ -163,16 +175,23 @@ def test_correct_examples_are_well_addressed(path: Path) -> None:
         assert not (64512 <= c.peer_asn <= 65534 or c.peer_asn >= 4200000000), "private ASN"
         assert not (64496 <= c.peer_asn <= 64511), "documentation ASN"
         assert c.route_filter, name
-        assert c.snat_pool is not None and _public(c.snat_pool), name
-        assert any(c.snat_pool.subnet_of(a) for a in c.advertises), f"{name}: pool not advertised"
-        for ad in c.advertises:
+        circuit_pools = [
+            (p, [*c.advertises, *link.advertises])
+            for link in c.links.values()
+            for p in [link.snat_pool]
+            if p is not None
+        ] or [(c.snat_pool, list(c.advertises))]
+        for pool, on in circuit_pools:
+            assert pool is not None and _public(pool), name
+            assert any(pool.subnet_of(a) for a in on), f"{name}: pool {pool} not advertised"
+            assert not any(pool.overlaps(n) for n in internet_nat), "internet NAT reused"
+            assert not any(pool.overlaps(p) for p in pools), "pool shared"
+            pools.append(pool)
+        for ad in [*c.advertises, *(a for link in c.links.values() for a in link.advertises)]:
             assert _public(ad), f"{name}: {ad} is not public"
             for iad in internet_ads:
                 if ad.overlaps(iad):  # guide 000 §6.4: more specific over ExpressRoute
                     assert ad.prefixlen > iad.prefixlen, f"{name}: {ad} vs internet {iad}"
-        assert not any(c.snat_pool.overlaps(n) for n in internet_nat), "internet NAT reused"
-        assert not any(c.snat_pool.overlaps(p) for p in pools), "pool shared between circuits"
-        pools.append(c.snat_pool)
     for nat in internet_nat:
         assert any(nat.subnet_of(a) for a in internet_ads), f"internet NAT {nat} not advertised"
     for s in d.services.values():

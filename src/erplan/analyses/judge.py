@@ -34,6 +34,15 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "routes away from the server's segment (Solution 1b)",
         "guide 001 Problems 1 and 2; guide 000 §7.4.2 (Figure 19)",
     ),
+    "sender-outside-expressroute": (
+        "the initiator's address is not advertised over ExpressRoute: the reply cannot go back "
+        "the way the request came",
+        "receive this service over the internet (with inbound source NAT at the perimeter); "
+        "publish over ExpressRoute only what Microsoft 365 alone reaches from advertised prefixes",
+        "guide 001 'Plan your routing' (inbound services, such as inbound email, over the "
+        "internet) and inbound consideration 5; Microsoft: SMTP uses more of Microsoft's network "
+        "than the prefixes advertised over ExpressRoute [M-RT]",
+    ),
     "link-split": (
         "state is kept per link: Microsoft returns replies over either link of the circuit",
         "translate and keep state before the split into the two links, or give each link its "
@@ -214,6 +223,19 @@ class Judge:
         fwd, back = b.forward, b.back
         f = t.flow
         owner_f, owner_b = self._path_owner(fwd), self._path_owner(back)
+        sender = fwd.hops[0].src if fwd.hops else 0
+        if (
+            back is not None
+            and f.direction is Direction.INBOUND
+            and (owner_f or "").startswith("circuit:")
+            and self.e.tables.route_class(sender) is None
+        ):
+            why = (
+                f"the sender {addr(sender)} is not among the prefixes Microsoft advertises over "
+                f"ExpressRoute: the request enters by {fwd.edge}, the reply cannot go back that "
+                f"way ({back.reason or 'it leaves by ' + str(back.edge)})"
+            )
+            return "sender-outside-expressroute", why, ("services", f.origin, "entry")
         if back is not None and owner_f and owner_b and owner_f != owner_b:
             if f.direction is Direction.INBOUND:
                 why = (

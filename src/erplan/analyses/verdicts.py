@@ -75,6 +75,7 @@ for _v in (Verdict.DROPPED, Verdict.BLACKHOLE, Verdict.UNREACHABLE):
     CODES[(Direction.DNS, _v)] = "ERP806"
 CODE_REGION_PREFERENCE = "ERP820"
 CODE_TIE = "ERP821"
+CODE_QOS = "ERP822"
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +330,10 @@ def _findings(results: Iterable[FlowResult], loaded: LoadedLike) -> list[Finding
         elif first.flow.direction is Direction.DNS:
             who = f"DNS of site {origin}"
             users = design.sites[origin].users
+        elif first.flow.kind == "server":
+            names = sorted({f.fqdn or str(f.endpoint_set) for r in members for f in r.flows})
+            who = f"server {origin} ({', '.join(names[:3])})"
+            users = 0
         else:
             names = sorted({f.fqdn or str(f.endpoint_set) for r in members for f in r.flows})
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
@@ -383,6 +388,31 @@ def _route_notes(results: Iterable[FlowResult], loaded: LoadedLike) -> list[Find
                     subject=f"circuits.{name}.region_preference",
                 )
             )
+    media = sorted(
+        {
+            r.flow.origin
+            for r in results
+            if r.flow.direction is Direction.OUTBOUND
+            and any(f.proto == "udp" for f in r.flows)
+            and any((b.forward.edge or "").startswith("circuit:") for b in r.trace.branches)
+            and r.verdict is not Verdict.DROPPED
+        }
+    )
+    if media:
+        shown = ", ".join(media[:5]) + (f" and {len(media) - 5} more" if len(media) > 5 else "")
+        out.append(
+            Finding(
+                CODE_QOS,
+                Severity.INFO,
+                f"real-time media (UDP) of {shown} crosses ExpressRoute: plan QoS marking for "
+                "it, and configure it once ExpressRoute is proven not to block any other "
+                "Microsoft 365 service",
+                None,
+                fix="configure QoS for Teams/Skype media after the ExpressRoute rollout is tested",
+                source="guide 001 'Configure QoS for Skype for Business Online'",
+                subject=None,
+            )
+        )
     ties: dict[str, list[FlowResult]] = {}
     for r in results:
         if r.tie:
@@ -443,7 +473,7 @@ def summarize(results: Iterable[FlowResult], design: Design) -> dict[str, Any]:
         n = len(r.flows)
         flows += n
         by_verdict[r.verdict.value] += n
-        if r.flow.direction is not Direction.INBOUND:
+        if r.flow.direction is not Direction.INBOUND and r.flow.origin in design.sites:
             users_by[r.verdict.value].add(r.flow.origin)
             if r.verdict is not Verdict.OK:
                 o = r.flow.origin

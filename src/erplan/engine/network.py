@@ -360,6 +360,18 @@ class Network:
 
     def _all_prefixes(self) -> Iterator[IPv4Network]:
         yield from self.customer_prefixes()
+        # Hosts that stand apart from the users around them (a resolver or proxy on a site's
+        # first address, proxies, servers): their own sub-ranges, so no user stands for them.
+        for site in self.design.sites.values():
+            if site.prefixes:
+                net = site.prefixes[0]
+                first = int(net.network_address) + (1 if net.num_addresses > 2 else 0)
+                yield IPv4Network((first, 32))
+        for dev in self.design.devices.values():
+            if dev.address is not None:
+                yield IPv4Network(dev.address)
+        for srv in self.design.servers.values():
+            yield IPv4Network(srv.address)
         yield MICROSOFT_INTERNET_BLOCK
         for es in self.catalogs.endpoint_sets:
             yield from es.ips

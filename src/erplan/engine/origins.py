@@ -125,8 +125,9 @@ class Origins:
                 found = self._area(target)
             else:
                 sets = self.catalogs.sets_for_fqdn(target)
+                exact = [s for s in sets if target.lower() in (u.lower() for u in s.urls)]
                 er = [s for s in sets if s.express_route]
-                found = tuple((er or list(sets))[:1])
+                found = tuple((exact or er or list(sets))[:1])
             for es in found:
                 out.setdefault(es.id, es)
         return [out[k] for k in sorted(out)]

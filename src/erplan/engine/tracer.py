@@ -168,6 +168,8 @@ class Tracer:
         its upstream."""
         o = self.o
         out: list[tuple[str, list[Branch]]] = []
+        if not chain:
+            return out
         prev_site: str | None = flow.origin
         prev_sources = o.users(flow.origin)
         for hop in chain:
