@@ -242,3 +242,33 @@ def vlan_missing(ctx: Context) -> Iterator[Hit]:
                 (("circuits", name),),
                 key=True,
             )
+
+
+# Bandwidths a provider circuit is offered in, and ExpressRoute Direct's (FACTS.md §8).
+CIRCUIT_BANDWIDTHS_MBPS = (50, 100, 200, 500, 1000, 2000, 5000, 10000, 40000, 100000)
+
+
+@rule(
+    code="ERP108",
+    name="bandwidth-not-offered",
+    severity=Severity.WARNING,
+    summary="A circuit's bandwidth is not one ExpressRoute offers.",
+    source="Microsoft: circuits and peering, ExpressRoute Direct — provider circuits of 50, 100, "
+    "200, 500 Mbps, 1, 2, 5, 10 Gbps; Direct circuits of 40 and 100 Gbps [R-CIRC][R-DIRECT] "
+    "(FACTS.md §8)",
+    fix="Use one of the offered bandwidths (the nearest above the load plus 20-50 % headroom).",
+)
+def bandwidth_not_offered(ctx: Context) -> Iterator[Hit]:
+    """A circuit is bought in fixed sizes; a figure between them cannot be ordered, and a plan
+    that counts on it (bandwidth headroom, failover load) is counting on a circuit that does not
+    exist.
+    """
+    for name, c in ctx.design.circuits.items():
+        if c.bandwidth_mbps not in CIRCUIT_BANDWIDTHS_MBPS:
+            sizes = ", ".join(f"{b:,}" for b in CIRCUIT_BANDWIDTHS_MBPS)
+            yield Hit(
+                f"circuit {name} has a bandwidth of {c.bandwidth_mbps:,} Mbps; ExpressRoute offers "
+                f"{sizes} Mbps",
+                ("circuits", name, "bandwidth_mbps"),
+                (("circuits", name),),
+            )

@@ -1,0 +1,49 @@
+"""Every field of the design format is read by some stage: a field accepted and then ignored
+would let an architect believe erplan checks something it never looks at."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from erplan import model
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "erplan"
+# The loader, the model and the format reference only define and validate fields.
+NOT_READERS = {"model.py", "design_format.py"}
+
+
+def _models() -> list[type[BaseModel]]:
+    out = []
+    for name in dir(model):
+        obj = getattr(model, name)
+        if (
+            isinstance(obj, type)
+            and issubclass(obj, BaseModel)
+            and obj.__module__ == model.__name__
+            and not name.startswith("_")
+        ):
+            out.append(obj)
+    return out
+
+
+def _readers() -> str:
+    return "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in SRC.rglob("*.py")
+        if p.name not in NOT_READERS and not p.name.startswith("load")
+    )
+
+
+FIELDS = sorted({(m.__name__, f) for m in _models() for f in m.model_fields})
+
+
+@pytest.mark.parametrize(("owner", "field"), FIELDS, ids=[f"{o}.{f}" for o, f in FIELDS])
+def test_field_is_read_outside_the_loader(owner: str, field: str) -> None:
+    text = _readers()
+    assert re.search(rf"\.{field}\b|[\"']{field}[\"']", text), (
+        f"{owner}.{field} is accepted by the format but no stage reads it"
+    )
