@@ -134,6 +134,7 @@ class Tables:
         # those sites that may: proxies, resolvers, servers.
         self.no_direct: PrefixTable[str] = PrefixTable()
         self.may_leave: set[int] = set()
+        self.proxies: set[int] = set()  # proxies on the internet the clients may reach
         for name, site in design.sites.items():
             if not site.proxy.direct_internet:
                 for p in site.prefixes:
@@ -168,7 +169,7 @@ class Tables:
 
     def no_direct_internet(self, src: int, dst: int) -> str | None:
         """The site whose perimeter refuses this client's direct connection to the internet."""
-        if src in self.may_leave or self.is_customer(dst):
+        if src in self.may_leave or dst in self.proxies or self.is_customer(dst):
             return None
         found = self.no_direct.lookup(src)
         return None if found is None else found[1]
