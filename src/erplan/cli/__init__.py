@@ -21,11 +21,12 @@ app = typer.Typer(
 common.app = app
 
 # Command modules register themselves on import (order = order in --help).
-from erplan.cli import (  # noqa: E402,F401
+from erplan.cli import (  # noqa: E402,F401  # noqa: E402,F401  (planning, after verify/trace)
     commands_catalog,
     commands_design,
     commands_emulate,
     commands_lint,
+    commands_plan,
     commands_verify,
 )
 
