@@ -32,6 +32,7 @@ from erplan.model import (
     Service,
     Site,
     Tenant,
+    Workload,
     WanLink,
 )
 
@@ -263,6 +264,25 @@ servers:
 """,
     ),
     (
+        "workloads",
+        "workloads.NAME",
+        Workload,
+        "Workload profiles: the bandwidth one user needs per Microsoft 365 workload at the busy "
+        "hour, for `erplan bandwidth` and the load after a failure. A site names its profile "
+        "(`workload: engineering`); a profile named `default` applies to the others; without "
+        "it, the built-in defaults below (planning figures to replace with a pilot's "
+        "measurements, guide 001).",
+        """\
+workloads:
+  default:
+    teams_kbps: 150
+  engineering:
+    exchange_kbps: 30
+    sharepoint_kbps: 120
+    teams_kbps: 200
+""",
+    ),
+    (
         "analysis",
         "analysis",
         Analysis,
@@ -305,6 +325,7 @@ _MODEL_LINKS: dict[Any, str] = {
     CircuitLink: "[link](#circuitsnamelinkslink)",
     Server: "[server](#servers)",
     Analysis: "[analysis](#analysis)",
+    Workload: "[workload](#workloads)",
 }
 
 

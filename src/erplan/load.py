@@ -141,6 +141,10 @@ CODES: dict[str, tuple[str, str]] = {
         "circuit does not advertise, a WAN link joining a site to itself, a circuit and a "
         "breakout with the same name, an empty silence reason.",
     ),
+    "ERP029": (
+        "undefined-workload",
+        "A site's workload profile that `workloads` does not define.",
+    ),
 }
 
 
@@ -1087,6 +1091,8 @@ class _Checker:
         self.breakouts = names("breakouts")
         self.circuits = names("circuits")
         self.devices = names("devices")
+        self.workloads = names("workloads")
+        self.workloads.setdefault("default", None)
 
     def _add(self, code: str, path: ObjectPath, message: str, key: bool = False) -> None:
         loc = self.source.key_where(path) if key else self.source.where(path)
@@ -1190,6 +1196,7 @@ class _Checker:
             if cat is not None:
                 self._catalog("ERP025", (*p, "location"), s.get("location"), "place", cat.place)
             self._ref("ERP021", (*p, "breakout"), s.get("breakout"), "breakout", self.breakouts)
+            self._ref("ERP029", (*p, "workload"), s.get("workload"), "workload", self.workloads)
             self._ref(
                 "ERP021",
                 (*p, "resolver_egress"),

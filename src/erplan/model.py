@@ -141,6 +141,12 @@ class Site(_Frozen):
         description="Devices between the site's hosts and its router, in order from the hosts: "
         "every flow of the site crosses them.",
     )
+    workload: str | None = Field(
+        default=None,
+        description="The workload profile of the site's users (a name in `workloads`): their "
+        "bandwidth per Microsoft 365 workload. Default: the profile named `default` in "
+        "`workloads`, else erplan's built-in defaults.",
+    )
     multipath: bool = Field(
         default=False,
         description="The site router balances flows over every ExpressRoute path still tied "
@@ -406,6 +412,33 @@ class Server(_Frozen):
     silence: Silence
 
 
+class Workload(_Frozen):
+    """Bandwidth one user needs per Microsoft 365 workload at the busy hour (kbps, the heavier
+    direction). The defaults are planning figures to start from; guide 001: 'a pilot test with a
+    representative sample of the user profiles and locations is required to fully understand
+    the bandwidth needs of your organization'. docs/planning.md gives each default's source."""
+
+    exchange_kbps: float = Field(
+        default=20,
+        ge=0,
+        description="Exchange Online (Outlook, mobile mail) per user. Default 20: Outlook in "
+        "cached mode at the busy hour, the order of Microsoft's Exchange client bandwidth "
+        "calculator for a typical mailbox profile.",
+    )
+    sharepoint_kbps: float = Field(
+        default=40,
+        ge=0,
+        description="SharePoint Online and OneDrive per user (sync and browsing). Default 40.",
+    )
+    teams_kbps: float = Field(
+        default=100,
+        ge=0,
+        description="Microsoft Teams (and Skype for Business) per user: default 100 = 10 % of "
+        "people in a call at the busy hour x about 1 Mbps per call (Microsoft's Teams network "
+        "guidance: audio 58 kbps, 1:1 video 1.5 Mbps, group video 2.5 Mbps, 'recommended').",
+    )
+
+
 class Analysis(_Frozen):
     suboptimal_ms: float = Field(
         default=25, ge=0, description="A flow is suboptimal when it is this much slower..."
@@ -425,6 +458,19 @@ class Analysis(_Frozen):
         default=6000,
         ge=1,
         description="Users one public NAT address serves (Microsoft's NAT sizing worked example).",
+    )
+    headroom_min: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Circuit headroom below which congestion is likely (guide 001: 'Typical "
+        "headroom target allocations are 20% to 50%').",
+    )
+    headroom_max: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Circuit headroom above which the bandwidth is mostly unnecessary cost.",
     )
 
 
@@ -448,6 +494,11 @@ class Design(_Frozen):
     servers: dict[str, Server] = Field(
         default_factory=dict,
         description="On-premises hosts that open connections to Microsoft 365 themselves.",
+    )
+    workloads: dict[str, Workload] = Field(
+        default_factory=dict,
+        description="Named workload profiles (bandwidth per user per workload) that sites refer "
+        "to; a profile named `default` applies to every site that names none.",
     )
     analysis: Analysis = Field(default_factory=Analysis, description="Analysis settings.")
 

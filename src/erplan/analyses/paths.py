@@ -138,7 +138,14 @@ def touched(t: FlowTrace) -> set[str]:
                 elif kind == "edge":
                     out.add(f"breakout:{rest}")
                 elif kind == "device":
-                    out.add(f"device:{rest.split('@', 1)[0]}")
+                    name, _, where = rest.partition("@")
+                    out.add(f"device:{name}")
+                    # A device on a circuit's or breakout's path: the packet was routed there
+                    # (a reply dropped before the circuit still depends on its routes).
+                    if where.startswith("circuit:"):
+                        out.add(where.split("/", 1)[0])
+                    elif where.startswith("breakout:"):
+                        out.add(where)
                     continue  # a bump in the wire: the WAN hop around it is still one hop
                 prev_site = None
             if p.culprit:

@@ -5,6 +5,7 @@ Each command lives in its own module and registers itself on ``app``.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
@@ -21,14 +22,17 @@ app = typer.Typer(
 common.app = app
 
 # Command modules register themselves on import (order = order in --help).
-from erplan.cli import (  # noqa: E402,F401  # noqa: E402,F401  (planning, after verify/trace)
+from erplan.cli import (  # noqa: E402,F401
     commands_catalog,
     commands_design,
     commands_emulate,
     commands_lint,
-    commands_plan,
     commands_verify,
 )
+
+# The planning commands come after verify and trace in --help, in workflow order.
+for _module in ("commands_plan", "commands_failures"):
+    importlib.import_module(f"erplan.cli.{_module}")
 
 
 def main() -> None:

@@ -1,0 +1,399 @@
+"""Failures: what each single failure (or pair) does to the people and flows of a design.
+
+A failure is applied by building the design with that element down (``up: false`` on a
+circuit, a link, a breakout, a device or a WAN link; a peering location: every circuit there)
+and tracing again. A resolver egress failure is the DNS service at that egress failing while the
+breakout still carries traffic: the engine has no state for a resolver that is down, so every
+flow whose DNS resolves there is unreachable (flow semantics: if DNS cannot get out, "every flow
+of that origin is unreachable"); the breakout itself failing is the breakout case.
+
+Recomputation is incremental: the baseline records which design elements each row's trace (and
+the DNS and proxy legs it needs first) crosses; a failure re-derives and re-traces only the
+origins whose rows cross the failed element. The other rows cannot change: a failure only
+removes paths, so a router's choice among paths that stay up is the same, and only a row judged
+suboptimal can change its verdict (the best the design offers can only get worse): those are
+judged again against the failed design. ``evaluate(..., full=True)`` recomputes everything, and
+the tests check that both agree on every example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+from erplan.analyses.paths import touched
+from erplan.analyses.summary import FlowState, index, state_of
+from erplan.analyses.verdicts import FlowResult, Verdicts
+from erplan.analyses.workload import loads
+from erplan.catalogs import Catalogs
+from erplan.engine import Branch, Direction, Engine, Flow
+from erplan.engine.connect import connect
+from erplan.engine.sessions import Context
+from erplan.model import CircuitLink, Design, LinkName
+
+KINDS = ("circuit", "link", "location", "breakout", "resolver", "wan", "device")
+Origin = tuple[str, str]  # ("users"|"server"|"service"|"dns", name)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Atom:
+    """One element that fails: ``kind`` and its name (``wan``: ``A|B#index``; ``link``:
+    ``CIRCUIT/primary``)."""
+
+    kind: str
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+def atoms(design: Design, kinds: Iterable[str] = KINDS) -> list[Atom]:
+    """Every single failure of the design, in a stable order."""
+    wanted = set(kinds)
+    out: list[Atom] = []
+    if "circuit" in wanted:
+        out += [Atom("circuit", c) for c in design.circuits]
+    if "link" in wanted:
+        out += [Atom("link", f"{c}/{li.value}") for c in design.circuits for li in LinkName]
+    if "location" in wanted:
+        locs = dict.fromkeys(c.peering_location for c in design.circuits.values())
+        out += [Atom("location", p) for p in locs]
+    if "breakout" in wanted:
+        out += [Atom("breakout", b) for b in design.breakouts]
+    if "resolver" in wanted:
+        used = dict.fromkeys(
+            r for s in design.sites if (r := design.site_resolver_egress(s)) is not None
+        )
+        out += [Atom("resolver", b) for b in used]
+    if "wan" in wanted:
+        out += [Atom("wan", f"{a}|{b}#{i}") for i, (a, b) in _wan(design)]
+    if "device" in wanted:
+        out += [Atom("device", d) for d in design.devices]
+    return out
+
+
+def _wan(design: Design) -> Iterator[tuple[int, tuple[str, str]]]:
+    for i, w in enumerate(design.wan):
+        a, b = sorted(w.between)
+        yield i, (a, b)
+
+
+def describe(atom: Atom, design: Design) -> str:
+    k, n = atom.kind, atom.name
+    if k == "circuit":
+        c = design.circuits[n]
+        return f"circuit {n} ({c.peering_location}, at {c.site})"
+    if k == "link":
+        return f"the {n.split('/')[1]} link of circuit {n.split('/')[0]}"
+    if k == "location":
+        names = [c for c, x in design.circuits.items() if x.peering_location == n]
+        return f"peering location {n} (circuits {', '.join(names)})"
+    if k == "breakout":
+        return f"internet breakout {n} (at {design.breakouts[n].site})"
+    if k == "resolver":
+        return f"the DNS resolvers at egress {n} (the breakout still carries traffic)"
+    if k == "wan":
+        return f"WAN link {n.split('#')[0].replace('|', ' - ')}"
+    return f"device {n} ({design.devices[n].kind.value} at {design.devices[n].site})"
+
+
+def touch_keys(atom: Atom, design: Design) -> set[str]:
+    """The keys (``paths.touched``) of every element the atom takes down."""
+    k, n = atom.kind, atom.name
+    if k == "link":
+        return {f"circuit:{n.split('/')[0]}"}
+    if k == "location":
+        return {f"circuit:{c}" for c, x in design.circuits.items() if x.peering_location == n}
+    if k == "wan":
+        return {f"wan:{n.split('#')[0]}"}
+    if k == "resolver":
+        return set()
+    return {atom.key}
+
+
+def apply(design: Design, failed: Sequence[Atom]) -> Design:
+    """The design with the atoms down (a resolver failure leaves the design as it is)."""
+    circuits = dict(design.circuits)
+    breakouts = dict(design.breakouts)
+    devices = dict(design.devices)
+    wan = list(design.wan)
+    for a in failed:
+        if a.kind == "circuit":
+            circuits[a.name] = circuits[a.name].model_copy(update={"up": False})
+        elif a.kind == "location":
+            for c, x in list(circuits.items()):
+                if x.peering_location == a.name:
+                    circuits[c] = x.model_copy(update={"up": False})
+        elif a.kind == "link":
+            c, link = a.name.split("/")
+            x = circuits[c]
+            name = LinkName(link)
+            old = x.links.get(name) or CircuitLink(silence={})
+            links = {**x.links, name: old.model_copy(update={"up": False})}
+            circuits[c] = x.model_copy(update={"links": links})
+        elif a.kind == "breakout":
+            breakouts[a.name] = breakouts[a.name].model_copy(update={"up": False})
+        elif a.kind == "device":
+            devices[a.name] = devices[a.name].model_copy(update={"up": False})
+        elif a.kind == "wan":
+            i = int(a.name.rsplit("#", 1)[1])
+            wan[i] = wan[i].model_copy(update={"up": False})
+    return design.model_copy(
+        update={"circuits": circuits, "breakouts": breakouts, "devices": devices, "wan": wan}
+    )
+
+
+# -- origins and what their rows depend on ---------------------------------------------------
+def origin_of(flow: Flow) -> Origin:
+    if flow.direction is Direction.DNS:
+        return ("dns", flow.origin)
+    if flow.direction is Direction.INBOUND:
+        return ("service", flow.origin)
+    return ("server" if flow.kind == "server" else "users", flow.origin)
+
+
+def state_origin(s: FlowState) -> Origin:
+    if s.direction == "dns":
+        return ("dns", s.origin)
+    if s.direction == "inbound":
+        return ("service", s.origin)
+    return ("server" if s.kind == "server" else "users", s.origin)
+
+
+def origin_groups(engine: Engine, wanted: set[Origin]) -> Iterator[list[Flow]]:
+    """``Engine.groups()`` for some origins only (the same flows, grouped by the same class
+    key; a test checks the two agree)."""
+    d, o = engine.design, engine.origins
+    sets = o.endpoint_sets()
+    dns_sites = {n for k, n in wanted if k == "dns"}
+    if dns_sites:
+        resolving: dict[str, None] = {}
+        for name, site in d.sites.items():
+            if site.users > 0:
+                resolving[name] = None
+                for es in sets:
+                    chain = o.proxy_chain(name, es)
+                    if chain and chain[-1].site is not None:
+                        resolving[chain[-1].site] = None
+        for srv in d.servers.values():
+            resolving[srv.site] = None
+        for name in resolving:
+            if name in dns_sites:
+                yield [o.dns(name)]
+    for name, site in d.sites.items():
+        if site.users > 0 and ("users", name) in wanted:
+            yield from _grouped(engine, (engine.outbound(name, es.id) for es in sets))
+    for name, srv in d.servers.items():
+        if ("server", name) in wanted:
+            flows = (engine.outbound(name, es.id, server=True) for es in o.server_sets(srv))
+            yield from _grouped(engine, flows)
+    if any(k == "service" for k, _ in wanted):
+        inbound: dict[tuple[object, ...], list[Flow]] = {}
+        for flow in o.inbound():
+            if ("service", flow.origin) in wanted:
+                inbound.setdefault(engine.class_key(flow), []).append(flow)
+        yield from inbound.values()
+
+
+def _grouped(engine: Engine, flows: Iterable[Flow]) -> Iterator[list[Flow]]:
+    groups: dict[tuple[object, ...], list[Flow]] = {}
+    for flow in flows:
+        members = groups.setdefault(engine.class_key(flow), [])
+        members.append(flow)
+        es = engine.catalogs.endpoint_set(flow.endpoint_set or 0)
+        if es is not None and es.tcp_ports and es.udp_ports:
+            # Media over UDP: the same path as its TCP flow (as the engine groups it).
+            members.append(flow._replace(key=f"{flow.key}/udp", port=es.udp_ports[0], proto="udp"))
+    yield from groups.values()
+
+
+def resolver_leg(engine: Engine, site: str) -> list[Branch]:
+    """The clients' connection to their resolver at another site (the DNS trace shows it only
+    when it fails)."""
+    d = engine.design
+    resolver = d.site_resolver_egress(site)
+    rsite = d.breakouts[resolver].site if resolver is not None else site
+    users = engine.origins.users(site)
+    if rsite == site or users is None:
+        return []
+    raddr = engine.origins.resolver_address(rsite)
+    return connect(
+        engine.walker,
+        f"lan:{site}",
+        users.addresses(),
+        raddr,
+        Context(microsoft_end=False),
+        home=f"lan:{site}",
+        expect=raddr,
+        delivered_at=f"lan:{rsite}",
+    )
+
+
+class _Deps:
+    def __init__(self, engine: Engine) -> None:
+        self.e = engine
+        self._dns: dict[str, set[str]] = {}
+
+    def dns(self, site: str) -> set[str]:
+        got = self._dns.get(site)
+        if got is None:
+            got = touched(self.e.dns(site))
+            for b in resolver_leg(self.e, site):
+                got |= _branch_touch(b)
+            self._dns[site] = got
+        return got
+
+    def of(self, r: FlowResult) -> set[str]:
+        f = r.flow
+        keys = touched(r.trace)
+        if f.direction is Direction.DNS:
+            return keys | self.dns(f.origin)
+        if f.direction is Direction.OUTBOUND:
+            for site in {f.origin, f.start, f.proxy}:
+                if site is not None and site in self.e.design.sites:
+                    keys |= self.dns(site)
+            chain = self.e.tracer.chain(f)
+            for hop in chain:
+                keys.add(f"device:{hop.name}")
+            for _, legs in self.e.tracer.proxy_legs(f, chain):
+                for b in legs:
+                    keys |= _branch_touch(b)
+        return keys
+
+
+def _branch_touch(b: Branch) -> set[str]:
+    from erplan.engine import FlowTrace
+
+    dummy = Flow("", Direction.DNS, "", 0)
+    return touched(FlowTrace(dummy, (b,)))
+
+
+# -- the baseline and one failure -----------------------------------------------------------
+@dataclass
+class Baseline:
+    """The design as written, traced once, with what each origin's rows depend on."""
+
+    design: Design
+    catalogs: Catalogs
+    engine: Engine
+    results: list[FlowResult]
+    states: list[FlowState]
+    by_key: dict[str, FlowState]
+    rows_of: dict[Origin, list[int]]  # origin -> indexes into results/states
+    deps: dict[str, set[Origin]]  # touch key -> origins whose rows cross it
+    dns_of: dict[str, set[Origin]]  # resolver egress breakout -> origins resolving there
+    suboptimal: list[int]
+    load_by_site: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, design: Design, catalogs: Catalogs) -> Baseline:
+        from erplan.analyses.verdicts import rows
+
+        engine = Engine(design, catalogs)
+        results = rows(engine)
+        states = [state_of(engine, r) for r in results]
+        rows_of: dict[Origin, list[int]] = {}
+        deps: dict[str, set[Origin]] = {}
+        dns_of: dict[str, set[Origin]] = {}
+        finder = _Deps(engine)
+        for i, r in enumerate(results):
+            o = origin_of(r.flow)
+            rows_of.setdefault(o, []).append(i)
+            for k in finder.of(r):
+                deps.setdefault(k, set()).add(o)
+            if r.flow.direction is not Direction.INBOUND:
+                f = r.flow
+                for site in {f.origin, f.start, f.proxy}:
+                    if site is not None and site in design.sites:
+                        egress = design.site_resolver_egress(site)
+                        if egress is not None:
+                            dns_of.setdefault(egress, set()).add(o)
+        sub = [i for i, r in enumerate(results) if r.verdict.value == "suboptimal"]
+        base = cls(
+            design, catalogs, engine, results, states, index(states), rows_of, deps, dns_of, sub
+        )
+        base.load_by_site = loads(design, catalogs, states).by_site
+        return base
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The failed state: every row's state, keyed by flow, and how much was recomputed."""
+
+    atoms: tuple[Atom, ...]
+    by_key: dict[str, FlowState]
+    changed_origins: frozenset[Origin]
+    retraced_rows: int
+    load_by_site: dict[str, dict[str, float]]
+
+
+def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> Outcome:
+    design = apply(base.design, failed)
+    engine = Engine(design, base.catalogs)
+    verdicts = Verdicts(engine)
+    if full:
+        affected = set(base.rows_of)
+    else:
+        affected = set()
+        for a in failed:
+            for k in touch_keys(a, base.design):
+                affected |= base.deps.get(k, set())
+    by_key = dict(base.by_key)
+    new_states: list[FlowState] = []
+    for o in affected:
+        for i in base.rows_of.get(o, ()):
+            for k in base.states[i].keys:
+                by_key.pop(k, None)
+    retraced = 0
+    for flows in origin_groups(engine, affected):
+        r = verdicts.result(tuple(flows), engine.trace(flows[0]))
+        new_states.append(state_of(engine, r))
+        retraced += 1
+    if not full and any(a.kind != "resolver" for a in failed):
+        # The best the design offers may have got worse: judge the slow rows again.
+        for i in base.suboptimal:
+            if origin_of(base.results[i].flow) in affected:
+                continue
+            r0 = base.results[i]
+            r = verdicts.result(r0.flows, r0.trace)
+            if (r.verdict, r.share, r.cause_key, r.latency) != (
+                r0.verdict,
+                r0.share,
+                r0.cause_key,
+                r0.latency,
+            ):
+                new_states.append(state_of(engine, r))
+    for s in new_states:
+        for k in s.keys:
+            by_key[k] = s
+    dns_down = [a.name for a in failed if a.kind == "resolver"]
+    dns_origins: set[Origin] = set()
+    for name in dns_down:
+        dns_origins |= base.dns_of.get(name, set())
+    if dns_origins:
+        for k, st in list(by_key.items()):
+            if state_origin(st) in dns_origins:
+                by_key[k] = _unresolved(st)
+    changed = frozenset(affected | dns_origins)
+    sites = {n for k, n in changed if k == "users"}
+    states = {id(s): s for s in by_key.values() if s.origin in sites and s.kind == "users"}
+    after = loads(design, base.catalogs, states.values()).by_site
+    load = {s: after.get(s, {}) for s in sites}
+    return Outcome(tuple(failed), by_key, changed, retraced, load)
+
+
+def _unresolved(s: FlowState) -> FlowState:
+    return replace(
+        s,
+        verdict="unreachable",
+        share=1.0,
+        failing=1.0,
+        cause="dns",
+        latency_ms=None,
+        network_ms=None,
+        edges=(),
+        er_share=0.0,
+        translated=(),
+        paths=frozenset(),
+    )

@@ -1,0 +1,167 @@
+"""Failures: the incremental recomputation agrees with tracing everything again; the guide's
+high-availability examples come out as the guide reads them; the sweep runs the same on local
+processes and on a local Dask cluster; `erplan failures` answers "who is affected if Amsterdam
+goes down?"."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from _cli import run_cli
+from erplan.analyses.failures import Atom, Baseline, atoms, evaluate, origin_groups, origin_of
+from erplan.analyses.impact import impact
+from erplan.analyses.sweep import cases, rank, run
+from erplan.catalogs import load_catalogs
+from erplan.engine import Engine
+from erplan.load import load_design
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+HA = ROOT / "examples" / "g001-sharepoint-outbound.yaml"
+SINGLE = ROOT / "examples" / "g000-fig04-single-us-circuit.yaml"
+FIG17 = ROOT / "examples" / "g000-fig17-per-circuit-pools.yaml"
+
+
+@cache
+def baseline(path: Path) -> Baseline:
+    catalogs = load_catalogs()
+    return Baseline.build(load_design(path, catalogs).design, catalogs)
+
+
+def _same(b: Baseline, failed: tuple[Atom, ...]) -> None:
+    inc = evaluate(b, failed)
+    full = evaluate(b, failed, full=True)
+    assert set(inc.by_key) == set(full.by_key), failed
+    for k, y in full.by_key.items():
+        x = inc.by_key[k]
+        got = (x.verdict, round(x.share, 9), x.cause, x.edges, x.latency_ms, x.paths)
+        want = (y.verdict, round(y.share, 9), y.cause, y.edges, y.latency_ms, y.paths)
+        assert got == want, (failed, k)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_incremental_equals_full_recompute(path: Path) -> None:
+    b = baseline(path)
+    for a in atoms(b.design):
+        _same(b, (a,))
+
+
+@pytest.mark.parametrize("path", [FIG17, HA], ids=lambda p: p.stem)
+def test_incremental_equals_full_for_pairs(path: Path) -> None:
+    b = baseline(path)
+    for case in cases(b.design, depth=2):
+        if len(case) == 2:
+            _same(b, case)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_origin_groups_are_the_engine_groups(path: Path) -> None:
+    catalogs = load_catalogs()
+    engine = Engine(load_design(path, catalogs).design, catalogs)
+    full = sorted(tuple(f.key for f in flows) for _, flows in engine.groups())
+    origins = {origin_of(flows[0]) for _, flows in engine.groups()}
+    mine = sorted(tuple(f.key for f in flows) for flows in origin_groups(engine, origins))
+    assert mine == full
+
+
+def _one(path: Path, *failed: str) -> dict[str, object]:
+    b = baseline(path)
+    every = {a.key: a for a in atoms(b.design)}
+    return impact(b, evaluate(b, tuple(every[f] for f in failed))).to_dict()
+
+
+def test_active_active_pair_fails_over_automatically() -> None:
+    """Guide 001 (SharePoint table): 'ExpressRoute path: Active/Active 'hot potato' routing
+    across 2 geo-redundant ExpressRoute circuits - Chicago and Dallas'; 'Failover between Azure
+    ExpressRoute circuits happens automatically without additional configuration or action
+    required by Contoso.'"""
+    for failed in ("circuit:chicago-er", "location:Chicago"):
+        got = _one(HA, failed)
+        assert got["users_lose_expressroute"] == 0
+        assert got["users_failed_over"] == 6000  # Chicago's people, now by Dallas
+        assert not got["single_point_of_failure"]
+        assert not got["manual_steps"]
+        (site,) = got["sites"]  # type: ignore[misc]
+        assert site["circuits_before"] == ["chicago-er"]
+        assert site["circuits_after"] == ["dallas-er"]
+        assert site["ms_after"] > site["ms_before"]  # over the 25 ms WAN to Dallas
+    # 'Each circuit within a region can support all of the network traffic within that
+    # region': after the failure Dallas carries both sites' ExpressRoute traffic.
+    load = _one(HA, "circuit:chicago-er")["circuit_load_mbps"]
+    assert set(load) == {"chicago-er", "dallas-er"} and load["chicago-er"] == 0  # type: ignore[index]
+
+
+def test_single_circuit_with_internet_backup_is_manual() -> None:
+    """Guide 001: 'We don't recommend using a single ExpressRoute circuit with the Internet as a
+    backup'; 'manual configuration would be required to fail over considering the BGP
+    advertisements that have been configured, NAT configuration, DNS configuration, and the
+    proxy configuration'."""
+    b = baseline(SINGLE)
+    (circuit,) = b.design.circuits
+    got = _one(SINGLE, f"circuit:{circuit}")
+    er_users = sum(s.users for name, s in b.design.sites.items() if s.er_routes and s.users > 0)
+    assert got["users_lose_expressroute"] == er_users > 0
+    assert got["users_to_internet_manual"] == er_users
+    assert got["single_point_of_failure"]
+    steps = " ".join(got["manual_steps"])  # type: ignore[arg-type]
+    for word in ("NAT", "BGP", "DNS"):
+        assert word in steps
+
+
+def test_ranking_and_single_points_of_failure() -> None:
+    """Guide 001: 'No single points of failure, including both Internet and ExpressRoute
+    circuits.' The HA example has two circuits but one internet breakout ('Redundant internet
+    egress' is one breakout in the example): the breakout and the resolvers behind it are single
+    points of failure, the circuits are not."""
+    b = baseline(HA)
+    results = rank(run(b, cases(b.design)))
+    spof = {r.key for r in results if r.spof}
+    assert "breakout:chicago-inet" in spof or "resolver:chicago-inet" in spof
+    assert not spof & {"circuit:chicago-er", "circuit:dallas-er", "location:Dallas"}
+    affected = [r.users_affected for r in results]
+    assert affected == sorted(affected, reverse=True)
+    assert results[0].users_affected == 10_000  # every person depends on that one egress
+
+
+def test_local_processes_give_the_same_answers() -> None:
+    b = baseline(FIG17)
+    todo = cases(b.design)
+    serial = [r.to_dict() for r in rank(run(b, todo))]
+    parallel = [r.to_dict() for r in rank(run(b, todo, jobs=2))]
+    assert serial == parallel
+
+
+def test_dask_local_cluster_gives_the_same_answers() -> None:
+    distributed = pytest.importorskip("distributed")
+    b = baseline(FIG17)
+    todo = cases(b.design)
+    serial = [r.to_dict() for r in rank(run(b, todo))]
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = [r.to_dict() for r in rank(run(b, todo, scheduler=cluster.scheduler_address))]
+    assert serial == remote
+
+
+def test_who_is_affected_if_amsterdam_goes_down(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run_cli(
+        ["failures", str(FIG17), "--failure", "Amsterdam", "-f", "json"], capsys, monkeypatch
+    )
+    data = json.loads(out)
+    (result,) = data["results"]
+    assert result["failure"] == "location:Amsterdam"
+    assert result["sites"], "the sites behind Amsterdam are listed"
+    assert code == (1 if result["single_point_of_failure"] else 0)
+    code, out, err = run_cli(
+        ["failures", str(FIG17), "--failure", "Amsterdamm"], capsys, monkeypatch
+    )
+    assert (code, out) == (2, "")
+    assert "Amsterdam" in err
+    code, out, err = run_cli(["failures", str(FIG17), "--kinds", "circuits"], capsys, monkeypatch)
+    assert (code, out) == (2, "")
