@@ -183,3 +183,94 @@ def _sweep_table(title: str, sols: list[Solution], problem: Problem) -> Table:
         )
         prev = s.weighted_ms
     return Table(title, head, body, [])
+
+
+@common.app.command("bandwidth")
+def bandwidth_command(
+    design: Path = typer.Argument(..., help="The design file (YAML)."),
+    fmt: TableFormat = typer.Option(
+        TableFormat.TEXT, "--format", "-f", help="text, json, csv or markdown."
+    ),
+    failures: str = typer.Option(
+        "circuit,location",
+        "--failures",
+        help="Failure kinds whose moves count for the load after failure "
+        "(comma-separated kinds of `erplan failures`, 'all' or 'none').",
+    ),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Local worker processes."),
+    endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
+) -> None:
+    """Per circuit: load from users x workload profile, headroom against the 20-50 % target,
+    load after the worst failure that moves people onto it; NAT pools against users per
+    address (exit 1 on congestion risk or a pool too small)."""
+    from erplan.analyses.bandwidth import GUIDE_HEADROOM, GUIDE_NAT, bandwidth
+    from erplan.analyses.failures import KINDS, Baseline
+    from erplan.analyses.sweep import cases, run
+
+    wanted = failures.strip().lower()
+    kinds: tuple[str, ...] = ()
+    if wanted == "all":
+        kinds = KINDS
+    elif wanted != "none":
+        kinds = tuple(k.strip() for k in wanted.split(",") if k.strip())
+        bad = [k for k in kinds if k not in KINDS]
+        if bad:
+            common.usage_failure(
+                f"unknown failure kind(s) {', '.join(bad)} (known: {', '.join(KINDS)})"
+            )
+    loaded, catalogs = _load(design, endpoints)
+    base = Baseline.build(loaded.design, catalogs)
+    impacts = run(base, cases(loaded.design, 1, kinds), jobs=jobs) if kinds else []
+    report = bandwidth(base, impacts)
+    low, high = report.headroom_target
+    head = [
+        "circuit",
+        "Mbps",
+        "load Mbps",
+        "headroom",
+        "status",
+        "worst failure",
+        "load after",
+        "headroom after",
+        "advice Mbps",
+    ]
+    body = [
+        [
+            c.circuit,
+            str(c.bandwidth_mbps),
+            f"{c.load_mbps:.1f}",
+            f"{c.headroom:.0%}",
+            c.status,
+            c.worst_failure or "-",
+            "-" if c.load_after_mbps is None else f"{c.load_after_mbps:.1f}",
+            "-" if c.headroom_after is None else f"{c.headroom_after:.0%}",
+            "-" if c.advice_mbps is None else str(c.advice_mbps),
+        ]
+        for c in report.circuits
+    ]
+    notes = [
+        f"target headroom {low:.0%} to {high:.0%} ({GUIDE_HEADROOM}); "
+        f"{report.failures} failure(s) studied"
+    ]
+    pools = [
+        [
+            p.owner,
+            ", ".join(p.pools),
+            f"{p.addresses:,}",
+            f"{p.users:,}",
+            f"{p.needed:,}",
+            "ok" if p.ok else "too small",
+        ]
+        for p in report.pools
+    ]
+    tables = [
+        Table("circuit load and headroom", head, body, notes),
+        Table(
+            "outbound NAT pools",
+            ["egress", "pools", "addresses", "users", "addresses needed", "status"],
+            pools,
+            [f"{report.users_per_address:,} users per public address ({GUIDE_NAT})"],
+        ),
+    ]
+    _emit(fmt, report.to_dict(), tables)
+    raise common.Exit(common.EXIT_FINDINGS if report.problems else common.EXIT_OK)
