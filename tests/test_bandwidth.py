@@ -8,8 +8,8 @@ from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
-from _cli import run_cli
 
+from _cli import run_cli
 from erplan.analyses.bandwidth import advice, bandwidth, status
 from erplan.analyses.failures import Baseline
 from erplan.analyses.sweep import cases, run

@@ -32,8 +32,8 @@ from erplan.model import (
     Service,
     Site,
     Tenant,
-    Workload,
     WanLink,
+    Workload,
 )
 
 SCHEMA_ID = f"urn:erplan:design:{FORMAT_VERSION}"
