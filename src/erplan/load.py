@@ -145,6 +145,11 @@ CODES: dict[str, tuple[str, str]] = {
         "undefined-workload",
         "A site's workload profile that `workloads` does not define.",
     ),
+    "ERP030": (
+        "stage-plan",
+        "A rollout plan (`erplan stages --plan`) that cannot be applied: a wrong type, a path "
+        "that leads nowhere, or a step whose design is not valid.",
+    ),
 }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -521,3 +521,30 @@ class Design(_Frozen):
     def site_resolver_egress(self, site: str) -> str | None:
         explicit = self.sites[site].resolver_egress
         return explicit if explicit is not None else self.site_breakout(site)
+
+
+# -- rollout plans (`erplan stages --plan`) ----------------------------------------------------
+class Stage(_Frozen):
+    """One step of a rollout: the design as it stands after that step."""
+
+    name: str = Field(description="What the step is, e.g. 'routes to the pilot segment only'.")
+    description: str | None = Field(default=None, description="Free text: who, what, tests.")
+    set: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The values of the design that differ at this step, by dotted path "
+        "(`sites.dallas.er_routes: false`, `wan.0.up: false`, `sites.hq.proxy.mode: all`); "
+        "null restores a value's default. Every other value is the design's.",
+    )
+
+
+class StagesPlan(_Frozen):
+    """A staged rollout (guide 001 'Build your deployment procedures'): the steps in order, the
+    last one normally the design itself (`set: {}`)."""
+
+    erplan_stages: Literal[1] = Field(description="Rollout-plan format version.")
+    before: dict[str, Any] | None = Field(
+        default=None,
+        description="The network before the rollout, as changes to the design in the same "
+        "form as a stage's `set`: the first stage is compared with it.",
+    )
+    stages: list[Stage] = Field(min_length=1, description="The steps, in rollout order.")

@@ -31,7 +31,7 @@ from erplan.cli import (  # noqa: E402,F401
 )
 
 # The planning commands come after verify and trace in --help, in workflow order.
-for _module in ("commands_plan", "commands_failures"):
+for _module in ("commands_plan", "commands_failures", "commands_change"):
     importlib.import_module(f"erplan.cli.{_module}")
 
 

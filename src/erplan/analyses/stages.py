@@ -1,0 +1,185 @@
+"""A staged rollout verified step by step (guide 001 "Build your deployment procedures": "Your
+deployment procedures should roll out to small groups of people in stages to allow for testing
+before deploying to larger groups of people").
+
+A plan (``model.StagesPlan``) states each step as the values of the design that differ at that
+step, by dotted path. Each step's design is built from the design file's own data with those
+values set, validated like any design (its findings still point into the design file), verified,
+and compared with the step before (``diff.compare``): what the step changes, who it affects,
+and whether it breaks anything that worked.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from erplan.analyses.diff import Diff, Snapshot, compare, errors, snapshot
+from erplan.catalogs import Catalogs
+from erplan.diagnostics import Finding, InputError, Location, Severity
+from erplan.load import LoadedDesign, SourceMap, load_mapping, parse_text
+from erplan.model import StagesPlan
+
+CODE = "ERP030"
+
+
+@dataclass(frozen=True, slots=True)
+class StageResult:
+    name: str
+    description: str | None
+    snap: Snapshot
+    diff: Diff | None  # against the step before (or the plan's `before`)
+
+    @property
+    def errors(self) -> int:
+        return errors(self.snap)
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0 and (self.diff is None or not self.diff.breaks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "ok": self.ok,
+            "errors": self.errors,
+            "summary": self.snap.report.summary,
+            "diff": None if self.diff is None else self.diff.to_dict(),
+        }
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            [
+                Finding(
+                    "ERP001",
+                    Severity.ERROR,
+                    f"cannot read {path}: {exc}",
+                    Location(str(path), 1, 1),
+                )
+            ]
+        ) from None
+
+
+def load_plan(path: Path) -> tuple[StagesPlan, SourceMap]:
+    data, source, problems, _ = parse_text(_read(path), str(path))
+    if problems:
+        raise InputError(problems)
+    try:
+        return StagesPlan.model_validate(data), source
+    except ValidationError as exc:
+        out = []
+        for e in exc.errors():
+            loc = tuple(e["loc"])
+            where = source.where(loc) or Location(str(path), 1, 1)
+            dotted = ".".join(str(x) for x in loc) or "(top level)"
+            out.append(Finding(CODE, Severity.ERROR, f"{dotted}: {e['msg']}", where))
+        raise InputError(out) from None
+
+
+def apply_set(data: dict[str, Any], changes: Mapping[str, Any]) -> list[str]:
+    """Set each dotted path in ``data`` (in place); the problems, one per bad path."""
+    problems: list[str] = []
+    for dotted, value in changes.items():
+        parts = dotted.split(".")
+        cur: Any = data
+        ok = True
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(cur, list):
+                if not part.isdigit() or int(part) >= len(cur):
+                    problems.append(f"{dotted}: {part!r} is not an index of a {len(cur)}-item list")
+                    ok = False
+                    break
+                if last:
+                    cur[int(part)] = value
+                else:
+                    cur = cur[int(part)]
+            elif isinstance(cur, dict):
+                if last:
+                    if value is None:
+                        cur.pop(part, None)
+                    else:
+                        cur[part] = value
+                else:
+                    cur = cur.setdefault(part, {})
+            else:
+                problems.append(f"{dotted}: {'.'.join(parts[:i])} is a value, not a mapping")
+                ok = False
+                break
+        if not ok:
+            continue
+    return problems
+
+
+def _stage_design(
+    base: dict[str, Any],
+    design_source: SourceMap,
+    changes: Mapping[str, Any],
+    where: Location | None,
+    label: str,
+    catalogs: Catalogs,
+) -> LoadedDesign:
+    data = copy.deepcopy(base)
+    problems = apply_set(data, changes)
+    if problems:
+        raise InputError([Finding(CODE, Severity.ERROR, f"{label}: {p}", where) for p in problems])
+    try:
+        loaded = load_mapping(data, filename=label, catalogs=catalogs)
+    except InputError as err:
+        raise InputError(
+            [
+                Finding(
+                    CODE, Severity.ERROR, f"{label}: the design is not valid: {f.message}", where
+                )
+                for f in err.findings
+            ]
+        ) from None
+    # The step's findings point into the design file, where the values they name are written.
+    return LoadedDesign(loaded.design, design_source)
+
+
+def run(design_path: Path, plan_path: Path, catalogs: Catalogs) -> list[StageResult]:
+    plan, psource = load_plan(plan_path)
+    assert plan.erplan_stages == 1  # the one format this erplan reads (validated on load)
+    data, dsource, problems, _ = parse_text(_read(design_path), str(design_path))
+    if problems:
+        raise InputError(problems)
+    if not isinstance(data, dict):
+        raise InputError([Finding("ERP005", Severity.ERROR, "the design is not a mapping", None)])
+    previous: Snapshot | None = None
+    if plan.before is not None:
+        where = psource.key_where(("before",))
+        loaded = _stage_design(data, dsource, plan.before, where, "before", catalogs)
+        previous = snapshot(loaded, catalogs)
+    # Build every step first, so a bad plan is refused before anything is reported.
+    steps = [
+        _stage_design(
+            data,
+            dsource,
+            st.set,
+            psource.key_where(("stages", i, "set")) or psource.where(("stages", i)),
+            f"stage {i + 1} ({st.name})",
+            catalogs,
+        )
+        for i, st in enumerate(plan.stages)
+    ]
+    out: list[StageResult] = []
+    for st, loaded in zip(plan.stages, steps, strict=True):
+        snap = snapshot(loaded, catalogs)
+        out.append(
+            StageResult(
+                st.name, st.description, snap, None if previous is None else compare(previous, snap)
+            )
+        )
+        previous = snap
+    return out
