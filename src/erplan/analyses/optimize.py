@@ -179,9 +179,15 @@ def build(engine: Engine, table: MeetMe, candidates: Sequence[str] | None = None
 
 
 def solve(
-    problem: Problem, k: int, *, circuit_cost: float = 0.0, redundant: bool = False
+    problem: Problem,
+    k: int,
+    *,
+    circuit_cost: float = 0.0,
+    redundant: bool = False,
+    time_limit: float | None = None,
 ) -> Solution:
-    """The exact optimum for at most ``k`` open locations."""
+    """The exact optimum for at most ``k`` open locations. With ``time_limit`` (seconds) the
+    best solution found by then is returned, its status saying it is not proven optimal."""
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_array
@@ -197,7 +203,9 @@ def solve(
                 pairs.append((s, p, c))
     # Variables: y (n_p), then x (one per pair), then z (n_s).
     n_x = len(pairs)
-    n = n_p + n_x + n_s
+    regions = sorted({f.region for f in problem.facilities}) if redundant else []
+    n_r = len(regions)
+    n = n_p + n_x + n_s + n_r  # region switches last (redundancy variant only)
     obj = np.zeros(n)
     obj[:n_p] = circuit_cost
     for j, (s, _, c) in enumerate(pairs):
@@ -244,31 +252,43 @@ def solve(
     hi.append(float(k))
     r += 1
     if redundant:
+        # z_r: region r has ExpressRoute. An open location turns its region on; a region that
+        # is on has at least two open locations.
+        at = {reg: n_p + n_x + n_s + i for i, reg in enumerate(regions)}
         for p in range(n_p):
-            region = problem.facilities[p].region
-            for q in range(n_p):
-                if q != p and problem.facilities[q].region == region:
+            rows_i += [r, r]
+            cols += [p, at[problem.facilities[p].region]]
+            vals += [1.0, -1.0]
+            lo.append(-np.inf)
+            hi.append(0.0)
+            r += 1
+        for reg, z in at.items():
+            for p in range(n_p):
+                if problem.facilities[p].region == reg:
                     rows_i.append(r)
-                    cols.append(q)
+                    cols.append(p)
                     vals.append(1.0)
             rows_i.append(r)
-            cols.append(p)
-            vals.append(-1.0)
+            cols.append(z)
+            vals.append(-2.0)
             lo.append(0.0)
             hi.append(np.inf)
             r += 1
     a = coo_array((vals, (rows_i, cols)), shape=(r, n)).tocsr()
     integrality = np.zeros(n)
     integrality[:n_p] = 1
+    integrality[n_p + n_x + n_s :] = 1
     res = milp(
         obj,
         constraints=LinearConstraint(a, np.array(lo), np.array(hi)),
         integrality=integrality,
         bounds=Bounds(np.zeros(n), upper),
-        options={"mip_rel_gap": 0.0, "presolve": True},
+        options={"mip_rel_gap": 0.0, "presolve": True}
+        | ({} if time_limit is None else {"time_limit": time_limit}),
     )
-    if res.x is None or not res.success:
+    if res.x is None:
         raise OptimizeError(f"no solution for {k} circuit(s): {res.message}")
+    status = "optimal" if res.success else f"not proven optimal ({res.message})"
     chosen = tuple(p for p in range(n_p) if res.x[p] > 0.5)
     assignment: list[int | None] = []
     latency: list[float] = []
@@ -302,7 +322,7 @@ def solve(
         weighted + circuit_cost * len(opened),
         weighted,
         time.perf_counter() - start,
-        "optimal",
+        status,
     )
 
 
