@@ -26,7 +26,7 @@ from erplan.analyses.summary import FlowState, index, state_of
 from erplan.analyses.verdicts import FlowResult, Verdicts
 from erplan.analyses.workload import loads
 from erplan.catalogs import Catalogs
-from erplan.engine import Branch, Direction, Engine, Flow
+from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace
 from erplan.engine.connect import connect
 from erplan.engine.sessions import Context
 from erplan.model import CircuitLink, Design, LinkName
@@ -262,11 +262,11 @@ class _Deps:
         return keys
 
 
-def _branch_touch(b: Branch) -> set[str]:
-    from erplan.engine import FlowTrace
+_LEG = Flow("", Direction.DNS, "", 0)  # stands for a leg a flow needs first
 
-    dummy = Flow("", Direction.DNS, "", 0)
-    return touched(FlowTrace(dummy, (b,)))
+
+def _branch_touch(b: Branch) -> set[str]:
+    return touched(FlowTrace(_LEG, (b,)))
 
 
 # -- the baseline and one failure -----------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 
 from erplan.analyses.failures import KINDS, Atom, Baseline, atoms, evaluate
 from erplan.analyses.impact import Impact, impact
-from erplan.catalogs import Catalogs, load_catalogs
+from erplan.catalogs import load_catalogs
 from erplan.model import Design
 
 Case = tuple[Atom, ...]
@@ -178,7 +178,3 @@ def _on_dask(
 
 def default_jobs() -> int:
     return max(1, min(len(os.sched_getaffinity(0)), 8))
-
-
-def build(design: Design, catalogs: Catalogs) -> Baseline:
-    return Baseline.build(design, catalogs)

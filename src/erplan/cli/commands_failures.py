@@ -117,7 +117,9 @@ def failures_command(
             for i, r in enumerate(results)
         ],
     }
-    _emit(fmt, data, _tables(results, top if not failure else len(results)))
+    tables = _tables(results, top if not failure else len(results))
+    # CSV is for spreadsheets: the ranking alone (the details are in the JSON).
+    _emit(fmt, data, tables[:1] if fmt is TableFormat.CSV else tables)
     raise common.Exit(common.EXIT_FINDINGS if spofs else common.EXIT_OK)
 
 
