@@ -165,3 +165,24 @@ def test_who_is_affected_if_amsterdam_goes_down(
     assert "Amsterdam" in err
     code, out, err = run_cli(["failures", str(FIG17), "--kinds", "circuits"], capsys, monkeypatch)
     assert (code, out) == (2, "")
+
+
+def test_incremental_equals_full_on_a_generated_design() -> None:
+    """A synthetic global design with the guides' mistakes sprinkled in (suboptimal rows whose
+    best changes when a WAN link or an option fails, scoped sites, proxies)."""
+    import random
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from gen_design import generate
+
+    from erplan.load import load_text
+
+    catalogs = load_catalogs()
+    design = load_text(generate(18, 4, 7, problems=0.3), "gen.yaml", catalogs).design
+    b = Baseline.build(design, catalogs)
+    assert b.suboptimal, "the case needs rows judged suboptimal"
+    every = atoms(design)
+    rng = random.Random(7)
+    for a in rng.sample(every, min(30, len(every))):
+        _same(b, (a,))

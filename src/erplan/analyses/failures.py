@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from erplan.analyses.paths import touched
+from erplan.analyses.relevance import SlowRows
 from erplan.analyses.summary import FlowState, index, state_of
 from erplan.analyses.verdicts import FlowResult, Verdicts
 from erplan.analyses.workload import loads
@@ -284,6 +285,7 @@ class Baseline:
     deps: dict[str, set[Origin]]  # touch key -> origins whose rows cross it
     dns_of: dict[str, set[Origin]]  # resolver egress breakout -> origins resolving there
     suboptimal: list[int]
+    slow: SlowRows
     load_by_site: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
@@ -310,8 +312,19 @@ class Baseline:
                         if egress is not None:
                             dns_of.setdefault(egress, set()).add(o)
         sub = [i for i, r in enumerate(results) if r.verdict.value == "suboptimal"]
+        slow = SlowRows(engine, results, sub)
         base = cls(
-            design, catalogs, engine, results, states, index(states), rows_of, deps, dns_of, sub
+            design,
+            catalogs,
+            engine,
+            results,
+            states,
+            index(states),
+            rows_of,
+            deps,
+            dns_of,
+            sub,
+            slow,
         )
         base.load_by_site = loads(design, catalogs, states).by_site
         return base
@@ -350,9 +363,13 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
         r = verdicts.result(tuple(flows), engine.trace(flows[0]))
         new_states.append(state_of(engine, r))
         retraced += 1
-    if not full and any(a.kind != "resolver" for a in failed):
-        # The best the design offers may have got worse: judge the slow rows again.
-        for i in base.suboptimal:
+    if not full:
+        # The best the design offers may have got worse: judge again the slow rows whose best
+        # (or the circuits weighed for their cause) the failure can change.
+        slow: set[int] = set()
+        for a in failed:
+            slow.update(base.slow.affected(a.kind, a.name))
+        for i in sorted(slow):
             if origin_of(base.results[i].flow) in affected:
                 continue
             r0 = base.results[i]
