@@ -174,9 +174,8 @@ def test_incremental_equals_full_on_a_generated_design() -> None:
     import sys
 
     sys.path.insert(0, str(ROOT / "bench"))
-    from gen_design import generate
-
     from erplan.load import load_text
+    from gen_design import generate
 
     catalogs = load_catalogs()
     design = load_text(generate(18, 4, 7, problems=0.3), "gen.yaml", catalogs).design
