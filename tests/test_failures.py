@@ -185,3 +185,14 @@ def test_incremental_equals_full_on_a_generated_design() -> None:
     rng = random.Random(7)
     for a in rng.sample(every, min(30, len(every))):
         _same(b, (a,))
+
+
+def test_failed_engine_has_every_stage_of_an_engine() -> None:
+    """The failure engine reuses the baseline's geography; it must build every stage a plain
+    engine does (a stage added to the engine and missed here fails this test)."""
+    from erplan.analyses.failures import apply, failed_engine
+
+    b = baseline(FIG17)
+    plain = Engine(b.design, b.catalogs)
+    mine = failed_engine(apply(b.design, ()), b)
+    assert vars(mine).keys() == vars(plain).keys()

@@ -10,21 +10,23 @@ for the cause, change:
   option leaves the minimum where it is);
 - a WAN link: the rows whose origin reaches some option's site along a shortest path through
   that link, by latency (the judge's fastest egress) or by IGP cost (the judge's per-circuit
-  latencies follow the IGP's path); off every such path, no distance the judge reads changes;
+  latencies follow the IGP's path); off every such path, no distance the judge reads changes
+  (a link is on one when it is tight for the origin's distances and leads to a site that lies on
+  a shortest path from the origin to some option);
 - a resolver, a device at a site or a proxy: none.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Sequence
+from typing import Any
 
 from erplan.analyses.judge import Judge
 from erplan.analyses.verdicts import FlowResult
 from erplan.engine import Direction, Engine
 
-INF = float("inf")
-Tree = dict[str, float]
+_TOL = 1e-6
+_ZERO = 1e-9
 
 
 class SlowRows:
@@ -51,7 +53,7 @@ class SlowRows:
             {f"site:{c.site}" for c in d.circuits.values()}
             | {f"site:{b.site}" for b in d.breakouts.values()}
         )
-        self._trees: dict[tuple[str, str], Tree] = {}
+        self._ready = False
         where: dict[str, str] = {}
         for name, c in d.circuits.items():
             for dev in c.devices:
@@ -65,40 +67,63 @@ class SlowRows:
         self.device_path = where
 
     # -- shortest paths over the WAN ------------------------------------------------------------
-    def tree(self, src: str, metric: str) -> Tree:
-        got = self._trees.get((src, metric))
-        if got is not None:
-            return got
+    def _prepare(self) -> None:
+        """Distances from every slow row's origin and from every option's site, by latency and
+        by IGP cost, and for each origin the sites that lie on a shortest path from it to some
+        option (computed once, in C)."""
+        import numpy as np
+        from scipy.sparse import csr_array
+        from scipy.sparse.csgraph import dijkstra
+
         wires = self.e.net.wires
-        dist: Tree = {src: 0.0}
-        heap = [(0.0, src)]
-        while heap:
-            du, u = heapq.heappop(heap)
-            if du > dist.get(u, INF):
-                continue
-            for v, w in wires[u].items():
-                if not w.up or not v.startswith("site:"):
-                    continue
-                dv = du + (w.leg.ms if metric == "latency" else float(w.cost))
-                if dv < dist.get(v, INF):
-                    dist[v] = dv
-                    heapq.heappush(heap, (dv, v))
-        self._trees[(src, metric)] = dist
-        return dist
+        nodes = sorted(n for n in wires if n.startswith("site:"))
+        at = {n: i for i, n in enumerate(nodes)}
+        starts = sorted({f"site:{s}" for s in self.start.values()} & set(at))
+        options = [x for x in self.options if x in at]
+        self._at, self._row = at, {s: i for i, s in enumerate(starts)}
+        self._dist: dict[str, Any] = {}
+        self._useful: dict[str, Any] = {}
+        for metric in ("latency", "cost"):
+            rows_i: list[int] = []
+            cols: list[int] = []
+            vals: list[float] = []
+            for u in nodes:
+                for v, w in wires[u].items():
+                    if w.up and v in at:
+                        x = w.leg.ms if metric == "latency" else float(w.cost)
+                        rows_i.append(at[u])
+                        cols.append(at[v])
+                        vals.append(max(x, _ZERO))  # an explicit zero would read as no edge
+            g = csr_array((vals, (rows_i, cols)), shape=(len(nodes), len(nodes)))
+            ds = dijkstra(g, indices=[at[s] for s in starts]) if starts else np.zeros((0, 0))
+            dx = dijkstra(g, indices=[at[x] for x in options]) if options else None
+            useful = np.zeros((len(starts), len(nodes)), dtype=bool)
+            if dx is not None:
+                cols_x = [at[x] for x in options]
+                with np.errstate(invalid="ignore"):
+                    for i in range(len(starts)):
+                        to_x = ds[i, cols_x][:, None]
+                        useful[i] = np.any(np.abs(ds[i][None, :] + dx - to_x) <= _TOL, axis=0)
+            self._dist[metric] = ds
+            self._useful[metric] = useful
+        self._ready = True
 
     def _on_path(self, start: str, a: str, b: str) -> bool:
+        if not self._ready:
+            self._prepare()
         wire = self.e.net.wires.get(a, {}).get(b)
-        if wire is None:
-            return True  # not a wire of this network: do not guess
+        row = self._row.get(start)
+        if wire is None or row is None or a not in self._at or b not in self._at:
+            return True  # not a wire or an origin this knows: do not guess
+        ia, ib = self._at[a], self._at[b]
         for metric, w in (("latency", wire.leg.ms), ("cost", float(wire.cost))):
-            ts = self.tree(start, metric)
-            for x in self.options:
-                tx = self.tree(x, metric)
-                best = ts.get(x, INF)
-                for u, v in ((a, b), (b, a)):
-                    via = ts.get(u, INF) + w + tx.get(v, INF)
-                    if via < INF and via <= best + 1e-9:
-                        return True
+            d = self._dist[metric][row]
+            useful = self._useful[metric][row]
+            w = max(w, _ZERO)
+            if abs(d[ia] + w - d[ib]) <= _TOL and useful[ib]:
+                return True
+            if abs(d[ib] + w - d[ia]) <= _TOL and useful[ia]:
+                return True
         return False
 
     # -- which rows -----------------------------------------------------------------------------
