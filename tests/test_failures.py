@@ -196,3 +196,10 @@ def test_failed_engine_has_every_stage_of_an_engine() -> None:
     plain = Engine(b.design, b.catalogs)
     mine = failed_engine(apply(b.design, ()), b)
     assert vars(mine).keys() == vars(plain).keys()
+
+
+def test_kind_help_names_every_kind() -> None:
+    from erplan.analyses.failures import KINDS
+    from erplan.cli.commands_failures import KIND_HELP
+
+    assert tuple(k.strip() for k in KIND_HELP.split(",")) == KINDS

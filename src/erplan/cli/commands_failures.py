@@ -7,11 +7,10 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from erplan.analyses.failures import KINDS, Atom, atoms
-from erplan.analyses.impact import GUIDE_MANUAL, GUIDE_SPOF, Impact
 from erplan.catalogs import suggest
 from erplan.cli import common
 from erplan.cli.commands_plan import TableFormat, _emit
@@ -19,8 +18,17 @@ from erplan.cli.commands_verify import _ENDPOINTS_HELP, _load
 from erplan.cli.tables import Table
 from erplan.model import Design
 
+if TYPE_CHECKING:  # the analyses load when the command runs: the command line starts fast
+    from erplan.analyses.failures import Atom
+    from erplan.analyses.impact import Impact
+
+# The failure kinds (erplan.analyses.failures.KINDS; a test checks they agree).
+KIND_HELP = "circuit, link, location, breakout, resolver, wan, device"
+
 
 def _pick(design: Design, wanted: list[str]) -> tuple[Atom, ...]:
+    from erplan.analyses.failures import atoms
+
     every = atoms(design)
     chosen: list[Atom] = []
     for w in wanted:
@@ -70,7 +78,7 @@ def failures_command(
     ),
     depth: int = typer.Option(1, "--depth", min=1, max=2, help="1: single failures; 2: pairs."),
     kinds: str | None = typer.Option(
-        None, "--kinds", help=f"Only these kinds, comma-separated ({', '.join(KINDS)})."
+        None, "--kinds", help=f"Only these kinds, comma-separated ({KIND_HELP})."
     ),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Local worker processes."),
     scheduler: str | None = typer.Option(
@@ -82,7 +90,8 @@ def failures_command(
     """Every single failure of the design: users who lose ExpressRoute, flows that break, who
     fails over and at what latency; ranked by users affected (exit 1 on a single point of
     failure)."""
-    from erplan.analyses.failures import Baseline
+    from erplan.analyses.failures import KINDS, Baseline
+    from erplan.analyses.impact import GUIDE_SPOF
     from erplan.analyses.sweep import cases, rank, run
 
     chosen_kinds: tuple[str, ...] = KINDS
@@ -124,6 +133,8 @@ def failures_command(
 
 
 def _tables(results: list[Impact], top: int) -> list[Table]:
+    from erplan.analyses.impact import GUIDE_MANUAL, GUIDE_SPOF
+
     head = [
         "failure",
         "users affected",
