@@ -297,6 +297,7 @@ class Baseline:
     suboptimal: list[int]
     slow: SlowRows
     resolving: dict[str, None]
+    origin_states: dict[Origin, list[FlowState]] = field(default_factory=dict)
     load_by_site: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
@@ -339,6 +340,7 @@ class Baseline:
             resolving_sites(engine),
         )
         base.load_by_site = loads(design, catalogs, states).by_site
+        base.origin_states = {o: [states[i] for i in idx] for o, idx in rows_of.items()}
         return base
 
 
@@ -348,7 +350,7 @@ class Outcome:
 
     atoms: tuple[Atom, ...]
     by_key: dict[str, FlowState]
-    changed_origins: frozenset[Origin]
+    origins: dict[Origin, list[FlowState]]  # every origin that changed: all its rows after
     retraced_rows: int
     load_by_site: dict[str, dict[str, float]]
 
@@ -392,10 +394,6 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
                 affected |= base.deps.get(k, set())
     by_key = dict(base.by_key)
     new_states: list[FlowState] = []
-    for o in affected:
-        for i in base.rows_of.get(o, ()):
-            for k in base.states[i].keys:
-                by_key.pop(k, None)
     retraced = 0
     for flows in origin_groups(engine, affected, base.resolving):
         r = verdicts.result(tuple(flows), engine.trace(flows[0]))
@@ -419,23 +417,31 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
                 r0.latency,
             ):
                 new_states.append(state_of(engine, r))
-    for s in new_states:
-        for k in s.keys:
-            by_key[k] = s
-    dns_down = [a.name for a in failed if a.kind == "resolver"]
+    # The failed state of every origin that changed: its rows, in full.
+    after: dict[Origin, list[FlowState]] = {o: [] for o in affected}
+    for st in new_states:
+        o = state_origin(st)
+        if o not in after:  # a row judged again: the origin's other rows stay
+            after[o] = [x for x in base.origin_states.get(o, []) if x.keys[0] not in st.keys]
+        after[o].append(st)
     dns_origins: set[Origin] = set()
-    for name in dns_down:
-        dns_origins |= base.dns_of.get(name, set())
-    if dns_origins:
-        for k, st in list(by_key.items()):
-            if state_origin(st) in dns_origins:
-                by_key[k] = _unresolved(st)
-    changed = frozenset(affected | dns_origins)
-    sites = {n for k, n in changed if k == "users"}
-    states = {id(s): s for s in by_key.values() if s.origin in sites and s.kind == "users"}
-    after = loads(design, base.catalogs, states.values()).by_site
-    load = {s: after.get(s, {}) for s in sites}
-    return Outcome(tuple(failed), by_key, changed, retraced, load)
+    for a in failed:
+        if a.kind == "resolver":
+            dns_origins |= base.dns_of.get(a.name, set())
+    for o in dns_origins:
+        after[o] = [_unresolved(x) for x in after.get(o, base.origin_states.get(o, []))]
+    for o, states in after.items():
+        for st in base.origin_states.get(o, []):
+            for k in st.keys:
+                by_key.pop(k, None)
+        for st in states:
+            for k in st.keys:
+                by_key[k] = st
+    sites = {n for k, n in after if k == "users"}
+    moved = [st for o, states in after.items() if o[0] == "users" for st in states]
+    by_site = loads(design, base.catalogs, moved).by_site
+    load = {site: by_site.get(site, {}) for site in sites}
+    return Outcome(tuple(failed), by_key, after, retraced, load)
 
 
 def _unresolved(s: FlowState) -> FlowState:

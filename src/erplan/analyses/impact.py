@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from erplan.analyses.failures import Atom, Baseline, Outcome, describe
+from erplan.analyses.failures import Atom, Baseline, Origin, Outcome, describe
 from erplan.analyses.summary import ERRORS, FlowState
 
 _RANK = {"ok": 0, "suboptimal": 1, "asymmetric": 2, "dropped": 3, "blackhole": 3, "unreachable": 4}
@@ -127,36 +127,31 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
 
-def _site_rows(states: dict[str, FlowState], site: str) -> list[FlowState]:
-    seen: dict[int, FlowState] = {}
-    for s in states.values():
-        if s.origin == site and s.direction in ("outbound", "dns") and s.kind != "server":
-            seen[id(s)] = s
-    return list(seen.values())
+def _site_rows(states: dict[Origin, list[FlowState]], site: str) -> list[FlowState]:
+    """A site's people's rows: its outbound flows and its DNS."""
+    return [*states.get(("users", site), []), *states.get(("dns", site), [])]
 
 
 def impact(base: Baseline, out: Outcome) -> Impact:
     d = base.design
-    before_all, after_all = base.by_key, out.by_key
-    keys = [k for k in before_all if before_all[k] is not after_all.get(k)]
-    keys += [k for k in after_all if k not in before_all]
     changes: dict[tuple[str, str, str, str, str], list[str]] = {}
     shares: dict[tuple[str, str, str, str, str], float] = {}
     touched_sites: set[str] = set()
     services: set[str] = set()
-    for k in keys:
-        b, a = before_all.get(k), after_all.get(k)
-        if a is None or b is None:
-            continue
-        if a.direction != "inbound":
-            touched_sites.add(a.origin)
-        if a.verdict == b.verdict:
-            continue
-        key = (a.origin, a.direction, b.verdict, a.verdict, a.cause)
-        changes.setdefault(key, []).append(k)
-        shares[key] = max(shares.get(key, 0.0), a.share)
-        if a.direction == "inbound" and a.verdict in ERRORS:
-            services.add(a.origin)
+    for origin, states in out.origins.items():
+        if origin[0] in ("users", "dns"):
+            touched_sites.add(origin[1])
+        before = {k: st for st in base.origin_states.get(origin, []) for k in st.keys}
+        for a in states:
+            for k in a.keys:
+                b = before.get(k)
+                if b is None or a.verdict == b.verdict:
+                    continue
+                key = (a.origin, a.direction, b.verdict, a.verdict, a.cause)
+                changes.setdefault(key, []).append(k)
+                shares[key] = max(shares.get(key, 0.0), a.share)
+                if a.direction == "inbound" and a.verdict in ERRORS:
+                    services.add(a.origin)
     change_list = tuple(
         sorted(
             (
@@ -208,7 +203,8 @@ def impact(base: Baseline, out: Outcome) -> Impact:
 
 def _site(base: Baseline, out: Outcome, name: str) -> SiteImpact:
     users = base.design.sites[name].users
-    before, after = _site_rows(base.by_key, name), _site_rows(out.by_key, name)
+    merged = {**base.origin_states, **out.origins}
+    before, after = _site_rows(base.origin_states, name), _site_rows(merged, name)
     b_er = [s for s in before if s.express_route and s.direction == "outbound"]
     a_by = {s.keys[0]: s for s in after}
     lose = inet = broken = 0.0
