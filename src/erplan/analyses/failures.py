@@ -382,9 +382,7 @@ def failed_engine(design: Design, base: Baseline) -> Engine:
 
 def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> Outcome:
     design = apply(base.design, failed)
-    # The full recompute builds its engine the plain way: it is the reference.
-    engine = Engine(design, base.catalogs) if full else failed_engine(design, base)
-    verdicts = Verdicts(engine)
+    slow: set[int] = set()
     if full:
         affected = set(base.rows_of)
     else:
@@ -392,19 +390,20 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
         for a in failed:
             for k in touch_keys(a, base.design):
                 affected |= base.deps.get(k, set())
+            # The best the design offers may have got worse: the slow rows whose best (or the
+            # circuits weighed for their cause) the failure can change are judged again.
+            slow.update(base.slow.affected(a.kind, a.name))
     by_key = dict(base.by_key)
     new_states: list[FlowState] = []
     retraced = 0
-    for flows in origin_groups(engine, affected, base.resolving):
-        r = verdicts.result(tuple(flows), engine.trace(flows[0]))
-        new_states.append(state_of(engine, r))
-        retraced += 1
-    if not full:
-        # The best the design offers may have got worse: judge again the slow rows whose best
-        # (or the circuits weighed for their cause) the failure can change.
-        slow: set[int] = set()
-        for a in failed:
-            slow.update(base.slow.affected(a.kind, a.name))
+    if full or affected or slow:
+        # The full recompute builds its engine the plain way: it is the reference.
+        engine = Engine(design, base.catalogs) if full else failed_engine(design, base)
+        verdicts = Verdicts(engine)
+        for flows in origin_groups(engine, affected, base.resolving):
+            r = verdicts.result(tuple(flows), engine.trace(flows[0]))
+            new_states.append(state_of(engine, r))
+            retraced += 1
         for i in sorted(slow):
             if origin_of(base.results[i].flow) in affected:
                 continue
@@ -421,9 +420,12 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
     after: dict[Origin, list[FlowState]] = {o: [] for o in affected}
     for st in new_states:
         o = state_origin(st)
-        if o not in after:  # a row judged again: the origin's other rows stay
-            after[o] = [x for x in base.origin_states.get(o, []) if x.keys[0] not in st.keys]
-        after[o].append(st)
+        if o in affected:
+            after[o].append(st)
+            continue
+        # A row judged again: the origin's other rows stay as they were.
+        rows = after.setdefault(o, list(base.origin_states.get(o, [])))
+        rows[:] = [x for x in rows if x.keys[0] not in st.keys] + [st]
     dns_origins: set[Origin] = set()
     for a in failed:
         if a.kind == "resolver":
