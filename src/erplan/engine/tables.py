@@ -24,6 +24,7 @@ from erplan.facts import (
     internet_routes,
     learned_prefixes,
     session_up,
+    source_filter,
 )
 
 
@@ -68,6 +69,21 @@ class MsRoute:
     @property
     def express_route(self) -> bool:
         return self.node != "internet"
+
+
+RouteClass = Internal | frozenset[str] | None
+
+
+class DstClass(NamedTuple):
+    route: RouteClass
+    microsoft: Decision
+    internet: Decision
+    inside: bool  # customer space, or a proxy clients may reach: no perimeter block
+
+
+class SrcClass(NamedTuple):
+    admitted: frozenset[str]  # circuits whose inbound filter passes it
+    blocked: str | None  # the site whose perimeter keeps it from the internet
 
 
 class Tables:
@@ -148,13 +164,64 @@ class Tables:
         for srv in design.servers.values():
             self.may_leave.add(int(srv.address))
         self._admitting: dict[frozenset[str], frozenset[str]] = {}
+        # Microsoft's inbound filter on each circuit: the public prefixes advertised on it.
+        self.filters: dict[str, PrefixTable[bool]] = {}
+        for name in design.circuits:
+            t: PrefixTable[bool] = PrefixTable()
+            for p in source_filter(design, name):
+                t.add(p, True)
+            self.filters[name] = t
+        # Classes are numbered (a number hashes fast in the walk's memo keys).
+        self.dst_classes: list[DstClass] = []
+        self.src_classes: list[SrcClass] = []
+        self._dst_ids: dict[int, int] = {}
+        self._src_ids: dict[int, int] = {}
+        self._dst_numbers: dict[DstClass, int] = {}
+        self._src_numbers: dict[SrcClass, int] = {}
 
-    # -- classes of destinations ----------------------------------------------------------------
+    # -- classes of addresses -------------------------------------------------------------------
+    def dst_class(self, dst: int) -> int:
+        """The number of the destination's class: everything a routed stretch decides from a
+        destination (the customer routers' route class, Microsoft's and the internet's decisions,
+        and whether it stays in the customer's space or is a proxy the clients may reach).
+        Packets whose destinations share a class are routed alike."""
+        got = self._dst_ids.get(dst)
+        if got is None:
+            inside = self.is_customer(dst) or dst in self.proxies
+            cls = DstClass(
+                self.route_class(dst),
+                self.microsoft_decision(dst),
+                self.internet_decision(dst),
+                inside,
+            )
+            got = self._dst_numbers.setdefault(cls, len(self.dst_classes))
+            if got == len(self.dst_classes):
+                self.dst_classes.append(cls)
+            self._dst_ids[dst] = got
+        return got
+
+    def src_class(self, src: int) -> int:
+        """The number of the source's class: the circuits whose inbound filter admits it, and
+        the site whose perimeter keeps it from the internet."""
+        got = self._src_ids.get(src)
+        if got is None:
+            admitted = frozenset(c for c, t in self.filters.items() if t.covers(src))
+            blocked = None
+            if src not in self.may_leave:
+                found = self.no_direct.lookup(src)
+                blocked = None if found is None else found[1]
+            cls = SrcClass(admitted, blocked)
+            got = self._src_numbers.setdefault(cls, len(self.src_classes))
+            if got == len(self.src_classes):
+                self.src_classes.append(cls)
+            self._src_ids[src] = got
+        return got
+
     def entry(self, dst: int) -> Entry | None:
         found = self.customer.lookup(dst)
         return None if found is None else found[1]
 
-    def route_class(self, dst: int) -> Internal | frozenset[str] | None:
+    def route_class(self, dst: int) -> RouteClass:
         """What every customer router's decision for ``dst`` depends on: the holders of an
         internal prefix, or the circuits whose route filter admits the Microsoft prefix (none:
         the default route decides)."""
@@ -167,13 +234,6 @@ class Tables:
             return got or None
         return entry
 
-    def no_direct_internet(self, src: int, dst: int) -> str | None:
-        """The site whose perimeter refuses this client's direct connection to the internet."""
-        if src in self.may_leave or dst in self.proxies or self.is_customer(dst):
-            return None
-        found = self.no_direct.lookup(src)
-        return None if found is None else found[1]
-
     def is_customer(self, dst: int) -> bool:
         return self.customer_space.covers(dst)
 
@@ -182,7 +242,9 @@ class Tables:
 
     # -- customer routers -----------------------------------------------------------------------
     def customer_decision(self, router: str, dst: int) -> Decision:
-        cls = self.route_class(dst)
+        return self.customer_decision_for(router, self.dst_classes[self.dst_class(dst)].route)
+
+    def customer_decision_for(self, router: str, cls: RouteClass) -> Decision:
         key = (router, cls)
         got = self._memo.get(key)
         if got is None:
@@ -190,7 +252,7 @@ class Tables:
             self._memo[key] = got
         return got
 
-    def _decide(self, router: str, cls: Internal | frozenset[str] | None) -> Decision:
+    def _decide(self, router: str, cls: RouteClass) -> Decision:
         if isinstance(cls, Internal):
             return self._internal(router, cls)
         if cls is not None:
