@@ -361,3 +361,22 @@ def test_private_asn_makes_prepending_ineffective(asn: int, prepend_asn: int | N
     assert owners(r, "forward") == {"circuit:us-er": 0.5, "circuit:eu-er": 0.5}
     assert r.verdict.value == "suboptimal"
     assert r.cause_key == "far-entry"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: igp.Igp.wan_next takes every neighbour v with dist(v) + cost == dist(u) as a "
+    "next hop; over a zero-cost link the neighbour is not closer, and the two sites send "
+    "packets to each other (a false loop)",
+)
+def test_zero_cost_wan_link_makes_no_loop() -> None:
+    """docs/design-format.md wan.cost (>= 0; default: the latency) and flow-semantics "IGP":
+    "Every equal-cost next hop is used" - a next hop on a shortest path, which a leaf site
+    joined at cost 0 is not. eu reaches us-er; a hostless leaf hangs off eu at latency 0."""
+    d = two_sites()
+    del d["circuits"]["eu-er"]
+    d["sites"]["leaf"] = site("Amsterdam", "10.9.0.0/16")
+    d["wan"].append({"between": ["eu", "leaf"], "latency_ms": 0})
+    r = flow(results(d), "out/eu/1")
+    assert r.share_affected == 0.0
+    assert owners(r, "forward") == {"circuit:us-er": 1.0}
