@@ -283,7 +283,7 @@ def test_private_prefix_is_not_learned_nor_accepted_as_a_source() -> None:
 
 
 def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (1 << 29, 1 << 29))
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 28, 1 << 28))
 
 
 _DEFAULT_ADVERTISED = """
