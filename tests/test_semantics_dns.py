@@ -152,3 +152,35 @@ def test_geodns_answer_of_split_queries_does_not_depend_on_names(a_name: str) ->
     r = flow(results(_split_queries(a_name)), "out/r/1")
     assert r.verdict.value == "suboptimal"
     assert round(r.share_warned, 6) == 0.5
+
+
+def _shared_internet_nat() -> dict[str, Any]:
+    """Both breakouts translate into 20.2.4.1 and advertise 20.2.4.0/24: the internet returns
+    half the replies - DNS answers too - by the breakout that holds no session."""
+    d = two_sites()
+    d["breakouts"]["eu-inet"] = breakout("eu", "20.2.4.1/32", "20.2.4.0/24")
+    return d
+
+
+def test_dns_that_fails_for_part_of_the_queries_fails_that_part_of_every_flow() -> None:
+    """flow-semantics "Resolver": "if it fails, every flow of that origin is unreachable" -
+    for the share of queries that fail; the rest of each flow goes on."""
+    rs = results(_shared_internet_nat())
+    assert share(flow(rs, "dns/us")) == 0.5
+    r = flow(rs, "out/us/1")
+    assert r.verdict.value == "unreachable"
+    assert share(r) == 0.5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: Engine._combine keeps the failed DNS branches' own edges (the resolver's "
+    "query and answer) as the flow's forward and return edges",
+)
+def test_a_flow_whose_dns_failed_crossed_no_edge() -> None:
+    """flow-semantics "Comparing the model with the emulation": forward_edge is "the edge the
+    request crossed ... null when the packet never got that far". Where DNS failed, the flow's
+    request was never sent: its failed share crossed no edge."""
+    r = flow(results(_shared_internet_nat()), "out/us/1")
+    failed = {k: w for k, w in edges(r).items() if k[2] == "unreachable"}
+    assert failed == {(None, None, "unreachable"): 0.5}

@@ -3,6 +3,10 @@ table, filter and pool treats alike (docs/flow-semantics.md "Shares")."""
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address, IPv4Network
+
+import pytest
+
 from _semantics import edges, flow, owners, results, share, two_sites
 
 
@@ -120,3 +124,23 @@ def test_equal_length_internet_advertisement_loses_to_expressroute() -> None:
     r = flow(results(d), "out/us/1")
     assert r.verdict.value == "ok"
     assert owners(r, "back") == {"circuit:us-er": 1.0}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: an outbound request delivered anywhere counts as delivered (Engine."
+    "_trace_outbound calls walk.connect without delivered_at): here it stops at the site's "
+    "own hosts and the flow is 'ok'",
+)
+def test_front_end_address_inside_a_site_prefix_is_not_microsoft() -> None:
+    """flow-semantics "State": "A connection works when its forward packets and its reply reach
+    their ends" - the end of an outbound flow is the front end. us also lists 52.99.144.0/24
+    (Microsoft's, where geoDNS answers outlook for New York) as its own: longest prefix first,
+    the request stays inside and never reaches Microsoft."""
+    d = two_sites()
+    fe = flow(results(d), "out/us/1").flow.destination
+    assert IPv4Address(fe) in IPv4Network("52.99.144.0/24")
+    d["sites"]["us"]["prefixes"].append("52.99.144.0/24")
+    r = flow(results(d), "out/us/1")
+    assert r.verdict.severity is not None and r.verdict.severity.value == "error"
+    assert share(r) == 1.0
