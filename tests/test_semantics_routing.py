@@ -380,3 +380,17 @@ def test_zero_cost_wan_link_makes_no_loop() -> None:
     r = flow(results(d), "out/eu/1")
     assert r.share_affected == 0.0
     assert owners(r, "forward") == {"circuit:us-er": 1.0}
+
+
+def test_region_preference_has_no_effect_on_microsoft_365_prefixes() -> None:
+    """DESIGN.md: "Microsoft 365 prefixes carry service communities only (no regional ones): a
+    'cold potato' per-region preference cannot be applied to them ... A design that relies on
+    it is flagged, and the engine treats the preference as absent for those prefixes"."""
+    plain = two_sites()
+    cold = two_sites()
+    cold["circuits"]["eu-er"]["region_preference"] = {"North America": 400, "Europe": 400}
+    rep = report(cold)
+    for key in ("out/us/1", "out/eu/1"):
+        a, b = flow(results(plain), key), flow(rep, key)
+        assert (a.verdict, a.share_affected, edges(a)) == (b.verdict, b.share_affected, edges(b))
+    assert any(f.code == "ERP820" for f in rep.findings)
