@@ -264,18 +264,22 @@ def test_trace_of_a_flow_equals_that_flow_in_verify(
     rows: dict[str, dict[str, Any]] = {k: row for row in verify["flows"] for k in row["keys"]}
     assert rows
     for args in _traces(path):
-        (traced,) = _cli(["trace", str(path), *args, "--format", "json"], monkeypatch)["flows"]
-        (key,) = traced["keys"]
-        row = rows[key]
-        for field in ("verdict", "share_affected", "share_warned", "tie", "cause_key"):
-            assert traced[field] == row[field], (key, field)
-        assert _summary(traced["branches"]) == _summary(row["branches"]), key
-        for b in traced["branches"]:
-            for side in ("forward", "return"):
-                p = b[side]
-                if p is not None:
-                    hops = sum(h.get("ms", 0.0) for h in p["hops"])
-                    assert p["ms"] == pytest.approx(hops, abs=0.01 * (1 + len(p["hops"])))
-            if b["return"] is not None:
-                total = b["forward"]["ms"] + b["return"]["ms"]
-                assert b["latency_ms"] == pytest.approx(total, abs=0.02)
+        for traced in _cli(["trace", str(path), *args, "--format", "json"], monkeypatch)["flows"]:
+            _same_flow(traced, rows)
+
+
+def _same_flow(traced: dict[str, Any], rows: dict[str, dict[str, Any]]) -> None:
+    (key,) = traced["keys"]
+    row = rows[key]
+    for field in ("verdict", "share_affected", "share_warned", "tie", "cause_key"):
+        assert traced[field] == row[field], (key, field)
+    assert _summary(traced["branches"]) == _summary(row["branches"]), key
+    for b in traced["branches"]:
+        for side in ("forward", "return"):
+            p = b[side]
+            if p is not None:
+                hops = sum(h.get("ms", 0.0) for h in p["hops"])
+                assert p["ms"] == pytest.approx(hops, abs=0.01 * (1 + len(p["hops"])))
+        if b["return"] is not None:
+            total = b["forward"]["ms"] + b["return"]["ms"]
+            assert b["latency_ms"] == pytest.approx(total, abs=0.02)
