@@ -194,3 +194,23 @@ def test_public_server_address_without_destination_nat() -> None:
     r = inbound(results(d), "mail")
     assert r.verdict.value == "ok"
     assert owners(r, "back") == {"circuit:us-er": 1.0}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: only the Microsoft initiator's inbound flow is traced (origins.Origins."
+    "inbound); internet users of a service (used_by_internet_users) get no flow",
+)
+def test_internet_users_of_a_service_published_only_on_expressroute() -> None:
+    """DESIGN.md inbound flows: "initiator: a Microsoft 365 service ...; another Microsoft
+    service; an internet user - each to an on-premises service X"; guide 001 consideration 8.
+    The destination NAT is held at the circuit only: Exchange Online gets in over
+    ExpressRoute, but internet users, routed to the breakout that also announces the address,
+    find no mapping there - verify must report it."""
+    d = _filtered(RF)
+    d["breakouts"]["us-inet"]["advertises"].append("20.2.3.0/24")
+    d["services"]["mail"]["used_by_internet_users"] = True
+    found = [r for r in results(d) if r.flow.direction.value == "inbound"]
+    assert any(
+        r.verdict.severity is not None and r.verdict.severity.value == "error" for r in found
+    )
