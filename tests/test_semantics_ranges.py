@@ -7,7 +7,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
-from _semantics import edges, flow, owners, results, share, two_sites
+from _semantics import circuit, edges, flow, one_site, owners, results, share, two_sites
 
 
 def test_half_a_pool_pulled_back_through_another_circuit_is_half_broken() -> None:
@@ -144,3 +144,17 @@ def test_front_end_address_inside_a_site_prefix_is_not_microsoft() -> None:
     r = flow(results(d), "out/us/1")
     assert r.verdict.severity is not None and r.verdict.severity.value == "error"
     assert share(r) == 1.0
+
+
+def test_pool_inside_a_site_prefix_takes_those_addresses_from_the_hosts() -> None:
+    """flow-semantics "Who translates": "The pools ... are routed inside the customer network
+    to that NAT point" (longest prefix first): hosts numbered inside the pool (16 of the
+    site's 256 addresses) never get their replies, over ExpressRoute or the internet."""
+    d = one_site()
+    d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
+    d["circuits"]["us-er"] = circuit("us", "New York", "20.3.0.240/28")
+    rs = results(d)
+    for key in ("out/us/1", "out/us/8"):
+        r = flow(rs, key)
+        assert r.verdict.value == "dropped", key
+        assert share(r) == 0.0625, key
