@@ -128,11 +128,18 @@ def flow(found: list[FlowResult] | Report, key: str) -> FlowResult:
     raise AssertionError(f"no flow {key}: {sorted(f.key for r in rs for f in r.flows)}")
 
 
-def inbound(found: list[FlowResult] | Report, service_name: str) -> FlowResult:
+def inbound(
+    found: list[FlowResult] | Report, service_name: str, kind: str = "microsoft-365"
+) -> FlowResult:
+    """The row of the service's inbound flow opened by ``kind``: Microsoft 365 in the tenant's
+    home region (the first region the engine lists) by default, ``internet`` for its internet
+    users."""
     rs = found.results if isinstance(found, Report) else found
-    got = [r for r in rs if r.flow.direction.value == "inbound" and r.flow.origin == service_name]
-    assert len(got) == 1, got
-    return got[0]
+    for r in rs:
+        for f in r.flows:
+            if f.direction.value == "inbound" and f.origin == service_name and f.kind == kind:
+                return r
+    raise AssertionError(f"no {kind} inbound flow of {service_name}")
 
 
 def edges(r: FlowResult) -> Edges:

@@ -89,11 +89,6 @@ def test_local_resolver_is_optimal() -> None:
     assert r.verdict.value == "ok"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a resolver on a site without prefixes gets 0.0.0.0 (origins.Origins."
-    "resolver_address), an address no router holds: the clients' queries go out to the internet",
-)
 def test_resolver_on_a_site_without_prefixes_runs_on_its_router() -> None:
     """flow-semantics "Resolver": "runs on the first usable address of the first prefix of the
     resolver egress's site (on its site router when that site has no prefixes)". The breakout

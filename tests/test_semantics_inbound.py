@@ -196,11 +196,6 @@ def test_public_server_address_without_destination_nat() -> None:
     assert owners(r, "back") == {"circuit:us-er": 1.0}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: only the Microsoft initiator's inbound flow is traced (origins.Origins."
-    "inbound); internet users of a service (used_by_internet_users) get no flow",
-)
 def test_internet_users_of_a_service_published_only_on_expressroute() -> None:
     """DESIGN.md inbound flows: "initiator: a Microsoft 365 service ...; another Microsoft
     service; an internet user - each to an on-premises service X"; guide 001 consideration 8.

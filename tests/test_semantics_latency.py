@@ -68,11 +68,6 @@ def test_a_trace_total_is_the_sum_of_its_hops() -> None:
                 assert b.ms == pytest.approx(b.forward.ms + b.back.ms)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: judge.Judge.best_outbound keeps the estimate of the site's internet leg and "
-    "takes the given internet_latency_ms only when it is smaller",
-)
 def test_given_internet_latency_replaces_the_estimate_for_the_best() -> None:
     """DESIGN.md "Latency": "a site's internet latency and a circuit's ExpressRoute latency mean
     user to the Microsoft network over that path ... and replace the estimate of the same legs".
@@ -84,11 +79,6 @@ def test_given_internet_latency_replaces_the_estimate_for_the_best() -> None:
     assert r.verdict.value == "ok"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: the best internet option is the estimate (2 ms), not the given "
-    "internet_latency_ms (judge.Judge.best_outbound/_fastest)",
-)
 @pytest.mark.parametrize(
     ("internet", "access", "verdict"), [(100, 130, "ok"), (10, 40, "suboptimal")]
 )

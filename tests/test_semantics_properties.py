@@ -23,7 +23,7 @@ from erplan.analyses.verdicts import FlowResult
 from erplan.cli import main
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
-KINDS = ("sites", "breakouts", "circuits", "services", "devices")
+KINDS = ("sites", "breakouts", "circuits", "services", "devices", "servers")
 RESERVED = {"internet", "expressroute"}
 
 Names = dict[str, dict[str, str]]  # kind -> old name -> new name
@@ -60,6 +60,8 @@ def rename(d: dict[str, Any], m: Names) -> dict[str, Any]:
         proxy = s.get("proxy") or {}
         if proxy.get("site") is not None:
             proxy["site"] = sites.get(proxy["site"], proxy["site"])
+        if proxy.get("device") is not None:
+            proxy["device"] = devs.get(proxy["device"], proxy["device"])
         devices(s)
     for w in d.get("wan") or []:
         w["between"] = [sites.get(x, x) for x in w["between"]]
@@ -71,6 +73,11 @@ def rename(d: dict[str, Any], m: Names) -> dict[str, Any]:
                 devices(o)
                 for link in (o.get("links") or {}).values():
                     devices(link)
+    for dev in (d.get("devices") or {}).values():
+        if dev.get("egress") is not None:
+            dev["egress"] = bos.get(dev["egress"], dev["egress"])
+        if dev.get("upstream") is not None:
+            dev["upstream"] = devs.get(dev["upstream"], dev["upstream"])
     for svc in (d.get("services") or {}).values():
         if "entry" in svc:
             svc["entry"] = [entries.get(x, x) for x in svc["entry"]]
@@ -93,7 +100,7 @@ def _edge(e: str | None, back: Names) -> str | None:
 
 def _key(k: str, back: Names) -> str:
     parts = k.split("/")
-    kind = "services" if parts[0] == "in" else "sites"
+    kind = {"in": "services", "srv": "servers"}.get(parts[0], "sites")
     parts[1] = back[kind].get(parts[1], parts[1])
     return "/".join(parts)
 
@@ -235,11 +242,13 @@ def _summary(branches: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 def _traces(path: Path) -> list[list[str]]:
     """The trace commands that cover every row of the example's verify: every DNS flow, every
-    inbound service, and per outbound row one of its flows by an FQDN of its set."""
+    inbound service, per outbound row one of its flows by an FQDN of its set, and every row's
+    first flow by its key."""
     rows = results(example(path))
     out: list[list[str]] = []
     for r in rows:
         f = r.flow
+        out.append(["--flow", f.key])
         if f.direction.value == "dns":
             out.append(["--dns", f.origin])
         elif f.direction.value == "inbound":

@@ -147,8 +147,12 @@ def render_trace(r: FlowResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _pick_set(catalogs: Catalogs, fqdn: str) -> EndpointSet:
+def _pick_set(catalogs: Catalogs, fqdn: str, among: set[int] | None = None) -> EndpointSet:
+    """The endpoint set a connection to ``fqdn`` uses (an ExpressRoute-able one first), among
+    the sets the origin connects to when it does not connect to all."""
     sets = catalogs.sets_for_fqdn(fqdn)
+    if among is not None and any(s.id in among for s in sets):
+        sets = [s for s in sets if s.id in among]
     if not sets:
         urls = sorted({u for s in catalogs.endpoint_sets for u in s.urls if "*" not in u})
         hint = suggest(fqdn, urls)
@@ -176,15 +180,20 @@ def trace_command(
         None, "--inbound", help="An inbound service: trace every entry Microsoft may use."
     ),
     dns: str | None = typer.Option(None, "--dns", help="A site: trace its DNS queries."),
+    flow_key: str | None = typer.Option(
+        None, "--flow", help="A flow by its key, as erplan verify --format json lists it."
+    ),
     fmt: common.Format = typer.Option(common.Format.TEXT, "--format", "-f", help="text or json."),
     endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
 ) -> None:
     """Follow one flow hop by hop: every branch, request and reply, every address rewritten."""
-    chosen = [x for x in (inbound, dns) if x is not None]
+    chosen = [x for x in (inbound, dns, flow_key) if x is not None]
     if from_site is not None or to is not None:
         chosen.append("outbound")
     if len(chosen) != 1 or (chosen == ["outbound"] and (from_site is None or to is None)):
-        common.usage_failure("trace needs --from SITE --to FQDN, --inbound SERVICE or --dns SITE")
+        common.usage_failure(
+            "trace needs --from SITE|SERVER --to FQDN, --inbound SERVICE, --dns SITE or --flow KEY"
+        )
     if fmt is common.Format.SARIF:
         common.usage_failure("trace supports --format text or json")
     loaded, catalogs = _load(design, endpoints)
@@ -199,12 +208,20 @@ def trace_command(
         if dns not in d.sites:
             _unknown("site", dns, sorted(d.sites))
         flows = [engine.origins.dns(dns)]
+    elif flow_key is not None:
+        flows = [f for f in engine.flows() if f.key == flow_key]
+        if not flows:
+            _unknown("flow", flow_key, sorted(f.key for f in engine.flows()))
     else:
         assert from_site is not None and to is not None
-        if from_site not in d.sites:
-            _unknown("site", from_site, sorted(d.sites))
-        es = _pick_set(catalogs, to)
-        flow = engine.outbound(from_site, es.id)
+        server = from_site in d.servers and from_site not in d.sites
+        if from_site not in d.sites and not server:
+            _unknown("site or server", from_site, sorted([*d.sites, *d.servers]))
+        among = None
+        if server:
+            among = {es.id for es in engine.origins.server_sets(d.servers[from_site])}
+        es = _pick_set(catalogs, to, among)
+        flow = engine.outbound(from_site, es.id, server=server)
         flows = [flow._replace(fqdn=to.strip().rstrip(".").lower())]
     verdicts = Verdicts(engine)
     results = [verdicts.result((f,), engine.trace(f)) for f in flows]

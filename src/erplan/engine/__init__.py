@@ -137,7 +137,7 @@ class Engine:
                 flow.origin,
                 flow.start,
                 flow.proxy,
-                self.tables.route_class(flow.destination),
+                self.tables.dst_class(flow.destination),
                 flow.third_party,
                 flow.front_end,
                 flow.destination == 0,

@@ -120,6 +120,18 @@ class Network:
             self._add_breakout(name)
         self._add_translations()
         self._add_wan()
+        # Hosts that stand apart from the users around them (a resolver or proxy on a site's
+        # first address, proxies, servers): no user stands for them.
+        self.apart: set[int] = set()
+        for site in self.design.sites.values():
+            if site.prefixes:
+                net = site.prefixes[0]
+                self.apart.add(int(net.network_address) + (1 if net.num_addresses > 2 else 0))
+        for dev in self.design.devices.values():
+            if dev.address is not None:
+                self.apart.add(int(dev.address))
+        for srv in self.design.servers.values():
+            self.apart.add(int(srv.address))
         self.boundaries = Boundaries(self._all_prefixes())
         self._split_pools()
 
@@ -360,18 +372,6 @@ class Network:
 
     def _all_prefixes(self) -> Iterator[IPv4Network]:
         yield from self.customer_prefixes()
-        # Hosts that stand apart from the users around them (a resolver or proxy on a site's
-        # first address, proxies, servers): their own sub-ranges, so no user stands for them.
-        for site in self.design.sites.values():
-            if site.prefixes:
-                net = site.prefixes[0]
-                first = int(net.network_address) + (1 if net.num_addresses > 2 else 0)
-                yield IPv4Network((first, 32))
-        for dev in self.design.devices.values():
-            if dev.address is not None:
-                yield IPv4Network(dev.address)
-        for srv in self.design.servers.values():
-            yield IPv4Network(srv.address)
         yield MICROSOFT_INTERNET_BLOCK
         for es in self.catalogs.endpoint_sets:
             yield from es.ips

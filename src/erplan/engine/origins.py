@@ -35,23 +35,22 @@ SMTP_OUTSIDE_SHARE = 0.5
 
 @dataclass(frozen=True, slots=True)
 class Sources:
-    """The addresses a flow starts from: sub-ranges with their share."""
+    """The addresses a flow starts from: one per class of sub-ranges, with its share."""
 
-    parts: tuple[tuple[Range, float], ...]
+    parts: tuple[tuple[int, float], ...]
 
     @staticmethod
     def of(net: Network, prefixes: list[IPv4Network]) -> Sources:
-        parts = net.boundaries.split(net_range(p) for p in prefixes)
-        total = sum(p.size for p in parts)
-        return Sources(tuple((p, p.size / total) for p in parts))
+        groups = net.boundaries.classes((net_range(p) for p in prefixes), net.apart)
+        total = sum(size for _, size in groups)
+        return Sources(tuple((a, size / total) for a, size in groups))
 
     def addresses(self) -> list[tuple[int, float]]:
-        """One address per sub-range (a host's, not the network's, where there is room)."""
-        return [(r.start + 1 if r.size > 2 else r.start, share) for r, share in self.parts]
+        return list(self.parts)
 
     @staticmethod
     def one(address: int) -> Sources:
-        return Sources(((Range(address, 1), 1.0),))
+        return Sources(((address, 1.0),))
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,23 +146,15 @@ class Tables:
                     usable.append(lid)
             self.links_up[name] = tuple(usable)
         self._memo: dict[tuple[str, object], Decision] = {}
-        # Clients that may not reach the internet directly (guide 000 §2.2), and the hosts of
-        # those sites that may: proxies, resolvers, servers.
+        # Clients that may not reach the internet directly (guide 000 §2.2); the hosts that
+        # stand apart from them (proxies, resolvers, servers) may.
         self.no_direct: PrefixTable[str] = PrefixTable()
-        self.may_leave: set[int] = set()
-        self.proxies: set[int] = set()  # proxies on the internet the clients may reach
         for name, site in design.sites.items():
             if not site.proxy.direct_internet:
                 for p in site.prefixes:
                     self.no_direct.add(p, name)
-                if site.prefixes:
-                    first = int(site.prefixes[0].network_address)
-                    self.may_leave.add(first + 1 if site.prefixes[0].num_addresses > 2 else first)
-        for dev in design.devices.values():
-            if dev.address is not None:
-                self.may_leave.add(int(dev.address))
-        for srv in design.servers.values():
-            self.may_leave.add(int(srv.address))
+        self.may_leave = net.apart
+        self.proxies: set[int] = set()  # proxies on the internet the clients may reach
         self._admitting: dict[frozenset[str], frozenset[str]] = {}
         # Microsoft's inbound filter on each circuit: the public prefixes advertised on it.
         self.filters: dict[str, PrefixTable[bool]] = {}
