@@ -56,11 +56,6 @@ def test_resolver_egress_behind_a_failed_device_with_no_other_way_out() -> None:
     assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "dns")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: the resolver's queries fail over to another breakout by the default route; "
-    "DESIGN.md says a DNS flow whose resolver egress breakout is down is unreachable",
-)
 def test_resolver_egress_breakout_down_is_unreachable_even_with_another_breakout() -> None:
     """DESIGN.md "Flow semantics", outbound step 2: "resolution is itself a flow from the origin
     to its resolver egress and out of that breakout. If it cannot get there (device, link or
@@ -133,11 +128,6 @@ def test_queries_split_over_two_breakouts() -> None:
     assert owners(r, "forward") == {"breakout:a-inet": 0.5, "breakout:b-inet": 0.5}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: Engine.answer keeps one front end for a site whose queries leave by several "
-    "breakouts, the alphabetically last of the most-travelled: renaming a breakout flips it",
-)
 @pytest.mark.parametrize("a_name", ["a-inet", "z-inet"])
 def test_geodns_answer_of_split_queries_does_not_depend_on_names(a_name: str) -> None:
     """flow-semantics "geoDNS": the answer is the front end nearest to "the breakout through
@@ -167,11 +157,6 @@ def test_dns_that_fails_for_part_of_the_queries_fails_that_part_of_every_flow() 
     assert share(r) == 0.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: Engine._combine keeps the failed DNS branches' own edges (the resolver's "
-    "query and answer) as the flow's forward and return edges",
-)
 def test_a_flow_whose_dns_failed_crossed_no_edge() -> None:
     """flow-semantics "Comparing the model with the emulation": forward_edge is "the edge the
     request crossed ... null when the packet never got that far". Where DNS failed, the flow's

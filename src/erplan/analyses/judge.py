@@ -415,10 +415,27 @@ class Judge:
         return self.geo.backbone(self.geo.fe_point(fe), self.geo.fe_point(home))
 
     def slowness(self, t: FlowTrace) -> tuple[str, Culprit, Ms, Ms | None, float] | None:
-        """(cause key, culprit, latency, best, share slow) when the flow is suboptimal."""
+        """(cause key, culprit, latency, best, share slow) when the flow is suboptimal: per
+        front end geoDNS answered, the slow shares added, the cause of the slowest."""
+        groups: dict[str | None, list[Branch]] = {}
+        for b in t.branches:
+            groups.setdefault(b.front_end or t.flow.front_end, []).append(b)
+        found = []
+        for name, branches in groups.items():
+            fe = self.e.catalogs.front_end(name) if name else None
+            got = self._slowness(t, fe, branches)
+            if got is not None:
+                found.append(got)
+        if not found:
+            return None
+        key, culprit, worst, best, _ = max(found, key=lambda x: (x[2].ms, x[0]))
+        return key, culprit, worst, best, sum(x[4] for x in found)
+
+    def _slowness(
+        self, t: FlowTrace, fe: FrontEnd | None, branches: list[Branch]
+    ) -> tuple[str, Culprit, Ms, Ms | None, float] | None:
         f = t.flow
-        fe = self.front_end(t)
-        working = [b for b in t.branches if b.outcome.works]
+        working = [b for b in branches if b.outcome.works]
         if fe is None or not working:
             return None
         if max(b.ms for b in working) <= self.design.analysis.suboptimal_ms:

@@ -137,6 +137,11 @@ class FlowResult:
                 "resolver": f.resolver,
                 "front_end": f.front_end,
                 "destination": addr(f.destination) if f.destination else None,
+                "answers": [
+                    {"front_end": name, "destination": addr(a), "share": round(w, 6)}
+                    for name, a, w in f.answers
+                ]
+                or None,
                 "verdict": self.verdict.value,
                 "share_affected": round(self.share_affected, 6),
                 "share_warned": round(self.share_warned, 6),

@@ -118,9 +118,14 @@ def render_trace(r: FlowResult) -> str:
         about.append(f"through the proxy at {f.proxy}")
     if f.resolver:
         about.append(f"DNS leaves at {f.resolver}")
-    if f.front_end:
+    if f.answers:
+        about.append(
+            "geoDNS answers "
+            + ", ".join(f"{name} ({addr(a)}, {w:.0%})" for name, a, w in f.answers)
+        )
+    elif f.front_end:
         about.append(f"front end {f.front_end}")
-    if f.destination:
+    if f.destination and not f.answers:
         about.append(f"destination {addr(f.destination)}")
     if about:
         lines.append("; ".join(about))

@@ -38,18 +38,23 @@ class Tracer:
             self._dns[site] = got
         return got
 
-    def answer(self, site: str) -> FrontEnd | None:
-        """The front end geoDNS answers the site's queries with: the one nearest to the breakout
-        they leave by (the most-travelled one when they leave by several)."""
-        by: dict[str, float] = {}
+    def answers(self, site: str) -> list[tuple[FrontEnd, float]]:
+        """The front ends geoDNS answers the site's queries with, each the one nearest to a
+        breakout they leave by, with its share of the queries that get an answer (most
+        answered first; ties by the front end's name, never the design's)."""
+        by: dict[str, tuple[FrontEnd, float]] = {}
+        total = 0.0
         for b in self.dns(site).branches:
             if b.outcome.works and b.forward.edge is not None:
-                by[b.forward.edge] = by.get(b.forward.edge, 0.0) + b.weight
-        if not by:
-            return None
-        edge = max(sorted(by), key=lambda e: by[e])
-        _, fe = self.geo.breakout_internet(edge.split(":", 1)[1])
-        return fe
+                _, fe = self.geo.breakout_internet(b.forward.edge.split(":", 1)[1])
+                got = by.get(fe.name)
+                by[fe.name] = (fe, (got[1] if got else 0.0) + b.weight)
+                total += b.weight
+        if total <= 0.0:
+            return []
+        return sorted(
+            ((fe, w / total) for fe, w in by.values()), key=lambda x: (-round(x[1], 9), x[0].name)
+        )
 
     def _trace_dns(self, flow: Flow) -> FlowTrace:
         d, o = self.design, self.o
@@ -77,13 +82,55 @@ class Tracer:
             Context(microsoft_end=False),
             home=f"lan:{rsite}",
         )
+        if d.sites[site].resolver_egress is not None and resolver is not None:
+            main = self._pinned(main, site, resolver)
         return combine(
             flow, before, main, f"the clients cannot reach the resolver at {rsite}", "resolver"
         )
 
+    def _pinned(self, main: list[Branch], site: str, resolver: str) -> list[Branch]:
+        """A named resolver egress is where the queries must leave (DESIGN.md, outbound step
+        2): the resolver forwards through that breakout, so queries that would leave by
+        another one, because it is down or off their route, get no answer."""
+        egress = f"breakout:{resolver}"
+        out = []
+        for b in main:
+            if not b.outcome.works or b.forward.edge == egress:
+                out.append(b)
+                continue
+            if not self.design.breakouts[resolver].up:
+                why = f"breakout {resolver}, the resolver egress of site {site}, is down"
+                culprit: Culprit = ("breakouts", resolver)
+            else:
+                why = (
+                    f"the resolver's queries would leave by {b.forward.edge}, not by breakout "
+                    f"{resolver}, the resolver egress of site {site}"
+                )
+                culprit = ("sites", site, "resolver_egress")
+            fwd = b.forward._replace(
+                disposition=Disposition.UNREACHABLE, reason=why, culprit=culprit, cause="dns"
+            )
+            out.append(Branch(b.weight, fwd, None, Outcome.UNREACHABLE, why, culprit, b.ties))
+        return out
+
     # -- outbound ------------------------------------------------------------------------------
     def outbound(self, flow: Flow) -> FlowTrace:
-        """A site's users (through their proxies) or a server, to an endpoint set."""
+        """A site's users (through their proxies) or a server, to an endpoint set: once per
+        front end geoDNS answers, each with its share."""
+        if not flow.answers:
+            return self._outbound(flow)
+        branches: list[Branch] = []
+        before: tuple[tuple[str, float, str], ...] = ()
+        for name, destination, share in flow.answers:
+            one = flow._replace(front_end=name, destination=destination, answers=())
+            got = self._outbound(one)
+            before = before or got.before
+            branches.extend(
+                b._replace(weight=b.weight * share, front_end=name) for b in got.branches
+            )
+        return FlowTrace(flow, tuple(branches), before)
+
+    def _outbound(self, flow: Flow) -> FlowTrace:
         d, o = self.design, self.o
         es = o.catalogs.endpoint_set(flow.endpoint_set or 0)
         assert es is not None
@@ -282,11 +329,12 @@ def combine(
     that connection's failing share fails the flow, the rest goes on as ``main``."""
     fails = [b for b in before if not b.outcome.works]
     share = sum(b.weight for b in fails)
+    # The failing share's own request is never sent: it crosses nothing.
     out = [
         Branch(
             b.weight,
-            b.forward._replace(cause=cause),
-            b.back,
+            Path((), Disposition.UNREACHABLE, f"{why}: {b.reason}", None, b.culprit, cause),
+            None,
             Outcome.UNREACHABLE,
             f"{why}: {b.reason}",
             b.culprit,
