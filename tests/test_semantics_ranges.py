@@ -126,12 +126,6 @@ def test_equal_length_internet_advertisement_loses_to_expressroute() -> None:
     assert owners(r, "back") == {"circuit:us-er": 1.0}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: an outbound request delivered anywhere counts as delivered (Engine."
-    "_trace_outbound calls walk.connect without delivered_at): here it stops at the site's "
-    "own hosts and the flow is 'ok'",
-)
 def test_front_end_address_inside_a_site_prefix_is_not_microsoft() -> None:
     """flow-semantics "State": "A connection works when its forward packets and its reply reach
     their ends" - the end of an outbound flow is the front end. us also lists 52.99.144.0/24

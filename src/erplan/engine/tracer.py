@@ -81,6 +81,7 @@ class Tracer:
             o.dns_host,
             Context(microsoft_end=False),
             home=f"lan:{rsite}",
+            delivered_at="internet",
         )
         if d.sites[site].resolver_egress is not None and resolver is not None:
             main = self._pinned(main, site, resolver)
@@ -154,6 +155,7 @@ class Tracer:
                 flow.destination,
                 ctx,
                 home="internet",
+                delivered_at=self.far_end(flow),
             )
         else:
             ctx = Context(
@@ -186,6 +188,7 @@ class Tracer:
                 flow.destination,
                 ctx,
                 home=f"lan:{flow.start}",
+                delivered_at=self.far_end(flow),
             )
         out = FlowTrace(flow, tuple(main))
         for what, pre in reversed(self.proxy_legs(flow, chain)):
@@ -249,6 +252,13 @@ class Tracer:
             prev_site, prev_sources = hop.site, Sources.one(hop.address)
         return out
 
+    def far_end(self, flow: Flow) -> str:
+        """Where an outbound request must be delivered: Microsoft's network for a Microsoft
+        front end, the internet for a third party's host."""
+        if not flow.third_party and self.o.tables.is_microsoft(flow.destination):
+            return "microsoft"
+        return "internet"
+
     def _leg(
         self, start: str, sources: Sources, dst: int, at: str, ctx: Context | None = None
     ) -> list[Branch]:
@@ -264,7 +274,7 @@ class Tracer:
                 ctx or Context(microsoft_end=False),
                 home=start,
                 expect=dst,
-                delivered_at=None if at == "internet" else at,
+                delivered_at=at,
             )
             self._legs[key] = got
         return got
