@@ -156,12 +156,6 @@ def test_dns_record_that_differs_from_the_published_address_is_broken() -> None:
     assert share(r) == 1.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: judge.Judge.failure turns every inbound no-route on the way in into "
-    "'inbound-no-route' ('Microsoft has no route ... nothing advertises it') although Microsoft "
-    "did route the request into the circuit",
-)
 def test_dns_record_mismatch_is_named_as_such() -> None:
     """DESIGN.md inbound step 1 and CAUSES['wrong-host']: "the public DNS record, the published
     address and the destination-NAT mapping disagree". Microsoft does route 20.2.3.60 (the

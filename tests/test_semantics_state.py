@@ -81,11 +81,6 @@ def test_reply_that_bypasses_the_firewall_that_saw_the_request_is_dropped() -> N
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a device crossed twice by the request keeps two identical sessions; the "
-    "reply matches the first one twice (walk.Walker._match) and the second counts as bypassed",
-)
 def test_one_firewall_crossed_twice_each_way_is_not_bypassed() -> None:
     """flow-semantics "A device named on several paths is one device with one session table".
     fw stands between the hosts and the site router and again before the customer edge: the
@@ -147,12 +142,6 @@ def test_static_nat_declared_stateless_gives_asymmetric_but_working() -> None:
     assert owners(r, "back") == {"circuit:us-er": 1.0}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a static_nat device left at the default stateful: true records sessions "
-    "on the request (network.Network._rules keeps node.stateful) but the reply's static "
-    "translation never marks them seen (walk.Walker._device_step): every reply is 'bypassed'",
-)
 def test_static_nat_keeps_no_sessions_whatever_stateful_says() -> None:
     """docs/design-format.md devices.static_nat: "stateless one-to-one static NAT, applied both
     ways to every packet whatever path the connection took; it keeps no sessions". The same

@@ -264,12 +264,18 @@ class Judge:
             cause = "no-route-back"
         if f.direction is Direction.INBOUND and path is fwd and cause in ("no-route", "wrong-host"):
             svc = self.design.services[f.origin]
-            culprit = ("services", f.origin, "dns_record")
-            if cause == "no-route":
+            mismatch = svc.dns_record != svc.public_address
+            if cause == "wrong-host" or (mismatch and fwd.edge is not None):
+                culprit = ("services", f.origin, "dns_record")
+                cause = "wrong-host"
+            elif fwd.edge is None:
+                # It never entered: nothing leads the initiator to the service.
+                culprit = ("services", f.origin, "dns_record")
                 cause = "inbound-no-route"
                 why = (
-                    f"Microsoft has no route to {svc.dns_record}, the public DNS record of "
-                    f"{svc.fqdn}: nothing advertises it"
+                    f"{'Microsoft' if f.kind != 'internet' else 'The internet'} has no route "
+                    f"to {svc.dns_record}, the public DNS record of {svc.fqdn}: nothing "
+                    "advertises it"
                 )
         if cause not in CAUSES:
             cause = "no-session" if b.outcome is Outcome.DROPPED else "no-route"

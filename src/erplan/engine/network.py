@@ -172,7 +172,9 @@ class Network:
                     site=site,
                     name=name,
                     up=dev.up if dev is not None else True,
-                    stateful=dev.stateful if dev is not None else False,
+                    # Static NAT is stateless one-to-one: it keeps no sessions, whatever
+                    # `stateful` says.
+                    stateful=dev.stateful and not dev.static_nat if dev is not None else False,
                     session=f"device:{name}",
                     culprit=("devices", name),
                     path=None if where.startswith("site:") else where.split("/", 1)[0],
@@ -324,7 +326,7 @@ class Network:
         if node.nat is None:
             static = point.device is not None and self.design.devices[point.device].static_nat
             node.nat = NatRules(point, self._edge_router(point.edge), static=static)
-            node.stateful = node.stateful or not static
+            node.stateful = not static  # dynamic NAT keeps sessions; static NAT none
             if node.kind is not Kind.DEVICE:
                 node.session = nid
         return node.nat

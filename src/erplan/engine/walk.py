@@ -390,6 +390,22 @@ class Walker:
         rules = node.nat
         wire = self.net.wires[a][b]
         if st.mode is Mode.NEW:
+            held = self._held(node, src, dst, st) if node.stateful else None
+            if held is not None:
+                # Crossed again by the same connection: its session is already there.
+                before = self._mark(
+                    st,
+                    "session already held",
+                    src=held.out_src,
+                    dst=held.out_dst,
+                    src_before=src if held.out_src != src else None,
+                    dst_before=dst if held.out_dst != dst else None,
+                )
+                try:
+                    self._wire(wire, a, b, i + 1, held.out_src, held.out_dst, w, st)
+                finally:
+                    st.hops[-1] = before
+                return
             if rules is None:
                 before = self._mark(st, "session created")
                 st.sessions.append(Session(node.session, nid, src, dst, src, dst, a))
@@ -472,6 +488,13 @@ class Walker:
         finally:
             st.seen.discard(idx)
             st.hops[-1] = before
+
+    def _held(self, node: Node, src: int, dst: int, st: _State) -> Session | None:
+        """The session a stateful box already holds for a first packet crossing it again."""
+        for s in st.sessions:
+            if s.table == node.session and s.in_src == src and s.in_dst == dst:
+                return s
+        return None
 
     def _match(self, node: Node, src: int, dst: int, st: _State) -> tuple[int, Session] | None:
         for i, s in enumerate(st.sessions):
