@@ -215,11 +215,6 @@ def _equal_rank(source_filter: str, link_down: str) -> dict[str, Any]:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: dropped and blackhole share one rank, so the flow's verdict and cause are "
-    "those of whichever failing branch comes first in name order",
-)
 def test_verdict_of_equal_rank_failures_does_not_depend_on_names() -> None:
     """DESIGN.md "Renaming an object never changes a verdict". The same two circuits under
     swapped names must give the same verdict, share and cause."""
@@ -295,11 +290,6 @@ print(r.verdict.value, r.share_affected)
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: an advertised 0.0.0.0/0 enters the customer address space, and the search "
-    "for a free internet host address (Origins._free) never ends",
-)
 def test_default_route_advertisement_is_ignored_not_a_hang() -> None:
     """flow-semantics "Microsoft": learned prefixes are "accepted: public, not a default
     route". A circuit that also sends 0.0.0.0/0 still works through its pool; the check
@@ -363,12 +353,6 @@ def test_private_asn_makes_prepending_ineffective(asn: int, prepend_asn: int | N
     assert r.cause_key == "far-entry"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: igp.Igp.wan_next takes every neighbour v with dist(v) + cost == dist(u) as a "
-    "next hop; over a zero-cost link the neighbour is not closer, and the two sites send "
-    "packets to each other (a false loop)",
-)
 def test_zero_cost_wan_link_makes_no_loop() -> None:
     """docs/design-format.md wan.cost (>= 0; default: the latency) and flow-semantics "IGP":
     "Every equal-cost next hop is used" - a next hop on a shortest path, which a leaf site

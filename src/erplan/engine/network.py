@@ -357,7 +357,9 @@ class Network:
             leg = self.geo.wan_link(a, b, link.latency_ms)
             cost = link.cost if link.cost is not None else leg.ms
             sa, sb = f"site:{a}", f"site:{b}"
-            icost = round(cost * COST_SCALE)
+            # An IGP link costs at least something (OSPF: 1): a zero-cost neighbour is never
+            # as close as the router itself.
+            icost = max(round(cost * COST_SCALE), 1)
             old = self.wires[sa].get(sb)
             if not link.up:
                 if old is None:
@@ -379,16 +381,17 @@ class Network:
             yield from es.ips
 
     def customer_prefixes(self) -> Iterator[IPv4Network]:
-        """Every prefix of the customer's address space the design names."""
+        """Every prefix of the customer's address space the design names (an advertised
+        default route is no address space: nobody learns it)."""
         d = self.design
         for prefix, _ in self.owned:
             yield prefix
         for c in d.circuits.values():
-            yield from c.advertises
+            yield from (p for p in c.advertises if p.prefixlen)
             for link in c.links.values():
-                yield from link.advertises
+                yield from (p for p in link.advertises if p.prefixlen)
         for b in d.breakouts.values():
-            yield from b.advertises
+            yield from (p for p in b.advertises if p.prefixlen)
             yield from b.nat
         for svc in d.services.values():
             yield IPv4Network(svc.dns_record)

@@ -93,10 +93,11 @@ class Origins:
             a = int(IPv4Address(c))
             if not t.is_customer(a) and not t.is_microsoft(a):
                 return a
-        a = 0x02000001  # 2.0.0.1, then upwards until free
-        while t.is_customer(a) or t.is_microsoft(a):
-            a += 256
-        return a
+        for first in range(2, 224):  # x.0.0.1 in every unicast /8, until one is free
+            a = (first << 24) | 1
+            if not t.is_customer(a) and not t.is_microsoft(a):
+                return a
+        raise ValueError("the design's prefixes leave no internet address free")
 
     # -- endpoint sets -------------------------------------------------------------------------
     def endpoint_sets(self) -> list[EndpointSet]:
