@@ -93,11 +93,6 @@ def test_given_internet_and_access_latency_are_compared_like_for_like(
     assert r.best is None or r.best.ms == pytest.approx(internet, abs=0.01)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a proxied flow's branches start at the proxy (Engine._trace_outbound); the "
-    "users' leg to the proxy only counts when it fails, never in the latency",
-)
 def test_proxied_flow_latency_includes_the_leg_to_the_proxy() -> None:
     """DESIGN.md "Optimality": "judged on the latency from the user to the Microsoft network
     where the front end is reached". eu's users reach their proxy in the US over a 300 ms WAN
@@ -108,3 +103,10 @@ def test_proxied_flow_latency_includes_the_leg_to_the_proxy() -> None:
     r = flow(results(d), "out/eu/1")
     assert r.latency is not None
     assert r.latency.ms >= 300
+    # Against the best eu has to the same front end (its own breakout, then the backbone).
+    assert (r.verdict.value, r.cause_key, r.culprit) == (
+        "suboptimal",
+        "distant-proxy",
+        ("sites", "eu", "proxy"),
+    )
+    assert r.best is not None and r.best.ms < 150

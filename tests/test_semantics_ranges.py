@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
-import pytest
-
 from _semantics import circuit, edges, flow, one_site, owners, results, share, two_sites
 
 

@@ -18,6 +18,7 @@ from _semantics import (
     edges,
     flow,
     inbound,
+    one_site,
     owners,
     report,
     results,
@@ -378,3 +379,35 @@ def test_region_preference_has_no_effect_on_microsoft_365_prefixes() -> None:
         a, b = flow(results(plain), key), flow(rep, key)
         assert (a.verdict, a.share_affected, edges(a)) == (b.verdict, b.share_affected, edges(b))
     assert any(f.code == "ERP820" for f in rep.findings)
+
+
+def _proxy_with_egress(egress: str, up: bool = True) -> dict[str, Any]:
+    """A PAC site whose proxy device leaves by a breakout of its own (``egress``): hq-inet is
+    the site's breakout, hq-inet2 a second one at the same site."""
+    d = one_site()
+    d["sites"]["us"]["proxy"] = {"mode": "pac", "device": "px"}
+    d["breakouts"]["us-inet2"] = breakout("us", "20.2.6.1/32", "20.2.6.0/24", up=up)
+    d["devices"] = {
+        "px": {"kind": "proxy", "site": "us", "address": "10.1.255.10", "egress": egress}
+    }
+    return d
+
+
+def test_a_proxy_leaves_by_its_own_egress() -> None:
+    """docs/design-format.md devices.egress: "the breakout its connections and DNS queries leave
+    by" - its connections too, not only its queries, although the site's default route leads to
+    the site's own breakout."""
+    r = flow(results(_proxy_with_egress("us-inet2")), "out/us/8")
+    assert r.verdict.value == "ok"
+    assert owners(r, "forward") == {"breakout:us-inet2": 1.0}
+    assert owners(r, "back") == {"breakout:us-inet2": 1.0}
+    plain = flow(results(_proxy_with_egress("us-inet")), "out/us/8")
+    assert owners(plain, "forward") == {"breakout:us-inet": 1.0}
+
+
+def test_a_proxy_whose_egress_is_down_does_not_fail_over() -> None:
+    """A proxy bound to its egress gets no answer when that breakout is down (its DNS queries
+    leave there too): the flows it carries are unreachable, not quietly moved."""
+    r = flow(results(_proxy_with_egress("us-inet2", up=False)), "out/us/8")
+    assert r.verdict.value in ("unreachable", "blackhole")
+    assert share(r) == 1.0

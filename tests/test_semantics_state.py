@@ -263,12 +263,6 @@ def test_inbound_through_per_link_firewalls_is_half_broken() -> None:
     assert share(r) == 0.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: judge.Judge.failure recognises link-split only when the dropped reply has "
-    "reached a link edge; an inbound reply dropped at the other link's firewall is blamed on "
-    "that firewall (no-session)",
-)
 def test_inbound_per_link_state_is_named_as_a_link_split() -> None:
     """DESIGN.md "The finding names the cause": state kept per link (CAUSES 'link-split'), the
     same cause as for outbound connections through the same circuit."""

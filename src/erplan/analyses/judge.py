@@ -15,7 +15,8 @@ import heapq
 from dataclasses import dataclass
 
 from erplan.catalogs import FrontEnd
-from erplan.engine import Branch, Direction, Engine, FlowTrace, Outcome, Path
+from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome, Path
+from erplan.engine.network import Kind
 from erplan.engine.ranges import addr
 from erplan.engine.tables import Microsoft365
 from erplan.latency import ZERO, Ms, Point
@@ -173,6 +174,12 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "address",
         "guide 000 §7.4.1 (Figure 18)",
     ),
+    "distant-proxy": (
+        "the users' connections cross the network to a distant proxy first",
+        "give the site a proxy near its own egress, or send its ExpressRoute-able names DIRECT in "
+        "its PAC file",
+        "guide 000 §2.2, §3 (Figure 5)",
+    ),
     "hairpin": (
         "the path is much slower than the best this origin has",
         "route this origin's traffic to the nearest circuit or its local breakout",
@@ -245,13 +252,14 @@ class Judge:
                 )
                 return "inbound-return-elsewhere", why, ("services", f.origin, "inbound_snat")
             return self._returned_elsewhere(b)
+        split = self._reply_link(back) if back is not None else None
         if (
             back is not None
             and fwd.edge
-            and back.edge
-            and fwd.edge != back.edge
+            and split
+            and fwd.edge != split
             and back.cause == "no-session"
-            and _owner(fwd.edge) == _owner(back.edge)
+            and _owner(fwd.edge) == _owner(split)
         ):
             circuit = (_owner(fwd.edge) or "").split(":", 1)[1]
             why = f"{CAUSES['link-split'][0]} ({back.reason})"
@@ -280,6 +288,19 @@ class Judge:
         if cause not in CAUSES:
             cause = "no-session" if b.outcome is Outcome.DROPPED else "no-route"
         return cause, why, culprit
+
+    def _reply_link(self, back: Path) -> str | None:
+        """The circuit link a reply took: the one it entered by, or the one it was dropped on
+        (a device standing on one link of a circuit)."""
+        if back.edge is not None:
+            return back.edge
+        if not back.hops:
+            return None
+        node = self.e.net.nodes[back.hops[-1].node]
+        if node.link is not None and node.kind is not Kind.MSEE:
+            return f"circuit:{node.name}/{node.link}"
+        where = node.id.partition("@")[2]
+        return where if where.startswith("circuit:") and "/" in where else None
 
     def _path_owner(self, path: Path | None) -> str | None:
         """The circuit or breakout a path leaves or enters by, or heads for when it ends
@@ -345,12 +366,13 @@ class Judge:
         f = t.flow
         entry = self.e.tables.entry(f.destination)
         communities = entry.communities if isinstance(entry, Microsoft365) else frozenset()
-        key = (f.start, fe.name, communities, f.third_party, breakouts)
+        origin = _origin_site(f)
+        key = (origin, fe.name, communities, f.third_party, breakouts)
         got = self._best.get(key)
         if got is not None:
             return got
         e, geo, d = self.e, self.geo, self.design
-        site = f"site:{f.start}"
+        site = f"site:{origin}"
         fe_point = geo.fe_point(fe)
         out: list[Option] = []
         for name, c in d.circuits.items():
@@ -483,10 +505,11 @@ class Judge:
         if table is None:
             table = self._fastest(fe, circuits, f.third_party)
             self._maps[key] = table
-        best = table.get(f"site:{f.start}")
+        origin = _origin_site(f)
+        best = table.get(f"site:{origin}")
         d, geo = self.design, self.geo
-        given = d.sites[f.start].internet_latency_ms
-        own = d.site_breakout(f.start)
+        given = d.sites[origin].internet_latency_ms
+        own = d.site_breakout(origin)
         if given is None or own is None or not d.breakouts[own].up:
             return best
         # The site's given figure replaces the estimate of its own breakout's legs.
@@ -563,6 +586,8 @@ class Judge:
             if kind == "circuit":
                 return "far-entry", ("circuits", name, "prepend")
             return "hairpin", ("services", f.origin, "entry")
+        if f.kind == "users" and f.proxy is not None and f.start != f.origin:
+            return "distant-proxy", ("sites", f.origin, "proxy")
         if kind == "circuit":
             lat = _ms(b)
             better = [
@@ -616,6 +641,11 @@ class Judge:
             return self.geo.peering(name)
         _, near = self.geo.breakout_internet(name)
         return self.geo.fe_point(near)
+
+
+def _origin_site(f: Flow) -> str:
+    """The site whose users (or server) the flow starts from: latency is judged from there."""
+    return f.origin if f.kind == "users" else f.start
 
 
 def _ms(b: Branch) -> Ms:

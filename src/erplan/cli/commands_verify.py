@@ -157,7 +157,7 @@ def _pick_set(catalogs: Catalogs, fqdn: str, among: set[int] | None = None) -> E
     the sets the origin connects to when it does not connect to all."""
     sets = catalogs.sets_for_fqdn(fqdn)
     if among is not None and any(s.id in among for s in sets):
-        sets = [s for s in sets if s.id in among]
+        sets = tuple(s for s in sets if s.id in among)
     if not sets:
         urls = sorted({u for s in catalogs.endpoint_sets for u in s.urls if "*" not in u})
         hint = suggest(fqdn, urls)

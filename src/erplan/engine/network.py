@@ -19,7 +19,7 @@ from enum import StrEnum
 from ipaddress import IPv4Network
 
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, Catalogs
-from erplan.engine.ranges import Boundaries, Range, net_range
+from erplan.engine.ranges import Boundaries, Range, first_host, net_range
 from erplan.facts import (
     LINKS,
     Edge,
@@ -125,8 +125,7 @@ class Network:
         self.apart: set[int] = set()
         for site in self.design.sites.values():
             if site.prefixes:
-                net = site.prefixes[0]
-                self.apart.add(int(net.network_address) + (1 if net.num_addresses > 2 else 0))
+                self.apart.add(first_host(site.prefixes[0]))
         for dev in self.design.devices.values():
             if dev.address is not None:
                 self.apart.add(int(dev.address))

@@ -15,7 +15,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, EndpointSet, FrontEnd
 from erplan.engine.network import Network
-from erplan.engine.ranges import Range, net_range
+from erplan.engine.ranges import first_host, net_range
 from erplan.engine.tables import Tables
 from erplan.engine.trace import Direction, Flow
 from erplan.model import ProxyMode, Server, Service
@@ -66,11 +66,6 @@ class ProxyHop:
     @property
     def cloud(self) -> bool:
         return self.site is None
-
-
-def first_host(net: IPv4Network) -> int:
-    start = int(net.network_address)
-    return start + 1 if net.num_addresses > 2 else start
 
 
 class Origins:

@@ -44,6 +44,12 @@ class Range:
         return f"{addr(self.start)}-{addr(self.end - 1)}"
 
 
+def first_host(net: IPv4Network) -> int:
+    """The first usable address of a prefix (where a site's resolver and proxy run)."""
+    start = int(net.network_address)
+    return start + 1 if net.num_addresses > 2 else start
+
+
 def net_range(net: IPv4Network) -> Range:
     return Range(int(net.network_address), net.num_addresses)
 

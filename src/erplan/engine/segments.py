@@ -137,7 +137,8 @@ class Segments:
         elif kind is Kind.INTERNET:
             d = dcls.internet
         else:
-            d = self.tables.customer_decision_for(r, dcls.route)
+            egress = self.tables.src_classes[sc].egress
+            d = self.tables.customer_decision_for(r, dcls.route, egress)
         if d.act is Act.DELIVER:
             if kind in (Kind.MICROSOFT, Kind.INTERNET, Kind.LAN):
                 note = d.route if kind is not Kind.LAN else ""

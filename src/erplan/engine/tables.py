@@ -16,7 +16,7 @@ from typing import NamedTuple
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK
 from erplan.engine.igp import INF, Igp
 from erplan.engine.network import Kind, Network
-from erplan.engine.ranges import PrefixTable
+from erplan.engine.ranges import PrefixTable, first_host
 from erplan.facts import (
     LINKS,
     as_path_length,
@@ -84,6 +84,7 @@ class DstClass(NamedTuple):
 class SrcClass(NamedTuple):
     admitted: frozenset[str]  # circuits whose inbound filter passes it
     blocked: str | None  # the site whose perimeter keeps it from the internet
+    egress: str | None  # the breakout its internet traffic must leave by (a proxy's egress)
 
 
 class Tables:
@@ -145,7 +146,7 @@ class Tables:
                 ):
                     usable.append(lid)
             self.links_up[name] = tuple(usable)
-        self._memo: dict[tuple[str, object], Decision] = {}
+        self._memo: dict[tuple[str, object, str | None], Decision] = {}
         # Clients that may not reach the internet directly (guide 000 §2.2); the hosts that
         # stand apart from them (proxies, resolvers, servers) may.
         self.no_direct: PrefixTable[str] = PrefixTable()
@@ -155,6 +156,15 @@ class Tables:
                     self.no_direct.add(p, name)
         self.may_leave = net.apart
         self.proxies: set[int] = set()  # proxies on the internet the clients may reach
+        # Proxies whose connections leave by a breakout of their own (device `egress`).
+        self.egress: dict[int, str] = {}
+        for dev in design.devices.values():
+            if dev.egress is not None and dev.egress in design.breakouts:
+                prefixes = design.sites[dev.site].prefixes
+                if dev.address is not None:
+                    self.egress[int(dev.address)] = dev.egress
+                elif prefixes:
+                    self.egress[first_host(prefixes[0])] = dev.egress
         self._admitting: dict[frozenset[str], frozenset[str]] = {}
         # Microsoft's inbound filter on each circuit: the public prefixes advertised on it.
         self.filters: dict[str, PrefixTable[bool]] = {}
@@ -202,7 +212,7 @@ class Tables:
             if src not in self.may_leave:
                 found = self.no_direct.lookup(src)
                 blocked = None if found is None else found[1]
-            cls = SrcClass(admitted, blocked)
+            cls = SrcClass(admitted, blocked, self.egress.get(src))
             got = self._src_numbers.setdefault(cls, len(self.src_classes))
             if got == len(self.src_classes):
                 self.src_classes.append(cls)
@@ -236,22 +246,42 @@ class Tables:
     def customer_decision(self, router: str, dst: int) -> Decision:
         return self.customer_decision_for(router, self.dst_classes[self.dst_class(dst)].route)
 
-    def customer_decision_for(self, router: str, cls: RouteClass) -> Decision:
-        key = (router, cls)
+    def customer_decision_for(
+        self, router: str, cls: RouteClass, egress: str | None = None
+    ) -> Decision:
+        key = (router, cls, egress)
         got = self._memo.get(key)
         if got is None:
-            got = self._decide(router, cls)
+            got = self._decide(router, cls, egress)
             self._memo[key] = got
         return got
 
-    def _decide(self, router: str, cls: RouteClass) -> Decision:
+    def _decide(self, router: str, cls: RouteClass, egress: str | None) -> Decision:
         if isinstance(cls, Internal):
             return self._internal(router, cls)
         if cls is not None:
             got = self._expressroute(router, cls)
             if got is not None:
                 return got
+        if egress is not None and self.net.nodes[router].kind is Kind.SITE:
+            return self._policy(router, egress)
         return self._default(router)
+
+    def _policy(self, router: str, egress: str) -> Decision:
+        """The default route of a source that leaves by its own breakout (a proxy's egress):
+        towards that breakout, wherever the packet is."""
+        target = f"edge:{egress}"
+        if self.net.design.breakouts[egress].up and self.igp.reachable(router, target):
+            nexts = self.igp.toward(router, target)
+            if nexts:
+                return Decision(
+                    Act.FORWARD, tuple(sorted(nexts)), route=f"policy route to breakout {egress}"
+                )
+        return Decision(
+            Act.NO_ROUTE,
+            route=f"no route to breakout {egress}, this source's egress",
+            culprit=("breakouts", egress),
+        )
 
     def _internal(self, router: str, entry: Internal) -> Decision:
         if router in entry.anchors:

@@ -192,7 +192,7 @@ class Tracer:
             )
         out = FlowTrace(flow, tuple(main))
         for what, pre in reversed(self.proxy_legs(flow, chain)):
-            out = combine(flow, pre, list(out.branches), what, "proxy")
+            out = combine(flow, pre, list(out.branches), what, "proxy", out.before, lead=True)
         if resolving is not None:
             dns = self.dns(resolving)
             if 1.0 - sum(b.weight for b in dns.branches if b.outcome.works) > 1e-12:
@@ -334,9 +334,13 @@ def combine(
     why: str,
     cause: str,
     notes: tuple[tuple[str, float, str], ...] = (),
+    *,
+    lead: bool = False,
 ) -> FlowTrace:
     """A flow that needs an earlier connection (to the resolver, to a proxy) to work first:
-    that connection's failing share fails the flow, the rest goes on as ``main``."""
+    that connection's failing share fails the flow, the rest goes on as ``main``. With
+    ``lead``, the earlier connection leads to the start of ``main`` (the users' leg to their
+    proxy): its hops come first on the way out and last on the way back."""
     fails = [b for b in before if not b.outcome.works]
     share = sum(b.weight for b in fails)
     # The failing share's own request is never sent: it crosses nothing.
@@ -352,10 +356,35 @@ def combine(
         )
         for b in fails
     ]
-    out.extend(b._replace(weight=b.weight * (1.0 - share)) for b in main)
+    works = [b for b in before if b.outcome.works]
+    total = sum(b.weight for b in works)
+    if lead and works and total > 0.0:
+        out.extend(_led(p, b, p.weight / total * (1.0 - share)) for p in works for b in main)
+    else:
+        out.extend(b._replace(weight=b.weight * (1.0 - share)) for b in main)
     if fails:
         notes = ((why, share, "; ".join(dict.fromkeys(b.reason for b in fails))), *notes)
     return FlowTrace(flow, tuple(out), notes)
+
+
+def _led(leg: Branch, b: Branch, share: float) -> Branch:
+    """Branch ``b`` reached through ``leg``: the leg's hops before it, and after its reply."""
+    fwd = b.forward._replace(
+        hops=leg.forward.hops + b.forward.hops,
+        edge=b.forward.edge or leg.forward.edge,
+        ms=leg.forward.ms + b.forward.ms,
+        estimated=leg.forward.estimated or b.forward.estimated,
+    )
+    back = b.back
+    if back is not None and leg.back is not None:
+        back = back._replace(
+            hops=back.hops + leg.back.hops,
+            edge=back.edge or leg.back.edge,
+            ms=back.ms + leg.back.ms,
+            estimated=back.estimated or leg.back.estimated,
+        )
+    ties = tuple(dict.fromkeys((*leg.ties, *b.ties)))
+    return b._replace(weight=b.weight * share, forward=fwd, back=back, ties=ties)
 
 
 def _why(trace: FlowTrace | None) -> str:
