@@ -189,9 +189,7 @@ class Verdicts:
         self.judge = Judge(engine)
         self.design = engine.design
 
-    def _worst(
-        self, t: FlowTrace, failed: list[Branch]
-    ) -> tuple[Branch, tuple[str, str, Culprit]]:
+    def _worst(self, t: FlowTrace, failed: list[Branch]) -> tuple[Branch, tuple[str, str, Culprit]]:
         """The failure that names the flow: the worst outcome, then the cause with the largest
         share (ties by the outcome's and the cause's own names, never the design's)."""
         groups: dict[tuple[int, str, str], list[tuple[Branch, tuple[str, str, Culprit]]]] = {}

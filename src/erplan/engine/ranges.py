@@ -94,7 +94,6 @@ class Boundaries:
             out.append(Range(start, r.end - start))
         return out
 
-
     def classes(self, ranges: Iterable[Range], apart: Container[int]) -> list[tuple[int, int]]:
         """The sub-ranges grouped by the prefixes over them (those every table treats alike):
         per group, one address that stands for it — a host of its largest sub-range, none of
