@@ -5,13 +5,13 @@ endpoint set leave by ExpressRoute and work (guide 000 §2.2, Figure 3); otherwi
 proxy, by its address and port.
 
 The expected decision is computed here from ``verdicts.rows`` (the engine's per-flow rows) and
-the catalog, with this file's own name matching: nothing of the generator is reused.
+the catalog, with the tests' own name matching (``_pac_engines.covers``): nothing of the
+generator is reused.
 """
 
 from __future__ import annotations
 
 import copy
-import fnmatch
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from _designs import CATALOGS, load
-from _pac_engines import ENGINES, run
+from _pac_engines import ENGINES, covers, run, specificity
 from erplan.analyses.verdicts import FlowResult, rows
 from erplan.catalogs import EndpointSet
 from erplan.engine import Engine
@@ -50,25 +50,6 @@ OTHER_NAMES = [
     "intranet",
     "10.1.2.3",
 ]
-
-
-# -- this file's own reading of the catalog's patterns -------------------------------------------
-def covers(pattern: str, host: str) -> bool:
-    """Catalog semantics: a '*' label is one or more whole labels, '*' in a label stays in it."""
-    p, h = pattern.lower().split("."), host.lower().split(".")
-
-    def go(i: int, j: int) -> bool:
-        if i == len(p):
-            return j == len(h)
-        if p[i] == "*":
-            return any(go(i + 1, k) for k in range(j + 1, len(h) + 1))
-        return j < len(h) and fnmatch.fnmatchcase(h[j], p[i]) and go(i + 1, j + 1)
-
-    return go(0, 0)
-
-
-def specificity(pattern: str) -> tuple[bool, int]:
-    return ("*" not in pattern, len(pattern) - pattern.count("*"))
 
 
 def instances(pattern: str) -> list[str]:
