@@ -92,25 +92,37 @@ def test_bypass_list_agrees_with_the_pac_file() -> None:
 
 
 def _filtered() -> dict[str, Any]:
+    """Figure 3's site with Exchange alone admitted, its proxy in a data centre with its own
+    breakout (whose firewall has a hostile name)."""
     d: dict[str, Any] = YAML(typ="safe").load((EXAMPLES / "g000-proxy-only-pac.yaml").read_text())
     d = copy.deepcopy(d)
     d["circuits"]["hq-er"]["route_filter"] = ["Exchange"]
-    d["devices"]["=HYPERLINK(1)"] = d["devices"].pop("perimeter")
-    d["breakouts"]["hq-inet"]["devices"] = ["=HYPERLINK(1)"]
+    d["sites"]["dc"] = {"location": "Chicago", "prefixes": ["10.9.0.0/16"]}
+    d["wan"] = [{"between": ["hq", "dc"], "latency_ms": 20}]
+    d["breakouts"]["dc-inet"] = {
+        "site": "dc",
+        "nat": ["20.2.6.1/32"],
+        "advertises": ["20.2.6.0/24"],
+        "devices": ["=HYPERLINK(1)"],
+    }
+    d["devices"]["=HYPERLINK(1)"] = {"kind": "firewall", "site": "dc"}
+    d["devices"]["web-proxy"].update({"site": "dc", "address": "10.9.0.10", "egress": "dc-inet"})
     return d
 
 
 def test_a_set_without_a_route_is_listed_on_the_proxys_path() -> None:
     """SharePoint is not admitted by the route filter: the PAC sends it to the proxy, so its
-    names and prefixes belong to the breakout the proxy leaves by, not to the circuit."""
+    names and prefixes belong to the breakout the proxy leaves by, not to the circuit nor to
+    the site's own breakout."""
     p = plan(load_mapping(_filtered(), catalogs=CATALOGS), CATALOGS)
     (site,) = p.sites
     sl = site_lists(p, site)
-    er, inet = sl.paths["circuit:hq-er"], sl.paths["breakout:hq-inet"]
+    assert set(sl.paths) == {"circuit:hq-er", "breakout:dc-inet"}
+    er, inet = sl.paths["circuit:hq-er"], sl.paths["breakout:dc-inet"]
     assert "*.sharepoint.com" in inet.fqdns and "*.sharepoint.com" not in er.fqdns
     assert _ips(31) <= {str(x) for x in inet.ipv4}
     assert _ips(1) <= {str(x) for x in er.ipv4}  # Exchange still goes over ExpressRoute
     assert "*.sharepoint.com" not in sl.bypass
     # A device name from the design cannot become a spreadsheet formula.
     rows = list(csv.DictReader(io.StringIO(render_csv(sl))))
-    assert {r["devices"] for r in rows if r["path"] == "breakout:hq-inet"} == {"'=HYPERLINK(1)"}
+    assert {r["devices"] for r in rows if r["path"] == "breakout:dc-inet"} == {"'=HYPERLINK(1)"}

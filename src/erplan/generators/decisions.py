@@ -117,7 +117,12 @@ def catalog_version(catalogs: Catalogs) -> str:
     return f"{catalogs.endpoints_source}; {n} endpoint sets; sha256 {digest.hexdigest()[:16]}"
 
 
-def route_of(set_id: int, trace: FlowTrace, proxied: bool) -> Route:
+def route_of(
+    set_id: int, trace: FlowTrace, proxied: bool, hosts: frozenset[int] = frozenset()
+) -> Route:
+    """The route of a traced flow. ``hosts``: addresses of the site's resolvers, proxies and
+    servers, which the engine counts among the users' sources: their (tiny) share of a direct
+    flow counts in the shares but adds no path (a proxy-only perimeter lets them out)."""
     works = er = 0.0
     paths: dict[str, None] = {}
     devices: dict[str, None] = {}
@@ -128,6 +133,8 @@ def route_of(set_id: int, trace: FlowTrace, proxied: bool) -> Route:
             works += b.weight
             if edge.startswith("circuit:"):
                 er += b.weight
+            if b.forward.hops and b.forward.hops[0].src in hosts:
+                continue
             if edge:
                 paths.setdefault(edge.split("/", 1)[0], None)
             for h in b.forward.hops:
@@ -168,12 +175,15 @@ class Planner:
         if trace is None:
             trace = engine.trace(flow)
             self._traces[key] = trace
-        return route_of(es.id, trace, proxied)
+        hosts = frozenset() if proxied else frozenset(self.engine.tables.may_leave)
+        return route_of(es.id, trace, proxied, hosts)
 
     def _all_proxied(self) -> Engine:
         if self._proxied is None:
             sites = {
-                name: s.model_copy(update={"proxy": s.proxy.model_copy(update={"mode": "all"})})
+                name: s.model_copy(
+                    update={"proxy": s.proxy.model_copy(update={"mode": ProxyMode.ALL})}
+                )
                 if s.proxy.mode is ProxyMode.PAC
                 else s
                 for name, s in self.design.sites.items()
