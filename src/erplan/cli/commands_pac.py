@@ -60,7 +60,9 @@ def _date(text: str | None) -> str:
 
 
 def _write(output: Path, files: dict[str, str]) -> None:
-    """Every file rendered first, then written, each atomically."""
+    """Every file rendered first, then written, each atomically (nothing: no directory)."""
+    if not files:
+        return
     try:
         output.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
