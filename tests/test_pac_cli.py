@@ -83,7 +83,7 @@ def test_no_proxy_and_no_direct_internet_is_an_error(
     code, out, _ = run(["pac", str(NO_PROXY), "-o", str(tmp_path / "x")], capsys, monkeypatch)
     assert code == 1
     assert "ERP902 error site hq has no proxy" in out
-    assert "hq: no PAC file: no proxy" in out
+    assert "no PAC file for hq: no proxy (proxy.mode: direct)" in out
     assert not (tmp_path / "x").exists()
 
 

@@ -87,8 +87,18 @@ def _finish(p: Plan) -> None:
     raise common.Exit(common.EXIT_FINDINGS if has_errors(p.findings) else common.EXIT_OK)
 
 
-def _skipped_text(p: Plan) -> str:
-    return "".join(f"{s}: no PAC file: {why}\n" for s, why in p.skipped)
+def _skipped_text(p: Plan, shown: int = 5) -> str:
+    """The sites without a PAC file, by reason (a few names each)."""
+    by: dict[str, list[str]] = {}
+    for site, why in p.skipped:
+        by.setdefault(why, []).append(site)
+    out = []
+    for why, sites in by.items():
+        names = ", ".join(sites[:shown]) + (
+            f" and {len(sites) - shown} more" if len(sites) > shown else ""
+        )
+        out.append(f"no PAC file for {names}: {why}\n")
+    return "".join(out)
 
 
 @common.app.command("pac")
