@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from erplan.generators.decisions import Mode, Name, Plan, SitePlan
 from erplan.generators.names import comment, js_string
+from erplan.model import ProxyMode
 
 _MODES = {
     Mode.OPTIMIZE: "optimize: only Optimize names may go DIRECT (like Get-PacFile Type 1)",
@@ -60,6 +61,9 @@ def header(plan: Plan, site: SitePlan, date: str) -> list[str]:
         f"{circuits}) and work, as erplan's flow engine traces them;",
         "  every other name goes to the site's proxy (guide 000 section 2.2, Figure 3).",
     ]
+    if d.sites[site.site].proxy.mode is ProxyMode.ALL:
+        lines.append("the design sends every web connection of this site through its proxy")
+        lines.append("  (proxy.mode: all, e.g. guide 000 Figure 5): no name goes DIRECT.")
     if d.tenant.name:
         lines.append(f"tenant: {d.tenant.name}")
     return ["// " + comment(line) for line in lines]
