@@ -258,3 +258,24 @@ def test_a_site_without_its_expressroute_route_gets_a_finding() -> None:
     # Exchange is admitted: its sets are not named; SharePoint (31) and Teams (12) are.
     assert {1, 2, 9, 10}.isdisjoint(erp901.data["sets"])
     assert {12, 31, 46, 56, 64} <= set(erp901.data["sets"])
+
+
+def test_a_proxy_the_pac_cannot_name() -> None:
+    """ERP903: a proxy device without address is named by the address erplan models it at
+    (warning); a cloud proxy without address cannot be named (error, no PAC file)."""
+
+    def no_address(d: dict[str, Any]) -> None:
+        d["devices"]["web-proxy"].pop("address")
+
+    def cloud_no_address(d: dict[str, Any]) -> None:
+        d["devices"]["web-proxy"].pop("address")
+        d["devices"]["web-proxy"]["egress"] = "cloud"
+
+    p = plan(load(variant("g000-proxy-only-pac.yaml", no_address)), CATALOGS)
+    assert [s.proxy for s in p.sites] == ["PROXY 10.1.0.1:8080"]
+    (f,) = [f for f in p.findings if f.code == "ERP903"]
+    assert (f.severity.value, f.subject) == ("warning", "devices.web-proxy")
+    p = plan(load(variant("g000-proxy-only-pac.yaml", cloud_no_address)), CATALOGS)
+    assert p.sites == [] and p.skipped == [("hq", "its proxy cannot be named in a PAC file")]
+    (f,) = [f for f in p.findings if f.code == "ERP903"]
+    assert f.severity.value == "error"
