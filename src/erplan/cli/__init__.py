@@ -26,6 +26,7 @@ from erplan.cli import (  # noqa: E402,F401
     commands_design,
     commands_emulate,
     commands_lint,
+    commands_pac,
     commands_verify,
 )
 
