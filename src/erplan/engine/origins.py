@@ -81,6 +81,7 @@ class Origins:
         tables.proxies.add(self.cloud_host)
         self._facts: dict[int, tuple[int, str, str | None, bool]] = {}
         self._answers: dict[tuple[int, str], int] = {}
+        self._chains: dict[str, tuple[ProxyHop, ...]] = {}
 
     def _free(self, candidates: tuple[str, ...]) -> int:
         t = self.tables
@@ -167,12 +168,19 @@ class Origins:
     # -- proxies -------------------------------------------------------------------------------
     def proxy_chain(self, site: str, es: EndpointSet) -> tuple[ProxyHop, ...]:
         """The proxies the site's clients send this set through, first to last (none: direct)."""
-        d = self.design
-        proxy = d.sites[site].proxy
+        proxy = self.design.sites[site].proxy
         if not (
             proxy.mode is ProxyMode.ALL or (proxy.mode is ProxyMode.PAC and not es.express_route)
         ):
             return ()
+        got = self._chains.get(site)
+        if got is None:
+            got = self._chains[site] = self._chain(site)
+        return got
+
+    def _chain(self, site: str) -> tuple[ProxyHop, ...]:
+        d = self.design
+        proxy = d.sites[site].proxy
         if proxy.device is None:
             host = proxy.site or site
             prefixes = d.sites[host].prefixes

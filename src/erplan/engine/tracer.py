@@ -29,6 +29,7 @@ class Tracer:
         self.o = o
         self._dns: dict[str, FlowTrace] = {}
         self._legs: dict[tuple[object, ...], list[Branch]] = {}
+        self._answers: dict[str, list[tuple[FrontEnd, float]]] = {}
 
     # -- DNS -----------------------------------------------------------------------------------
     def dns(self, site: str) -> FlowTrace:
@@ -42,6 +43,12 @@ class Tracer:
         """The front ends geoDNS answers the site's queries with, each the one nearest to a
         breakout they leave by, with its share of the queries that get an answer (most
         answered first; ties by the front end's name, never the design's)."""
+        got = self._answers.get(site)
+        if got is None:
+            got = self._answers[site] = self._answer(site)
+        return got
+
+    def _answer(self, site: str) -> list[tuple[FrontEnd, float]]:
         by: dict[str, tuple[FrontEnd, float]] = {}
         total = 0.0
         for b in self.dns(site).branches:
