@@ -527,38 +527,38 @@ class Judge:
         self, fe: FrontEnd, circuits: tuple[str, ...], third_party: bool
     ) -> dict[str, Option]:
         """For every site, the fastest egress towards ``fe``: one Dijkstra from every circuit
-        and breakout at once, each starting at its own latency to the front end."""
+        and breakout at once, each starting at its own latency to the front end (plain floats
+        in the loop: it runs over every site)."""
         e, geo, d = self.e, self.geo, self.design
         fe_point = geo.fe_point(fe)
-        heap: list[tuple[float, int, str, Option]] = []
-        n = 0
+        starts: list[tuple[float, int, str, Option]] = []
         for name in circuits:
-            c = d.circuits[name]
             if e.igp.stub(f"ce:{name}") is None:
                 continue
             lat = geo.circuit_access(name) + geo.backbone(geo.peering(name), fe_point)
-            heap.append((lat.ms, n, f"site:{c.site}", Option("circuit", name, lat)))
-            n += 1
+            starts.append(
+                (lat.ms, len(starts), f"site:{d.circuits[name].site}", Option("circuit", name, lat))
+            )
         for name, bk in d.breakouts.items():
             if not bk.up or e.igp.stub(f"edge:{name}") is None:
                 continue
             leg, near = geo.breakout_internet(name)
             lat = leg if third_party else leg + geo.backbone(geo.fe_point(near), fe_point)
-            heap.append((lat.ms, n, f"site:{bk.site}", Option("breakout", name, lat)))
-            n += 1
+            starts.append((lat.ms, len(starts), f"site:{bk.site}", Option("breakout", name, lat)))
+        # (ms, start index, site, estimated so far)
+        heap = [(ms, n, site, opt.latency.estimated) for ms, n, site, opt in starts]
         heapq.heapify(heap)
         done: dict[str, Option] = {}
-        wires = e.net.wires
+        links = e.net.site_links()
         while heap:
-            _, _, site, opt = heapq.heappop(heap)
+            ms, n, site, est = heapq.heappop(heap)
             if site in done:
                 continue
-            done[site] = opt
-            for v, w in wires[site].items():
-                if w.up and v.startswith("site:") and v not in done:
-                    lat = opt.latency + w.leg
-                    heapq.heappush(heap, (lat.ms, n, v, Option(opt.kind, opt.name, lat)))
-                    n += 1
+            opt = starts[n][3]
+            done[site] = Option(opt.kind, opt.name, Ms(ms, est))
+            for v, leg_ms, leg_est in links[site]:
+                if v not in done:
+                    heapq.heappush(heap, (ms + leg_ms, n, v, est or leg_est))
         return done
 
     def _far_region(self, b: Branch, opts: list[Option]) -> bool:

@@ -111,6 +111,7 @@ class Network:
         self._hosts: dict[str, int] = {}  # sites without prefixes -> their resolver's address
         self.owned: list[tuple[IPv4Network, str]] = []  # internal prefix -> anchor node
         self.boundaries: Boundaries
+        self._site_links: dict[str, list[tuple[str, float, bool]]] | None = None
         self._add_core()
         for name in design.sites:
             self._add_site(name)
@@ -410,6 +411,21 @@ class Network:
             assert rules is not None
             parts = self.boundaries.split([net_range(net)])
             rules.inbound[service] = (tuple(parts), net.num_addresses)
+
+    def site_links(self) -> dict[str, list[tuple[str, float, bool]]]:
+        """Per site router, its WAN neighbours that are up, with the leg's round trip and
+        whether it is estimated (for searches over every site)."""
+        if self._site_links is None:
+            self._site_links = {
+                r: [
+                    (v, w.leg.ms, w.leg.estimated)
+                    for v, w in self.wires[r].items()
+                    if w.up and v.startswith("site:")
+                ]
+                for r in self.wires
+                if r.startswith("site:")
+            }
+        return self._site_links
 
     def site_host(self, site: str) -> int:
         """The address of the host of a site that has no prefixes (its resolver)."""
