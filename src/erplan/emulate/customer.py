@@ -17,6 +17,7 @@ from ipaddress import IPv4Address, IPv4Network
 from erplan.emulate import costs, frr, nft
 from erplan.emulate.flows import (
     host_address,
+    service_host_addresses,
     proxied_sites,
     proxy_site,
     resolver_site,
@@ -132,8 +133,11 @@ def _sites(
             router.routes.append(Route(net, (chain.outer.peer,)))
         hosts.routes.append(Route(DEFAULT, (chain.inner.peer,)))
         # Addresses inside the site's prefixes that live elsewhere (pools, other sites).
+        own = {IPv4Network(a) for a in service_host_addresses(design, name)}
         for net in internal_prefixes(design, b.infra):
-            if net not in held and any(net.subnet_of(h) and net != h for h in held):
+            if net in own or net in held:
+                continue
+            if any(net.subnet_of(h) for h in held):
                 hosts.routes.append(Route(net, (chain.inner.peer,)))
     for name in design.sites:
         r = resolver_site(design, name)

@@ -21,6 +21,7 @@ moving routes, as the semantics say, and nothing a device does can be bypassed.
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
@@ -60,8 +61,12 @@ BASE_SYSCTLS: tuple[tuple[str, str], ...] = (
     # Only state decides on asymmetric paths, never reverse-path filtering.
     ("net.ipv4.conf.all.rp_filter", "0"),
     ("net.ipv4.conf.default.rp_filter", "0"),
-    # Hash on ports too, or every connection between two addresses takes one ECMP branch.
-    ("net.ipv4.fib_multipath_hash_policy", "1"),
+    # Hash on ports too, or every connection between two addresses takes one ECMP branch;
+    # policy 3 (these fields) hashes every packet afresh with the node's own seed, where
+    # policy 1 reuses the hash the sending socket put on the packet, so every router on the
+    # way would make the same choice.
+    ("net.ipv4.fib_multipath_hash_policy", "3"),
+    ("net.ipv4.fib_multipath_hash_fields", "55"),  # 0x37: addresses, protocol, ports
     ("net.ipv4.ip_local_port_range", "40000 60999"),
     # A packet of a connection a stateful box never saw start is invalid, not picked up.
     ("net.netfilter.nf_conntrack_tcp_loose", "0"),
@@ -94,7 +99,13 @@ class Draft:
         self.ruleset.setdefault(key, []).extend(items)
 
     def finish(self) -> Node:
-        sysctls = [*BASE_SYSCTLS, ("net.ipv4.ip_forward", "1" if self.forward else "0")]
+        sysctls = [
+            *BASE_SYSCTLS,
+            ("net.ipv4.ip_forward", "1" if self.forward else "0"),
+            # A seed of its own: with one seed everywhere, a router's ECMP choice repeats the
+            # previous router's, and later hops never split what an earlier one sent them.
+            ("net.ipv4.fib_multipath_hash_seed", str(zlib.crc32(self.name.encode()) | 1)),
+        ]
         parts = {k: tuple(v) if isinstance(v, list) else v for k, v in self.ruleset.items()}
         daemons: list[Daemon] = []
         if self.bgp is not None or self.ospf is not None:
@@ -108,13 +119,23 @@ class Draft:
             self.role,
             self.label,
             loopbacks=tuple(self.loopbacks),
-            routes=tuple(self.routes),
+            routes=merge_routes(self.routes),
             rules=tuple(self.rules),
             sysctls=tuple(sysctls),
             nftables=nft.render(nft.Ruleset(**parts)),
             daemons=tuple(daemons),
             agent=json.dumps(self.agent, sort_keys=True) if self.agent else None,
         )
+
+
+def merge_routes(routes: list[Route]) -> tuple[Route, ...]:
+    """One route per prefix and table: the next hops of several (anycast owners, both links
+    of a circuit) become one multipath route."""
+    merged: dict[tuple[IPv4Network, int | None, str], list[IPv4Address]] = {}
+    for r in routes:
+        hops = merged.setdefault((r.prefix, r.table, r.kind), [])
+        hops.extend(h for h in r.via if h not in hops)
+    return tuple(Route(p, tuple(h), kind, t) for (p, t, kind), h in merged.items())  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -133,7 +154,9 @@ class Builder:
     def __init__(self, design: Design, catalogs: Catalogs) -> None:
         self.design = design
         self.catalogs = catalogs
-        taken = [*design_prefixes(design), *_catalog_prefixes(catalogs)]
+        # A default route a design advertises (Microsoft refuses it) uses no address.
+        taken = [p for p in design_prefixes(design) if p.prefixlen > 0]
+        taken += _catalog_prefixes(catalogs)
         try:
             self.infra = free_block(INFRA_CANDIDATES, taken)
             internet = free_block(INTERNET_CANDIDATES, [*taken, self.infra])
