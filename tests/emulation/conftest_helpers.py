@@ -41,9 +41,7 @@ def require_emulation() -> None:
     pytest.skip(reason)
 
 
-def run_mapping(
-    data: Mapping[str, Any], connections: int = 16, seed: int = 1
-) -> EmulationReport:
+def run_mapping(data: Mapping[str, Any], connections: int = 16, seed: int = 1) -> EmulationReport:
     loaded = load_mapping(data, str(data.get("name", "<test design>")), CATALOGS)
     return emulate(loaded.design, CATALOGS, connections=connections, seed=seed)
 

@@ -289,7 +289,9 @@ def distant_resolver() -> dict[str, Any]:
         {
             "us": site("New York", ["10.1.0.0/16"]),
             "eu1": site("Amsterdam", ["10.2.0.0/16"]),
-            "eu2": site("Amsterdam", ["10.3.0.0/16"], breakout="eu-inet", resolver_egress="us-inet"),
+            "eu2": site(
+                "Amsterdam", ["10.3.0.0/16"], breakout="eu-inet", resolver_egress="us-inet"
+            ),
         },
         wan=[
             {"between": ["us", "eu1"], "latency_ms": 80},

@@ -11,8 +11,9 @@ from emulation.conftest_helpers import ROOT, run_mapping
 
 sys.path.insert(0, str(ROOT / "bench"))
 
-import gen_design  # noqa: E402
-from ruamel.yaml import YAML  # noqa: E402
+from ruamel.yaml import YAML
+
+import gen_design
 
 pytestmark = pytest.mark.emulation
 

@@ -37,7 +37,9 @@ def test_tie_between_a_working_and_a_broken_circuit() -> None:
         assert edges(f) <= {"circuit:c1/primary", "circuit:c1/secondary"}, describe(f)
         seen |= edges(f)
         lost = [c for c in f.connections if not c.ok]
-        assert lost and all(c.drops == [("device fw2 (firewall, down)", "device down")] for c in lost)
+        assert lost and all(
+            c.drops == [("device fw2 (firewall, down)", "device down")] for c in lost
+        )
         assert {c.outcome for c in lost} == {"blackhole"}
     # The customer edge balances over both its links.
     assert seen == {"circuit:c1/primary", "circuit:c1/secondary"}

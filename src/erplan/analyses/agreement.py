@@ -82,8 +82,10 @@ class FlowAgreement:
 
     @property
     def agree(self) -> bool:
-        return self.model is not None and self.emulation is not None and all(
-            c.agree for c in self.checks
+        return (
+            self.model is not None
+            and self.emulation is not None
+            and all(c.agree for c in self.checks)
         )
 
     @property
@@ -210,10 +212,17 @@ def compare_flow(
     if model.get("branches"):
         for back in (False, True):
             me = model_edges(model, back)
-            ee = {str(k): float(v) for k, v in (emulated.get(
-                "return_edges" if back else "forward_edges") or {}).items()}
-            off = [e for e in sorted(set(me) | set(ee)) if not within(
-                me.get(e, 0.0), ee.get(e, 0.0), n, z, slack)]
+            ee = {
+                str(k): float(v)
+                for k, v in (
+                    emulated.get("return_edges" if back else "forward_edges") or {}
+                ).items()
+            }
+            off = [
+                e
+                for e in sorted(set(me) | set(ee))
+                if not within(me.get(e, 0.0), ee.get(e, 0.0), n, z, slack)
+            ]
             fa.checks.append(
                 Check(
                     "edges back" if back else "edges out",

@@ -72,7 +72,9 @@ def build_query(qid: int, name: str) -> bytes:
 
 def build_answer(qid: int, question: bytes, address: str | None, rcode: int = 0) -> bytes:
     if address is None:
-        return struct.pack("!HHHHHH", qid, 0x8180 | (rcode or RCODE_SERVFAIL), 1, 0, 0, 0) + question
+        return (
+            struct.pack("!HHHHHH", qid, 0x8180 | (rcode or RCODE_SERVFAIL), 1, 0, 0, 0) + question
+        )
     rr = struct.pack("!HHHIH", 0xC00C, 1, 1, 0, 4) + ipaddress.IPv4Address(address).packed
     return struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + rr
 
@@ -226,18 +228,19 @@ def proxy_handler(listen: str, resolver: str | None) -> Any:
                 writer.write(b"HTTP/1.1 502 dns\r\n\r\n")
                 return
             try:
-                up_r, upstream = await asyncio.wait_for(
+                up_r, up_w = await asyncio.wait_for(
                     asyncio.open_connection(answer, int(port), local_addr=(listen, 0)),
                     CONNECT_TIMEOUT,
                 )
             except (OSError, TimeoutError) as exc:
                 writer.write(f"HTTP/1.1 502 connect {type(exc).__name__}\r\n\r\n".encode())
                 return
-            sport = upstream.get_extra_info("sockname")[1]
+            upstream = up_w
+            sport = up_w.get_extra_info("sockname")[1]
             writer.write(f"HTTP/1.1 200 OK\r\nX-Upstream: {answer} {sport}\r\n\r\n".encode())
             line = await asyncio.wait_for(reader.readline(), 5)
-            upstream.write(line)
-            await upstream.drain()
+            up_w.write(line)
+            await up_w.drain()
             writer.write(await asyncio.wait_for(up_r.readline(), 5))
             await writer.drain()
         except (OSError, TimeoutError, ValueError, IndexError, asyncio.IncompleteReadError):

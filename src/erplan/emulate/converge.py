@@ -13,6 +13,8 @@ import json
 import time
 from typing import TYPE_CHECKING
 
+from erplan.emulate.topology import Session
+
 if TYPE_CHECKING:
     from erplan.emulate.netns import Network
 
@@ -56,9 +58,7 @@ def _has_route(net: Network, node: str, address: str) -> bool:
 
 
 def _fib(net: Network) -> str:
-    parts = [
-        net.exec(n.name, ["ip", "route", "show"], check=False) for n in net.topology.routers()
-    ]
+    parts = [net.exec(n.name, ["ip", "route", "show"], check=False) for n in net.topology.routers()]
     return "\n".join(parts)
 
 
@@ -79,7 +79,7 @@ def wait(net: Network, timeout: float, error: type[Exception]) -> None:
     waiting = list(topo.sessions)
     while waiting:
         states: dict[str, dict[str, str]] = {}
-        still: list[object] = []
+        still: list[Session] = []
         for s in waiting:
             if s.node not in states:
                 states[s.node] = bgp_peers(net, s.node)
@@ -88,11 +88,11 @@ def wait(net: Network, timeout: float, error: type[Exception]) -> None:
             if not s.direct and not _has_route(net, s.node, str(s.peer)):
                 continue  # no IGP path between these sites: the session cannot come up
             still.append(s)
-        waiting = still  # type: ignore[assignment]
+        waiting = still
         if not waiting:
             break
         if time.monotonic() > deadline:
-            names = ", ".join(f"{s.node}->{s.peer}" for s in waiting)  # type: ignore[attr-defined]
+            names = ", ".join(f"{s.node}->{s.peer}" for s in waiting)
             raise error(f"BGP sessions not established within {timeout:.0f} s: {names}")
         time.sleep(POLL_S)
     by_node: dict[str, list[str]] = {}

@@ -101,7 +101,5 @@ def ospf_costs(design: Design, catalogs: Catalogs) -> Scaling:
     # Too fine for 16 bits: the finest common step that keeps the largest cost in range.
     step = Fraction(max(exact)) / OSPF_MAX_COST
     rounded = [max(1, round(f / step)) for f in exact]
-    costs = tuple(
-        WanCost(i, v, src, u) for (i, v, src, _), u in zip(figures, rounded, strict=True)
-    )
+    costs = tuple(WanCost(i, v, src, u) for (i, v, src, _), u in zip(figures, rounded, strict=True))
     return Scaling(costs, False, step)

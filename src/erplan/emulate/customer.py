@@ -17,10 +17,10 @@ from ipaddress import IPv4Address, IPv4Network
 from erplan.emulate import costs, frr, nft
 from erplan.emulate.flows import (
     host_address,
-    service_host_addresses,
     proxied_sites,
     proxy_site,
     resolver_site,
+    service_host_addresses,
     special_hosts,
 )
 from erplan.emulate.network import (
@@ -47,13 +47,16 @@ from erplan.emulate.topology import Route, Session
 from erplan.facts import (
     LINKS,
     NatPoint,
+    Translation,
     breakout_edge,
     circuit_edge,
     link_advertisements,
     link_edge,
     prepend_asn,
 )
-from erplan.model import LinkName
+from erplan.model import Design, LinkName
+
+ByPoint = dict[NatPoint, list[Translation]]
 
 DEFAULT = IPv4Network("0.0.0.0/0")
 DESIGNATED_PREFERENCE = 200
@@ -244,7 +247,7 @@ def _circuit(
     b: Builder,
     layout: Layout,
     devices: Devices,
-    by_point: dict[NatPoint, list],  # type: ignore[type-arg]
+    by_point: ByPoint,
     inside: list[IPv4Network],
     neighbors: dict[str, list[frr.Neighbor]],
     i: int,
@@ -318,7 +321,7 @@ def _circuit(
             ln.routes.append(Route(p, (lchain.outer.peer,)))
         ln.ruleset["edge_outside"] = (l_end.ifname,)
         _edge_nat(devices, ln, NatPoint(ledge), by_point, lchain, (l_end.ifname,))
-        ctl_ce, ctl_ms = b.link(ce.name, MICROSOFT)
+        ctl_ce, _ = b.link(ce.name, MICROSOFT)
         adverts = link_advertisements(design, name, link)
         advertised.update(dict.fromkeys(adverts))
         ce_neighbors.append(
@@ -326,9 +329,7 @@ def _circuit(
                 ctl_ce.peer,
                 12076,
                 import_map=(
-                    frr.MapEntry(
-                        local_preference=c.local_preference, next_hop=lchain.inner.peer
-                    ),
+                    frr.MapEntry(local_preference=c.local_preference, next_hop=lchain.inner.peer),
                 ),
                 export_map=_advertise(design, name, adverts),
                 local_as=c.peer_asn,
@@ -352,15 +353,13 @@ def _circuit(
     )
 
 
-def _advertise(design: object, circuit: str, adverts: tuple[IPv4Network, ...]) -> tuple:  # type: ignore[type-arg]
-    from erplan.model import Design
-
-    assert isinstance(design, Design)
+def _advertise(
+    design: Design, circuit: str, adverts: tuple[IPv4Network, ...]
+) -> tuple[frr.MapEntry, ...]:
+    """What a link's session sends Microsoft: its prefixes, each with its prepends."""
     c = design.circuits[circuit]
     asn = prepend_asn(c)
-    entries = [
-        frr.MapEntry(prefixes=(p,), prepend=(asn,) * c.prepend.get(p, 0)) for p in adverts
-    ]
+    entries = [frr.MapEntry(prefixes=(p,), prepend=(asn,) * c.prepend.get(p, 0)) for p in adverts]
     return tuple(entries) if entries else frr.DENY_ALL
 
 
@@ -376,7 +375,7 @@ def _edge_nat(
     devices: Devices,
     draft: Draft,
     point: NatPoint,
-    by_point: dict[NatPoint, list],  # type: ignore[type-arg]
+    by_point: ByPoint,
     chain: Chain,
     outside: tuple[str, ...],
 ) -> None:
@@ -389,16 +388,14 @@ def _edge_nat(
         if p.edge == point.edge and p.device is not None:
             pos = position_of(chain, p.device)
             dev = devices.node(p.device)
-            apply_translations(
-                devices, dev, p, pts, (pos.inside.ifname,), (pos.outside.ifname,)
-            )
+            apply_translations(devices, dev, p, pts, (pos.inside.ifname,), (pos.outside.ifname,))
 
 
 def _breakout(
     b: Builder,
     layout: Layout,
     devices: Devices,
-    by_point: dict[NatPoint, list],  # type: ignore[type-arg]
+    by_point: ByPoint,
     inside: list[IPv4Network],
     neighbors: dict[str, list[frr.Neighbor]],
     i: int,
@@ -418,7 +415,7 @@ def _breakout(
     _owned_routes(layout, router, chain, owned)
     if bo.devices:
         b.drafts[router].routes.append(Route(IPv4Network(chain.outer.address), (chain.inner.peer,)))
-    out_end, in_end = b.link(node.name, INTERNET, up=bo.up)
+    out_end, _ = b.link(node.name, INTERNET, up=bo.up)
     if bo.up:
         node.routes.append(Route(DEFAULT, (out_end.peer,)))
     for p in inside:

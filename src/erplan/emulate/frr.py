@@ -183,7 +183,9 @@ class _Policy:
                 rules += [f"permit {p} le 32" for p in e.within or ()]
                 if not rules:
                     rules = ["deny 0.0.0.0/0 le 32"]
-                self.lines += [f"ip prefix-list {pl} seq {5 * k} {r}" for k, r in enumerate(rules, 1)]
+                self.lines += [
+                    f"ip prefix-list {pl} seq {5 * k} {r}" for k, r in enumerate(rules, 1)
+                ]
                 matches.append(f" match ip address prefix-list {pl}")
             if e.communities is not None:
                 cl = self._name("CL")

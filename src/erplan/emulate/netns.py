@@ -227,7 +227,10 @@ def _node_batch(net: Network, node: Node) -> str:
     a burst to a neighbour not yet resolved would be dropped), routes, rules."""
     lines = ["link set lo up"]
     for k, link in enumerate(net.topology.links):
-        ends = ((link.a, link.a_if, link.a_addr, link.b_addr, 1), (link.b, link.b_if, link.b_addr, link.a_addr, 0))
+        ends = (
+            (link.a, link.a_if, link.a_addr, link.b_addr, 1),
+            (link.b, link.b_if, link.b_addr, link.a_addr, 0),
+        )
         for side, ifname, addr, peer, peer_side in ends:
             if side == node.name:
                 lines.append(f"addr add {addr} dev {ifname}")

@@ -42,6 +42,7 @@ from erplan.emulate.topology import (
     Node,
     Role,
     Route,
+    RouteKind,
     Rule,
     Session,
     Topology,
@@ -106,7 +107,9 @@ class Draft:
             # previous router's, and later hops never split what an earlier one sent them.
             ("net.ipv4.fib_multipath_hash_seed", str(zlib.crc32(self.name.encode()) | 1)),
         ]
-        parts = {k: tuple(v) if isinstance(v, list) else v for k, v in self.ruleset.items()}
+        parts: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in self.ruleset.items()
+        }
         daemons: list[Daemon] = []
         if self.bgp is not None or self.ospf is not None:
             daemons.append(Daemon("zebra", frr.zebra_config(self.name)))
@@ -131,11 +134,11 @@ class Draft:
 def merge_routes(routes: list[Route]) -> tuple[Route, ...]:
     """One route per prefix and table: the next hops of several (anycast owners, both links
     of a circuit) become one multipath route."""
-    merged: dict[tuple[IPv4Network, int | None, str], list[IPv4Address]] = {}
+    merged: dict[tuple[IPv4Network, int | None, RouteKind], list[IPv4Address]] = {}
     for r in routes:
         hops = merged.setdefault((r.prefix, r.table, r.kind), [])
         hops.extend(h for h in r.via if h not in hops)
-    return tuple(Route(p, tuple(h), kind, t) for (p, t, kind), h in merged.items())  # type: ignore[arg-type]
+    return tuple(Route(p, tuple(h), kind, t) for (p, t, kind), h in merged.items())
 
 
 @dataclass(frozen=True)

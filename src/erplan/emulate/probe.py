@@ -93,9 +93,9 @@ async def _proxy(job: dict[str, Any], result: dict[str, Any]) -> None:
             return
         writer.write(b"erplan\n")
         await writer.drain()
-        line = await asyncio.wait_for(reader.readline(), TCP_TIMEOUT)
-        if line.startswith(b"erplan"):
-            result.update(ok=True, stage=None, seen=line.decode().split()[-1])
+        echoed = await asyncio.wait_for(reader.readline(), TCP_TIMEOUT)
+        if echoed.startswith(b"erplan"):
+            result.update(ok=True, stage=None, seen=echoed.decode().split()[-1])
         else:
             result.update(stage="echo", error="no reply")
     except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:

@@ -66,7 +66,6 @@ def _not_public() -> tuple[IPv4Network, ...]:
 def build(b: Builder, layout: Layout) -> None:
     design = b.design
     ms = b.drafts[MICROSOFT]
-    inet = b.drafts[INTERNET]
     prefixes = microsoft_prefixes(b)
     for p in _collapse(list(prefixes)):
         ms.routes.append(Route(p, (), "local"))
@@ -78,9 +77,7 @@ def build(b: Builder, layout: Layout) -> None:
     specials = tuple(s for s, _ in SPECIAL_RANGES)
     for s in layout.sessions:
         c = design.circuits[s.circuit]
-        private = tuple(
-            dict.fromkeys(a for a in (c.peer_asn, prepend_asn(c)) if private_asn(a))
-        )
+        private = tuple(dict.fromkeys(a for a in (c.peer_asn, prepend_asn(c)) if private_asn(a)))
         admitted = tuple(sorted(circuit_communities(design, b.catalogs, s.circuit)))
         neighbors.append(
             frr.Neighbor(

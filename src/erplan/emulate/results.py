@@ -161,9 +161,10 @@ class FlowResult:
 
 
 def _edges(shares: dict[str | None, float]) -> dict[str, float]:
-    return {(k if k is not None else "none"): round(v, 6) for k, v in sorted(
-        shares.items(), key=lambda kv: str(kv[0])
-    )}
+    return {
+        (k if k is not None else "none"): round(v, 6)
+        for k, v in sorted(shares.items(), key=lambda kv: str(kv[0]))
+    }
 
 
 def summarize(connections: list[Connection]) -> list[str]:

@@ -20,7 +20,13 @@ _IF_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 _SYSCTL = re.compile(r"^net(\.[A-Za-z0-9_]+)+$")
 
 Role = Literal[
-    "site", "hosts", "device", "customer-edge", "link-edge", "breakout-edge", "microsoft",
+    "site",
+    "hosts",
+    "device",
+    "customer-edge",
+    "link-edge",
+    "breakout-edge",
+    "microsoft",
     "internet",
 ]
 RouteKind = Literal["unicast", "local", "blackhole"]
