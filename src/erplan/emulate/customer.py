@@ -102,7 +102,7 @@ def build(b: Builder) -> Layout:
     by_point = owned_by_point(design)
     inside = internal_prefixes(design, b.infra)
     neighbors: dict[str, list[frr.Neighbor]] = defaultdict(list)
-    _sites(b, layout, devices, neighbors)
+    _sites(b, layout, devices)
     _wan(b, layout)
     for i, name in enumerate(design.circuits):
         _circuit(b, layout, devices, by_point, inside, neighbors, i, name)
@@ -114,9 +114,7 @@ def build(b: Builder) -> Layout:
     return layout
 
 
-def _sites(
-    b: Builder, layout: Layout, devices: Devices, neighbors: dict[str, list[frr.Neighbor]]
-) -> None:
+def _sites(b: Builder, layout: Layout, devices: Devices) -> None:
     design = b.design
     for i, (name, site) in enumerate(design.sites.items()):
         router = b.node(f"s{i}", "site", f"site {name} router")
