@@ -150,3 +150,28 @@ def test_agreement_exits_0(
     code, out, _ = run(["emulate", str(DESIGN), "--format", "json"], capsys, monkeypatch)
     doc = json.loads(out)
     assert code == 0 and doc["agreement"]["agree"] == 1, doc["agreement"]
+
+
+@pytest.mark.usefixtures("as_root")
+def test_a_report_that_groups_flows_is_read_flow_by_flow(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import erplan.analyses.verdicts as verdicts
+
+    half = {"forward_edge": EDGE, "return_edge": EDGE, "weight": 0.5}
+    one = {
+        "key": "out/us/1",
+        "direction": "outbound",
+        "verdict": "dropped",
+        "share_affected": 0.5,
+        "tie": False,
+        "branches": [{**half, "outcome": "ok"}, {**half, "outcome": "dropped"}],
+    }
+
+    class Grouped(FakeReport):
+        def per_flow(self) -> list[dict[str, Any]]:
+            return [one]
+
+    monkeypatch.setattr(verdicts, "verify", lambda *_a, **_k: Grouped([{"flow": "grouped"}]))
+    code, out, _ = run(["emulate", str(DESIGN), "--format", "json"], capsys, monkeypatch)
+    assert code == 0 and json.loads(out)["agreement"]["agree"] == 1

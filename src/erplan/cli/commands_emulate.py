@@ -117,7 +117,12 @@ def model_of(loaded: Any, catalogs: Any) -> tuple[list[dict[str, Any]] | None, s
     except ImportError:
         return None, NO_MODEL
     try:
-        flows = verify(loaded, catalogs).to_dict().get("flows")
+        report = verify(loaded, catalogs)
+        flows = report.to_dict().get("flows")
+        # A report that groups flows may also list them one by one.
+        per_flow = getattr(report, "per_flow", None)
+        if not comparable(flows) and callable(per_flow):
+            flows = per_flow()
     except Exception as exc:  # the oracle must still run when the model cannot
         return None, f"the model failed ({type(exc).__name__}: {exc}): emulation only"
     if not comparable(flows):
