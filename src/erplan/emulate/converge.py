@@ -95,11 +95,10 @@ def wait(net: Network, timeout: float, error: type[Exception]) -> None:
             names = ", ".join(f"{s.node}->{s.peer}" for s in waiting)
             raise error(f"BGP sessions not established within {timeout:.0f} s: {names}")
         time.sleep(POLL_S)
-    by_node: dict[str, list[str]] = {}
-    for node, peer, limit in topo.limited:
-        by_node.setdefault(node, []).append(f"neighbor {peer} maximum-prefix {limit} force")
-    for node, lines in by_node.items():
-        asn = _local_as(net, node)
+    by_node: dict[tuple[str, int], list[str]] = {}
+    for node, asn, peer, limit in topo.limited:
+        by_node.setdefault((node, asn), []).append(f"neighbor {peer} maximum-prefix {limit} force")
+    for (node, asn), lines in by_node.items():
         net.vtysh(
             node,
             "configure terminal",
@@ -119,9 +118,3 @@ def _still(net: Network, deadline: float, timeout: float, error: type[Exception]
         last = snap
         if time.monotonic() > deadline:
             raise error(f"routes did not settle within {timeout:.0f} s")
-
-
-def _local_as(net: Network, node: str) -> int:
-    data = _json(net.vtysh(node, "show bgp ipv4 unicast summary json", check=False))
-    value = data.get("as")
-    return int(value) if isinstance(value, int) else 12076

@@ -27,6 +27,7 @@ from erplan.emulate.network import (
     BREAKOUT_TAG,
     ER_COMMUNITIES,
     INTERNET,
+    INTERNET_ASN,
     MICROSOFT,
     Builder,
     Draft,
@@ -46,6 +47,7 @@ from erplan.emulate.paths import (
 from erplan.emulate.topology import Route, Session
 from erplan.facts import (
     LINKS,
+    MICROSOFT_ASN,
     NatPoint,
     Translation,
     breakout_edge,
@@ -303,7 +305,7 @@ def _circuit(
         lowned = owned_positions(design, ledge, by_point)
         lchain = devices.chain(ce.name, ln.name, lc.devices if lc else [], ledge, inside, lowned)
         link_ifs.append(lchain.inner.ifname)
-        hops = defaultdict(list)
+        hops: dict[IPv4Network, list[IPv4Address]] = defaultdict(list)
         for prefixes in lowned.values():
             for p in prefixes:
                 hops[p].append(lchain.inner.peer)
@@ -325,7 +327,7 @@ def _circuit(
         ce_neighbors.append(
             frr.Neighbor(
                 ctl_ce.peer,
-                12076,
+                MICROSOFT_ASN,
                 import_map=(
                     frr.MapEntry(local_preference=c.local_preference, next_hop=lchain.inner.peer),
                 ),
@@ -462,7 +464,7 @@ def _breakout(
             ),
             frr.Neighbor(
                 out_end.peer,
-                64500,
+                INTERNET_ASN,
                 import_map=frr.DENY_ALL,
                 export_map=(frr.MapEntry(prefixes=routes),) if routes else frr.DENY_ALL,
                 shutdown=not bo.up,

@@ -175,7 +175,7 @@ class Builder:
         self.links: list[Link] = []
         self.sessions: list[Session] = []
         self.adjacencies: list[tuple[str, str]] = []
-        self.limited: list[tuple[str, IPv4Address, int]] = []
+        self.limited: list[tuple[str, int, IPv4Address, int]] = []
         self.notes: list[str] = []
         self.edges: dict[str, str] = {}  # node -> edge id (circuit:C/link, breakout:B)
         self.nat_nodes: set[str] = set()

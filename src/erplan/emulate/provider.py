@@ -100,7 +100,7 @@ def build(b: Builder, layout: Layout) -> None:
         )
         if s.up:
             b.sessions.append(Session(MICROSOFT, s.peer, True))
-            b.limited.append((MICROSOFT, s.peer, MAX_PREFIXES_PER_SESSION))
+            b.limited.append((MICROSOFT, MICROSOFT_ASN, s.peer, MAX_PREFIXES_PER_SESSION))
         filters.append(nft.SourceFilter(s.core_data_if, source_filter(design, s.circuit)))
     neighbors.append(
         frr.Neighbor(

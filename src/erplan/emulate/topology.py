@@ -143,8 +143,8 @@ class Topology:
     sessions: tuple[Session, ...] = ()  # sessions expected up (not shut down)
     # OSPF adjacencies expected Full: (node, interface).
     adjacencies: tuple[tuple[str, str], ...] = ()
-    # Microsoft's sessions where the prefix limit is enforced after they come up.
-    limited: tuple[tuple[str, IPv4Address, int], ...] = ()
+    # Sessions where a prefix limit is enforced once they are up: (node, its ASN, peer, limit).
+    limited: tuple[tuple[str, int, IPv4Address, int], ...] = ()
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
