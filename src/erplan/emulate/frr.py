@@ -229,7 +229,7 @@ def bgpd_config(hostname: str, bgp: Bgp) -> str:
         a = nb.address
         body.append(f" neighbor {a} remote-as {nb.remote_as}")
         body.append(f" neighbor {a} timers connect 1")
-        body.append(f" neighbor {a} timers 3 9")
+        body.append(f" neighbor {a} timers 5 30")
         body.append(f" neighbor {a} advertisement-interval 0")
         if nb.update_source is not None:
             body.append(f" neighbor {a} update-source {nb.update_source}")

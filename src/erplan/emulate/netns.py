@@ -330,7 +330,7 @@ def build(
     topology: Topology,
     prefix: str | None = None,
     *,
-    converge_timeout: float = 60.0,
+    converge_timeout: float = 120.0,
     progress: Progress | None = None,
 ) -> Network:
     """Create the namespaces, links, addresses, rules, daemons and servers; wait until the

@@ -33,7 +33,7 @@ from erplan.emulate.agent import (
 )
 
 DNS_TIMEOUT = LOOKUP_TIMEOUT
-TCP_TIMEOUT = 1.5
+TCP_TIMEOUT = 3.0
 CONCURRENCY = 256
 
 
