@@ -497,6 +497,8 @@ def summarize(results: Iterable[FlowResult], design: Design) -> dict[str, Any]:
                 o = r.flow.origin
                 affected[o] = max(affected.get(o, 0.0), r.share)
     return {
+        "design": design.name,
+        "description": design.description,
         "flows": flows,
         "by_verdict": by_verdict,
         "users_by_verdict": {

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 
 from erplan.diagnostics import Severity
-from erplan.engine.origins import first_host
+from erplan.engine.ranges import first_host
 from erplan.model import Design
 
 _HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
