@@ -3,12 +3,7 @@ communities and endpoint sets, shipped with erplan and overridable with a fresh 
 download (``--endpoints FILE``). Where each fact comes from: ``data/SOURCES.md``.
 """
 
-from erplan.catalogs.catalog import (
-    Catalogs,
-    great_circle_km,
-    load_catalogs,
-    suggest,
-)
+from erplan.catalogs.catalog import Catalogs, great_circle_km, load_catalogs
 from erplan.catalogs.diff import Change, EndpointsDiff, SetChange, diff_endpoints
 from erplan.catalogs.endpoints import MAX_ENDPOINTS_BYTES, read_endpoints
 from erplan.catalogs.records import (
@@ -22,6 +17,7 @@ from erplan.catalogs.records import (
     ServiceCommunity,
     normalize,
 )
+from erplan.names import closest as suggest
 
 __all__ = [
     "MAX_ENDPOINTS_BYTES",

@@ -7,7 +7,6 @@ afterwards; analyses take the ``Catalogs`` object as an argument.
 from __future__ import annotations
 
 import csv
-import difflib
 import fnmatch
 import functools
 import hashlib
@@ -44,17 +43,6 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def suggest(name: str, candidates: Iterable[str]) -> str | None:
-    """The closest candidate to a misspelt name ("did you mean"), if any is close enough."""
-    pool = list(candidates)
-    by_key = {normalize(c): c for c in pool}
-    hits = difflib.get_close_matches(normalize(name), list(by_key), n=1, cutoff=0.75)
-    if hits:
-        return by_key[hits[0]]
-    hits = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    return hits[0] if hits else None
 
 
 class Catalogs:
@@ -303,7 +291,8 @@ def _yes(value: str) -> bool:
 @functools.cache
 def _shipped() -> Catalogs:
     text = _data_text(SHIPPED_ENDPOINTS)
-    sets = parse_endpoints_text(json.loads(text), text, f"erplan:data/{SHIPPED_ENDPOINTS}")
+    name = f"erplan:data/{SHIPPED_ENDPOINTS}"
+    sets = parse_endpoints_text(json.loads(text), text, name)
     return _build(sets, "shipped snapshot")
 
 
