@@ -292,7 +292,7 @@ def _yes(value: str) -> bool:
 def _shipped() -> Catalogs:
     text = _data_text(SHIPPED_ENDPOINTS)
     name = f"erplan:data/{SHIPPED_ENDPOINTS}"
-    sets = parse_endpoints_text(json.loads(text), text, name)
+    sets = parse_endpoints_text(json.loads(text), text, name).sets
     return _build(sets, "shipped snapshot")
 
 

@@ -12,7 +12,6 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from erplan.cli import common
-from erplan.diagnostics import InputError
 
 SYSDEPS_HINT = "run `make sysdeps` (or `apt-get install frr nftables conntrack`)"
 
@@ -33,9 +32,7 @@ def emulate_command(
     cleanup: bool = typer.Option(
         False, "--cleanup", help="Remove namespaces and daemons left by earlier runs, then exit."
     ),
-    output_format: common.Format = typer.Option(
-        common.Format.TEXT, "--format", help="text or json."
-    ),
+    output_format: common.Format = common.format_option(common.DATA_FORMATS),
 ) -> None:
     """Build DESIGN in network namespaces with FRR and nftables, open real TCP connections for
     every flow, and show the outcome beside the model's verdict (exit 1 on disagreement)."""
@@ -54,20 +51,13 @@ def emulate_command(
         return
     if design is None:
         common.usage_failure("emulate: a design file is required (or --cleanup)")
-    if output_format is common.Format.SARIF:
-        common.usage_failure("emulate: --format is text or json")
+    common.check_format(output_format, common.DATA_FORMATS, "emulate")
 
     from erplan.analyses.verdicts import verify
-    from erplan.catalogs import load_catalogs
     from erplan.emulate.flowspec import flow_specs
     from erplan.emulate.run import emulate
-    from erplan.load import load_design
 
-    try:
-        catalogs = load_catalogs()
-        loaded = load_design(design, catalogs)
-    except InputError as problem:
-        common.input_failure(problem)
+    loaded, catalogs = common.load_inputs(design, None)
     t0 = time.monotonic()
     report_model = verify(loaded, catalogs)
     model_s = time.monotonic() - t0

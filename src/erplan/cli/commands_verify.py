@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from erplan.analyses.verdicts import VERDICT_ORDER, FlowResult, Judge, Report, verify
-from erplan.catalogs import Catalogs, EndpointSet, load_catalogs, suggest
 from erplan.cli import common
-from erplan.diagnostics import InputError
-from erplan.flows import Flow, FlowEngine, Hop
-from erplan.flows import Path as FlowPath
-from erplan.load import LoadedDesign, load_design
-from erplan.output import dumps, render_text
+from erplan.names import closest as suggest
 
-_ENDPOINTS_HELP = "A fresh download of the endpoint web service to use instead of the shipped one."
+if TYPE_CHECKING:  # imported by the commands: --help does not pay for the engine
+    from erplan.analyses.verdicts import FlowResult, Report
+    from erplan.catalogs import Catalogs, EndpointSet
+    from erplan.flows import Flow, Hop
+    from erplan.flows import Path as FlowPath
 
-
-def _load(design: Path, endpoints: Path | None) -> tuple[LoadedDesign, Catalogs]:
-    try:
-        catalogs = load_catalogs(endpoints)
-        return load_design(design, catalogs), catalogs
-    except InputError as err:
-        common.input_failure(err)
+# SARIF of verify's findings comes with the engine's renderer (erplan.output.render_sarif).
+_VERIFY_FORMATS = common.DATA_FORMATS
 
 
 def render_summary(report: Report) -> str:
+    from erplan.analyses.verdicts import VERDICT_ORDER
+
     s = report.summary
     by = s["by_verdict"]
     users = s["users_by_verdict"]
@@ -44,22 +39,27 @@ def render_summary(report: Report) -> str:
 
 @common.app.command("verify")
 def verify_command(
-    design: Path = typer.Argument(..., help="The design file (YAML)."),
-    fmt: common.Format = typer.Option(
-        common.Format.TEXT, "--format", "-f", help="text or json (json lists every flow)."
-    ),
-    endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
+    design: str = common.design_argument(),
+    fmt: common.Format = common.format_option(_VERIFY_FORMATS, " (json lists every flow)"),
+    output: Path | None = common.output_option(),
+    endpoints: Path | None = common.endpoints_option(),
 ) -> None:
     """Derive every flow, follow every return path, and judge each (exit 1 on any error)."""
-    if fmt is common.Format.SARIF:
-        common.usage_failure("verify supports --format text or json")
-    loaded, catalogs = _load(design, endpoints)
+    from erplan import silencing
+    from erplan.analyses.verdicts import verify
+    from erplan.output import dumps, render_text
+
+    common.check_format(fmt, _VERIFY_FORMATS, "verify")
+    common.check_output_or_exit(output, [design, endpoints])
+    loaded, catalogs = common.load_inputs(design, endpoints)
     report = verify(loaded, catalogs)
+    # One silencing for every code (names and aliases too), until the engine applies it.
+    report.findings = silencing.apply(report.findings, loaded.design)
     if fmt is common.Format.JSON:
-        sys.stdout.write(dumps(report.to_dict()))
+        text = dumps(report.to_dict())
     else:
-        sys.stdout.write(render_summary(report))
-        sys.stdout.write(render_text(report.findings))
+        text = render_summary(report) + render_text(report.findings)
+    common.emit(text, fmt, output, [design, endpoints])
     raise common.Exit(common.EXIT_FINDINGS if report.has_errors else common.EXIT_OK)
 
 
@@ -148,21 +148,28 @@ def _unknown(kind: str, name: str, known: list[str]) -> None:
 
 @common.app.command("trace")
 def trace_command(
-    design: Path = typer.Argument(..., help="The design file (YAML)."),
+    design: str = common.design_argument(),
     from_site: str | None = typer.Option(None, "--from", help="The site a user starts from."),
     to: str | None = typer.Option(None, "--to", help="The FQDN the user connects to."),
     inbound: str | None = typer.Option(
         None, "--inbound", help="An inbound service: trace every entry Microsoft may use."
     ),
-    fmt: common.Format = typer.Option(common.Format.TEXT, "--format", "-f", help="text or json."),
-    endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
+    fmt: common.Format = common.format_option(common.DATA_FORMATS),
+    output: Path | None = common.output_option("trace"),
+    endpoints: Path | None = common.endpoints_option(),
 ) -> None:
     """Follow one flow hop by hop: forward, every return path, every address rewritten."""
+    from erplan.analyses.verdicts import Judge
+    from erplan.flows import FlowEngine
+    from erplan.output import dumps
+
+    common.check_format(fmt, common.DATA_FORMATS, "trace")
+    common.check_output_or_exit(output, [design, endpoints])
     if inbound is None and (from_site is None or to is None):
         common.usage_failure("trace needs --from SITE --to FQDN, or --inbound SERVICE")
     if inbound is not None and (from_site is not None or to is not None):
         common.usage_failure("use either --from/--to or --inbound, not both")
-    loaded, catalogs = _load(design, endpoints)
+    loaded, catalogs = common.load_inputs(design, endpoints)
     d = loaded.design
     engine = FlowEngine(d, catalogs)
     judge = Judge(engine)
@@ -179,9 +186,10 @@ def trace_command(
         flows = [engine.outbound(from_site, es, to.strip().rstrip(".").lower())]
     results = [judge.judge(f) for f in flows]
     if fmt is common.Format.JSON:
-        sys.stdout.write(dumps({"flows": [r.to_dict(with_trace=True) for r in results]}))
+        text = dumps({"flows": [r.to_dict(with_trace=True) for r in results]})
     else:
-        sys.stdout.write("\n".join(render_trace(r) for r in results))
+        text = "\n".join(render_trace(r) for r in results)
+    common.emit(text, fmt, output, [design, endpoints])
     errors = any(
         r.verdict.severity is not None and r.verdict.severity.value == "error" for r in results
     )
