@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections.abc import Iterator
 from ipaddress import IPv4Network
 
@@ -121,32 +123,44 @@ def inbound_snat_pools_not_distinct(ctx: Context) -> Iterator[Hit]:
         seen.append((entry, pool))
 
 
+def _distances(graph: dict[str, list[tuple[str, float]]], source: str) -> dict[str, float]:
+    """Shortest WAN distance from ``source`` to every site it reaches (Dijkstra, heapq)."""
+    dist: dict[str, float] = {source: 0.0}
+    queue: list[tuple[float, str]] = [(0.0, source)]
+    while queue:
+        d, node = heapq.heappop(queue)
+        if d > dist[node]:
+            continue  # a stale entry: a shorter way was found after it was queued
+        for other, weight in graph[node]:
+            nd = d + weight
+            if nd < dist.get(other, math.inf):
+                dist[other] = nd
+                heapq.heappush(queue, (nd, other))
+    return dist
+
+
 def _site_circuits(d: Design, catalogs: Catalogs) -> dict[str, list[str]]:
     """For each site with users, the circuits nearest to it over the WAN (ties: all).
 
     Link weights are those of the routing stage: the IGP cost, else the given or estimated
     latency, so the users counted on a circuit are the ones hot-potato routing sends there.
     """
-    import networkx as nx  # here, not at module level: it costs every command 0.3 s to import
-
     geo = Geo(d, catalogs)
-    graph = nx.Graph()
-    graph.add_nodes_from(d.sites)
+    graph: dict[str, list[tuple[str, float]]] = {name: [] for name in d.sites}
     for link in d.wan:
         if not link.up:
             continue
         a, b = link.between
         weight = link.cost if link.cost is not None else geo.wan_link(a, b, link.latency_ms).ms
-        graph.add_edge(a, b, weight=weight)
+        graph[a].append((b, weight))
+        graph[b].append((a, weight))
     at: dict[str, list[str]] = {}
     for name, c in d.circuits.items():
         if c.up:
             at.setdefault(c.site, []).append(name)
     # One Dijkstra per circuit site (a few dozen), not per user site (thousands): the graph
     # is undirected, so the distance from a circuit site is the distance to it.
-    from_circuit_site = {
-        cs: nx.single_source_dijkstra_path_length(graph, cs) for cs in at if cs in graph
-    }
+    from_circuit_site = {cs: _distances(graph, cs) for cs in at if cs in graph}
     out: dict[str, list[str]] = {}
     for site, s in d.sites.items():
         if s.users == 0 or not s.er_routes or not at:
