@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from erplan import load as load_module
-from erplan.load import text_checks, yaml_compose
 from erplan.catalogs import load_catalogs
 from erplan.diagnostics import InputError, Location
 from erplan.load import (
@@ -23,6 +22,8 @@ from erplan.load import (
     load_mapping,
     load_text,
     parse_text,
+    text_checks,
+    yaml_compose,
 )
 
 DATA = Path(__file__).parent / "data"

@@ -16,11 +16,11 @@ import pytest
 from ruamel.yaml import YAML
 
 from erplan.analyses.rules import RULES, all_rules, find_rule, lint
-from erplan.codes import all_codes
-from erplan.reference import markdown
 from erplan.catalogs import Catalogs, load_catalogs
+from erplan.codes import all_codes
 from erplan.diagnostics import Finding, Severity
 from erplan.load import load_text
+from erplan.reference import markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "rule_cases"
