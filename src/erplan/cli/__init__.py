@@ -108,7 +108,21 @@ def _run() -> int:
         if exc.errno in _WRITE_ERRNOS:  # click writing help or a message
             return _output_failed(exc.strerror or str(exc))
         raise
+    except SystemExit as exc:
+        # rich (typer's help) answers a broken pipe by pointing stdout at /dev/null and
+        # exiting 1, which would read as "the design has errors".
+        if exc.code == 1 and _stdout_is_devnull():
+            return _output_failed("broken pipe")
+        raise
     return common.EXIT_OK
+
+
+def _stdout_is_devnull() -> bool:
+    try:
+        out, null = os.fstat(sys.stdout.fileno()), os.stat(os.devnull)
+    except (OSError, ValueError):
+        return False
+    return (out.st_dev, out.st_ino, out.st_rdev) == (null.st_dev, null.st_ino, null.st_rdev)
 
 
 def _output_failed(reason: str) -> int:
