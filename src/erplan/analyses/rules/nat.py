@@ -10,6 +10,7 @@ from ipaddress import IPv4Network
 from erplan.analyses.rules.registry import Context, Hit, Path, rule
 from erplan.catalogs import Catalogs
 from erplan.diagnostics import Severity
+from erplan.facts import special_range
 from erplan.latency import Geo
 from erplan.model import Design
 
@@ -229,3 +230,43 @@ def nat_pool_too_small(ctx: Context) -> Iterator[Hit]:
             (("breakouts", bname),),
             data={"users": users, "addresses": size, "users_per_address": per},
         )
+
+
+@rule(
+    code="ERP405",
+    name="breakout-address-not-public",
+    severity=Severity.ERROR,
+    summary="A breakout's internet NAT address or internet advertisement is not public "
+    "(private, shared address space, documentation, ...).",
+    source="Guide 000 §5 and §6.1 (traffic to Microsoft 365 leaves with a public source "
+    "address: internet breakouts translate into public NAT addresses they advertise); "
+    "RFC 1918, RFC 6598, RFC 5737 (FACTS.md §1.4)",
+    fix="Translate internet traffic into public addresses registered to you (or your "
+    "provider) and advertise the public prefix that holds them.",
+)
+def breakout_address_not_public(ctx: Context) -> Iterator[Hit]:
+    """The internet routes no private (RFC 1918), shared (100.64.0.0/10, carrier-grade NAT),
+    documentation or other special-purpose address: a flow translated into one leaves, and no
+    reply ever comes back; an advertisement of one is filtered by every neighbour. The flows of
+    the sites using the breakout then fail although a NAT is configured, which is easy to
+    misread as a missing NAT.
+    """
+    for bname, b in ctx.design.breakouts.items():
+        for i, nat in enumerate(b.nat):
+            why = special_range(nat)
+            if why is not None:
+                yield Hit(
+                    f"the internet NAT {nat} of breakout {bname} is not a public address "
+                    f"({why}): replies to flows translated into it cannot come back",
+                    ("breakouts", bname, "nat", i),
+                    (("breakouts", bname),),
+                )
+        for i, prefix in enumerate(b.advertises):
+            why = special_range(prefix)
+            if why is not None:
+                yield Hit(
+                    f"breakout {bname} advertises {prefix} to the internet, which is not "
+                    f"public ({why}): no internet router accepts it",
+                    ("breakouts", bname, "advertises", i),
+                    (("breakouts", bname),),
+                )
