@@ -341,3 +341,20 @@ def test_every_code_used_is_documented() -> None:
 
 def test_source_map_empty_has_no_positions() -> None:
     assert SourceMap("x").where(("a", 1)) is None
+
+
+@pytest.mark.parametrize("value", ["true", "5", "4294967295", "1.5"])
+def test_numbers_and_booleans_are_not_addresses(value: str) -> None:
+    """The model's address types would read 5 as 0.0.0.5 and true as 0.0.0.1."""
+    text = (
+        MINIMAL
+        + f"    prefixes: [{value}]\n"
+        + "services:\n"
+        + f"  m: {{fqdn: mail.contoso.com, dns_record: {value}, public_address: 20.2.2.1, "
+        + "site: hq}\n"
+    )
+    assert problems(text) == [
+        f"7:16 ERP013 sites.hq.prefixes[0]: expected an IPv4 prefix such as 192.0.2.0/24, "
+        f"got {value}",
+        f"9:43 ERP013 services.m.dns_record: expected an IPv4 address, got {value}",
+    ]

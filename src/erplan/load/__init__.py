@@ -14,6 +14,7 @@ echoed by a later stage.
 
 from __future__ import annotations
 
+import copy
 import gc
 import os
 from collections.abc import Iterator, Mapping
@@ -126,12 +127,12 @@ def _validate(
     if version is not None:  # another format: its other keys would only produce noise
         raise InputError([version])
     problems = list(findings)
-    text_problems, bad_text = check_text(data, source)
+    text_problems, bad_text, withheld = check_text(data, source)
     problems.extend(text_problems)
     reported = reported | bad_text
     design: Design | None = None
     try:
-        design = Design.model_validate(data)
+        design = Design.model_validate(_withhold(data, withheld) if withheld else data)
     except ValidationError as exc:
         problems.extend(pydantic_findings(exc, data, source, reported))
     problems.extend(check_references(data, source, catalogs, reported))
@@ -139,6 +140,17 @@ def _validate(
         raise InputError(_dedupe(problems))
     assert design is not None
     return LoadedDesign(design, source)
+
+
+def _withhold(data: dict[str, Any], paths: set[ObjectPath]) -> dict[str, Any]:
+    """A copy of ``data`` with the values at ``paths`` replaced by null (already reported)."""
+    out = copy.deepcopy(data)
+    for path in paths:
+        node: Any = out
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = None
+    return out
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
