@@ -263,9 +263,6 @@ def _finding_for(
             choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         hint = did_you_mean(str(value), choices) if isinstance(value, str) else ""
         message = f"expected one of {', '.join(choices)}; got {describe(value)}{hint}"
-    elif etype == "literal_error":
-        code = "ERP014"
-        message = f"expected {ctx.get('expected')}, got {describe(value)}"
     else:
         message = msg[0].lower() + msg[1:] if msg else etype
     if is_key:  # a bad mapping key (a prepend prefix...): point at the key itself

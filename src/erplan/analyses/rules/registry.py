@@ -88,19 +88,6 @@ class Rule:
         text = inspect.cleandoc(self.check.__doc__ or self.summary)
         return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n"))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "severity": self.severity.value,
-            "group": self.group,
-            "summary": self.summary,
-            "source": self.source,
-            "fix": self.fix,
-            "aliases": list(self.aliases),
-            "explanation": self.explanation,
-        }
-
 
 RULES: dict[str, Rule] = {}
 
