@@ -9,9 +9,7 @@ nesting depth, alias expansion; numbers must be finite and of a usable size.
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Iterator
-from math import inf, isfinite, nan
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -32,6 +30,7 @@ from ruamel.yaml.reader import ReaderError
 from erplan.diagnostics import Finding, InputError, Location, Severity
 from erplan.files import DecodeRefused, decode_utf8
 from erplan.load.codes import MAX_ALIAS_NODES, MAX_BYTES, MAX_DEPTH
+from erplan.load.scalars import MAX_INTEGER, TooLarge, resolve_plain, usable
 from erplan.load.source import ObjectPath, Pos, SourceMap, describe, dotted
 
 # libyaml's parser, ~11x faster than the pure-Python fallback on large designs. ruamel.yaml.clib
@@ -64,18 +63,6 @@ class _Refused(Exception):
         super().__init__(finding.message)
 
 
-_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
-_TRUE = frozenset(("true", "True", "TRUE"))
-_FALSE = frozenset(("false", "False", "FALSE"))
-_INT = re.compile(r"[-+]?[0-9]+")
-_INT_OCT = re.compile(r"0o[0-7]+")
-_INT_HEX = re.compile(r"0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-_INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
-_NAN = re.compile(r"\.(?:nan|NaN|NAN)")
-# Characters that can start a plain scalar of a non-string type (YAML 1.2 core schema).
-_TYPED_START = frozenset("0123456789+-.~tTfFnN")
-
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_TAG + t for t in ("str", "int", "float", "bool", "null"))
 _TAG_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -84,55 +71,6 @@ _TAG_TYPES: dict[str, type | tuple[type, ...]] = {
     "bool": bool,
     "null": type(None),
 }
-
-
-class _TooLarge:
-    """An integer no field of the format can hold. Bounding them keeps every sum erplan makes
-    within 64 bits (JSON readers' integers) and every number printable: Python refuses to
-    convert integers of more than 4,300 digits to text."""
-
-
-_TOO_LARGE = _TooLarge()
-MAX_INTEGER = 10**12  # an ASN is below 4.3e9; a million such values still sum below 2**63
-_MAX_DIGITS = 40  # longer digit strings are not even converted
-
-
-def _usable(x: float) -> bool:
-    return isfinite(x) and -MAX_INTEGER <= x <= MAX_INTEGER
-
-
-def _integer(digits: str, base: int) -> int | _TooLarge:
-    if len(digits) > _MAX_DIGITS:
-        return _TOO_LARGE
-    n = int(digits, base)
-    return n if -MAX_INTEGER <= n <= MAX_INTEGER else _TOO_LARGE
-
-
-def _resolve_plain(value: str) -> Any:
-    """A plain scalar as the YAML 1.2 core schema reads it (``no`` stays text: Norway's code)."""
-    if not value:
-        return None
-    if value[0] not in _TYPED_START:
-        return value
-    if value in _NULLS:
-        return None
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    if _INT.fullmatch(value):
-        return _integer(value, 10)
-    if _FLOAT.fullmatch(value):
-        return float(value)
-    if _INT_OCT.fullmatch(value):
-        return _integer(value[2:], 8)
-    if _INT_HEX.fullmatch(value):
-        return _integer(value[2:], 16)
-    if _INF.fullmatch(value):
-        return -inf if value[0] == "-" else inf
-    if _NAN.fullmatch(value):
-        return nan
-    return value
 
 
 class _Composer:
@@ -187,8 +125,8 @@ class _Composer:
         if cls is ScalarEvent and ev.tag is None and ev.anchor is None:  # the common case, fast
             if not ev.implicit[0]:
                 return ev.value, 1
-            value = _resolve_plain(ev.value)
-            if value.__class__ is _TooLarge or (value.__class__ is float and not _usable(value)):
+            value = resolve_plain(ev.value)
+            if value.__class__ is TooLarge or (value.__class__ is float and not usable(value)):
                 self._not_finite(ev, path)
                 return None, 1
             return value, 1
@@ -218,15 +156,15 @@ class _Composer:
     def _scalar(self, ev: Any, path: ObjectPath) -> Any:
         tag = ev.tag
         if tag is None or tag == "!":
-            return _resolve_plain(ev.value) if ev.implicit[0] and tag is None else ev.value
+            return resolve_plain(ev.value) if ev.implicit[0] and tag is None else ev.value
         if tag not in _SCALAR_TAGS:
             self._problem("ERP007", f"unsupported YAML tag {_show_tag(tag)}", ev.start_mark, path)
             return None
         kind = tag[len(_TAG) :]
         if kind == "str":
             return ev.value
-        value = _resolve_plain(ev.value)
-        if isinstance(value, _TooLarge) or (isinstance(value, float) and not _usable(value)):
+        value = resolve_plain(ev.value)
+        if isinstance(value, TooLarge) or (isinstance(value, float) and not usable(value)):
             self._not_finite(ev, path)
             return None
         if (isinstance(value, bool) and kind != "bool") or not isinstance(value, _TAG_TYPES[kind]):
