@@ -95,8 +95,13 @@ def example_data() -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+MAX_DEPTH = 40  # mutations stay shallower than the loader's bound (and the YAML dumper's stack)
+
+
 def _paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
     yield path
+    if len(path) >= MAX_DEPTH:
+        return
     if isinstance(node, dict):
         for k, v in node.items():
             yield from _paths(v, (*path, k))
@@ -130,9 +135,10 @@ def mutate(data: dict[str, Any], rng: random.Random, rounds: int = 3) -> dict[st
             del parent[last]
         elif op == 2 and isinstance(parent, dict):  # a key renamed
             parent[rng.choice(HOSTILE_STRINGS) or "k"] = parent.pop(last)
-        elif op == 3:  # a subtree copied elsewhere
+        elif op == 3:  # a subtree copied elsewhere (not into itself: depth would double)
             other = rng.choice(paths)
-            parent[last] = copy.deepcopy(_get(data, other))
+            if path[: len(other)] != other:
+                parent[last] = copy.deepcopy(_get(data, other))
         elif op == 4 and isinstance(parent[last], list) and parent[last]:  # a list grown
             parent[last] = parent[last] * rng.choice((2, 50, 400))
         elif op == 5 and isinstance(parent[last], dict) and parent[last]:  # a twin object
