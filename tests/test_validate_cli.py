@@ -115,7 +115,8 @@ def test_valid_design_json(
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["validate", "--format", "sarif", "x.yaml"], "'sarif' is not one of 'text', 'json'"),
+        (["validate", "--format", "markdown", "x.yaml"], "--format markdown is not available"),
+        (["validate", "-f", "xml", "x.yaml"], "'xml' is not one of"),
         (["validate"], "Missing argument"),
         (["validate", "a.yaml", "b.yaml"], "unexpected extra argument"),
         (["validate", "--bogus", "a.yaml"], "No such option: --bogus"),

@@ -21,7 +21,32 @@ BROKEN = {
     "g001-problem1-inbound-internet-no-snat",
     "g001-problem2-inbound-er-no-snat",
 }
+# Examples of the flows a real design carries whose headers name flows that fail: those flows
+# fail for real (at least in part), every other flow works.
+PARTLY_BROKEN = {
+    "g000-per-link-state",
+    "g000-proxy-only-direct",
+    "g000-internet-nat-over-expressroute",
+    "g001-inbound-mail-over-expressroute",
+    "g001-other-microsoft-services",
+}
 ALL = sorted(p.stem for p in EXAMPLES.glob("*.yaml"))
+
+
+def _failing_in_the_model(path: Path) -> set[str]:
+    """The flows the example's header (and so the model's verify) calls failing."""
+    from erplan.analyses.verdicts import verify
+    from erplan.catalogs import load_catalogs
+    from erplan.load import load_design
+
+    catalogs = load_catalogs()
+    report = verify(load_design(path, catalogs), catalogs)
+    return {
+        f.key
+        for r in report.results
+        if r.verdict.value in ("dropped", "blackhole", "unreachable")
+        for f in r.flows
+    }
 
 
 def _every_connection_works(f: FlowResult) -> None:
@@ -32,10 +57,21 @@ def _every_connection_works(f: FlowResult) -> None:
 @pytest.mark.parametrize("name", ALL)
 def test_example_builds_runs_and_behaves_as_its_header_says(name: str) -> None:
     # More connections where a share must be seen strictly between 0 and 1.
-    report = run_file(Path(EXAMPLES / f"{name}.yaml"), connections=24 if name in BROKEN else 12)
+    broken = name in BROKEN or name in PARTLY_BROKEN
+    path = Path(EXAMPLES / f"{name}.yaml")
+    report = run_file(path, connections=24 if broken else 12)
     assert not report.problems, [f.problem for f in report.problems]
     assert all(f.attempted > 0 for f in report.flows)
     by_key = flows(report)
+    if name in PARTLY_BROKEN:
+        failing = _failing_in_the_model(path)
+        assert failing & set(by_key), (failing, sorted(by_key))
+        for key, f in by_key.items():
+            if key in failing:
+                assert f.completed < f.attempted, describe(f)
+            else:
+                _every_connection_works(f)
+        return
     if name not in BROKEN:
         for f in report.flows:
             _every_connection_works(f)

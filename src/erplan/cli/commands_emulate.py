@@ -17,7 +17,6 @@ import typer
 from rich.table import Table
 
 from erplan.cli import common
-from erplan.diagnostics import InputError
 
 SYSDEPS_HINT = "run `make sysdeps` (or `apt-get install frr nftables conntrack`)"
 NO_MODEL = (
@@ -46,9 +45,7 @@ def emulate_command(
     kept: bool = typer.Option(
         False, "--kept", help="With --cleanup: also remove networks left running by --keep."
     ),
-    output_format: common.Format = typer.Option(
-        common.Format.TEXT, "--format", help="text or json."
-    ),
+    output_format: common.Format = common.format_option(common.DATA_FORMATS),
 ) -> None:
     """Build DESIGN in network namespaces with FRR and nftables, open real connections for
     every flow, and show what happened beside the model (exit 1 on disagreement)."""
@@ -67,19 +64,12 @@ def emulate_command(
         return
     if design is None:
         common.usage_failure("emulate: a design file is required (or --cleanup)")
-    if output_format is common.Format.SARIF:
-        common.usage_failure("emulate: --format is text or json")
+    common.check_format(output_format, common.DATA_FORMATS, "emulate")
 
-    from erplan.catalogs import load_catalogs
     from erplan.emulate.network import PlanError
     from erplan.emulate.run import emulate
-    from erplan.load import load_design
 
-    try:
-        catalogs = load_catalogs()
-        loaded = load_design(design, catalogs)
-    except InputError as problem:
-        common.input_failure(problem)
+    loaded, catalogs = common.load_inputs(design, None)
     model_flows, model_note = model_of(loaded, catalogs)
     err = common.stderr()
 

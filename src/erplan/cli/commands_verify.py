@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from erplan.analyses.verdicts import VERDICT_ORDER, FlowResult, Report, Verdicts, verify
-from erplan.catalogs import Catalogs, EndpointSet, load_catalogs, suggest
 from erplan.cli import common
-from erplan.diagnostics import InputError
-from erplan.engine import Branch, Engine, Flow, Hop
-from erplan.engine import Path as FlowPath
-from erplan.engine.ranges import addr
-from erplan.load import LoadedDesign, load_design
-from erplan.output import dumps, render_text
+from erplan.names import closest as suggest
 
-_ENDPOINTS_HELP = "A fresh download of the endpoint web service to use instead of the shipped one."
+if TYPE_CHECKING:  # imported by the commands: --help does not pay for the engine
+    from erplan.analyses.verdicts import FlowResult, Report
+    from erplan.catalogs import Catalogs, EndpointSet
+    from erplan.engine import Branch, Flow, Hop
+    from erplan.engine import Path as FlowPath
 
-
-def _load(design: Path, endpoints: Path | None) -> tuple[LoadedDesign, Catalogs]:
-    try:
-        catalogs = load_catalogs(endpoints)
-        return load_design(design, catalogs), catalogs
-    except InputError as err:
-        common.input_failure(err)
+# SARIF of verify's findings comes with the engine's renderer (erplan.output.render_sarif).
+_VERIFY_FORMATS = common.DATA_FORMATS
 
 
 def render_summary(report: Report) -> str:
+    from erplan.analyses.verdicts import VERDICT_ORDER
+
     s = report.summary
     by = s["by_verdict"]
     users = s["users_by_verdict"]
@@ -45,27 +39,33 @@ def render_summary(report: Report) -> str:
 
 @common.app.command("verify")
 def verify_command(
-    design: Path = typer.Argument(..., help="The design file (YAML)."),
-    fmt: common.Format = typer.Option(
-        common.Format.TEXT, "--format", "-f", help="text or json (json lists every flow)."
-    ),
-    endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
+    design: str = common.design_argument(),
+    fmt: common.Format = common.format_option(_VERIFY_FORMATS, " (json lists every flow)"),
+    output: Path | None = common.output_option(),
+    endpoints: Path | None = common.endpoints_option(),
 ) -> None:
     """Derive every flow, follow every return path, and judge each (exit 1 on any error)."""
-    if fmt is common.Format.SARIF:
-        common.usage_failure("verify supports --format text or json")
-    loaded, catalogs = _load(design, endpoints)
+    from erplan import silencing
+    from erplan.analyses.verdicts import verify
+    from erplan.output import dumps, render_text
+
+    common.check_format(fmt, _VERIFY_FORMATS, "verify")
+    common.check_output_or_exit(output, [design, endpoints])
+    loaded, catalogs = common.load_inputs(design, endpoints)
     report = verify(loaded, catalogs)
+    report.findings = silencing.apply(report.findings, loaded.design)
     if fmt is common.Format.JSON:
-        sys.stdout.write(dumps(report.to_dict()))
+        text = dumps(report.to_dict())
     else:
-        sys.stdout.write(render_summary(report))
-        sys.stdout.write(render_text(report.findings))
+        text = render_summary(report) + render_text(report.findings)
+    common.emit(text, fmt, output, [design, endpoints])
     raise common.Exit(common.EXIT_FINDINGS if report.has_errors else common.EXIT_OK)
 
 
 # -- trace ---------------------------------------------------------------------------------------
 def _hop_line(h: Hop) -> str:
+    from erplan.engine.ranges import addr
+
     parts = [f"{h.label:<40}", f"{addr(h.src)} -> {addr(h.dst)}"]
     if h.src_before is not None:
         parts.append(f"[source {addr(h.src_before)} -> {addr(h.src)}]")
@@ -103,6 +103,8 @@ def _branch_text(i: int, n: int, b: Branch) -> list[str]:
 
 
 def render_trace(r: FlowResult) -> str:
+    from erplan.engine.ranges import addr
+
     f = r.flow
     t = r.trace
     lines = [f"flow {f.key} ({f.direction.value})"]
@@ -178,9 +180,11 @@ def _unknown(kind: str, name: str, known: list[str]) -> None:
 
 @common.app.command("trace")
 def trace_command(
-    design: Path = typer.Argument(..., help="The design file (YAML)."),
-    from_site: str | None = typer.Option(None, "--from", help="The site a user starts from."),
-    to: str | None = typer.Option(None, "--to", help="The FQDN the user connects to."),
+    design: str = common.design_argument(),
+    from_site: str | None = typer.Option(
+        None, "--from", help="The site (or server) a connection starts from."
+    ),
+    to: str | None = typer.Option(None, "--to", help="The FQDN it connects to."),
     inbound: str | None = typer.Option(
         None, "--inbound", help="An inbound service: trace every entry Microsoft may use."
     ),
@@ -188,10 +192,17 @@ def trace_command(
     flow_key: str | None = typer.Option(
         None, "--flow", help="A flow by its key, as erplan verify --format json lists it."
     ),
-    fmt: common.Format = typer.Option(common.Format.TEXT, "--format", "-f", help="text or json."),
-    endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
+    fmt: common.Format = common.format_option(common.DATA_FORMATS),
+    output: Path | None = common.output_option("trace"),
+    endpoints: Path | None = common.endpoints_option(),
 ) -> None:
     """Follow one flow hop by hop: every branch, request and reply, every address rewritten."""
+    from erplan.analyses.verdicts import Verdicts
+    from erplan.engine import Engine
+    from erplan.output import dumps
+
+    common.check_format(fmt, common.DATA_FORMATS, "trace")
+    common.check_output_or_exit(output, [design, endpoints])
     chosen = [x for x in (inbound, dns, flow_key) if x is not None]
     if from_site is not None or to is not None:
         chosen.append("outbound")
@@ -199,9 +210,7 @@ def trace_command(
         common.usage_failure(
             "trace needs --from SITE|SERVER --to FQDN, --inbound SERVICE, --dns SITE or --flow KEY"
         )
-    if fmt is common.Format.SARIF:
-        common.usage_failure("trace supports --format text or json")
-    loaded, catalogs = _load(design, endpoints)
+    loaded, catalogs = common.load_inputs(design, endpoints)
     d = loaded.design
     engine = Engine(d, catalogs)
     flows: list[Flow]
@@ -231,9 +240,10 @@ def trace_command(
     verdicts = Verdicts(engine)
     results = [verdicts.result((f,), engine.trace(f)) for f in flows]
     if fmt is common.Format.JSON:
-        sys.stdout.write(dumps({"flows": [r.to_dict(detail=True) for r in results]}))
+        text = dumps({"flows": [r.to_dict(detail=True) for r in results]})
     else:
-        sys.stdout.write("\n".join(render_trace(r) for r in results))
+        text = "\n".join(render_trace(r) for r in results)
+    common.emit(text, fmt, output, [design, endpoints])
     errors = any(
         r.verdict.severity is not None and r.verdict.severity.value == "error" for r in results
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address
@@ -117,12 +117,9 @@ def catalog_version(catalogs: Catalogs) -> str:
     return f"{catalogs.endpoints_source}; {n} endpoint sets; sha256 {digest.hexdigest()[:16]}"
 
 
-def route_of(
-    set_id: int, trace: FlowTrace, proxied: bool, hosts: frozenset[int] = frozenset()
-) -> Route:
-    """The route of a traced flow. ``hosts``: addresses of the site's resolvers, proxies and
-    servers, which the engine counts among the users' sources: their (tiny) share of a direct
-    flow counts in the shares but adds no path (a proxy-only perimeter lets them out)."""
+def route_of(set_id: int, trace: FlowTrace, proxied: bool, devices_at: Mapping[str, str]) -> Route:
+    """The route of a traced flow; ``devices_at`` names the device standing at each device
+    node of the engine's network."""
     works = er = 0.0
     paths: dict[str, None] = {}
     devices: dict[str, None] = {}
@@ -133,13 +130,12 @@ def route_of(
             works += b.weight
             if edge.startswith("circuit:"):
                 er += b.weight
-            if b.forward.hops and b.forward.hops[0].src in hosts:
-                continue
             if edge:
                 paths.setdefault(edge.split("/", 1)[0], None)
             for h in b.forward.hops:
-                if h.node.startswith("device:"):
-                    devices.setdefault(h.node[len("device:") :].split("@", 1)[0], None)
+                name = devices_at.get(h.node)
+                if name is not None:
+                    devices.setdefault(name, None)
         if not reason and not (b.outcome.works and edge.startswith("circuit:")):
             reason = f"leave by {edge}" if b.outcome.works else f"{b.outcome.value}: {b.reason}"
     return Route(set_id, proxied, works, er, tuple(paths), tuple(devices), reason)
@@ -175,8 +171,12 @@ class Planner:
         if trace is None:
             trace = engine.trace(flow)
             self._traces[key] = trace
-        hosts = frozenset() if proxied else frozenset(self.engine.tables.may_leave)
-        return route_of(es.id, trace, proxied, hosts)
+        return route_of(es.id, trace, proxied, self._devices_at(engine))
+
+    def _devices_at(self, engine: Engine) -> dict[str, str]:
+        from erplan.engine.network import Kind
+
+        return {n.id: n.name for n in engine.net.nodes.values() if n.kind is Kind.DEVICE}
 
     def _all_proxied(self) -> Engine:
         if self._proxied is None:
