@@ -30,7 +30,21 @@ PARTLY_BROKEN = {
     "g001-inbound-mail-over-expressroute",
     "g001-other-microsoft-services",
 }
+# Initiators the emulation does not open yet: the model says these fail, the emulation cannot
+# show it (a strict expected failure, so the day it can, the marker must go).
+NOT_EMULATED = {
+    "g001-inbound-mail-over-expressroute": "the emulation opens SMTP from Exchange Online "
+    "Protection only from advertised prefixes, never from its addresses outside them",
+    "g001-other-microsoft-services": "the emulation opens no connection from another Microsoft "
+    "service (in/<service>/microsoft/<port>)",
+}
 ALL = sorted(p.stem for p in EXAMPLES.glob("*.yaml"))
+PARAMS = [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=NOT_EMULATED[n]))
+    if n in NOT_EMULATED
+    else n
+    for n in ALL
+]
 
 
 def _failing_in_the_model(path: Path) -> set[str]:
@@ -54,7 +68,7 @@ def _every_connection_works(f: FlowResult) -> None:
     assert {c.outcome for c in f.connections} == {"ok"}, describe(f)
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", PARAMS)
 def test_example_builds_runs_and_behaves_as_its_header_says(name: str) -> None:
     # More connections where a share must be seen strictly between 0 and 1.
     broken = name in BROKEN or name in PARTLY_BROKEN

@@ -102,9 +102,13 @@ def host_address(design: Design, site: str) -> IPv4Address | None:
 
 
 def resolver_site(design: Design, site: str) -> str | None:
-    """The site whose resolver a site's clients ask: the site of its resolver egress."""
+    """The site whose resolver a site's clients ask: the site of its resolver egress; a site
+    with neither a resolver egress nor a breakout resolves itself (its queries then follow its
+    default route)."""
     egress = design.site_resolver_egress(site)
-    if egress is None or egress not in design.breakouts:
+    if egress is None:
+        return site
+    if egress not in design.breakouts:
         return None
     return design.breakouts[egress].site
 
@@ -116,6 +120,9 @@ def special_hosts(design: Design) -> list[IPv4Network]:
         addr = host_address(design, name)
         if addr is not None:
             out.append(IPv4Network(addr))
+    # Proxy devices and servers open their own connections: the perimeter lets them out.
+    out.extend(IPv4Network(d.address) for d in design.devices.values() if d.address is not None)
+    out.extend(IPv4Network(s.address) for s in design.servers.values())
     return out
 
 
@@ -164,8 +171,8 @@ def proxy_site(design: Design, site: str) -> str:
 
 
 def proxied_sites(design: Design) -> list[str]:
-    """Sites whose clients may not reach the internet directly (PAC or all through a proxy)."""
-    return [n for n, s in design.sites.items() if s.proxy.mode is not ProxyMode.DIRECT]
+    """Sites whose clients may not reach the internet directly (`proxy.direct_internet`)."""
+    return [n for n, s in design.sites.items() if not s.proxy.direct_internet]
 
 
 def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
@@ -199,7 +206,7 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
                 strata=origin_strata,
                 endpoint_set=es.id,
                 name=set_name(es.id),
-                third_party=not es.ips,
+                third_party=es.third_party,
                 proxy_site=at,
                 resolver_site=resolver_site(design, at if at is not None else site_name),
                 problem=flow_problem,
@@ -298,7 +305,7 @@ def geodns_table(
             continue
         fe = catalogs.nearest_front_end(*point)
         answers = {
-            set_name(es.id): (catalogs.front_end_address(es, fe) if es.ips else third_party)
+            set_name(es.id): (third_party if es.third_party else catalogs.front_end_address(es, fe))
             for es in sets
         }
         entries.append(GeoDnsEntry(name, tuple(b.nat), fe.name, answers))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from ipaddress import IPv4Address, IPv4Network
 
+from erplan.catalogs import MICROSOFT_INTERNET_BLOCK
 from erplan.emulate import frr, nft
 from erplan.emulate.customer import Layout
 from erplan.emulate.flows import geodns_table
@@ -46,6 +47,9 @@ def microsoft_prefixes(b: Builder) -> dict[IPv4Network, tuple[str, ...]]:
     """Every Microsoft prefix of the catalog with the service communities it carries (none
     for prefixes of sets that are not ExpressRoute-able)."""
     out: dict[IPv4Network, set[str]] = defaultdict(set)
+    # Where Microsoft serves its sets that publish names only (not third parties): its own
+    # internet-only addresses, advertised over no ExpressRoute session.
+    out[MICROSOFT_INTERNET_BLOCK]
     for es in b.catalogs.endpoint_sets:
         for p in es.ips:
             out[p]
