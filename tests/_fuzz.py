@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import io
+import itertools
 import json
 import random
 import re
@@ -96,6 +97,8 @@ def example_data() -> list[tuple[str, dict[str, Any]]]:
 
 
 MAX_DEPTH = 40  # mutations stay shallower than the loader's bound (and the YAML dumper's stack)
+MAX_ITEMS = 2000  # a grown list: big enough to stress, small enough to stay a design
+MAX_PATHS = 100_000
 
 
 def _paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -124,7 +127,8 @@ def mutate(data: dict[str, Any], rng: random.Random, rounds: int = 3) -> dict[st
     """A copy of ``data`` with a few structure-aware mutations."""
     data = copy.deepcopy(data)
     for _ in range(rounds):
-        paths = [p for p in _paths(data) if p]
+        # Grown lists share their items, so paths multiply: a sample is enough.
+        paths = list(itertools.islice(_paths(data), 1, MAX_PATHS))
         path = rng.choice(paths)
         parent = _get(data, path[:-1])
         last = path[-1]
@@ -140,7 +144,7 @@ def mutate(data: dict[str, Any], rng: random.Random, rounds: int = 3) -> dict[st
             if path[: len(other)] != other:
                 parent[last] = copy.deepcopy(_get(data, other))
         elif op == 4 and isinstance(parent[last], list) and parent[last]:  # a list grown
-            parent[last] = parent[last] * rng.choice((2, 50, 400))
+            parent[last] = copy.deepcopy(parent[last] * rng.choice((2, 50, 400)))[:MAX_ITEMS]
         elif op == 5 and isinstance(parent[last], dict) and parent[last]:  # a twin object
             twin = rng.choice(list(parent[last]))
             parent[last][f"{twin}-2"] = copy.deepcopy(parent[last][twin])

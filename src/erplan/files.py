@@ -34,6 +34,7 @@ __all__ = [
     "check_output",
     "decode_utf8",
     "display_name",
+    "line_col",
     "read_bounded",
     "remove_stale_temporaries",
     "write_atomic",
@@ -124,8 +125,12 @@ class DecodeRefused(Exception):
         self.column = column
 
 
-def _position(raw: bytes, offset: int) -> tuple[int, int]:
-    return raw.count(b"\n", 0, offset) + 1, offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+def line_col(data: str | bytes, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of ``offset`` in text or bytes (columns count characters of
+    text, bytes of bytes)."""
+    if isinstance(data, bytes):
+        return data.count(b"\n", 0, offset) + 1, offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return data.count("\n", 0, offset) + 1, offset - (data.rfind("\n", 0, offset) + 1) + 1
 
 
 def decode_utf8(raw: bytes) -> str:
@@ -133,12 +138,12 @@ def decode_utf8(raw: bytes) -> str:
     NUL byte or invalid sequence, with its position."""
     nul = raw.find(b"\x00")
     if nul >= 0:
-        raise DecodeRefused("NUL byte", *_position(raw, nul))
+        raise DecodeRefused("NUL byte", *line_col(raw, nul))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DecodeRefused(
-            f"invalid UTF-8 (byte 0x{raw[exc.start]:02x})", *_position(raw, exc.start)
+            f"invalid UTF-8 (byte 0x{raw[exc.start]:02x})", *line_col(raw, exc.start)
         ) from None
 
 

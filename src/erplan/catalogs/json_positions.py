@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 
+from erplan.files import line_col
+
 __all__ = ["JsonLocator", "JsonPath"]
 
 JsonPath = tuple[int | str, ...]
@@ -34,7 +36,7 @@ class JsonLocator:
                 offset = self._step(offset, step)
             except (ValueError, IndexError, KeyError):
                 break
-        return self._line_col(offset)
+        return line_col(self.text, offset)
 
     def _step(self, offset: int, step: int | str) -> int:
         opener = self.text[offset : offset + 1]
@@ -85,7 +87,3 @@ class JsonLocator:
         if found < 0:
             raise KeyError(key)
         return found
-
-    def _line_col(self, offset: int) -> tuple[int, int]:
-        line_start = self.text.rfind("\n", 0, offset) + 1
-        return self.text.count("\n", 0, offset) + 1, offset - line_start + 1

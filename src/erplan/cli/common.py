@@ -68,6 +68,7 @@ def format_option(supported: Sequence[Format] = FINDINGS_FORMATS, note: str = ""
         "--format",
         "-f",
         help=f"{_choices(supported)}{note}.",
+        metavar="|".join(f.value for f in supported),  # what this command can do
         case_sensitive=False,
     )
 

@@ -28,7 +28,7 @@ from ruamel.yaml.events import (
 from ruamel.yaml.reader import ReaderError
 
 from erplan.diagnostics import Finding, InputError, Location, Severity
-from erplan.files import DecodeRefused, decode_utf8
+from erplan.files import DecodeRefused, decode_utf8, line_col
 from erplan.load.codes import MAX_ALIAS_NODES, MAX_BYTES, MAX_DEPTH
 from erplan.load.scalars import MAX_INTEGER, TooLarge, resolve_plain, usable
 from erplan.load.source import ObjectPath, Pos, SourceMap, describe, dotted
@@ -350,11 +350,6 @@ def _char_at(text: str, line: int, column: int) -> str:
     return text[start + column : start + column + 1]
 
 
-def _line_col(text: str, index: int) -> Pos:
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
-
-
 def decode(raw: bytes, file: str) -> str:
     """Bytes -> text, refusing what is not UTF-8 text before the parser sees it."""
     try:
@@ -409,7 +404,7 @@ def parse_text(text: str, filename: str) -> tuple[Any, SourceMap, list[Finding],
         loc = Location(filename, mark.line + 1, mark.column + 1) if mark else None
         raise InputError([Finding("ERP004", Severity.ERROR, message, loc)]) from None
     except ReaderError as exc:
-        line, col = _line_col(text, exc.position)
+        line, col = line_col(text, exc.position)
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
         raise InputError(
             [
