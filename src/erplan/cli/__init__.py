@@ -25,6 +25,7 @@ from erplan.cli import (  # noqa: E402,F401
     commands_catalog,
     commands_design,
     commands_emulate,
+    commands_generate,
     commands_lint,
     commands_pac,
     commands_verify,
