@@ -100,6 +100,6 @@ def generate_command(
     elif output is not None:
         for path in written:
             sys.stdout.write(f"{path}\n")
-    for k, why in outcome.refused.items():
-        sys.stderr.write(f"erplan: {k} skipped:\n{InputError(why).render()}\n")
+    for k, reasons in outcome.refused.items():
+        sys.stderr.write(f"erplan: {k} skipped:\n{InputError(reasons).render()}\n")
     raise common.Exit(common.EXIT_OK)

@@ -137,7 +137,8 @@ class CircuitEdge:
         return tuple(s for s in self.inbound_snat if s.point == ROUTER)
 
     def nat_devices(self) -> tuple[str, ...]:
-        points = [x.point for x in (*self.snat, *self.dnat, *self.inbound_snat)]
+        points = [x.point for x in self.snat]
+        points += [x.point for x in self.dnat] + [x.point for x in self.inbound_snat]
         return tuple(dict.fromkeys(p.removeprefix("device:") for p in points if p != ROUTER))
 
 

@@ -171,6 +171,7 @@ def _plan(ctx: Context) -> list[Artifact]:
     return [
         Artifact("plan/rollout.md", rollout.render_markdown(plan), "md"),
         Artifact("plan/rollout.json", rollout.render_json(plan), "json"),
+        Artifact("plan/stages.yaml", rollout.render_stages(plan), "yaml"),
     ]
 
 
