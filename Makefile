@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup sysdeps lint typecheck pytest bench clean
+.PHONY: demo test setup sysdeps azure-cli lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: setup
 sysdeps:
 	@bash scripts/install-sysdeps.sh
 
+# The real azure-cli, in its own environment (.venv-azure): the tests parse the generated az
+# command lines with it.
+azure-cli:
+	@bash scripts/install-azure-cli.sh $(PY)
+
 lint: setup
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
@@ -34,10 +39,10 @@ typecheck: setup
 pytest: setup
 	$(BIN)/pytest -q
 
-test: setup sysdeps lint typecheck pytest
+test: setup sysdeps azure-cli lint typecheck pytest
 
 bench: setup
 	$(BIN)/python bench/bench_verify.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-azure build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -143,6 +143,13 @@ class Catalogs:
         """A route-filter service by name, alias or community value ("12076:5010")."""
         return self._services.get(normalize(name))
 
+    def service_for_area(self, service_area: str) -> ServiceCommunity | None:
+        """The route-filter service of an endpoint service area (Exchange, SharePoint, ...)."""
+        for s in self.services:
+            if s.service_area is not None and normalize(s.service_area) == normalize(service_area):
+                return s
+        return None
+
     def regional_community(self, region: str) -> RegionalCommunity | None:
         return self._regions.get(normalize(region))
 

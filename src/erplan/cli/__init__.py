@@ -80,6 +80,7 @@ from erplan.cli import (  # noqa: E402,F401
     commands_design,
     commands_emulate,
     commands_endpoints,
+    commands_generate,
     commands_lint,
     commands_pac,
     commands_verify,
