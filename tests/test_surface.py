@@ -77,7 +77,7 @@ def test_every_code_in_the_sources_is_in_the_catalog() -> None:
         used |= set(re.findall(r'"(ERP\d{3})"', module.read_text(encoding="utf-8")))
     known = {c.code for c in all_codes()}
     assert used - known == set()
-    assert {c.kind for c in all_codes()} == {"input", "rule", "flow", "pac"}
+    assert {c.kind for c in all_codes()} == {"input", "rule", "flow", "pac", "generate"}
 
 
 def test_every_code_the_examples_print_is_explained(
@@ -170,7 +170,7 @@ def test_version_and_workflow_order(
     helped = run(["--help"], capsys, monkeypatch).out
     order = ["validate", "lint", "verify", "trace", "emulate", "rules", "explain", "schema"]
     listed = re.findall(r"^│ (\w+) ", helped, flags=re.MULTILINE)
-    assert listed == [*order, "catalog", "endpoints", "lists", "pac"]
+    assert listed == [*order, "catalog", "endpoints", "generate", "lists", "pac"]
 
 
 def test_piped_tables_are_never_cut_at_80_columns(

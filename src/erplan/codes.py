@@ -28,10 +28,12 @@ KIND_INPUT = "input"
 KIND_RULE = "rule"
 KIND_FLOW = "flow"
 KIND_PAC = "pac"
+KIND_GENERATE = "generate"
 
 INPUT_GROUP = "Input problems: the file cannot be used (exit 2)"
 FLOW_GROUP = "Flow verdicts (erplan verify)"
 PAC_GROUP = "PAC files and device lists (erplan pac, erplan lists)"
+GENERATE_GROUP = "Rollout artifacts (erplan generate)"
 
 
 @dataclass(frozen=True)
@@ -360,9 +362,54 @@ def _pac_codes() -> list[CodeInfo]:
     ]
 
 
+# What `erplan generate` refuses (constants in erplan.generators.registry).
+_GENERATE_CODES: dict[str, tuple[str, str, str, str]] = {
+    "CODE_UNSUPPORTED": (
+        "generate-unsupported",
+        "A generator cannot render something the design uses.",
+        "Each generator declares the design features it supports and refuses a design that "
+        "uses anything else rather than write a configuration that says less than the design.",
+        "use a generator that supports the feature, or render the others (`erplan generate all` "
+        "skips a refused kind and says why)",
+    ),
+    "CODE_MISSING": (
+        "generate-missing-value",
+        "A value the configuration needs is missing from the design.",
+        "A customer edge needs its circuit's primary and secondary /30 and VLAN to be written.",
+        "give the circuit its primary_subnet, secondary_subnet and vlan",
+    ),
+    "CODE_NAME": (
+        "generate-name-refused",
+        "A name cannot be written into a configuration.",
+        "Names reach router configurations, shell lines and HCL; a name holding a character "
+        "none of them can carry safely is refused.",
+        "rename the object",
+    ),
+}
+
+
+def _generate_codes() -> list[CodeInfo]:
+    from erplan.generators import registry
+
+    return [
+        CodeInfo(
+            getattr(registry, attr),
+            name,
+            Severity.ERROR,
+            summary,
+            explanation,
+            fix[:1].upper() + fix[1:],
+            "guide 001 'Build your deployment procedures'",
+            KIND_GENERATE,
+            GENERATE_GROUP,
+        )
+        for attr, (name, summary, explanation, fix) in _GENERATE_CODES.items()
+    ]
+
+
 @functools.cache
 def _catalog() -> dict[str, CodeInfo]:
-    entries = [*_input_codes(), *_rule_codes(), *_flow_codes(), *_pac_codes()]
+    entries = [*_input_codes(), *_rule_codes(), *_flow_codes(), *_pac_codes(), *_generate_codes()]
     out: dict[str, CodeInfo] = {}
     for e in sorted(entries, key=lambda e: e.code):
         if e.code in out:
