@@ -27,6 +27,7 @@ from erplan.cli import (  # noqa: E402,F401
     commands_emulate,
     commands_lint,
     commands_pac,
+    commands_report,
     commands_verify,
 )
 
