@@ -1,8 +1,9 @@
 """The map as Graphviz DOT: nodes pinned at their map positions (``neato``, ``pos="x,y!"``), so
 ``dot -Tsvg`` or ``-Tpdf`` draws the same map; a flow's paths as thick coloured edges.
 
-Every name is a quoted DOT string: backslashes and double quotes escaped, line breaks as ``\\n``;
-ids are generated. No HTML-like labels (``<...>``), which Graphviz would read as markup.
+Every name is a quoted DOT string: ampersands, backslashes and double quotes escaped, line
+breaks as ``\\n``; ids are generated. No HTML-like labels (``<...>``), which Graphviz would read
+as markup.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ _EDGES = {
 
 
 def quote(text: str) -> str:
-    """A DOT quoted string that shows ``text`` as it is."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    """A DOT quoted string that shows ``text`` as it is (Graphviz also decodes character
+    entities such as ``&amp;`` in labels, so ``&`` is one)."""
+    escaped = text.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"')
     escaped = escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
     return f'"{escaped}"'
 
