@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import xmlschema
-from _report import EXAMPLES, HOSTILE, HOSTILE_NAME, ROOT, catalogs, run_cli, verified
 
+from _report import EXAMPLES, HOSTILE, HOSTILE_NAME, ROOT, catalogs, run_cli, verified
 from erplan.report import DiagramFormat, render_diagram
 from erplan.report.mermaid import label
 

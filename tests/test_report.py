@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
-from _report import EXAMPLES, HOSTILE, HOSTILE_NAME, catalogs, html, run_cli, verified
 
+from _report import EXAMPLES, HOSTILE, HOSTILE_NAME, catalogs, html, run_cli, verified
 from erplan.report import sketch
 from erplan.report.html import design_topology
 from erplan.report.problems import problem_groups
@@ -50,7 +50,7 @@ def test_self_contained_and_locked_down() -> None:
 
 
 def test_every_finding_is_in_the_report() -> None:
-    loaded, report = verified(FIG16)
+    _, report = verified(FIG16)
     page = html(FIG16)
     text = htmllib.unescape(page)
     assert report.findings
@@ -182,6 +182,6 @@ def test_report_command_refuses_links_devices_and_its_input(tmp_path: Path, cli:
 def test_every_example_renders(path: Path) -> None:
     page = html(path)
     data = _data(page)
-    loaded, report = verified(path)
+    _, report = verified(path)
     assert len(data["rows"]) == len(report.results)  # type: ignore[arg-type]
     assert page.count("<script") == 2
