@@ -7,15 +7,23 @@ from pathlib import Path
 
 import typer
 
-from erplan.analyses.verdicts import VERDICT_ORDER, FlowResult, Report, Verdicts, verify
+from erplan.analyses.verdicts import FlowResult, Verdicts, verify
 from erplan.catalogs import Catalogs, EndpointSet, load_catalogs, suggest
 from erplan.cli import common
+from erplan.cli.verify_text import (
+    branch_tenths,
+    path_tenths,
+    render_verify,
+    row_tenths,
+    shown_ms,
+    tenths,
+)
 from erplan.diagnostics import InputError
 from erplan.engine import Branch, Engine, Flow, Hop
 from erplan.engine import Path as FlowPath
 from erplan.engine.ranges import addr
 from erplan.load import LoadedDesign, load_design
-from erplan.output import dumps, render_text
+from erplan.output import dumps
 
 _ENDPOINTS_HELP = "A fresh download of the endpoint web service to use instead of the shipped one."
 
@@ -28,21 +36,6 @@ def _load(design: Path, endpoints: Path | None) -> tuple[LoadedDesign, Catalogs]
         common.input_failure(err)
 
 
-def render_summary(report: Report) -> str:
-    s = report.summary
-    by = s["by_verdict"]
-    users = s["users_by_verdict"]
-    width = max(len(v.value) for v in VERDICT_ORDER)
-    lines = [f"{'verdict':<{width}}  {'flows':>7}  {'users':>9}"]
-    for v in VERDICT_ORDER:
-        lines.append(f"{v.value:<{width}}  {by[v.value]:>7}  {users[v.value]:>9}")
-    lines.append(
-        f"{s['flows']} flows ({s['inbound_services']} inbound services); "
-        f"{s['users_affected']} of {s['users']} users affected"
-    )
-    return "\n".join(lines) + "\n"
-
-
 @common.app.command("verify")
 def verify_command(
     design: Path = typer.Argument(..., help="The design file (YAML)."),
@@ -50,6 +43,9 @@ def verify_command(
         common.Format.TEXT, "--format", "-f", help="text or json (json lists every flow)."
     ),
     endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
+    flows: bool = typer.Option(
+        False, "--flows", help="Text: a table of every flow (key, verdict, paths, cause)."
+    ),
 ) -> None:
     """Derive every flow, follow every return path, and judge each (exit 1 on any error)."""
     if fmt is common.Format.SARIF:
@@ -59,8 +55,7 @@ def verify_command(
     if fmt is common.Format.JSON:
         sys.stdout.write(dumps(report.to_dict()))
     else:
-        sys.stdout.write(render_summary(report))
-        sys.stdout.write(render_text(report.findings))
+        render_verify(report, flows=flows)
     raise common.Exit(common.EXIT_FINDINGS if report.has_errors else common.EXIT_OK)
 
 
@@ -71,15 +66,17 @@ def _hop_line(h: Hop) -> str:
         parts.append(f"[source {addr(h.src_before)} -> {addr(h.src)}]")
     if h.dst_before is not None:
         parts.append(f"[destination {addr(h.dst_before)} -> {addr(h.dst)}]")
-    if h.ms:
-        parts.append(f"+{h.ms:.1f} ms{' (estimated)' if h.estimated else ''}")
+    if tenths(h.ms):
+        parts.append(f"+{shown_ms(tenths(h.ms))}{' (estimated)' if h.estimated else ''}")
     if h.action:
         parts.append(f"({h.action})")
     return "  ".join(parts)
 
 
 def _path_text(title: str, p: FlowPath) -> list[str]:
-    head = f"  {title} by {p.edge or '-'}: {p.disposition.value}, {p.ms:.1f} ms one way"
+    head = (
+        f"  {title} by {p.edge or '-'}: {p.disposition.value}, {shown_ms(path_tenths(p))} one way"
+    )
     out = [head]
     out.extend(f"    {i:>2}. {_hop_line(h)}" for i, h in enumerate(p.hops, 1))
     if p.reason and p.disposition.value != "delivered":
@@ -90,7 +87,7 @@ def _path_text(title: str, p: FlowPath) -> list[str]:
 def _branch_text(i: int, n: int, b: Branch) -> list[str]:
     head = f"branch {i}/{n}: {b.weight:.1%} of connections, {b.outcome.value}"
     if b.outcome.works:
-        head += f", {b.ms:.1f} ms round trip"
+        head += f", {shown_ms(branch_tenths(b))} round trip"
     lines = [head]
     lines.extend(_path_text("request", b.forward))
     if b.back is not None:
@@ -136,10 +133,12 @@ def render_trace(r: FlowResult) -> str:
     verdict = f"verdict: {r.verdict.value}"
     if r.verdict.value != "ok":
         verdict += f" ({r.share:.1%} of connections)"
-    if r.latency is not None:
-        verdict += f", {r.latency.ms:.0f} ms{' (estimated)' if r.latency.estimated else ''}"
+    shown = row_tenths(r)
+    if r.latency is not None and shown is not None:
+        # The slowest working branch above, as shown there.
+        verdict += f", {shown_ms(shown)}{' (estimated)' if r.latency.estimated else ''}"
     if r.best is not None:
-        verdict += f" (best this origin has: {r.best.ms:.0f} ms)"
+        verdict += f" (best this origin has: {r.best.ms:.1f} ms)"
     if r.relay is not None:
         verdict += f"; front end to the tenant's data: {r.relay.ms:.0f} ms more"
     lines.append(verdict)
