@@ -185,3 +185,42 @@ def test_every_example_renders(path: Path) -> None:
     _, report = verified(path)
     assert len(data["rows"]) == len(report.results)  # type: ignore[arg-type]
     assert page.count("<script") == 2
+
+
+def test_planning_tables_come_through_the_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A planning module named in PLANNING_HOOKS fills a section; one that is missing does not."""
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    from erplan.report import planning_sections, render_report
+    from erplan.report import sections as hook
+
+    @dataclass
+    class Table:
+        title: str
+        head: list[str]
+        body: list[list[str]]
+        notes: list[str]
+
+    module = types.ModuleType("erplan_test_meetme")
+    seen = []
+
+    def report_tables(loaded: object, cats: object, report: object) -> list[Table]:
+        seen.append(report)
+        return [Table("Meet-me", ["site", "egress"], [[HOSTILE_NAME, "us-er"]], ["a note"])]
+
+    module.report_tables = report_tables  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "erplan_test_meetme", module)
+    monkeypatch.setattr(
+        hook,
+        "PLANNING_HOOKS",
+        (("erplan_test_missing_module", "report_tables"), ("erplan_test_meetme", "report_tables")),
+    )
+    loaded, report = verified(FIG17)
+    found = planning_sections(loaded, catalogs(), report)
+    assert seen == [report] and [s.title for s in found] == ["Meet-me"]
+    page = render_report(loaded.design, catalogs(), report, source=FIG17, sections=found)
+    assert '<h2 id="plan-1-h">Meet-me</h2>' in page
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td>us-er</td>" in page
+    assert page.count("<script") == 2
