@@ -51,6 +51,7 @@ def _node_view(n: MapNode) -> dict[str, Any]:
         "up": n.up,
         "labelled": n.labelled,
         "home": n.home,
+        "label_at": n.label_at,
     }
 
 

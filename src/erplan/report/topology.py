@@ -59,6 +59,7 @@ class MapNode:
     labelled: bool = True
     home: tuple[float, float] | None = None  # the true position when moved aside
     site: str | None = None  # the site a customer node stands at
+    label_at: tuple[float, float, str] = (11.0, -8.0, "start")  # offset and text-anchor
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,13 +281,16 @@ def build(design: Design, catalogs: Catalogs, front_ends: Iterable[str] = ()) ->
         topo.nodes[node.id] = node
         return node
 
-    # Sites first, where they are: the map's geography wins over tidiness.
+    # Sites first, where they are. A few sites near each other are moved apart (a dotted line
+    # to where they are) so what stands at each can be told apart; a thousand stay put.
     for name in design.sites:
-        x, y = proj(geo.site(name))
-        placer.take(x, y, room.site)
+        hx, hy = proj(geo.site(name))
+        x, y = placer.near(hx, hy, room.site, toward=math.pi / 2, force=many)
+        home = (hx, hy) if (x, y) != (hx, hy) else None
         n = nodes[f"site:{name}"]
         labelled = not many or name in hubs
-        add(MapNode(n.id, "site", name, _node_title(n, design), x, y, n.up, labelled, site=name))
+        title = _node_title(n, design)
+        add(MapNode(n.id, "site", name, title, x, y, n.up, labelled, home=home, site=name))
         lan = nodes[f"lan:{name}"]
         title = _node_title(lan, design)
         add(MapNode(lan.id, "hosts", name, title, x, y, lan.up, False, site=name))
@@ -319,7 +323,63 @@ def build(design: Design, catalogs: Catalogs, front_ends: Iterable[str] = ()) ->
     _place_devices(topo, net, design)
     _add_edges(topo, net, design)
     _add_backbone(topo)
+    _place_labels(topo)
     return topo
+
+
+CHAR_PX = 6.6  # width of a character of the map's 11 px labels, about
+# Where a label may go around its glyph: (dx, dy, anchor), first choice first.
+_LABEL_SPOTS: tuple[tuple[float, float, str], ...] = (
+    (12.0, -8.0, "start"),
+    (12.0, 15.0, "start"),
+    (-12.0, -8.0, "end"),
+    (-12.0, 15.0, "end"),
+    (0.0, -14.0, "middle"),
+    (0.0, 24.0, "middle"),
+)
+_BELOW_FIRST = ("peering-location", "front-end")
+
+
+def _label_box(n: MapNode, spot: tuple[float, float, str]) -> tuple[float, float, float, float]:
+    dx, dy, anchor = spot
+    width = len(n.label) * CHAR_PX
+    x = n.x + dx - {"start": 0.0, "middle": width / 2, "end": width}[anchor]
+    return (x, n.y + dy - 10.0, x + width, n.y + dy + 2.0)
+
+
+def _place_labels(topo: Topology) -> None:
+    """Each drawn label beside its glyph where it covers the fewest other labels and glyphs."""
+    glyphs = [(n.x, n.y) for n in topo.nodes.values() if n.kind not in ("internet", "microsoft")]
+    taken: list[tuple[float, float, float, float]] = []
+    order = ("site", "peering-location", "front-end", "breakout-edge", "customer-edge")
+    for kind in order:
+        for n in topo.nodes.values():
+            if n.kind != kind or not n.labelled:
+                continue
+            spots = _LABEL_SPOTS
+            if kind in _BELOW_FIRST:
+                spots = ((0.0, 24.0, "middle"), (0.0, -16.0, "middle"), *_LABEL_SPOTS[:4])
+            best: tuple[int, int] | None = None
+            for i, spot in enumerate(spots):
+                box = _label_box(n, spot)
+                hits = sum(_overlap(box, t) for t in taken) * 3 + sum(
+                    1
+                    for gx, gy in glyphs
+                    if box[0] - 4 <= gx <= box[2] + 4 and box[1] - 4 <= gy <= box[3] + 4
+                )
+                if box[0] < 0 or box[2] > topo.width or box[1] < 0 or box[3] > topo.height:
+                    hits += 100
+                if best is None or hits < best[0]:
+                    best = (hits, i)
+                if hits == 0:
+                    break
+            assert best is not None
+            n.label_at = spots[best[1]]
+            taken.append(_label_box(n, n.label_at))
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _place_circuits(
