@@ -13,7 +13,9 @@ import sys
 from typing import TextIO
 
 from rich import box
+from rich.color import ColorSystem
 from rich.console import Console
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -179,32 +181,59 @@ def _edges(r: FlowResult, back: bool) -> str:
     return ", ".join(seen)
 
 
-def flows_table(report: Report) -> Table:
-    """Every flow, one line each (rows stand for the flows that share a trace)."""
-    table = _table("Flows")
-    _columns(
-        table,
-        ["flow", "verdict", "code", "conns>", "ms>", "to", "out by", "back by", "cause"],
-        fixed={"verdict", "code", "conns>", "ms>"},
-    )
+_SYSTEMS = {
+    "standard": ColorSystem.STANDARD,
+    "256": ColorSystem.EIGHT_BIT,
+    "truecolor": ColorSystem.TRUECOLOR,
+    "windows": ColorSystem.WINDOWS,
+}
+FLOW_COLUMNS = ("flow", "verdict", "code", "conns", "ms", "to", "out by", "back by", "cause")
+_RIGHT = {"conns", "ms"}
+
+
+def flow_rows(report: Report) -> list[tuple[str, ...]]:
+    """One row per flow (a row of the report stands for the flows that share a trace)."""
+    out: list[tuple[str, ...]] = []
     for r in report.results:
-        style = verdict_style(r.verdict)
         t = row_tenths(r)
         lat = "" if t is None else f"{t / 10:.1f}{'~' if r.latency and r.latency.estimated else ''}"
+        share = _pct(r.share) if r.verdict is not Verdict.OK else ""
+        cause = "" if r.verdict is Verdict.OK else r.cause_key
+        there, back = _edges(r, back=False), _edges(r, back=True)
         for f in r.flows:
             target = f.fqdn or (f"set {f.endpoint_set}" if f.endpoint_set is not None else "")
-            table.add_row(
-                Text(f.key),
-                Text(r.verdict.value, style=style),
-                Text(row_code(r) or ""),
-                Text(_pct(r.share) if r.verdict is not Verdict.OK else ""),
-                Text(lat),
-                Text(target),
-                Text(_edges(r, back=False)),
-                Text(_edges(r, back=True)),
-                Text("" if r.verdict is Verdict.OK else r.cause_key),
+            out.append(
+                (f.key, r.verdict.value, row_code(r) or "", share, lat, target, there, back, cause)
             )
-    return table
+    return out
+
+
+def flows_lines(report: Report, console: Console) -> list[str]:
+    """The per-flow table as plain aligned lines (tens of thousands of rows: a rich table
+    would take minutes), the verdict coloured on a terminal."""
+    rows = flow_rows(report)
+    widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(FLOW_COLUMNS)]
+    system = None if console.no_color else _SYSTEMS.get(console.color_system or "")
+    painted = {
+        v.value: Style.parse(verdict_style(v)).render(v.value.ljust(widths[1]), color_system=system)
+        for v in Verdict
+    }
+
+    def line(cells: tuple[str, ...], paint: bool) -> str:
+        parts = []
+        for i, cell in enumerate(cells):
+            if paint and i == 1 and system is not None:
+                parts.append(painted[cell])
+            elif FLOW_COLUMNS[i] in _RIGHT:
+                parts.append(cell.rjust(widths[i]))
+            else:
+                parts.append(cell.ljust(widths[i]))
+        return "  ".join(parts).rstrip()
+
+    out = ["Flows", line(FLOW_COLUMNS, False), "-" * (sum(widths) + 2 * (len(widths) - 1))]
+    out.extend(line(r, True) for r in rows)
+    out.append("ms: round trip of the slowest branch that works; ~ estimated from distance")
+    return out
 
 
 def render_verify(report: Report, *, flows: bool = False, out: TextIO | None = None) -> None:
@@ -241,7 +270,7 @@ def _verify(console: Console, report: Report, flows: bool) -> None:
         )
     if flows:
         console.print()
-        console.print(flows_table(report))
+        console.file.write("".join(line + "\n" for line in flows_lines(report, console)))
     others = sorted(rule_findings(report.findings), key=sort_key)
     console.print()
     console.print("Rule findings:" if others else "No rule findings.", markup=False)
