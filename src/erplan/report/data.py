@@ -25,7 +25,7 @@ from erplan.engine import Path as FlowPath
 from erplan.engine.ranges import addr
 from erplan.model import Analysis
 from erplan.report.problems import ProblemGroup, row_code
-from erplan.report.sketch import branch_class, branch_front_end
+from erplan.report.sketch import branch_class, branch_front_end, translation
 from erplan.report.topology import Topology, fe_id
 
 
@@ -43,16 +43,6 @@ class _Interned:
             found = self._index[key] = len(self.items)
             self.items.append(value)
         return found
-
-
-def translation(h: Hop) -> str | None:
-    """The address a hop rewrote, as the guides write it: ``source 10.0.0.57 → 20.2.2.3``."""
-    parts = []
-    if h.src_before is not None:
-        parts.append(f"source {addr(h.src_before)} → {addr(h.src)}")
-    if h.dst_before is not None:
-        parts.append(f"destination {addr(h.dst_before)} → {addr(h.dst)}")
-    return "; ".join(parts) or None
 
 
 def row_title(r: FlowResult) -> str:

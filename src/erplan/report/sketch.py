@@ -156,13 +156,22 @@ def _rewrites(h: Hop) -> bool:
     return h.src_before is not None or h.dst_before is not None
 
 
-def hop_note(h: Hop) -> str:
-    """One hop as the hover text says it: where, addresses, translation, what happened."""
-    parts = [f"{h.label}: {addr(h.src)} → {addr(h.dst)}"]
+def translation(h: Hop) -> str | None:
+    """The address a hop rewrote, as the guides write it: ``source 10.0.0.57 → 20.2.2.3``."""
+    parts = []
     if h.src_before is not None:
         parts.append(f"source {addr(h.src_before)} → {addr(h.src)}")
     if h.dst_before is not None:
         parts.append(f"destination {addr(h.dst_before)} → {addr(h.dst)}")
+    return "; ".join(parts) or None
+
+
+def hop_note(h: Hop) -> str:
+    """One hop as the hover text says it: where, addresses, translation, what happened."""
+    parts = [f"{h.label}: {addr(h.src)} → {addr(h.dst)}"]
+    nat = translation(h)
+    if nat:
+        parts.append(nat)
     if h.action:
         parts.append(f"({h.action})")
     return "; ".join(parts)
