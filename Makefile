@@ -1,12 +1,14 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   - virtual environment, install, verify a shipped example
-#   make test   - the same set-up plus FRR/nftables, then lint, type check and the test suite
+#   make test   - the same set-up plus FRR/nftables, Chromium and Graphviz, then lint, type check
+#                 and the test suite
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TESTDEPS := $(VENV)/share/erplan-test
 
-.PHONY: demo test setup sysdeps azure-cli lint typecheck pytest bench clean
+.PHONY: demo test setup sysdeps azure-cli testdeps lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,7 +22,8 @@ demo: setup
 	$(BIN)/erplan validate examples/g000-fig17-per-circuit-pools.yaml
 	$(BIN)/erplan verify examples/g000-fig17-per-circuit-pools.yaml
 
-# FRR, nftables and conntrack for the emulation tests (root only; skipped otherwise).
+# FRR, nftables and conntrack for the emulation tests, Chromium and its driver for the report's
+# browser tests, Graphviz for the DOT output (root only; those tests are skipped otherwise).
 sysdeps:
 	@bash scripts/install-sysdeps.sh
 
@@ -28,6 +31,10 @@ sysdeps:
 # command lines with it.
 azure-cli:
 	@bash scripts/install-azure-cli.sh $(PY)
+
+# Mermaid's parser (its own browser bundle, pinned) for the Mermaid output's test.
+testdeps: setup
+	@bash scripts/install-mermaid.sh $(TESTDEPS)
 
 lint: setup
 	$(BIN)/ruff check src tests bench scripts
@@ -39,7 +46,7 @@ typecheck: setup
 pytest: setup
 	$(BIN)/pytest -q
 
-test: setup sysdeps azure-cli lint typecheck pytest
+test: setup sysdeps azure-cli testdeps lint typecheck pytest
 
 bench: setup
 	$(BIN)/python bench/bench_verify.py

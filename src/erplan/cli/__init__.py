@@ -83,6 +83,7 @@ from erplan.cli import (  # noqa: E402,F401
     commands_generate,
     commands_lint,
     commands_pac,
+    commands_report,
     commands_verify,
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ from erplan.cli import common
 from erplan.names import closest as suggest
 
 if TYPE_CHECKING:  # imported by the commands: --help does not pay for the engine
-    from erplan.analyses.verdicts import FlowResult, Report
+    from erplan.analyses.verdicts import FlowResult
     from erplan.catalogs import Catalogs, EndpointSet
     from erplan.engine import Branch, Flow, Hop
     from erplan.engine import Path as FlowPath
@@ -20,34 +21,21 @@ if TYPE_CHECKING:  # imported by the commands: --help does not pay for the engin
 _VERIFY_FORMATS = common.DATA_FORMATS
 
 
-def render_summary(report: Report) -> str:
-    from erplan.analyses.verdicts import VERDICT_ORDER
-
-    s = report.summary
-    by = s["by_verdict"]
-    users = s["users_by_verdict"]
-    width = max(len(v.value) for v in VERDICT_ORDER)
-    lines = [f"{'verdict':<{width}}  {'flows':>7}  {'users':>9}"]
-    for v in VERDICT_ORDER:
-        lines.append(f"{v.value:<{width}}  {by[v.value]:>7}  {users[v.value]:>9}")
-    lines.append(
-        f"{s['flows']} flows ({s['inbound_services']} inbound services); "
-        f"{s['users_affected']} of {s['users']} users affected"
-    )
-    return "\n".join(lines) + "\n"
-
-
 @common.app.command("verify")
 def verify_command(
     design: str = common.design_argument(),
     fmt: common.Format = common.format_option(_VERIFY_FORMATS, " (json lists every flow)"),
     output: Path | None = common.output_option(),
     endpoints: Path | None = common.endpoints_option(),
+    flows: bool = typer.Option(
+        False, "--flows", help="Text: a table of every flow (key, verdict, paths, cause)."
+    ),
 ) -> None:
     """Derive every flow, follow every return path, and judge each (exit 1 on any error)."""
     from erplan import silencing
     from erplan.analyses.verdicts import verify
-    from erplan.output import dumps, render_text
+    from erplan.cli.verify_text import render_verify
+    from erplan.output import dumps
 
     common.check_format(fmt, _VERIFY_FORMATS, "verify")
     common.check_output_or_exit(output, [design, endpoints])
@@ -55,15 +43,19 @@ def verify_command(
     report = verify(loaded, catalogs)
     report.findings = silencing.apply(report.findings, loaded.design)
     if fmt is common.Format.JSON:
-        text = dumps(report.to_dict())
+        common.emit(dumps(report.to_dict()), fmt, output, [design, endpoints])
+    elif output is None:
+        render_verify(report, flows=flows)  # coloured on a terminal
     else:
-        text = render_summary(report) + render_text(report.findings)
-    common.emit(text, fmt, output, [design, endpoints])
+        buffer = io.StringIO()
+        render_verify(report, flows=flows, out=buffer)
+        common.emit(buffer.getvalue(), fmt, output, [design, endpoints])
     raise common.Exit(common.EXIT_FINDINGS if report.has_errors else common.EXIT_OK)
 
 
 # -- trace ---------------------------------------------------------------------------------------
 def _hop_line(h: Hop) -> str:
+    from erplan.cli.verify_text import shown_ms, tenths
     from erplan.engine.ranges import addr
 
     parts = [f"{h.label:<40}", f"{addr(h.src)} -> {addr(h.dst)}"]
@@ -71,15 +63,19 @@ def _hop_line(h: Hop) -> str:
         parts.append(f"[source {addr(h.src_before)} -> {addr(h.src)}]")
     if h.dst_before is not None:
         parts.append(f"[destination {addr(h.dst_before)} -> {addr(h.dst)}]")
-    if h.ms:
-        parts.append(f"+{h.ms:.1f} ms{' (estimated)' if h.estimated else ''}")
+    if tenths(h.ms):
+        parts.append(f"+{shown_ms(tenths(h.ms))}{' (estimated)' if h.estimated else ''}")
     if h.action:
         parts.append(f"({h.action})")
     return "  ".join(parts)
 
 
 def _path_text(title: str, p: FlowPath) -> list[str]:
-    head = f"  {title} by {p.edge or '-'}: {p.disposition.value}, {p.ms:.1f} ms one way"
+    from erplan.cli.verify_text import path_tenths, shown_ms
+
+    head = (
+        f"  {title} by {p.edge or '-'}: {p.disposition.value}, {shown_ms(path_tenths(p))} one way"
+    )
     out = [head]
     out.extend(f"    {i:>2}. {_hop_line(h)}" for i, h in enumerate(p.hops, 1))
     if p.reason and p.disposition.value != "delivered":
@@ -88,9 +84,11 @@ def _path_text(title: str, p: FlowPath) -> list[str]:
 
 
 def _branch_text(i: int, n: int, b: Branch) -> list[str]:
+    from erplan.cli.verify_text import branch_tenths, shown_ms
+
     head = f"branch {i}/{n}: {b.weight:.1%} of connections, {b.outcome.value}"
     if b.outcome.works:
-        head += f", {b.ms:.1f} ms round trip"
+        head += f", {shown_ms(branch_tenths(b))} round trip"
     lines = [head]
     lines.extend(_path_text("request", b.forward))
     if b.back is not None:
@@ -103,6 +101,7 @@ def _branch_text(i: int, n: int, b: Branch) -> list[str]:
 
 
 def render_trace(r: FlowResult) -> str:
+    from erplan.cli.verify_text import row_tenths, shown_ms
     from erplan.engine.ranges import addr
 
     f = r.flow
@@ -138,10 +137,12 @@ def render_trace(r: FlowResult) -> str:
     verdict = f"verdict: {r.verdict.value}"
     if r.verdict.value != "ok":
         verdict += f" ({r.share:.1%} of connections)"
-    if r.latency is not None:
-        verdict += f", {r.latency.ms:.0f} ms{' (estimated)' if r.latency.estimated else ''}"
+    shown = row_tenths(r)
+    if r.latency is not None and shown is not None:
+        # The slowest working branch above, as shown there.
+        verdict += f", {shown_ms(shown)}{' (estimated)' if r.latency.estimated else ''}"
     if r.best is not None:
-        verdict += f" (best this origin has: {r.best.ms:.0f} ms)"
+        verdict += f" (best this origin has: {r.best.ms:.1f} ms)"
     if r.relay is not None:
         verdict += f"; front end to the tenant's data: {r.relay.ms:.0f} ms more"
     lines.append(verdict)
