@@ -11,12 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from ruamel.yaml import YAML
 
 from _pac_engines import ENGINES, run
 from erplan.catalogs import load_catalogs
-from erplan.diagnostics import InputError
 from erplan.generators.names import NameRefused, js_string, parse_pattern
 from erplan.generators.pac import render_pac
 from erplan.generators.plan import plan
@@ -84,9 +82,7 @@ def endpoints(tmp: Path, hostile: bool) -> Path:
     return path
 
 
-# Names the loader accepts (it refuses control characters and double quotes in names before
-# anything is generated) but that would still break a PAC file written without escaping.
-SITE = "hq' + (/x/) + ' //x"
+SITE = 'hq"; return "DIRECT"; // */'
 
 
 def design(hostile: bool) -> dict[str, Any]:
@@ -102,13 +98,14 @@ def design(hostile: bool) -> dict[str, Any]:
         }
     }
     if hostile:
-        d["name"] = "*/ return 'DIRECT'; /* // ')"
+        d["name"] = '*/ return "DIRECT"; /* //'
         d["sites"][SITE] = d["sites"].pop("hq")
         d["devices"]["web-proxy"]["site"] = SITE
         d["devices"]["perimeter"]["site"] = SITE
         d["breakouts"]["hq-inet"]["site"] = SITE
         d["circuits"]["hq-er"]["site"] = SITE
         d["services"]["autodiscover"]["site"] = SITE
+        # A hostile FQDN never gets this far: the loader holds fqdn to DNS labels.
     return d
 
 
@@ -169,16 +166,12 @@ def test_hostile_proxy_address_is_refused(tmp_path: Path) -> None:
     cat = load_catalogs(endpoints(tmp_path, False))
     d = design(False)
     d["devices"].pop("web-proxy")
-    d["sites"]["hq"]["proxy"] = {"mode": "pac", "address": "proxy' + x + ':8080"}
+    d["sites"]["hq"]["proxy"] = {"mode": "pac", "address": 'proxy"; return "DIRECT"; //:8080'}
     p = plan(load_mapping(d, catalogs=cat), cat)
     assert p.sites == []
     assert p.skipped == [("hq", "its proxy cannot be named in a PAC file")]
     (f,) = [f for f in p.findings if f.code == "ERP903"]
     assert f.severity.value == "error" and f.subject == "sites.hq.proxy.address"
-    # A double quote never gets that far: the loader refuses it with its position.
-    d["sites"]["hq"]["proxy"] = {"mode": "pac", "address": 'proxy"; return "DIRECT"; //:8080'}
-    with pytest.raises(InputError, match="ERP016"):
-        load_mapping(d, catalogs=cat)
 
 
 def test_every_hostile_string_is_refused_and_escaping_is_total() -> None:

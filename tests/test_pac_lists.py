@@ -103,9 +103,9 @@ def _filtered() -> dict[str, Any]:
         "site": "dc",
         "nat": ["20.2.6.1/32"],
         "advertises": ["20.2.6.0/24"],
-        "devices": ["@SUM(1)"],
+        "devices": ["=HYPERLINK(1)"],
     }
-    d["devices"]["@SUM(1)"] = {"kind": "firewall", "site": "dc"}
+    d["devices"]["=HYPERLINK(1)"] = {"kind": "firewall", "site": "dc"}
     d["devices"]["web-proxy"].update({"site": "dc", "address": "10.9.0.10", "egress": "dc-inet"})
     return d
 
@@ -125,4 +125,4 @@ def test_a_set_without_a_route_is_listed_on_the_proxys_path() -> None:
     assert "*.sharepoint.com" not in sl.bypass
     # A device name from the design cannot become a spreadsheet formula.
     rows = list(csv.DictReader(io.StringIO(render_csv(sl))))
-    assert {r["devices"] for r in rows if r["path"] == "breakout:dc-inet"} == {"'@SUM(1)"}
+    assert {r["devices"] for r in rows if r["path"] == "breakout:dc-inet"} == {"'=HYPERLINK(1)"}

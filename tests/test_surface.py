@@ -170,7 +170,16 @@ def test_version_and_workflow_order(
     helped = run(["--help"], capsys, monkeypatch).out
     order = ["validate", "lint", "verify", "trace", "emulate", "rules", "explain", "schema"]
     listed = re.findall(r"^│ (\w+) ", helped, flags=re.MULTILINE)
-    assert listed == [*order, "catalog", "endpoints", "generate", "lists", "pac"]
+    assert listed == [
+        *order,
+        "catalog",
+        "endpoints",
+        "diagram",
+        "generate",
+        "lists",
+        "pac",
+        "report",
+    ]
 
 
 def test_piped_tables_are_never_cut_at_80_columns(

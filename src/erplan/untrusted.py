@@ -4,8 +4,8 @@ terminal or a report.
 Two defences, one definition of "unsafe":
 
 - the loader refuses, at the value's position, what a field may not hold
-  (:func:`text_problem`): a name is letters, digits, spaces and a little punctuation; an FQDN
-  is DNS labels; free text is any printable text;
+  (:func:`text_problem`): a name is printable text on one line; an FQDN is DNS labels; free
+  text is any printable text;
 - every text renderer passes what it prints through :func:`escape_text`, so whatever free text
   remains (or reaches a renderer by another road: a file name, an argument, a download) shows
   as ``\\x1b`` or ``\\u202e`` instead of clearing the screen, setting the window title,
@@ -133,9 +133,8 @@ def _name_problem(value: str) -> str | None:
         return "is empty; a name needs at least one letter or digit"
     if value != value.strip():
         return "starts or ends with a space"
-    for ch in value:
-        if not _name_char(ch):
-            return f"holds {describe_char(ch)}; a name holds {_NAME_CHARS} only"
+    # Any other printable character may stand in a name (a site may be called
+    # "<script>alert(1)</script>"): every output escapes names for where they go.
     return None
 
 

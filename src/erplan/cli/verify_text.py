@@ -26,6 +26,7 @@ from erplan.engine import Branch
 from erplan.engine import Path as FlowPath
 from erplan.output import counts
 from erplan.report.problems import problem_groups, row_code, rule_findings
+from erplan.untrusted import escape_text
 
 UNLIMITED = 100_000  # columns when piped: a line is as long as it needs to be
 
@@ -148,13 +149,13 @@ def problems_table(report: Report) -> Table | None:
         table.add_row(
             Text(f.code, style=style),
             Text(g.verdict, style=verdict_style(g.verdict)),
-            Text(g.who),
+            Text(escape_text(g.who)),
             Text(str(g.flows)),
             Text(_pct(float(f.data["share"]))),
             Text(str(f.data.get("users_affected", 0))),
             Text(g.cause_key),
-            Text(str(f.location) if f.location else ""),
-            Text(g.example),
+            Text(escape_text(str(f.location)) if f.location else ""),
+            Text(escape_text(g.example)),
         )
     return table
 
@@ -275,18 +276,18 @@ def _verify(console: Console, report: Report, flows: bool) -> None:
     console.print()
     console.print("Rule findings:" if others else "No rule findings.", markup=False)
     for f in others:
-        said = Text(f"{f.location}: " if f.location else "")
+        said = Text(escape_text(f"{f.location}: ") if f.location else "")
         said.append(f.code, style=STYLE[f.severity.value])
         said.append(f" {f.severity.value}", style=STYLE[f.severity.value])
         if f.silenced is not None:
             said.append(f" (silenced: {f.silenced})", style="dim")
-        said.append(f" {f.message}")
+        said.append(escape_text(f" {f.message}"))
         console.print(said)
         if f.silenced is None:
             if f.fix:
-                console.print(f"    fix: {f.fix}", markup=False)
+                console.print(escape_text(f"    fix: {f.fix}"), markup=False)
             if f.source:
-                console.print(f"    see: {f.source}", markup=False)
+                console.print(escape_text(f"    see: {f.source}"), markup=False)
     c = counts(report.findings)  # every finding, the flow groups' included
     tail = f"{c['error']} errors, {c['warning']} warnings, {c['info']} info"
     if c["silenced"]:

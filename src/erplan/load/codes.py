@@ -63,9 +63,10 @@ CODES: dict[str, tuple[str, str]] = {
     "ERP016": (
         "bad-text",
         "A name, DNS name or text holding characters it may not hold. Names (of objects, and "
-        "references to them and to the catalogs) are letters, digits, spaces and "
-        "`- _ . : / + @ # & ( ) '`, at most "
-        f"{MAX_LENGTH[TextKind.NAME]} characters; an FQDN is DNS labels; free text (`name`, "
+        "references to them and to the catalogs) are printable text on one line without "
+        "leading or trailing spaces, at most "
+        f"{MAX_LENGTH[TextKind.NAME]} characters (every output escapes them for where they "
+        "go); an FQDN is DNS labels; free text (`name`, "
         "`description`, silence reasons) is any printable text. Control characters (escape "
         "sequences, CR/LF in one-line text) and bidi overrides are refused everywhere.",
     ),
