@@ -23,7 +23,7 @@ ENDPOINTS = Path(__file__).parent / "data" / "endpoints"
 
 
 # -- --format -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("command", ["validate", "lint"])
+@pytest.mark.parametrize("command", ["validate", "lint", "verify"])
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif", "TEXT"])
 def test_findings_commands_take_every_findings_format(
     command: str, fmt: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
@@ -44,7 +44,7 @@ def test_findings_commands_take_every_findings_format(
             "sarif",
             "text or json",
         ),
-        (["verify", str(SHARED_POOL)], "markdown", "text or json"),
+        (["verify", str(SHARED_POOL)], "markdown", "text, json or sarif"),
         (["lint", str(SHARED_POOL)], "markdown", "text, json or sarif"),
         (["validate", str(SHARED_POOL)], "markdown", "text, json or sarif"),
         (["rules"], "sarif", "text, json or markdown"),

@@ -17,8 +17,8 @@ if TYPE_CHECKING:  # imported by the commands: --help does not pay for the engin
     from erplan.engine import Branch, Flow, Hop
     from erplan.engine import Path as FlowPath
 
-# SARIF of verify's findings comes with the engine's renderer (erplan.output.render_sarif).
-_VERIFY_FORMATS = common.DATA_FORMATS
+# SARIF carries every finding, the flow verdicts' included, to code scanning.
+_VERIFY_FORMATS = common.FINDINGS_FORMATS
 
 
 @common.app.command("verify")
@@ -44,6 +44,12 @@ def verify_command(
     report.findings = silencing.apply(report.findings, loaded.design)
     if fmt is common.Format.JSON:
         common.emit(dumps(report.to_dict()), fmt, output, [design, endpoints])
+    elif fmt is common.Format.SARIF:
+        from erplan.files import display_name
+        from erplan.output import render_sarif
+
+        sarif = render_sarif(report.findings, base=Path.cwd(), default_file=display_name(design))
+        common.emit(sarif, fmt, output, [design, endpoints])
     elif output is None:
         render_verify(report, flows=flows)  # coloured on a terminal
     else:
