@@ -16,6 +16,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from erplan.emulate import costs, frr, nft
 from erplan.emulate.flows import (
+    closed_sites,
     host_address,
     proxied_sites,
     proxy_site,
@@ -422,7 +423,7 @@ def _breakout(
         node.routes.append(Route(p, (chain.outer.peer,)))
     node.ruleset["edge_outside"] = (out_end.ifname,)
     _edge_nat(devices, node, NatPoint(edge), by_point, chain, (out_end.ifname,))
-    clients = [p for s in proxied_sites(design) for p in design.sites[s].prefixes]
+    clients = [p for s in closed_sites(design) for p in design.sites[s].prefixes]
     if clients:
         node.add(
             "client_filters",

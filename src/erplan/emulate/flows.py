@@ -127,10 +127,10 @@ def special_hosts(design: Design) -> list[IPv4Network]:
 
 
 def boundaries(design: Design) -> list[IPv4Network]:
-    """Every prefix the design mentions, and the resolver and proxy addresses inside proxied
-    sites (the breakouts let those out, not the other clients there)."""
-    proxied = [p for s in proxied_sites(design) for p in design.sites[s].prefixes]
-    inside = [h for h in special_hosts(design) if any(h.subnet_of(p) for p in proxied)]
+    """Every prefix the design mentions, and the resolver and proxy addresses inside sites whose
+    clients may not go out directly (the breakouts let those out, not the other clients there)."""
+    closed = [p for s in closed_sites(design) for p in design.sites[s].prefixes]
+    inside = [h for h in special_hosts(design) if any(h.subnet_of(p) for p in closed)]
     return [*design_prefixes(design), *inside]
 
 
@@ -171,6 +171,11 @@ def proxy_site(design: Design, site: str) -> str:
 
 
 def proxied_sites(design: Design) -> list[str]:
+    """Sites whose clients send some names to a proxy (PAC or all through a proxy)."""
+    return [n for n, s in design.sites.items() if s.proxy.mode is not ProxyMode.DIRECT]
+
+
+def closed_sites(design: Design) -> list[str]:
     """Sites whose clients may not reach the internet directly (`proxy.direct_internet`)."""
     return [n for n, s in design.sites.items() if not s.proxy.direct_internet]
 
