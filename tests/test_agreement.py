@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from erplan.analyses.agreement import comparable, compare, model_shares, within
+from erplan.analyses.agreement import (
+    binomial_p_value,
+    comparable,
+    compare,
+    model_shares,
+    within,
+)
 
 
 def model(key: str, verdict: str, share: float, branches: list[dict[str, Any]]) -> dict[str, Any]:
@@ -93,8 +99,17 @@ def test_a_fractional_share_is_judged_with_the_stated_tolerance() -> None:
     fa = compare([SHARED_POOL], [far]).flows[0]
     assert not fa.agree
     assert "share failed" in {c.name for c in fa.disagreements}
-    assert within(0.5, 0.6, 32, 3.5, 0.02) and not within(0.5, 0.95, 32, 3.5, 0.02)
-    assert within(0.0, 0.0, 0, 3.5, 0.02) and not within(1.0, 0.99, 1000, 3.5, 0.02)
+    assert within(0.5, 0.6, 32, 1e-6, 0.02) and not within(0.5, 1.0, 32, 1e-6, 0.02)
+    assert within(0.0, 0.0, 0, 1e-6, 0.02) and not within(1.0, 0.99, 1000, 1e-6, 0.02)
+    # 32 connections tell a flow that half fails from one that always works, 8 cannot.
+    assert not within(0.5, 0.0, 32, 1e-6, 0.02) and within(0.5, 0.0, 8, 1e-6, 0.02)
+
+
+def test_the_binomial_p_value_is_exact() -> None:
+    assert binomial_p_value(0, 16, 0.5) == pytest.approx(2 * 0.5**16)
+    assert binomial_p_value(8, 16, 0.5) == 1.0
+    # 11 of 16 at 0.25: a rare draw, yet not rare enough to call a disagreement at 1e-6.
+    assert 1e-6 < binomial_p_value(11, 16, 0.25) < 1e-3
 
 
 def test_an_edge_the_model_never_uses_is_a_disagreement() -> None:

@@ -291,3 +291,14 @@ def test_plan_uses_the_circuits_peer_subnets_and_shuts_down_a_link_that_is_down(
     assert not next(lk for lk in p.topology.links if lk.a == "l0s" and lk.b == "ms").up
     ms = next(x.config for x in p.topology.node("ms").daemons if x.name == "bgpd")
     assert ms.count(" shutdown") == 1
+
+
+def test_connections_per_flow_shrink_to_the_ports_a_run_has() -> None:
+    from erplan.emulate.run import MAX_CONNECTIONS, fit_connections, total_connections
+
+    d = load_design(ROOT / "examples" / "g000-fig16-shared-pool.yaml", CATALOGS).design
+    p = plan(d, CATALOGS)
+    assert fit_connections(p, 32) == 32
+    fitted = fit_connections(p, 500)
+    assert fitted < 500
+    assert total_connections(p, fitted) <= MAX_CONNECTIONS < total_connections(p, fitted + 1)

@@ -14,11 +14,15 @@ Inputs are plain dicts, so neither side's code is needed to compare them:
 Checks per flow: the share of failed connections; the share of each outcome class (``ok``,
 ``asymmetric``, ``dropped``, ``blackhole``, ``unreachable``: asymmetric means completed with
 the reply on another circuit or breakout; dropped means refused by state or a filter); the
-edges crossed each way. A share the model gives as exactly 0 or 1 must be observed exactly;
-any other share must lie within ``z`` standard errors of a binomial sample of the emulation's
-effective size, plus ``slack`` (the emulation draws pool addresses from at most 256 slots, so a
-tiny pool piece is drawn slightly too often). Latency is not emulated: it is not judged, and a
-``suboptimal`` flow counts as ``ok``.
+edges crossed each way. A share the model gives as exactly 0 or 1 must be observed exactly.
+Any other share p is judged with an exact binomial test: the observed share of the emulation's
+effective number of connections n (weighted connections count as Kish's effective sample size)
+agrees unless both tails at p, moved by ``slack`` towards the observation, put it below ``alpha``
+(two-sided). A run makes a few thousand such checks, so ``alpha`` is small (1e-6: about one false
+alarm in 500 runs); the price is power, and 32 connections per flow are needed to tell a flow
+that half fails from one that always works. ``slack`` covers the pool slots (the emulation draws
+addresses from at most 256 slots, so a tiny pool piece is drawn slightly too often). Latency is
+not emulated: it is not judged, and a ``suboptimal`` flow counts as ``ok``.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from typing import Any
 CLASSES = ("ok", "asymmetric", "dropped", "blackhole", "unreachable")
 FAILED = ("dropped", "blackhole", "unreachable")
 NONE = "none"
-DEFAULT_Z = 3.5
+DEFAULT_ALPHA = 1e-6
 DEFAULT_SLACK = 0.02
 
 
@@ -42,16 +46,40 @@ def outcome_class(verdict: str | None) -> str:
     return verdict if verdict in CLASSES else "ok"
 
 
-def within(model: float, observed: float, n: float, z: float, slack: float) -> bool:
+def _log_pmf(k: int, n: int, p: float) -> float:
+    return (
+        math.lgamma(n + 1)
+        - math.lgamma(k + 1)
+        - math.lgamma(n - k + 1)
+        + k * math.log(p)
+        + (n - k) * math.log1p(-p)
+    )
+
+
+def binomial_p_value(k: int, n: int, p: float) -> float:
+    """Two-sided exact binomial p-value of ``k`` successes in ``n`` trials at probability ``p``
+    (twice the smaller tail, at most 1)."""
+    pmf = [math.exp(_log_pmf(i, n, p)) for i in range(n + 1)]
+    lower, upper = sum(pmf[: k + 1]), sum(pmf[k:])
+    return min(1.0, 2 * min(lower, upper))
+
+
+def within(model: float, observed: float, n: float, alpha: float, slack: float) -> bool:
     """Whether ``observed`` (a weighted share over ``n`` effective connections) is consistent
-    with the model's share: exactly for 0 and 1, within the stated tolerance otherwise."""
+    with the model's share: exactly for 0 and 1, by the exact binomial test otherwise."""
     if model <= 0.0:
         return observed <= 0.0
     if model >= 1.0:
         return observed >= 1.0
-    if n <= 0:
+    trials = round(n)
+    if trials <= 0:
         return False
-    return abs(observed - model) <= z * math.sqrt(model * (1 - model) / n) + slack
+    if abs(observed - model) <= slack:
+        return True
+    p = model + slack if observed > model else model - slack
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    k = min(trials, max(0, round(observed * trials)))
+    return binomial_p_value(k, trials, p) >= alpha
 
 
 @dataclass(frozen=True)
@@ -123,7 +151,7 @@ class FlowAgreement:
 @dataclass
 class Agreement:
     flows: list[FlowAgreement]
-    z: float
+    alpha: float
     slack: float
 
     @property
@@ -135,10 +163,11 @@ class Agreement:
             "agree": sum(1 for f in self.flows if f.agree),
             "disagree": len(self.disagreements),
             "tolerance": {
-                "z": self.z,
+                "alpha": self.alpha,
                 "slack": self.slack,
-                "rule": "exact for shares of 0 and 1; otherwise |observed - model| <= "
-                "z * sqrt(p (1 - p) / n_effective) + slack",
+                "rule": "exact for shares of 0 and 1; otherwise a two-sided exact binomial test "
+                "over the effective number of connections at the model's share moved by slack "
+                "towards the observation, failed when its p-value is below alpha",
             },
             "latency": "not judged (not emulated)",
             "flows": [f.to_dict() for f in self.flows],
@@ -178,7 +207,7 @@ def _fmt(shares: Mapping[str, float]) -> str:
 
 
 def compare_flow(
-    model: Mapping[str, Any], emulated: Mapping[str, Any], z: float, slack: float
+    model: Mapping[str, Any], emulated: Mapping[str, Any], alpha: float, slack: float
 ) -> FlowAgreement:
     fa = FlowAgreement(str(model.get("key")), model.get("direction"), model, emulated)
     if emulated.get("error"):
@@ -193,13 +222,13 @@ def compare_flow(
     fa.checks.append(
         Check(
             "share failed",
-            within(m_fail, e_fail, n, z, slack),
+            within(m_fail, e_fail, n, alpha, slack),
             round(m_fail, 4),
             round(e_fail, 4),
             f"{emulated.get('completed')}/{emulated.get('attempted')} completed",
         )
     )
-    bad = [c for c in CLASSES if not within(ms[c], es[c], n, z, slack)]
+    bad = [c for c in CLASSES if not within(ms[c], es[c], n, alpha, slack)]
     fa.checks.append(
         Check(
             "outcomes",
@@ -221,7 +250,7 @@ def compare_flow(
             off = [
                 e
                 for e in sorted(set(me) | set(ee))
-                if not within(me.get(e, 0.0), ee.get(e, 0.0), n, z, slack)
+                if not within(me.get(e, 0.0), ee.get(e, 0.0), n, alpha, slack)
             ]
             fa.checks.append(
                 Check(
@@ -239,7 +268,7 @@ def compare(
     model_flows: Iterable[Mapping[str, Any]],
     emulated_flows: Iterable[Mapping[str, Any]],
     *,
-    z: float = DEFAULT_Z,
+    alpha: float = DEFAULT_ALPHA,
     slack: float = DEFAULT_SLACK,
 ) -> Agreement:
     """Per-flow agreement between the model and the emulation (a flow only one side has
@@ -250,7 +279,7 @@ def compare(
     for key in [*models, *(k for k in emulated if k not in models)]:
         m, e = models.get(key), emulated.get(key)
         if m is not None and e is not None:
-            out.append(compare_flow(m, e, z, slack))
+            out.append(compare_flow(m, e, alpha, slack))
             continue
         fa = FlowAgreement(key, (m or e or {}).get("direction"), m, e)
         fa.checks.append(
@@ -263,7 +292,7 @@ def compare(
             )
         )
         out.append(fa)
-    return Agreement(out, z, slack)
+    return Agreement(out, alpha, slack)
 
 
 def comparable(model_flows: Any) -> bool:

@@ -30,7 +30,7 @@ def emulate_command(
     design: Path | None = typer.Argument(None, help="The design file to build for real."),
     keep: bool = typer.Option(False, "--keep", help="Leave the network running afterwards."),
     connections: int = typer.Option(
-        16,
+        32,
         "--connections",
         min=1,
         max=200,
@@ -173,8 +173,9 @@ def render_text(
                 out.print(f"  evidence: {line}")
         out.print(
             f"{agreement['agree']} flows agree, {agreement['disagree']} disagree "
-            f"(tolerance: {agreement['tolerance']['rule']}, z={agreement['tolerance']['z']}, "
-            f"slack={agreement['tolerance']['slack']}); latency not judged."
+            f"(exact for shares of 0 and 1, else an exact binomial test at "
+            f"alpha={agreement['tolerance']['alpha']}, slack={agreement['tolerance']['slack']}); "
+            "latency not judged."
         )
     else:
         for f in report["flows"]:

@@ -30,9 +30,9 @@ ECHO_PORT = 19999
 DNS_PORT = 53
 PROXY_PORT = 3128
 PROBE_NAME = "probe.erplan.invalid"
-UPSTREAM_TIMEOUT = 3.0
+UPSTREAM_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 3.0
-LOOKUP_TIMEOUT = 4.0  # a client's wait for its resolver (which waits UPSTREAM_TIMEOUT)
+LOOKUP_TIMEOUT = 6.0  # a client's wait for its resolver (which waits UPSTREAM_TIMEOUT)
 RCODE_SERVFAIL, RCODE_NXDOMAIN, RCODE_REFUSED = 2, 3, 5
 SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33  # Linux; not every Python names them
 

@@ -120,7 +120,14 @@ async def run_job(job: dict[str, Any], gate: asyncio.Semaphore) -> dict[str, Any
                 raw = await ask(resolver, DNS_PORT, name, job["source"], DNS_TIMEOUT)
             answer = parse_answer(raw) if raw is not None else None
             if answer is None:
-                result["error"] = "no resolver" if resolver is None else "no answer"
+                if resolver is None:
+                    result["error"] = "no resolver"
+                elif raw is None:
+                    result["error"] = "no answer from the resolver"
+                else:  # the resolver answered without an address (its upstream failed)
+                    result["error"] = (
+                        f"resolver answered rcode {raw[3] & 0x0F if len(raw) > 3 else '?'}"
+                    )
             elif kind == "dns":
                 result.update(ok=True, stage=None, answer=answer)
             else:

@@ -68,6 +68,24 @@ class EmulationReport:
         }
 
 
+def total_connections(p: Plan, per_flow: int) -> int:
+    return sum(
+        connections_per_stratum(s, per_flow) for f in p.flows if f.problem is None for s in f.strata
+    )
+
+
+def fit_connections(p: Plan, per_flow: int) -> int:
+    """The connections per flow asked for, or fewer when a run would need more ports than
+    it has (each connection has one of its own)."""
+    while per_flow > 1 and total_connections(p, per_flow) > MAX_CONNECTIONS:
+        per_flow -= 1
+    if total_connections(p, per_flow) > MAX_CONNECTIONS:
+        raise ValueError(
+            f"this design needs more than {MAX_CONNECTIONS} connections even with one per flow"
+        )
+    return per_flow
+
+
 def make_jobs(
     p: Plan, per_flow: int, seed: int
 ) -> tuple[list[FlowResult], dict[str, list[dict[str, Any]]], dict[int, Connection]]:
@@ -229,7 +247,11 @@ def emulate(
     say = progress or (lambda _m: None)
     say("planning the network")
     p = plan(design, catalogs)
-    results, jobs, by_port = make_jobs(p, connections, seed)
+    notes = list(p.notes)
+    fitted = fit_connections(p, connections)
+    if fitted < connections:
+        notes.append(f"{fitted} connections per flow instead of {connections} (ports per run)")
+    results, jobs, by_port = make_jobs(p, fitted, seed)
     net = build(p.topology, prefix, progress=progress)
     try:
         say(f"opening {len(by_port)} connections")
@@ -253,7 +275,7 @@ def emulate(
             net.prefix,
             results,
             net.timings,
-            notes=list(p.notes),
+            notes=notes,
             routers=[(n.label, net.ns(n.name)) for n in p.topology.routers()],
             kept=keep,
         )
