@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from _cli import run_cli
+from _cli import run as run_cli
 from erplan.analyses.bandwidth import advice, bandwidth, status
 from erplan.analyses.failures import Baseline
 from erplan.analyses.sweep import cases, run
@@ -101,16 +101,14 @@ def test_nat_pool_against_users_per_address(
 
 
 def test_bandwidth_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, _ = run_cli(["bandwidth", str(HA), "-f", "json"], capsys, monkeypatch)
-    assert code == 0
-    data = json.loads(out)
+    r = run_cli(["bandwidth", str(HA), "-f", "json"], capsys, monkeypatch)
+    assert r.code == 0
+    data = json.loads(r.out)
     assert {c["circuit"] for c in data["circuits"]} == {"chicago-er", "dallas-er"}
     assert data["headroom_target"] == [0.2, 0.5]
-    code, out, _ = run_cli(
-        ["bandwidth", str(HA), "-f", "csv", "--failures", "none"], capsys, monkeypatch
-    )
-    assert code == 0
-    assert out.splitlines()[0].startswith("circuit,Mbps,load Mbps,headroom")
-    code, out, err = run_cli(["bandwidth", str(HA), "--failures", "nope"], capsys, monkeypatch)
-    assert (code, out) == (2, "")
-    assert "nope" in err
+    r = run_cli(["bandwidth", str(HA), "-f", "csv", "--failures", "none"], capsys, monkeypatch)
+    assert r.code == 0
+    assert r.out.splitlines()[0].startswith("circuit,Mbps,load Mbps,headroom")
+    r = run_cli(["bandwidth", str(HA), "--failures", "nope"], capsys, monkeypatch)
+    assert (r.code, r.out) == (2, "")
+    assert "nope" in r.err

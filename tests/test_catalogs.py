@@ -112,8 +112,8 @@ def test_endpoint_set_community_comes_from_its_service_area(
 ) -> None:
     s = cat.endpoint_set(set_id)
     assert s is not None and s.community == community
-    service = cat.service_for_area(s.service_area)
-    assert service is not None and service.community == community
+    services = [v for v in cat.services if v.service_area == s.service_area]
+    assert [v.community for v in services] == [community]
 
 
 def test_sets_for_service_area(cat: Catalogs) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from _cli import run_cli
+from _cli import run as run_cli
 from erplan.analyses.diff import compare, snapshot
 from erplan.analyses.stages import apply_set, run
 from erplan.catalogs import load_catalogs
@@ -49,12 +49,12 @@ def test_separate_pools_fix_what_the_shared_pool_breaks() -> None:
 def test_diff_cli_exit_codes(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, out, _ = run_cli(["diff", str(FIG16), str(FIG17), "-f", "json"], capsys, monkeypatch)
-    assert code == 0 and not json.loads(out)["breaks"]
-    code, out, _ = run_cli(["diff", str(FIG17), str(FIG16)], capsys, monkeypatch)
-    assert code == 1 and "broken" in out
-    code, out, err = run_cli(["diff", str(FIG17), str(ROOT / "none.yaml")], capsys, monkeypatch)
-    assert (code, out) == (2, "") and "none.yaml" in err
+    r = run_cli(["diff", str(FIG16), str(FIG17), "-f", "json"], capsys, monkeypatch)
+    assert r.code == 0 and not json.loads(r.out)["breaks"]
+    r = run_cli(["diff", str(FIG17), str(FIG16)], capsys, monkeypatch)
+    assert r.code == 1 and "broken" in r.out
+    r = run_cli(["diff", str(FIG17), str(ROOT / "none.yaml")], capsys, monkeypatch)
+    assert (r.code, r.out) == (2, "") and "none.yaml" in r.err
 
 
 def test_rollout_one_segment_first() -> None:
@@ -88,11 +88,9 @@ def test_a_step_that_breaks_is_caught(
         "    set:\n"
         "      circuits.dallas-er.advertises: [1.1.3.0/24, 1.1.2.0/24]\n"
     )
-    code, out, _ = run_cli(
-        ["stages", str(HA), "--plan", str(plan), "-f", "json"], capsys, monkeypatch
-    )
-    assert code == 1
-    first, second = json.loads(out)["stages"]
+    r = run_cli(["stages", str(HA), "--plan", str(plan), "-f", "json"], capsys, monkeypatch)
+    assert r.code == 1
+    first, second = json.loads(r.out)["stages"]
     assert first["ok"] and not second["ok"]
     assert second["diff"]["breaks"]
 
@@ -102,19 +100,19 @@ def test_bad_plan_names_file_line_column(
 ) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text("erplan_stages: 1\nstages:\n  - name: bad\n    set:\n      wan.7.up: false\n")
-    code, out, err = run_cli(["stages", str(HA), "--plan", str(plan)], capsys, monkeypatch)
-    assert (code, out) == (2, "")
-    assert f"{plan}:4:" in err and "wan.7.up" in err
+    r = run_cli(["stages", str(HA), "--plan", str(plan)], capsys, monkeypatch)
+    assert (r.code, r.out) == (2, "")
+    assert f"{plan}:4:" in r.err and "wan.7.up" in r.err
     plan.write_text("erplan_stages: 1\nstages: []\n")
-    code, out, err = run_cli(["stages", str(HA), "--plan", str(plan)], capsys, monkeypatch)
-    assert (code, out) == (2, "")
-    assert f"{plan}:2:" in err
+    r = run_cli(["stages", str(HA), "--plan", str(plan)], capsys, monkeypatch)
+    assert (r.code, r.out) == (2, "")
+    assert f"{plan}:2:" in r.err
     plan.write_text(
         "erplan_stages: 1\nstages:\n  - name: x\n    set:\n      sites.dallas.users: many\n"
     )
-    code, out, err = run_cli(["stages", str(HA), "--plan", str(plan)], capsys, monkeypatch)
-    assert (code, out) == (2, "")
-    assert f"{plan}:4:" in err and "users" in err
+    r = run_cli(["stages", str(HA), "--plan", str(plan)], capsys, monkeypatch)
+    assert (r.code, r.out) == (2, "")
+    assert f"{plan}:4:" in r.err and "users" in r.err
 
 
 def test_apply_set_paths() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from _cli import run_cli
+from _cli import run as run_cli
 from erplan.analyses.failures import Atom, Baseline, atoms, evaluate, origin_groups, origin_of
 from erplan.analyses.impact import impact
 from erplan.analyses.sweep import cases, rank, run
@@ -150,21 +150,19 @@ def test_dask_local_cluster_gives_the_same_answers() -> None:
 def test_who_is_affected_if_amsterdam_goes_down(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, out, _ = run_cli(
+    r = run_cli(
         ["failures", str(FIG17), "--failure", "Amsterdam", "-f", "json"], capsys, monkeypatch
     )
-    data = json.loads(out)
+    data = json.loads(r.out)
     (result,) = data["results"]
     assert result["failure"] == "location:Amsterdam"
     assert result["sites"], "the sites behind Amsterdam are listed"
-    assert code == (1 if result["single_point_of_failure"] else 0)
-    code, out, err = run_cli(
-        ["failures", str(FIG17), "--failure", "Amsterdamm"], capsys, monkeypatch
-    )
-    assert (code, out) == (2, "")
-    assert "Amsterdam" in err
-    code, out, err = run_cli(["failures", str(FIG17), "--kinds", "circuits"], capsys, monkeypatch)
-    assert (code, out) == (2, "")
+    assert r.code == (1 if result["single_point_of_failure"] else 0)
+    r = run_cli(["failures", str(FIG17), "--failure", "Amsterdamm"], capsys, monkeypatch)
+    assert (r.code, r.out) == (2, "")
+    assert "Amsterdam" in r.err
+    r = run_cli(["failures", str(FIG17), "--kinds", "circuits"], capsys, monkeypatch)
+    assert (r.code, r.out) == (2, "")
 
 
 def test_incremental_equals_full_on_a_generated_design() -> None:

@@ -3,6 +3,7 @@ finding at its exact line and column, all of them in one run, in file order."""
 
 from __future__ import annotations
 
+import re
 import time
 from ipaddress import IPv4Network
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from erplan import load as load_module
+from erplan.analyses import stages
 from erplan.catalogs import load_catalogs
 from erplan.diagnostics import InputError, Location
 from erplan.load import (
@@ -21,6 +23,8 @@ from erplan.load import (
     load_mapping,
     load_text,
     parse_text,
+    text_checks,
+    yaml_compose,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -178,7 +182,7 @@ def test_yaml_error_in_pure_python_parser_matches_the_fast_one(
 ) -> None:
     """Without libyaml the pure-Python parser is used, with the same data and positions."""
     fast = load_design(GOOD)
-    monkeypatch.setattr(load_module, "_CParser", None)
+    monkeypatch.setattr(yaml_compose, "CParser", None)
     slow = load_design(GOOD)
     assert fast.design == slow.design
     assert dict(fast.source.values) == dict(slow.source.values)
@@ -326,13 +330,33 @@ def test_version_problem_is_reported_alone() -> None:
 
 
 def test_every_code_used_is_documented() -> None:
-    source = Path(load_module.__file__).read_text(encoding="utf-8")
-    import re
-
-    used = set(re.findall(r'"(ERP0\d\d)"', source))
+    package = Path(load_module.__file__).parent
+    used: set[str] = set()
+    for module in package.glob("*.py"):
+        if module.name != "codes.py":
+            used |= set(re.findall(r'"(ERP0\d\d)"', module.read_text(encoding="utf-8")))
+    used.add(text_checks.CODE)
+    used.add(stages.CODE)  # a rollout plan is an input too, read by `erplan stages`
     assert used <= set(CODES)
     assert set(CODES) <= used
 
 
 def test_source_map_empty_has_no_positions() -> None:
     assert SourceMap("x").where(("a", 1)) is None
+
+
+@pytest.mark.parametrize("value", ["true", "5", "4294967295", "1.5"])
+def test_numbers_and_booleans_are_not_addresses(value: str) -> None:
+    """The model's address types would read 5 as 0.0.0.5 and true as 0.0.0.1."""
+    text = (
+        MINIMAL
+        + f"    prefixes: [{value}]\n"
+        + "services:\n"
+        + f"  m: {{fqdn: mail.contoso.com, dns_record: {value}, public_address: 20.2.2.1, "
+        + "site: hq}\n"
+    )
+    assert problems(text) == [
+        f"7:16 ERP013 sites.hq.prefixes[0]: expected an IPv4 prefix such as 192.0.2.0/24, "
+        f"got {value}",
+        f"9:43 ERP013 services.m.dns_record: expected an IPv4 address, got {value}",
+    ]

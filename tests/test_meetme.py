@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from _cli import run_cli
+from _cli import run
 from erplan.analyses.meetme import MeetMe, meetme
 from erplan.analyses.optimize import Facility, OptimizeError, Problem, build, solve, sweep
 from erplan.analyses.paths import BREAKOUT, CIRCUIT, mean_to_network, users_rows
@@ -201,24 +201,24 @@ def test_optimizer_is_exact_against_brute_force(seed: int) -> None:
 def test_meetme_cli_formats(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, out, _ = run_cli(["meetme", str(TABLE), "--format", "json"], capsys, monkeypatch)
-    assert code == 0
-    data = json.loads(out)
+    r = run(["meetme", str(TABLE), "--format", "json"], capsys, monkeypatch)
+    assert r.code == 0
+    data = json.loads(r.out)
     assert data["user_weighted_ms"] == {"plan": 10.83, "all_internet": 17.5, "as_written": 15.0}
-    code, out, _ = run_cli(["meetme", str(TABLE), "--format", "csv"], capsys, monkeypatch)
-    lines = out.splitlines()
+    r = run(["meetme", str(TABLE), "--format", "csv"], capsys, monkeypatch)
+    lines = r.out.splitlines()
     assert lines[0].startswith("site,users,internet ms")
     assert any(line.startswith("dallas,") and "internet (15.0)" in line for line in lines)
     args = ["meetme", str(TABLE), "--optimize", "-k", "2", "-f", "json"]
-    code, out, _ = run_cli(args, capsys, monkeypatch)
-    assert code == 0
-    best = json.loads(out)["optimum"]
+    r = run(args, capsys, monkeypatch)
+    assert r.code == 0
+    best = json.loads(r.out)["optimum"]
     assert [round(s["user_weighted_ms"], 2) for s in best] == [12.5, 10.83]
     args = ["meetme", str(TABLE), "--optimize", "-k", "2", "--candidates", "Dalas"]
-    code, out, err = run_cli(args, capsys, monkeypatch)
-    assert (code, out) == (2, "")
-    assert "did you mean 'Dallas'" in err
-    code, out, err = run_cli(["meetme", str(TABLE), "--optimize"], capsys, monkeypatch)
-    assert (code, out) == (2, "")
-    code, out, err = run_cli(["meetme", str(ROOT / "nope.yaml")], capsys, monkeypatch)
-    assert (code, out) == (2, "")
+    r = run(args, capsys, monkeypatch)
+    assert (r.code, r.out) == (2, "")
+    assert "did you mean 'Dallas'" in r.err
+    r = run(["meetme", str(TABLE), "--optimize"], capsys, monkeypatch)
+    assert (r.code, r.out) == (2, "")
+    r = run(["meetme", str(ROOT / "nope.yaml")], capsys, monkeypatch)
+    assert (r.code, r.out) == (2, "")

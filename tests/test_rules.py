@@ -16,10 +16,11 @@ import pytest
 from ruamel.yaml import YAML
 
 from erplan.analyses.rules import RULES, all_rules, find_rule, lint
-from erplan.analyses.rules.reference import markdown
 from erplan.catalogs import Catalogs, load_catalogs
+from erplan.codes import all_codes
 from erplan.diagnostics import Finding, Severity
 from erplan.load import load_text
+from erplan.reference import markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "rule_cases"
@@ -127,9 +128,9 @@ def test_find_rule_by_code_name_and_case() -> None:
     assert find_rule("ERP999") is None
 
 
-def test_docs_rules_md_is_generated_from_the_registry() -> None:
+def test_docs_rules_md_is_generated_from_the_code_catalog() -> None:
     page = ROOT / "docs" / "rules.md"
-    expected = markdown(all_rules())
+    expected = markdown(all_codes())
     assert page.exists(), "run: erplan rules --format markdown --output docs/rules.md"
     assert page.read_text(encoding="utf-8") == expected, (
         "docs/rules.md is stale; run: erplan rules --format markdown --output docs/rules.md"

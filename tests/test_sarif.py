@@ -77,3 +77,26 @@ def test_schema_rejects_a_broken_log() -> None:
     del doc["runs"][0]["results"][0]["message"]
     with pytest.raises(AssertionError):
         _validate(doc)
+
+
+def test_verify_sarif_carries_the_flow_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dropped flows of Figure 16 reach code scanning as errors, with their positions."""
+    import contextlib
+    import io
+    import sys
+
+    from erplan.cli import main
+
+    monkeypatch.chdir(ROOT)
+    out = io.StringIO()
+    monkeypatch.setattr(
+        sys, "argv", ["erplan", "verify", "examples/g000-fig16-shared-pool.yaml", "-f", "sarif"]
+    )
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 1
+    doc = json.loads(out.getvalue())
+    _validate(doc)
+    dropped = [r for r in doc["runs"][0]["results"] if r["ruleId"] == "ERP803"]
+    assert dropped and all(r["level"] == "error" for r in dropped)
+    assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] > 0 for r in dropped)

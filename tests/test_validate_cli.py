@@ -92,6 +92,26 @@ def test_bad_design_json(
     assert set(doc["problems"][0]) == {"code", "message", "file", "line", "column"}
 
 
+def test_bad_design_sarif(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(BAD)
+    code, out, err = run(["validate", "-f", "sarif", "multiple-errors.yaml"], capsys, monkeypatch)
+    assert (code, err) == (2, "")
+    run_ = json.loads(out)["runs"][0]
+    located = [
+        (
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+            r["ruleId"],
+        )
+        for r in run_["results"]
+    ]
+    assert located[0][0::2] == ("multiple-errors.yaml", "ERP012")
+    assert len(located) == len(EXPECTED["multiple-errors.yaml"])
+    assert {d["id"] for d in run_["tool"]["driver"]["rules"]} == {c for _, _, c in located}
+
+
 def test_valid_design_json(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -115,7 +135,8 @@ def test_valid_design_json(
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["validate", "--format", "sarif", "x.yaml"], "'sarif' is not one of 'text', 'json'"),
+        (["validate", "--format", "markdown", "x.yaml"], "--format markdown is not available"),
+        (["validate", "-f", "xml", "x.yaml"], "'xml' is not one of"),
         (["validate"], "Missing argument"),
         (["validate", "a.yaml", "b.yaml"], "unexpected extra argument"),
         (["validate", "--bogus", "a.yaml"], "No such option: --bogus"),

@@ -50,6 +50,10 @@ def lint(loaded: LoadedDesign, endpoints: Path | None = None) -> list[Finding]:
 
 def verify(loaded: LoadedDesign, endpoints: Path | None = None) -> Report:
     """Rules plus every outbound and inbound flow with its verdict."""
+    from erplan import silencing
     from erplan.analyses.verdicts import verify as run_verify
 
-    return run_verify(loaded, load_catalogs(endpoints))
+    report = run_verify(loaded, load_catalogs(endpoints))
+    # One silencing for every code (names and aliases too), until the engine applies it.
+    report.findings = silencing.apply(report.findings, loaded.design)
+    return report

@@ -9,15 +9,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from erplan.untrusted import escape_text
+
 
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        return {"error": 2, "warning": 1, "info": 0}[self.value]
 
 
 @dataclass(frozen=True, order=True)
@@ -50,8 +48,9 @@ class Finding:
     data: dict[str, Any] = field(default_factory=dict)
 
     def render(self) -> str:
+        """``FILE:LINE:COL: CODE severity message`` on one line, safe for a terminal."""
         where = f"{self.location}: " if self.location else ""
-        return f"{where}{self.code} {self.severity.value} {self.message}"
+        return escape_text(f"{where}{self.code} {self.severity.value} {self.message}")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -85,9 +84,10 @@ class InputError(Exception):
         super().__init__("\n".join(f.render() for f in self.findings))
 
     def render(self) -> str:
+        """One line per problem, ``FILE:LINE:COL: message [CODE]``, safe for a terminal."""
         return "\n".join(_render_input_problem(f) for f in self.findings)
 
 
 def _render_input_problem(f: Finding) -> str:
     where = f"{f.location}: " if f.location else ""
-    return f"{where}{f.message} [{f.code}]"
+    return escape_text(f"{where}{f.message} [{f.code}]")

@@ -419,7 +419,8 @@ def internet_routes(design: Design, breakout: str) -> tuple[IPv4Network, ...]:
     if not b.up:
         return ()
     extra = [n for n in b.nat if not covered(n, b.advertises)]
-    return tuple(dict.fromkeys([*b.advertises, *extra]))
+    # No ISP learns a default route from a customer.
+    return tuple(dict.fromkeys([*(p for p in b.advertises if p.prefixlen), *extra]))
 
 
 def internet_advertisements(design: Design) -> Iterator[tuple[str, int, IPv4Network]]:

@@ -25,7 +25,10 @@ ENTRY_EXPRESSROUTE = "expressroute"
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # Finite numbers only: .inf and NaN have no meaning in a design and no JSON form.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
 
 Silence = Annotated[

@@ -1,22 +1,39 @@
-"""Rendering findings: terminal text, JSON and SARIF 2.1.0; and the one atomic file writer.
+"""Rendering findings: terminal text, JSON and SARIF 2.1.0.
 
-Renderers return text or plain data and never touch the disk; :func:`write_atomic` is the only
-writer (a temporary file in the target's directory, then ``os.replace``), so a reader never sees
-half a file and a failure leaves the old file in place.
+Renderers return text or plain data and never touch the disk; ``erplan.files.write_atomic``
+(re-exported here) is the only writer. Text renderers pass what they print through
+``erplan.untrusted.escape_text``; JSON is written by orjson, which escapes control characters
+and writes no NaN or Infinity, so a JSON report is always valid JSON.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path, PurePath
 from typing import Any, Protocol
 from urllib.parse import quote
 
+import orjson
+
 from erplan.diagnostics import Finding, Severity, sort_key
+from erplan.files import write_atomic
+from erplan.untrusted import escape_text
+
+__all__ = [
+    "JSON_FORMAT_VERSION",
+    "counts",
+    "dumps",
+    "escape_text",
+    "has_errors",
+    "render_sarif",
+    "render_text",
+    "to_json",
+    "to_sarif",
+    "write_atomic",
+]
 
 TOOL_NAME = "erplan"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -85,7 +102,8 @@ def render_text(
 ) -> str:
     """One line per finding, ``FILE:LINE:COL: CODE severity message``, the fix indented below.
 
-    Silenced findings are listed with their reason but not counted.
+    Silenced findings are listed with their reason but not counted. Every value is escaped
+    (``escape_text``): nothing in a finding can break a line or reach the terminal raw.
     """
     lines: list[str] = []
     for f in sorted(findings, key=sort_key):
@@ -93,11 +111,11 @@ def render_text(
             continue
         where = f"{f.location}: " if f.location else ""
         state = f" (silenced: {f.silenced})" if f.silenced is not None else ""
-        lines.append(f"{where}{f.code} {f.severity.value}{state} {f.message}")
+        lines.append(escape_text(f"{where}{f.code} {f.severity.value}{state} {f.message}"))
         if show_fix and f.fix and f.silenced is None:
-            lines.append(f"    fix: {f.fix}")
+            lines.append(escape_text(f"    fix: {f.fix}"))
         if show_fix and f.source and f.silenced is None:
-            lines.append(f"    see: {f.source}")
+            lines.append(escape_text(f"    see: {f.source}"))
     c = counts(findings)
     summary = ", ".join(
         [_plural(c["error"], "error"), _plural(c["warning"], "warning"), f"{c['info']} info"]
@@ -121,19 +139,32 @@ def to_json(findings: Sequence[Finding]) -> dict[str, Any]:
     }
 
 
-_INDENT_LIMIT = 1_000_000  # characters of compact JSON
+_INDENT_LIMIT = 1_000_000  # bytes of compact JSON: beyond it, no indentation (half the size)
+_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def _plain(value: Any) -> Any:
+    """What orjson does not know natively: addresses and paths as text."""
+    if isinstance(value, IPv4Address | IPv4Network | IPv6Address | IPv6Network | PurePath):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def dumps(document: Any) -> str:
-    """JSON text as every writer emits it: UTF-8 characters kept, final newline.
+    """JSON text as every writer emits it: UTF-8, keys in the order given, final newline.
 
-    Indented for people when small; compact when large, because indenting forces Python's
-    pure-Python encoder (ten times slower on a 1,000-site report).
+    Indented for people when small; compact when large. NaN and infinities become null.
     """
-    compact = json.dumps(document, ensure_ascii=False)
+    try:
+        compact = orjson.dumps(document, default=_plain, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        # Integers beyond 64 bits (orjson's range) from the Python API: still valid JSON.
+        return json.dumps(document, ensure_ascii=False, default=_plain, allow_nan=False) + "\n"
     if len(compact) > _INDENT_LIMIT:
-        return compact + "\n"
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return compact.decode("utf-8") + "\n"
+    return orjson.dumps(
+        document, default=_plain, option=_OPTIONS | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+    ).decode("utf-8")
 
 
 # --- SARIF 2.1.0 ----------------------------------------------------------------------------
@@ -169,7 +200,7 @@ def _rule_descriptor(rule: RuleDescriptor) -> dict[str, Any]:
 
 
 def _ad_hoc_descriptor(finding: Finding) -> dict[str, Any]:
-    """A minimal descriptor for a finding whose code is not in the rule list (load, verdicts)."""
+    """A minimal descriptor for a code no catalog knows (a finding built by other code)."""
     return {
         "id": finding.code,
         "shortDescription": {"text": finding.code},
@@ -177,9 +208,24 @@ def _ad_hoc_descriptor(finding: Finding) -> dict[str, Any]:
     }
 
 
+def render_sarif(
+    findings: Sequence[Finding],
+    *,
+    base: Path | None = None,
+    default_file: str | None = None,
+    rules: Sequence[RuleDescriptor] | None = None,
+) -> str:
+    """A SARIF 2.1.0 log of any findings (input problems, rules, flow verdicts) as text.
+
+    Every code used gets its descriptor from ``erplan.codes``; ``rules`` adds descriptors for
+    codes not used (``lint`` lists its whole catalog). See :func:`to_sarif`.
+    """
+    return dumps(to_sarif(findings, rules, base=base, default_file=default_file))
+
+
 def to_sarif(
     findings: Sequence[Finding],
-    rules: Sequence[RuleDescriptor],
+    rules: Sequence[RuleDescriptor] | None = None,
     *,
     base: Path | None = None,
     default_file: str | None = None,
@@ -190,13 +236,17 @@ def to_sarif(
     a location is placed at line 1 of ``default_file`` when given. Silenced findings carry an
     ``inSource`` suppression with the reason.
     """
-    descriptors = [_rule_descriptor(r) for r in rules]
-    index = {r.code: i for i, r in enumerate(rules)}
+    from erplan.codes import find_code
+
+    known = list(rules or ())
+    descriptors = [_rule_descriptor(r) for r in known]
+    index = {r.code: i for i, r in enumerate(known)}
     results: list[dict[str, Any]] = []
     for f in sorted(findings, key=sort_key):
         if f.code not in index:
             index[f.code] = len(descriptors)
-            descriptors.append(_ad_hoc_descriptor(f))
+            info = find_code(f.code)
+            descriptors.append(_rule_descriptor(info) if info else _ad_hoc_descriptor(f))
         result: dict[str, Any] = {
             "ruleId": f.code,
             "ruleIndex": index[f.code],
@@ -237,31 +287,3 @@ def to_sarif(
             }
         ],
     }
-
-
-# --- Writing ------------------------------------------------------------------------------
-
-
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically: a temporary file in the same directory,
-    flushed to disk, then renamed over the target. On any failure the target is untouched."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if target.exists():
-            # Keep the permissions of the file being replaced.
-            os.chmod(tmp, target.stat().st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

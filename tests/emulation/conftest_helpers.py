@@ -1,12 +1,25 @@
-"""Shared pieces of the emulation tests: skip reasons, random designs."""
+"""Shared pieces of the emulation tests: when they can run, running a design, reading results."""
 
 from __future__ import annotations
 
 import os
-import random
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from erplan.emulate import missing_tools
+import pytest
+
+from erplan.catalogs import load_catalogs
+from erplan.emulate.netns import missing_tools
+from erplan.emulate.results import FlowResult
+from erplan.emulate.run import EmulationReport, emulate
+from erplan.load import load_design, load_mapping
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+CATALOGS = load_catalogs()
+# Set by .ci/run: on a machine where the emulation can run, a skip is a failure.
+REQUIRE = "ERPLAN_REQUIRE_EMULATION"
 
 
 def skip_reason() -> str | None:
@@ -18,51 +31,39 @@ def skip_reason() -> str | None:
     return None
 
 
-def random_design(seed: int) -> dict[str, Any]:
-    """A small design: one or two sites, 2-3 circuits, pools shared or distinct, prepends,
-    stateful devices present or not."""
-    rng = random.Random(seed)
-    n_circuits = rng.choice([2, 3])
-    two_sites = rng.random() < 0.5
-    sites: dict[str, Any] = {
-        "a": {"location": "New York", "users": 100, "prefixes": ["10.1.0.0/16"]}
-    }
-    wan: list[Any] = []
-    breakouts = {"a-inet": {"site": "a", "nat": ["20.9.4.1/32"], "advertises": ["20.9.4.0/24"]}}
-    if two_sites:
-        sites["b"] = {"location": "Amsterdam", "users": 100, "prefixes": ["10.2.0.0/16"]}
-        wan.append({"between": ["a", "b"], "latency_ms": 80})
-        breakouts["b-inet"] = {"site": "b", "nat": ["20.9.5.1/32"], "advertises": ["20.9.5.0/24"]}
-    shared = rng.random() < 0.5
-    circuits: dict[str, Any] = {}
-    devices: dict[str, Any] = {}
-    for i in range(n_circuits):
-        site = "b" if two_sites and i % 2 == 1 else "a"
-        pool = "20.9.2.0/29" if shared else f"20.9.2.{8 * i}/29"
-        c: dict[str, Any] = {
-            "peering_location": "New York" if site == "a" else "Amsterdam",
-            "site": site,
-            "peer_asn": 394500,
-            "route_filter": ["Exchange", "SharePoint", "Skype", "Other Office 365"],
-            "snat_pool": pool,
-            "advertises": [pool],
-        }
-        if rng.random() < 0.4:
-            c["prepend"] = {pool: rng.choice([1, 2])}
-        if rng.random() < 0.6:
-            dev = f"fw{i}"
-            devices[dev] = {"kind": "firewall", "site": site}
-            c["devices"] = [dev]
-        circuits[f"c{i}"] = c
-    design: dict[str, Any] = {
-        "erplan": 1,
-        "name": f"random design {seed}",
-        "tenant": {"geography": "US", "services": ["Exchange", "SharePoint"]},
-        "sites": sites,
-        "wan": wan,
-        "breakouts": breakouts,
-        "circuits": circuits,
-    }
-    if devices:
-        design["devices"] = devices
-    return design
+def require_emulation() -> None:
+    """Skip an emulation test that cannot run here, or fail it when it is required."""
+    reason = skip_reason()
+    if reason is None:
+        return
+    if os.environ.get(REQUIRE) == "1":
+        pytest.fail(f"{REQUIRE}=1 but {reason}")
+    pytest.skip(reason)
+
+
+def run_mapping(data: Mapping[str, Any], connections: int = 16, seed: int = 1) -> EmulationReport:
+    loaded = load_mapping(data, str(data.get("name", "<test design>")), CATALOGS)
+    return emulate(loaded.design, CATALOGS, connections=connections, seed=seed)
+
+
+def run_file(path: Path, connections: int = 16) -> EmulationReport:
+    loaded = load_design(path, CATALOGS)
+    return emulate(loaded.design, CATALOGS, connections=connections)
+
+
+def flows(report: EmulationReport) -> dict[str, FlowResult]:
+    return {f.spec.key: f for f in report.flows}
+
+
+def edges(flow: FlowResult, back: bool = False) -> set[str]:
+    """Edges at least one connection of the flow was seen to cross (out, or back)."""
+    return {e for c in flow.connections for e in (c.back if back else c.forward)}
+
+
+def describe(flow: FlowResult) -> str:
+    """One line for assertion messages: what happened, with the evidence."""
+    return (
+        f"{flow.spec.key}: {flow.completed}/{flow.attempted} completed, "
+        f"failed share {flow.share_failed:.3f}, out {sorted(edges(flow))}, "
+        f"back {sorted(edges(flow, True))}; " + "; ".join(flow.evidence[:6])
+    )

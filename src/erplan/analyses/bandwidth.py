@@ -15,15 +15,21 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from erplan.analyses.failures import Baseline
 from erplan.analyses.impact import Impact
 from erplan.analyses.workload import circuit_loads, loads
 
+if TYPE_CHECKING:
+    from erplan.catalogs import Catalogs
+    from erplan.tables import Table
+
 # Provider circuit bandwidths (Mbps), the next size up is the advice.
 SIZES = (50, 100, 200, 500, 1000, 2000, 5000, 10000)
 GUIDE_HEADROOM = "guide 001 'Bandwidth planning for Azure ExpressRoute' (20 % to 50 % headroom)"
+# The failures whose moves count for the load after failure unless the user names others.
+FAILURE_KINDS = ("circuit", "location")
 GUIDE_NAT = "Microsoft NAT support for Office 365: 64,000 ports per address, 6,000 devices each"
 
 
@@ -213,3 +219,14 @@ def _pool(
     users = round(sum(d.sites[s].users * w for s, w in by_site.items()))
     needed = max(1, math.ceil(users / per)) if users else 0
     return PoolSize(owner, tuple(nets), addresses, users, needed, addresses >= needed)
+
+
+def report_tables(loaded: Any, catalogs: Catalogs, report: object) -> list[Table]:
+    """Circuit load, headroom and NAT pools in ``erplan report`` (``PLANNING_HOOKS``), after the
+    failures of ``FAILURE_KINDS`` (the report's sweep covers them)."""
+    from erplan.analyses.sweep import report_sweep
+    from erplan.plan_tables import bandwidth_tables
+
+    base, results = report_sweep(loaded.design, catalogs, report)
+    mine = [i for i in results if all(a.kind in FAILURE_KINDS for a in i.atoms)]
+    return bandwidth_tables(bandwidth(base, mine))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from erplan.analyses.paths import touched
 from erplan.analyses.relevance import SlowRows
@@ -33,6 +34,7 @@ from erplan.engine.connect import connect
 from erplan.engine.network import Network
 from erplan.engine.sessions import Context
 from erplan.model import CircuitLink, Design, LinkName
+from erplan.tables import Table
 
 KINDS = ("circuit", "link", "location", "breakout", "resolver", "wan", "device")
 Origin = tuple[str, str]  # ("users"|"server"|"service"|"dns", name)
@@ -410,6 +412,7 @@ def _wan_network(design: Design, base: Baseline) -> Network | None:
         gone = Wire(w.a, w.b, w.devices, False, w.leg, w.cost)
         net.wires[a] = {**net.wires[a], b: gone}
         net.wires[b] = {**net.wires[b], a: gone}
+    net.wires_changed()
     return net
 
 
@@ -493,3 +496,14 @@ def _unresolved(s: FlowState) -> FlowState:
         translated=(),
         paths=frozenset(),
     )
+
+
+def report_tables(loaded: Any, catalogs: Catalogs, report: object) -> list[Table]:
+    """The single-failure ranking in ``erplan report`` (``PLANNING_HOOKS``)."""
+    from erplan.analyses.sweep import REPORT_KINDS, report_sweep
+    from erplan.plan_tables import failure_tables
+
+    _, results = report_sweep(loaded.design, catalogs, report)
+    first, *details = failure_tables(results, 3)
+    more = f"failures of each {', '.join(REPORT_KINDS)}; `erplan failures` studies every kind"
+    return [Table(first.title, first.head, first.body, [*first.notes, more]), *details]

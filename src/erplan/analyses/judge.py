@@ -15,7 +15,8 @@ import heapq
 from dataclasses import dataclass
 
 from erplan.catalogs import FrontEnd
-from erplan.engine import Branch, Direction, Engine, FlowTrace, Outcome, Path
+from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome, Path
+from erplan.engine.network import Kind
 from erplan.engine.ranges import addr
 from erplan.engine.tables import Microsoft365
 from erplan.latency import ZERO, Ms, Point
@@ -173,6 +174,12 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "address",
         "guide 000 §7.4.1 (Figure 18)",
     ),
+    "distant-proxy": (
+        "the users' connections cross the network to a distant proxy first",
+        "give the site a proxy near its own egress, or send its ExpressRoute-able names DIRECT in "
+        "its PAC file",
+        "guide 000 §2.2, §3 (Figure 5)",
+    ),
     "hairpin": (
         "the path is much slower than the best this origin has",
         "route this origin's traffic to the nearest circuit or its local breakout",
@@ -245,13 +252,14 @@ class Judge:
                 )
                 return "inbound-return-elsewhere", why, ("services", f.origin, "inbound_snat")
             return self._returned_elsewhere(b)
+        split = self._reply_link(back) if back is not None else None
         if (
             back is not None
             and fwd.edge
-            and back.edge
-            and fwd.edge != back.edge
+            and split
+            and fwd.edge != split
             and back.cause == "no-session"
-            and _owner(fwd.edge) == _owner(back.edge)
+            and _owner(fwd.edge) == _owner(split)
         ):
             circuit = (_owner(fwd.edge) or "").split(":", 1)[1]
             why = f"{CAUSES['link-split'][0]} ({back.reason})"
@@ -264,16 +272,35 @@ class Judge:
             cause = "no-route-back"
         if f.direction is Direction.INBOUND and path is fwd and cause in ("no-route", "wrong-host"):
             svc = self.design.services[f.origin]
-            culprit = ("services", f.origin, "dns_record")
-            if cause == "no-route":
+            mismatch = svc.dns_record != svc.public_address
+            if cause == "wrong-host" or (mismatch and fwd.edge is not None):
+                culprit = ("services", f.origin, "dns_record")
+                cause = "wrong-host"
+            elif fwd.edge is None:
+                # It never entered: nothing leads the initiator to the service.
+                culprit = ("services", f.origin, "dns_record")
                 cause = "inbound-no-route"
                 why = (
-                    f"Microsoft has no route to {svc.dns_record}, the public DNS record of "
-                    f"{svc.fqdn}: nothing advertises it"
+                    f"{'Microsoft' if f.kind != 'internet' else 'The internet'} has no route "
+                    f"to {svc.dns_record}, the public DNS record of {svc.fqdn}: nothing "
+                    "advertises it"
                 )
         if cause not in CAUSES:
             cause = "no-session" if b.outcome is Outcome.DROPPED else "no-route"
         return cause, why, culprit
+
+    def _reply_link(self, back: Path) -> str | None:
+        """The circuit link a reply took: the one it entered by, or the one it was dropped on
+        (a device standing on one link of a circuit)."""
+        if back.edge is not None:
+            return back.edge
+        if not back.hops:
+            return None
+        node = self.e.net.nodes[back.hops[-1].node]
+        if node.link is not None and node.kind is not Kind.MSEE:
+            return f"circuit:{node.name}/{node.link}"
+        where = node.id.partition("@")[2]
+        return where if where.startswith("circuit:") and "/" in where else None
 
     def _path_owner(self, path: Path | None) -> str | None:
         """The circuit or breakout a path leaves or enters by, or heads for when it ends
@@ -339,12 +366,13 @@ class Judge:
         f = t.flow
         entry = self.e.tables.entry(f.destination)
         communities = entry.communities if isinstance(entry, Microsoft365) else frozenset()
-        key = (f.start, fe.name, communities, f.third_party, breakouts)
+        origin = _origin_site(f)
+        key = (origin, fe.name, communities, f.third_party, breakouts)
         got = self._best.get(key)
         if got is not None:
             return got
         e, geo, d = self.e, self.geo, self.design
-        site = f"site:{f.start}"
+        site = f"site:{origin}"
         fe_point = geo.fe_point(fe)
         out: list[Option] = []
         for name, c in d.circuits.items():
@@ -415,10 +443,27 @@ class Judge:
         return self.geo.backbone(self.geo.fe_point(fe), self.geo.fe_point(home))
 
     def slowness(self, t: FlowTrace) -> tuple[str, Culprit, Ms, Ms | None, float] | None:
-        """(cause key, culprit, latency, best, share slow) when the flow is suboptimal."""
+        """(cause key, culprit, latency, best, share slow) when the flow is suboptimal: per
+        front end geoDNS answered, the slow shares added, the cause of the slowest."""
+        groups: dict[str | None, list[Branch]] = {}
+        for b in t.branches:
+            groups.setdefault(b.front_end or t.flow.front_end, []).append(b)
+        found = []
+        for name, branches in groups.items():
+            fe = self.e.catalogs.front_end(name) if name else None
+            got = self._slowness(t, fe, branches)
+            if got is not None:
+                found.append(got)
+        if not found:
+            return None
+        key, culprit, worst, best, _ = max(found, key=lambda x: (x[2].ms, x[0]))
+        return key, culprit, worst, best, sum(x[4] for x in found)
+
+    def _slowness(
+        self, t: FlowTrace, fe: FrontEnd | None, branches: list[Branch]
+    ) -> tuple[str, Culprit, Ms, Ms | None, float] | None:
         f = t.flow
-        fe = self.front_end(t)
-        working = [b for b in t.branches if b.outcome.works]
+        working = [b for b in branches if b.outcome.works]
         if fe is None or not working:
             return None
         if max(b.ms for b in working) <= self.design.analysis.suboptimal_ms:
@@ -460,10 +505,11 @@ class Judge:
         if table is None:
             table = self._fastest(fe, circuits, f.third_party)
             self._maps[key] = table
-        best = table.get(f"site:{f.start}")
+        origin = _origin_site(f)
+        best = table.get(f"site:{origin}")
         d, geo = self.design, self.geo
-        given = d.sites[f.start].internet_latency_ms
-        own = d.site_breakout(f.start)
+        given = d.sites[origin].internet_latency_ms
+        own = d.site_breakout(origin)
         if given is None or own is None or not d.breakouts[own].up:
             return best
         # The site's given figure replaces the estimate of its own breakout's legs.
@@ -481,38 +527,38 @@ class Judge:
         self, fe: FrontEnd, circuits: tuple[str, ...], third_party: bool
     ) -> dict[str, Option]:
         """For every site, the fastest egress towards ``fe``: one Dijkstra from every circuit
-        and breakout at once, each starting at its own latency to the front end."""
+        and breakout at once, each starting at its own latency to the front end (plain floats
+        in the loop: it runs over every site)."""
         e, geo, d = self.e, self.geo, self.design
         fe_point = geo.fe_point(fe)
-        heap: list[tuple[float, int, str, Option]] = []
-        n = 0
+        starts: list[tuple[float, int, str, Option]] = []
         for name in circuits:
-            c = d.circuits[name]
             if e.igp.stub(f"ce:{name}") is None:
                 continue
             lat = geo.circuit_access(name) + geo.backbone(geo.peering(name), fe_point)
-            heap.append((lat.ms, n, f"site:{c.site}", Option("circuit", name, lat)))
-            n += 1
+            starts.append(
+                (lat.ms, len(starts), f"site:{d.circuits[name].site}", Option("circuit", name, lat))
+            )
         for name, bk in d.breakouts.items():
             if not bk.up or e.igp.stub(f"edge:{name}") is None:
                 continue
             leg, near = geo.breakout_internet(name)
             lat = leg if third_party else leg + geo.backbone(geo.fe_point(near), fe_point)
-            heap.append((lat.ms, n, f"site:{bk.site}", Option("breakout", name, lat)))
-            n += 1
+            starts.append((lat.ms, len(starts), f"site:{bk.site}", Option("breakout", name, lat)))
+        # (ms, start index, site, estimated so far)
+        heap = [(ms, n, site, opt.latency.estimated) for ms, n, site, opt in starts]
         heapq.heapify(heap)
         done: dict[str, Option] = {}
-        wires = e.net.wires
+        links = e.net.site_links()
         while heap:
-            _, _, site, opt = heapq.heappop(heap)
+            ms, n, site, est = heapq.heappop(heap)
             if site in done:
                 continue
-            done[site] = opt
-            for v, w in wires[site].items():
-                if w.up and v.startswith("site:") and v not in done:
-                    lat = opt.latency + w.leg
-                    heapq.heappush(heap, (lat.ms, n, v, Option(opt.kind, opt.name, lat)))
-                    n += 1
+            opt = starts[n][3]
+            done[site] = Option(opt.kind, opt.name, Ms(ms, est))
+            for v, leg_ms, leg_est in links[site]:
+                if v not in done:
+                    heapq.heappush(heap, (ms + leg_ms, n, v, est or leg_est))
         return done
 
     def _far_region(self, b: Branch, opts: list[Option]) -> bool:
@@ -540,6 +586,8 @@ class Judge:
             if kind == "circuit":
                 return "far-entry", ("circuits", name, "prepend")
             return "hairpin", ("services", f.origin, "entry")
+        if f.kind == "users" and f.proxy is not None and f.start != f.origin:
+            return "distant-proxy", ("sites", f.origin, "proxy")
         if kind == "circuit":
             lat = _ms(b)
             better = [
@@ -593,6 +641,11 @@ class Judge:
             return self.geo.peering(name)
         _, near = self.geo.breakout_internet(name)
         return self.geo.fe_point(near)
+
+
+def _origin_site(f: Flow) -> str:
+    """The site whose users (or server) the flow starts from: latency is judged from there."""
+    return f.origin if f.kind == "users" else f.start
 
 
 def _ms(b: Branch) -> Ms:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from erplan.analyses.paths import (
     BREAKOUT,
@@ -28,6 +28,11 @@ from erplan.analyses.paths import (
 from erplan.analyses.verdicts import FlowResult
 from erplan.engine import Engine
 from erplan.latency import Ms
+
+if TYPE_CHECKING:
+    from erplan.analyses.verdicts import Report
+    from erplan.catalogs import Catalogs
+    from erplan.tables import Table
 
 INTERNET = "internet"
 GUIDE = "guide 001 'Determine the appropriate meet-me location'"
@@ -242,3 +247,11 @@ def meetme(engine: Engine, results: Sequence[FlowResult], tolerance_ms: float = 
     inet = weighted("internet")
     written = weighted("as_written")
     return MeetMe(tuple(rows), tuple(d.circuits), plan, inet, written, users, tuple(notes))
+
+
+def report_tables(loaded: Any, catalogs: Catalogs, report: Report) -> list[Table]:
+    """The meet-me table in ``erplan report`` (``erplan.report.sections.PLANNING_HOOKS``),
+    read off the flows the report traced."""
+    from erplan.plan_tables import meetme_tables
+
+    return meetme_tables(meetme(Engine(loaded.design, catalogs), report.results))

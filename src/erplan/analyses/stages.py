@@ -12,9 +12,9 @@ and whether it breaks anything that worked.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,7 +22,9 @@ from pydantic import ValidationError
 from erplan.analyses.diff import Diff, Snapshot, compare, errors, snapshot
 from erplan.catalogs import Catalogs
 from erplan.diagnostics import Finding, InputError, Location, Severity
-from erplan.load import LoadedDesign, SourceMap, load_mapping, parse_text
+from erplan.files import ReadRefused, display_name, read_bounded
+from erplan.load import MAX_BYTES, LoadedDesign, SourceMap, load_mapping, load_text, parse_text
+from erplan.load.yaml_compose import decode
 from erplan.model import StagesPlan
 
 CODE = "ERP030"
@@ -54,24 +56,22 @@ class StageResult:
         }
 
 
-def _read(path: Path) -> str:
+def _read(path: str | os.PathLike[str], what: str) -> str:
+    """The text of a design or plan file (``-``: standard input), bounded like a design."""
+    name = display_name(path)
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return decode(read_bounded(path, MAX_BYTES), name)
+    except ReadRefused as exc:
+        message = f"cannot read the {what}: " + (
+            exc.reason if exc.size is None else f"it is larger than {MAX_BYTES:,} bytes"
+        )
         raise InputError(
-            [
-                Finding(
-                    "ERP001",
-                    Severity.ERROR,
-                    f"cannot read {path}: {exc}",
-                    Location(str(path), 1, 1),
-                )
-            ]
+            [Finding("ERP001", Severity.ERROR, message, Location(name, 1, 1))]
         ) from None
 
 
-def load_plan(path: Path) -> tuple[StagesPlan, SourceMap]:
-    data, source, problems, _ = parse_text(_read(path), str(path))
+def load_plan(path: str | os.PathLike[str]) -> tuple[StagesPlan, SourceMap]:
+    data, source, problems, _ = parse_text(_read(path, "plan"), display_name(path))
     if problems:
         raise InputError(problems)
     try:
@@ -80,7 +80,7 @@ def load_plan(path: Path) -> tuple[StagesPlan, SourceMap]:
         out = []
         for e in exc.errors():
             loc = tuple(e["loc"])
-            where = source.where(loc) or Location(str(path), 1, 1)
+            where = source.where(loc) or Location(display_name(path), 1, 1)
             dotted = ".".join(str(x) for x in loc) or "(top level)"
             out.append(Finding(CODE, Severity.ERROR, f"{dotted}: {e['msg']}", where))
         raise InputError(out) from None
@@ -148,14 +148,18 @@ def _stage_design(
     return LoadedDesign(loaded.design, design_source)
 
 
-def run(design_path: Path, plan_path: Path, catalogs: Catalogs) -> list[StageResult]:
+def run(
+    design_path: str | os.PathLike[str],
+    plan_path: str | os.PathLike[str],
+    catalogs: Catalogs,
+) -> list[StageResult]:
+    """Every step of the plan built, verified and compared with the one before. The design is
+    read once (it may be standard input) and must be valid itself: its problems come first."""
+    text, name = _read(design_path, "design file"), display_name(design_path)
+    load_text(text, name, catalogs)
     plan, psource = load_plan(plan_path)
     assert plan.erplan_stages == 1  # the one format this erplan reads (validated on load)
-    data, dsource, problems, _ = parse_text(_read(design_path), str(design_path))
-    if problems:
-        raise InputError(problems)
-    if not isinstance(data, dict):
-        raise InputError([Finding("ERP005", Severity.ERROR, "the design is not a mapping", None)])
+    data, dsource, _, _ = parse_text(text, name)  # valid: load_text raised otherwise
     previous: Snapshot | None = None
     if plan.before is not None:
         where = psource.key_where(("before",))

@@ -17,7 +17,7 @@ from typing import Any
 
 from erplan.analyses.failures import KINDS, Atom, Baseline, atoms, evaluate
 from erplan.analyses.impact import Impact, impact
-from erplan.catalogs import load_catalogs
+from erplan.catalogs import Catalogs, load_catalogs
 from erplan.model import Design
 
 Case = tuple[Atom, ...]
@@ -178,3 +178,22 @@ def _on_dask(
 
 def default_jobs() -> int:
     return max(1, min(len(os.sched_getaffinity(0)), 8))
+
+
+# -- the report ---------------------------------------------------------------------------------
+# `erplan report` sweeps the failures a reader asks about first ("who is affected if Amsterdam
+# goes down?"); `erplan failures` covers the rest (WAN links, devices, resolvers, pairs).
+REPORT_KINDS = ("circuit", "link", "location", "breakout")
+_REPORTED: tuple[object, Baseline, list[Impact]] | None = None
+
+
+def report_sweep(
+    design: Design, catalogs: Catalogs, report: object
+) -> tuple[Baseline, list[Impact]]:
+    """The baseline and the ranked single failures of ``REPORT_KINDS``, computed once per
+    report: the failures and the bandwidth sections share them."""
+    global _REPORTED
+    if _REPORTED is None or _REPORTED[0] is not report:
+        base = Baseline.build(design, catalogs)
+        _REPORTED = (report, base, rank(run(base, cases(design, 1, REPORT_KINDS))))
+    return _REPORTED[1], _REPORTED[2]

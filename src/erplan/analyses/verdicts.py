@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from erplan.analyses.judge import CAUSES, Culprit, Judge
 from erplan.catalogs import Catalogs
 from erplan.diagnostics import Finding, Location, Severity, sort_key
-from erplan.engine import Direction, Engine, Flow, FlowTrace, Outcome
+from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome
 from erplan.engine.ranges import addr
 from erplan.latency import Ms
 from erplan.model import Design
@@ -137,6 +137,11 @@ class FlowResult:
                 "resolver": f.resolver,
                 "front_end": f.front_end,
                 "destination": addr(f.destination) if f.destination else None,
+                "answers": [
+                    {"front_end": name, "destination": addr(a), "share": round(w, 6)}
+                    for name, a, w in f.answers
+                ]
+                or None,
                 "verdict": self.verdict.value,
                 "share_affected": round(self.share_affected, 6),
                 "share_warned": round(self.share_warned, 6),
@@ -184,6 +189,20 @@ class Verdicts:
         self.judge = Judge(engine)
         self.design = engine.design
 
+    def _worst(self, t: FlowTrace, failed: list[Branch]) -> tuple[Branch, tuple[str, str, Culprit]]:
+        """The failure that names the flow: the worst outcome, then the cause with the largest
+        share (ties by the outcome's and the cause's own names, never the design's)."""
+        groups: dict[tuple[int, str, str], list[tuple[Branch, tuple[str, str, Culprit]]]] = {}
+        for b in failed:
+            why = self.judge.failure(t, b)
+            groups.setdefault((b.outcome.rank, b.outcome.value, why[0]), []).append((b, why))
+
+        def rank(k: tuple[int, str, str]) -> tuple[int, float, str, str]:
+            return (k[0], round(sum(b.weight for b, _ in groups[k]), 9), k[1], k[2])
+
+        members = groups[max(groups, key=rank)]
+        return max(members, key=lambda m: m[0].weight)
+
     def result(self, flows: tuple[Flow, ...], t: FlowTrace) -> FlowResult:
         f = flows[0]
         users = self.design.sites[f.origin].users if f.origin in self.design.sites else 0
@@ -199,10 +218,9 @@ class Verdicts:
             max((Ms(b.ms, b.estimated) for b in working), key=lambda m: m.ms) if working else None
         )
         if failed:
-            worst = max(failed, key=lambda b: (b.outcome.rank, b.weight))
-            key, why, culprit = self.judge.failure(t, worst)
+            worst, (key, why, culprit) = self._worst(t, failed)
             share = sum(b.weight for b in failed)
-            verdict = Verdict(t.worst.value)
+            verdict = Verdict(worst.outcome.value)
             _, fix, src = CAUSES[key]
             if f.direction is Direction.DNS and key not in ("dns",):
                 fix = f"{fix} (every flow of the site needs DNS)"
@@ -479,6 +497,8 @@ def summarize(results: Iterable[FlowResult], design: Design) -> dict[str, Any]:
                 o = r.flow.origin
                 affected[o] = max(affected.get(o, 0.0), r.share)
     return {
+        "design": design.name,
+        "description": design.description,
         "flows": flows,
         "by_verdict": by_verdict,
         "users_by_verdict": {

@@ -8,7 +8,6 @@ from erplan.catalogs.catalog import (
     Catalogs,
     great_circle_km,
     load_catalogs,
-    suggest,
 )
 from erplan.catalogs.diff import Change, EndpointsDiff, SetChange, diff_endpoints
 from erplan.catalogs.endpoints import MAX_ENDPOINTS_BYTES, read_endpoints
@@ -23,6 +22,7 @@ from erplan.catalogs.records import (
     ServiceCommunity,
     normalize,
 )
+from erplan.names import closest as suggest
 
 __all__ = [
     "MAX_ENDPOINTS_BYTES",

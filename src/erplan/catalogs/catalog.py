@@ -7,7 +7,6 @@ afterwards; analyses take the ``Catalogs`` object as an argument.
 from __future__ import annotations
 
 import csv
-import difflib
 import fnmatch
 import functools
 import hashlib
@@ -50,17 +49,6 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
-def suggest(name: str, candidates: Iterable[str]) -> str | None:
-    """The closest candidate to a misspelt name ("did you mean"), if any is close enough."""
-    pool = list(candidates)
-    by_key = {normalize(c): c for c in pool}
-    hits = difflib.get_close_matches(normalize(name), list(by_key), n=1, cutoff=0.75)
-    if hits:
-        return by_key[hits[0]]
-    hits = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    return hits[0] if hits else None
-
-
 class Catalogs:
     """Peering locations, places, front ends, geographies, services and endpoint sets."""
 
@@ -84,8 +72,9 @@ class Catalogs:
         self._regions = _index(regional_communities, lambda r: [r.region])
         self._sets = {s.id: s for s in endpoint_sets}
         self.endpoints_source = endpoints_source
-        # Addresses per (prefixes of a set): computed on first use, then reused.
+        # Addresses per (prefixes of a set) and sets per host name: computed on first use.
         self._addresses: dict[tuple[IPv4Network, ...], dict[str, IPv4Address]] = {}
+        self._fqdn_sets: dict[str, tuple[EndpointSet, ...]] = {}
 
     # -- whole catalogs, in a stable order --------------------------------------------------
     @property
@@ -155,6 +144,7 @@ class Catalogs:
         return self._services.get(normalize(name))
 
     def service_for_area(self, service_area: str) -> ServiceCommunity | None:
+        """The route-filter service of an endpoint service area (Exchange, SharePoint, ...)."""
         for s in self.services:
             if s.service_area is not None and normalize(s.service_area) == normalize(service_area):
                 return s
@@ -176,7 +166,13 @@ class Catalogs:
     def sets_for_fqdn(self, fqdn: str) -> tuple[EndpointSet, ...]:
         """The endpoint sets whose URL patterns match a host name ("*" spans one or more labels)."""
         host = fqdn.strip().rstrip(".").lower()
-        return tuple(s for s in self.endpoint_sets if any(_url_matches(u, host) for u in s.urls))
+        found = self._fqdn_sets.get(host)
+        if found is None:
+            found = tuple(
+                s for s in self.endpoint_sets if any(_url_matches(u, host) for u in s.urls)
+            )
+            self._fqdn_sets[host] = found
+        return found
 
     # -- geoDNS ---------------------------------------------------------------------------------
     def nearest_front_end(self, lat: float, lon: float) -> FrontEnd:
@@ -208,20 +204,34 @@ class Catalogs:
 
 
 def _url_matches(pattern: str, host: str) -> bool:
+    """Whether a web-service URL pattern matches a host name: ``*`` as a whole label spans one
+    or more labels; inside a label (``*-files``) it spans characters of that label.
+
+    Memoised over (pattern label, host label) positions, so a pattern with many ``*`` costs
+    at most labels(pattern) x labels(host)^2 steps instead of growing exponentially.
+    """
     p_labels = pattern.lower().split(".")
     h_labels = host.split(".")
+    np, nh = len(p_labels), len(h_labels)
+    memo: dict[tuple[int, int], bool] = {}
 
     def match(pi: int, hi: int) -> bool:
-        if pi == len(p_labels):
-            return hi == len(h_labels)
-        label = p_labels[pi]
-        if label == "*":  # one or more whole labels
-            return any(match(pi + 1, k) for k in range(hi + 1, len(h_labels) + 1))
-        if hi == len(h_labels):
-            return False
-        if "*" in label:  # a partial wildcard inside one label, e.g. "*-files"
-            return fnmatch.fnmatchcase(h_labels[hi], label) and match(pi + 1, hi + 1)
-        return label == h_labels[hi] and match(pi + 1, hi + 1)
+        key = (pi, hi)
+        known = memo.get(key)
+        if known is not None:
+            return known
+        if pi == np:
+            result = hi == nh
+        elif p_labels[pi] == "*":  # one or more whole labels
+            result = any(match(pi + 1, k) for k in range(hi + 1, nh + 1))
+        elif hi == nh:
+            result = False
+        elif "*" in p_labels[pi]:  # a partial wildcard inside one label, e.g. "*-files"
+            result = fnmatch.fnmatchcase(h_labels[hi], p_labels[pi]) and match(pi + 1, hi + 1)
+        else:
+            result = p_labels[pi] == h_labels[hi] and match(pi + 1, hi + 1)
+        memo[key] = result
+        return result
 
     return match(0, 0)
 
@@ -311,7 +321,8 @@ def _yes(value: str) -> bool:
 @functools.cache
 def _shipped() -> Catalogs:
     text = _data_text(SHIPPED_ENDPOINTS)
-    sets = parse_endpoints_text(json.loads(text), text, f"erplan:data/{SHIPPED_ENDPOINTS}")
+    name = f"erplan:data/{SHIPPED_ENDPOINTS}"
+    sets = parse_endpoints_text(json.loads(text), text, name).sets
     return _build(sets, "shipped snapshot")
 
 

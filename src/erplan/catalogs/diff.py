@@ -2,16 +2,29 @@
 
 Microsoft changes the endpoints as often as weekly; a set gaining or losing ExpressRoute
 support, or an ExpressRoute-able set gaining prefixes, changes what a route filter admits and
-what a PAC file must send DIRECT.
+what a PAC file must send DIRECT. :func:`expressroute_changes` sums up exactly that, with the
+effective dates Microsoft publishes for added addresses when the newer file carries its change
+records (``erplan endpoints fetch`` keeps them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from erplan.catalogs.records import EndpointSet
+
+if TYPE_CHECKING:
+    from erplan.catalogs.endpoints import ChangeRecord
+
+# Guide 001, "Implementing ExpressRoute for Microsoft 365", on the RSS feed of endpoint changes.
+EFFECTIVE_DATE_NOTE = (
+    'Guide 001: "Pay close attention to the Effective Date in the RSS feed where the changes are '
+    "announced [...], IP addresses that are announced may not be advertised, or removed from "
+    'advertisement, until the effective date is reached." Change route filters, PAC files and '
+    "firewall rules for these prefixes on that date, not before."
+)
 
 T = TypeVar("T")
 
@@ -165,3 +178,107 @@ def diff_endpoints(old: Iterable[EndpointSet], new: Iterable[EndpointSet]) -> En
         removed=tuple(before[i] for i in sorted(before.keys() - after.keys())),
         changed=tuple(changed),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """A prefix of an ExpressRoute-able set, with the community route filters admit it by."""
+
+    set_id: int
+    service_area: str
+    community: str | None
+    prefix: str
+    effective: str | None = None  # YYYYMMDD from the change records, when known
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "set": self.set_id,
+            "service_area": self.service_area,
+            "community": self.community,
+            "prefix": self.prefix,
+            "effective": self.effective,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExpressRouteChanges:
+    """What changed for ExpressRoute: sets that became or stopped being ExpressRoute-able
+    (sets added or removed count too), and prefixes added to or removed from sets that are
+    ExpressRoute-able in both versions."""
+
+    became: tuple[EndpointSet, ...] = ()
+    stopped: tuple[EndpointSet, ...] = ()
+    prefixes_added: tuple[Prefix, ...] = ()
+    prefixes_removed: tuple[Prefix, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.became or self.stopped or self.prefixes_added or self.prefixes_removed)
+
+    def to_dict(self) -> dict[str, Any]:
+        def brief(s: EndpointSet) -> dict[str, Any]:
+            return {
+                "id": s.id,
+                "service_area": s.service_area,
+                "category": s.category,
+                "community": s.community,
+                "ips": [str(n) for n in (*s.ips, *s.ipv6)],
+            }
+
+        return {
+            "became_expressroute": [brief(s) for s in self.became],
+            "stopped_expressroute": [brief(s) for s in self.stopped],
+            "prefixes_added": [p.to_dict() for p in self.prefixes_added],
+            "prefixes_removed": [p.to_dict() for p in self.prefixes_removed],
+            "note": EFFECTIVE_DATE_NOTE if not self.empty else None,
+        }
+
+
+def _effective_dates(changes: Iterable[ChangeRecord]) -> dict[tuple[int, str], str]:
+    """(set id, added prefix) -> the latest effective date the change records give it."""
+    out: dict[tuple[int, str], str] = {}
+    for c in changes:
+        if c.add is None or not c.add.effectiveDate:
+            continue
+        for ip in c.add.ips:
+            key = (c.endpointSetId, ip.strip())
+            out[key] = max(out.get(key, ""), c.add.effectiveDate)
+    return out
+
+
+def expressroute_changes(
+    old: Iterable[EndpointSet],
+    new: Iterable[EndpointSet],
+    changes: Iterable[ChangeRecord] = (),
+) -> ExpressRouteChanges:
+    """What changed for ExpressRoute between two versions (``changes``: the newer file's
+    change records, for effective dates)."""
+    before = {s.id: s for s in old}
+    after = {s.id: s for s in new}
+    dates = _effective_dates(changes)
+    became: list[EndpointSet] = []
+    stopped: list[EndpointSet] = []
+    added: list[Prefix] = []
+    removed: list[Prefix] = []
+    for set_id in sorted(before.keys() | after.keys()):
+        a, b = before.get(set_id), after.get(set_id)
+        was = a is not None and a.express_route
+        now = b is not None and b.express_route
+        if now and not was:
+            assert b is not None
+            became.append(b)
+        elif was and not now:
+            assert a is not None
+            stopped.append(a)
+        elif was and now:
+            assert a is not None and b is not None
+            old_p = {str(n) for n in (*a.ips, *a.ipv6)}
+            new_p = {str(n) for n in (*b.ips, *b.ipv6)}
+            added.extend(
+                Prefix(b.id, b.service_area, b.community, p, dates.get((b.id, p)))
+                for p in sorted(new_p - old_p)
+            )
+            removed.extend(
+                Prefix(a.id, a.service_area, a.community, p) for p in sorted(old_p - new_p)
+            )
+    return ExpressRouteChanges(tuple(became), tuple(stopped), tuple(added), tuple(removed))

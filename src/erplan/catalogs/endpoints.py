@@ -1,26 +1,46 @@
 """Endpoint sets in the format of Microsoft's IP Address and URL web service.
 
-A download given with ``--endpoints`` is untrusted: its size is bounded, binary content is
-refused, and every problem is reported at the file, line and column of the offending value.
-The happy path uses only the C JSON parser; positions are computed only when something is
-wrong, by re-walking the text with ``json``'s own decoder (no second, slower parser).
+A download given with ``--endpoints`` (or received by ``erplan endpoints fetch``) is untrusted:
+its size is bounded, binary content is refused, the JSON is validated against the web-service
+format by pydantic, and every problem is reported at the file, line and column of the
+offending value. Two shapes are read: the array the web service returns, and the file
+``erplan endpoints fetch`` writes (the same array with the instance, the version and the change
+records since the previous download).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.functional_validators import PlainValidator
+from pydantic_core import PydanticCustomError
+
+from erplan.catalogs.json_positions import JsonLocator, JsonPath
 from erplan.catalogs.records import CATEGORIES, EndpointSet
 from erplan.diagnostics import Finding, InputError, Location, Severity
+from erplan.files import DecodeRefused, ReadRefused, decode_utf8, display_name, read_bounded
+
+__all__ = [
+    "CODES",
+    "MAX_ENDPOINTS_BYTES",
+    "ChangeRecord",
+    "EndpointsFile",
+    "parse_endpoints_bytes",
+    "parse_json",
+    "read_endpoints",
+    "read_endpoints_file",
+    "validate_json",
+]
 
 MAX_ENDPOINTS_BYTES = 16 * 1024 * 1024  # the real worldwide feed is well under 1 MB
 MAX_PROBLEMS = 50  # enough to fix a file; more only buries the first one
-MAX_PORTS_PER_SET = 65535
+FILE_FORMAT = "erplan-endpoints/1"  # the "format" of a file `erplan endpoints fetch` writes
 
 SOURCE = "Microsoft 365 IP Address and URL web service format"
 
@@ -31,250 +51,353 @@ CODE_SET = "ERP092"
 CODE_CIDR = "ERP093"
 CODE_PORTS = "ERP094"
 CODE_DUPLICATE = "ERP095"
+CODE_RECORD = "ERP096"
 
-PathKey = tuple[int | str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Problem:
-    path: PathKey  # where in the document: (set index, field, list index)
-    code: str
-    message: str
-
-
-def read_endpoints(path: Path) -> tuple[EndpointSet, ...]:
-    """Load an untrusted endpoint catalog; raise InputError naming FILE:LINE:COL on bad input."""
-    name = str(path)
-    try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise _fail(name, CODE_UNREADABLE, "is not a regular file")
-        if size > MAX_ENDPOINTS_BYTES:
-            raise _fail(
-                name,
-                CODE_UNREADABLE,
-                f"is {size} bytes; endpoint catalogs larger than "
-                f"{MAX_ENDPOINTS_BYTES // (1024 * 1024)} MB are refused",
-            )
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_ENDPOINTS_BYTES + 1)
-    except OSError as exc:
-        raise _fail(name, CODE_UNREADABLE, f"cannot be read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_ENDPOINTS_BYTES:  # grew while we looked
-        raise _fail(name, CODE_UNREADABLE, "is larger than the endpoint-catalog limit")
-    return parse_endpoints_bytes(raw, name)
-
-
-def parse_endpoints_bytes(raw: bytes, name: str) -> tuple[EndpointSet, ...]:
-    """Decode, parse and validate the bytes of an endpoint catalog called ``name``."""
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        line, col = _byte_position(raw, nul)
-        raise _fail(name, CODE_UNREADABLE, "is binary, not a JSON endpoint catalog", line, col)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line, col = _byte_position(raw, exc.start)
-        raise _fail(
-            name, CODE_UNREADABLE, "is not UTF-8 text (binary or wrong encoding)", line, col
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _fail(
-            name, CODE_JSON, f"is not valid JSON: {exc.msg}", exc.lineno, exc.colno
-        ) from None
-    except (RecursionError, ValueError) as exc:  # absurd nesting, huge integers
-        raise _fail(name, CODE_JSON, f"is not valid JSON: {exc}") from None
-    return parse_endpoints_text(data, text, name)
-
-
-def parse_endpoints_text(data: Any, text: str, name: str) -> tuple[EndpointSet, ...]:
-    """Validate parsed web-service JSON; ``text`` is used only to locate problems."""
-    sets, problems = build_sets(data)
-    if problems:
-        locator = _Locator(text)
-        raise InputError(
-            [
-                Finding(
-                    code=p.code,
-                    severity=Severity.ERROR,
-                    message=p.message,
-                    location=Location(name, *locator.position(p.path)),
-                    source=SOURCE,
-                )
-                for p in problems
-            ]
-        )
-    return sets
-
-
-def build_sets(data: Any) -> tuple[tuple[EndpointSet, ...], list[_Problem]]:
-    """Endpoint sets from parsed JSON, plus every problem found (at most MAX_PROBLEMS)."""
-    problems: list[_Problem] = []
-    if not isinstance(data, list):
-        problems.append(
-            _Problem((), CODE_SET, "expected a JSON array of endpoint sets (web-service format)")
-        )
-        return (), problems
-    sets: list[EndpointSet] = []
-    seen: dict[int, int] = {}
-    for index, raw in enumerate(data):
-        if len(problems) >= MAX_PROBLEMS:
-            break
-        built = _build_set(raw, index, problems)
-        if built is None:
-            continue
-        if built.id in seen:
-            problems.append(
-                _Problem(
-                    (index, "id"),
-                    CODE_DUPLICATE,
-                    f"endpoint set id {built.id} appears twice (first at entry {seen[built.id]})",
-                )
-            )
-            continue
-        seen[built.id] = index
-        sets.append(built)
-    return tuple(sets), problems[:MAX_PROBLEMS]
-
-
-_REQUIRED: dict[str, type] = {
-    "id": int,
-    "serviceArea": str,
-    "category": str,
-    "expressRoute": bool,
-    "required": bool,
+# code -> (name, summary), for `erplan rules` and `erplan explain`.
+CODES: dict[str, tuple[str, str]] = {
+    CODE_UNREADABLE: (
+        "endpoints-unreadable",
+        "An endpoint catalog (`--endpoints`, a download) cannot be read: missing, not a regular "
+        f"file, larger than {MAX_ENDPOINTS_BYTES // (1024 * 1024)} MB, binary or not UTF-8.",
+    ),
+    CODE_JSON: ("endpoints-not-json", "An endpoint catalog is not valid JSON."),
+    CODE_SET: (
+        "endpoints-bad-set",
+        "An endpoint set lacks a field of the web-service format or has one of the wrong type "
+        "(id, serviceArea, category, expressRoute, required, urls, ips, notes).",
+    ),
+    CODE_CIDR: ("endpoints-bad-prefix", "An endpoint set lists an address prefix that is invalid."),
+    CODE_PORTS: (
+        "endpoints-bad-ports",
+        'An endpoint set lists ports that are not "80,443"-style ports or ranges (1-65535).',
+    ),
+    CODE_DUPLICATE: ("endpoints-duplicate-set", "Two endpoint sets have the same id."),
+    CODE_RECORD: (
+        "endpoints-bad-record",
+        "Another answer of the web service (version, change records), or the header of a file "
+        "`erplan endpoints fetch` wrote, is not in the documented format.",
+    ),
 }
 
 
-def _build_set(raw: Any, index: int, problems: list[_Problem]) -> EndpointSet | None:
-    where = f"endpoint set at entry {index}"
-    if not isinstance(raw, dict):
-        problems.append(_Problem((index,), CODE_SET, f"{where} is not a JSON object"))
-        return None
-    if isinstance(raw.get("id"), int) and not isinstance(raw.get("id"), bool):
-        where = f"endpoint set {raw['id']}"
-    before = len(problems)
-    for key, kind in _REQUIRED.items():
-        if key not in raw:
-            problems.append(
-                _Problem((index,), CODE_SET, f"{where} lacks the required field '{key}'")
-            )
-        elif not _is(raw[key], kind):
-            problems.append(
-                _Problem((index, key), CODE_SET, f"{where}: '{key}' must be {_kind_name(kind)}")
-            )
-    if "category" in raw and isinstance(raw["category"], str) and raw["category"] not in CATEGORIES:
-        problems.append(
-            _Problem(
-                (index, "category"),
-                CODE_SET,
-                f"{where}: category '{raw['category']}' is not one of {', '.join(CATEGORIES)}",
-            )
-        )
-    for key in ("serviceAreaDisplayName", "notes"):
-        if key in raw and not isinstance(raw[key], str):
-            problems.append(_Problem((index, key), CODE_SET, f"{where}: '{key}' must be a string"))
-    urls = _strings(raw, "urls", index, where, problems)
-    ip_texts = _strings(raw, "ips", index, where, problems)
-    v4: list[IPv4Network] = []
-    v6: list[IPv6Network] = []
-    for j, text in enumerate(ip_texts):
-        if text is None:
-            continue
-        try:
-            net = ip_network(text.strip(), strict=True)
-        except ValueError as exc:
-            problems.append(
-                _Problem((index, "ips", j), CODE_CIDR, f"{where}: '{text}' is not a prefix: {exc}")
-            )
-            continue
-        if isinstance(net, IPv4Network):
-            v4.append(net)
-        else:
-            v6.append(net)
-    tcp = _ports(raw, "tcpPorts", index, where, problems)
-    udp = _ports(raw, "udpPorts", index, where, problems)
-    if len(problems) > before:
-        return None
-    return EndpointSet(
-        id=raw["id"],
-        service_area=raw["serviceArea"],
-        display_name=str(raw.get("serviceAreaDisplayName", raw["serviceArea"])),
-        urls=tuple(u for u in urls if u is not None),
-        ips=tuple(v4),
-        tcp_ports=tcp,
-        udp_ports=udp,
-        express_route=raw["expressRoute"],
-        category=raw["category"],
-        required=raw["required"],
-        notes=str(raw.get("notes", "")),
-        ipv6=tuple(v6),
-    )
-
-
-def _is(value: Any, kind: type) -> bool:
-    if kind is int:  # JSON true is not an id
-        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    return isinstance(value, kind)
-
-
-def _kind_name(kind: type) -> str:
-    return {int: "a non-negative integer", str: "a string", bool: "true or false"}[kind]
-
-
-def _strings(
-    raw: dict[str, Any], key: str, index: int, where: str, problems: list[_Problem]
-) -> list[str | None]:
-    value = raw.get(key, [])
-    if not isinstance(value, list):
-        problems.append(_Problem((index, key), CODE_SET, f"{where}: '{key}' must be a list"))
-        return []
-    out: list[str | None] = []
-    for j, item in enumerate(value):
-        if isinstance(item, str):
-            out.append(item)
-        else:
-            problems.append(
-                _Problem((index, key, j), CODE_SET, f"{where}: '{key}' entries must be strings")
-            )
-            out.append(None)
-    return out
+# -- the web-service format, as pydantic types ------------------------------------------------
+def _prefix(value: Any) -> IPv4Network | IPv6Network:
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "ips entries must be strings")
+    try:
+        return ip_network(value.strip(), strict=True)
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "cidr", "{text!r} is not a prefix: {why}", {"text": value, "why": str(exc)}
+        ) from None
 
 
 _PORT_ITEM = re.compile(r"^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$")
 
 
-def _ports(
-    raw: dict[str, Any], key: str, index: int, where: str, problems: list[_Problem]
-) -> tuple[int, ...]:
-    value = raw.get(key, "")
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        problems.append(
-            _Problem((index, key), CODE_PORTS, f"{where}: '{key}' must be a string like \"80,443\"")
-        )
-        return ()
+def _ports(value: Any) -> tuple[int, ...]:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise PydanticCustomError("ports", 'ports must be a string like "80,443"')
     ports: set[int] = set()
-    for item in value.split(","):
+    for item in str(value).split(","):
         if not item.strip():
             continue
         m = _PORT_ITEM.match(item)
         lo = int(m.group(1)) if m else 0
         hi = int(m.group(2)) if m and m.group(2) else lo
         if m is None or not 1 <= lo <= hi <= 65535:
-            problems.append(
-                _Problem(
-                    (index, key),
-                    CODE_PORTS,
-                    f"{where}: '{item.strip()}' in {key} is not a port or port range (1-65535)",
-                )
+            raise PydanticCustomError(
+                "ports",
+                "{item!r} is not a port or port range (1-65535)",
+                {"item": item.strip()},
             )
-            return ()
         ports.update(range(lo, hi + 1))
     return tuple(sorted(ports))
+
+
+Prefix = Annotated[IPv4Network | IPv6Network, PlainValidator(_prefix)]
+Ports = Annotated[tuple[int, ...], PlainValidator(_ports)]
+
+
+class _Set(BaseModel):
+    """One endpoint set as the web service writes it (fields it may add later are ignored)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    id: int = Field(ge=0)
+    serviceArea: str
+    serviceAreaDisplayName: str | None = None
+    urls: list[str] = []
+    ips: list[Prefix] = []
+    tcpPorts: Ports = ()
+    udpPorts: Ports = ()
+    expressRoute: bool
+    category: Literal["Optimize", "Allow", "Default"]
+    required: bool
+    notes: str = ""
+
+
+class _Addition(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    effectiveDate: str | None = None
+    ips: list[str] = []
+    urls: list[str] = []
+
+
+class ChangeRecord(BaseModel):
+    """One record of the web service's ``/changes`` method (the fields erplan reads)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: int
+    endpointSetId: int
+    disposition: str
+    impact: str | None = None
+    version: str
+    add: _Addition | None = None
+    remove: _Addition | None = None
+
+
+class _Envelope(BaseModel):
+    """The header of a file ``erplan endpoints fetch`` writes."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    format: Literal["erplan-endpoints/1"]
+    instance: str
+    version: str = Field(pattern=r"^\d{10}$")
+    previous_version: str | None = None
+    tenant: str | None = None
+    service_areas: list[str] | None = None
+    fetched: str | None = None
+    changes: list[ChangeRecord] = []
+    endpoints: list[Any]
+
+
+SETS = TypeAdapter(list[_Set])
+CHANGES = TypeAdapter(list[ChangeRecord])
+_ENVELOPE = TypeAdapter(_Envelope)
+
+
+@dataclass(frozen=True)
+class EndpointsFile:
+    """What an endpoint file holds: the sets and, for a download by erplan, its provenance."""
+
+    sets: tuple[EndpointSet, ...]
+    instance: str | None = None
+    version: str | None = None
+    previous_version: str | None = None
+    tenant: str | None = None
+    service_areas: tuple[str, ...] | None = None
+    changes: tuple[ChangeRecord, ...] = ()
+
+
+# -- reading ------------------------------------------------------------------------------------
+def read_endpoints(path: str | os.PathLike[str]) -> tuple[EndpointSet, ...]:
+    """Load an untrusted endpoint catalog; raise InputError naming FILE:LINE:COL on bad input."""
+    return read_endpoints_file(path).sets
+
+
+def read_endpoints_file(path: str | os.PathLike[str]) -> EndpointsFile:
+    """An endpoint catalog with its provenance (for a file ``endpoints fetch`` wrote)."""
+    name = display_name(path)
+    try:
+        raw = read_bounded(path, MAX_ENDPOINTS_BYTES)
+    except ReadRefused as exc:
+        if exc.size is not None:
+            raise _fail(
+                name,
+                CODE_UNREADABLE,
+                f"is {exc.size} bytes; endpoint catalogs larger than "
+                f"{MAX_ENDPOINTS_BYTES // (1024 * 1024)} MB are refused",
+            ) from None
+        raise _fail(name, CODE_UNREADABLE, exc.reason) from None
+    return parse_endpoints_bytes(raw, name)
+
+
+def parse_json(raw: bytes, name: str) -> tuple[Any, str]:
+    """(parsed JSON, its text) from untrusted bytes; InputError at the offending position."""
+    if len(raw) > MAX_ENDPOINTS_BYTES:
+        raise _fail(name, CODE_UNREADABLE, "is larger than the endpoint-catalog limit")
+    try:
+        text = decode_utf8(raw)
+    except DecodeRefused as exc:
+        what = (
+            "is binary, not JSON"
+            if exc.reason == "NUL byte"
+            else f"is not UTF-8 text ({exc.reason})"
+        )
+        raise _fail(name, CODE_UNREADABLE, what, exc.line, exc.column) from None
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise _fail(
+            name, CODE_JSON, f"is not valid JSON: {exc.msg}", exc.lineno, exc.colno
+        ) from None
+    except (RecursionError, ValueError) as exc:  # absurd nesting, huge integers, NaN
+        raise _fail(name, CODE_JSON, f"is not valid JSON: {exc}") from None
+    return data, text
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_endpoints_bytes(raw: bytes, name: str) -> EndpointsFile:
+    """Decode, parse and validate the bytes of an endpoint catalog called ``name``."""
+    data, text = parse_json(raw, name)
+    return parse_endpoints_text(data, text, name)
+
+
+def parse_endpoints_text(data: Any, text: str, name: str) -> EndpointsFile:
+    """Validate parsed JSON of either shape; ``text`` is used only to locate problems."""
+    if isinstance(data, dict) and "endpoints" in data:
+        header = validate_json(_ENVELOPE, data, text, name, CODE_RECORD, "the file header")
+        sets = _sets(header.endpoints, text, name, ("endpoints",))
+        return EndpointsFile(
+            sets,
+            header.instance,
+            header.version,
+            header.previous_version,
+            header.tenant,
+            tuple(header.service_areas) if header.service_areas is not None else None,
+            tuple(header.changes),
+        )
+    if not isinstance(data, list):
+        raise _located(
+            text,
+            name,
+            [
+                (
+                    (),
+                    CODE_SET,
+                    "expected a JSON array of endpoint sets (web-service format), or a file "
+                    "written by `erplan endpoints fetch`",
+                )
+            ],
+        )
+    return EndpointsFile(_sets(data, text, name, ()))
+
+
+def _sets(data: list[Any], text: str, name: str, at: JsonPath) -> tuple[EndpointSet, ...]:
+    try:
+        raw_sets = SETS.validate_python(data)
+    except ValidationError as exc:
+        raise _located(text, name, _set_problems(exc, data, at)) from None
+    out: list[EndpointSet] = []
+    seen: dict[int, int] = {}
+    problems: list[tuple[JsonPath, str, str]] = []
+    for index, s in enumerate(raw_sets):
+        if s.id in seen:
+            problems.append(
+                (
+                    (*at, index, "id"),
+                    CODE_DUPLICATE,
+                    f"endpoint set id {s.id} appears twice (first at entry {seen[s.id]})",
+                )
+            )
+            continue
+        seen[s.id] = index
+        out.append(
+            EndpointSet(
+                id=s.id,
+                service_area=s.serviceArea,
+                display_name=s.serviceAreaDisplayName or s.serviceArea,
+                urls=tuple(s.urls),
+                ips=tuple(n for n in s.ips if isinstance(n, IPv4Network)),
+                tcp_ports=s.tcpPorts,
+                udp_ports=s.udpPorts,
+                express_route=s.expressRoute,
+                category=s.category,
+                required=s.required,
+                notes=s.notes,
+                ipv6=tuple(n for n in s.ips if isinstance(n, IPv6Network)),
+            )
+        )
+    if problems:
+        raise _located(text, name, problems)
+    return tuple(out)
+
+
+_KINDS = {
+    "bool_type": "true or false",
+    "int_type": "a non-negative integer",
+    "greater_than_equal": "a non-negative integer",
+    "string_type": "a string",
+    "list_type": "a list",
+}
+
+
+def _set_problems(
+    exc: ValidationError, data: list[Any], at: JsonPath
+) -> list[tuple[JsonPath, str, str]]:
+    out: list[tuple[JsonPath, str, str]] = []
+    for err in exc.errors(include_url=False)[:MAX_PROBLEMS]:
+        loc = tuple(err["loc"])
+        index = loc[0] if loc and isinstance(loc[0], int) else None
+        raw = data[index] if index is not None else None
+        where = f"endpoint set at entry {index}"
+        if isinstance(raw, dict) and type(raw.get("id")) is int:
+            where = f"endpoint set {raw['id']}"
+        field = str(loc[1]) if len(loc) > 1 else ""
+        etype = err["type"]
+        path: JsonPath = (*at, *loc)
+        if etype == "cidr":
+            out.append((path, CODE_CIDR, f"{where}: {err['msg']}"))
+        elif etype == "ports":
+            out.append((path, CODE_PORTS, f"{where}: {err['msg']} in {field}"))
+        elif etype == "missing":
+            out.append(((*at, *loc[:-1]), CODE_SET, f"{where} lacks the required field '{field}'"))
+        elif etype in ("model_type", "model_attributes_type", "dict_type"):
+            out.append((path, CODE_SET, f"{where} is not a JSON object"))
+        elif etype == "literal_error":
+            shown = err.get("input")
+            out.append(
+                (
+                    path,
+                    CODE_SET,
+                    f"{where}: {field} {shown!r} is not one of {', '.join(CATEGORIES)}",
+                )
+            )
+        elif len(loc) > 2 or (etype == "string_type" and field == "ips"):  # an item of a list
+            out.append((path, CODE_SET, f"{where}: '{field}' entries must be strings"))
+        else:
+            kind = _KINDS.get(etype, "of the web service's type")
+            out.append((path, CODE_SET, f"{where}: '{field}' must be {kind}"))
+    return out
+
+
+def validate_json(
+    adapter: TypeAdapter[Any], data: Any, text: str, name: str, code: str, what: str
+) -> Any:
+    """``data`` validated by ``adapter``, or InputError locating each problem in ``text``."""
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        problems: list[tuple[JsonPath, str, str]] = []
+        for err in exc.errors(include_url=False)[:MAX_PROBLEMS]:
+            loc = tuple(err["loc"])
+            dotted = ".".join(str(p) for p in loc) or "the document"
+            path = loc[:-1] if err["type"] == "missing" else loc
+            problems.append((path, code, f"{what}: {dotted}: {err['msg'].lower()}"))
+        raise _located(text, name, problems) from None
+
+
+def _located(text: str, name: str, problems: list[tuple[JsonPath, str, str]]) -> InputError:
+    locator = JsonLocator(text)
+    return InputError(
+        [
+            Finding(
+                code=code,
+                severity=Severity.ERROR,
+                message=message,
+                location=Location(name, *locator.position(path)),
+                source=SOURCE,
+            )
+            for path, code, message in problems[:MAX_PROBLEMS]
+        ]
+    )
 
 
 def _fail(name: str, code: str, message: str, line: int = 1, column: int = 1) -> InputError:
@@ -289,90 +412,3 @@ def _fail(name: str, code: str, message: str, line: int = 1, column: int = 1) ->
             )
         ]
     )
-
-
-def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
-    line_start = raw.rfind(b"\n", 0, offset) + 1
-    return raw.count(b"\n", 0, offset) + 1, offset - line_start + 1
-
-
-_WS = re.compile(r"[ \t\n\r]*")
-
-
-class _Locator:
-    """Character offsets of values in a JSON text known to be valid, by path.
-
-    Values that are not on the path are skipped with ``raw_decode`` (the C decoder), so the
-    cost stays near one pass of the parser. Offsets of the top-level entries are computed once.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._decoder = json.JSONDecoder()
-        self._entries: list[int] | None = None
-
-    def position(self, path: PathKey) -> tuple[int, int]:
-        try:
-            offset = self._offset(path)
-        except (ValueError, IndexError, KeyError):  # pragma: no cover - the text is valid JSON
-            offset = self._ws(0)
-        return self._line_col(offset)
-
-    def _ws(self, i: int) -> int:
-        m = _WS.match(self.text, i)
-        return m.end() if m else i
-
-    def _top_entries(self) -> list[int]:
-        if self._entries is None:
-            start = self._ws(0)
-            self._entries = self._children(start) if self.text[start : start + 1] == "[" else []
-        return self._entries
-
-    def _children(self, start: int) -> list[int]:
-        """Offsets of the items of the array that opens at ``start``."""
-        out: list[int] = []
-        i = self._ws(start + 1)
-        if self.text[i] == "]":
-            return out
-        while True:
-            out.append(i)
-            _, end = self._decoder.raw_decode(self.text, i)
-            i = self._ws(end)
-            if self.text[i] == "]":
-                return out
-            i = self._ws(i + 1)  # past the comma
-
-    def _member(self, start: int, key: str) -> int:
-        """Offset of the value of ``key`` in the object that opens at ``start``."""
-        i = self._ws(start + 1)
-        found = -1
-        while self.text[i] != "}":
-            name, end = self._decoder.raw_decode(self.text, i)
-            i = self._ws(self._ws(end) + 1)  # past the colon
-            if name == key:
-                found = i  # json keeps the last duplicate; so do we
-            _, end = self._decoder.raw_decode(self.text, i)
-            i = self._ws(end)
-            if self.text[i] == ",":
-                i = self._ws(i + 1)
-        if found < 0:
-            raise KeyError(key)
-        return found
-
-    def _offset(self, path: PathKey) -> int:
-        offset = self._ws(0)
-        if not path:
-            return offset
-        first, *rest = path
-        assert isinstance(first, int)
-        offset = self._top_entries()[first]
-        for step in rest:
-            if isinstance(step, int):
-                offset = self._children(offset)[step]
-            else:
-                offset = self._member(offset, step)
-        return offset
-
-    def _line_col(self, offset: int) -> tuple[int, int]:
-        line_start = self.text.rfind("\n", 0, offset) + 1
-        return self.text.count("\n", 0, offset) + 1, offset - line_start + 1

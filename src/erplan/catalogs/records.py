@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
+
+from erplan.names import normalize
+
+__all__ = [
+    "CATEGORIES",
+    "SERVICE_AREA_COMMUNITY",
+    "EndpointSet",
+    "FrontEnd",
+    "Geography",
+    "PeeringLocation",
+    "Place",
+    "RegionalCommunity",
+    "ServiceCommunity",
+    "normalize",
+]
 
 # Service area of the endpoint web service -> the BGP community its ExpressRoute-able prefixes
 # carry on the Microsoft peering (Microsoft 365 prefixes carry service communities only).
@@ -40,16 +53,6 @@ THIRD_PARTY_DOMAINS = frozenset(
         "verisign.net",
     }
 )
-
-
-def normalize(name: str) -> str:
-    """The lookup key of a name: case, accents, spaces and punctuation do not count.
-
-    "São Paulo", "sao paulo" and "Sao-Paulo" are one place; "Queretaro(Mexico)" is
-    "Queretaro (Mexico)".
-    """
-    folded = unicodedata.normalize("NFKD", name.casefold())
-    return re.sub(r"[\W_]+", "", "".join(c for c in folded if not unicodedata.combining(c)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,20 +3,16 @@ staged rollout, every step verified and compared with the one before)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from erplan.catalogs import load_catalogs
 from erplan.cli import common
-from erplan.cli.commands_plan import TableFormat, _emit
-from erplan.cli.commands_verify import _ENDPOINTS_HELP, _load
-from erplan.cli.tables import Table
-from erplan.diagnostics import InputError
+from erplan.cli.tables import emit_tables
+from erplan.tables import Table
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported by the commands: --help does not pay for the analyses
     from erplan.analyses.diff import Diff
 
 
@@ -49,41 +45,54 @@ def _state(verdict: str, edges: tuple[tuple[str, float], ...], translated: tuple
 
 @common.app.command("diff")
 def diff_command(
-    old: Path = typer.Argument(..., help="The design as it is (YAML)."),
-    new: Path = typer.Argument(..., help="The design as it would be (YAML)."),
-    fmt: TableFormat = typer.Option(
-        TableFormat.TEXT, "--format", "-f", help="text, json, csv or markdown."
+    old: str = typer.Argument(..., help="The design as it is (YAML); - reads standard input."),
+    new: str = typer.Argument(
+        ..., help="The design as it would be (YAML); - reads standard input."
     ),
-    endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
+    fmt: common.Format = common.format_option(common.TABLE_FORMATS),
+    output: Path | None = common.output_option("comparison"),
+    endpoints: Path | None = common.endpoints_option(),
 ) -> None:
     """Flows whose path, translated addresses, latency or verdict change between two designs,
     rules raised or cleared, people affected (exit 1 if the change breaks anything that
     worked)."""
     from erplan.analyses.diff import compare, snapshot
+    from erplan.files import STDIN, display_name
 
-    a, catalogs = _load(old, endpoints)
-    b, _ = _load(new, endpoints)
+    common.check_format(fmt, common.TABLE_FORMATS, "diff")
+    if old == new == STDIN:
+        common.usage_failure("diff: standard input can be OLD or NEW, not both")
+    inputs = [old, new, endpoints]
+    common.check_output_or_exit(output, inputs)
+    a, catalogs = common.load_inputs(old, endpoints)
+    b = common.load_design_or_exit(new, catalogs)
     d = compare(snapshot(a, catalogs), snapshot(b, catalogs))
-    _emit(fmt, d.to_dict(), _diff_tables(f"{old} -> {new}", d))
+    title = f"{display_name(old)} -> {display_name(new)}"
+    emit_tables(fmt, d.to_dict(), _diff_tables(title, d), output, inputs)
     raise common.Exit(common.EXIT_FINDINGS if d.breaks else common.EXIT_OK)
 
 
 @common.app.command("stages")
 def stages_command(
-    design: Path = typer.Argument(..., help="The design file (YAML): the rollout's target."),
-    plan: Path = typer.Option(..., "--plan", help="The rollout plan (YAML): its steps."),
-    fmt: TableFormat = typer.Option(
-        TableFormat.TEXT, "--format", "-f", help="text, json, csv or markdown."
+    design: str = typer.Argument(
+        ..., help="The design file (YAML): the rollout's target; - reads standard input."
     ),
-    endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
+    plan: Path = typer.Option(..., "--plan", help="The rollout plan (YAML): its steps."),
+    fmt: common.Format = common.format_option(common.TABLE_FORMATS),
+    output: Path | None = common.output_option("steps"),
+    endpoints: Path | None = common.endpoints_option(),
 ) -> None:
     """Verify every step of a staged rollout and compare each with the one before (exit 1 if a
     step has an error or breaks what worked at the step before)."""
     from erplan.analyses.stages import run
+    from erplan.diagnostics import InputError
 
-    _load(design, endpoints)  # the design itself must be valid: its own problems first
-    try:
-        results = run(design, plan, load_catalogs(endpoints))
+    common.check_format(fmt, common.TABLE_FORMATS, "stages")
+    inputs: list[Path | str | None] = [design, plan, endpoints]
+    common.check_output_or_exit(output, inputs)
+    catalogs = common.load_catalogs_or_exit(endpoints)
+    try:  # the design's own problems first, then the plan's
+        results = run(design, plan, catalogs)
     except InputError as err:
         common.input_failure(err)
     head = ["step", "name", "flows", "errors", "flows changed", "broken", "people affected", "ok"]
@@ -118,7 +127,5 @@ def stages_command(
         if r.diff is not None and r.diff.flows:
             tables += _diff_tables(f"step {i} ({r.name}): what changes", r.diff)
     data = {"stages": [r.to_dict() for r in results]}
-    _emit(fmt, data, tables)
-    if fmt is not TableFormat.JSON:
-        sys.stdout.flush()
+    emit_tables(fmt, data, tables, output, inputs)
     raise common.Exit(common.EXIT_OK if all(r.ok for r in results) else common.EXIT_FINDINGS)

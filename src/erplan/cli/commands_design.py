@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from erplan.catalogs import load_catalogs
 from erplan.cli import common
-from erplan.design_format import schema_text
 from erplan.diagnostics import Finding, InputError
-from erplan.load import LoadedDesign, load_design
-from erplan.output import dumps
 
-
-class ValidateFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
+if TYPE_CHECKING:
+    from erplan.load import LoadedDesign
 
 
 def _plural(n: int, word: str) -> str:
@@ -50,11 +40,11 @@ def _problem(f: Finding) -> dict[str, Any]:
 
 
 def validation_json(
-    file: Path, loaded: LoadedDesign | None, problems: list[Finding]
+    file: str, loaded: LoadedDesign | None, problems: list[Finding]
 ) -> dict[str, Any]:
     """The stable JSON answer of `erplan validate --format json` (docs/design-format.md)."""
     return {
-        "file": str(file),
+        "file": file,
         "valid": loaded is not None,
         "summary": summary(loaded) if loaded is not None else None,
         "problems": [_problem(f) for f in problems],
@@ -63,39 +53,55 @@ def validation_json(
 
 @common.app.command("validate")
 def validate_command(
-    design: Path = typer.Argument(..., help="The design file (YAML)."),
-    fmt: ValidateFormat = typer.Option(ValidateFormat.TEXT, "--format", "-f", help="text or json."),
-    endpoints: Path | None = typer.Option(
-        None,
-        "--endpoints",
-        help="A fresh download of the endpoint web service to use instead of the shipped one.",
+    design: str = common.design_argument(),
+    fmt: common.Format = common.format_option(
+        common.FINDINGS_FORMATS, " (json and sarif list the problems on stdout)"
     ),
+    output: Path | None = common.output_option("answer"),
+    endpoints: Path | None = common.endpoints_option(),
 ) -> None:
     """Check that a design file is usable: syntax, types, names and references (exit 2 if not)."""
-    try:
-        catalogs = load_catalogs(endpoints)
-    except InputError as err:  # a bad endpoints file is bad input too, whatever the format
-        common.input_failure(err)
+    from erplan.files import display_name
+    from erplan.load import load_design
+    from erplan.output import dumps, render_sarif
+
+    common.check_format(fmt, common.FINDINGS_FORMATS, "validate")
+    common.check_output_or_exit(output, [design, endpoints])
+    catalogs = common.load_catalogs_or_exit(endpoints)  # a bad download is bad input, always
+    name = display_name(design)
     try:
         loaded = load_design(design, catalogs)
     except InputError as err:
-        if fmt is ValidateFormat.JSON:
-            sys.stdout.write(dumps(validation_json(design, None, err.findings)))
-            raise common.Exit(common.EXIT_INPUT) from None
-        common.input_failure(err)
-    if fmt is ValidateFormat.JSON:
-        sys.stdout.write(dumps(validation_json(design, loaded, [])))
+        if fmt is common.Format.TEXT:
+            common.input_failure(err)
+        text = (
+            dumps(validation_json(name, None, err.findings))
+            if fmt is common.Format.JSON
+            else render_sarif(err.findings, default_file=name)
+        )
+        common.emit(text, fmt, output, [design, endpoints])
+        raise common.Exit(common.EXIT_INPUT) from None
+    if fmt is common.Format.JSON:
+        text = dumps(validation_json(name, loaded, []))
+    elif fmt is common.Format.SARIF:
+        text = render_sarif([], default_file=name)
     else:
         n = summary(loaded)
-        sys.stdout.write(
-            f"{design}: valid ({_plural(n['sites'], 'site')}, "
+        text = (
+            f"{name}: valid ({_plural(n['sites'], 'site')}, "
             f"{_plural(n['circuits'], 'circuit')}, {_plural(n['services'], 'service')})\n"
         )
+    common.emit(text, fmt, output, [design, endpoints])
     raise common.Exit(common.EXIT_OK)
 
 
 @common.app.command("schema")
-def schema_command() -> None:
+def schema_command(
+    output: Path | None = common.output_option("schema"),
+) -> None:
     """Print the JSON Schema of the design-file format (for editors such as VS Code)."""
-    sys.stdout.write(schema_text())
+    from erplan.design_format import schema_text
+
+    common.check_output_or_exit(output)
+    common.emit(schema_text(), common.Format.JSON, output)
     raise common.Exit(common.EXIT_OK)

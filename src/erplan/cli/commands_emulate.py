@@ -1,20 +1,28 @@
-"""`erplan emulate`: build a design for real (namespaces, FRR, nftables), compare with the model."""
+"""`erplan emulate`: build a design for real (namespaces, FRR, nftables), compare with the model.
+
+The emulation decides nothing from the model: it builds the design, lets BGP, OSPF and the
+kernel route, opens every flow's connections and reports what happened. The model's flows
+(``erplan.analyses.verdicts.verify``, in the comparison format of docs/flow-semantics.md) are
+then compared with it flow by flow (``erplan.analyses.agreement``).
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
+from typing import Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from erplan.cli import common
-from erplan.diagnostics import InputError
 
 SYSDEPS_HINT = "run `make sysdeps` (or `apt-get install frr nftables conntrack`)"
+NO_MODEL = (
+    "the model's flows are not in the comparison format yet (key and branches, "
+    "docs/flow-semantics.md): emulation only"
+)
 
 
 @common.app.command("emulate")
@@ -22,125 +30,172 @@ def emulate_command(
     design: Path | None = typer.Argument(None, help="The design file to build for real."),
     keep: bool = typer.Option(False, "--keep", help="Leave the network running afterwards."),
     connections: int = typer.Option(
-        32, "--connections", min=1, max=1000, help="TCP connections opened per flow."
+        32,
+        "--connections",
+        min=1,
+        max=200,
+        help="Connections per flow (every piece of the origin's addresses gets at least two).",
     ),
-    every_flow: bool = typer.Option(
-        False,
-        "--every-flow",
-        help="Probe each flow separately (default: flows identical in the emulated network "
-        "share one probe).",
-    ),
+    seed: int = typer.Option(1, "--seed", help="Seed for the choice of source addresses."),
     cleanup: bool = typer.Option(
-        False, "--cleanup", help="Remove namespaces and daemons left by earlier runs, then exit."
+        False,
+        "--cleanup",
+        help="Remove what dead runs left (never a live run, never a --keep run), then exit.",
     ),
-    output_format: common.Format = typer.Option(
-        common.Format.TEXT, "--format", help="text or json."
+    kept: bool = typer.Option(
+        False, "--kept", help="With --cleanup: also remove networks left running by --keep."
     ),
+    output_format: common.Format = common.format_option(common.DATA_FORMATS),
 ) -> None:
-    """Build DESIGN in network namespaces with FRR and nftables, open real TCP connections for
-    every flow, and show the outcome beside the model's verdict (exit 1 on disagreement)."""
-    from erplan import emulate as emu
-
+    """Build DESIGN in network namespaces with FRR and nftables, open real connections for
+    every flow, and show what happened beside the model (exit 1 on disagreement)."""
     if os.geteuid() != 0:
         common.usage_failure("emulate needs root (network namespaces, nftables, FRR)")
-    missing = emu.missing_tools()
+    from erplan.emulate.netns import EmulationError, cleanup_leftovers, missing_tools
+
+    missing = missing_tools()
     if missing:
         common.usage_failure(f"emulate needs {', '.join(missing)}: {SYSDEPS_HINT}")
     if cleanup:
-        removed = emu.cleanup_leftovers()
+        removed = cleanup_leftovers(include_kept=kept)
         common.stdout().print(
-            f"removed {len(removed)} namespace(s)" + (": " + ", ".join(removed) if removed else "")
+            f"removed {len(removed)} run(s)" + (": " + ", ".join(removed) if removed else "")
         )
         return
     if design is None:
         common.usage_failure("emulate: a design file is required (or --cleanup)")
-    if output_format is common.Format.SARIF:
-        common.usage_failure("emulate: --format is text or json")
+    common.check_format(output_format, common.DATA_FORMATS, "emulate")
 
-    from erplan.analyses.verdicts import verify
-    from erplan.catalogs import load_catalogs
-    from erplan.emulate.flowspec import flow_specs
+    from erplan.emulate.network import PlanError
     from erplan.emulate.run import emulate
-    from erplan.load import load_design
+
+    loaded, catalogs = common.load_inputs(design, None)
+    model_flows, model_note = model_of(loaded, catalogs)
+    err = common.stderr()
+
+    def say(message: str) -> None:
+        if err.is_terminal:
+            err.print(f"[dim]{message}[/]")
 
     try:
-        catalogs = load_catalogs()
-        loaded = load_design(design, catalogs)
-    except InputError as problem:
-        common.input_failure(problem)
-    t0 = time.monotonic()
-    report_model = verify(loaded, catalogs)
-    model_s = time.monotonic() - t0
-    specs = flow_specs(loaded.design, catalogs, report_model.results)
-
-    err = common.stderr()
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as progress:
-        task = progress.add_task("translating the design", total=None)
-
-        def say(message: str) -> None:
-            progress.update(task, description=message)
-
-        try:
-            result = emulate(
-                loaded.design,
-                specs,
-                connections=connections,
-                every_flow=every_flow,
-                keep=keep,
-                progress=say,
-                model_s=model_s,
-            )
-        except emu.EmulationError as exc:
-            err.print(f"erplan: emulation failed: {exc}")
-            raise common.Exit(common.EXIT_INPUT) from exc
-
-    if output_format is common.Format.JSON:
-        common.stdout().print_json(json.dumps(result.to_dict()))
-    else:
-        _render_text(result)
-    raise common.Exit(common.EXIT_FINDINGS if result.disagreements else common.EXIT_OK)
-
-
-def _render_text(result: object) -> None:
-    from erplan.emulate.run import EmulationReport
-
-    assert isinstance(result, EmulationReport)
-    out = common.stdout()
-    table = Table(title=f"Emulation of {result.name}", show_lines=False)
-    for col in ("flow", "model", "model path", "succeeded", "edges seen (out / back)", "agree"):
-        table.add_column(col)
-    for o in result.outcomes:
-        agree = {True: "[green]yes[/]", False: "[red]NO[/]", None: "-"}[o.agrees]
-        shared = "" if o.probe == o.spec.id else " *"
-        table.add_row(
-            o.spec.id.split(":", 1)[1],
-            o.spec.expected or "?",
-            o.spec.model_path,
-            f"{o.ok}/{o.total}{shared}",
-            f"{', '.join(o.forward) or '-'} / {', '.join(o.back) or '-'}",
-            agree,
+        result = emulate(
+            loaded.design, catalogs, connections=connections, keep=keep, seed=seed, progress=say
         )
+    except (EmulationError, PlanError, ValueError) as exc:
+        common.usage_failure(f"emulation failed: {exc}")
+    report = result.to_dict()
+    agreement = None
+    if model_flows is not None:
+        from erplan.analyses.agreement import compare
+
+        agreement = compare(model_flows, report["flows"]).to_dict()
+    if output_format is common.Format.JSON:
+        doc = {"emulation": report, "agreement": agreement, "model_note": model_note}
+        common.stdout().print_json(json.dumps(doc))
+    else:
+        render_text(report, agreement, model_note)
+    failed = bool(result.problems) or (agreement is not None and agreement["disagree"] > 0)
+    raise common.Exit(common.EXIT_FINDINGS if failed else common.EXIT_OK)
+
+
+def model_of(loaded: Any, catalogs: Any) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """The model's flows in the comparison format, or None and why not."""
+    from erplan.analyses.agreement import comparable
+
+    try:
+        from erplan.analyses.verdicts import verify
+    except ImportError:
+        return None, NO_MODEL
+    try:
+        report = verify(loaded, catalogs)
+        flows = report.to_dict().get("flows")
+        # A report that groups flows may also list them one by one.
+        per_flow = getattr(report, "per_flow", None)
+        if not comparable(flows) and callable(per_flow):
+            flows = per_flow()
+    except Exception as exc:  # the oracle must still run when the model cannot
+        return None, f"the model failed ({type(exc).__name__}: {exc}): emulation only"
+    if not comparable(flows):
+        return None, NO_MODEL
+    return flows, None
+
+
+def _edges(shares: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f}" for k, v in shares.items() if v > 0) or "-"
+
+
+def render_text(
+    report: dict[str, Any], agreement: dict[str, Any] | None, model_note: str | None
+) -> None:
+    out = common.stdout()
+    flows = {f["key"]: f for f in report["flows"]}
+    table = Table(title=f"Emulation of {report['design']}", show_lines=False)
+    if agreement is not None:
+        for col in ("flow", "model", "emulation", "out / back (emulation)", "agree"):
+            table.add_column(col)
+        for fa in agreement["flows"]:
+            m, e = fa["model"], fa["emulation"]
+            emu = flows.get(fa["key"], {})
+            table.add_row(
+                fa["key"],
+                "-" if m is None else f"{m['verdict']} ({m['share_affected']})",
+                "-" if e is None else _emulated(emu),
+                f"{_edges(emu.get('forward_edges', {}))} / {_edges(emu.get('return_edges', {}))}",
+                "[green]yes[/]" if fa["agree"] else "[red]NO[/]",
+            )
+    else:
+        for col in ("flow", "emulation", "out / back"):
+            table.add_column(col)
+        for f in report["flows"]:
+            table.add_row(
+                f["key"],
+                _emulated(f),
+                f"{_edges(f['forward_edges'])} / {_edges(f['return_edges'])}",
+            )
     out.print(table)
-    t = result.timings
+    if model_note:
+        out.print(f"note: {model_note}")
+    problems = [f for f in report["flows"] if f["error"]]
+    for f in problems:
+        out.print(f"[red]not emulated[/] {f['key']}: {f['error']}")
+    if agreement is not None:
+        for fa in agreement["flows"]:
+            if fa["agree"]:
+                continue
+            out.print(f"[red]disagreement[/] {fa['key']}")
+            for c in fa["checks"]:
+                if not c["agree"]:
+                    out.print(
+                        f"  {c['check']}: model {c['model']}, emulation {c['emulation']}"
+                        + (f" ({c['detail']})" if c["detail"] else "")
+                    )
+            for line in fa["evidence"]:
+                out.print(f"  evidence: {line}")
+        out.print(
+            f"{agreement['agree']} flows agree, {agreement['disagree']} disagree "
+            f"(exact for shares of 0 and 1, else an exact binomial test at "
+            f"alpha={agreement['tolerance']['alpha']}, slack={agreement['tolerance']['slack']}); "
+            "latency not judged."
+        )
+    else:
+        for f in report["flows"]:
+            if f["verdict"] not in ("ok", "error") and f["evidence"]:
+                out.print(f"{f['key']}: " + "; ".join(f["evidence"][:4]))
+    t = report["timings_s"]
     out.print(
-        f"{len(result.outcomes)} flows, {result.probes} probes (* shares the probe of an "
-        f"identical flow); {len(result.disagreements)} disagreement(s) with the model."
+        f"{len(report['flows'])} flows, {report['connections']} connections; build {t['build']} s, "
+        f"converge {t['converge']} s, probe {t['probe']} s, teardown {t['teardown']} s"
     )
-    out.print(
-        f"model {result.model_s:.2f} s; build {t.build_s:.2f} s, converge {t.converge_s:.2f} s, "
-        f"test {t.test_s:.2f} s, teardown {t.teardown_s:.2f} s"
-    )
-    for note in result.notes:
+    for note in report["notes"]:
         out.print(f"note: {note}")
-    if result.kept:
+    if report["kept"]:
         out.print("The network is still running. Reach each router with:")
-        for label, ns in result.routers:
-            out.print(f"  vtysh -N {ns}    # {label}")
-        out.print("Remove it with: erplan emulate --cleanup")
+        for r in report["routers"]:
+            out.print(f"  vtysh -N {r['namespace']}    # {r['label']}")
+        out.print("Remove it with: erplan emulate --cleanup --kept")
+
+
+def _emulated(f: dict[str, Any]) -> str:
+    if f.get("error"):
+        return f"error: {f['error']}"
+    return f"{f['verdict']} {f['completed']}/{f['attempted']} (failed {f['share_failed']:.2f})"

@@ -11,16 +11,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from erplan.catalogs import suggest
 from erplan.cli import common
-from erplan.cli.commands_plan import TableFormat, _emit
-from erplan.cli.commands_verify import _ENDPOINTS_HELP, _load
-from erplan.cli.tables import Table
-from erplan.model import Design
+from erplan.cli.tables import emit_tables
+from erplan.names import closest as suggest
+from erplan.plan_tables import failure_tables
 
 if TYPE_CHECKING:  # the analyses load when the command runs: the command line starts fast
     from erplan.analyses.failures import Atom
-    from erplan.analyses.impact import Impact
+    from erplan.model import Design
 
 # The failure kinds (erplan.analyses.failures.KINDS; a test checks they agree).
 KIND_HELP = "circuit, link, location, breakout, resolver, wan, device"
@@ -66,10 +64,11 @@ def _progress(total: int, enabled: bool) -> Iterator[Callable[[int], None] | Non
 
 @common.app.command("failures")
 def failures_command(
-    design: Path = typer.Argument(..., help="The design file (YAML)."),
-    fmt: TableFormat = typer.Option(
-        TableFormat.TEXT, "--format", "-f", help="text, json, csv or markdown."
+    design: str = common.design_argument(),
+    fmt: common.Format = common.format_option(
+        common.TABLE_FORMATS, " (csv: the ranking alone; json: every detail)"
     ),
+    output: Path | None = common.output_option("tables"),
     failure: list[str] = typer.Option(
         [],
         "--failure",
@@ -85,7 +84,7 @@ def failures_command(
         None, "--scheduler", help="A Dask scheduler address (needs erplan[dask])."
     ),
     top: int = typer.Option(10, "--top", min=0, help="Failures shown in detail (text)."),
-    endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
+    endpoints: Path | None = common.endpoints_option(),
 ) -> None:
     """Every single failure of the design: users who lose ExpressRoute, flows that break, who
     fails over and at what latency; ranked by users affected (exit 1 on a single point of
@@ -94,6 +93,8 @@ def failures_command(
     from erplan.analyses.impact import GUIDE_SPOF
     from erplan.analyses.sweep import cases, rank, run
 
+    common.check_format(fmt, common.TABLE_FORMATS, "failures")
+    common.check_output_or_exit(output, [design, endpoints])
     chosen_kinds: tuple[str, ...] = KINDS
     if kinds is not None:
         chosen_kinds = tuple(k.strip() for k in kinds.split(",") if k.strip())
@@ -104,11 +105,11 @@ def failures_command(
             )
     if failure and (depth != 1 or kinds is not None):
         common.usage_failure("--failure names the failure: without --depth or --kinds")
-    loaded, catalogs = _load(design, endpoints)
+    loaded, catalogs = common.load_inputs(design, endpoints)
     d = loaded.design
     todo = [_pick(d, failure)] if failure else cases(d, depth, chosen_kinds)
     base = Baseline.build(d, catalogs)
-    with _progress(len(todo), fmt is TableFormat.TEXT) as tick:
+    with _progress(len(todo), fmt is common.Format.TEXT) as tick:
         try:
             results = rank(
                 run(base, todo, jobs=jobs, scheduler=scheduler, endpoints=endpoints, progress=tick)
@@ -122,101 +123,12 @@ def failures_command(
         "single_points_of_failure": [r.key for r in spofs],
         "guide": GUIDE_SPOF,
         "results": [
-            r.to_dict(detail=bool(failure) or i < max(top, 0) or fmt is TableFormat.JSON)
+            r.to_dict(detail=bool(failure) or i < max(top, 0) or fmt is common.Format.JSON)
             for i, r in enumerate(results)
         ],
     }
-    tables = _tables(results, top if not failure else len(results))
+    tables = failure_tables(results, top if not failure else len(results))
     # CSV is for spreadsheets: the ranking alone (the details are in the JSON).
-    _emit(fmt, data, tables[:1] if fmt is TableFormat.CSV else tables)
+    shown = tables[:1] if fmt is common.Format.CSV else tables
+    emit_tables(fmt, data, shown, output, [design, endpoints])
     raise common.Exit(common.EXIT_FINDINGS if spofs else common.EXIT_OK)
-
-
-def _tables(results: list[Impact], top: int) -> list[Table]:
-    from erplan.analyses.impact import GUIDE_MANUAL, GUIDE_SPOF
-
-    head = [
-        "failure",
-        "users affected",
-        "lose ER",
-        "to internet (manual)",
-        "broken",
-        "failed over",
-        "flows broken",
-        "SPOF",
-    ]
-    body = [
-        [
-            r.key,
-            f"{r.users_affected:,}",
-            f"{r.users_lose_er:,}",
-            f"{r.users_to_internet:,}",
-            f"{r.users_broken:,}",
-            f"{r.users_moved:,}",
-            str(
-                sum(
-                    c.flows
-                    for c in r.changes
-                    if c.worse and c.after in ("dropped", "blackhole", "unreachable")
-                )
-            ),
-            "yes" if r.spof else "",
-        ]
-        for r in results
-    ]
-    n = sum(1 for r in results if r.spof)
-    notes = [f"{len(results)} failure(s), {n} single point(s) of failure ({GUIDE_SPOF})"]
-    out = [Table("failures, most users affected first", head, body, notes)]
-    for r in results[:top]:
-        if not (r.sites or r.changes):
-            continue
-        rows = [
-            [
-                s.site,
-                f"{s.users:,}",
-                f"{s.lose_er:,}",
-                f"{s.to_internet:,}",
-                f"{s.broken:,}",
-                f"{s.moved:,}",
-                f"{', '.join(s.before) or '-'} -> {', '.join(s.after) or '-'}",
-                _ms(s.ms_before, s.ms_after),
-            ]
-            for s in r.sites
-        ]
-        notes = [
-            f"{c.before} -> {c.after}: {c.flows} flow(s) of {c.origin} ({c.direction})"
-            + (f", {c.share:.0%} of connections" if c.after != "ok" else "")
-            + (f"; cause {c.cause}" if c.cause else "")
-            for c in r.changes[:8]
-        ]
-        if len(r.changes) > 8:
-            notes.append(f"... and {len(r.changes) - 8} more kinds of change")
-        if r.manual_steps:
-            notes.append(f"manual failover to the internet ({GUIDE_MANUAL}):")
-            notes.extend(f"  {i}. {s}" for i, s in enumerate(r.manual_steps, 1))
-        out.append(
-            Table(
-                f"{r.key}: {r.label}",
-                [
-                    "site",
-                    "users",
-                    "lose ER",
-                    "to internet",
-                    "broken",
-                    "failed over",
-                    "circuits",
-                    "ms to Microsoft",
-                ],
-                rows,
-                notes,
-            )
-        )
-    return out
-
-
-def _ms(a: float | None, b: float | None) -> str:
-    return f"{_one_ms(a)} -> {_one_ms(b)}"
-
-
-def _one_ms(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1f}"

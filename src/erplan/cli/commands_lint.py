@@ -1,105 +1,96 @@
-"""`erplan lint` (check a design against the rule catalog), `erplan rules`, `erplan explain`."""
+"""`erplan lint` (a design against the rule catalog), `erplan rules` and `erplan explain` (every
+code any command prints)."""
 
 from __future__ import annotations
 
-import json
-import sys
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from erplan.analyses.rules import all_rules, did_you_mean, find_rule, lint
-from erplan.analyses.rules.reference import explain as explain_text
-from erplan.analyses.rules.reference import markdown
-from erplan.analyses.rules.reference import text as rules_text
-from erplan.catalogs import load_catalogs
 from erplan.cli import common
-from erplan.diagnostics import InputError
-from erplan.load import load_design
-from erplan.output import dumps, has_errors, render_text, to_json, to_sarif, write_atomic
+
+_RULES_FORMATS = (common.Format.TEXT, common.Format.JSON, common.Format.MARKDOWN)
 
 
-class RulesFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-    MARKDOWN = "markdown"
-
-
-def _emit(text: str, output: Path | None) -> None:
-    """Print, or write atomically to ``output`` (an unwritable path is bad input: exit 2)."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        common.usage_failure(f"cannot write {output}: {exc.strerror or exc}")
+class Kind(StrEnum):
+    ALL = "all"
+    INPUT = "input"
+    RULE = "rule"
+    FLOW = "flow"
 
 
 @common.app.command("lint")
 def lint_command(
-    design: Path = typer.Argument(..., help="The design file (YAML)."),
-    fmt: common.Format = typer.Option(
-        common.Format.TEXT, "--format", "-f", help="text, json or sarif."
-    ),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write the report to this file (atomically)."
-    ),
-    endpoints: Path | None = typer.Option(
-        None,
-        "--endpoints",
-        help="A fresh download of the endpoint web service to use instead of the shipped one.",
-    ),
+    design: str = common.design_argument(),
+    fmt: common.Format = common.format_option(),
+    output: Path | None = common.output_option(),
+    endpoints: Path | None = common.endpoints_option(),
 ) -> None:
     """Check a design against the rule catalog (exit 1 on any unsilenced error finding)."""
-    try:
-        catalogs = load_catalogs(endpoints)
-        loaded = load_design(design, catalogs)
-    except InputError as err:
-        common.input_failure(err)
+    from erplan.analyses.rules import all_rules, lint
+    from erplan.files import display_name
+    from erplan.output import dumps, has_errors, render_sarif, render_text, to_json
+
+    common.check_format(fmt, common.FINDINGS_FORMATS, "lint")
+    common.check_output_or_exit(output, [design, endpoints])
+    loaded, catalogs = common.load_inputs(design, endpoints)
     findings = lint(loaded, catalogs)
     if fmt is common.Format.JSON:
         text = dumps(to_json(findings))
     elif fmt is common.Format.SARIF:
-        base = Path.cwd()
-        text = dumps(to_sarif(findings, all_rules(), base=base, default_file=str(design)))
+        text = render_sarif(
+            findings, base=Path.cwd(), default_file=display_name(design), rules=all_rules()
+        )
     else:
         text = render_text(findings)
-    _emit(text, output)
+    common.emit(text, fmt, output, [design, endpoints])
     raise common.Exit(common.EXIT_FINDINGS if has_errors(findings) else common.EXIT_OK)
 
 
 @common.app.command("rules")
 def rules_command(
-    fmt: RulesFormat = typer.Option(
-        RulesFormat.TEXT, "--format", "-f", help="text, json or markdown (docs/rules.md)."
+    fmt: common.Format = common.format_option(_RULES_FORMATS, " (markdown: docs/rules.md)"),
+    kind: Kind = typer.Option(
+        Kind.ALL, "--kind", help="Only input problems, rules or flow verdicts."
     ),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write the listing to this file (atomically)."
-    ),
+    output: Path | None = common.output_option("listing"),
 ) -> None:
-    """List the rule catalog: code, severity, name and summary of every rule."""
-    rules = all_rules()
-    if fmt is RulesFormat.JSON:
-        text = json.dumps([r.to_dict() for r in rules], indent=2, ensure_ascii=False) + "\n"
-    elif fmt is RulesFormat.MARKDOWN:
-        text = markdown(rules)
+    """List every code erplan reports: input problems, rules and flow verdicts."""
+    from erplan.codes import all_codes
+    from erplan.output import dumps
+    from erplan.reference import markdown
+    from erplan.reference import text as codes_text
+
+    common.check_format(fmt, _RULES_FORMATS, "rules")
+    common.check_output_or_exit(output)
+    codes = all_codes(None if kind is Kind.ALL else kind.value)
+    if fmt is common.Format.JSON:
+        text = dumps([c.to_dict() for c in codes])
+    elif fmt is common.Format.MARKDOWN:
+        text = markdown(codes)
     else:
-        text = rules_text(rules)
-    _emit(text, output)
+        text = codes_text(codes)
+    common.emit(text, fmt, output)
 
 
 @common.app.command("explain")
 def explain_command(
-    code: str = typer.Argument(..., help="A rule code (ERP305) or name."),
+    code: str = typer.Argument(..., help="A code (ERP305, ERP803, ERP012) or its name."),
+    fmt: common.Format = common.format_option(common.DATA_FORMATS),
 ) -> None:
-    """Explain one rule: what it checks, why (guide section, Microsoft requirement), the fix."""
-    rule = find_rule(code)
-    if rule is None:
-        hint = did_you_mean(code)
+    """Explain one code: what it means, why (guide section, Microsoft requirement), the fix."""
+    from erplan.codes import find_code, suggest_code
+    from erplan.output import dumps
+    from erplan.reference import explain
+
+    common.check_format(fmt, common.DATA_FORMATS, "explain")
+    info = find_code(code)
+    if info is None:
+        hint = suggest_code(code)
         common.usage_failure(
-            f"unknown rule {code!r}"
+            f"unknown code {code!r}"
             + (f"; did you mean {hint}?" if hint else "; `erplan rules` lists them")
         )
-    sys.stdout.write(explain_text(rule))
+    text = dumps(info.to_dict()) if fmt is common.Format.JSON else explain(info)
+    common.emit(text, fmt)

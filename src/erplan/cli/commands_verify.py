@@ -2,84 +2,86 @@
 
 from __future__ import annotations
 
-import sys
+import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from erplan.analyses.verdicts import VERDICT_ORDER, FlowResult, Report, Verdicts, verify
-from erplan.catalogs import Catalogs, EndpointSet, load_catalogs, suggest
 from erplan.cli import common
-from erplan.diagnostics import InputError
-from erplan.engine import Branch, Engine, Flow, Hop
-from erplan.engine import Path as FlowPath
-from erplan.engine.ranges import addr
-from erplan.load import LoadedDesign, load_design
-from erplan.output import dumps, render_text
+from erplan.names import closest as suggest
 
-_ENDPOINTS_HELP = "A fresh download of the endpoint web service to use instead of the shipped one."
+if TYPE_CHECKING:  # imported by the commands: --help does not pay for the engine
+    from erplan.analyses.verdicts import FlowResult
+    from erplan.catalogs import Catalogs, EndpointSet
+    from erplan.engine import Branch, Flow, Hop
+    from erplan.engine import Path as FlowPath
 
-
-def _load(design: Path, endpoints: Path | None) -> tuple[LoadedDesign, Catalogs]:
-    try:
-        catalogs = load_catalogs(endpoints)
-        return load_design(design, catalogs), catalogs
-    except InputError as err:
-        common.input_failure(err)
-
-
-def render_summary(report: Report) -> str:
-    s = report.summary
-    by = s["by_verdict"]
-    users = s["users_by_verdict"]
-    width = max(len(v.value) for v in VERDICT_ORDER)
-    lines = [f"{'verdict':<{width}}  {'flows':>7}  {'users':>9}"]
-    for v in VERDICT_ORDER:
-        lines.append(f"{v.value:<{width}}  {by[v.value]:>7}  {users[v.value]:>9}")
-    lines.append(
-        f"{s['flows']} flows ({s['inbound_services']} inbound services); "
-        f"{s['users_affected']} of {s['users']} users affected"
-    )
-    return "\n".join(lines) + "\n"
+# SARIF carries every finding, the flow verdicts' included, to code scanning.
+_VERIFY_FORMATS = common.FINDINGS_FORMATS
 
 
 @common.app.command("verify")
 def verify_command(
-    design: Path = typer.Argument(..., help="The design file (YAML)."),
-    fmt: common.Format = typer.Option(
-        common.Format.TEXT, "--format", "-f", help="text or json (json lists every flow)."
+    design: str = common.design_argument(),
+    fmt: common.Format = common.format_option(_VERIFY_FORMATS, " (json lists every flow)"),
+    output: Path | None = common.output_option(),
+    endpoints: Path | None = common.endpoints_option(),
+    flows: bool = typer.Option(
+        False, "--flows", help="Text: a table of every flow (key, verdict, paths, cause)."
     ),
-    endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
 ) -> None:
     """Derive every flow, follow every return path, and judge each (exit 1 on any error)."""
-    if fmt is common.Format.SARIF:
-        common.usage_failure("verify supports --format text or json")
-    loaded, catalogs = _load(design, endpoints)
+    from erplan import silencing
+    from erplan.analyses.verdicts import verify
+    from erplan.cli.verify_text import render_verify
+    from erplan.output import dumps
+
+    common.check_format(fmt, _VERIFY_FORMATS, "verify")
+    common.check_output_or_exit(output, [design, endpoints])
+    loaded, catalogs = common.load_inputs(design, endpoints)
     report = verify(loaded, catalogs)
+    report.findings = silencing.apply(report.findings, loaded.design)
     if fmt is common.Format.JSON:
-        sys.stdout.write(dumps(report.to_dict()))
+        common.emit(dumps(report.to_dict()), fmt, output, [design, endpoints])
+    elif fmt is common.Format.SARIF:
+        from erplan.files import display_name
+        from erplan.output import render_sarif
+
+        sarif = render_sarif(report.findings, base=Path.cwd(), default_file=display_name(design))
+        common.emit(sarif, fmt, output, [design, endpoints])
+    elif output is None:
+        render_verify(report, flows=flows)  # coloured on a terminal
     else:
-        sys.stdout.write(render_summary(report))
-        sys.stdout.write(render_text(report.findings))
+        buffer = io.StringIO()
+        render_verify(report, flows=flows, out=buffer)
+        common.emit(buffer.getvalue(), fmt, output, [design, endpoints])
     raise common.Exit(common.EXIT_FINDINGS if report.has_errors else common.EXIT_OK)
 
 
 # -- trace ---------------------------------------------------------------------------------------
 def _hop_line(h: Hop) -> str:
+    from erplan.cli.verify_text import shown_ms, tenths
+    from erplan.engine.ranges import addr
+
     parts = [f"{h.label:<40}", f"{addr(h.src)} -> {addr(h.dst)}"]
     if h.src_before is not None:
         parts.append(f"[source {addr(h.src_before)} -> {addr(h.src)}]")
     if h.dst_before is not None:
         parts.append(f"[destination {addr(h.dst_before)} -> {addr(h.dst)}]")
-    if h.ms:
-        parts.append(f"+{h.ms:.1f} ms{' (estimated)' if h.estimated else ''}")
+    if tenths(h.ms):
+        parts.append(f"+{shown_ms(tenths(h.ms))}{' (estimated)' if h.estimated else ''}")
     if h.action:
         parts.append(f"({h.action})")
     return "  ".join(parts)
 
 
 def _path_text(title: str, p: FlowPath) -> list[str]:
-    head = f"  {title} by {p.edge or '-'}: {p.disposition.value}, {p.ms:.1f} ms one way"
+    from erplan.cli.verify_text import path_tenths, shown_ms
+
+    head = (
+        f"  {title} by {p.edge or '-'}: {p.disposition.value}, {shown_ms(path_tenths(p))} one way"
+    )
     out = [head]
     out.extend(f"    {i:>2}. {_hop_line(h)}" for i, h in enumerate(p.hops, 1))
     if p.reason and p.disposition.value != "delivered":
@@ -88,9 +90,11 @@ def _path_text(title: str, p: FlowPath) -> list[str]:
 
 
 def _branch_text(i: int, n: int, b: Branch) -> list[str]:
+    from erplan.cli.verify_text import branch_tenths, shown_ms
+
     head = f"branch {i}/{n}: {b.weight:.1%} of connections, {b.outcome.value}"
     if b.outcome.works:
-        head += f", {b.ms:.1f} ms round trip"
+        head += f", {shown_ms(branch_tenths(b))} round trip"
     lines = [head]
     lines.extend(_path_text("request", b.forward))
     if b.back is not None:
@@ -103,6 +107,9 @@ def _branch_text(i: int, n: int, b: Branch) -> list[str]:
 
 
 def render_trace(r: FlowResult) -> str:
+    from erplan.cli.verify_text import row_tenths, shown_ms
+    from erplan.engine.ranges import addr
+
     f = r.flow
     t = r.trace
     lines = [f"flow {f.key} ({f.direction.value})"]
@@ -118,9 +125,14 @@ def render_trace(r: FlowResult) -> str:
         about.append(f"through the proxy at {f.proxy}")
     if f.resolver:
         about.append(f"DNS leaves at {f.resolver}")
-    if f.front_end:
+    if f.answers:
+        about.append(
+            "geoDNS answers "
+            + ", ".join(f"{name} ({addr(a)}, {w:.0%})" for name, a, w in f.answers)
+        )
+    elif f.front_end:
         about.append(f"front end {f.front_end}")
-    if f.destination:
+    if f.destination and not f.answers:
         about.append(f"destination {addr(f.destination)}")
     if about:
         lines.append("; ".join(about))
@@ -131,10 +143,12 @@ def render_trace(r: FlowResult) -> str:
     verdict = f"verdict: {r.verdict.value}"
     if r.verdict.value != "ok":
         verdict += f" ({r.share:.1%} of connections)"
-    if r.latency is not None:
-        verdict += f", {r.latency.ms:.0f} ms{' (estimated)' if r.latency.estimated else ''}"
+    shown = row_tenths(r)
+    if r.latency is not None and shown is not None:
+        # The slowest working branch above, as shown there.
+        verdict += f", {shown_ms(shown)}{' (estimated)' if r.latency.estimated else ''}"
     if r.best is not None:
-        verdict += f" (best this origin has: {r.best.ms:.0f} ms)"
+        verdict += f" (best this origin has: {r.best.ms:.1f} ms)"
     if r.relay is not None:
         verdict += f"; front end to the tenant's data: {r.relay.ms:.0f} ms more"
     lines.append(verdict)
@@ -147,8 +161,12 @@ def render_trace(r: FlowResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _pick_set(catalogs: Catalogs, fqdn: str) -> EndpointSet:
+def _pick_set(catalogs: Catalogs, fqdn: str, among: set[int] | None = None) -> EndpointSet:
+    """The endpoint set a connection to ``fqdn`` uses (an ExpressRoute-able one first), among
+    the sets the origin connects to when it does not connect to all."""
     sets = catalogs.sets_for_fqdn(fqdn)
+    if among is not None and any(s.id in among for s in sets):
+        sets = tuple(s for s in sets if s.id in among)
     if not sets:
         urls = sorted({u for s in catalogs.endpoint_sets for u in s.urls if "*" not in u})
         hint = suggest(fqdn, urls)
@@ -169,25 +187,37 @@ def _unknown(kind: str, name: str, known: list[str]) -> None:
 
 @common.app.command("trace")
 def trace_command(
-    design: Path = typer.Argument(..., help="The design file (YAML)."),
-    from_site: str | None = typer.Option(None, "--from", help="The site a user starts from."),
-    to: str | None = typer.Option(None, "--to", help="The FQDN the user connects to."),
+    design: str = common.design_argument(),
+    from_site: str | None = typer.Option(
+        None, "--from", help="The site (or server) a connection starts from."
+    ),
+    to: str | None = typer.Option(None, "--to", help="The FQDN it connects to."),
     inbound: str | None = typer.Option(
         None, "--inbound", help="An inbound service: trace every entry Microsoft may use."
     ),
     dns: str | None = typer.Option(None, "--dns", help="A site: trace its DNS queries."),
-    fmt: common.Format = typer.Option(common.Format.TEXT, "--format", "-f", help="text or json."),
-    endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
+    flow_key: str | None = typer.Option(
+        None, "--flow", help="A flow by its key, as erplan verify --format json lists it."
+    ),
+    fmt: common.Format = common.format_option(common.DATA_FORMATS),
+    output: Path | None = common.output_option("trace"),
+    endpoints: Path | None = common.endpoints_option(),
 ) -> None:
     """Follow one flow hop by hop: every branch, request and reply, every address rewritten."""
-    chosen = [x for x in (inbound, dns) if x is not None]
+    from erplan.analyses.verdicts import Verdicts
+    from erplan.engine import Engine
+    from erplan.output import dumps
+
+    common.check_format(fmt, common.DATA_FORMATS, "trace")
+    common.check_output_or_exit(output, [design, endpoints])
+    chosen = [x for x in (inbound, dns, flow_key) if x is not None]
     if from_site is not None or to is not None:
         chosen.append("outbound")
     if len(chosen) != 1 or (chosen == ["outbound"] and (from_site is None or to is None)):
-        common.usage_failure("trace needs --from SITE --to FQDN, --inbound SERVICE or --dns SITE")
-    if fmt is common.Format.SARIF:
-        common.usage_failure("trace supports --format text or json")
-    loaded, catalogs = _load(design, endpoints)
+        common.usage_failure(
+            "trace needs --from SITE|SERVER --to FQDN, --inbound SERVICE, --dns SITE or --flow KEY"
+        )
+    loaded, catalogs = common.load_inputs(design, endpoints)
     d = loaded.design
     engine = Engine(d, catalogs)
     flows: list[Flow]
@@ -199,19 +229,28 @@ def trace_command(
         if dns not in d.sites:
             _unknown("site", dns, sorted(d.sites))
         flows = [engine.origins.dns(dns)]
+    elif flow_key is not None:
+        flows = [f for f in engine.flows() if f.key == flow_key]
+        if not flows:
+            _unknown("flow", flow_key, sorted(f.key for f in engine.flows()))
     else:
         assert from_site is not None and to is not None
-        if from_site not in d.sites:
-            _unknown("site", from_site, sorted(d.sites))
-        es = _pick_set(catalogs, to)
-        flow = engine.outbound(from_site, es.id)
+        server = from_site in d.servers and from_site not in d.sites
+        if from_site not in d.sites and not server:
+            _unknown("site or server", from_site, sorted([*d.sites, *d.servers]))
+        among = None
+        if server:
+            among = {es.id for es in engine.origins.server_sets(d.servers[from_site])}
+        es = _pick_set(catalogs, to, among)
+        flow = engine.outbound(from_site, es.id, server=server)
         flows = [flow._replace(fqdn=to.strip().rstrip(".").lower())]
     verdicts = Verdicts(engine)
     results = [verdicts.result((f,), engine.trace(f)) for f in flows]
     if fmt is common.Format.JSON:
-        sys.stdout.write(dumps({"flows": [r.to_dict(detail=True) for r in results]}))
+        text = dumps({"flows": [r.to_dict(detail=True) for r in results]})
     else:
-        sys.stdout.write("\n".join(render_trace(r) for r in results))
+        text = "\n".join(render_trace(r) for r in results)
+    common.emit(text, fmt, output, [design, endpoints])
     errors = any(
         r.verdict.severity is not None and r.verdict.severity.value == "error" for r in results
     )

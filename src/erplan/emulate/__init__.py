@@ -1,27 +1,11 @@
 """The design built for real in network namespaces (FRR, nftables), as an oracle for the model.
 
-Layers: ``topology`` (what to build, no dependency on the engine), ``netns`` (build, probe,
-tear down), ``translate`` (design + flows -> topology), ``flowspec`` (the model's flows),
-``run`` (end to end, with the comparison).
+The emulation reads the design and the catalogs only: it builds the network
+(``network``: the design as namespaces, links, routes, FRR and nftables configuration;
+``netns``: build, converge, tear down), derives every flow (``flows``), opens real connections
+(``probe``, with the servers of ``agent``) and reports what happened (``run``). BGP, OSPF and
+the kernel make every routing and state decision; nothing is taken from the flow engine.
+
+This module imports nothing so that the helpers started inside namespaces
+(``python -m erplan.emulate.agent``) start fast.
 """
-
-from erplan.emulate.netns import (
-    EmulationError,
-    Network,
-    build,
-    cleanup_leftovers,
-    leftover_namespaces,
-    missing_tools,
-)
-from erplan.emulate.topology import Topology, TopologyError
-
-__all__ = [
-    "EmulationError",
-    "Network",
-    "Topology",
-    "TopologyError",
-    "build",
-    "cleanup_leftovers",
-    "leftover_namespaces",
-    "missing_tools",
-]

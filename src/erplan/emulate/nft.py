@@ -1,166 +1,276 @@
-"""nftables rulesets for emulated nodes, from typed parts: NAT, stateful filtering, counters.
+"""nftables rulesets for emulated nodes, rendered from typed parts.
 
 One table (``inet erplan``) per namespace. Interface names are generated (checked in
 topology.py), addresses are ``ipaddress`` objects, ports integers: nothing from a design file
 is pasted into a rule. Chain names avoid nft keywords (``fwd`` is one in nft 1.0.6).
+
+Every connection of a run has a destination port of its own in ``FLOW_PORTS``, so per-port
+counters (dynamic sets with a counter per element) tell which edge each connection crossed each
+way, and which node dropped it and why.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-# Counters an edge keeps so a probe can tell which edge carried a connection, each way.
-SYN_OUT = "syn_out"  # a SYN entering from the inside (outbound connection leaving here)
-SYNACK_IN = "synack_in"  # a SYN-ACK entering from the outside (outbound reply coming back here)
-SYN_IN = "syn_in"  # a SYN entering from the outside (inbound connection entering here)
-SYNACK_OUT = "synack_out"  # a SYN-ACK entering from the inside (inbound reply leaving here)
-COUNTERS = (SYN_OUT, SYNACK_IN, SYN_IN, SYNACK_OUT)
+from erplan.emulate.topology import check_if_name
 
-BGP_PORT = 179
+FLOW_PORTS = (20000, 39999)
+EPHEMERAL_PORTS = (40000, 60999)  # clients' own ports: never mistaken for a flow port
+ECHO_PORT = 19999
+DNS_PORT = 53
+
+# Edge counters: a request (TCP SYN, or UDP towards a flow port) or a reply (SYN-ACK, UDP
+# from a flow port), leaving or entering the customer network at this edge.
+REQUEST_OUT = "req_out"
+REPLY_IN = "rep_in"
+REQUEST_IN = "req_in"
+REPLY_OUT = "rep_out"
+EDGE_SETS = (REQUEST_OUT, REPLY_IN, REQUEST_IN, REPLY_OUT)
+
+# Why a node dropped a packet: no session (ct state invalid), a new connection from outside
+# that nothing admits, a device that is down, Microsoft's source filter, a client of a proxied
+# site going to the internet directly.
+DROP_STATE = "drop_state"
+DROP_NEW = "drop_new"
+DROP_DOWN = "drop_down"
+DROP_FILTER = "drop_filter"
+DROP_CLIENT = "drop_client"
+DROP_SETS = (DROP_STATE, DROP_NEW, DROP_DOWN, DROP_FILTER, DROP_CLIENT)
 
 
 @dataclass(frozen=True)
 class Snat:
-    """Source NAT of traffic from ``sources`` leaving by ``oif`` into ``pool``."""
+    """Source NAT of new connections leaving by ``oif`` (entering by ``iif`` when given)
+    into one of ``slots`` at random."""
 
-    oif: str
-    sources: tuple[IPv4Network, ...]
-    pool: IPv4Network
+    oif: tuple[str, ...]
+    slots: tuple[IPv4Address, ...]
+    iif: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Dnat:
     """Destination NAT of ``public`` to ``internal`` for connections entering by ``iif``."""
 
-    iif: str
+    iif: tuple[str, ...]
     public: IPv4Address
     internal: IPv4Address
-    ports: tuple[int, ...]
 
 
 @dataclass(frozen=True)
 class InboundSnat:
-    """Source NAT into ``pool`` of connections entering by ``iif`` towards ``dest``."""
+    """Source NAT into ``slots`` of connections entering by ``iif`` towards ``dest``."""
 
-    iif: str
+    iif: tuple[str, ...]
     dest: IPv4Address
-    ports: tuple[int, ...]
-    pool: IPv4Network
+    slots: tuple[IPv4Address, ...]
 
 
 @dataclass(frozen=True)
-class Firewall:
-    """A stateful firewall: drops ``ct state invalid``; from ``outer`` admits only ``allow``."""
+class StaticNat:
+    """Stateless one-to-one NAT applied to every packet, both ways."""
 
-    outer: tuple[str, ...]
-    allow: tuple[tuple[IPv4Address, tuple[int, ...]], ...] = ()
+    public: IPv4Address
+    internal: IPv4Address
 
 
 @dataclass(frozen=True)
 class SourceFilter:
-    """Drops forwarded packets entering by ``iif`` whose source is outside ``allowed``."""
+    """Drops packets entering by ``iif`` whose source is outside ``allowed``."""
 
     iif: str
     allowed: tuple[IPv4Network, ...]
 
 
 @dataclass(frozen=True)
-class Counters:
-    inner: tuple[str, ...]
-    outer: tuple[str, ...]
+class ClientFilter:
+    """Drops new connections from ``clients`` (except ``exempt``) entering by ``iif``."""
+
+    iif: tuple[str, ...]
+    clients: tuple[IPv4Network, ...]
+    exempt: tuple[IPv4Network, ...]
 
 
 @dataclass(frozen=True)
-class NftSpec:
+class Ruleset:
+    edge_outside: tuple[str, ...] = ()  # count requests and replies on these interfaces
+    stateful_inside: tuple[str, ...] | None = None  # stateful; these face the inside
+    down: bool = False
     snat: tuple[Snat, ...] = ()
     dnat: tuple[Dnat, ...] = ()
     inbound_snat: tuple[InboundSnat, ...] = ()
-    firewall: Firewall | None = None
+    static_nat: tuple[StaticNat, ...] = ()
     source_filters: tuple[SourceFilter, ...] = ()
-    counters: Counters | None = None
+    client_filters: tuple[ClientFilter, ...] = ()
+    redirect: bool = False  # connections to local flow ports go to the echo server
+    dns_server: IPv4Address | None = None  # queries to local flow ports go to this DNS server
+    notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        names = [*self.edge_outside, *(self.stateful_inside or ())]
+        for group in (self.snat, self.dnat, self.inbound_snat, self.client_filters):
+            for item in group:
+                names += [*getattr(item, "iif", ()), *getattr(item, "oif", ())]
+        names += [f.iif for f in self.source_filters]
+        for n in names:
+            check_if_name(n)
 
     @property
-    def empty(self) -> bool:
-        return self == NftSpec()
+    def stateful(self) -> bool:
+        return self.stateful_inside is not None
 
 
 def _set(items: list[str]) -> str:
     return items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
 
 
-def _ports(ports: tuple[int, ...]) -> str:
-    return _set([str(int(p)) for p in ports])
+def _ifs(names: tuple[str, ...]) -> str:
+    return _set([f'"{n}"' for n in names])
 
 
-def _pool(pool: IPv4Network) -> str:
-    first, last = pool.network_address, pool.broadcast_address
-    return str(first) if first == last else f"{first}-{last}"
+def _nets(nets: tuple[IPv4Network, ...]) -> str:
+    return _set([str(n) for n in nets])
 
 
-def render(spec: NftSpec) -> str:
-    """The complete ruleset text for ``nft -f``."""
-    if spec.empty:
+def _slots(slots: tuple[IPv4Address, ...]) -> str:
+    if len(slots) == 1:
+        return str(slots[0])
+    pairs = ", ".join(f"{i} : {a}" for i, a in enumerate(slots))
+    return f"numgen random mod {len(slots)} map {{ {pairs} }}"
+
+
+PORTS = f"{FLOW_PORTS[0]}-{FLOW_PORTS[1]}"
+
+
+def _note(name: str) -> list[str]:
+    """Rules that count a dropped packet under its flow port, then drop it."""
+    return [
+        f"meta l4proto {{ tcp, udp }} th dport {PORTS} update @{name} {{ th dport }} drop",
+        f"meta l4proto {{ tcp, udp }} th sport {PORTS} update @{name} {{ th sport }} drop",
+    ]
+
+
+def render(rs: Ruleset) -> str:
+    """The complete ruleset text for ``nft -f`` (empty when there is nothing to do)."""
+    if rs == Ruleset():
         return ""
     lines = ["table inet erplan {"]
-    if spec.counters is not None:
-        for name in COUNTERS:
-            lines.append(f"  counter {name} {{ }}")
-        inner = _set([f'"{i}"' for i in spec.counters.inner])
-        outer = _set([f'"{i}"' for i in spec.counters.outer])
+    for name in (*EDGE_SETS, *DROP_SETS):
+        lines.append(f"  set {name} {{ type inet_service; size 65535; flags dynamic; counter; }}")
+    lines += _raw(rs)
+    if rs.edge_outside:
+        out = _ifs(rs.edge_outside)
         lines += [
-            "  chain countpre {",
+            "  chain count_in {",
             "    type filter hook prerouting priority -350; policy accept;",
-            f"    iifname {inner} tcp dport != {BGP_PORT} tcp flags & (syn|ack) == syn "
-            f'counter name "{SYN_OUT}"',
-            f"    iifname {outer} tcp sport != {BGP_PORT} tcp flags & (syn|ack) == syn|ack "
-            f'counter name "{SYNACK_IN}"',
-            f"    iifname {outer} tcp dport != {BGP_PORT} tcp flags & (syn|ack) == syn "
-            f'counter name "{SYN_IN}"',
-            f"    iifname {inner} tcp sport != {BGP_PORT} tcp flags & (syn|ack) == syn|ack "
-            f'counter name "{SYNACK_OUT}"',
+            f"    iifname {out} tcp flags & (syn|ack) == syn tcp dport {PORTS} "
+            f"update @{REQUEST_IN} {{ tcp dport }}",
+            f"    iifname {out} tcp flags & (syn|ack) == syn|ack tcp sport {PORTS} "
+            f"update @{REPLY_IN} {{ tcp sport }}",
+            f"    iifname {out} udp dport {PORTS} update @{REQUEST_IN} {{ udp dport }}",
+            f"    iifname {out} udp sport {PORTS} update @{REPLY_IN} {{ udp sport }}",
+            "  }",
+            "  chain count_out {",
+            "    type filter hook postrouting priority 350; policy accept;",
+            f"    oifname {out} tcp flags & (syn|ack) == syn tcp dport {PORTS} "
+            f"update @{REQUEST_OUT} {{ tcp dport }}",
+            f"    oifname {out} tcp flags & (syn|ack) == syn|ack tcp sport {PORTS} "
+            f"update @{REPLY_OUT} {{ tcp sport }}",
+            f"    oifname {out} udp dport {PORTS} update @{REQUEST_OUT} {{ udp dport }}",
+            f"    oifname {out} udp sport {PORTS} update @{REPLY_OUT} {{ udp sport }}",
             "  }",
         ]
-    if spec.dnat:
-        lines += ["  chain natpre {", "    type nat hook prerouting priority -100; policy accept;"]
-        for d in spec.dnat:
-            lines.append(
-                f'    iifname "{d.iif}" ip daddr {d.public} tcp dport {_ports(d.ports)} '
-                f"dnat ip to {d.internal}"
-            )
-        lines.append("  }")
-    if spec.snat or spec.inbound_snat:
-        lines += ["  chain natpost {", "    type nat hook postrouting priority 100; policy accept;"]
-        for s in spec.inbound_snat:
-            lines.append(
-                f'    iifname "{s.iif}" ip daddr {s.dest} tcp dport {_ports(s.ports)} '
-                f"snat ip to {_pool(s.pool)}"
-            )
-        for n in spec.snat:
-            if not n.sources:
-                continue
-            srcs = _set([str(p) for p in n.sources])
-            lines.append(f'    oifname "{n.oif}" ip saddr {srcs} snat ip to {_pool(n.pool)}')
-        lines.append("  }")
-    if spec.firewall is not None or spec.source_filters:
-        lines += ["  chain filterfw {", "    type filter hook forward priority 0; policy accept;"]
-        for f in spec.source_filters:
+    if rs.source_filters:
+        lines += ["  chain msee_filter {", "    type filter hook prerouting priority -200;"]
+        for f in rs.source_filters:
+            match = f'iifname "{f.iif}"'
             if f.allowed:
-                allowed = _set([str(p) for p in f.allowed])
-                lines.append(f'    iifname "{f.iif}" ip saddr != {allowed} counter drop')
-            else:
-                lines.append(f'    iifname "{f.iif}" counter drop')
-        fw = spec.firewall
-        if fw is not None:
-            outer = _set([f'"{i}"' for i in fw.outer])
-            lines.append("    ct state invalid counter drop")
-            lines.append("    ct state established,related accept")
-            for addr, ports in fw.allow:
-                lines.append(
-                    f"    iifname {outer} ct state new ip daddr {addr} "
-                    f"tcp dport {_ports(ports)} accept"
-                )
-            lines.append(f"    iifname {outer} ct state new counter drop")
+                match += f" ip saddr != {_nets(f.allowed)}"
+            lines += [f"    {match} {rule}" for rule in _note(DROP_FILTER)]
+            lines.append(f"    {match} drop")
         lines.append("  }")
+    lines += _nat(rs)
+    lines += _filter(rs)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _raw(rs: Ruleset) -> list[str]:
+    if not rs.static_nat:
+        return []
+    # A static NAT keeps no sessions: nothing it sees is tracked, and every packet is
+    # rewritten on its own, whichever way it goes.
+    lines = [
+        "  chain static_raw {",
+        "    type filter hook prerouting priority -300; policy accept;",
+        "    notrack",
+        "  }",
+        "  chain static_map {",
+        "    type filter hook prerouting priority -250; policy accept;",
+    ]
+    for s in rs.static_nat:
+        lines.append(f"    ip daddr {s.public} ip daddr set {s.internal}")
+        lines.append(f"    ip saddr {s.internal} ip saddr set {s.public}")
+    lines.append("  }")
+    return lines
+
+
+def _nat(rs: Ruleset) -> list[str]:
+    lines: list[str] = []
+    if rs.dnat or rs.redirect or rs.dns_server:
+        lines += ["  chain nat_in {", "    type nat hook prerouting priority -100; policy accept;"]
+        for d in rs.dnat:
+            lines.append(f"    iifname {_ifs(d.iif)} ip daddr {d.public} dnat ip to {d.internal}")
+        if rs.redirect:
+            lines.append(f"    fib daddr type local tcp dport {PORTS} redirect to :{ECHO_PORT}")
+        if rs.dns_server is not None:
+            # To the server's own address (not redirected): a UDP reply leaves from it.
+            lines.append(
+                f"    fib daddr type local udp dport {PORTS} dnat ip to {rs.dns_server}:{DNS_PORT}"
+            )
+        lines.append("  }")
+    if rs.snat or rs.inbound_snat:
+        lines += ["  chain nat_out {", "    type nat hook postrouting priority 100; policy accept;"]
+        for s in rs.inbound_snat:
+            lines.append(
+                f"    iifname {_ifs(s.iif)} ip daddr {s.dest} snat ip to {_slots(s.slots)}"
+            )
+        for n in rs.snat:
+            where = f"oifname {_ifs(n.oif)}"
+            if n.iif:
+                where = f"iifname {_ifs(n.iif)} " + where
+            lines.append(f"    {where} snat ip to {_slots(n.slots)}")
+        lines.append("  }")
+    return lines
+
+
+def _filter(rs: Ruleset) -> list[str]:
+    if not (rs.down or rs.stateful or rs.client_filters):
+        return []
+    lines = ["  chain filter_fw {", "    type filter hook forward priority 0; policy accept;"]
+    if rs.down:
+        lines += [f"    {r}" for r in _note(DROP_DOWN)]
+        lines += ["    drop", "  }"]
+        return lines
+    for f in rs.client_filters:
+        match = f"iifname {_ifs(f.iif)} ct state new ip saddr {_nets(f.clients)}"
+        if f.exempt:
+            match += f" ip saddr != {_nets(f.exempt)}"
+        lines += [f"    {match} {rule}" for rule in _note(DROP_CLIENT)]
+        lines.append(f"    {match} drop")
+    if rs.stateful_inside is not None:
+        lines += [f"    ct state invalid {r}" for r in _note(DROP_STATE)]
+        lines.append("    ct state invalid drop")
+        lines.append("    ct state established,related accept")
+        # The first packet of a connection makes a session, from either side: for TCP that is
+        # a SYN (anything else without a session is invalid, tcp_loose being off).
+        lines.append("    meta l4proto { tcp, icmp } accept")
+        if rs.stateful_inside:
+            lines.append(f"    iifname {_ifs(rs.stateful_inside)} accept")
+        # UDP from outside coming from a server's port is a reply this box never saw asked for.
+        lines.append(f"    udp sport {PORTS} update @{DROP_STATE} {{ udp sport }} drop")
+        lines.append(f"    udp sport {DNS_PORT} drop")
+    lines.append("  }")
+    return lines

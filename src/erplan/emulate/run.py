@@ -1,196 +1,283 @@
-"""Emulate a design end to end: translate, build, probe every flow, compare with the model."""
+"""Emulate a design end to end: plan, build, open every flow's connections, read, tear down.
+
+Every connection gets a destination port of its own, so the edge counters say which edge it
+crossed each way, the drop counters which node dropped it and why, and the session tables of
+the stateful nodes which of them hold it and what they translated it to.
+"""
 
 from __future__ import annotations
 
+import json
+import random
+import re
+import subprocess
 import time
-from collections.abc import Callable
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from erplan.emulate.netns import Network, Progress, Timings, build
-from erplan.emulate.nft import SYN_IN, SYN_OUT, SYNACK_IN, SYNACK_OUT
-from erplan.emulate.translate import Emulated, FlowSpec, translate
+from erplan.catalogs import Catalogs
+from erplan.emulate import nft
+from erplan.emulate.addresses import spread
+from erplan.emulate.flows import FlowSpec, connections_per_stratum
+from erplan.emulate.netns import Network, Progress, Timings, build, start_helper
+from erplan.emulate.network import MICROSOFT, Plan, plan
+from erplan.emulate.results import Connection, FlowResult, summarize
 from erplan.model import Design
 
-WORKING = frozenset({"ok", "suboptimal", "asymmetric"})
-BROKEN = frozenset({"dropped", "blackhole", "unreachable"})
-
-
-@dataclass(frozen=True)
-class FlowOutcome:
-    spec: FlowSpec
-    ok: int
-    total: int
-    forward: tuple[str, ...]  # edges that saw the connection leave (outbound) or enter
-    back: tuple[str, ...]  # edges that saw the replies
-    probe: str  # id of the flow whose probe this outcome comes from (itself when probed)
-
-    @property
-    def fraction(self) -> float:
-        return self.ok / self.total if self.total else 0.0
-
-    @property
-    def agrees(self) -> bool | None:
-        """Model and emulation agree: working flows all succeed, broken ones do not."""
-        expected = self.spec.expected
-        if expected in WORKING:
-            return self.ok == self.total
-        if expected in BROKEN:
-            return self.ok < self.total
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "flow": self.spec.id,
-            "direction": self.spec.direction,
-            "destination": str(self.spec.destination),
-            "port": self.spec.port,
-            "model": {"verdict": self.spec.expected, "path": self.spec.model_path},
-            "emulation": {
-                "succeeded": self.ok,
-                "attempted": self.total,
-                "fraction": round(self.fraction, 4),
-                "forward_edges": list(self.forward),
-                "return_edges": list(self.back),
-                "probe": self.probe,
-            },
-            "agrees": self.agrees,
-        }
+REASONS = {
+    nft.DROP_STATE: "no session (ct state invalid, or a reply it never saw asked for)",
+    nft.DROP_NEW: "new connection refused",
+    nft.DROP_DOWN: "device down",
+    nft.DROP_FILTER: "source outside the circuit's advertised prefixes (Microsoft's filter)",
+    nft.DROP_CLIENT: "client of a proxied site going to the internet directly",
+}
+MAX_CONNECTIONS = nft.FLOW_PORTS[1] - nft.FLOW_PORTS[0] + 1
 
 
 @dataclass
 class EmulationReport:
     name: str
     prefix: str
-    outcomes: list[FlowOutcome]
+    flows: list[FlowResult]
     timings: Timings
-    model_s: float = 0.0
-    notes: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
     routers: list[tuple[str, str]] = field(default_factory=list)  # (label, namespace)
     kept: bool = False
-    probes: int = 0
 
     @property
-    def disagreements(self) -> list[FlowOutcome]:
-        return [o for o in self.outcomes if o.agrees is False]
+    def problems(self) -> list[FlowResult]:
+        return [f for f in self.flows if f.problem is not None]
 
     def to_dict(self) -> dict[str, Any]:
+        t = self.timings
         return {
             "design": self.name,
             "prefix": self.prefix,
             "kept": self.kept,
             "timings_s": {
-                "model": round(self.model_s, 3),
-                "build": round(self.timings.build_s, 3),
-                "converge": round(self.timings.converge_s, 3),
-                "test": round(self.timings.test_s, 3),
-                "teardown": round(self.timings.teardown_s, 3),
+                "build": round(t.build_s, 3),
+                "converge": round(t.converge_s, 3),
+                "probe": round(t.probe_s, 3),
+                "teardown": round(t.teardown_s, 3),
             },
-            "flows": len(self.outcomes),
-            "probes": self.probes,
-            "agree": sum(1 for o in self.outcomes if o.agrees),
-            "disagree": len(self.disagreements),
-            "notes": list(self.notes),
+            "connections": sum(f.attempted for f in self.flows),
+            "notes": self.notes,
+            "flows": [f.to_dict() for f in self.flows],
             "routers": [{"label": lbl, "namespace": ns} for lbl, ns in self.routers],
-            "outcomes": [o.to_dict() for o in self.outcomes],
         }
 
 
-def _class_key(spec: FlowSpec, client: tuple[str, Any], every_flow: bool) -> tuple[Any, ...]:
-    """Flows that behave identically in the emulated network share one probe (unless
-    ``every_flow``): same client, direction, port, and route class of the destination."""
-    if every_flow:
-        return (spec.id,)
-    if spec.direction == "outbound":
-        return (
-            "out",
-            client,
-            spec.port,
-            spec.community,
-            spec.prefix is not None and spec.community,
-        )
-    return ("in", client, spec.port, spec.destination, spec.service)
+def total_connections(p: Plan, per_flow: int) -> int:
+    return sum(
+        connections_per_stratum(s, per_flow) for f in p.flows if f.problem is None for s in f.strata
+    )
 
 
-def probe_flows(
-    net: Network,
-    emulated: Emulated,
-    specs: list[FlowSpec],
-    connections: int,
-    every_flow: bool = False,
-    timeout: float = 1.2,
-    progress: Callable[[str], None] | None = None,
-) -> tuple[list[FlowOutcome], int]:
-    say = progress or (lambda _m: None)
-    done: dict[tuple[Any, ...], FlowOutcome] = {}
-    outcomes: list[FlowOutcome] = []
-    labels = {e.node: e.label for e in emulated.edges}
-    for spec in specs:
-        client = emulated.clients.get(spec.id)
-        if client is None:
-            continue
-        key = _class_key(spec, client, every_flow)
-        shared = done.get(key)
-        if shared is not None:
-            outcomes.append(
-                FlowOutcome(
-                    spec, shared.ok, shared.total, shared.forward, shared.back, shared.probe
-                )
-            )
-            continue
-        say(f"probing {spec.id}")
-        before = {n: net.counters(n) for n in labels}
-        ok, total = net.probe(
-            client[0], str(client[1]), str(spec.destination), spec.port, connections, timeout
+def fit_connections(p: Plan, per_flow: int) -> int:
+    """The connections per flow asked for, or fewer when a run would need more ports than
+    it has (each connection has one of its own)."""
+    while per_flow > 1 and total_connections(p, per_flow) > MAX_CONNECTIONS:
+        per_flow -= 1
+    if total_connections(p, per_flow) > MAX_CONNECTIONS:
+        raise ValueError(
+            f"this design needs more than {MAX_CONNECTIONS} connections even with one per flow"
         )
-        after = {n: net.counters(n) for n in labels}
-        fwd_name, back_name = (
-            (SYN_OUT, SYNACK_IN) if spec.direction == "outbound" else (SYN_IN, SYNACK_OUT)
-        )
-        fwd = tuple(labels[n] for n in labels if after[n][fwd_name] > before[n][fwd_name])
-        back = tuple(labels[n] for n in labels if after[n][back_name] > before[n][back_name])
-        outcome = FlowOutcome(spec, ok, total, fwd, back, spec.id)
-        done[key] = outcome
-        outcomes.append(outcome)
-    return outcomes, len(done)
+    return per_flow
+
+
+def make_jobs(
+    p: Plan, per_flow: int, seed: int
+) -> tuple[list[FlowResult], dict[str, list[dict[str, Any]]], dict[int, Connection]]:
+    """Every connection to open: (flow results to fill, jobs per namespace, port -> conn)."""
+    results: list[FlowResult] = []
+    jobs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_port: dict[int, Connection] = {}
+    port = nft.FLOW_PORTS[0]
+    for spec in p.flows:
+        result = FlowResult(spec, problem=spec.problem)
+        results.append(result)
+        if spec.problem is not None:
+            continue
+        rng = random.Random(f"{seed}/{spec.key}")
+        node = MICROSOFT if spec.direction == "inbound" else p.hosts[spec.origin]
+        for k, stratum in enumerate(spec.strata):
+            per = connections_per_stratum(stratum, per_flow)
+            for source in spread(stratum.piece, per, rng):
+                if port > nft.FLOW_PORTS[1]:
+                    raise ValueError(f"more than {MAX_CONNECTIONS} connections in one run")
+                conn = Connection(port, k, stratum.weight / per, str(source), spec.direction)
+                result.connections.append(conn)
+                by_port[port] = conn
+                jobs[node].append(_job(p, spec, port, str(source)))
+                port += 1
+    return results, jobs, by_port
+
+
+def _job(p: Plan, spec: FlowSpec, port: int, source: str) -> dict[str, Any]:
+    job: dict[str, Any] = {"id": port, "port": port, "source": source}
+    resolver = p.resolvers.get(spec.resolver_site) if spec.resolver_site else None
+    if spec.direction == "inbound":
+        job.update(kind="inbound", destination=str(spec.destination))
+    elif spec.direction == "dns":
+        job.update(kind="dns", resolver=str(resolver) if resolver else None)
+    elif spec.proxy_site is not None:
+        job.update(kind="proxy", proxy=str(p.proxies[spec.proxy_site]), name=spec.name)
+    else:
+        job.update(kind="direct", name=spec.name, resolver=str(resolver) if resolver else None)
+    return job
+
+
+def run_probes(net: Network, jobs: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Run every namespace's jobs at once; collect the clients' reports."""
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    for node, items in jobs.items():
+        path = net.workdir / f"{node}.jobs.json"
+        path.write_text(json.dumps(items))
+        procs.append((node, start_helper(net, node, "probe", path)))
+    out: list[dict[str, Any]] = []
+    for node, proc in procs:
+        try:
+            stdout, _ = proc.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise RuntimeError(f"the probes in {node} did not finish") from None
+        try:
+            out += json.loads(stdout or b"[]")
+        except ValueError as exc:
+            raise RuntimeError(f"the probes in {node} reported nothing readable") from exc
+    return out
+
+
+def read_sets(net: Network, node: str) -> dict[str, dict[int, int]]:
+    """Per-port packet counts of every counting set of a node's ruleset."""
+    text = net.exec(node, ["nft", "-j", "list", "table", "inet", "erplan"], check=False)
+    out: dict[str, dict[int, int]] = {}
+    try:
+        items = json.loads(text or "{}").get("nftables", [])
+    except ValueError:
+        return out
+    for item in items:
+        s = item.get("set")
+        if not s:
+            continue
+        counts: dict[int, int] = {}
+        for e in s.get("elem", []):
+            if isinstance(e, dict) and "elem" in e:
+                val, packets = e["elem"].get("val"), e["elem"].get("counter", {}).get("packets", 0)
+                if isinstance(val, int):
+                    counts[val] = int(packets)
+        out[s["name"]] = counts
+    return out
+
+
+_KV = re.compile(r"(\w+)=(\S+)")
+
+
+def read_sessions(net: Network, node: str) -> list[tuple[dict[str, str], dict[str, str], str]]:
+    """The node's conntrack entries: (original tuple, reply tuple, state and flags)."""
+    text = net.exec(node, ["conntrack", "-L"], check=False)
+    entries = []
+    for line in text.splitlines():
+        pairs = _KV.findall(line)
+        keys = [k for k, _ in pairs]
+        if keys.count("src") < 2:
+            continue
+        second = keys.index("src", 1)
+        orig, reply = dict(pairs[:second]), dict(pairs[second:])
+        words = [w for w in line.split() if w.isupper() and "=" not in w]
+        state = " ".join(words) or ("[UNREPLIED]" if "[UNREPLIED]" in line else "")
+        if "[UNREPLIED]" in line and "UNREPLIED" not in state:
+            state += " [UNREPLIED]"
+        entries.append((orig, reply, state.strip()))
+    return entries
+
+
+def collect(net: Network, p: Plan, by_port: dict[int, Connection]) -> None:
+    """Attach to each connection the edges, drops, sessions and translations seen."""
+    edge_dirs = {
+        "outbound": (nft.REQUEST_OUT, nft.REPLY_IN),
+        "dns": (nft.REQUEST_OUT, nft.REPLY_IN),
+        "inbound": (nft.REQUEST_IN, nft.REPLY_OUT),
+    }
+    for node in net.topology.nodes:
+        if not node.nftables:
+            continue
+        label = p.labels.get(node.name, node.name)
+        sets = read_sets(net, node.name)
+        edge = p.edges.get(node.name)
+        for port, conn in by_port.items():
+            if edge is not None:
+                fwd, back = edge_dirs[conn.direction]
+                if sets.get(fwd, {}).get(port):
+                    conn.forward.append(edge)
+                if sets.get(back, {}).get(port):
+                    conn.back.append(edge)
+            for name, reason in REASONS.items():
+                if sets.get(name, {}).get(port):
+                    conn.drops.append((label, reason))
+        if "filter_fw" in node.nftables or "nat_out" in node.nftables:
+            for orig, reply, state in read_sessions(net, node.name):
+                try:
+                    port = int(orig.get("dport", "0"))
+                except ValueError:
+                    continue
+                conn_or_none = by_port.get(port)
+                if conn_or_none is None:
+                    continue
+                if reply.get("dst") and reply["dst"] != orig.get("src"):
+                    conn_or_none.nat.append((label, reply["dst"]))
+                if not conn_or_none.ok:
+                    conn_or_none.sessions.append((label, state))
 
 
 def emulate(
     design: Design,
-    specs: list[FlowSpec],
+    catalogs: Catalogs,
     *,
-    connections: int = 32,
-    every_flow: bool = False,
+    connections: int = 16,
     keep: bool = False,
-    prefix: str | None = None,
+    seed: int = 1,
     progress: Progress | None = None,
-    model_s: float = 0.0,
+    prefix: str | None = None,
 ) -> EmulationReport:
-    """Build ``design`` for real, open ``connections`` TCP connections per flow, tear down
-    (unless ``keep``), and return each flow's outcome beside the model's verdict."""
-    emulated = translate(design, specs)
-    net = build(emulated.topology, prefix, progress=progress)
+    """Build ``design`` for real, open every flow's connections, tear down (unless ``keep``),
+    and report what happened to each."""
+    say = progress or (lambda _m: None)
+    say("planning the network")
+    p = plan(design, catalogs)
+    notes = list(p.notes)
+    fitted = fit_connections(p, connections)
+    if fitted < connections:
+        notes.append(f"{fitted} connections per flow instead of {connections} (ports per run)")
+    results, jobs, by_port = make_jobs(p, fitted, seed)
+    net = build(p.topology, prefix, progress=progress)
     try:
+        say(f"opening {len(by_port)} connections")
         t0 = time.monotonic()
-        outcomes, probes = probe_flows(
-            net, emulated, specs, connections, every_flow=every_flow, progress=progress
-        )
-        net.timings.test_s = time.monotonic() - t0
-        routers = [
-            (n.label or n.name, net.ns(n.name))
-            for n in emulated.topology.nodes
-            if n.bgp is not None
-        ]
+        answers = {a["id"]: a for a in run_probes(net, jobs)}
+        net.timings.probe_s = time.monotonic() - t0
+        for port, conn in by_port.items():
+            a = answers.get(port, {})
+            conn.ok = bool(a.get("ok"))
+            conn.stage, conn.error = a.get("stage"), a.get("error")
+            conn.answer, conn.seen = a.get("answer"), a.get("seen")
+        say("reading counters and sessions")
+        collect(net, p, by_port)
+        routes = _origin_routes(net, p, results)
+        for r in results:
+            for c in r.connections:
+                c.classify()
+            r.evidence = summarize(r.connections) + routes.get(r.spec.key, [])
         report = EmulationReport(
             design.name or "design",
             net.prefix,
-            outcomes,
+            results,
             net.timings,
-            model_s=model_s,
-            notes=emulated.topology.notes,
-            routers=routers,
+            notes=notes,
+            routers=[(n.label, net.ns(n.name)) for n in p.topology.routers()],
             kept=keep,
-            probes=probes,
         )
     except BaseException:
         net.teardown()
@@ -200,3 +287,31 @@ def emulate(
     else:
         net.teardown()
     return report
+
+
+def _origin_routes(net: Network, p: Plan, results: list[FlowResult]) -> dict[str, list[str]]:
+    """For failures nobody dropped: does the origin's own router have a route at all?"""
+    cache: dict[tuple[str, str], bool] = {}
+    evidence: dict[str, list[str]] = defaultdict(list)
+    for r in results:
+        s = r.spec
+        if s.direction == "inbound":
+            node, dest = MICROSOFT, str(s.destination)
+        else:
+            site = s.proxy_site or s.origin
+            node = p.site_routers[site]
+            dest = ""
+        for c in r.connections:
+            if c.ok or c.drops or c.stage == "dns":
+                continue
+            target = dest or c.answer or ""
+            if not target:
+                continue
+            key = (node, target)
+            if key not in cache:
+                out = net.exec(node, ["ip", "route", "get", target], check=False)
+                cache[key] = bool(out.strip()) and "unreachable" not in out
+                if not cache[key]:
+                    evidence[s.key].append(f"no route at {p.labels[node]} to {target}")
+            c.origin_route = cache[key]
+    return evidence

@@ -117,15 +117,20 @@ class Engine:
         """The flow of a site's users (or of a server) to one endpoint set."""
         es = self.catalogs.endpoint_set(set_id)
         assert es is not None
-        if server:
-            srv = self.design.servers[origin]
-            return self.origins.outbound(origin, es, self.answer(srv.site), server=srv)
-        chain = self.origins.proxy_chain(origin, es)
-        if chain and chain[-1].cloud:
-            fe = self.answer(origin)  # a cloud proxy resolves near where the clients leave
+        o = self.origins
+        srv = self.design.servers[origin] if server else None
+        if srv is not None:
+            resolving = srv.site
         else:
-            fe = self.answer(chain[-1].site if chain and chain[-1].site else origin)
-        return self.origins.outbound(origin, es, fe)
+            chain = o.proxy_chain(origin, es)
+            # A cloud proxy resolves near where the clients leave.
+            resolving = chain[-1].site or origin if chain else origin
+        answers = self.tracer.answers(resolving)
+        flow = o.outbound(origin, es, answers[0][0] if answers else None, server=srv)
+        if len(answers) > 1 and flow.front_end is not None:
+            split = tuple((fe.name, o.answer_address(es, fe), w) for fe, w in answers)
+            flow = flow._replace(answers=split)
+        return flow
 
     def class_key(self, flow: Flow) -> GroupKey:
         """Flows with the same key have the same branches (routing depends on the destination's
@@ -137,9 +142,10 @@ class Engine:
                 flow.origin,
                 flow.start,
                 flow.proxy,
-                self.tables.route_class(flow.destination),
+                self.tables.dst_class(flow.destination),
                 flow.third_party,
                 flow.front_end,
+                flow.answers,
                 flow.destination == 0,
                 flow.resolver,
             )
@@ -152,7 +158,9 @@ class Engine:
         return self.tracer.dns(site)
 
     def answer(self, site: str) -> FrontEnd | None:
-        return self.tracer.answer(site)
+        """The front end geoDNS answers most of the site's queries with."""
+        answers = self.tracer.answers(site)
+        return answers[0][0] if answers else None
 
     def trace(self, flow: Flow) -> FlowTrace:
         if flow.direction is Direction.DNS:

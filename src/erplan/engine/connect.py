@@ -81,7 +81,10 @@ def _path(leaf: Leaf) -> Path:
 
 def _wrong_target(walker: Walker, f: Leaf, expect: int | None, at: str | None) -> str | None:
     if at is not None and f.node != at:
-        return f"the request reached {walker.nodes[f.node].label}, not the service's hosts"
+        return (
+            f"the request is delivered to {walker.nodes[f.node].label} ({addr(f.dst)} is "
+            f"routed there), not to {walker.nodes[at].label}"
+        )
     if expect is not None and f.dst != expect:
         return f"no host answers on {addr(f.dst)}: the request was meant for {addr(expect)}"
     return None

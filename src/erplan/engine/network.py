@@ -19,7 +19,7 @@ from enum import StrEnum
 from ipaddress import IPv4Network
 
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, Catalogs
-from erplan.engine.ranges import Boundaries, Range, net_range
+from erplan.engine.ranges import Boundaries, Range, first_host, net_range
 from erplan.facts import (
     LINKS,
     Edge,
@@ -111,6 +111,7 @@ class Network:
         self._hosts: dict[str, int] = {}  # sites without prefixes -> their resolver's address
         self.owned: list[tuple[IPv4Network, str]] = []  # internal prefix -> anchor node
         self.boundaries: Boundaries
+        self._site_links: dict[str, list[tuple[str, float, bool]]] | None = None
         self._add_core()
         for name in design.sites:
             self._add_site(name)
@@ -120,6 +121,17 @@ class Network:
             self._add_breakout(name)
         self._add_translations()
         self._add_wan()
+        # Hosts that stand apart from the users around them (a resolver or proxy on a site's
+        # first address, proxies, servers): no user stands for them.
+        self.apart: set[int] = set()
+        for site in self.design.sites.values():
+            if site.prefixes:
+                self.apart.add(first_host(site.prefixes[0]))
+        for dev in self.design.devices.values():
+            if dev.address is not None:
+                self.apart.add(int(dev.address))
+        for srv in self.design.servers.values():
+            self.apart.add(int(srv.address))
         self.boundaries = Boundaries(self._all_prefixes())
         self._split_pools()
 
@@ -160,7 +172,9 @@ class Network:
                     site=site,
                     name=name,
                     up=dev.up if dev is not None else True,
-                    stateful=dev.stateful if dev is not None else False,
+                    # Static NAT is stateless one-to-one: it keeps no sessions, whatever
+                    # `stateful` says.
+                    stateful=dev.stateful and not dev.static_nat if dev is not None else False,
                     session=f"device:{name}",
                     culprit=("devices", name),
                     path=None if where.startswith("site:") else where.split("/", 1)[0],
@@ -312,7 +326,7 @@ class Network:
         if node.nat is None:
             static = point.device is not None and self.design.devices[point.device].static_nat
             node.nat = NatRules(point, self._edge_router(point.edge), static=static)
-            node.stateful = node.stateful or not static
+            node.stateful = not static  # dynamic NAT keeps sessions; static NAT none
             if node.kind is not Kind.DEVICE:
                 node.session = nid
         return node.nat
@@ -343,7 +357,9 @@ class Network:
             leg = self.geo.wan_link(a, b, link.latency_ms)
             cost = link.cost if link.cost is not None else leg.ms
             sa, sb = f"site:{a}", f"site:{b}"
-            icost = round(cost * COST_SCALE)
+            # An IGP link costs at least something (OSPF: 1): a zero-cost neighbour is never
+            # as close as the router itself.
+            icost = max(round(cost * COST_SCALE), 1)
             old = self.wires[sa].get(sb)
             if not link.up:
                 if old is None:
@@ -360,33 +376,22 @@ class Network:
 
     def _all_prefixes(self) -> Iterator[IPv4Network]:
         yield from self.customer_prefixes()
-        # Hosts that stand apart from the users around them (a resolver or proxy on a site's
-        # first address, proxies, servers): their own sub-ranges, so no user stands for them.
-        for site in self.design.sites.values():
-            if site.prefixes:
-                net = site.prefixes[0]
-                first = int(net.network_address) + (1 if net.num_addresses > 2 else 0)
-                yield IPv4Network((first, 32))
-        for dev in self.design.devices.values():
-            if dev.address is not None:
-                yield IPv4Network(dev.address)
-        for srv in self.design.servers.values():
-            yield IPv4Network(srv.address)
         yield MICROSOFT_INTERNET_BLOCK
         for es in self.catalogs.endpoint_sets:
             yield from es.ips
 
     def customer_prefixes(self) -> Iterator[IPv4Network]:
-        """Every prefix of the customer's address space the design names."""
+        """Every prefix of the customer's address space the design names (an advertised
+        default route is no address space: nobody learns it)."""
         d = self.design
         for prefix, _ in self.owned:
             yield prefix
         for c in d.circuits.values():
-            yield from c.advertises
+            yield from (p for p in c.advertises if p.prefixlen)
             for link in c.links.values():
-                yield from link.advertises
+                yield from (p for p in link.advertises if p.prefixlen)
         for b in d.breakouts.values():
-            yield from b.advertises
+            yield from (p for p in b.advertises if p.prefixlen)
             yield from b.nat
         for svc in d.services.values():
             yield IPv4Network(svc.dns_record)
@@ -406,6 +411,25 @@ class Network:
             assert rules is not None
             parts = self.boundaries.split([net_range(net)])
             rules.inbound[service] = (tuple(parts), net.num_addresses)
+
+    def wires_changed(self) -> None:
+        """Forget what was derived from ``wires`` (a copy whose wires were replaced)."""
+        self._site_links = None
+
+    def site_links(self) -> dict[str, list[tuple[str, float, bool]]]:
+        """Per site router, its WAN neighbours that are up, with the leg's round trip and
+        whether it is estimated (for searches over every site)."""
+        if self._site_links is None:
+            self._site_links = {
+                r: [
+                    (v, w.leg.ms, w.leg.estimated)
+                    for v, w in self.wires[r].items()
+                    if w.up and v.startswith("site:")
+                ]
+                for r in self.wires
+                if r.startswith("site:")
+            }
+        return self._site_links
 
     def site_host(self, site: str) -> int:
         """The address of the host of a site that has no prefixes (its resolver)."""

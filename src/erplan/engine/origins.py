@@ -15,7 +15,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, EndpointSet, FrontEnd
 from erplan.engine.network import Network
-from erplan.engine.ranges import Range, net_range
+from erplan.engine.ranges import first_host, net_range
 from erplan.engine.tables import Tables
 from erplan.engine.trace import Direction, Flow
 from erplan.model import ProxyMode, Server, Service
@@ -35,23 +35,22 @@ SMTP_OUTSIDE_SHARE = 0.5
 
 @dataclass(frozen=True, slots=True)
 class Sources:
-    """The addresses a flow starts from: sub-ranges with their share."""
+    """The addresses a flow starts from: one per class of sub-ranges, with its share."""
 
-    parts: tuple[tuple[Range, float], ...]
+    parts: tuple[tuple[int, float], ...]
 
     @staticmethod
     def of(net: Network, prefixes: list[IPv4Network]) -> Sources:
-        parts = net.boundaries.split(net_range(p) for p in prefixes)
-        total = sum(p.size for p in parts)
-        return Sources(tuple((p, p.size / total) for p in parts))
+        groups = net.boundaries.classes((net_range(p) for p in prefixes), net.apart)
+        total = sum(size for _, size in groups)
+        return Sources(tuple((a, size / total) for a, size in groups))
 
     def addresses(self) -> list[tuple[int, float]]:
-        """One address per sub-range (a host's, not the network's, where there is room)."""
-        return [(r.start + 1 if r.size > 2 else r.start, share) for r, share in self.parts]
+        return list(self.parts)
 
     @staticmethod
     def one(address: int) -> Sources:
-        return Sources(((Range(address, 1), 1.0),))
+        return Sources(((address, 1.0),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +68,6 @@ class ProxyHop:
         return self.site is None
 
 
-def first_host(net: IPv4Network) -> int:
-    start = int(net.network_address)
-    return start + 1 if net.num_addresses > 2 else start
-
-
 class Origins:
     def __init__(self, net: Network, tables: Tables) -> None:
         self.net = net
@@ -87,6 +81,7 @@ class Origins:
         tables.proxies.add(self.cloud_host)
         self._facts: dict[int, tuple[int, str, str | None, bool]] = {}
         self._answers: dict[tuple[int, str], int] = {}
+        self._chains: dict[str, tuple[ProxyHop, ...]] = {}
 
     def _free(self, candidates: tuple[str, ...]) -> int:
         t = self.tables
@@ -94,10 +89,11 @@ class Origins:
             a = int(IPv4Address(c))
             if not t.is_customer(a) and not t.is_microsoft(a):
                 return a
-        a = 0x02000001  # 2.0.0.1, then upwards until free
-        while t.is_customer(a) or t.is_microsoft(a):
-            a += 256
-        return a
+        for first in range(2, 224):  # x.0.0.1 in every unicast /8, until one is free
+            a = (first << 24) | 1
+            if not t.is_customer(a) and not t.is_microsoft(a):
+                return a
+        raise ValueError("the design's prefixes leave no internet address free")
 
     # -- endpoint sets -------------------------------------------------------------------------
     def endpoint_sets(self) -> list[EndpointSet]:
@@ -172,12 +168,19 @@ class Origins:
     # -- proxies -------------------------------------------------------------------------------
     def proxy_chain(self, site: str, es: EndpointSet) -> tuple[ProxyHop, ...]:
         """The proxies the site's clients send this set through, first to last (none: direct)."""
-        d = self.design
-        proxy = d.sites[site].proxy
+        proxy = self.design.sites[site].proxy
         if not (
             proxy.mode is ProxyMode.ALL or (proxy.mode is ProxyMode.PAC and not es.express_route)
         ):
             return ()
+        got = self._chains.get(site)
+        if got is None:
+            got = self._chains[site] = self._chain(site)
+        return got
+
+    def _chain(self, site: str) -> tuple[ProxyHop, ...]:
+        d = self.design
+        proxy = d.sites[site].proxy
         if proxy.device is None:
             host = proxy.site or site
             prefixes = d.sites[host].prefixes

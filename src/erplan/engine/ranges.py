@@ -10,7 +10,7 @@ boundary), so one address per sub-range stands for all of them.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import Generic, TypeVar
@@ -44,6 +44,12 @@ class Range:
         return f"{addr(self.start)}-{addr(self.end - 1)}"
 
 
+def first_host(net: IPv4Network) -> int:
+    """The first usable address of a prefix (where a site's resolver and proxy run)."""
+    start = int(net.network_address)
+    return start + 1 if net.num_addresses > 2 else start
+
+
 def net_range(net: IPv4Network) -> Range:
     return Range(int(net.network_address), net.num_addresses)
 
@@ -65,10 +71,14 @@ class Boundaries:
 
     def __init__(self, prefixes: Iterable[IPv4Network]) -> None:
         points: set[int] = set()
-        for net in prefixes:
+        # Prefixes nest, so the innermost one over a sub-range names every prefix over it.
+        self._inner: PrefixTable[int] = PrefixTable()
+        for i, net in enumerate(prefixes):
             start = int(net.network_address)
             points.add(start)
             points.add(start + net.num_addresses)
+            if self._inner.get(net) is None:
+                self._inner.add(net, i)
         self._points = sorted(points)
 
     def split(self, ranges: Iterable[Range]) -> list[Range]:
@@ -83,6 +93,24 @@ class Boundaries:
                 start = p
             out.append(Range(start, r.end - start))
         return out
+
+    def classes(self, ranges: Iterable[Range], apart: Container[int]) -> list[tuple[int, int]]:
+        """The sub-ranges grouped by the prefixes over them (those every table treats alike):
+        per group, one address that stands for it — a host of its largest sub-range, none of
+        the hosts ``apart`` (a resolver, a proxy, a server) — and the group's size."""
+        groups: dict[int | None, list[Range]] = {}
+        for part in self.split(ranges):
+            found = self._inner.lookup(part.start)
+            groups.setdefault(None if found is None else found[1], []).append(part)
+        out = []
+        for parts in groups.values():
+            biggest = min(parts, key=lambda r: (-r.size, r.start))
+            first = biggest.start + 1 if biggest.size > 2 else biggest.start
+            address = next(
+                (a for a in range(first, min(biggest.end, first + 8)) if a not in apart), first
+            )
+            out.append((address, sum(r.size for r in parts)))
+        return sorted(out)
 
 
 class PrefixTable(Generic[V]):

@@ -1,6 +1,8 @@
 """Routed stretches: between stateful boxes a packet is only routed, so where it goes depends on
-its addresses alone. Each stretch is computed once and shared by every flow that crosses it (the
-way back from a front end to a NAT pool is the same for every site behind that pool).
+the *classes* of its addresses alone — what every table decides for its destination, which
+filters its source passes. Each stretch is computed once per class and shared by every flow that
+crosses it (the way back from any front end to a NAT pool is the same for every site behind that
+pool). Its hops are templates without addresses; the walk fills them in when it shows a path.
 """
 
 from __future__ import annotations
@@ -9,14 +11,14 @@ from typing import NamedTuple
 
 from erplan.engine.igp import Igp
 from erplan.engine.network import Kind, Network, Node
-from erplan.engine.ranges import PrefixTable, addr
 from erplan.engine.sessions import Context, Culprit, Mode, join
-from erplan.engine.tables import Act, Tables
+from erplan.engine.tables import Act, DstClass, Tables
 from erplan.engine.trace import Disposition, Hop
-from erplan.facts import source_filter
 
 # How a segment ends.
 LEAF, DEVICE, ROUTER = 0, 1, 2
+# Placeholders for the packet's addresses in reasons a segment gives (shared by many packets).
+SRC, DST = "\x01src\x01", "\x01dst\x01"
 
 
 class Seg(NamedTuple):
@@ -24,14 +26,14 @@ class Seg(NamedTuple):
 
     frac: float
     note: str  # the routing decision at the start router ("" when it starts on a wire)
-    hops: tuple[Hop, ...]
+    hops: tuple[Hop, ...]  # templates: addresses are the walk's
     edges: tuple[str, ...]
     ties: tuple[str, ...]
     end: int
     node: str  # the leaf's node, the stateful router, or the stateful device
     prev: str
     disposition: Disposition | None = None
-    reason: str = ""
+    reason: str = ""  # may hold SRC and DST
     culprit: Culprit = ()
     cause: str = ""
     wire: tuple[str, str, tuple[str, ...], int] | None = None  # DEVICE: a, b, devices, i
@@ -41,6 +43,33 @@ class Seg(NamedTuple):
 OUTER = {Kind.CE: "link:", Kind.LINK: "msee:", Kind.BREAKOUT: "internet"}
 
 
+def _leaf(
+    node: str,
+    prev: str,
+    disposition: Disposition,
+    reason: str,
+    culprit: Culprit,
+    cause: str,
+    *,
+    note: str = "",
+    frac: float = 1.0,
+    ties: tuple[str, ...] = (),
+) -> Seg:
+    return Seg(frac, note, (), (), ties, LEAF, node, prev, disposition, reason, culprit, cause)
+
+
+class Scope:
+    """The stretches of one kind of packet (first or reply) under one latency context."""
+
+    __slots__ = ("busy", "ctx", "memo", "mode")
+
+    def __init__(self, mode: Mode, ctx: Context) -> None:
+        self.mode = mode
+        self.ctx = ctx
+        self.memo: dict[tuple[object, ...], tuple[Seg, ...]] = {}
+        self.busy: set[tuple[object, ...]] = set()
+
+
 class Segments:
     def __init__(self, net: Network, igp: Igp, tables: Tables) -> None:
         self.net = net
@@ -48,154 +77,24 @@ class Segments:
         self.tables = tables
         self.nodes = net.nodes
         self.geo = net.geo
-        self._filters: dict[str, PrefixTable[bool]] = {}
-        for name in net.design.circuits:
-            t: PrefixTable[bool] = PrefixTable()
-            for p in source_filter(net.design, name):
-                t.add(p, True)
-            self._filters[name] = t
-        self._segs: dict[tuple[object, ...], tuple[Seg, ...]] = {}
-        self._busy: set[tuple[object, ...]] = set()
+        self._scopes: dict[tuple[Mode, Context], Scope] = {}
 
-    # -- routed stretches ----------------------------------------------------------------
-    def router(self, r: str, src: int, dst: int, mode: Mode, ctx: Context) -> tuple[Seg, ...]:
-        """Route at ``r`` and on, until a leaf or a stateful box."""
-        key = ("r", r, src, dst, mode, ctx)
-        got = self._segs.get(key)
-        if got is not None:
-            return got
-        if key in self._busy:
-            node = self.nodes[r]
-            return (
-                Seg(
-                    1.0,
-                    "",
-                    (),
-                    (),
-                    (),
-                    LEAF,
-                    r,
-                    r,
-                    Disposition.BLACKHOLE,
-                    f"routing loop: the packet comes back to {node.label}",
-                    node.culprit,
-                    "loop",
-                ),
-            )
-        self._busy.add(key)
-        try:
-            got = self._route(r, src, dst, mode, ctx)
-        finally:
-            self._busy.discard(key)
-        self._segs[key] = got
+    def scope(self, mode: Mode, ctx: Context) -> Scope:
+        got = self._scopes.get((mode, ctx))
+        if got is None:
+            got = self._scopes[(mode, ctx)] = Scope(mode, ctx)
         return got
 
-    def _route(self, r: str, src: int, dst: int, mode: Mode, ctx: Context) -> tuple[Seg, ...]:
-        node = self.nodes[r]
-        kind = node.kind
-        if kind is Kind.MICROSOFT:
-            d = self.tables.microsoft_decision(dst)
-        elif kind is Kind.INTERNET:
-            d = self.tables.internet_decision(dst)
-        else:
-            d = self.tables.customer_decision(r, dst)
-        if d.act is Act.DELIVER:
-            if kind in (Kind.MICROSOFT, Kind.INTERNET, Kind.LAN):
-                return (
-                    Seg(
-                        1.0,
-                        d.route if kind is not Kind.LAN else "",
-                        (),
-                        (),
-                        (),
-                        LEAF,
-                        r,
-                        r,
-                        Disposition.DELIVERED,
-                        "delivered",
-                        (),
-                        "delivered",
-                    ),
-                )
-            if mode is Mode.REPLY:
-                return (
-                    Seg(
-                        1.0,
-                        "",
-                        (),
-                        (),
-                        (),
-                        LEAF,
-                        r,
-                        r,
-                        Disposition.DROPPED,
-                        f"{node.label} holds no session for this connection",
-                        node.culprit,
-                        "no-session",
-                    ),
-                )
-            return (
-                Seg(
-                    1.0,
-                    "",
-                    (),
-                    (),
-                    (),
-                    LEAF,
-                    r,
-                    r,
-                    Disposition.BLACKHOLE,
-                    f"{addr(dst)} is a translated address of {node.label}, not a host",
-                    node.culprit,
-                    "translated-address",
-                ),
-            )
-        if d.act is Act.NO_ROUTE:
-            where = "" if kind in (Kind.MICROSOFT, Kind.INTERNET) else f"{node.label}: "
-            return (
-                Seg(
-                    1.0,
-                    "",
-                    (),
-                    (),
-                    (),
-                    LEAF,
-                    r,
-                    r,
-                    Disposition.BLACKHOLE,
-                    f"{where}{d.route}",
-                    d.culprit or node.culprit,
-                    "no-route",
-                ),
-            )
-        out: list[Seg] = []
-        share = 1.0 / len(d.nexts)
-        tie = (d.tie,) if d.tie else ()
-        for n in d.nexts:
-            if mode is Mode.NEW and kind is Kind.SITE and n.startswith("edge:"):
-                site = self.tables.no_direct_internet(src, dst)
-                if site is not None:
-                    out.append(
-                        Seg(
-                            share,
-                            d.route,
-                            (),
-                            (),
-                            tie,
-                            LEAF,
-                            r,
-                            r,
-                            Disposition.DROPPED,
-                            f"the perimeter lets no client of site {site} reach the internet "
-                            "directly (proxy.direct_internet: false)",
-                            ("sites", site, "proxy", "direct_internet"),
-                            "no-direct-internet",
-                        )
-                    )
-                    continue
-            for s in self.wire(r, n, self.net.wires[r][n].devices_from(r), 0, src, dst, mode, ctx):
-                out.append(s._replace(frac=s.frac * share, note=d.route, ties=tie + s.ties))
-        return tuple(out)
+    @property
+    def computed(self) -> int:
+        """How many stretches were computed (each shared by every packet of its class)."""
+        return sum(len(s.memo) for s in self._scopes.values())
+
+    # -- routed stretches ----------------------------------------------------------------------
+    def router(self, r: str, src: int, dst: int, sp: Scope) -> tuple[Seg, ...]:
+        """Route at ``r`` and on, until a leaf or a stateful box."""
+        t = self.tables
+        return self._router(r, t.dst_class(dst), t.src_class(src), sp)
 
     def wire(
         self,
@@ -205,15 +104,107 @@ class Segments:
         i: int,
         src: int,
         dst: int,
-        mode: Mode,
-        ctx: Context,
+        sp: Scope,
     ) -> tuple[Seg, ...]:
         """Cross the wire from ``a`` to ``b`` from device ``i`` on, then route at ``b``."""
-        key = ("w", a, b, devices, i, src, dst, mode, ctx)
-        got = self._segs.get(key)
+        t = self.tables
+        return self._wire(a, b, devices, i, t.dst_class(dst), t.src_class(src), sp)
+
+    def _router(self, r: str, dc: int, sc: int, sp: Scope) -> tuple[Seg, ...]:
+        key = (r, dc, sc)
+        got = sp.memo.get(key)
+        if got is not None:
+            return got
+        if key in sp.busy:
+            node = self.nodes[r]
+            reason = f"routing loop: the packet comes back to {node.label}"
+            return (_leaf(r, r, Disposition.BLACKHOLE, reason, node.culprit, "loop"),)
+        sp.busy.add(key)
+        try:
+            got = self._route(r, dc, sc, sp)
+        finally:
+            sp.busy.discard(key)
+        sp.memo[key] = got
+        return got
+
+    def _route(self, r: str, dc: int, sc: int, sp: Scope) -> tuple[Seg, ...]:
+        dcls: DstClass = self.tables.dst_classes[dc]
+        mode = sp.mode
+        node = self.nodes[r]
+        kind = node.kind
+        if kind is Kind.MICROSOFT:
+            d = dcls.microsoft
+        elif kind is Kind.INTERNET:
+            d = dcls.internet
+        else:
+            egress = self.tables.src_classes[sc].egress
+            d = self.tables.customer_decision_for(r, dcls.route, egress)
+        if d.act is Act.DELIVER:
+            if kind in (Kind.MICROSOFT, Kind.INTERNET, Kind.LAN):
+                note = d.route if kind is not Kind.LAN else ""
+                return (
+                    _leaf(r, r, Disposition.DELIVERED, "delivered", (), "delivered", note=note),
+                )
+            if mode is Mode.REPLY:
+                reason = f"{node.label} holds no session for this connection"
+                return (_leaf(r, r, Disposition.DROPPED, reason, node.culprit, "no-session"),)
+            reason = f"{DST} is a translated address of {node.label}, not a host"
+            return (_leaf(r, r, Disposition.BLACKHOLE, reason, node.culprit, "translated-address"),)
+        if d.act is Act.NO_ROUTE:
+            where = "" if kind in (Kind.MICROSOFT, Kind.INTERNET) else f"{node.label}: "
+            culprit = d.culprit or node.culprit
+            return (_leaf(r, r, Disposition.BLACKHOLE, f"{where}{d.route}", culprit, "no-route"),)
+        out: list[Seg] = []
+        share = 1.0 / len(d.nexts)
+        tie = (d.tie,) if d.tie else ()
+        for n in d.nexts:
+            blocked = self.tables.src_classes[sc].blocked
+            if (
+                blocked is not None
+                and mode is Mode.NEW
+                and kind is Kind.SITE
+                and n.startswith("edge:")
+                and not dcls.inside
+            ):
+                reason = (
+                    f"the perimeter lets no client of site {blocked} reach the internet "
+                    "directly (proxy.direct_internet: false)"
+                )
+                culprit = ("sites", blocked, "proxy", "direct_internet")
+                out.append(
+                    _leaf(
+                        r,
+                        r,
+                        Disposition.DROPPED,
+                        reason,
+                        culprit,
+                        "no-direct-internet",
+                        note=d.route,
+                        frac=share,
+                        ties=tie,
+                    )
+                )
+                continue
+            devices = self.net.wires[r][n].devices_from(r)
+            for s in self._wire(r, n, devices, 0, dc, sc, sp):
+                out.append(s._replace(frac=s.frac * share, note=d.route, ties=tie + s.ties))
+        return tuple(out)
+
+    def _wire(
+        self,
+        a: str,
+        b: str,
+        devices: tuple[str, ...],
+        i: int,
+        dc: int,
+        sc: int,
+        sp: Scope,
+    ) -> tuple[Seg, ...]:
+        key = (a, b, i, dc, sc)  # the devices are the wire's, from a
+        got = sp.memo.get(key)
         if got is None:
-            got = self._cross(a, b, devices, i, src, dst, mode, ctx)
-            self._segs[key] = got
+            got = self._cross(a, b, devices, i, dc, sc, sp)
+            sp.memo[key] = got
         return got
 
     def _cross(
@@ -222,104 +213,71 @@ class Segments:
         b: str,
         devices: tuple[str, ...],
         i: int,
-        src: int,
-        dst: int,
-        mode: Mode,
-        ctx: Context,
+        dc: int,
+        sc: int,
+        sp: Scope,
     ) -> tuple[Seg, ...]:
         hops: list[Hop] = []
         for j in range(i, len(devices)):
             nid = devices[j]
             node = self.nodes[nid]
-            hops.append(Hop(nid, node.label, "", src, dst))
+            hops.append(Hop(nid, node.label, "", 0, 0))
             if not node.up:
-                return (
-                    Seg(
-                        1.0,
-                        "",
-                        tuple(hops),
-                        (),
-                        (),
-                        LEAF,
-                        nid,
-                        a,
-                        Disposition.BLACKHOLE,
-                        f"{node.label} is down",
-                        node.culprit,
-                        "down",
-                    ),
+                leaf = _leaf(
+                    nid, a, Disposition.BLACKHOLE, f"{node.label} is down", node.culprit, "down"
                 )
+                return (leaf._replace(hops=tuple(hops)),)
             if node.stateful or node.nat is not None:
                 return (Seg(1.0, "", tuple(hops), (), (), DEVICE, nid, a, wire=(a, b, devices, j)),)
         wire = self.net.wires[a][b]
         if not wire.up:
             reason, culprit = self._why_down(a, b)
-            return (
-                Seg(
-                    1.0,
-                    "",
-                    tuple(hops),
-                    (),
-                    (),
-                    LEAF,
-                    a,
-                    a,
-                    Disposition.BLACKHOLE,
-                    reason,
-                    culprit,
-                    "down",
-                ),
-            )
+            leaf = _leaf(a, a, Disposition.BLACKHOLE, reason, culprit, "down")
+            return (leaf._replace(hops=tuple(hops)),)
         bnode = self.nodes[b]
-        ms, est = self._leg(a, b, mode, ctx)
-        hops.append(Hop(b, bnode.label, "", src, dst, ms=ms, estimated=est))
+        ms, est = self._leg(a, b, sp.ctx)
+        hops.append(Hop(b, bnode.label, "", 0, 0, ms=ms, estimated=est))
         edge = self._edge(a, b)
         edges = (edge,) if edge is not None else ()
         here = tuple(hops)
         if bnode.kind is Kind.MSEE:
-            return self._msee(bnode, a, src, dst, mode, ctx, here, edges)
+            return self._msee(bnode, a, dc, sc, sp, here, edges)
         if bnode.stateful and bnode.nat is not None:
             return (Seg(1.0, "", here, edges, (), ROUTER, b, a),)
-        return prefixed(self.router(b, src, dst, mode, ctx), here, edges, a)
+        return prefixed(self._router(b, dc, sc, sp), here, edges)
 
     def _msee(
         self,
         node: Node,
         prev: str,
-        src: int,
-        dst: int,
-        mode: Mode,
-        ctx: Context,
+        dc: int,
+        sc: int,
+        sp: Scope,
         here: tuple[Hop, ...],
         edges: tuple[str, ...],
     ) -> tuple[Seg, ...]:
         circuit = node.name
         if prev.startswith("link:"):
-            if not self._filters[circuit].covers(src):
-                return (
-                    Seg(
-                        1.0,
-                        "",
-                        here,
-                        edges,
-                        (),
-                        LEAF,
-                        node.id,
-                        prev,
-                        Disposition.DROPPED,
-                        f"Microsoft drops the source {addr(src)}: it is not among the public "
-                        f"prefixes advertised on circuit {circuit} (Microsoft's inbound "
-                        "filter)",
-                        ("circuits", circuit, "advertises"),
-                        "source-filter",
-                    ),
+            if circuit not in self.tables.src_classes[sc].admitted:
+                reason = (
+                    f"Microsoft drops the source {SRC}: it is not among the public prefixes "
+                    f"advertised on circuit {circuit} (Microsoft's inbound filter)"
                 )
+                leaf = _leaf(
+                    node.id,
+                    prev,
+                    Disposition.DROPPED,
+                    reason,
+                    ("circuits", circuit, "advertises"),
+                    "source-filter",
+                )
+                return prefixed((leaf,), here, edges)
             nxt = "microsoft"
         else:
             nxt = f"link:{circuit}/{node.link}"
-        return prefixed(self.wire(node.id, nxt, (), 0, src, dst, mode, ctx), here, edges, prev)
+        return prefixed(self._wire(node.id, nxt, (), 0, dc, sc, sp), here, edges)
 
-    # -- legs -------------------------------------------------------------------------------------
+    # -- legs ----------------------------------------------------------------------------------
     def _why_down(self, a: str, b: str) -> tuple[str, Culprit]:
         na, nb = self.nodes[a], self.nodes[b]
         for n in (na, nb):
@@ -341,7 +299,7 @@ class Segments:
                 return f"breakout:{x.name}"
         return None
 
-    def _leg(self, a: str, b: str, mode: Mode, ctx: Context) -> tuple[float, bool]:
+    def _leg(self, a: str, b: str, ctx: Context) -> tuple[float, bool]:
         """One-way latency of the leg from ``a`` to ``b`` (half its round trip)."""
         na, nb = self.nodes[a], self.nodes[b]
         geo = self.geo
@@ -369,7 +327,7 @@ class Segments:
 
 
 def prefixed(
-    segs: tuple[Seg, ...], hops: tuple[Hop, ...], edges: tuple[str, ...], prev: str
+    segs: tuple[Seg, ...], hops: tuple[Hop, ...], edges: tuple[str, ...]
 ) -> tuple[Seg, ...]:
     """Segments that start at the last hop of ``hops``, seen from before it: that hop takes the
     routing note, and the path so far comes first."""

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK
 from erplan.engine.igp import INF, Igp
 from erplan.engine.network import Kind, Network
-from erplan.engine.ranges import PrefixTable
+from erplan.engine.ranges import PrefixTable, first_host
 from erplan.facts import (
     LINKS,
     as_path_length,
@@ -24,6 +24,7 @@ from erplan.facts import (
     internet_routes,
     learned_prefixes,
     session_up,
+    source_filter,
 )
 
 
@@ -68,6 +69,22 @@ class MsRoute:
     @property
     def express_route(self) -> bool:
         return self.node != "internet"
+
+
+RouteClass = Internal | frozenset[str] | None
+
+
+class DstClass(NamedTuple):
+    route: RouteClass
+    microsoft: Decision
+    internet: Decision
+    inside: bool  # customer space, or a proxy clients may reach: no perimeter block
+
+
+class SrcClass(NamedTuple):
+    admitted: frozenset[str]  # circuits whose inbound filter passes it
+    blocked: str | None  # the site whose perimeter keeps it from the internet
+    egress: str | None  # the breakout its internet traffic must leave by (a proxy's egress)
 
 
 class Tables:
@@ -129,32 +146,84 @@ class Tables:
                 ):
                     usable.append(lid)
             self.links_up[name] = tuple(usable)
-        self._memo: dict[tuple[str, object], Decision] = {}
-        # Clients that may not reach the internet directly (guide 000 §2.2), and the hosts of
-        # those sites that may: proxies, resolvers, servers.
+        self._memo: dict[tuple[str, object, str | None], Decision] = {}
+        # Clients that may not reach the internet directly (guide 000 §2.2); the hosts that
+        # stand apart from them (proxies, resolvers, servers) may.
         self.no_direct: PrefixTable[str] = PrefixTable()
-        self.may_leave: set[int] = set()
-        self.proxies: set[int] = set()  # proxies on the internet the clients may reach
         for name, site in design.sites.items():
             if not site.proxy.direct_internet:
                 for p in site.prefixes:
                     self.no_direct.add(p, name)
-                if site.prefixes:
-                    first = int(site.prefixes[0].network_address)
-                    self.may_leave.add(first + 1 if site.prefixes[0].num_addresses > 2 else first)
+        self.may_leave = net.apart
+        self.proxies: set[int] = set()  # proxies on the internet the clients may reach
+        # Proxies whose connections leave by a breakout of their own (device `egress`).
+        self.egress: dict[int, str] = {}
         for dev in design.devices.values():
-            if dev.address is not None:
-                self.may_leave.add(int(dev.address))
-        for srv in design.servers.values():
-            self.may_leave.add(int(srv.address))
+            if dev.egress is not None and dev.egress in design.breakouts:
+                prefixes = design.sites[dev.site].prefixes
+                if dev.address is not None:
+                    self.egress[int(dev.address)] = dev.egress
+                elif prefixes:
+                    self.egress[first_host(prefixes[0])] = dev.egress
         self._admitting: dict[frozenset[str], frozenset[str]] = {}
+        # Microsoft's inbound filter on each circuit: the public prefixes advertised on it.
+        self.filters: dict[str, PrefixTable[bool]] = {}
+        for name in design.circuits:
+            t: PrefixTable[bool] = PrefixTable()
+            for p in source_filter(design, name):
+                t.add(p, True)
+            self.filters[name] = t
+        # Classes are numbered (a number hashes fast in the walk's memo keys).
+        self.dst_classes: list[DstClass] = []
+        self.src_classes: list[SrcClass] = []
+        self._dst_ids: dict[int, int] = {}
+        self._src_ids: dict[int, int] = {}
+        self._dst_numbers: dict[DstClass, int] = {}
+        self._src_numbers: dict[SrcClass, int] = {}
 
-    # -- classes of destinations ----------------------------------------------------------------
+    # -- classes of addresses -------------------------------------------------------------------
+    def dst_class(self, dst: int) -> int:
+        """The number of the destination's class: everything a routed stretch decides from a
+        destination (the customer routers' route class, Microsoft's and the internet's decisions,
+        and whether it stays in the customer's space or is a proxy the clients may reach).
+        Packets whose destinations share a class are routed alike."""
+        got = self._dst_ids.get(dst)
+        if got is None:
+            inside = self.is_customer(dst) or dst in self.proxies
+            cls = DstClass(
+                self.route_class(dst),
+                self.microsoft_decision(dst),
+                self.internet_decision(dst),
+                inside,
+            )
+            got = self._dst_numbers.setdefault(cls, len(self.dst_classes))
+            if got == len(self.dst_classes):
+                self.dst_classes.append(cls)
+            self._dst_ids[dst] = got
+        return got
+
+    def src_class(self, src: int) -> int:
+        """The number of the source's class: the circuits whose inbound filter admits it, and
+        the site whose perimeter keeps it from the internet."""
+        got = self._src_ids.get(src)
+        if got is None:
+            admitted = frozenset(c for c, t in self.filters.items() if t.covers(src))
+            blocked = None
+            if src not in self.may_leave:
+                found = self.no_direct.lookup(src)
+                blocked = None if found is None else found[1]
+            cls = SrcClass(admitted, blocked, self.egress.get(src))
+            got = self._src_numbers.setdefault(cls, len(self.src_classes))
+            if got == len(self.src_classes):
+                self.src_classes.append(cls)
+            self._src_ids[src] = got
+        return got
+
     def entry(self, dst: int) -> Entry | None:
         found = self.customer.lookup(dst)
         return None if found is None else found[1]
 
-    def route_class(self, dst: int) -> Internal | frozenset[str] | None:
+    def route_class(self, dst: int) -> RouteClass:
         """What every customer router's decision for ``dst`` depends on: the holders of an
         internal prefix, or the circuits whose route filter admits the Microsoft prefix (none:
         the default route decides)."""
@@ -167,13 +236,6 @@ class Tables:
             return got or None
         return entry
 
-    def no_direct_internet(self, src: int, dst: int) -> str | None:
-        """The site whose perimeter refuses this client's direct connection to the internet."""
-        if src in self.may_leave or dst in self.proxies or self.is_customer(dst):
-            return None
-        found = self.no_direct.lookup(src)
-        return None if found is None else found[1]
-
     def is_customer(self, dst: int) -> bool:
         return self.customer_space.covers(dst)
 
@@ -182,22 +244,44 @@ class Tables:
 
     # -- customer routers -----------------------------------------------------------------------
     def customer_decision(self, router: str, dst: int) -> Decision:
-        cls = self.route_class(dst)
-        key = (router, cls)
+        return self.customer_decision_for(router, self.dst_classes[self.dst_class(dst)].route)
+
+    def customer_decision_for(
+        self, router: str, cls: RouteClass, egress: str | None = None
+    ) -> Decision:
+        key = (router, cls, egress)
         got = self._memo.get(key)
         if got is None:
-            got = self._decide(router, cls)
+            got = self._decide(router, cls, egress)
             self._memo[key] = got
         return got
 
-    def _decide(self, router: str, cls: Internal | frozenset[str] | None) -> Decision:
+    def _decide(self, router: str, cls: RouteClass, egress: str | None) -> Decision:
         if isinstance(cls, Internal):
             return self._internal(router, cls)
         if cls is not None:
             got = self._expressroute(router, cls)
             if got is not None:
                 return got
+        if egress is not None and self.net.nodes[router].kind is Kind.SITE:
+            return self._policy(router, egress)
         return self._default(router)
+
+    def _policy(self, router: str, egress: str) -> Decision:
+        """The default route of a source that leaves by its own breakout (a proxy's egress):
+        towards that breakout, wherever the packet is."""
+        target = f"edge:{egress}"
+        if self.net.design.breakouts[egress].up and self.igp.reachable(router, target):
+            nexts = self.igp.toward(router, target)
+            if nexts:
+                return Decision(
+                    Act.FORWARD, tuple(sorted(nexts)), route=f"policy route to breakout {egress}"
+                )
+        return Decision(
+            Act.NO_ROUTE,
+            route=f"no route to breakout {egress}, this source's egress",
+            culprit=("breakouts", egress),
+        )
 
     def _internal(self, router: str, entry: Internal) -> Decision:
         if router in entry.anchors:

@@ -119,6 +119,7 @@ class Branch(NamedTuple):
     reason: str
     culprit: tuple[str | int, ...] = ()
     ties: tuple[str, ...] = ()  # undecided ties the branch went through
+    front_end: str | None = None  # the answer it connected to, when queries got several
 
     @property
     def ms(self) -> float:
@@ -130,12 +131,15 @@ class Branch(NamedTuple):
         return self.forward.estimated or (self.back is not None and self.back.estimated)
 
     def summary(self) -> dict[str, Any]:
-        return {
+        out = {
             "weight": round(self.weight, 6),
             "forward_edge": self.forward.edge,
             "return_edge": self.back.edge if self.back is not None else None,
             "outcome": self.outcome.value,
         }
+        if self.front_end is not None:
+            out["front_end"] = self.front_end
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         out = self.summary()
@@ -169,6 +173,9 @@ class Flow(NamedTuple):
     third_party: bool = False  # served by a third party on the internet
     kind: str = "users"  # who opens it: users, server, dns, microsoft-365, microsoft, internet
     shares: tuple[tuple[int, float], ...] = ()  # inbound: initiator addresses and their shares
+    # When the DNS queries leave by several breakouts: every front end geoDNS answers, with the
+    # address the flow then connects to and the share of queries (front_end is the first).
+    answers: tuple[tuple[str, int, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class Tracer:
         self.o = o
         self._dns: dict[str, FlowTrace] = {}
         self._legs: dict[tuple[object, ...], list[Branch]] = {}
+        self._answers: dict[str, list[tuple[FrontEnd, float]]] = {}
 
     # -- DNS -----------------------------------------------------------------------------------
     def dns(self, site: str) -> FlowTrace:
@@ -38,18 +39,29 @@ class Tracer:
             self._dns[site] = got
         return got
 
-    def answer(self, site: str) -> FrontEnd | None:
-        """The front end geoDNS answers the site's queries with: the one nearest to the breakout
-        they leave by (the most-travelled one when they leave by several)."""
-        by: dict[str, float] = {}
+    def answers(self, site: str) -> list[tuple[FrontEnd, float]]:
+        """The front ends geoDNS answers the site's queries with, each the one nearest to a
+        breakout they leave by, with its share of the queries that get an answer (most
+        answered first; ties by the front end's name, never the design's)."""
+        got = self._answers.get(site)
+        if got is None:
+            got = self._answers[site] = self._answer(site)
+        return got
+
+    def _answer(self, site: str) -> list[tuple[FrontEnd, float]]:
+        by: dict[str, tuple[FrontEnd, float]] = {}
+        total = 0.0
         for b in self.dns(site).branches:
             if b.outcome.works and b.forward.edge is not None:
-                by[b.forward.edge] = by.get(b.forward.edge, 0.0) + b.weight
-        if not by:
-            return None
-        edge = max(sorted(by), key=lambda e: by[e])
-        _, fe = self.geo.breakout_internet(edge.split(":", 1)[1])
-        return fe
+                _, fe = self.geo.breakout_internet(b.forward.edge.split(":", 1)[1])
+                got = by.get(fe.name)
+                by[fe.name] = (fe, (got[1] if got else 0.0) + b.weight)
+                total += b.weight
+        if total <= 0.0:
+            return []
+        return sorted(
+            ((fe, w / total) for fe, w in by.values()), key=lambda x: (-round(x[1], 9), x[0].name)
+        )
 
     def _trace_dns(self, flow: Flow) -> FlowTrace:
         d, o = self.design, self.o
@@ -76,14 +88,57 @@ class Tracer:
             o.dns_host,
             Context(microsoft_end=False),
             home=f"lan:{rsite}",
+            delivered_at="internet",
         )
+        if d.sites[site].resolver_egress is not None and resolver is not None:
+            main = self._pinned(main, site, resolver)
         return combine(
             flow, before, main, f"the clients cannot reach the resolver at {rsite}", "resolver"
         )
 
+    def _pinned(self, main: list[Branch], site: str, resolver: str) -> list[Branch]:
+        """A named resolver egress is where the queries must leave (DESIGN.md, outbound step
+        2): the resolver forwards through that breakout, so queries that would leave by
+        another one, because it is down or off their route, get no answer."""
+        egress = f"breakout:{resolver}"
+        out = []
+        for b in main:
+            if not b.outcome.works or b.forward.edge == egress:
+                out.append(b)
+                continue
+            if not self.design.breakouts[resolver].up:
+                why = f"breakout {resolver}, the resolver egress of site {site}, is down"
+                culprit: Culprit = ("breakouts", resolver)
+            else:
+                why = (
+                    f"the resolver's queries would leave by {b.forward.edge}, not by breakout "
+                    f"{resolver}, the resolver egress of site {site}"
+                )
+                culprit = ("sites", site, "resolver_egress")
+            fwd = b.forward._replace(
+                disposition=Disposition.UNREACHABLE, reason=why, culprit=culprit, cause="dns"
+            )
+            out.append(Branch(b.weight, fwd, None, Outcome.UNREACHABLE, why, culprit, b.ties))
+        return out
+
     # -- outbound ------------------------------------------------------------------------------
     def outbound(self, flow: Flow) -> FlowTrace:
-        """A site's users (through their proxies) or a server, to an endpoint set."""
+        """A site's users (through their proxies) or a server, to an endpoint set: once per
+        front end geoDNS answers, each with its share."""
+        if not flow.answers:
+            return self._outbound(flow)
+        branches: list[Branch] = []
+        before: tuple[tuple[str, float, str], ...] = ()
+        for name, destination, share in flow.answers:
+            one = flow._replace(front_end=name, destination=destination, answers=())
+            got = self._outbound(one)
+            before = before or got.before
+            branches.extend(
+                b._replace(weight=b.weight * share, front_end=name) for b in got.branches
+            )
+        return FlowTrace(flow, tuple(branches), before)
+
+    def _outbound(self, flow: Flow) -> FlowTrace:
         d, o = self.design, self.o
         es = o.catalogs.endpoint_set(flow.endpoint_set or 0)
         assert es is not None
@@ -107,6 +162,7 @@ class Tracer:
                 flow.destination,
                 ctx,
                 home="internet",
+                delivered_at=self.far_end(flow),
             )
         else:
             ctx = Context(
@@ -139,10 +195,11 @@ class Tracer:
                 flow.destination,
                 ctx,
                 home=f"lan:{flow.start}",
+                delivered_at=self.far_end(flow),
             )
         out = FlowTrace(flow, tuple(main))
         for what, pre in reversed(self.proxy_legs(flow, chain)):
-            out = combine(flow, pre, list(out.branches), what, "proxy")
+            out = combine(flow, pre, list(out.branches), what, "proxy", out.before, lead=True)
         if resolving is not None:
             dns = self.dns(resolving)
             if 1.0 - sum(b.weight for b in dns.branches if b.outcome.works) > 1e-12:
@@ -202,6 +259,13 @@ class Tracer:
             prev_site, prev_sources = hop.site, Sources.one(hop.address)
         return out
 
+    def far_end(self, flow: Flow) -> str:
+        """Where an outbound request must be delivered: Microsoft's network for a Microsoft
+        front end, the internet for a third party's host."""
+        if not flow.third_party and self.o.tables.is_microsoft(flow.destination):
+            return "microsoft"
+        return "internet"
+
     def _leg(
         self, start: str, sources: Sources, dst: int, at: str, ctx: Context | None = None
     ) -> list[Branch]:
@@ -217,7 +281,7 @@ class Tracer:
                 ctx or Context(microsoft_end=False),
                 home=start,
                 expect=dst,
-                delivered_at=None if at == "internet" else at,
+                delivered_at=at,
             )
             self._legs[key] = got
         return got
@@ -277,16 +341,21 @@ def combine(
     why: str,
     cause: str,
     notes: tuple[tuple[str, float, str], ...] = (),
+    *,
+    lead: bool = False,
 ) -> FlowTrace:
     """A flow that needs an earlier connection (to the resolver, to a proxy) to work first:
-    that connection's failing share fails the flow, the rest goes on as ``main``."""
+    that connection's failing share fails the flow, the rest goes on as ``main``. With
+    ``lead``, the earlier connection leads to the start of ``main`` (the users' leg to their
+    proxy): its hops come first on the way out and last on the way back."""
     fails = [b for b in before if not b.outcome.works]
     share = sum(b.weight for b in fails)
+    # The failing share's own request is never sent: it crosses nothing.
     out = [
         Branch(
             b.weight,
-            b.forward._replace(cause=cause),
-            b.back,
+            Path((), Disposition.UNREACHABLE, f"{why}: {b.reason}", None, b.culprit, cause),
+            None,
             Outcome.UNREACHABLE,
             f"{why}: {b.reason}",
             b.culprit,
@@ -294,10 +363,35 @@ def combine(
         )
         for b in fails
     ]
-    out.extend(b._replace(weight=b.weight * (1.0 - share)) for b in main)
+    works = [b for b in before if b.outcome.works]
+    total = sum(b.weight for b in works)
+    if lead and works and total > 0.0:
+        out.extend(_led(p, b, p.weight / total * (1.0 - share)) for p in works for b in main)
+    else:
+        out.extend(b._replace(weight=b.weight * (1.0 - share)) for b in main)
     if fails:
         notes = ((why, share, "; ".join(dict.fromkeys(b.reason for b in fails))), *notes)
     return FlowTrace(flow, tuple(out), notes)
+
+
+def _led(leg: Branch, b: Branch, share: float) -> Branch:
+    """Branch ``b`` reached through ``leg``: the leg's hops before it, and after its reply."""
+    fwd = b.forward._replace(
+        hops=leg.forward.hops + b.forward.hops,
+        edge=b.forward.edge or leg.forward.edge,
+        ms=leg.forward.ms + b.forward.ms,
+        estimated=leg.forward.estimated or b.forward.estimated,
+    )
+    back = b.back
+    if back is not None and leg.back is not None:
+        back = back._replace(
+            hops=back.hops + leg.back.hops,
+            edge=back.edge or leg.back.edge,
+            ms=back.ms + leg.back.ms,
+            estimated=back.estimated or leg.back.estimated,
+        )
+    ties = tuple(dict.fromkeys((*leg.ties, *b.ties)))
+    return b._replace(weight=b.weight * share, forward=fwd, back=back, ties=ties)
 
 
 def _why(trace: FlowTrace | None) -> str:

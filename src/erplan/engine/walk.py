@@ -17,7 +17,7 @@ from typing import NamedTuple
 from erplan.engine.igp import Igp
 from erplan.engine.network import Network, Node, Wire
 from erplan.engine.ranges import addr
-from erplan.engine.segments import LEAF, OUTER, ROUTER, Seg, Segments
+from erplan.engine.segments import DST, LEAF, OUTER, ROUTER, SRC, Scope, Seg, Segments
 from erplan.engine.sessions import (
     Context,
     Culprit,
@@ -55,7 +55,7 @@ class Leaf(NamedTuple):
 @dataclass(slots=True)
 class _State:
     mode: Mode
-    ctx: Context
+    scope: Scope
     first: str
     hops: list[Hop] = field(default_factory=list)
     sessions: list[Session] = field(default_factory=list)
@@ -86,7 +86,7 @@ class Walker:
         weight: float = 1.0,
         sessions: tuple[Session, ...] = (),
     ) -> list[Leaf]:
-        st = _State(mode, ctx, start, sessions=list(sessions))
+        st = _State(mode, self.segs.scope(mode, ctx), start, sessions=list(sessions))
         st.hops.append(Hop(start, self.nodes[start].label, "", src, dst))
         self._router(start, prev, src, dst, weight, st)
         return st.leaves
@@ -182,7 +182,7 @@ class Walker:
                     return
                 self._translating(node, prev, (src, dst), src, dst, w, st)
                 return
-            self._segments(self.segs.router(r, src, dst, st.mode, st.ctx), src, dst, w, st)
+            self._segments(self.segs.router(r, src, dst, st.scope), src, dst, w, st)
         finally:
             st.visited.discard(key)
 
@@ -218,9 +218,7 @@ class Walker:
                 dst_before=dst if ndst != dst else None,
             )
         try:
-            self._segments(
-                self.segs.router(node.id, nsrc, ndst, st.mode, st.ctx), nsrc, ndst, w, st
-            )
+            self._segments(self.segs.router(node.id, nsrc, ndst, st.scope), nsrc, ndst, w, st)
         finally:
             st.seen.discard(idx)
             st.hops[-1] = before
@@ -303,7 +301,7 @@ class Walker:
         self, wire: Wire, a: str, b: str, i: int, src: int, dst: int, w: float, st: _State
     ) -> None:
         devices = wire.devices_from(a)
-        self._segments(self.segs.wire(a, b, devices, i, src, dst, st.mode, st.ctx), src, dst, w, st)
+        self._segments(self.segs.wire(a, b, devices, i, src, dst, st.scope), src, dst, w, st)
 
     def _segments(self, segs: tuple[Seg, ...], src: int, dst: int, w: float, st: _State) -> None:
         """Follow each way a routed stretch ends: a leaf, a stateful device, a stateful router."""
@@ -312,7 +310,8 @@ class Walker:
             start = hops[-1]
             if seg.note:
                 hops[-1] = start._replace(action=join(start.action, seg.note))
-            hops.extend(seg.hops)
+            # The stretch's hops are templates: this packet's addresses go in.
+            hops.extend([Hop(h[0], h[1], h[2], src, dst, None, None, h[7], h[8]) for h in seg.hops])
             st.edges.extend(seg.edges)
             st.ties.extend(seg.ties)
             try:
@@ -322,17 +321,11 @@ class Walker:
                     disp = seg.disposition
                     if seg.cause == "no-route":
                         disp = self._no_route(seg.node, st)
+                    reason = seg.reason
+                    if "\x01" in reason:
+                        reason = reason.replace(SRC, addr(src)).replace(DST, addr(dst))
                     self._leaf(
-                        st,
-                        seg.node,
-                        seg.prev,
-                        src,
-                        dst,
-                        sw,
-                        disp,
-                        seg.reason,
-                        seg.culprit,
-                        seg.cause,
+                        st, seg.node, seg.prev, src, dst, sw, disp, reason, seg.culprit, seg.cause
                     )
                 elif seg.end == ROUTER:
                     self._router(seg.node, seg.prev, src, dst, sw, st)
@@ -397,6 +390,22 @@ class Walker:
         rules = node.nat
         wire = self.net.wires[a][b]
         if st.mode is Mode.NEW:
+            held = self._held(node, src, dst, st) if node.stateful else None
+            if held is not None:
+                # Crossed again by the same connection: its session is already there.
+                before = self._mark(
+                    st,
+                    "session already held",
+                    src=held.out_src,
+                    dst=held.out_dst,
+                    src_before=src if held.out_src != src else None,
+                    dst_before=dst if held.out_dst != dst else None,
+                )
+                try:
+                    self._wire(wire, a, b, i + 1, held.out_src, held.out_dst, w, st)
+                finally:
+                    st.hops[-1] = before
+                return
             if rules is None:
                 before = self._mark(st, "session created")
                 st.sessions.append(Session(node.session, nid, src, dst, src, dst, a))
@@ -473,15 +482,19 @@ class Walker:
         try:
             if s.back == a and (nsrc, ndst) != (src, dst):
                 # Translated back towards where the request came from: behind this packet.
-                rest = devices[: i + 1][::-1]
-                self._segments(
-                    self.segs.wire(b, a, rest, 1, nsrc, ndst, st.mode, st.ctx), nsrc, ndst, w, st
-                )
+                self._wire(wire, b, a, len(devices) - i, nsrc, ndst, w, st)
             else:
                 self._wire(wire, a, b, i + 1, nsrc, ndst, w, st)
         finally:
             st.seen.discard(idx)
             st.hops[-1] = before
+
+    def _held(self, node: Node, src: int, dst: int, st: _State) -> Session | None:
+        """The session a stateful box already holds for a first packet crossing it again."""
+        for s in st.sessions:
+            if s.table == node.session and s.in_src == src and s.in_dst == dst:
+                return s
+        return None
 
     def _match(self, node: Node, src: int, dst: int, st: _State) -> tuple[int, Session] | None:
         for i, s in enumerate(st.sessions):

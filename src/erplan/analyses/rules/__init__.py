@@ -24,7 +24,6 @@ from erplan.analyses.rules.registry import (
     LoadedLike,
     Rule,
     all_rules,
-    did_you_mean,
     find_rule,
     run,
 )
@@ -37,7 +36,6 @@ __all__ = [
     "Hit",
     "Rule",
     "all_rules",
-    "did_you_mean",
     "find_rule",
     "lint",
 ]

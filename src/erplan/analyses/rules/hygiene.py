@@ -66,12 +66,13 @@ def silence_without_reason(ctx: Context) -> Iterator[Hit]:
     code="ERP791",
     name="silence-unknown-rule",
     severity=Severity.WARNING,
-    summary="A silence entry names a code that is not a rule of the catalog.",
+    summary="A silence entry names a code that erplan never reports.",
     source="erplan silencing (docs/rules.md, 'Silencing a rule')",
-    fix="Use a code listed by `erplan rules` (or a rule's name).",
+    fix="Use a code listed by `erplan rules` (or its name).",
 )
 def silence_unknown_rule(ctx: Context) -> Iterator[Hit]:
-    """A misspelt code silences nothing, and the finding it was meant for stays. (Raised by
-    the runner, which reads every `silence` map.)
+    """A misspelt code silences nothing, and the finding it was meant for stays. Every code
+    erplan reports can be silenced, rules and flow verdicts alike. (Raised by the runner, which
+    reads every `silence` map.)
     """
     return iter(())

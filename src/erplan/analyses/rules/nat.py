@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections.abc import Iterator
 from ipaddress import IPv4Network
 
 from erplan.analyses.rules.registry import Context, Hit, Path, rule
 from erplan.catalogs import Catalogs
 from erplan.diagnostics import Severity
+from erplan.facts import special_range
 from erplan.latency import Geo
 from erplan.model import Design
 
@@ -121,32 +124,44 @@ def inbound_snat_pools_not_distinct(ctx: Context) -> Iterator[Hit]:
         seen.append((entry, pool))
 
 
+def _distances(graph: dict[str, list[tuple[str, float]]], source: str) -> dict[str, float]:
+    """Shortest WAN distance from ``source`` to every site it reaches (Dijkstra, heapq)."""
+    dist: dict[str, float] = {source: 0.0}
+    queue: list[tuple[float, str]] = [(0.0, source)]
+    while queue:
+        d, node = heapq.heappop(queue)
+        if d > dist[node]:
+            continue  # a stale entry: a shorter way was found after it was queued
+        for other, weight in graph[node]:
+            nd = d + weight
+            if nd < dist.get(other, math.inf):
+                dist[other] = nd
+                heapq.heappush(queue, (nd, other))
+    return dist
+
+
 def _site_circuits(d: Design, catalogs: Catalogs) -> dict[str, list[str]]:
     """For each site with users, the circuits nearest to it over the WAN (ties: all).
 
     Link weights are those of the routing stage: the IGP cost, else the given or estimated
     latency, so the users counted on a circuit are the ones hot-potato routing sends there.
     """
-    import networkx as nx  # here, not at module level: it costs every command 0.3 s to import
-
     geo = Geo(d, catalogs)
-    graph = nx.Graph()
-    graph.add_nodes_from(d.sites)
+    graph: dict[str, list[tuple[str, float]]] = {name: [] for name in d.sites}
     for link in d.wan:
         if not link.up:
             continue
         a, b = link.between
         weight = link.cost if link.cost is not None else geo.wan_link(a, b, link.latency_ms).ms
-        graph.add_edge(a, b, weight=weight)
+        graph[a].append((b, weight))
+        graph[b].append((a, weight))
     at: dict[str, list[str]] = {}
     for name, c in d.circuits.items():
         if c.up:
             at.setdefault(c.site, []).append(name)
     # One Dijkstra per circuit site (a few dozen), not per user site (thousands): the graph
     # is undirected, so the distance from a circuit site is the distance to it.
-    from_circuit_site = {
-        cs: nx.single_source_dijkstra_path_length(graph, cs) for cs in at if cs in graph
-    }
+    from_circuit_site = {cs: _distances(graph, cs) for cs in at if cs in graph}
     out: dict[str, list[str]] = {}
     for site, s in d.sites.items():
         if s.users == 0 or not s.er_routes or not at:
@@ -215,3 +230,43 @@ def nat_pool_too_small(ctx: Context) -> Iterator[Hit]:
             (("breakouts", bname),),
             data={"users": users, "addresses": size, "users_per_address": per},
         )
+
+
+@rule(
+    code="ERP405",
+    name="breakout-address-not-public",
+    severity=Severity.ERROR,
+    summary="A breakout's internet NAT address or internet advertisement is not public "
+    "(private, shared address space, documentation, ...).",
+    source="Guide 000 §5 and §6.1 (traffic to Microsoft 365 leaves with a public source "
+    "address: internet breakouts translate into public NAT addresses they advertise); "
+    "RFC 1918, RFC 6598, RFC 5737 (FACTS.md §1.4)",
+    fix="Translate internet traffic into public addresses registered to you (or your "
+    "provider) and advertise the public prefix that holds them.",
+)
+def breakout_address_not_public(ctx: Context) -> Iterator[Hit]:
+    """The internet routes no private (RFC 1918), shared (100.64.0.0/10, carrier-grade NAT),
+    documentation or other special-purpose address: a flow translated into one leaves, and no
+    reply ever comes back; an advertisement of one is filtered by every neighbour. The flows of
+    the sites using the breakout then fail although a NAT is configured, which is easy to
+    misread as a missing NAT.
+    """
+    for bname, b in ctx.design.breakouts.items():
+        for i, nat in enumerate(b.nat):
+            why = special_range(nat)
+            if why is not None:
+                yield Hit(
+                    f"the internet NAT {nat} of breakout {bname} is not a public address "
+                    f"({why}): replies to flows translated into it cannot come back",
+                    ("breakouts", bname, "nat", i),
+                    (("breakouts", bname),),
+                )
+        for i, prefix in enumerate(b.advertises):
+            why = special_range(prefix)
+            if why is not None:
+                yield Hit(
+                    f"breakout {bname} advertises {prefix} to the internet, which is not "
+                    f"public ({why}): no internet router accepts it",
+                    ("breakouts", bname, "advertises", i),
+                    (("breakouts", bname),),
+                )

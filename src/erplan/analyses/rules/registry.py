@@ -50,7 +50,7 @@ class Hit:
 
     message: str
     path: Path
-    owners: tuple[tuple[str, str], ...] = ()
+    owners: tuple[tuple[str | int, ...], ...] = ()
     fix: str | None = None  # overrides the rule's general fix with a precise one
     key: bool = False  # point at the key naming ``path`` (an object missing a field)
     data: dict[str, Any] = field(default_factory=dict)
@@ -87,19 +87,6 @@ class Rule:
         """The rule's documentation: the docstring of its check, one line per paragraph."""
         text = inspect.cleandoc(self.check.__doc__ or self.summary)
         return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n"))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "severity": self.severity.value,
-            "group": self.group,
-            "summary": self.summary,
-            "source": self.source,
-            "fix": self.fix,
-            "aliases": list(self.aliases),
-            "explanation": self.explanation,
-        }
 
 
 RULES: dict[str, Rule] = {}
@@ -165,80 +152,46 @@ def find_rule(code_or_name: str) -> Rule | None:
     return None
 
 
-# --- Silencing --------------------------------------------------------------------------------
+# --- Silencing (erplan.silencing: one mechanism for every code) ------------------------------
 
 # Codes of the findings about silencing itself: defined in hygiene.py, raised here.
 SILENCE_WITHOUT_REASON = "ERP790"
 SILENCE_UNKNOWN_CODE = "ERP791"
 
 
-def _silence_map(design: Design, owner: tuple[str, str]) -> dict[str, str]:
-    collection, name = owner
-    objects: Any = getattr(design, collection, None)
-    if not isinstance(objects, dict) or name not in objects:
-        return {}
-    silence: dict[str, str] = getattr(objects[name], "silence", {})
-    return silence
-
-
-def _silencing_owners(design: Design) -> Iterator[tuple[str, str]]:
-    for collection in ("sites", "breakouts", "circuits", "services", "devices"):
-        objects: dict[str, Any] = getattr(design, collection)
-        for name in objects:
-            yield (collection, name)
-
-
 def _silence_problems(ctx: Context) -> Iterator[Finding]:
     """Findings about the silence maps themselves: an empty reason, an unknown code."""
-    for owner in _silencing_owners(ctx.design):
-        for code, reason in _silence_map(ctx.design, owner).items():
-            path: Path = (*owner, "silence", code)
-            subject = ".".join(owner)
-            target = find_rule(code)
-            if not reason.strip():
-                meta = RULES[SILENCE_WITHOUT_REASON]
-                yield _finding(
-                    meta,
-                    Hit(
-                        f"{subject} silences {code} without a reason; a silenced rule must say "
-                        "why it does not apply",
-                        path,
-                        (owner,),
-                        key=True,
-                    ),
-                    ctx,
-                )
-            if target is None:
-                meta = RULES[SILENCE_UNKNOWN_CODE]
-                hint = _did_you_mean(code)
-                yield _finding(
-                    meta,
-                    Hit(
-                        f"{subject} silences {code}, which is not a rule of the catalog"
-                        + (f" (did you mean {hint}?)" if hint else ""),
-                        path,
-                        (owner,),
-                        key=True,
-                    ),
-                    ctx,
-                )
+    from erplan import silencing
+    from erplan.codes import find_code, suggest_code
 
-
-def _did_you_mean(code: str) -> str | None:
-    import difflib
-
-    # Letters typed for digits (ERP7O1, ERPl01) are the commonest slip.
-    fixed = code.upper().translate(str.maketrans("OIL", "011"))
-    if fixed.startswith("ERP") and fixed in RULES:
-        return fixed
-    names = [r.code for r in RULES.values()] + [r.name for r in RULES.values()]
-    close = difflib.get_close_matches(code, names, n=1, cutoff=0.8)
-    return close[0] if close else None
-
-
-def did_you_mean(code: str) -> str | None:
-    """The closest rule code or name to ``code`` (for unknown codes on the command line)."""
-    return _did_you_mean(code.strip().upper()) or _did_you_mean(code.strip().lower())
+    for owner, code, why in silencing.entries(ctx.design):
+        path: Path = (*owner, "silence", code)
+        subject = ".".join(str(p) for p in owner)
+        if not why.strip():
+            yield _finding(
+                RULES[SILENCE_WITHOUT_REASON],
+                Hit(
+                    f"{subject} silences {code} without a reason; a silenced rule must say "
+                    "why it does not apply",
+                    path,
+                    (owner,),
+                    key=True,
+                ),
+                ctx,
+            )
+        if find_code(code) is None:
+            hint = suggest_code(code)
+            yield _finding(
+                RULES[SILENCE_UNKNOWN_CODE],
+                Hit(
+                    f"{subject} silences {code}, which is not a code erplan reports"
+                    + (f" (did you mean {hint}?)" if hint else ""),
+                    path,
+                    (owner,),
+                    key=True,
+                ),
+                ctx,
+            )
 
 
 def _finding(r: Rule, hit: Hit, ctx: Context, silenced: str | None = None) -> Finding:
@@ -249,29 +202,21 @@ def _finding(r: Rule, hit: Hit, ctx: Context, silenced: str | None = None) -> Fi
         location=ctx.source.key_where(hit.path) if hit.key else ctx.source.where(hit.path),
         fix=hit.fix or r.fix,
         source=r.source,
-        subject=".".join(hit.owners[0]) if hit.owners else None,
+        subject=".".join(str(p) for p in hit.owners[0]) if hit.owners else None,
         silenced=silenced,
         data=hit.data,
     )
 
 
-def _silenced_by(ctx: Context, r: Rule, hit: Hit) -> str | None:
-    """The reason an owner of the hit gives for silencing this rule (code, name or alias)."""
-    keys = {r.code.casefold(), r.name.casefold(), *(a.casefold() for a in r.aliases)}
-    for owner in hit.owners:
-        for code, reason in _silence_map(ctx.design, owner).items():
-            if code.casefold() in keys and reason.strip():
-                return reason.strip()
-    return None
-
-
 def run(ctx: Context, rules: Iterable[Rule] | None = None) -> list[Finding]:
     """Apply the rules (default: all) and return every finding, silenced ones included."""
+    from erplan import silencing
+
     findings: list[Finding] = []
     seen: set[tuple[str, str, Location | None]] = set()  # same conclusion twice: once
     for r in rules if rules is not None else all_rules():
         for hit in r.check(ctx):
-            finding = _finding(r, hit, ctx, _silenced_by(ctx, r, hit))
+            finding = _finding(r, hit, ctx, silencing.reason(ctx.design, r.code, hit.owners))
             key = (finding.code, finding.message, finding.location)
             if key in seen:
                 continue

@@ -1,0 +1,317 @@
+"""Every flow the design implies, derived from the design and the catalogs alone.
+
+Keys and meaning follow docs/flow-semantics.md ("Flows"): ``dns/<site>``, ``out/<site>/<set
+id>``, ``in/<service>/<front end>/<port>``. Nothing here decides a path: a flow says who opens
+connections from which addresses to what name or address; the emulated network does the rest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+from typing import Literal
+
+from erplan.catalogs import Catalogs, EndpointSet
+from erplan.emulate.addresses import AddressRange, first_usable, split_ranges
+from erplan.facts import LINKS
+from erplan.model import Design, LatLon, ProxyMode
+
+Direction = Literal["outbound", "inbound", "dns"]
+NAME_SUFFIX = "sets.erplan.invalid"
+DNS_PROBE_NAME = "probe.erplan.invalid"
+DEFAULT_PORT = 443
+
+
+def set_name(set_id: int) -> str:
+    """The DNS name a client asks for endpoint set ``set_id`` (geoDNS answers it)."""
+    return f"s{set_id}.{NAME_SUFFIX}"
+
+
+@dataclass(frozen=True, slots=True)
+class Stratum:
+    """A piece of the origin's addresses that every table treats alike, and its share."""
+
+    piece: AddressRange
+    weight: float
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    key: str
+    direction: Direction
+    origin: str  # the site (outbound, DNS) or the service (inbound)
+    port: int  # the design's port (connections use their own emulation ports)
+    strata: tuple[Stratum, ...] = ()
+    endpoint_set: int | None = None
+    name: str | None = None  # the name resolved before connecting
+    third_party: bool = False
+    proxy_site: str | None = None  # outbound through the proxy at this site
+    resolver_site: str | None = None  # the site whose resolver the opener asks
+    service: str | None = None
+    front_end: str | None = None
+    initiator: IPv4Address | None = None
+    destination: IPv4Address | None = None  # inbound: the DNS record connected to
+    problem: str | None = None  # why the flow cannot be emulated (the run fails with it)
+    notes: tuple[str, ...] = field(default=())
+
+
+def design_prefixes(design: Design) -> Iterator[IPv4Network]:
+    """Every prefix and address the design writes down (as /32 for addresses)."""
+    for site in design.sites.values():
+        yield from site.prefixes
+    for b in design.breakouts.values():
+        yield from b.nat
+        yield from b.advertises
+    for c in design.circuits.values():
+        yield from c.advertises
+        yield from c.prepend
+        for p in (c.snat_pool, c.inbound_snat_pool, c.primary_subnet, c.secondary_subnet):
+            if p is not None:
+                yield p
+        for link in LINKS:
+            if link in c.links:
+                yield from c.links[link].advertises
+                if c.links[link].snat_pool is not None:
+                    pool = c.links[link].snat_pool
+                    assert pool is not None
+                    yield pool
+    for svc in design.services.values():
+        yield IPv4Network(svc.dns_record)
+        yield IPv4Network(svc.public_address)
+        if svc.internal_address is not None:
+            yield IPv4Network(svc.internal_address)
+        yield from svc.inbound_snat.values()
+
+
+def service_host_addresses(design: Design, site: str) -> list[IPv4Address]:
+    """Addresses the servers of ``site`` hold: internal addresses, or public ones without."""
+    out: list[IPv4Address] = []
+    for svc in design.services.values():
+        if svc.site == site:
+            out.append(svc.internal_address or svc.public_address)
+    return out
+
+
+def host_address(design: Design, site: str) -> IPv4Address | None:
+    """Where a site's resolver and proxy run: the first usable address of its first prefix
+    (None: the site has no prefixes, so they run on its router)."""
+    prefixes = design.sites[site].prefixes
+    return first_usable(prefixes[0]) if prefixes else None
+
+
+def resolver_site(design: Design, site: str) -> str | None:
+    """The site whose resolver a site's clients ask: the site of its resolver egress; a site
+    with neither a resolver egress nor a breakout resolves itself (its queries then follow its
+    default route)."""
+    egress = design.site_resolver_egress(site)
+    if egress is None:
+        return site
+    if egress not in design.breakouts:
+        return None
+    return design.breakouts[egress].site
+
+
+def special_hosts(design: Design) -> list[IPv4Network]:
+    """Resolver and proxy addresses: the breakouts let them out even from proxied sites."""
+    out: list[IPv4Network] = []
+    for name in design.sites:
+        addr = host_address(design, name)
+        if addr is not None:
+            out.append(IPv4Network(addr))
+    # Proxy devices and servers open their own connections: the perimeter lets them out.
+    out.extend(IPv4Network(d.address) for d in design.devices.values() if d.address is not None)
+    out.extend(IPv4Network(s.address) for s in design.servers.values())
+    return out
+
+
+def boundaries(design: Design) -> list[IPv4Network]:
+    """Every prefix the design mentions, and the resolver and proxy addresses inside sites whose
+    clients may not go out directly (the breakouts let those out, not the other clients there)."""
+    closed = [p for s in closed_sites(design) for p in design.sites[s].prefixes]
+    inside = [h for h in special_hosts(design) if any(h.subnet_of(p) for p in closed)]
+    return [*design_prefixes(design), *inside]
+
+
+def strata(design: Design, site: str) -> tuple[Stratum, ...]:
+    """The site's addresses cut at every boundary the design mentions, weighted by size."""
+    prefixes = design.sites[site].prefixes
+    pieces = split_ranges(prefixes, boundaries(design))
+    total = sum(p.size for p in pieces)
+    return tuple(Stratum(p, p.size / total) for p in pieces)
+
+
+def tenant_sets(design: Design, catalogs: Catalogs) -> list[EndpointSet]:
+    seen: dict[int, EndpointSet] = {}
+    for area in design.tenant.services:
+        for es in catalogs.sets_for_service_area(area):
+            seen.setdefault(es.id, es)
+    return [seen[k] for k in sorted(seen)]
+
+
+def set_port(es: EndpointSet) -> int:
+    """TCP 443, or the set's first TCP port when it does not list 443."""
+    if not es.tcp_ports or DEFAULT_PORT in es.tcp_ports:
+        return DEFAULT_PORT
+    return es.tcp_ports[0]
+
+
+def _uses_proxy(design: Design, site: str, es: EndpointSet) -> bool:
+    mode = design.sites[site].proxy.mode
+    if mode is ProxyMode.ALL:
+        return True
+    if mode is ProxyMode.PAC:
+        return not es.express_route
+    return False
+
+
+def proxy_site(design: Design, site: str) -> str:
+    return design.sites[site].proxy.site or site
+
+
+def proxied_sites(design: Design) -> list[str]:
+    """Sites whose clients send some names to a proxy (PAC or all through a proxy)."""
+    return [n for n, s in design.sites.items() if s.proxy.mode is not ProxyMode.DIRECT]
+
+
+def closed_sites(design: Design) -> list[str]:
+    """Sites whose clients may not reach the internet directly (`proxy.direct_internet`)."""
+    return [n for n, s in design.sites.items() if not s.proxy.direct_internet]
+
+
+def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
+    sets = tenant_sets(design, catalogs)
+    for site_name, site in design.sites.items():
+        if site.users <= 0:
+            continue
+        problem = None if site.prefixes else f"site {site_name} has users but no prefixes"
+        origin_strata = strata(design, site_name) if site.prefixes else ()
+        yield FlowSpec(
+            key=f"dns/{site_name}",
+            direction="dns",
+            origin=site_name,
+            port=53,
+            strata=origin_strata,
+            name=None,
+            resolver_site=resolver_site(design, site_name),
+            problem=problem,
+        )
+        for es in sets:
+            proxied = _uses_proxy(design, site_name, es)
+            at = proxy_site(design, site_name) if proxied else None
+            flow_problem = problem
+            if at is not None and not design.sites[at].prefixes:
+                flow_problem = f"proxy site {at} has no prefix for the proxy to run on"
+            yield FlowSpec(
+                key=f"out/{site_name}/{es.id}",
+                direction="outbound",
+                origin=site_name,
+                port=set_port(es),
+                strata=origin_strata,
+                endpoint_set=es.id,
+                name=set_name(es.id),
+                third_party=es.third_party,
+                proxy_site=at,
+                resolver_site=resolver_site(design, at if at is not None else site_name),
+                problem=flow_problem,
+            )
+
+
+def initiator_of(
+    design: Design, catalogs: Catalogs, service: str
+) -> tuple[str | None, IPv4Address | None, str | None]:
+    """(front end name, initiator address, problem) of a service's inbound flows."""
+    svc = design.services[service]
+    geography = svc.initiator_geography or design.tenant.geography
+    fe = catalogs.home_front_end(geography)
+    if fe is None:
+        return None, None, f"no home front end for geography {geography}"
+    record = catalogs.service(svc.initiator)
+    area = record.service_area if record is not None and record.service_area else svc.initiator
+    candidates = [es for es in catalogs.sets_for_service_area(area) if es.express_route and es.ips]
+    if not candidates:
+        return fe.name, None, f"initiator {svc.initiator}: no ExpressRoute-able endpoint set"
+    return fe.name, catalogs.front_end_address(candidates[0], fe), None
+
+
+def inbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
+    for name, svc in design.services.items():
+        fe, initiator, problem = initiator_of(design, catalogs, name)
+        piece = AddressRange(initiator, initiator) if initiator is not None else None
+        for port in svc.ports:
+            yield FlowSpec(
+                key=f"in/{name}/{fe or '?'}/{port}",
+                direction="inbound",
+                origin=name,
+                port=port,
+                strata=(Stratum(piece, 1.0),) if piece is not None else (),
+                service=name,
+                front_end=fe,
+                initiator=initiator,
+                destination=svc.dns_record,
+                problem=problem,
+            )
+
+
+def all_flows(design: Design, catalogs: Catalogs) -> list[FlowSpec]:
+    return [*outbound_flows(design, catalogs), *inbound_flows(design, catalogs)]
+
+
+MIN_PER_PIECE = 2
+
+
+def connections_per_stratum(stratum: Stratum, per_flow: int) -> int:
+    """Connections opened from a piece: its share of ``per_flow``, at least ``MIN_PER_PIECE``
+    (every piece is tried; the flow's shares weight each by the addresses it stands for)."""
+    return max(MIN_PER_PIECE, math.ceil(per_flow * stratum.weight - 1e-9))
+
+
+def place_point(design: Design, catalogs: Catalogs, site: str) -> tuple[float, float] | None:
+    where = design.sites[site].location
+    if isinstance(where, LatLon):
+        return where.lat, where.lon
+    place = catalogs.place(where)
+    return None if place is None else (place.lat, place.lon)
+
+
+@dataclass(frozen=True)
+class GeoDnsEntry:
+    """What the internet's geoDNS answers to a query arriving from a breakout's NAT range."""
+
+    breakout: str
+    sources: tuple[IPv4Network, ...]
+    front_end: str
+    answers: dict[str, IPv4Address]  # name -> address
+
+
+def geodns_table(
+    design: Design, catalogs: Catalogs, third_party: IPv4Address
+) -> tuple[list[GeoDnsEntry], list[str]]:
+    """Per breakout (design order): the front end nearest to it and the answer for every set.
+
+    A query is recognised by the NAT address it arrives from; the first breakout whose NAT
+    range holds it answers (notes name shared NAT ranges, where that is arbitrary)."""
+    entries: list[GeoDnsEntry] = []
+    notes: list[str] = []
+    sets = tenant_sets(design, catalogs)
+    owners: dict[IPv4Network, str] = {}
+    for name, b in design.breakouts.items():
+        for net in b.nat:
+            for other_net, other in owners.items():
+                if other != name and net.overlaps(other_net):
+                    notes.append(
+                        f"breakouts {other} and {name} share NAT addresses ({net}): geoDNS "
+                        f"answers queries from them as from {other}"
+                    )
+            owners.setdefault(net, name)
+        point = place_point(design, catalogs, b.site)
+        if point is None or not b.nat:
+            continue
+        fe = catalogs.nearest_front_end(*point)
+        answers = {
+            set_name(es.id): (third_party if es.third_party else catalogs.front_end_address(es, fe))
+            for es in sets
+        }
+        entries.append(GeoDnsEntry(name, tuple(b.nat), fe.name, answers))
+    return entries, notes

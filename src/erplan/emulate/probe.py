@@ -1,0 +1,156 @@
+"""The client that opens a flow's connections inside a namespace, one job per connection.
+
+Run as ``python -m erplan.emulate.probe MARK NAMESPACE JOBS``; prints one JSON result per job.
+Each connection has its own destination port (the run's counters tell its edges apart) and its
+own source address. Kinds:
+
+- ``direct``: resolve the set's name through the site's resolver from the source address, then
+  connect to the answer and exchange a line with the echo server;
+- ``proxy``: ``CONNECT name:port`` through the proxy, then the same exchange;
+- ``dns``: one query (``p<port>.`` first label) answered with the address the query reached
+  the internet from;
+- ``inbound``: connect from the initiator's address to the service's DNS record.
+
+Standard library only; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+from erplan.emulate.agent import (
+    CONNECT_TIMEOUT,
+    DNS_PORT,
+    LOOKUP_TIMEOUT,
+    PROBE_NAME,
+    PROXY_PORT,
+    ask,
+    parse_answer,
+    raise_file_limit,
+)
+
+DNS_TIMEOUT = LOOKUP_TIMEOUT
+TCP_TIMEOUT = 3.0
+CONCURRENCY = 256
+
+
+async def _exchange(
+    host: str, port: int, source: str, result: dict[str, Any], timeout: float
+) -> None:
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, local_addr=(source, 0)), timeout
+        )
+    except TimeoutError:
+        result.update(stage="connect", error="timeout")
+        return
+    except OSError as exc:
+        result.update(stage="connect", error=exc.strerror or type(exc).__name__)
+        return
+    result["sport"] = writer.get_extra_info("sockname")[1]
+    try:
+        writer.write(b"erplan\n")
+        await writer.drain()
+        line = await asyncio.wait_for(reader.readline(), timeout)
+        if line.startswith(b"erplan"):
+            result.update(ok=True, stage=None, seen=line.decode().split()[-1])
+        else:
+            result.update(stage="echo", error="no reply")
+    except TimeoutError:
+        result.update(stage="echo", error="timeout")
+    except OSError as exc:
+        result.update(stage="echo", error=exc.strerror or type(exc).__name__)
+    finally:
+        writer.close()
+
+
+async def _proxy(job: dict[str, Any], result: dict[str, Any]) -> None:
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(job["proxy"], PROXY_PORT, local_addr=(job["source"], 0)),
+            TCP_TIMEOUT,
+        )
+    except (OSError, TimeoutError) as exc:
+        result.update(stage="proxy", error=f"to proxy: {type(exc).__name__}")
+        return
+    try:
+        writer.write(f"CONNECT {job['name']}:{job['port']} HTTP/1.1\r\n\r\n".encode())
+        await writer.drain()
+        head = await asyncio.wait_for(
+            reader.readuntil(b"\r\n\r\n"), LOOKUP_TIMEOUT + CONNECT_TIMEOUT + 0.5
+        )
+        status = head.split(b"\r\n", 1)[0].decode()
+        for line in head.decode().split("\r\n"):
+            if line.startswith("X-Upstream:"):
+                answer, sport = line.split()[1:3]
+                result.update(answer=answer, upstream_sport=int(sport))
+        if " 200 " not in status + " ":
+            stage = "dns" if "502 dns" in status else "connect"
+            result.update(stage=stage, error=status)
+            return
+        writer.write(b"erplan\n")
+        await writer.drain()
+        echoed = await asyncio.wait_for(reader.readline(), TCP_TIMEOUT)
+        if echoed.startswith(b"erplan"):
+            result.update(ok=True, stage=None, seen=echoed.decode().split()[-1])
+        else:
+            result.update(stage="echo", error="no reply")
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+        result.update(stage="echo", error=type(exc).__name__)
+    finally:
+        writer.close()
+
+
+async def run_job(job: dict[str, Any], gate: asyncio.Semaphore) -> dict[str, Any]:
+    result: dict[str, Any] = {"id": job["id"], "ok": False, "stage": "dns", "error": None}
+    async with gate:
+        kind = job["kind"]
+        if kind == "inbound":
+            await _exchange(job["destination"], job["port"], job["source"], result, TCP_TIMEOUT)
+        elif kind == "proxy":
+            await _proxy(job, result)
+        else:
+            resolver = job.get("resolver")
+            name = f"p{job['port']}.{PROBE_NAME}" if kind == "dns" else job["name"]
+            raw = None
+            if resolver is not None:
+                raw = await ask(resolver, DNS_PORT, name, job["source"], DNS_TIMEOUT)
+            answer = parse_answer(raw) if raw is not None else None
+            if answer is None:
+                if resolver is None:
+                    result["error"] = "no resolver"
+                elif raw is None:
+                    result["error"] = "no answer from the resolver"
+                else:  # the resolver answered without an address (its upstream failed)
+                    result["error"] = (
+                        f"resolver answered rcode {raw[3] & 0x0F if len(raw) > 3 else '?'}"
+                    )
+            elif kind == "dns":
+                result.update(ok=True, stage=None, answer=answer)
+            else:
+                result["answer"] = answer
+                await _exchange(answer, job["port"], job["source"], result, TCP_TIMEOUT)
+    return result
+
+
+async def run_all(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    gate = asyncio.Semaphore(CONCURRENCY)
+    return list(await asyncio.gather(*(run_job(j, gate) for j in jobs)))
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3:
+        print("usage: probe MARK NAMESPACE JOBS", file=sys.stderr)
+        return 2
+    raise_file_limit()
+    with open(argv[2], encoding="utf-8") as fh:
+        jobs = json.load(fh)
+    print(json.dumps(asyncio.run(run_all(jobs))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

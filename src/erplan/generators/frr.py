@@ -1,0 +1,189 @@
+"""FRR configuration of a circuit's customer edge (one integrated ``frr.conf``), checked by FRR's
+own parser (``vtysh --dryrun -f``).
+
+Only typed values reach the text (addresses, prefixes, integers, ``ASN:value`` communities);
+names are identifiers (``safe.ident``) or comments (``safe.comment``). The translations are in
+the nftables ruleset beside it (``nft.py``), which shares the interface names below.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+from erplan.generators.edge import CircuitEdge, Session
+from erplan.generators.safe import comment
+from erplan.model import LinkName
+
+# Linux interface names the FRR and nftables files share: rename them to the router's.
+INSIDE = "eth0"
+LINK_PORT = {LinkName.PRIMARY: "eth1", LinkName.SECONDARY: "eth2"}
+MICROSOFT_ASN = 12076
+SERVICES_LIST = "ER-SERVICES"
+INSIDE_GROUP = "INSIDE"
+# Routes learned from Microsoft stay inside the customer's network (FACTS §2: not for re-export).
+NO_EXPORT = "no-export"
+# The anchor routes for originated prefixes lose to any inside route for the same prefix.
+ANCHOR_DISTANCE = 254
+
+
+def link_interface(session: Session) -> str:
+    return f"{LINK_PORT[session.link]}.{session.vlan}"
+
+
+def out_map(session: Session) -> str:
+    return f"ER-OUT-{session.link.value.upper()}"
+
+
+def advertise_list(session: Session) -> str:
+    return f"ER-ADVERTISE-{session.link.value.upper()}"
+
+
+def prepend_list(session: Session, k: int) -> str:
+    return f"ER-PREPEND-{session.link.value.upper()}-{k}"
+
+
+def header(edge: CircuitEdge, design_file: str, what: str, mark: str) -> list[str]:
+    """The comment block every dialect starts with: what, from where, what is not here."""
+    lines = [
+        f"erplan generate {what}: customer edge of circuit {comment(edge.circuit)}",
+        f"design: {comment(design_file)}; peering location {comment(edge.peering_location)}; "
+        f"site {comment(edge.site)}",
+        "Microsoft peering: primary and secondary link, each an eBGP session to a Microsoft "
+        "edge (AS 12076)",
+        f"route filter admits: {', '.join(f'{comment(s)} {c}' for s, c in edge.services)}",
+        "ExpressRoute routes propagated inside to: "
+        + (", ".join(map(comment, edge.scope)) or "none"),
+    ]
+    if edge.out_of_scope:
+        lines.append(
+            "not propagated to (er_routes: false): "
+            + ", ".join(map(comment, edge.out_of_scope))
+            + " - leave their routers out of the INSIDE group"
+        )
+    for where, dev, kind in edge.devices:
+        lines.append(f"device on the {where} path, not configured here: {comment(dev)} ({kind})")
+    for dev in edge.nat_devices():
+        lines.append(f"translations performed by device {comment(dev)}, not by this router")
+    lines.append(
+        "BGP shared key (MD5): set the same key on both sessions and on the peering, if any"
+    )
+    return [f"{mark} {line}".rstrip() for line in lines]
+
+
+def _prefix_lists(edge: CircuitEdge) -> list[str]:
+    out: list[str] = []
+    for s in edge.sessions:
+        for k, (prefix, _) in enumerate(s.prepends, start=1):
+            out.append(f"ip prefix-list {prepend_list(s, k)} seq 5 permit {prefix}")
+        name = advertise_list(s)
+        if not s.advertises:
+            out.append(f"ip prefix-list {name} seq 5 deny any")
+        for i, prefix in enumerate(s.advertises, start=1):
+            out.append(f"ip prefix-list {name} seq {5 * i} permit {prefix}")
+    return out
+
+
+def _route_maps(edge: CircuitEdge) -> list[str]:
+    out: list[str] = []
+    for i, community in enumerate(edge.communities, start=1):
+        out.append(f"bgp community-list standard {SERVICES_LIST} seq {5 * i} permit {community}")
+    out.append("!")
+    out += [
+        "route-map ER-IN permit 10",
+        f" match community {SERVICES_LIST}",
+        f" set local-preference {edge.local_preference}",
+        f" set community {NO_EXPORT} additive",
+        "exit",
+        "route-map ER-IN deny 1000",
+        "exit",
+    ]
+    for s in edge.sessions:
+        for k, (_, count) in enumerate(s.prepends, start=1):
+            out += [
+                f"route-map {out_map(s)} permit {10 * k}",
+                f" match ip address prefix-list {prepend_list(s, k)}",
+                f" set as-path prepend {' '.join([str(edge.prepend_asn)] * count)}",
+                "exit",
+            ]
+        out += [
+            f"route-map {out_map(s)} permit 900",
+            f" match ip address prefix-list {advertise_list(s)}",
+            "exit",
+            f"route-map {out_map(s)} deny 1000",
+            "exit",
+        ]
+    out += [
+        "route-map ER-TO-INSIDE permit 10",
+        f" match community {SERVICES_LIST}",
+        "exit",
+        "route-map ER-TO-INSIDE deny 1000",
+        "exit",
+    ]
+    return out
+
+
+def _anchors(networks: tuple[IPv4Network, ...]) -> list[str]:
+    return [f"ip route {p} blackhole {ANCHOR_DISTANCE}" for p in networks]
+
+
+def render(edge: CircuitEdge, design_file: str) -> str:
+    lines = header(edge, design_file, "frr", "!")
+    lines.append(
+        f"! interfaces: {INSIDE} inside, "
+        + ", ".join(f"{link_interface(s)} {s.link.value} link" for s in edge.sessions)
+    )
+    lines += [
+        "!",
+        "frr defaults traditional",
+        f"hostname ce-{edge.ident}",
+        "service integrated-vtysh-config",
+        "!",
+    ]
+    for s in edge.sessions:
+        lines += [
+            f"interface {link_interface(s)}",
+            f" description ExpressRoute {edge.ident} {s.link.value} link, VLAN {s.vlan}",
+            f" ip address {s.local}/{s.subnet.prefixlen}",
+            "exit",
+            "!",
+        ]
+    lines.append("! Anchors: the advertised prefixes need a route to be originated.")
+    lines += _anchors(edge.networks)
+    lines.append("!")
+    lines += _prefix_lists(edge)
+    lines.append("!")
+    lines += _route_maps(edge)
+    lines += ["!", f"router bgp {edge.asn}", f" bgp router-id {edge.sessions[0].local}"]
+    lines.append(" no bgp default ipv4-unicast")
+    for s in edge.sessions:
+        lines += [
+            f" neighbor {s.peer} remote-as {MICROSOFT_ASN}",
+            f" neighbor {s.peer} description MSEE {s.link.value} {edge.ident}",
+            f" ! neighbor {s.peer} password SHARED-KEY",
+        ]
+    lines += [
+        f" neighbor {INSIDE_GROUP} peer-group",
+        f" neighbor {INSIDE_GROUP} remote-as {edge.asn}",
+        " !",
+        " address-family ipv4 unicast",
+    ]
+    lines += [f"  network {p}" for p in edge.networks]
+    for s in edge.sessions:
+        lines += [
+            f"  neighbor {s.peer} activate",
+            f"  neighbor {s.peer} send-community",
+            f"  neighbor {s.peer} soft-reconfiguration inbound",
+            f"  neighbor {s.peer} route-map ER-IN in",
+            f"  neighbor {s.peer} route-map {out_map(s)} out",
+        ]
+    lines += [
+        f"  neighbor {INSIDE_GROUP} activate",
+        f"  neighbor {INSIDE_GROUP} next-hop-self",
+        f"  neighbor {INSIDE_GROUP} route-map ER-TO-INSIDE out",
+        # Microsoft balances over both links; the customer side does the same.
+        f"  maximum-paths {len(edge.sessions)}",
+        " exit-address-family",
+        "exit",
+        "!",
+    ]
+    return "\n".join(lines) + "\n"

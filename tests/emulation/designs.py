@@ -1,0 +1,317 @@
+"""Small designs, one per semantic point of docs/flow-semantics.md, as plain data.
+
+Each keeps the tenant to the Exchange service area (five endpoint sets: 1, 2, 9 and 10 are
+ExpressRoute-able, 8 is served by a third party), so a build stays small and fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+RF = ["Exchange", "SharePoint", "Skype", "Other Office 365"]
+ER_SETS = (1, 2, 9, 10)
+THIRD_PARTY_SET = 8
+
+
+def design(name: str, sites: dict[str, Any], **parts: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "erplan": 1,
+        "name": name,
+        "tenant": {"geography": "US", "services": ["Exchange"]},
+        "sites": sites,
+    }
+    d.update(parts)
+    return d
+
+
+def site(where: str, prefixes: list[str], users: int = 100, **extra: Any) -> dict[str, Any]:
+    s: dict[str, Any] = {"location": where, "users": users, "prefixes": prefixes}
+    s.update(extra)
+    return s
+
+
+def circuit(site_name: str, where: str, **extra: Any) -> dict[str, Any]:
+    c: dict[str, Any] = {
+        "peering_location": where,
+        "site": site_name,
+        "peer_asn": 394500,
+        "route_filter": list(RF),
+    }
+    c.update(extra)
+    return c
+
+
+def breakout(site_name: str, nat: str, advertises: str, **extra: Any) -> dict[str, Any]:
+    b: dict[str, Any] = {"site": site_name, "nat": [nat], "advertises": [advertises]}
+    b.update(extra)
+    return b
+
+
+def forward_only_state() -> dict[str, Any]:
+    """A public site prefix (no NAT) leaves by c1 (higher local preference) through a
+    stateful firewall; Microsoft returns by c2 (c1's advertisement is prepended): the reply
+    bypasses the firewall, which then drops the client's next packets."""
+    return design(
+        "stateful device on the forward path only",
+        {"hq": site("New York", ["20.50.0.0/24"])},
+        breakouts={"hq-inet": breakout("hq", "20.50.9.1/32", "20.50.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                local_preference=200,
+                advertises=["20.50.0.0/24"],
+                prepend={"20.50.0.0/24": 2},
+                devices=["fw1"],
+            ),
+            "c2": circuit("hq", "Washington DC", advertises=["20.50.0.0/24"]),
+        },
+        devices={"fw1": {"kind": "firewall", "site": "hq"}},
+    )
+
+
+def tie_working_broken() -> dict[str, Any]:
+    """Two circuits at one site, tied (same preference, same distance): c2's firewall is
+    down. Every tied path is used, so some connections are lost and some are not."""
+    return design(
+        "tie between a working and a broken circuit",
+        {"hq": site("New York", ["10.10.0.0/16"], multipath=True)},
+        breakouts={"hq-inet": breakout("hq", "20.51.9.1/32", "20.51.9.0/24")},
+        circuits={
+            "c1": circuit("hq", "New York", snat_pool="20.51.1.0/29", advertises=["20.51.1.0/29"]),
+            "c2": circuit(
+                "hq",
+                "Washington DC",
+                snat_pool="20.51.2.0/29",
+                advertises=["20.51.2.0/29"],
+                devices=["fw2"],
+            ),
+        },
+        devices={"fw2": {"kind": "firewall", "site": "hq", "up": False}},
+    )
+
+
+def pool_pulled_back() -> dict[str, Any]:
+    """The US pool 20.52.0.0/29; the EU circuit advertises 20.52.0.4/30, half of it, more
+    specifically: replies to that half come back through the EU edge, which never saw them."""
+    return design(
+        "pool half pulled back by a more specific prefix",
+        {
+            "us": site("New York", ["10.1.0.0/16"]),
+            "eu": site("Amsterdam", ["10.2.0.0/16"], users=0),
+        },
+        wan=[{"between": ["us", "eu"], "latency_ms": 80}],
+        breakouts={"us-inet": breakout("us", "20.52.9.1/32", "20.52.9.0/24")},
+        circuits={
+            "us-er": circuit(
+                "us", "New York", snat_pool="20.52.0.0/29", advertises=["20.52.0.0/29"]
+            ),
+            "eu-er": circuit(
+                "eu",
+                "Amsterdam",
+                snat_pool="20.52.1.0/29",
+                advertises=["20.52.1.0/29", "20.52.0.4/30"],
+            ),
+        },
+    )
+
+
+def public_and_private() -> dict[str, Any]:
+    """A site with a private and a public /24, no NAT on the circuit, both advertised (and a
+    default route): Microsoft accepts only the public one, and drops private sources."""
+    return design(
+        "a site with a public and a private prefix",
+        {"hq": site("New York", ["10.70.0.0/24", "20.70.0.0/24"])},
+        breakouts={"hq-inet": breakout("hq", "20.70.9.1/32", "20.70.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq", "New York", advertises=["10.70.0.0/24", "20.70.0.0/24", "0.0.0.0/0"]
+            )
+        },
+    )
+
+
+def scoped_transit() -> dict[str, Any]:
+    """A branch without ExpressRoute routes (route scope) reaches the internet through the
+    hub, whose router holds them: the branch's packets to Microsoft leave by the circuit."""
+    return design(
+        "scoped site through a site with ExpressRoute routes",
+        {
+            "branch": site("Chicago", ["10.20.0.0/16"], er_routes=False, breakout="hub-inet"),
+            "hub": site("New York", ["10.21.0.0/16"], users=0),
+        },
+        wan=[{"between": ["branch", "hub"], "latency_ms": 20}],
+        breakouts={"hub-inet": breakout("hub", "20.53.9.1/32", "20.53.9.0/24")},
+        circuits={
+            "c1": circuit("hub", "New York", snat_pool="20.53.0.0/29", advertises=["20.53.0.0/29"])
+        },
+    )
+
+
+def _published(static: bool) -> dict[str, Any]:
+    devices: dict[str, Any] = {}
+    c1: dict[str, Any] = {"advertises": ["20.54.0.10/32"]}
+    c2: dict[str, Any] = {"advertises": ["20.54.0.10/32"]}
+    if static:
+        devices = {
+            "nat1": {"kind": "nat", "site": "dc", "static_nat": True},
+            "nat2": {"kind": "nat", "site": "remote", "static_nat": True},
+        }
+        c1["devices"], c2["devices"] = ["nat1"], ["nat2"]
+    return design(
+        f"one destination NAT on two edges ({'static' if static else 'stateful'})",
+        {
+            "dc": site("New York", ["10.30.0.0/16"], users=0),
+            "remote": site("Washington DC", ["10.31.0.0/16"], users=0),
+        },
+        wan=[{"between": ["dc", "remote"], "latency_ms": 5}],
+        circuits={
+            "c1": circuit("dc", "New York", **c1),
+            "c2": circuit("remote", "Washington DC", **c2),
+        },
+        services={
+            "app": {
+                "fqdn": "app.contoso.com",
+                "dns_record": "20.54.0.10",
+                "public_address": "20.54.0.10",
+                "internal_address": "10.30.1.10",
+                "site": "dc",
+                "entry": ["expressroute"],
+                "initiator": "Exchange",
+                "ports": [443],
+            }
+        },
+        **({"devices": devices} if devices else {}),
+    )
+
+
+def dnat_two_edges_stateful() -> dict[str, Any]:
+    """Microsoft balances the published /32 over both circuits; the reply leaves by the
+    nearest one, whose edge holds no session for connections that entered by the other."""
+    return _published(static=False)
+
+
+def dnat_two_edges_static() -> dict[str, Any]:
+    """The same, translated by stateless one-to-one NAT devices: every reply is translated
+    wherever it leaves, so every connection works, some asymmetrically."""
+    return _published(static=True)
+
+
+def inbound_snat_two_devices() -> dict[str, Any]:
+    """Two NAT devices, one per entry circuit, translate into one inbound pool: the pool is
+    routed to the nearest of them, so replies to connections the far one took are lost."""
+    return design(
+        "one inbound SNAT pool on two devices",
+        {
+            "dc": site("New York", ["10.40.0.0/16"], users=0),
+            "remote": site("Washington DC", ["10.41.0.0/16"], users=0),
+        },
+        wan=[{"between": ["dc", "remote"], "latency_ms": 5}],
+        circuits={
+            "c1": circuit(
+                "dc",
+                "New York",
+                advertises=["20.55.0.10/32"],
+                devices=["nat1"],
+                inbound_snat_pool="10.255.7.0/28",
+            ),
+            "c2": circuit(
+                "remote",
+                "Washington DC",
+                advertises=["20.55.0.10/32"],
+                devices=["nat2"],
+                inbound_snat_pool="10.255.7.0/28",
+            ),
+        },
+        devices={
+            "nat1": {"kind": "nat", "site": "dc"},
+            "nat2": {"kind": "nat", "site": "remote"},
+        },
+        services={
+            "app": {
+                "fqdn": "app.contoso.com",
+                "dns_record": "20.55.0.10",
+                "public_address": "20.55.0.10",
+                "internal_address": "10.40.1.10",
+                "site": "dc",
+                "entry": ["expressroute"],
+                "initiator": "Exchange",
+            }
+        },
+    )
+
+
+def per_link_nat_one_pool() -> dict[str, Any]:
+    """Each link's edge translates into the same pool; Microsoft balances replies over both
+    links, so about half reach the link edge that never saw the connection."""
+    pool = "20.56.0.0/29"
+    return design(
+        "per-link NAT with one pool",
+        {"hq": site("New York", ["10.60.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.56.9.1/32", "20.56.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                advertises=[pool],
+                links={"primary": {"snat_pool": pool}, "secondary": {"snat_pool": pool}},
+            )
+        },
+    )
+
+
+def transit_breakout() -> dict[str, Any]:
+    """Site c designates the breakout at a, two hops away behind b, which has its own: b's
+    router prefers its own default route, so c's internet traffic leaves at b."""
+    return design(
+        "designated breakout behind a transit site with its own",
+        {
+            "c": site("Chicago", ["10.80.0.0/16"], breakout="a-inet"),
+            "b": site("Dallas", ["10.81.0.0/16"], users=0),
+            "a": site("New York", ["10.82.0.0/16"], users=0),
+        },
+        wan=[
+            {"between": ["c", "b"], "latency_ms": 10},
+            {"between": ["b", "a"], "latency_ms": 10},
+        ],
+        breakouts={
+            "a-inet": breakout("a", "20.57.1.1/32", "20.57.1.0/24"),
+            "b-inet": breakout("b", "20.57.2.1/32", "20.57.2.0/24"),
+        },
+    )
+
+
+def distant_resolver() -> dict[str, Any]:
+    """Two European sites, one resolving through the US breakout: geoDNS answers it with the
+    US front end, the other with a European one."""
+    return design(
+        "resolver egress at a distant breakout",
+        {
+            "us": site("New York", ["10.1.0.0/16"]),
+            "eu1": site("Amsterdam", ["10.2.0.0/16"]),
+            "eu2": site(
+                "Amsterdam", ["10.3.0.0/16"], breakout="eu-inet", resolver_egress="us-inet"
+            ),
+        },
+        wan=[
+            {"between": ["us", "eu1"], "latency_ms": 80},
+            {"between": ["eu1", "eu2"], "latency_ms": 5},
+        ],
+        breakouts={
+            "us-inet": breakout("us", "20.59.1.1/32", "20.59.1.0/24"),
+            "eu-inet": breakout("eu1", "20.59.2.1/32", "20.59.2.0/24"),
+        },
+    )
+
+
+def prefix_limit(extra: int) -> dict[str, Any]:
+    """A circuit that advertises its pool and ``extra`` more /32s (Microsoft takes at most
+    200 prefixes per session and drops a session that sends more)."""
+    pool = "20.58.0.0/29"
+    more = [f"20.58.{1 + i // 250}.{i % 250}/32" for i in range(extra)]
+    return design(
+        f"{1 + extra} prefixes on one session",
+        {"hq": site("New York", ["10.90.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.58.9.1/32", "20.58.9.0/24")},
+        circuits={"c1": circuit("hq", "New York", snat_pool=pool, advertises=[pool, *more])},
+    )

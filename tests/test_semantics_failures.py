@@ -1,0 +1,84 @@
+"""Failures: devices, WAN links, breakouts, circuits and links down - traffic fails over where
+the tables offer another way, and is reported broken where none is left
+(docs/flow-semantics.md "Inside the customer network": "A path through a device that is down
+is down"; DESIGN.md "Failures")."""
+
+from __future__ import annotations
+
+from _semantics import edges, flow, one_site, owners, results, share, two_sites
+
+
+def test_circuit_firewall_down_fails_over_to_the_other_circuit() -> None:
+    """A path through a device that is down is down: eu-er's firewall is down, so eu's
+    Exchange traffic takes us-er (its own pool, advertised there): failover, not a defect."""
+    d = two_sites()
+    d["circuits"]["eu-er"]["devices"] = ["fw-eu"]
+    d["devices"] = {"fw-eu": {"site": "eu", "up": False}}
+    r = flow(results(d), "out/eu/1")
+    assert r.share_affected == 0.0
+    assert owners(r, "forward") == {"circuit:us-er": 1.0}
+    assert owners(r, "back") == {"circuit:us-er": 1.0}
+
+
+def test_circuit_down_fails_over_to_the_other_circuit() -> None:
+    d = two_sites()
+    d["circuits"]["us-er"]["up"] = False
+    r = flow(results(d), "out/us/1")
+    assert r.share_affected == 0.0
+    assert owners(r, "forward") == {"circuit:eu-er": 1.0}
+
+
+def test_link_down_leaves_the_other_link() -> None:
+    """flow-semantics: routes are learned on a session that is up (circuit and link up);
+    Microsoft uses every remaining link."""
+    d = one_site(links={"primary": {"up": False}})
+    r = flow(results(d), "out/us/1")
+    assert r.verdict.value == "ok"
+    assert edges(r) == {("circuit:us-er/secondary", "circuit:us-er/secondary", "ok"): 1.0}
+
+
+def test_site_device_down_cuts_the_site_off() -> None:
+    """docs/design-format.md sites.devices: "every flow of the site crosses them"."""
+    d = two_sites()
+    d["sites"]["us"]["devices"] = ["core"]
+    d["devices"] = {"core": {"site": "us", "up": False}}
+    rs = results(d)
+    for key in ("dns/us", "out/us/1", "out/us/8"):
+        r = flow(rs, key)
+        assert r.verdict.value == "unreachable", key
+        assert share(r) == 1.0
+    assert flow(rs, "out/eu/1").share_affected == 0.0
+
+
+def test_wan_link_down_sends_a_remote_site_to_its_own_breakout() -> None:
+    """eu has no circuit of its own and reaches us-er over the WAN; with the WAN link down no
+    ExpressRoute route is reachable and eu's default route takes over."""
+    d = two_sites()
+    del d["circuits"]["eu-er"]
+    d["wan"][0]["up"] = False
+    r = flow(results(d), "out/eu/1")
+    assert r.share_affected == 0.0
+    assert edges(r) == {("breakout:eu-inet", "breakout:eu-inet", "ok"): 1.0}
+
+
+def test_breakout_down_fails_over_to_the_nearest_other_breakout() -> None:
+    """flow-semantics "Default route": "every breakout that is up originates a default route. A
+    site router uses its designated breakout ..., else the nearest one by IGP". (eu resolves in
+    the US, so its DNS does not depend on eu-inet.)"""
+    d = two_sites()
+    d["sites"]["eu"]["resolver_egress"] = "us-inet"
+    d["breakouts"]["eu-inet"]["up"] = False
+    r = flow(results(d), "out/eu/8")
+    assert r.share_affected == 0.0
+    assert edges(r) == {("breakout:us-inet", "breakout:us-inet", "ok"): 1.0}
+
+
+def test_only_breakout_down_leaves_no_dns_and_no_flow() -> None:
+    """DESIGN.md outbound step 2: DNS that cannot get out makes the flow unreachable - also
+    the ExpressRoute flows, whose routes are still there."""
+    d = one_site()
+    d["breakouts"]["us-inet"]["up"] = False
+    rs = results(d)
+    assert flow(rs, "dns/us").verdict.value == "unreachable"
+    r = flow(rs, "out/us/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "dns")
