@@ -12,6 +12,7 @@ from _cli import run
 from _report import EXAMPLES, catalogs, verified
 from erplan.analyses.sweep import REPORT_KINDS
 from erplan.report import planning_sections, render_report
+from erplan.tables import Table, render_table
 
 HA = EXAMPLES / "g001-sharepoint-outbound.yaml"
 
@@ -46,3 +47,14 @@ def test_report_shows_meetme_failures_and_bandwidth(
     page = render_report(loaded.design, catalogs(), report, source=HA, sections=found)
     assert '<h2 id="plan-1-h">meet-me</h2>' in page
     assert "location:Chicago" in page
+
+
+def test_table_cells_are_escaped_for_markdown_and_spreadsheets() -> None:
+    """Cells carry design names: Markdown shows them as text; a spreadsheet never evaluates one
+    as a formula, while figures (negative headroom, the "-" placeholder) stay numbers."""
+    t = Table("a|b", ["site", "headroom"], [["<script>", "-5%"], ["=cmd|x", "-"]], ["*note*"])
+    md = render_table(t, "markdown")
+    assert "### a\\|b" in md and "| \\<script\\> | -5% |" in md
+    assert "| =cmd\\|x | - |" in md and "\\*note\\*" in md
+    rows = list(csv.reader(io.StringIO(render_table(t, "csv"))))
+    assert rows == [["site", "headroom"], ["<script>", "-5%"], ["'=cmd|x", "-"]]

@@ -15,11 +15,14 @@ from _designs import run as verify_data
 from erplan import silencing
 from erplan.codes import all_codes, find_code, suggest_code
 from erplan.diagnostics import Finding, Severity
+from erplan.files import STDIN
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 SHARED_POOL = ROOT / "examples" / "g000-fig16-shared-pool.yaml"
 ENDPOINTS = Path(__file__).parent / "data" / "endpoints"
+HA = ROOT / "examples" / "g001-sharepoint-outbound.yaml"
+PLAN = ROOT / "examples" / "plans" / "g001-sharepoint-rollout.yaml"
 
 
 # -- --format -----------------------------------------------------------------------------------
@@ -50,6 +53,12 @@ def test_findings_commands_take_every_findings_format(
         (["rules"], "sarif", "text, json or markdown"),
         (["explain", "ERP305"], "sarif", "text or json"),
         (["catalog"], "sarif", "text or json"),
+        (["meetme", str(SHARED_POOL)], "sarif", "text, json, csv or markdown"),
+        (["failures", str(SHARED_POOL)], "sarif", "text, json, csv or markdown"),
+        (["bandwidth", str(SHARED_POOL)], "sarif", "text, json, csv or markdown"),
+        (["diff", str(SHARED_POOL), str(SHARED_POOL)], "sarif", "text, json, csv or markdown"),
+        (["stages", str(SHARED_POOL), "--plan", str(PLAN)], "sarif", "text, json, csv or markdown"),
+        (["verify", str(SHARED_POOL)], "csv", "text, json or sarif"),
         (
             ["endpoints", "diff", str(ENDPOINTS / "old.json"), str(ENDPOINTS / "new.json")],
             "sarif",
@@ -68,6 +77,39 @@ def test_a_format_a_command_cannot_do_is_refused_the_same_way(
     command = "endpoints diff" if args[0] == "endpoints" else args[0]
     assert result.code == 2 and result.out == ""
     assert result.err == (f"erplan: {command}: --format {fmt} is not available; use {allowed}\n")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["meetme", "DESIGN"],
+        ["failures", "DESIGN", "--failure", "Chicago"],
+        ["bandwidth", "DESIGN"],
+        ["diff", str(HA), "DESIGN"],
+        ["stages", "DESIGN", "--plan", str(PLAN)],
+    ],
+)
+def test_planning_commands_share_output_and_standard_input(
+    args: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """-o writes what stdout would show (atomically, never onto an input); - reads the design
+    from standard input."""
+    with_file = [str(HA) if a == "DESIGN" else a for a in args]
+    printed = run([*with_file, "-f", "json"], capsys, monkeypatch)
+    assert printed.code in (0, 1) and printed.err == ""
+    target = tmp_path / "out.json"
+    written = run([*with_file, "-f", "json", "-o", str(target)], capsys, monkeypatch)
+    assert (written.code, written.out) == (printed.code, "")
+    assert target.read_text(encoding="utf-8") == printed.out
+    piped = [STDIN if a == "DESIGN" else a for a in args]
+    stdin = HA.read_text(encoding="utf-8")
+    assert run([*piped, "-f", "json"], capsys, monkeypatch, stdin=stdin).out == printed.out
+    onto_input = run([*with_file, "-o", str(HA)], capsys, monkeypatch)
+    assert onto_input.code == 2 and onto_input.out == ""
+    assert HA.read_text(encoding="utf-8") == stdin
 
 
 # -- every code printed is explained ------------------------------------------------------------
