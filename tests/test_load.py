@@ -360,3 +360,14 @@ def test_numbers_and_booleans_are_not_addresses(value: str) -> None:
         f"got {value}",
         f"9:43 ERP013 services.m.dns_record: expected an IPv4 address, got {value}",
     ]
+
+
+def test_a_site_names_a_workload_profile_that_exists() -> None:
+    """ERP029: a site's `workload` is a profile of `workloads` (or `default`, built in)."""
+    profiles = "workloads:\n  engineering:\n    teams_kbps: 1000\n"
+    site = "    workload: enginering\n"
+    assert problems(MINIMAL + site + profiles) == [
+        "7:15 ERP029 sites.hq.workload: undefined workload 'enginering'; did you mean "
+        "'engineering'?"
+    ]
+    load_text(MINIMAL + "    workload: default\n", "d.yaml", load_catalogs())

@@ -53,9 +53,9 @@ def diff_command(
     output: Path | None = common.output_option("comparison"),
     endpoints: Path | None = common.endpoints_option(),
 ) -> None:
-    """Flows whose path, translated addresses, latency or verdict change between two designs,
-    rules raised or cleared, people affected (exit 1 if the change breaks anything that
-    worked)."""
+    """Flows whose path, translated addresses, latency or verdict change between two
+    designs, rules raised or cleared, people affected (exit 1 if the change breaks
+    anything that worked)."""
     from erplan.analyses.diff import compare, snapshot
     from erplan.files import STDIN, display_name
 
@@ -82,8 +82,8 @@ def stages_command(
     output: Path | None = common.output_option("steps"),
     endpoints: Path | None = common.endpoints_option(),
 ) -> None:
-    """Verify every step of a staged rollout and compare each with the one before (exit 1 if a
-    step has an error or breaks what worked at the step before)."""
+    """Verify every step of a staged rollout and compare each with the one before
+    (exit 1 if a step has an error or breaks what worked at the step before)."""
     from erplan.analyses.stages import run
     from erplan.diagnostics import InputError
 

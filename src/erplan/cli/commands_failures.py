@@ -86,9 +86,9 @@ def failures_command(
     top: int = typer.Option(10, "--top", min=0, help="Failures shown in detail (text)."),
     endpoints: Path | None = common.endpoints_option(),
 ) -> None:
-    """Every single failure of the design: users who lose ExpressRoute, flows that break, who
-    fails over and at what latency; ranked by users affected (exit 1 on a single point of
-    failure)."""
+    """Every single failure of the design: users who lose ExpressRoute, flows that
+    break, who fails over and at what latency; ranked by users affected (exit 1 on a
+    single point of failure)."""
     from erplan.analyses.failures import KINDS, Baseline
     from erplan.analyses.impact import GUIDE_SPOF
     from erplan.analyses.sweep import cases, rank, run

@@ -45,9 +45,9 @@ def meetme_command(
     ),
     endpoints: Path | None = common.endpoints_option(),
 ) -> None:
-    """Per site: users, latency over the internet and over each circuit, the recommended egress,
-    and the user-weighted latency of that plan (guide 001 meet-me table); --optimize picks the
-    peering locations."""
+    """Per site: users, latency over the internet and over each circuit, the egress
+    to use, and the user-weighted latency of that plan (guide 001's meet-me table);
+    --optimize chooses the peering locations."""
     from erplan.analyses.meetme import meetme
     from erplan.analyses.verdicts import rows
     from erplan.engine import Engine
@@ -121,9 +121,9 @@ def bandwidth_command(
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Local worker processes."),
     endpoints: Path | None = common.endpoints_option(),
 ) -> None:
-    """Per circuit: load from users x workload profile, headroom against the 20-50 % target,
-    load after the worst failure that moves people onto it; NAT pools against users per
-    address (exit 1 on congestion risk or a pool too small)."""
+    """Per circuit: load from users x workload profile, headroom against the 20-50 %
+    target, load after the worst failure that moves people onto it; NAT pools against
+    users per address (exit 1 on congestion risk or a pool too small)."""
     from erplan.analyses.bandwidth import FAILURE_KINDS, bandwidth
     from erplan.analyses.failures import KINDS, Baseline
     from erplan.analyses.sweep import cases, run
