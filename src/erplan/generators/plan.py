@@ -17,7 +17,6 @@ from erplan.generators.decisions import (
     CODE_PROXY_UNNAMED,
     SOURCE,
     LoadedLike,
-    Mode,
     Name,
     Plan,
     Planner,
@@ -28,7 +27,7 @@ from erplan.generators.decisions import (
     order,
     prune,
 )
-from erplan.generators.modes import CATEGORY_RANK
+from erplan.generators.modes import CATEGORY_RANK, Mode
 from erplan.generators.names import (
     TENANT_TEMPLATES,
     HostPattern,
