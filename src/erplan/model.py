@@ -15,20 +15,36 @@ from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from erplan.model_security import (
+    Addressing,
+    Connectivity,
+    Duty,
+    Inspects,
+    Party,
+    PathPolicy,
+    Purpose,
+    SecurityPolicy,
+)
+from erplan.model_security import Frozen as _Frozen
+
+__all__ = [
+    "Addressing",
+    "Connectivity",
+    "Duty",
+    "Inspects",
+    "Party",
+    "PathPolicy",
+    "Purpose",
+    "SecurityPolicy",
+]
 
 FORMAT_VERSION = 1
 
 # The literal entry-path names an inbound service may use besides circuit and breakout names.
 ENTRY_INTERNET = "internet"
 ENTRY_EXPRESSROUTE = "expressroute"
-
-
-class _Frozen(BaseModel):
-    # Finite numbers only: .inf and NaN have no meaning in a design and no JSON form.
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
-    )
 
 
 Silence = Annotated[
@@ -293,8 +309,36 @@ class Circuit(_Frozen):
         description="Declares the internet as this circuit's backup "
         "(guide 001 advises against it).",
     )
+    connectivity: Connectivity | None = Field(
+        default=None,
+        description="How the circuit is bought: co-location (co-located at a cloud exchange), "
+        "point-to-point (point-to-point Ethernet) or ipvpn (any-to-any IPVPN): it decides who "
+        "meets the addressing duties (guide 000 §5.1) and the security placement options "
+        "(guide 001). Default: not stated.",
+    )
+    addressing: Addressing = Field(
+        default_factory=Addressing,
+        description="Who provides NAT, public addresses and the ASN (customer or provider), "
+        "where it differs from what the connectivity model implies.",
+    )
+    ipvpn_sites: list[str] = Field(
+        default_factory=list,
+        description="For an any-to-any IPVPN: the sites that egress into the IPVPN themselves; "
+        "their ExpressRoute traffic leaves there, not at the circuit's site, so it must be "
+        "secured there (guide 001). Default: only the circuit's site (traffic hairpins there).",
+    )
     up: bool = Field(default=True, description="Set false to study the design with it down.")
     silence: Silence
+
+    def duty(self, duty: Duty) -> Party | None:
+        """Who meets an addressing duty: as stated, else as the connectivity model says
+        (guide 000 §5.1); None when neither is stated."""
+        given = self.addressing.given(duty)
+        if given is not None:
+            return given
+        if self.connectivity is None:
+            return None
+        return Party.PROVIDER if self.connectivity is Connectivity.IPVPN else Party.CUSTOMER
 
 
 class Service(_Frozen):
@@ -393,7 +437,42 @@ class Device(_Frozen):
     upstream: str | None = Field(
         default=None, description="For a proxy: the proxy it forwards to (a proxy chain)."
     )
+    purpose: list[Purpose] | None = Field(
+        default=None,
+        description="What the device is for: firewall, proxy, ids, ips, dlp (guide 001 "
+        "'Applying security controls'). Default: its kind's (a firewall: firewall, a proxy: "
+        "proxy, an ids: ids; others none).",
+    )
+    inspects: list[Inspects] = Field(
+        default_factory=lambda: list(Inspects),
+        description="The directions it applies its controls to: outbound-microsoft, "
+        "inbound-microsoft, outbound-internet, inbound-internet (guide 001: they usually "
+        "differ). Default: every direction crossing it.",
+    )
+    ssl_inspection: bool = Field(
+        default=False,
+        description="It decrypts and inspects TLS (or scans as heavily): guide 001 names it "
+        "among what to remove when latency suffers.",
+    )
+    managed_by: Party = Field(
+        default=Party.CUSTOMER,
+        description="Who runs it: the customer, or the provider (a managed NAT or firewall "
+        "offered with the circuit, which stands on the provider's side of the circuit).",
+    )
     silence: Silence
+
+    @property
+    def purposes(self) -> frozenset[Purpose]:
+        if self.purpose is not None:
+            return frozenset(self.purpose)
+        return _KIND_PURPOSE.get(self.kind, frozenset())
+
+
+_KIND_PURPOSE: dict[DeviceKind, frozenset[Purpose]] = {
+    DeviceKind.FIREWALL: frozenset({Purpose.FIREWALL}),
+    DeviceKind.PROXY: frozenset({Purpose.PROXY}),
+    DeviceKind.IDS: frozenset({Purpose.IDS}),
+}
 
 
 class Server(_Frozen):
@@ -451,6 +530,11 @@ class Design(_Frozen):
     servers: dict[str, Server] = Field(
         default_factory=dict,
         description="On-premises hosts that open connections to Microsoft 365 themselves.",
+    )
+    security: SecurityPolicy | None = Field(
+        default=None,
+        description="Which paths and directions require inspection (guide 001 'Applying "
+        "security controls'). Absent: the design states no policy and nothing is required.",
     )
     analysis: Analysis = Field(default_factory=Analysis, description="Analysis settings.")
 
