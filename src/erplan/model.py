@@ -330,16 +330,6 @@ class Circuit(_Frozen):
     up: bool = Field(default=True, description="Set false to study the design with it down.")
     silence: Silence
 
-    def duty(self, duty: Duty) -> Party | None:
-        """Who meets an addressing duty: as stated, else as the connectivity model says
-        (guide 000 §5.1); None when neither is stated."""
-        given = self.addressing.given(duty)
-        if given is not None:
-            return given
-        if self.connectivity is None:
-            return None
-        return Party.PROVIDER if self.connectivity is Connectivity.IPVPN else Party.CUSTOMER
-
 
 class Service(_Frozen):
     """An on-premises service that Microsoft 365 connects to (hybrid): an inbound flow."""
@@ -460,19 +450,6 @@ class Device(_Frozen):
         "offered with the circuit, which stands on the provider's side of the circuit).",
     )
     silence: Silence
-
-    @property
-    def purposes(self) -> frozenset[Purpose]:
-        if self.purpose is not None:
-            return frozenset(self.purpose)
-        return _KIND_PURPOSE.get(self.kind, frozenset())
-
-
-_KIND_PURPOSE: dict[DeviceKind, frozenset[Purpose]] = {
-    DeviceKind.FIREWALL: frozenset({Purpose.FIREWALL}),
-    DeviceKind.PROXY: frozenset({Purpose.PROXY}),
-    DeviceKind.IDS: frozenset({Purpose.IDS}),
-}
 
 
 class Server(_Frozen):

@@ -62,10 +62,6 @@ class Addressing(Frozen):
         "co-location or point-to-point customer may buy it as a provider service.",
     )
 
-    def given(self, duty: Duty) -> Party | None:
-        value: Party | None = getattr(self, duty.value)
-        return value
-
 
 class Purpose(StrEnum):
     """What a device does to the traffic it sees (guide 001 'Applying security controls')."""
@@ -95,8 +91,7 @@ class PathPolicy(Frozen):
 
     outbound: list[Purpose] = Field(
         default_factory=lambda: _purposes(Purpose.FIREWALL),
-        description="Controls every connection opened from on premises must cross, there and "
-        "back.",
+        description="Controls every connection opened from on premises must cross, there and back.",
     )
     inbound: list[Purpose] = Field(
         default_factory=lambda: _purposes(Purpose.FIREWALL),
