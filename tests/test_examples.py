@@ -58,6 +58,8 @@ EXPECTED = {
     "g000-proxy-only-pac.yaml",
     "g000-proxy-only-direct.yaml",
     "g000-internet-nat-over-expressroute.yaml",
+    # Security placement (guide 001 'Applying security controls'): the Contoso example.
+    "g001-contoso-securing-expressroute.yaml",
 }
 
 # Examples of what the guides show going wrong, or of a deliberate non-recommended setup: the

@@ -148,3 +148,102 @@ def test_ipvpn_branch_egress_and_addressing_duties(catalogs: Catalogs) -> None:
     )
     codes = {f.code for f in lint(load_text(p2p, "d.yaml", catalogs), catalogs)}
     assert {"ERP105", "ERP101"} <= codes and "ERP732" not in codes
+
+
+def test_contoso_uses_its_existing_perimeter_at_no_latency_cost(catalogs: Catalogs) -> None:
+    """Guide 001's Contoso example: "Contoso is able to use the infrastructure for their Azure
+    ExpressRoute and internet perimeter security". The policy holds on every traced path; the
+    point-to-point options cost the same because the circuits already end at the perimeters."""
+    from erplan.analyses.placement import Placement
+    from erplan.analyses.security import traced
+
+    path = ROOT / "examples" / "g001-contoso-securing-expressroute.yaml"
+    loaded = load_text(path.read_text(), path.name, catalogs)
+    assert _codes(lint(loaded, catalogs)) == []
+    engine, results = traced(loaded.design, catalogs)
+    costs = {c.circuit: c for c in Placement(engine, results).all()}
+    assert set(costs) == {"ny-er", "wdc-er", "ldn-er", "ams-er"}
+    ny = costs["ny-er"]
+    assert ny.locations == ("new-york", "london")
+    chicago = next(s for s in ny.sites if s.site == "chicago")
+    assert chicago.via == ("new-york", "new-york")
+    assert chicago.designed is not None and chicago.options[0] is not None
+    # As designed = option 1 (terminate in the existing perimeter), 20 ms of WAN to it.
+    assert ny.closest(chicago) == 0
+    assert chicago.designed.ms == pytest.approx(chicago.options[0].ms, abs=0.05)
+    assert chicago.designed.ms >= 20.0
+    assert all(ny.users_affected(i) == 0 for i in range(2))
+
+
+CHICAGO_P2P = """\
+erplan: 1
+tenant: {geography: US}
+sites:
+  new-york: {location: New York, users: 1000, prefixes: [10.10.0.0/16]}
+  chicago: {location: Chicago, users: 3000, prefixes: [10.20.0.0/16], breakout: ny-inet}
+wan:
+  - {between: [new-york, chicago], latency_ms: 20}
+breakouts:
+  ny-inet: {site: new-york, nat: [1.1.1.1/32], advertises: [1.1.1.0/24], devices: [fw]}
+circuits:
+  chi-er:
+    peering_location: Chicago
+    site: new-york
+    connectivity: point-to-point
+    peer_asn: 394500
+    route_filter: [Exchange, SharePoint, Skype, Other Office 365]
+    snat_pool: 1.1.2.0/24
+    advertises: [1.1.2.0/24]
+    devices: [fw, tls]
+devices:
+  fw: {site: new-york}
+  tls: {site: new-york, kind: proxy, ssl_inspection: true}
+"""
+
+
+def test_terminating_a_far_circuit_in_the_perimeter_costs_its_users(catalogs: Catalogs) -> None:
+    """A point-to-point circuit to the Chicago meet-me terminated in the New York perimeter: the
+    Chicago users' traffic hairpins through New York and back (about 20 ms of WAN plus the New
+    York to Chicago leg); a new perimeter where the link naturally ends (Chicago) spares them
+    and costs New York's users instead. TLS inspection on the path is flagged."""
+    from erplan.analyses.placement import Placement
+    from erplan.analyses.security import traced
+
+    loaded = load_text(CHICAGO_P2P, "d.yaml", catalogs)
+    engine, results = traced(loaded.design, catalogs)
+    (cost,) = Placement(engine, results).all()
+    sites = {s.site: s for s in cost.sites}
+    chi, ny = sites["chicago"], sites["new-york"]
+    assert chi.via == ("new-york", "chicago") and chi.users == 3000
+    added = chi.added(0)
+    assert added is not None and added > 30.0  # the hairpin: 20 ms WAN + the NY-Chicago leg
+    assert chi.added(1) == 0.0 and (ny.added(1) or 0.0) > 0.0
+    assert cost.users_affected(0) == 3000 and cost.users_affected(1) == 1000
+    assert cost.closest(chi) == 0  # the traced paths are option 1
+    assert chi.tls == ("tls",)
+    tls = [f for f in lint(loaded, catalogs) if f.code == "ERP735"]
+    assert len(tls) == 1 and tls[0].data["users"] == 4000
+
+
+def test_security_command_formats_and_exit_codes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import json
+
+    from _cli import run
+
+    contoso = str(ROOT / "examples" / "g001-contoso-securing-expressroute.yaml")
+    text = run(["security", contoso], capsys, monkeypatch)
+    assert text.code == 0 and "terminate in the existing perimeter" in text.out
+    assert "circuit ny-er (point-to-point)" in text.out
+    doc = json.loads(run(["security", contoso, "-f", "json"], capsys, monkeypatch).out)
+    assert [c["circuit"] for c in doc["circuits"]] == ["ny-er", "wdc-er", "ldn-er", "ams-er"]
+    assert doc["findings"] == []
+    md = run(["security", contoso, "-f", "markdown"], capsys, monkeypatch)
+    assert md.out.startswith("# Security placement") and "| site |" in md.out
+    # A policy broken on a traced path: exit 1, the finding printed.
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((ROOT / "tests" / "data" / "security-return-bypass.yaml").read_text())
+    got = run(["security", str(bad)], capsys, monkeypatch)
+    assert got.code == 1 and "ERP730" in got.out
+    assert "without a stated connectivity model" in got.out

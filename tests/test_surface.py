@@ -49,6 +49,7 @@ def test_findings_commands_take_every_findings_format(
         (["validate", str(SHARED_POOL)], "markdown", "text, json or sarif"),
         (["rules"], "sarif", "text, json or markdown"),
         (["explain", "ERP305"], "sarif", "text or json"),
+        (["security", str(SHARED_POOL)], "sarif", "text, json or markdown"),
         (["catalog"], "sarif", "text or json"),
         (
             ["endpoints", "diff", str(ENDPOINTS / "old.json"), str(ENDPOINTS / "new.json")],
@@ -168,7 +169,17 @@ def test_version_and_workflow_order(
 
     assert run(["--version"], capsys, monkeypatch).out == f"erplan {__version__}\n"
     helped = run(["--help"], capsys, monkeypatch).out
-    order = ["validate", "lint", "verify", "trace", "emulate", "rules", "explain", "schema"]
+    order = [
+        "validate",
+        "lint",
+        "verify",
+        "trace",
+        "security",
+        "emulate",
+        "rules",
+        "explain",
+        "schema",
+    ]
     listed = re.findall(r"^│ (\w+) ", helped, flags=re.MULTILINE)
     assert listed == [
         *order,

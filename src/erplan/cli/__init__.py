@@ -26,6 +26,7 @@ WORKFLOW_ORDER = (
     "lint",
     "verify",
     "trace",
+    "security",
     "emulate",
     "rules",
     "explain",
@@ -84,6 +85,7 @@ from erplan.cli import (  # noqa: E402,F401
     commands_lint,
     commands_pac,
     commands_report,
+    commands_security,
     commands_verify,
 )
 
