@@ -247,3 +247,27 @@ def test_security_command_formats_and_exit_codes(
     got = run(["security", str(bad)], capsys, monkeypatch)
     assert got.code == 1 and "ERP730" in got.out
     assert "without a stated connectivity model" in got.out
+
+
+def test_tables_and_report_show_the_controls_and_the_policy(catalogs: Catalogs) -> None:
+    """The connection-property tables list each path's controls there and back with their
+    purposes and how the policy fares; the report gets the placement section."""
+    from erplan.generators.tables import connection_tables
+    from erplan.report import planning_sections, render_report
+
+    text = (ROOT / "tests" / "data" / "security-return-bypass.yaml").read_text()
+    loaded = load_text(text, "d.yaml", catalogs)
+    report = verify(loaded, catalogs)
+    tables = connection_tables(loaded.design, catalogs, report)
+    cell = tables[0].value("Security/Perimeter Controls")
+    assert "ExpressRoute path: ids-a (ids)" in cell
+    assert "Policy, ExpressRoute outbound-microsoft: ids; missing: ids (50% of connections)" in cell
+
+    path = ROOT / "examples" / "g001-contoso-securing-expressroute.yaml"
+    loaded = load_text(path.read_text(), path.name, catalogs)
+    report = verify(loaded, catalogs)
+    sections = [s for s in planning_sections(loaded, catalogs, report) if "Security" in s.title]
+    assert [s.title for s in sections][:1] == ["Security placement: circuit ny-er (point-to-point)"]
+    assert sections[0].head[:3] == ("site", "users", "as designed (traced)")
+    page = render_report(loaded.design, catalogs, report, source=path, sections=sections)
+    assert "Security placement: circuit ams-er (point-to-point)" in page

@@ -7,9 +7,12 @@ the users each option slows down, as guide 001's Contoso example weighs them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from erplan.analyses.placement import GUIDE, CircuitCost
+from erplan.analyses.verdicts import Report
+from erplan.catalogs import Catalogs
 from erplan.diagnostics import Finding
 from erplan.latency import Ms
 
@@ -127,3 +130,40 @@ def document(costs: list[CircuitCost], findings: list[Finding], unstated: list[s
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One circuit's placement options as a report section (``erplan.report.sections``)."""
+
+    title: str
+    head: tuple[str, ...]
+    body: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...]
+
+
+def report_tables(loaded: Any, catalogs: Catalogs, report: Report) -> list[ReportTable]:
+    """The security section of the HTML report: per circuit with a stated connectivity model,
+    its placement options side by side, measured on the report's own traces."""
+    from erplan.analyses.placement import Placement
+    from erplan.analyses.security import traced
+
+    design = loaded.design
+    if not any(c.connectivity is not None for c in design.circuits.values()):
+        return []
+    engine, results = traced(design, catalogs)
+    out = []
+    for cost in Placement(engine, results).all():
+        head, body = rows(cost)
+        notes = (_header(cost), *totals(cost), *tls_lines(cost))
+        if tls_lines(cost):
+            notes = (*notes, TLS_NOTE)
+        out.append(
+            ReportTable(
+                f"Security placement: circuit {cost.circuit} ({cost.connectivity.value})",
+                tuple(head),
+                tuple(tuple(r) for r in body),
+                notes,
+            )
+        )
+    return out
