@@ -271,3 +271,51 @@ def test_tables_and_report_show_the_controls_and_the_policy(catalogs: Catalogs) 
     assert sections[0].head[:3] == ("site", "users", "as designed (traced)")
     page = render_report(loaded.design, catalogs, report, source=path, sections=sections)
     assert "Security placement: circuit ams-er (point-to-point)" in page
+
+
+PROVIDER_NAT = """\
+erplan: 1
+tenant: {geography: US}
+sites:
+  hq: {location: New York, users: 1000, prefixes: [10.1.0.0/16]}
+breakouts:
+  hq-inet: {site: hq, nat: [20.2.4.1/32], advertises: [20.2.4.0/24], devices: [fw]}
+circuits:
+  ny-er:
+    peering_location: New York
+    site: hq
+    connectivity: ipvpn
+    peer_asn: 394500
+    primary_subnet: 20.2.1.0/30
+    secondary_subnet: 20.2.1.4/30
+    vlan: 100
+    route_filter: [Exchange, SharePoint, Skype, Other Office 365]
+    snat_pool: 20.2.2.0/29
+    advertises: [20.2.2.0/29]
+    devices: [fw, pe-nat]
+devices:
+  fw: {site: hq, inspects: [outbound-microsoft, inbound-microsoft]}
+  pe-nat: {site: hq, kind: nat, managed_by: provider}
+"""
+
+
+def test_generated_configurations_leave_the_providers_devices_to_the_provider(
+    catalogs: Catalogs,
+) -> None:
+    """The provider's managed NAT stands on the circuit (it translates, and the flows work),
+    but its ruleset is not the customer's to write: nftables gets none for it, and the router
+    configuration says whose it is and that the provider peers on the customer's behalf."""
+    from erplan.generators.registry import generate
+
+    loaded = load_text(PROVIDER_NAT, "d.yaml", catalogs)
+    report = verify(loaded, catalogs)
+    assert all(r.verdict is Verdict.OK for r in report.results)
+    assert not [f for f in report.findings if f.code in ("ERP733", "ERP734")]
+    out = generate(loaded, catalogs, ["frr", "nft"], "d.yaml")
+    paths = {a.path: str(a.content) for a in out.artifacts}
+    assert not any("pe-nat" in p for p in paths), sorted(paths)
+    frr = next(text for p, text in paths.items() if p.startswith("frr/"))
+    assert "device pe-nat is the provider's" in frr
+    assert "translations performed by device pe-nat" in frr
+    assert "peers with Microsoft with its own ASN on your behalf" in frr
+    assert "fw (firewall; inspects outbound-microsoft, inbound-microsoft)" in frr
