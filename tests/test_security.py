@@ -4,6 +4,7 @@ answer, checked against the engine's traced paths (rules ERP730-ERP735, docs/sec
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -319,3 +320,44 @@ def test_generated_configurations_leave_the_providers_devices_to_the_provider(
     assert "translations performed by device pe-nat" in frr
     assert "peers with Microsoft with its own ASN on your behalf" in frr
     assert "fw (firewall; inspects outbound-microsoft, inbound-microsoft)" in frr
+
+
+def _placement(name: str, catalogs: Catalogs) -> tuple[list[Finding], dict[str, Any]]:
+    from erplan.analyses.placement import Placement
+    from erplan.analyses.security import traced
+
+    path = ROOT / "examples" / f"{name}.yaml"
+    loaded = load_text(path.read_text(), path.name, catalogs)
+    engine, results = traced(loaded.design, catalogs)
+    costs = {c.circuit: c for c in Placement(engine, results).all()}
+    return lint(loaded, catalogs), costs
+
+
+def test_colocation_row_security_at_the_exchange_against_back_haul(catalogs: Catalogs) -> None:
+    """Guide 001's co-location row: security in the colocation facility (as designed) costs
+    nothing; back-hauling to the Philadelphia perimeter adds Boston's detour (8 + 4 - 6 ms of
+    WAN) and nothing for Philadelphia. The co-located customer owns its ASN (asked if private)."""
+    findings, costs = _placement("g001-security-colocation", catalogs)
+    assert _codes(findings) == []
+    cost = costs["ny-er"]
+    sites = {s.site: s for s in cost.sites}
+    assert sites["boston"].added(1) == pytest.approx(6.0, abs=0.05)
+    assert sites["philadelphia"].added(1) == pytest.approx(0.0, abs=0.05)
+    assert cost.closest(sites["boston"]) == 0
+    assert cost.users_affected(1) == 1500
+
+
+def test_ipvpn_row_hairpin_against_egress_everywhere(catalogs: Catalogs) -> None:
+    """Guide 001's IPVPN row: the branches hairpin to Chicago (as designed); a perimeter at
+    every egress would spare Seattle its 60 ms WAN leg less its own (estimated) access. The
+    provider's duties: no ERP105/ERP101; no branch egresses itself: no ERP732."""
+    findings, costs = _placement("g001-security-ipvpn-hairpin", catalogs)
+    assert {f.code for f in findings}.isdisjoint({"ERP105", "ERP101", "ERP730", "ERP732"})
+    cost = costs["chi-er"]
+    sites = {s.site: s for s in cost.sites}
+    seattle = sites["seattle"]
+    assert cost.closest(seattle) == 1 and seattle.via == ("seattle", "chicago")
+    added = seattle.added(1)
+    assert added is not None and 15.0 < added < 25.0
+    assert (sites["dallas"].added(1) or 0.0) > 1.0
+    assert cost.users_affected(1) == 2500 and cost.users_affected(0) == 0
