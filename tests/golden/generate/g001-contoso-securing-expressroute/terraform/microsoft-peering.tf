@@ -51,8 +51,8 @@ resource "azurerm_express_route_circuit_peering" "ny_er" {
   express_route_circuit_name    = var.circuit_names["ny-er"]
   resource_group_name           = var.resource_group_name
   peer_asn                      = 394500
-  primary_peer_address_prefix   = "1.1.0.0/30"
-  secondary_peer_address_prefix = "1.1.0.4/30"
+  primary_peer_address_prefix   = "1.1.9.0/30"
+  secondary_peer_address_prefix = "1.1.9.4/30"
   vlan_id                       = 100
   shared_key                    = var.shared_key
   route_filter_id               = azurerm_route_filter.ny_er.id
@@ -82,8 +82,8 @@ resource "azurerm_express_route_circuit_peering" "wdc_er" {
   express_route_circuit_name    = var.circuit_names["wdc-er"]
   resource_group_name           = var.resource_group_name
   peer_asn                      = 394500
-  primary_peer_address_prefix   = "1.1.0.8/30"
-  secondary_peer_address_prefix = "1.1.0.12/30"
+  primary_peer_address_prefix   = "1.1.9.8/30"
+  secondary_peer_address_prefix = "1.1.9.12/30"
   vlan_id                       = 100
   shared_key                    = var.shared_key
   route_filter_id               = azurerm_route_filter.wdc_er.id
@@ -113,8 +113,8 @@ resource "azurerm_express_route_circuit_peering" "ldn_er" {
   express_route_circuit_name    = var.circuit_names["ldn-er"]
   resource_group_name           = var.resource_group_name
   peer_asn                      = 394500
-  primary_peer_address_prefix   = "1.1.0.16/30"
-  secondary_peer_address_prefix = "1.1.0.20/30"
+  primary_peer_address_prefix   = "1.1.9.16/30"
+  secondary_peer_address_prefix = "1.1.9.20/30"
   vlan_id                       = 100
   shared_key                    = var.shared_key
   route_filter_id               = azurerm_route_filter.ldn_er.id
@@ -144,8 +144,8 @@ resource "azurerm_express_route_circuit_peering" "ams_er" {
   express_route_circuit_name    = var.circuit_names["ams-er"]
   resource_group_name           = var.resource_group_name
   peer_asn                      = 394500
-  primary_peer_address_prefix   = "1.1.0.24/30"
-  secondary_peer_address_prefix = "1.1.0.28/30"
+  primary_peer_address_prefix   = "1.1.9.24/30"
+  secondary_peer_address_prefix = "1.1.9.28/30"
   vlan_id                       = 100
   shared_key                    = var.shared_key
   route_filter_id               = azurerm_route_filter.ams_er.id

@@ -16,7 +16,7 @@ deploy() {
   # its rule: Exchange Online, SharePoint Online, Skype for Business Online, Other Office 365 Online services
   az network route-filter rule create --filter-name "$ROUTE_FILTER" --name allow-services --resource-group "$RESOURCE_GROUP" --access Allow --communities 12076:5010 12076:5020 12076:5030 12076:5100
   # the Microsoft peering: both links, ASN, VLAN, advertised prefixes
-  az network express-route peering create --circuit-name "$CIRCUIT" --resource-group "$RESOURCE_GROUP" --peering-type MicrosoftPeering --peer-asn 394500 --vlan-id 100 --primary-peer-subnet 1.1.0.0/30 --secondary-peer-subnet 1.1.0.4/30 --advertised-public-prefixes 1.1.2.0/24
+  az network express-route peering create --circuit-name "$CIRCUIT" --resource-group "$RESOURCE_GROUP" --peering-type MicrosoftPeering --peer-asn 394500 --vlan-id 100 --primary-peer-subnet 1.1.10.0/30 --secondary-peer-subnet 1.1.10.4/30 --advertised-public-prefixes 1.1.2.0/24
   # attach the route filter: Microsoft advertises nothing on a new peering until then
   az network express-route peering update --circuit-name "$CIRCUIT" --resource-group "$RESOURCE_GROUP" --name MicrosoftPeering --route-filter "$ROUTE_FILTER"
 }

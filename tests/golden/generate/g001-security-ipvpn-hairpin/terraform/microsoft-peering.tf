@@ -48,8 +48,8 @@ resource "azurerm_express_route_circuit_peering" "chi_er" {
   express_route_circuit_name    = var.circuit_names["chi-er"]
   resource_group_name           = var.resource_group_name
   peer_asn                      = 394500
-  primary_peer_address_prefix   = "1.1.0.0/30"
-  secondary_peer_address_prefix = "1.1.0.4/30"
+  primary_peer_address_prefix   = "1.1.11.0/30"
+  secondary_peer_address_prefix = "1.1.11.4/30"
   vlan_id                       = 100
   shared_key                    = var.shared_key
   route_filter_id               = azurerm_route_filter.chi_er.id
