@@ -361,3 +361,35 @@ def test_ipvpn_row_hairpin_against_egress_everywhere(catalogs: Catalogs) -> None
     assert added is not None and 15.0 < added < 25.0
     assert (sites["dallas"].added(1) or 0.0) > 1.0
     assert cost.users_affected(1) == 2500 and cost.users_affected(0) == 0
+
+
+PAC_PROXY = """\
+erplan: 1
+tenant: {geography: US}
+sites:
+  hq:
+    location: New York
+    users: 1000
+    prefixes: [10.1.0.0/16]
+    proxy: {mode: pac}
+breakouts:
+  hq-inet: {site: hq, nat: [20.2.4.1/32], advertises: [20.2.4.0/24], devices: [fw]}
+devices:
+  fw: {site: hq}
+security:
+  internet: {outbound: [firewall, proxy], inbound: [firewall]}
+"""
+
+
+def test_the_proxy_a_pac_file_sends_a_flow_to_counts_for_it(catalogs: Catalogs) -> None:
+    """No proxy stands on the breakout's path, but the site's PAC file sends every name that
+    is not ExpressRoute-able to its proxy: those flows meet the policy. The ExpressRoute-able
+    names it sends DIRECT leave by the internet here (the design has no circuit) and miss the
+    proxy; a site whose clients all go direct misses it on both."""
+    hits = _codes(lint(load_text(PAC_PROXY, "d.yaml", catalogs), catalogs))
+    assert {(f.code, f.data["direction"]) for f in hits} == {("ERP731", "outbound-microsoft")}
+    direct = PAC_PROXY.replace("    proxy: {mode: pac}\n", "")
+    hits = _codes(lint(load_text(direct, "d.yaml", catalogs), catalogs))
+    assert {f.code for f in hits} == {"ERP731"}
+    assert {tuple(f.data["missing_out"]) for f in hits} == {("proxy",)}
+    assert {f.data["direction"] for f in hits} == {"outbound-microsoft", "outbound-internet"}

@@ -164,8 +164,8 @@ def ipvpn_egress_without_security(ctx: Context) -> Iterator[Hit]:
     """On an any-to-any IPVPN every site listed in the circuit's `ipvpn_sites` hands its
     ExpressRoute traffic to the provider's network at the site itself: the controls that count
     for it are those standing at that site, on its traced path. Controls at the circuit's own
-    site (where erplan attaches the provider edge) are off that site's real path, so a tool
-    that sees "the circuit has a firewall" is wrong. Required: the policy's
+    site (where erplan attaches the provider edge) are off that site's real path: "the circuit
+    has a firewall", read from the topology alone, is wrong for it. Required: the policy's
     `security.expressroute.outbound` controls, or any security device without a policy.
     """
     d = ctx.design
