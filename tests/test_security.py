@@ -393,3 +393,27 @@ def test_the_proxy_a_pac_file_sends_a_flow_to_counts_for_it(catalogs: Catalogs) 
     assert {f.code for f in hits} == {"ERP731"}
     assert {tuple(f.data["missing_out"]) for f in hits} == {("proxy",)}
     assert {f.data["direction"] for f in hits} == {"outbound-microsoft", "outbound-internet"}
+
+
+def test_hostile_names_are_escaped_in_every_format(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import json
+
+    from _cli import run
+
+    text = (ROOT / "tests" / "data" / "hostile-names.yaml").read_text()
+    text = text.replace(
+        "    peering_location:", "    connectivity: point-to-point\n    peering_location:"
+    )
+    design = tmp_path / "hostile.yaml"
+    design.write_text(text)
+    md = run(["security", str(design), "-f", "markdown"], capsys, monkeypatch)
+    assert md.code in (0, 1) and "circuit" in md.out
+    assert "<script>" not in md.out and "\\<script\\>" in md.out
+    doc = json.loads(run(["security", str(design), "-f", "json"], capsys, monkeypatch).out)
+    assert any(
+        s["site"] == "<script>alert(1)</script>" for c in doc["circuits"] for s in c["sites"]
+    )
+    plain = run(["security", str(design)], capsys, monkeypatch)
+    assert "\x1b" not in plain.out

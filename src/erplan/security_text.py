@@ -14,6 +14,7 @@ from erplan.analyses.placement import GUIDE, CircuitCost
 from erplan.analyses.verdicts import Report
 from erplan.catalogs import Catalogs
 from erplan.diagnostics import Finding
+from erplan.generators.safe import markdown_cell
 from erplan.latency import Ms
 
 TLS_NOTE = (
@@ -103,7 +104,7 @@ def markdown(costs: list[CircuitCost], findings: list[Finding], unstated: list[s
     out = ["# Security placement", "", f"Source: {GUIDE}.", ""]
     for cost in costs:
         head, body = rows(cost)
-        out += [f"## {_header(cost)}", ""]
+        out += [f"## {_cell(_header(cost))}", ""]
         out.append("| " + " | ".join(_cell(c) for c in head) + " |")
         out.append("|" + "---|" * len(head))
         out += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in body]
@@ -111,7 +112,8 @@ def markdown(costs: list[CircuitCost], findings: list[Finding], unstated: list[s
         out += [f"- {_cell(line)}" for line in totals(cost) + tls_lines(cost)]
         out.append("")
     if unstated:
-        out += [f"Circuits without a stated connectivity model: {', '.join(unstated)}.", ""]
+        names = _cell(", ".join(unstated))
+        out += [f"Circuits without a stated connectivity model: {names}.", ""]
     if findings:
         out += ["## Findings", ""]
         out += [f"- `{f.code}` {_cell(f.message)}" for f in findings]
@@ -129,7 +131,7 @@ def document(costs: list[CircuitCost], findings: list[Finding], unstated: list[s
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return markdown_cell(text.replace("\n", " "))
 
 
 @dataclass(frozen=True)
