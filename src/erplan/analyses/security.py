@@ -27,9 +27,20 @@ INTERNET = "internet"
 _cache: list[tuple[Design, Engine, list[FlowResult]]] = []
 
 
+def uses_traces(design: Design) -> bool:
+    """Whether the security rules or the placement analysis read this design's traces."""
+    return (
+        design.security is not None
+        or any(c.connectivity is not None or c.ipvpn_sites for c in design.circuits.values())
+        or any(d.ssl_inspection for d in design.devices.values())
+    )
+
+
 def remember(engine: Engine, results: list[FlowResult]) -> None:
-    """Keep the rows a caller already traced, so the security rules do not trace them again."""
-    _cache[:] = [(engine.design, engine, results)]
+    """Keep the rows a caller already traced, so the security rules do not trace them again
+    (only for designs they read: a large design's traces are not held for nothing)."""
+    if uses_traces(engine.design):
+        _cache[:] = [(engine.design, engine, results)]
 
 
 def traced(design: Design, catalogs: Catalogs) -> tuple[Engine, list[FlowResult]]:
