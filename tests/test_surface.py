@@ -54,6 +54,7 @@ def test_findings_commands_take_every_findings_format(
         (["validate", str(SHARED_POOL)], "markdown", "text, json or sarif"),
         (["rules"], "sarif", "text, json or markdown"),
         (["explain", "ERP305"], "sarif", "text or json"),
+        (["security", str(SHARED_POOL)], "sarif", "text, json or markdown"),
         (["catalog"], "sarif", "text or json"),
         (["meetme", str(SHARED_POOL)], "sarif", "text, json, csv or markdown"),
         (["failures", str(SHARED_POOL)], "sarif", "text, json, csv or markdown"),

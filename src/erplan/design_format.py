@@ -20,6 +20,7 @@ from pydantic.fields import FieldInfo
 from erplan.load import CODES, MAX_BYTES
 from erplan.model import (
     FORMAT_VERSION,
+    Addressing,
     Analysis,
     Breakout,
     Circuit,
@@ -27,7 +28,9 @@ from erplan.model import (
     Design,
     Device,
     LatLon,
+    PathPolicy,
     Proxy,
+    SecurityPolicy,
     Server,
     Service,
     Site,
@@ -198,6 +201,21 @@ circuits:
 """,
     ),
     (
+        "circuits.NAME.addressing",
+        "circuits.NAME.addressing",
+        Addressing,
+        "Who meets the addressing duties of the Microsoft peering (guide 000 §5.1): "
+        "co-location and point-to-point customers provide their own NAT, public addresses and "
+        "ASN (or buy them as a provider service); an any-to-any IPVPN provider meets them on "
+        "the customer's behalf. Set a duty only where it differs from the `connectivity` "
+        "model. See docs/security.md.",
+        """\
+    connectivity: point-to-point
+    addressing:
+      asn: provider        # a provider service: the customer owns no public ASN
+""",
+    ),
+    (
         "circuits.NAME.links.LINK",
         "circuits.NAME.links.primary|secondary",
         CircuitLink,
@@ -284,6 +302,40 @@ workloads:
 """,
     ),
     (
+        "security",
+        "security",
+        SecurityPolicy,
+        "Which paths and directions require which controls (guide 001 'Applying security "
+        "controls to Azure ExpressRoute for Microsoft 365 scenarios'). Devices say what they "
+        "are for (`purpose`) and which directions they inspect (`inspects`); erplan checks "
+        "every traced path, there and back, against this policy (rules ERP730-ERP736, "
+        "docs/security.md). Without the section nothing is required; `security: {}` applies "
+        "the defaults.",
+        """\
+security:
+  expressroute:
+    outbound: [firewall]
+    inbound: [firewall, ips]
+  internet:
+    outbound: [firewall, proxy]
+  locations: [us]
+""",
+    ),
+    (
+        "security.expressroute, security.internet",
+        "security.expressroute|internet",
+        PathPolicy,
+        "The controls each direction of a kind of path must cross: `outbound` for "
+        "connections opened on premises (to Microsoft, or to the internet), `inbound` for "
+        "connections opened towards an on-premises service.",
+        """\
+security:
+  internet:
+    outbound: [firewall, proxy]
+    inbound: [firewall]
+""",
+    ),
+    (
         "analysis",
         "analysis",
         Analysis,
@@ -327,6 +379,9 @@ _MODEL_LINKS: dict[Any, str] = {
     Server: "[server](#servers)",
     Analysis: "[analysis](#analysis)",
     Workload: "[workload](#workloads)",
+    Addressing: "[addressing](#circuitsnameaddressing)",
+    SecurityPolicy: "[security](#security)",
+    PathPolicy: "[path policy](#securityexpressroute-securityinternet)",
 }
 
 
@@ -469,6 +524,8 @@ def markdown() -> str:
         "`services.*.inbound_snat` keys: a circuit or breakout name. A circuit and a breakout "
         "may not share a name.",
         "- `circuits.*.prepend` keys: prefixes the circuit advertises.",
+        "- `circuits.*.ipvpn_sites`, `security.locations`: sites; `ipvpn_sites` only on a "
+        "circuit whose `connectivity` is `ipvpn`.",
         "- Catalog names (case and punctuation ignored): `circuits.*.peering_location` "
         "(a peering location), `sites.*.location` (a place), `tenant.geography` and "
         "`services.*.initiator_geography` (a geography), `circuits.*.route_filter`, "

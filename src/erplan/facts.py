@@ -21,9 +21,14 @@ from erplan.model import (
     ENTRY_EXPRESSROUTE,
     ENTRY_INTERNET,
     Circuit,
+    Connectivity,
     Design,
+    Device,
     DeviceKind,
+    Duty,
     LinkName,
+    Party,
+    Purpose,
     Service,
 )
 
@@ -427,3 +432,35 @@ def internet_advertisements(design: Design) -> Iterator[tuple[str, int, IPv4Netw
     for name, breakout in design.breakouts.items():
         for i, prefix in enumerate(breakout.advertises):
             yield name, i, prefix
+
+
+# -- security (guide 000 §5.1; guide 001 'Applying security controls') ---------------------------
+
+_KIND_PURPOSE: dict[DeviceKind, frozenset[Purpose]] = {
+    DeviceKind.FIREWALL: frozenset({Purpose.FIREWALL}),
+    DeviceKind.PROXY: frozenset({Purpose.PROXY}),
+    DeviceKind.IDS: frozenset({Purpose.IDS}),
+}
+
+
+def duty(circuit: Circuit, what: Duty) -> Party | None:
+    """Who meets an addressing duty of a circuit: as stated, else as its connectivity model
+    says (an any-to-any IPVPN provider on the customer's behalf, otherwise the customer);
+    None when neither is stated."""
+    stated = {
+        Duty.NAT: circuit.addressing.nat,
+        Duty.PUBLIC_ADDRESSES: circuit.addressing.public_addresses,
+        Duty.ASN: circuit.addressing.asn,
+    }[what]
+    if stated is not None:
+        return stated
+    if circuit.connectivity is None:
+        return None
+    return Party.PROVIDER if circuit.connectivity is Connectivity.IPVPN else Party.CUSTOMER
+
+
+def purposes(device: Device) -> frozenset[Purpose]:
+    """What a device does to the traffic it sees: as stated, else its kind's."""
+    if device.purpose is not None:
+        return frozenset(device.purpose)
+    return _KIND_PURPOSE.get(device.kind, frozenset())

@@ -13,22 +13,42 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from erplan.model_plan import Stage, StagesPlan, Workload
+from erplan.model_security import (
+    Addressing,
+    Connectivity,
+    Duty,
+    Inspects,
+    Party,
+    PathPolicy,
+    Purpose,
+    SecurityPolicy,
+)
+from erplan.model_security import Frozen as _Frozen
+
+__all__ = [
+    "Addressing",
+    "Connectivity",
+    "Duty",
+    "Inspects",
+    "Party",
+    "PathPolicy",
+    "Purpose",
+    "SecurityPolicy",
+    "Stage",
+    "StagesPlan",
+    "Workload",
+]
 
 FORMAT_VERSION = 1
 
 # The literal entry-path names an inbound service may use besides circuit and breakout names.
 ENTRY_INTERNET = "internet"
 ENTRY_EXPRESSROUTE = "expressroute"
-
-
-class _Frozen(BaseModel):
-    # Finite numbers only: .inf and NaN have no meaning in a design and no JSON form.
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
-    )
 
 
 Silence = Annotated[
@@ -299,6 +319,24 @@ class Circuit(_Frozen):
         description="Declares the internet as this circuit's backup "
         "(guide 001 advises against it).",
     )
+    connectivity: Connectivity | None = Field(
+        default=None,
+        description="How the circuit is bought: co-location (co-located at a cloud exchange), "
+        "point-to-point (point-to-point Ethernet) or ipvpn (any-to-any IPVPN): it decides who "
+        "meets the addressing duties (guide 000 §5.1) and the security placement options "
+        "(guide 001). Default: not stated.",
+    )
+    addressing: Addressing = Field(
+        default_factory=Addressing,
+        description="Who provides NAT, public addresses and the ASN (customer or provider), "
+        "where it differs from what the connectivity model implies.",
+    )
+    ipvpn_sites: list[str] = Field(
+        default_factory=list,
+        description="For an any-to-any IPVPN: the sites that egress into the IPVPN themselves; "
+        "their ExpressRoute traffic leaves there, not at the circuit's site, so it must be "
+        "secured there (guide 001). Default: only the circuit's site (traffic hairpins there).",
+    )
     up: bool = Field(default=True, description="Set false to study the design with it down.")
     silence: Silence
 
@@ -399,6 +437,28 @@ class Device(_Frozen):
     upstream: str | None = Field(
         default=None, description="For a proxy: the proxy it forwards to (a proxy chain)."
     )
+    purpose: list[Purpose] | None = Field(
+        default=None,
+        description="What the device is for: firewall, proxy, ids, ips, dlp (guide 001 "
+        "'Applying security controls'). Default: its kind's (a firewall: firewall, a proxy: "
+        "proxy, an ids: ids; others none).",
+    )
+    inspects: list[Inspects] = Field(
+        default_factory=lambda: list(Inspects),
+        description="The directions it applies its controls to: outbound-microsoft, "
+        "inbound-microsoft, outbound-internet, inbound-internet (guide 001: they usually "
+        "differ). Default: every direction crossing it.",
+    )
+    ssl_inspection: bool = Field(
+        default=False,
+        description="It decrypts and inspects TLS (or scans as heavily): guide 001 names it "
+        "among what to remove when latency suffers.",
+    )
+    managed_by: Party = Field(
+        default=Party.CUSTOMER,
+        description="Who runs it: the customer, or the provider (a managed NAT or firewall "
+        "offered with the circuit, which stands on the provider's side of the circuit).",
+    )
     silence: Silence
 
 
@@ -413,33 +473,6 @@ class Server(_Frozen):
         "endpoint set ids, or host names of the endpoint catalog."
     )
     silence: Silence
-
-
-class Workload(_Frozen):
-    """Bandwidth one user needs per Microsoft 365 workload at the busy hour (kbps, the heavier
-    direction). The defaults are planning figures to start from; guide 001: 'a pilot test with a
-    representative sample of the user profiles and locations is required to fully understand
-    the bandwidth needs of your organization'. docs/planning.md gives each default's source."""
-
-    exchange_kbps: float = Field(
-        default=20,
-        ge=0,
-        description="Exchange Online (Outlook, mobile mail) per user. Default 20: Outlook in "
-        "cached mode at the busy hour, the order of Microsoft's Exchange client bandwidth "
-        "calculator for a typical mailbox profile.",
-    )
-    sharepoint_kbps: float = Field(
-        default=40,
-        ge=0,
-        description="SharePoint Online and OneDrive per user (sync and browsing). Default 40.",
-    )
-    teams_kbps: float = Field(
-        default=100,
-        ge=0,
-        description="Microsoft Teams (and Skype for Business) per user: default 100 = 10 % of "
-        "people in a call at the busy hour x about 1 Mbps per call (Microsoft's Teams network "
-        "guidance: audio 58 kbps, 1:1 video 1.5 Mbps, group video 2.5 Mbps, 'recommended').",
-    )
 
 
 class Analysis(_Frozen):
@@ -503,6 +536,11 @@ class Design(_Frozen):
         description="Named workload profiles (bandwidth per user per workload) that sites refer "
         "to; a profile named `default` applies to every site that names none.",
     )
+    security: SecurityPolicy | None = Field(
+        default=None,
+        description="Which paths and directions require inspection (guide 001 'Applying "
+        "security controls'). Absent: the design states no policy and nothing is required.",
+    )
     analysis: Analysis = Field(default_factory=Analysis, description="Analysis settings.")
 
     # Convenience lookups used by every stage.
@@ -524,30 +562,3 @@ class Design(_Frozen):
     def site_resolver_egress(self, site: str) -> str | None:
         explicit = self.sites[site].resolver_egress
         return explicit if explicit is not None else self.site_breakout(site)
-
-
-# -- rollout plans (`erplan stages --plan`) ----------------------------------------------------
-class Stage(_Frozen):
-    """One step of a rollout: the design as it stands after that step."""
-
-    name: str = Field(description="What the step is, e.g. 'routes to the pilot segment only'.")
-    description: str | None = Field(default=None, description="Free text: who, what, tests.")
-    set: dict[str, Any] = Field(
-        default_factory=dict,
-        description="The values of the design that differ at this step, by dotted path "
-        "(`sites.dallas.er_routes: false`, `wan.0.up: false`, `sites.hq.proxy.mode: all`); "
-        "null restores a value's default. Every other value is the design's.",
-    )
-
-
-class StagesPlan(_Frozen):
-    """A staged rollout (guide 001 'Build your deployment procedures'): the steps in order, the
-    last one normally the design itself (`set: {}`)."""
-
-    erplan_stages: Literal[1] = Field(description="Rollout-plan format version.")
-    before: dict[str, Any] | None = Field(
-        default=None,
-        description="The network before the rollout, as changes to the design in the same "
-        "form as a stage's `set`: the first stage is compared with it.",
-    )
-    stages: list[Stage] = Field(min_length=1, description="The steps, in rollout order.")

@@ -525,11 +525,13 @@ def _collector_paused() -> Iterator[None]:
 
 def verify(loaded: LoadedLike, catalogs: Catalogs) -> Report:
     """Every flow with its verdict, the findings (rules and flows) and a summary."""
+    from erplan.analyses import security
     from erplan.analyses.rules import lint
 
     with _collector_paused():
         engine = Engine(loaded.design, catalogs)
         results = rows(engine)
+        security.remember(engine, results)  # the security rules read these traces
         findings = list(lint(loaded, catalogs))  # type: ignore[arg-type]
         flow_findings = _findings(results, loaded) + _route_notes(results, loaded)
         findings.extend(_silence(flow_findings, loaded.design))

@@ -31,6 +31,7 @@ WORKFLOW_ORDER = (
     "meetme",
     "failures",
     "bandwidth",
+    "security",
     "diff",
     "stages",
     "report",
@@ -106,6 +107,7 @@ from erplan.cli import (  # noqa: E402,F401
     commands_pac,
     commands_plan,
     commands_report,
+    commands_security,
     commands_verify,
 )
 

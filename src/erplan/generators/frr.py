@@ -64,6 +64,13 @@ def header(edge: CircuitEdge, design_file: str, what: str, mark: str) -> list[st
         lines.append(f"device on the {where} path, not configured here: {comment(dev)} ({kind})")
     for dev in edge.nat_devices():
         lines.append(f"translations performed by device {comment(dev)}, not by this router")
+    for dev in edge.provider_devices:
+        lines.append(f"device {comment(dev)} is the provider's: ask the provider for its settings")
+    if edge.provider_peers:
+        lines.append(
+            "the provider peers with Microsoft with its own ASN on your behalf (any-to-any "
+            "IPVPN, guide 000 section 5.1): this is what its edge must do"
+        )
     lines.append(
         "BGP shared key (MD5): set the same key on both sessions and on the peering, if any"
     )

@@ -164,7 +164,33 @@ class _Checker:
                     f"addresses (this one is {d.get('kind', 'firewall')!r})",
                 )
             self._silence(("devices", name), d)
+        self._check_security()
         return self.findings
+
+    def _check_security(self) -> None:
+        """Sites named by the security model: IPVPN egress sites, security locations."""
+        for name, c in self._items("circuits"):
+            p = ("circuits", name)
+            for i, site in self._list(c, "ipvpn_sites"):
+                self._ref("ERP020", (*p, "ipvpn_sites", i), site, "site", self.sites)
+            if c.get("ipvpn_sites") and c.get("connectivity", "ipvpn") != "ipvpn":
+                self._add(
+                    "ERP028",
+                    (*p, "ipvpn_sites"),
+                    f"{dotted(p)}.ipvpn_sites: only an any-to-any IPVPN has sites egressing "
+                    f"into it (connectivity is {c.get('connectivity')!r})",
+                )
+            elif c.get("ipvpn_sites") and "connectivity" not in c:
+                self._add(
+                    "ERP028",
+                    (*p, "ipvpn_sites"),
+                    f"{dotted(p)}.ipvpn_sites: set `connectivity: ipvpn` to name sites "
+                    "egressing into an IPVPN",
+                )
+        policy = self.data.get("security")
+        if isinstance(policy, dict):
+            for i, site in self._list(policy, "locations"):
+                self._ref("ERP020", ("security", "locations", i), site, "site", self.sites)
 
     def _check_sites(self) -> None:
         cat = self.catalogs

@@ -16,6 +16,7 @@ from erplan.analyses.rules import (  # noqa: F401
     nat,
     relations,
     route_filter,
+    security,
 )
 from erplan.analyses.rules.registry import (
     RULES,
