@@ -35,7 +35,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
@@ -423,8 +423,8 @@ def connect(
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
-def wait_for(check: Any, timeout: float = 30.0) -> None:
-    """Poll ``check()`` (returns a falsy value when satisfied, else why not) until it holds."""
+def wait_for(check: Callable[[], str], timeout: float = 30.0) -> None:
+    """Poll ``check()`` (``''`` once satisfied, else why not) until it holds or time is up."""
     deadline = time.monotonic() + timeout
     why = check()
     while why and time.monotonic() < deadline:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from _generated import context, files
+from _generated import CATALOGS, context, files
 from emulation.generated_lab import (
     MICROSOFT,
     MICROSOFT_PORT,
@@ -34,12 +34,14 @@ from erplan.generators.edge import CircuitEdge
 
 pytestmark = pytest.mark.emulation
 
-# Small shipped examples: SNAT, DNAT and inbound SNAT on the edge router with prepends (Figure
-# 20, both circuits), and SNAT and DNAT on a NAT device in front of the edge (Figure 13).
+# Small shipped examples: SNAT, DNAT and inbound SNAT on the edge router with prepends (guide
+# 000 Figure 20, both circuits), SNAT and DNAT on a NAT device in front of the edge (Figure 13),
+# and guide 001's Exchange Hybrid entering by the circuit away from the server's site.
 CASES = [
     ("g000-fig20-full-solution", "us-er"),
     ("g000-fig20-full-solution", "eu-er"),
     ("g000-fig13-dnat", "hq-er"),
+    ("g001-exchange-hybrid", "dallas-er"),
 ]
 CONNECTIONS = 12
 
@@ -99,9 +101,6 @@ def _converged(box: Lab, ann: list[Announcement]) -> str:
     if not set(_admitted(box, ann)) <= set(_learned(box, "inside")):
         return "the inside has not learned the admitted routes yet"
     return ""
-
-
-CATALOGS = context(CASES[0][0]).catalogs
 
 
 @pytest.mark.parametrize(("example", "circuit"), CASES)
