@@ -36,12 +36,14 @@ pytestmark = pytest.mark.emulation
 
 # Small shipped examples: SNAT, DNAT and inbound SNAT on the edge router with prepends (guide
 # 000 Figure 20, both circuits), SNAT and DNAT on a NAT device in front of the edge (Figure 13),
-# and guide 001's Exchange Hybrid entering by the circuit away from the server's site.
+# guide 001's Exchange Hybrid entering by the circuit away from the server's site, and the
+# active circuit of guide 000 Figure 15 (local preference 200, SNAT, no inbound service).
 CASES = [
     ("g000-fig20-full-solution", "us-er"),
     ("g000-fig20-full-solution", "eu-er"),
     ("g000-fig13-dnat", "hq-er"),
     ("g001-exchange-hybrid", "dallas-er"),
+    ("g000-fig15-active-passive", "us-er"),
 ]
 CONNECTIONS = 12
 
@@ -172,3 +174,12 @@ def test_generated_edge_behaves_as_designed(example: str, circuit: str) -> None:
                         assert ip_address(x["peer"]) == source, (s.link, x)
                     else:
                         assert ip_address(x["peer"]) in pool, (s.link, pool, x)
+
+        # Nothing else opens a connection from Microsoft's side: sent to the edge by each link,
+        # a connection to the inside client, on a port its site's server listens on (if any),
+        # is dropped on the way (a timeout, not a refusal or an unreachable network).
+        port = edge.entries[0][2][0] if edge.entries else MICROSOFT_PORT
+        for s in edge.sessions:
+            source = initiator(ann, s.link, target.communities[0])
+            got = connect(box, MICROSOFT, source, client, port, 1)
+            assert all("TimeoutError" in str(x.get("error")) for x in got), (s.link, got)
