@@ -131,6 +131,12 @@ class CircuitEdge:
             out.update(dict.fromkeys(s.advertises))
         return tuple(out)
 
+    @property
+    def inside_pools(self) -> tuple[IPv4Network, ...]:
+        """The inbound SNAT pools this router translates into: the servers' replies to them
+        must be routed back to it, so it announces them to the inside (never to Microsoft)."""
+        return tuple(dict.fromkeys(s.pool for s in self.router_inbound_snat()))
+
     def router_snat(self) -> tuple[Snat, ...]:
         return tuple(s for s in self.snat if s.point == ROUTER)
 

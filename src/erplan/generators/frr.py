@@ -19,6 +19,7 @@ INSIDE = "eth0"
 LINK_PORT = {LinkName.PRIMARY: "eth1", LinkName.SECONDARY: "eth2"}
 MICROSOFT_ASN = 12076
 SERVICES_LIST = "ER-SERVICES"
+INSIDE_POOLS = "ER-INSIDE-POOLS"
 INSIDE_GROUP = "INSIDE"
 # Routes learned from Microsoft stay inside the customer's network (FACTS §2: not for re-export).
 NO_EXPORT = "no-export"
@@ -87,6 +88,8 @@ def _prefix_lists(edge: CircuitEdge) -> list[str]:
             out.append(f"ip prefix-list {name} seq 5 deny any")
         for i, prefix in enumerate(s.advertises, start=1):
             out.append(f"ip prefix-list {name} seq {5 * i} permit {prefix}")
+    for i, prefix in enumerate(edge.inside_pools, start=1):
+        out.append(f"ip prefix-list {INSIDE_POOLS} seq {5 * i} permit {prefix}")
     return out
 
 
@@ -123,6 +126,14 @@ def _route_maps(edge: CircuitEdge) -> list[str]:
         "route-map ER-TO-INSIDE permit 10",
         f" match community {SERVICES_LIST}",
         "exit",
+    ]
+    if edge.inside_pools:
+        out += [
+            "route-map ER-TO-INSIDE permit 20",
+            f" match ip address prefix-list {INSIDE_POOLS}",
+            "exit",
+        ]
+    out += [
         "route-map ER-TO-INSIDE deny 1000",
         "exit",
     ]
@@ -155,7 +166,11 @@ def render(edge: CircuitEdge, design_file: str) -> str:
             "!",
         ]
     lines.append("! Anchors: the advertised prefixes need a route to be originated.")
-    lines += _anchors(edge.networks)
+    if edge.inside_pools:
+        lines.append(
+            "! So do the inbound NAT pools, announced inside only (replies come back here)."
+        )
+    lines += _anchors(edge.networks + edge.inside_pools)
     lines.append("!")
     lines += _prefix_lists(edge)
     lines.append("!")
@@ -174,7 +189,7 @@ def render(edge: CircuitEdge, design_file: str) -> str:
         " !",
         " address-family ipv4 unicast",
     ]
-    lines += [f"  network {p}" for p in edge.networks]
+    lines += [f"  network {p}" for p in edge.networks + edge.inside_pools]
     for s in edge.sessions:
         lines += [
             f"  neighbor {s.peer} activate",

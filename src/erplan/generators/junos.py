@@ -10,6 +10,7 @@ from erplan.generators.edge import CircuitEdge, Session
 from erplan.generators.frr import (
     ANCHOR_DISTANCE,
     INSIDE_GROUP,
+    INSIDE_POOLS,
     MICROSOFT_ASN,
     advertise_list,
     header,
@@ -63,6 +64,11 @@ def _policies(t: _Tree, edge: CircuitEdge) -> None:
         for prefix in s.advertises:
             t.leaf(str(prefix))
         t.close()
+    if edge.inside_pools:
+        t.open(f"prefix-list {INSIDE_POOLS}")
+        for prefix in edge.inside_pools:
+            t.leaf(str(prefix))
+        t.close()
     # One community per value: a Junos community with several members matches only all of them.
     for c in edge.communities:
         t.leaf(f"community {community_name(c)} members {c}")
@@ -107,6 +113,15 @@ def _policies(t: _Tree, edge: CircuitEdge) -> None:
     t.leaf("accept")
     t.close()
     t.close()
+    if edge.inside_pools:
+        # Inbound NAT pools: the servers' replies must come back to this router.
+        t.open("term inbound-pools")
+        t.leaf(f"from prefix-list {INSIDE_POOLS}")
+        t.open("then")
+        t.leaf("next-hop self")
+        t.leaf("accept")
+        t.close()
+        t.close()
     t.open("term other")
     t.leaf("then reject")
     t.close()
@@ -209,7 +224,7 @@ def render(edge: CircuitEdge, design_file: str) -> str:
     t.leaf(f"autonomous-system {edge.asn}")
     t.leaf(f"router-id {edge.sessions[0].local}")
     t.open("static")
-    for p in edge.networks:
+    for p in edge.networks + edge.inside_pools:
         t.open(f"route {p}")
         t.leaf("discard")
         t.leaf(f"preference {ANCHOR_DISTANCE}")
