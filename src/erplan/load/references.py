@@ -128,6 +128,7 @@ class _Checker:
             )
             for i, svc in self._list(tenant, "services"):
                 self._catalog("ERP027", ("tenant", "services", i), svc, "service", cat.service)
+            self._check_dynamics(tenant, cat)
         self._check_sites()
         self._check_wan()
         for name, b in self._items("breakouts"):
@@ -233,6 +234,15 @@ class _Checker:
                 )
                 for i, svc in self._list(c, "route_filter"):
                     self._catalog("ERP027", (*p, "route_filter", i), svc, "service", cat.service)
+                prefs = c.get("region_preference")
+                for region in prefs if isinstance(prefs, dict) else ():
+                    self._catalog(
+                        "ERP040",
+                        (*p, "region_preference", region),
+                        region,
+                        "region",
+                        cat.regional_community,
+                    )
             self._ref("ERP020", (*p, "site"), c.get("site"), "site", self.sites)
             for i, d in self._list(c, "devices"):
                 self._ref("ERP023", (*p, "devices", i), d, "device", self.devices)
@@ -268,6 +278,39 @@ class _Checker:
                             key=True,
                         )
             self._silence(p, c)
+
+    def _check_dynamics(self, tenant: dict[str, Any], cat: Catalogs) -> None:
+        """Dynamics 365 regions the catalog knows, with prefixes apart from the design's own
+        addresses and from each other's."""
+        dynamics = tenant.get("dynamics")
+        if not isinstance(dynamics, dict):
+            return
+        own = _design_networks(self.data)
+        seen: list[tuple[ipaddress.IPv4Network, str]] = []
+        for region, env in dynamics.items():
+            p: ObjectPath = ("tenant", "dynamics", region)
+            self._catalog("ERP041", p, region, "Dynamics 365 region", cat.dynamics_region)
+            if not isinstance(env, dict):
+                continue
+            for i, value in self._list(env, "prefixes"):
+                net = _network(value)
+                if net is None:
+                    continue
+                clash = next((o for o in own if o.overlaps(net)), None)
+                other = next((r for n, r in seen if n.overlaps(net)), None)
+                if clash is not None:
+                    why = f"overlaps {clash}, an address of the design itself"
+                elif other is not None:
+                    why = f"overlaps a prefix of region {other!r}"
+                else:
+                    seen.append((net, str(region)))
+                    continue
+                self._add(
+                    "ERP042",
+                    (*p, "prefixes", i),
+                    f"{dotted((*p, 'prefixes', i))}: {net} {why}; Microsoft's prefixes and the "
+                    "customer's are disjoint",
+                )
 
     def _kind(self, path: ObjectPath, name: Any, kind: str) -> None:
         """A reference to a device must name one of that kind."""
@@ -372,8 +415,44 @@ def _networks(values: Any) -> set[ipaddress.IPv4Network]:
     return {n for n in (_network(v) for v in values) if n is not None}
 
 
+def _design_networks(data: dict[str, Any]) -> list[ipaddress.IPv4Network]:
+    """Every address range the design itself uses: site prefixes, NAT pools, advertisements,
+    peer subnets (for the Dynamics 365 prefixes, which must stay apart)."""
+    out: list[ipaddress.IPv4Network] = []
+
+    def add(value: Any) -> None:
+        for v in value if isinstance(value, list) else [value]:
+            net = _network(v) if v is not None else None
+            if net is not None:
+                out.append(net)
+
+    def items(section: str) -> list[dict[str, Any]]:
+        value = data.get(section)
+        return [v for v in value.values() if isinstance(v, dict)] if isinstance(value, dict) else []
+
+    for site in items("sites"):
+        add(site.get("prefixes"))
+    for b in items("breakouts"):
+        add(b.get("nat"))
+        add(b.get("advertises"))
+    for c in items("circuits"):
+        for key in ("snat_pool", "advertises", "primary_subnet", "secondary_subnet"):
+            add(c.get(key))
+        add(c.get("inbound_snat_pool"))
+        links = c.get("links")
+        for link in links.values() if isinstance(links, dict) else ():
+            if isinstance(link, dict):
+                add(link.get("advertises"))
+                add(link.get("snat_pool"))
+    return out
+
+
 def _catalog_names(catalogs: Catalogs, kind: str) -> list[str]:
     """Every name a catalog lookup of that kind accepts, for a "did you mean"."""
+    if kind == "region":
+        return [r.region for r in catalogs.regional_communities]
+    if kind == "Dynamics 365 region":
+        return [r.region for r in catalogs.dynamics_regions]
     if kind == "peering location":
         return [p.name for p in catalogs.peering_locations]
     if kind == "place":
