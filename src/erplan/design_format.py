@@ -126,14 +126,19 @@ tenant:
         "preference ('cold potato', guide 000 §7.3.1); Microsoft 365 routes ignore it.",
         """\
 tenant:
-  geography: EU
+  geography: US
   dynamics:
     West Europe:
       prefixes: [203.0.113.0/25]
 circuits:
   ams-er:
+    peering_location: Amsterdam
+    site: eu
+    peer_asn: 394500
     route_filter: [Exchange, CRM Online]
     region_preference: {West Europe: 200}
+    snat_pool: 20.2.2.8/29
+    advertises: [20.2.2.8/29]
 """,
     ),
     (

@@ -157,6 +157,15 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "set WAN costs so that the nearest circuit is the cheapest (or local preference per site)",
         "guide 000 §7.3.1 ('hot potato' by BGP local preference and/or IGP metrics)",
     ),
+    "region-preference": (
+        "a per-region local preference ('cold potato') sends this site's Dynamics 365 traffic "
+        "to the circuit of the environment's region, over a customer network slower than "
+        "Microsoft's backbone from a nearer circuit",
+        "prefer the region only where the customer network to its circuit is faster than "
+        "Microsoft's backbone, else equal preference ('hot potato')",
+        "guide 000 §7.3.1 (cold potato is 'the preferred policy if the US-EU latency is higher "
+        "in the Microsoft network than in the customer's network')",
+    ),
     "breakout": (
         "the site's internet traffic leaves by a distant breakout",
         "use a local internet breakout for this site (selective internet breakout)",
@@ -579,7 +588,6 @@ class Judge:
         self, t: FlowTrace, b: Branch, best: Option, opts: list[Option]
     ) -> tuple[str, Culprit]:
         f = t.flow
-        d = self.design
         edge = _owner(b.forward.edge) or ""
         kind, _, name = edge.partition(":")
         if f.direction is Direction.INBOUND:
@@ -597,7 +605,12 @@ class Judge:
             ]
             if better:
                 alt = min(better, key=lambda o: o.latency.ms)
-                if d.circuits[name].local_preference > d.circuits[alt.name].local_preference:
+                tables = self.e.tables
+                entry = tables.entry(f.destination)
+                regional = entry.regional if isinstance(entry, Microsoft365) else frozenset()
+                if tables.preference(name, regional) > tables.preference(alt.name, regional):
+                    if any(r in tables.region_prefs[name] for r in regional):
+                        return "region-preference", ("circuits", name, "region_preference")
                     return "local-preference", ("circuits", name, "local_preference")
                 if best.kind == "circuit":
                     return "igp-metric", ("wan",)

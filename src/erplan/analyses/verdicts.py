@@ -407,7 +407,8 @@ def _route_notes(
                     "tenant in these regions reach the circuit either)",
                     loaded.source.where(("circuits", name, "region_preference")),
                     fix="steer Microsoft 365 traffic with local preference and IGP metrics "
-                    "('hot potato'); cold potato needs regional communities",
+                    "('hot potato'); cold potato needs regional communities: give the tenant's "
+                    "Dynamics 365 environments and their prefixes in `tenant.dynamics`",
                     source="guide 000 §7.3.1",
                     subject=f"circuits.{name}.region_preference",
                 )

@@ -83,14 +83,20 @@ class _Checker:
             self._add(code, path, f"{dotted(path)}: undefined {kind} {value!r}{hint}")
 
     def _catalog(
-        self, code: str, path: ObjectPath, value: Any, kind: str, lookup: Callable[[str], object]
+        self,
+        code: str,
+        path: ObjectPath,
+        value: Any,
+        kind: str,
+        lookup: Callable[[str], object],
+        key: bool = False,
     ) -> None:
         if not isinstance(value, str) or lookup(value) is not None:
             return
         assert self.catalogs is not None
         close = closest(value, _catalog_names(self.catalogs, kind))
         hint = f"; did you mean {close!r}?" if close is not None else " (see `erplan catalog`)"
-        self._add(code, path, f"{dotted(path)}: unknown {kind} {value!r}{hint}")
+        self._add(code, path, f"{dotted(path)}: unknown {kind} {value!r}{hint}", key=key)
 
     def _items(self, section: str) -> Iterator[tuple[str, dict[str, Any]]]:
         value = self.data.get(section)
@@ -242,6 +248,7 @@ class _Checker:
                         region,
                         "region",
                         cat.regional_community,
+                        key=True,
                     )
             self._ref("ERP020", (*p, "site"), c.get("site"), "site", self.sites)
             for i, d in self._list(c, "devices"):
@@ -289,7 +296,7 @@ class _Checker:
         seen: list[tuple[ipaddress.IPv4Network, str]] = []
         for region, env in dynamics.items():
             p: ObjectPath = ("tenant", "dynamics", region)
-            self._catalog("ERP041", p, region, "Dynamics 365 region", cat.dynamics_region)
+            self._catalog("ERP041", p, region, "Dynamics 365 region", cat.dynamics_region, key=True)
             if not isinstance(env, dict):
                 continue
             for i, value in self._list(env, "prefixes"):
@@ -299,17 +306,20 @@ class _Checker:
                 clash = next((o for o in own if o.overlaps(net)), None)
                 other = next((r for n, r in seen if n.overlaps(net)), None)
                 if clash is not None:
-                    why = f"overlaps {clash}, an address of the design itself"
+                    why = (
+                        f"overlaps {clash}, an address of the design itself; Microsoft's "
+                        "prefixes and the customer's are disjoint"
+                    )
                 elif other is not None:
-                    why = f"overlaps a prefix of region {other!r}"
+                    why = (
+                        f"overlaps a prefix of region {other!r}; a prefix carries the regional "
+                        "community of one region"
+                    )
                 else:
                     seen.append((net, str(region)))
                     continue
                 self._add(
-                    "ERP042",
-                    (*p, "prefixes", i),
-                    f"{dotted((*p, 'prefixes', i))}: {net} {why}; Microsoft's prefixes and the "
-                    "customer's are disjoint",
+                    "ERP042", (*p, "prefixes", i), f"{dotted((*p, 'prefixes', i))}: {net} {why}"
                 )
 
     def _kind(self, path: ObjectPath, name: Any, kind: str) -> None:
