@@ -216,3 +216,23 @@ def test_bad_dynamics_input_is_refused_at_its_position(
         if f.location is not None
     ]
     assert found == [(code, line, col)], [f.render() for f in err.value.findings]
+
+
+# -- PAC files ----------------------------------------------------------------------------------
+def test_a_pac_sends_dynamics_names_direct_only_where_they_have_a_route() -> None:
+    """Guide 000 §2.2: the ExpressRoute-able names go DIRECT, the rest to the proxy; a Dynamics
+    365 environment whose prefixes no route filter admits has no ExpressRoute route."""
+    from erplan.generators.pac import render_pac
+    from erplan.generators.plan import plan
+
+    d = cold_potato()
+    d["sites"]["us"]["proxy"] = {"mode": "pac"}
+    p = plan(load(d), CATALOGS)
+    text = render_pac(p, next(s for s in p.sites if s.site == "us"), "2026-01-01")
+    assert '"*.crm4.dynamics.com")) { return "DIRECT"; }' in text
+    assert '"*.crm.dynamics.com")) { return "DIRECT"; }' in text
+    d["tenant"]["dynamics"]["West Europe"] = {}
+    p = plan(load(d), CATALOGS)
+    text = render_pac(p, next(s for s in p.sites if s.site == "us"), "2026-01-01")
+    assert '"*.crm4.dynamics.com")) { return "DIRECT"; }' not in text
+    assert '"*.crm.dynamics.com")) { return "DIRECT"; }' in text
