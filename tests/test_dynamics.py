@@ -236,3 +236,16 @@ def test_a_pac_sends_dynamics_names_direct_only_where_they_have_a_route() -> Non
     text = render_pac(p, next(s for s in p.sites if s.site == "us"), "2026-01-01")
     assert '"*.crm4.dynamics.com")) { return "DIRECT"; }' not in text
     assert '"*.crm.dynamics.com")) { return "DIRECT"; }' in text
+
+
+def test_connection_tables_list_dynamics_with_its_cold_potato() -> None:
+    """Guide 001's connection-property table for CRM Online: its names and the routing policy
+    the circuits apply to it (cold potato), while Microsoft 365's stays hot potato."""
+    from erplan.generators.tables import connection_tables
+
+    d = cold_potato()
+    tables = {t.title: t for t in connection_tables(load(d).design, CATALOGS, run(d))}
+    crm = "\n".join(str(row) for row in tables["Outbound: CRM Online"].rows)
+    assert "*.crm4.dynamics.com" in crm and "'cold potato'" in crm
+    exo = "\n".join(str(row) for row in tables["Outbound: Exchange Online"].rows)
+    assert "'hot potato'" in exo and "'cold potato'" not in exo
