@@ -153,6 +153,23 @@ def test_cold_potato_over_a_slow_wan_is_suboptimal_and_names_the_preference() ->
     assert list(r.culprit) == ["circuits", "eu-er", "region_preference"]
 
 
+def test_hot_potato_for_dynamics_is_not_blamed_on_the_resolver() -> None:
+    """Without a per-region preference each site leaves by its own circuit and Microsoft's
+    backbone carries the rest (guide 000 §7.3.1, policy 1). Where the name resolves does not
+    depend on the resolver, so a distant resolver is never the cause."""
+    d = cold_potato()
+    for c in d["circuits"].values():
+        c.pop("region_preference")
+    report = run(d)
+    for key, circuit in (
+        (f"out/eu/{EAST_US.id}", "circuit:eu-er"),
+        (f"out/us/{WEST_EUROPE.id}", "circuit:us-er"),
+    ):
+        r = flow(report, key)
+        assert out_by(r) == {circuit}
+        assert r.verdict.value == "ok", (key, r.cause_key)
+
+
 def test_without_crm_online_in_a_route_filter_dynamics_goes_over_the_internet() -> None:
     d = cold_potato()
     for c in d["circuits"].values():

@@ -496,9 +496,15 @@ class Judge:
                 opts = self.outbound_options(t, fe)
             key, culprit = self._latency_cause(t, worst, best, opts)
             return key, culprit, _ms(worst), best.latency, sum(b.weight for b in slow)
-        if f.direction is Direction.OUTBOUND and not f.third_party:
+        if f.direction is Direction.OUTBOUND and not f.third_party and not self._pinned(f):
             return self._resolver_check(t, working, fe)
         return None
+
+    def _pinned(self, f: Flow) -> bool:
+        """Whether the flow's set lives in one region (Dynamics 365): no resolver changes where
+        it is answered, so a distant resolver is never the cause."""
+        es = self.e.catalogs.endpoint_set(f.endpoint_set) if f.endpoint_set is not None else None
+        return es is not None and es.region is not None
 
     def best_outbound(self, t: FlowTrace, fe: FrontEnd) -> Option | None:
         """The fastest way the design offers the flow's start site to ``fe``."""
