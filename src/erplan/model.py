@@ -65,7 +65,8 @@ class DynamicsEnvironment(_Frozen):
     prefixes: list[IPv4Network] = Field(
         default_factory=list,
         description="Microsoft's prefixes for Dynamics 365 in this region, as the customer "
-        "obtained them (Microsoft's endpoint web service publishes none). They are advertised "
+        "obtained them (Microsoft's endpoint web service publishes none; `erplan endpoints "
+        "dynamics` takes them from an Azure service-tag download). They are advertised "
         "over the Microsoft peering with the CRM Online service community (12076:5040) and the "
         "region's regional community. None: reached over the internet only.",
     )
