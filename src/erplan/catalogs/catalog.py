@@ -41,6 +41,7 @@ SHIPPED_ENDPOINTS = "endpoints_worldwide.json"
 # advertised over ExpressRoute (SOURCES.md, "front_ends.csv").
 MICROSOFT_INTERNET_BLOCK = IPv4Network("13.64.0.0/11")
 EARTH_RADIUS_KM = 6371.0
+MAX_TENANTS = 8  # catalogs with a tenant's Dynamics 365 sets kept per catalogs object
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -148,14 +149,15 @@ class Catalogs:
     def for_tenant(self, dynamics: Mapping[str, Iterable[IPv4Network]]) -> Catalogs:
         """These catalogs with the tenant's Dynamics 365 sets added (region -> its prefixes);
         itself when there are none. Remembered per argument: every stage sees one object."""
-        key = tuple(sorted((normalize(r), tuple(ps)) for r, ps in dynamics.items()))
+        given = {region: tuple(prefixes) for region, prefixes in dynamics.items()}
+        key = tuple(sorted((normalize(r), ps) for r, ps in given.items()))
         if not key:
             return self
         got = self._tenants.get(key)
         if got is None:
             extra = [
                 es
-                for region, prefixes in dynamics.items()
+                for region, prefixes in given.items()
                 if (es := self.dynamics_set(region, prefixes)) is not None
             ]
             got = Catalogs(
@@ -169,6 +171,8 @@ class Catalogs:
                 endpoints_source=self.endpoints_source,
                 dynamics_regions=self.dynamics_regions,
             )
+            if len(self._tenants) >= MAX_TENANTS:  # the oldest goes: a process may load many
+                self._tenants.pop(next(iter(self._tenants)))
             self._tenants[key] = got
         return got
 
