@@ -266,3 +266,12 @@ def test_connection_tables_list_dynamics_with_its_cold_potato() -> None:
     assert "*.crm4.dynamics.com" in crm and "'cold potato'" in crm
     exo = "\n".join(str(row) for row in tables["Outbound: Exchange Online"].rows)
     assert "'hot potato'" in exo and "'cold potato'" not in exo
+
+
+def test_a_region_name_with_a_bidi_override_is_refused_once() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "    West Europe:\n", '    "West\\u202eEurope":\n', 1
+    )
+    with pytest.raises(InputError) as err:
+        load_text(text, "d.yaml", CATALOGS)
+    assert [f.code for f in err.value.findings] == ["ERP016"]

@@ -500,8 +500,9 @@ def markdown() -> str:
         "",
         f"- names: the keys of `sites`, `breakouts`, `circuits`, `services` and `devices`, every "
         "reference to one, catalog names (locations, peering locations, geographies, "
-        "services), `silence` codes and `region_preference` regions — letters and digits of any "
-        f"script, spaces and `{''.join(sorted(NAME_PUNCTUATION - {' '}))}`, at most "
+        "services), `silence` codes, `region_preference` and `tenant.dynamics` regions — "
+        "letters and digits of any script, spaces and "
+        f"`{''.join(sorted(NAME_PUNCTUATION - {' '}))}`, at most "
         f"{MAX_LENGTH[TextKind.NAME]} characters, no leading or trailing space;",
         "- `services.*.fqdn`: a DNS name (dot-separated labels of letters, digits, `-` and `_`, "
         "at most 63 characters each);",

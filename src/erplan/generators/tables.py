@@ -149,9 +149,7 @@ def _outbound(
         mode = "Active/Active 'hot potato' routing" if len(prefs) == 1 else "Active/Active"
         # Only routes with a regional community (Dynamics 365) follow a per-region preference.
         tagged = {es.regional_community for es in es_all if es.express_route}
-        if any(
-            set(facts.region_preferences(design, catalogs, c)) & tagged for c in paths.circuits
-        ):
+        if any(set(facts.region_preferences(design, catalogs, c)) & tagged for c in paths.circuits):
             mode = "Active/Active 'cold potato' routing (local preference per region)"
         ha.append(f"ExpressRoute path: {_ha_circuits(design, list(paths.circuits), mode)}")
     symmetry = (
