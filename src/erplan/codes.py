@@ -77,6 +77,8 @@ _INPUT_EXPLANATION = (
 def _input_codes() -> list[CodeInfo]:
     from erplan.catalogs.endpoints import CODES as ENDPOINT_CODES
     from erplan.catalogs.endpoints import SOURCE as ENDPOINT_SOURCE
+    from erplan.catalogs.service_tags import CODES as TAG_CODES
+    from erplan.catalogs.service_tags import SOURCE as TAGS_SOURCE
     from erplan.load.codes import CODES as DESIGN_CODES
 
     out = [
@@ -108,6 +110,20 @@ def _input_codes() -> list[CodeInfo]:
             INPUT_GROUP,
         )
         for code, (name, summary) in ENDPOINT_CODES.items()
+    )
+    out.extend(
+        CodeInfo(
+            code,
+            name,
+            Severity.ERROR,
+            summary,
+            f"{summary} {_INPUT_EXPLANATION}",
+            "Download the service tags again, or correct the file at the position given.",
+            TAGS_SOURCE,
+            KIND_INPUT,
+            INPUT_GROUP,
+        )
+        for code, (name, summary) in TAG_CODES.items()
     )
     return out
 

@@ -21,6 +21,7 @@ from erplan.files import DecodeRefused, ReadRefused, decode_utf8, display_name, 
 from erplan.names import normalize
 
 __all__ = [
+    "CODES",
     "CODE_FORMAT",
     "CODE_UNREADABLE",
     "MAX_SERVICE_TAGS_BYTES",
@@ -34,6 +35,20 @@ MAX_PROBLEMS = 50
 CODE_UNREADABLE = "ERP043"
 CODE_FORMAT = "ERP044"
 SOURCE = "Azure service tags download (ServiceTags_Public_*.json)"
+
+# code -> (name, summary), for `erplan rules` and `erplan explain`.
+CODES: dict[str, tuple[str, str]] = {
+    CODE_UNREADABLE: (
+        "service-tags-unreadable",
+        "An Azure service-tag download (`erplan endpoints dynamics`) cannot be read: missing, "
+        "not a regular file, too large, binary, not UTF-8 or not JSON.",
+    ),
+    CODE_FORMAT: (
+        "service-tags-bad-format",
+        "An Azure service-tag download is not in the service-tag format (`values`, each with "
+        "`name` and `properties.addressPrefixes`), or lists something that is not a prefix.",
+    ),
+}
 
 
 class _Properties(BaseModel):

@@ -110,14 +110,4 @@ CODES: dict[str, tuple[str, str]] = {
         "itself (a site prefix, NAT pool, advertisement or peer subnet) or another region's: "
         "Microsoft's prefixes and the customer's are disjoint.",
     ),
-    "ERP043": (
-        "service-tags-unreadable",
-        "An Azure service-tag download (`erplan endpoints dynamics`) cannot be read: missing, "
-        "not a regular file, too large, binary, not UTF-8 or not JSON.",
-    ),
-    "ERP044": (
-        "service-tags-bad-format",
-        "An Azure service-tag download is not in the service-tag format (`values`, each with "
-        "`name` and `properties.addressPrefixes`), or lists something that is not a prefix.",
-    ),
 }
