@@ -275,3 +275,22 @@ def test_a_region_name_with_a_bidi_override_is_refused_once() -> None:
     with pytest.raises(InputError) as err:
         load_text(text, "d.yaml", CATALOGS)
     assert [f.code for f in err.value.findings] == ["ERP016"]
+
+
+def test_a_server_may_connect_to_a_dynamics_environment_of_the_tenant() -> None:
+    d = cold_potato()
+    d["sites"]["eu"]["prefixes"] = ["10.2.0.0/16"]
+    d["servers"] = {
+        "crm-sync": {
+            "site": "eu",
+            "address": "10.2.0.50",
+            "connects_to": ["org.crm4.dynamics.com", str(EAST_US.id)],
+        }
+    }
+    report = run(d)
+    assert out_by(flow(report, f"srv/crm-sync/{WEST_EUROPE.id}")) == {"circuit:eu-er"}
+    assert out_by(flow(report, f"srv/crm-sync/{EAST_US.id}")) == {"circuit:us-er"}
+    d["servers"]["crm-sync"]["connects_to"] = ["org.crm11.dynamics.com"]  # UK: not the tenant's
+    with pytest.raises(InputError) as err:
+        load(d)
+    assert [f.code for f in err.value.findings] == ["ERP027"]

@@ -337,6 +337,12 @@ class _Checker:
 
     def _check_servers(self) -> None:
         cat = self.catalogs
+        tenant = self.data.get("tenant")
+        dynamics = tenant.get("dynamics") if isinstance(tenant, dict) else None
+        if cat is not None and isinstance(dynamics, dict):
+            # A server may connect to the tenant's Dynamics 365 sets (ids and names).
+            known = [r for r in dynamics if isinstance(r, str) and cat.dynamics_region(r)]
+            cat = cat.for_tenant({r: () for r in known})
         for name, srv in self._items("servers"):
             p = ("servers", name)
             self._ref("ERP020", (*p, "site"), srv.get("site"), "site", self.sites)
