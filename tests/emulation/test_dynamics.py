@@ -25,3 +25,15 @@ def test_the_preference_acts_on_dynamics_routes_only() -> None:
     assert _owners(edges(dynamics)) == {"circuit:eu-er"}, describe(dynamics)
     assert _owners(edges(dynamics, back=True)) == {"circuit:eu-er"}, describe(dynamics)
     assert _owners(edges(exchange)) == {"circuit:us-er"}, describe(exchange)
+
+
+def test_each_environment_is_reached_by_the_circuit_of_its_region() -> None:
+    got = flows(run_file(EXAMPLES / "g000-s731-dynamics-cold-potato.yaml"))
+    for site in ("us", "eu"):
+        for set_id, circuit in ((10001, "circuit:us-er"), (10006, "circuit:eu-er")):
+            f = got[f"out/{site}/{set_id}"]
+            assert f.completed == f.attempted > 0, describe(f)
+            assert _owners(edges(f)) == {circuit}, describe(f)
+            assert _owners(edges(f, back=True)) == {circuit}, describe(f)
+        exchange = got[f"out/{site}/1"]
+        assert _owners(edges(exchange)) == {f"circuit:{site}-er"}, describe(exchange)
