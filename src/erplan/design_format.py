@@ -27,6 +27,7 @@ from erplan.model import (
     CircuitLink,
     Design,
     Device,
+    DynamicsEnvironment,
     LatLon,
     PathPolicy,
     Proxy,
@@ -103,12 +104,45 @@ description: US and EU offices, one circuit each.
         "tenant",
         "tenant",
         Tenant,
-        "The Microsoft 365 tenant: where its data lives and which service areas users rely on.",
+        "The Microsoft 365 tenant: where its data lives and which service areas users rely on, "
+        "and its Dynamics 365 (CRM Online) environments with the prefixes of their regions "
+        "(documentation prefixes here: use the ones obtained for each region).",
         """\
 tenant:
   name: contoso
   geography: US
   services: [Exchange, SharePoint, Skype, Common]
+  dynamics:
+    East US:
+      prefixes: [198.51.100.0/25]
+    West Europe: {}  # no prefixes given: reached over the internet only
+""",
+    ),
+    (
+        "tenant.dynamics",
+        "tenant.dynamics.REGION",
+        DynamicsEnvironment,
+        "A Dynamics 365 (CRM Online) environment of the tenant, by the Azure region hosting it "
+        "(`erplan catalog dynamics`). Every site's users reach it at that region, whatever "
+        "resolves the name. With prefixes and CRM Online in a circuit's route filter, its "
+        "routes arrive over ExpressRoute tagged with 12076:5040 and the region's regional "
+        "community, and a circuit's `region_preference` for the region sets their local "
+        "preference ('cold potato', guide 000 §7.3.1); Microsoft 365 routes ignore it.",
+        """\
+tenant:
+  geography: US
+  dynamics:
+    West Europe:
+      prefixes: [203.0.113.0/25]
+circuits:
+  ams-er:
+    peering_location: Amsterdam
+    site: eu
+    peer_asn: 394500
+    route_filter: [Exchange, CRM Online]
+    region_preference: {West Europe: 200}
+    snat_pool: 20.2.2.8/29
+    advertises: [20.2.2.8/29]
 """,
     ),
     (
@@ -368,6 +402,7 @@ sites:
 
 _MODEL_LINKS: dict[Any, str] = {
     Tenant: "[tenant](#tenant)",
+    DynamicsEnvironment: "[Dynamics 365 environment](#tenantdynamics)",
     Site: "[site](#sites)",
     Proxy: "[proxy](#sitesnameproxy)",
     WanLink: "[WAN link](#wan)",
@@ -529,7 +564,12 @@ def markdown() -> str:
         "- Catalog names (case and punctuation ignored): `circuits.*.peering_location` "
         "(a peering location), `sites.*.location` (a place), `tenant.geography` and "
         "`services.*.initiator_geography` (a geography), `circuits.*.route_filter`, "
-        "`tenant.services` and `services.*.initiator` (a service). `erplan catalog` lists them.",
+        "`tenant.services` and `services.*.initiator` (a service), "
+        "`circuits.*.region_preference` keys (an Azure region with a regional community, "
+        "`ERP040`), `tenant.dynamics` keys (an Azure region hosting Dynamics 365, `ERP041`). "
+        "`erplan catalog` lists them.",
+        "- `tenant.dynamics.*.prefixes`: Microsoft's, so apart from every address of the design "
+        "and from another region's (`ERP042`).",
         "",
         "## What text may hold",
         "",
@@ -538,8 +578,9 @@ def markdown() -> str:
         "",
         f"- names: the keys of `sites`, `breakouts`, `circuits`, `services` and `devices`, every "
         "reference to one, catalog names (locations, peering locations, geographies, "
-        "services), `silence` codes and `region_preference` regions — letters and digits of any "
-        f"script, spaces and `{''.join(sorted(NAME_PUNCTUATION - {' '}))}`, at most "
+        "services), `silence` codes, `region_preference` and `tenant.dynamics` regions — "
+        "letters and digits of any script, spaces and "
+        f"`{''.join(sorted(NAME_PUNCTUATION - {' '}))}`, at most "
         f"{MAX_LENGTH[TextKind.NAME]} characters, no leading or trailing space;",
         "- `services.*.fqdn`: a DNS name (dot-separated labels of letters, digits, `-` and `_`, "
         "at most 63 characters each);",

@@ -79,6 +79,19 @@ Place = Annotated[
 ]
 
 
+class DynamicsEnvironment(_Frozen):
+    """The tenant's Dynamics 365 (CRM Online) environments in one Azure region."""
+
+    prefixes: list[IPv4Network] = Field(
+        default_factory=list,
+        description="Microsoft's prefixes for Dynamics 365 in this region, as the customer "
+        "obtained them (Microsoft's endpoint web service publishes none; `erplan endpoints "
+        "dynamics` takes them from an Azure service-tag download). They are advertised "
+        "over the Microsoft peering with the CRM Online service community (12076:5040) and the "
+        "region's regional community. None: reached over the internet only.",
+    )
+
+
 class Tenant(_Frozen):
     geography: str = Field(
         description="Where the tenant's data lives (US, EU, APAC, UK, ...): inbound flows start "
@@ -90,6 +103,13 @@ class Tenant(_Frozen):
         default_factory=lambda: ["Exchange", "SharePoint", "Skype", "Common"],
         description="Service areas the users rely on (Exchange, SharePoint, Skype, Common): "
         "outbound flows are derived for their endpoint sets.",
+    )
+    dynamics: dict[str, DynamicsEnvironment] = Field(
+        default_factory=dict,
+        description="Dynamics 365 (CRM Online) environments by the Azure region hosting them "
+        "(see `erplan catalog dynamics`): every site's users reach each one, at its region "
+        "whatever resolves the name. A circuit's `region_preference` acts on their routes "
+        "('cold potato', guide 000 §7.3.1).",
     )
 
 
@@ -294,9 +314,10 @@ class Circuit(_Frozen):
     )
     region_preference: dict[str, int] = Field(
         default_factory=dict,
-        description="Local preference per Microsoft region ('cold potato', via regional "
-        "communities). Microsoft 365 prefixes carry no regional community: it has no effect "
-        "on them.",
+        description="Local preference per Azure region for the routes tagged with that region's "
+        "regional community ('cold potato', guide 000 §7.3.1): the tenant's Dynamics 365 "
+        "prefixes. Microsoft 365 prefixes carry no regional community: it has no effect on "
+        "them, and they keep `local_preference`.",
     )
     devices: list[str] = Field(
         default_factory=list,

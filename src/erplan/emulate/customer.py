@@ -56,6 +56,7 @@ from erplan.facts import (
     link_advertisements,
     link_edge,
     prepend_asn,
+    region_preferences,
 )
 from erplan.model import Design, LinkName
 
@@ -329,9 +330,7 @@ def _circuit(
             frr.Neighbor(
                 ctl_ce.peer,
                 MICROSOFT_ASN,
-                import_map=(
-                    frr.MapEntry(local_preference=c.local_preference, next_hop=lchain.inner.peer),
-                ),
+                import_map=_preferences(b, name, lchain.inner.peer),
                 export_map=_advertise(design, name, adverts),
                 local_as=c.peer_asn,
                 multihop=True,
@@ -352,6 +351,18 @@ def _circuit(
         neighbors=tuple(ce_neighbors),
         networks=tuple((p, ()) for p in advertised),
     )
+
+
+def _preferences(b: Builder, circuit: str, next_hop: IPv4Address) -> tuple[frr.MapEntry, ...]:
+    """What a customer edge sets on Microsoft's routes: the local preference of each regional
+    community it prefers (guide 000 §7.3.1, cold potato), first match wins, then its own."""
+    c = b.design.circuits[circuit]
+    entries = [
+        frr.MapEntry(communities=(community,), local_preference=pref, next_hop=next_hop)
+        for community, pref in sorted(region_preferences(b.design, b.catalogs, circuit).items())
+    ]
+    entries.append(frr.MapEntry(local_preference=c.local_preference, next_hop=next_hop))
+    return tuple(entries)
 
 
 def _advertise(

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
 
-from erplan.catalogs import Catalogs, EndpointSet
+from erplan.catalogs import Catalogs, EndpointSet, FrontEnd
 from erplan.emulate.addresses import AddressRange, first_usable, split_ranges
-from erplan.facts import LINKS
+from erplan.facts import LINKS, dynamics_sets
 from erplan.model import Design, LatLon, ProxyMode
 
 Direction = Literal["outbound", "inbound", "dns"]
@@ -143,10 +143,13 @@ def strata(design: Design, site: str) -> tuple[Stratum, ...]:
 
 
 def tenant_sets(design: Design, catalogs: Catalogs) -> list[EndpointSet]:
+    """The sets of the tenant's service areas and its Dynamics 365 environments, each once."""
     seen: dict[int, EndpointSet] = {}
     for area in design.tenant.services:
         for es in catalogs.sets_for_service_area(area):
             seen.setdefault(es.id, es)
+    for es in dynamics_sets(design, catalogs):
+        seen.setdefault(es.id, es)
     return [seen[k] for k in sorted(seen)]
 
 
@@ -285,6 +288,13 @@ class GeoDnsEntry:
     answers: dict[str, IPv4Address]  # name -> address
 
 
+def _at(catalogs: Catalogs, es: EndpointSet, nearest: FrontEnd) -> FrontEnd:
+    """Where a set is answered from: a Dynamics 365 environment at its region, whoever asks."""
+    if es.region is None:
+        return nearest
+    return catalogs.region_front_end(es.region) or nearest
+
+
 def geodns_table(
     design: Design, catalogs: Catalogs, third_party: IPv4Address
 ) -> tuple[list[GeoDnsEntry], list[str]]:
@@ -310,7 +320,11 @@ def geodns_table(
             continue
         fe = catalogs.nearest_front_end(*point)
         answers = {
-            set_name(es.id): (third_party if es.third_party else catalogs.front_end_address(es, fe))
+            set_name(es.id): (
+                third_party
+                if es.third_party
+                else catalogs.front_end_address(es, _at(catalogs, es, fe))
+            )
             for es in sets
         }
         entries.append(GeoDnsEntry(name, tuple(b.nat), fe.name, answers))

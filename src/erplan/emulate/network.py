@@ -48,7 +48,7 @@ from erplan.emulate.topology import (
     Topology,
     TopologyError,
 )
-from erplan.facts import MICROSOFT_ASN
+from erplan.facts import MICROSOFT_ASN, tenant_catalogs
 from erplan.model import Design
 
 MICROSOFT = "ms"
@@ -252,6 +252,8 @@ def plan(design: Design, catalogs: Catalogs) -> Plan:
 
     if any(c.peer_asn == MICROSOFT_ASN for c in design.circuits.values()):
         raise PlanError("a circuit's peer ASN is Microsoft's own (12076): no eBGP session")
+    # The tenant's Dynamics 365 sets, with the prefixes the design gives, join the catalog.
+    catalogs = tenant_catalogs(design, catalogs)
     b = Builder(design, catalogs)
     flows = all_flows(design, catalogs)
     provider.start(b)

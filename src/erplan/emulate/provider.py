@@ -44,8 +44,9 @@ def start(b: Builder) -> None:
 
 
 def microsoft_prefixes(b: Builder) -> dict[IPv4Network, tuple[str, ...]]:
-    """Every Microsoft prefix of the catalog with the service communities it carries (none
-    for prefixes of sets that are not ExpressRoute-able)."""
+    """Every Microsoft prefix of the catalog with the communities it carries: service
+    communities, and the regional community of a Dynamics 365 prefix (none for prefixes of
+    sets that are not ExpressRoute-able)."""
     out: dict[IPv4Network, set[str]] = defaultdict(set)
     # Where Microsoft serves its sets that publish names only (not third parties): its own
     # internet-only addresses, advertised over no ExpressRoute session.
@@ -55,6 +56,8 @@ def microsoft_prefixes(b: Builder) -> dict[IPv4Network, tuple[str, ...]]:
             out[p]
             if es.express_route and es.community is not None:
                 out[p].add(es.community)
+                if es.regional_community is not None:  # Dynamics 365: its region's too
+                    out[p].add(es.regional_community)
     return {p: tuple(sorted(cs)) for p, cs in sorted(out.items())}
 
 
