@@ -24,7 +24,9 @@ def design(name: str, sites: dict[str, Any], **parts: Any) -> dict[str, Any]:
     return d
 
 
-def site(where: str, prefixes: list[str], users: int = 100, **extra: Any) -> dict[str, Any]:
+def site(
+    where: str | dict[str, float], prefixes: list[str], users: int = 100, **extra: Any
+) -> dict[str, Any]:
     s: dict[str, Any] = {"location": where, "users": users, "prefixes": prefixes}
     s.update(extra)
     return s
@@ -314,4 +316,101 @@ def prefix_limit(extra: int) -> dict[str, Any]:
         {"hq": site("New York", ["10.90.0.0/16"])},
         breakouts={"hq-inet": breakout("hq", "20.58.9.1/32", "20.58.9.0/24")},
         circuits={"c1": circuit("hq", "New York", snat_pool=pool, advertises=[pool, *more])},
+    )
+
+
+def split_queries() -> dict[str, Any]:
+    """Site r's own breakout is down; its default route ties between a New York and an
+    Amsterdam breakout, 10 ms away each: its resolver's queries leave by both, and geoDNS
+    answers half of them with a New York front end, half with an Amsterdam one."""
+    return design(
+        "geoDNS answers split over two breakouts",
+        {
+            "r": site({"lat": 52.0, "lon": -30.0}, ["10.110.0.0/16"]),
+            "a": site("New York", ["10.111.0.0/16"], users=0),
+            "b": site("Amsterdam", ["10.112.0.0/16"], users=0),
+        },
+        wan=[
+            {"between": ["r", "a"], "latency_ms": 10},
+            {"between": ["r", "b"], "latency_ms": 10},
+        ],
+        breakouts={
+            "r-inet": breakout("r", "20.61.6.1/32", "20.61.6.0/24", up=False),
+            "a-inet": breakout("a", "20.61.4.1/32", "20.61.4.0/24"),
+            "b-inet": breakout("b", "20.61.5.1/32", "20.61.5.0/24"),
+        },
+        circuits={
+            "er": circuit("a", "New York", snat_pool="20.61.2.0/29", advertises=["20.61.2.0/29"])
+        },
+    )
+
+
+def resolver_cut_off() -> dict[str, Any]:
+    """eu resolves at the US breakout, and the only WAN link there is down: no name resolves,
+    so not even eu's own working circuit carries a request."""
+    return design(
+        "resolver egress out of reach",
+        {
+            "us": site("New York", ["10.120.0.0/16"], users=0),
+            "eu": site("Amsterdam", ["10.121.0.0/16"], resolver_egress="us-inet"),
+        },
+        wan=[{"between": ["us", "eu"], "latency_ms": 80, "up": False}],
+        breakouts={
+            "us-inet": breakout("us", "20.62.4.1/32", "20.62.4.0/24"),
+            "eu-inet": breakout("eu", "20.62.5.1/32", "20.62.5.0/24"),
+        },
+        circuits={
+            "eu-er": circuit(
+                "eu", "Amsterdam", snat_pool="20.62.2.8/29", advertises=["20.62.2.8/29"]
+            )
+        },
+    )
+
+
+def front_end_inside_a_site(front_end_prefix: str) -> dict[str, Any]:
+    """hq also lists ``front_end_prefix`` (Microsoft's, where geoDNS answers for New York)
+    as its own: longest prefix first, requests to that front end stay inside and never reach
+    Microsoft."""
+    return design(
+        "a front end's address inside a site prefix",
+        {"hq": site("New York", ["10.130.0.0/16", front_end_prefix])},
+        breakouts={"hq-inet": breakout("hq", "20.63.4.1/32", "20.63.4.0/24")},
+        circuits={
+            "c1": circuit("hq", "New York", snat_pool="20.63.2.0/29", advertises=["20.63.2.0/29"])
+        },
+    )
+
+
+def firewall_crossed_twice() -> dict[str, Any]:
+    """fw stands between hq's hosts and its router and again before the circuit's customer
+    edge: requests and replies cross it twice, one session table sees both passes."""
+    return design(
+        "one firewall crossed twice each way",
+        {"hq": site("New York", ["10.140.0.0/16"], devices=["fw"])},
+        breakouts={"hq-inet": breakout("hq", "20.64.4.1/32", "20.64.4.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                snat_pool="20.64.2.0/29",
+                advertises=["20.64.2.0/29"],
+                devices=["fw"],
+            )
+        },
+        devices={"fw": {"kind": "firewall", "site": "hq"}},
+    )
+
+
+def default_route_advertised() -> dict[str, Any]:
+    """The circuit also sends Microsoft a default route, which Microsoft refuses: replies to
+    the pool come back by the pool's own prefix, replies to the internet NAT by the internet."""
+    return design(
+        "a default route advertised to Microsoft",
+        {"hq": site("New York", ["10.150.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.65.4.1/32", "20.65.4.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq", "New York", snat_pool="20.65.2.0/29", advertises=["20.65.2.0/29", "0.0.0.0/0"]
+            )
+        },
     )

@@ -345,6 +345,11 @@ def _circuit(
                 name, link, ctl_ce.address, c.peer_asn, ms_end.ifname, l_end.address, up
             )
         )
+    # The customer edge routes the customer network's own prefixes inwards, as every edge
+    # does: longest prefix first, an internal prefix is never sent back to Microsoft because
+    # Microsoft advertises the same one (what the links translate excepted: it lies beyond).
+    outward = {r.prefix for r in ce.routes}
+    ce.routes += [Route(p, (chain.outer.peer,)) for p in inside if p not in outward]
     _edge_nat(devices, ce, NatPoint(edge), by_point, chain, tuple(link_ifs))
     ce.bgp = frr.Bgp(
         b.asn,
