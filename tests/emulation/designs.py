@@ -414,3 +414,55 @@ def default_route_advertised() -> dict[str, Any]:
             )
         },
     )
+
+
+def pinned_resolver_egress(egress_up: bool) -> dict[str, Any]:
+    """hq names dc's breakout as its resolver egress; dc uses the same resolver without naming
+    it. With dc's breakout down, dc's queries fail over to hq's breakout and are answered,
+    hq's (pinned to dc-inet) leave the same way and are not."""
+    return design(
+        "named resolver egress " + ("up" if egress_up else "down"),
+        {
+            "hq": site("New York", ["10.160.0.0/16"], resolver_egress="dc-inet"),
+            "dc": site("Washington DC", ["10.161.0.0/16"]),
+        },
+        wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
+        breakouts={
+            "hq-inet": breakout("hq", "20.66.4.1/32", "20.66.4.0/24"),
+            "dc-inet": breakout("dc", "20.66.5.1/32", "20.66.5.0/24", up=egress_up),
+        },
+    )
+
+
+def pinned_beside_the_preferred_breakout() -> dict[str, Any]:
+    """hq's resolver egress is a second breakout at hq itself, but hq's router prefers its
+    designated one: the queries leave by hq-inet, not by the egress hq names."""
+    return design(
+        "named resolver egress beside the designated breakout",
+        {"hq": site("New York", ["10.170.0.0/16"], breakout="hq-inet", resolver_egress="dns-inet")},
+        breakouts={
+            "hq-inet": breakout("hq", "20.67.4.1/32", "20.67.4.0/24"),
+            "dns-inet": breakout("hq", "20.67.5.1/32", "20.67.5.0/24"),
+        },
+    )
+
+
+def proxy_egress(egress_up: bool) -> dict[str, Any]:
+    """hq sends everything to its proxy, whose own egress is dc's breakout, while hq's router
+    prefers hq's: the proxy's connections leave at dc, and with dc's breakout down they fail
+    rather than fall over to hq's (a policy route)."""
+    return design(
+        "proxy egress " + ("up" if egress_up else "down"),
+        {
+            "hq": site("New York", ["10.180.0.0/16"], proxy={"mode": "all", "device": "px"}),
+            "dc": site("Washington DC", ["10.181.0.0/16"], users=0),
+        },
+        wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
+        breakouts={
+            "hq-inet": breakout("hq", "20.68.4.1/32", "20.68.4.0/24"),
+            "dc-inet": breakout("dc", "20.68.5.1/32", "20.68.5.0/24", up=egress_up),
+        },
+        devices={
+            "px": {"kind": "proxy", "site": "hq", "address": "10.180.255.10", "egress": "dc-inet"}
+        },
+    )

@@ -21,7 +21,7 @@ from emulation.conftest_helpers import (
     run_mapping,
 )
 from erplan.analyses.agreement import DEFAULT_ALPHA, DEFAULT_SLACK, within
-from erplan.emulate.results import FlowResult
+from erplan.emulate.results import PINNED, FlowResult
 
 pytestmark = pytest.mark.emulation
 
@@ -121,4 +121,57 @@ def test_a_default_route_advertised_is_ignored_for_the_more_specific_pool() -> N
         assert edges(f) <= circuit and edges(f, back=True) <= circuit, describe(f)
     third = by_key[f"out/hq/{designs.THIRD_PARTY_SET}"]
     assert edges(third) == edges(third, back=True) == {"breakout:hq-inet"}, describe(third)
+    assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_a_named_resolver_egress_that_is_down_does_not_fail_over() -> None:
+    data = designs.pinned_resolver_egress(egress_up=False)
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    # One resolver at dc, one route out (hq's breakout): dc's queries are answered there,
+    # hq's are pinned to dc's breakout and are not.
+    dc, hq = by_key["dns/dc"], by_key["dns/hq"]
+    assert dc.completed == dc.attempted and edges(dc) == {"breakout:hq-inet"}, describe(dc)
+    assert hq.completed == 0 and edges(hq) == {"breakout:hq-inet"}, describe(hq)
+    assert not edges(hq, back=True) and {c.outcome for c in hq.connections} == {"unreachable"}
+    for key, f in by_key.items():
+        if key.startswith("out/hq/"):
+            assert f.completed == 0 and not edges(f), describe(f)
+            assert {c.stage for c in f.connections} == {"dns"}, describe(f)
+        elif key.startswith("out/dc/"):
+            assert f.completed == f.attempted, describe(f)
+    assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_a_named_resolver_egress_the_route_does_not_lead_to_gets_no_answer() -> None:
+    data = designs.pinned_beside_the_preferred_breakout()
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    dns = by_key["dns/hq"]
+    assert dns.completed == 0 and edges(dns) == {"breakout:hq-inet"}, describe(dns)
+    assert all(reason == PINNED for c in dns.connections for _, reason in c.drops)
+    for f in by_key.values():
+        assert {c.outcome for c in f.connections} == {"unreachable"}, describe(f)
+    assert_agrees(data, report, _shared(data, by_key))
+
+
+@pytest.mark.parametrize("egress_up", [True, False])
+def test_a_proxy_leaves_by_its_own_egress_and_does_not_fall_over(egress_up: bool) -> None:
+    data = designs.proxy_egress(egress_up)
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    dns = by_key["dns/hq"]
+    # The clients' own queries follow hq's router: its designated breakout.
+    assert dns.completed == dns.attempted and edges(dns) == {"breakout:hq-inet"}, describe(dns)
+    for key, f in by_key.items():
+        if not key.startswith("out/"):
+            continue
+        assert f.spec.proxy_address == IPv4Address("10.180.255.10"), key
+        if egress_up:
+            # The proxy's connections leave at dc, not by the breakout hq's router prefers.
+            assert f.completed == f.attempted, describe(f)
+            assert edges(f) == edges(f, back=True) == {"breakout:dc-inet"}, describe(f)
+        else:
+            assert f.completed == 0 and not edges(f), describe(f)
+            assert {c.outcome for c in f.connections} == {"unreachable"}, describe(f)
     assert_agrees(data, report, _shared(data, by_key))

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
 
-from erplan.catalogs import Catalogs, EndpointSet
+from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, Catalogs, EndpointSet, FrontEnd
 from erplan.emulate.addresses import AddressRange, first_usable, split_ranges
 from erplan.facts import LINKS
-from erplan.model import Design, LatLon, ProxyMode
+from erplan.model import Design, LatLon, ProxyMode, Service
 
 Direction = Literal["outbound", "inbound", "dns"]
+Opener = Literal["microsoft", "internet"]  # where an inbound flow's connections start
 NAME_SUFFIX = "sets.erplan.invalid"
 DNS_PROBE_NAME = "probe.erplan.invalid"
 DEFAULT_PORT = 443
@@ -48,11 +49,13 @@ class FlowSpec:
     name: str | None = None  # the name resolved before connecting
     third_party: bool = False
     proxy_site: str | None = None  # outbound through the proxy at this site
+    proxy_address: IPv4Address | None = None  # ... listening on this address
     resolver_site: str | None = None  # the site whose resolver the opener asks
     service: str | None = None
     front_end: str | None = None
     initiator: IPv4Address | None = None
     destination: IPv4Address | None = None  # inbound: the DNS record connected to
+    opener: Opener = "microsoft"  # inbound: the namespace its connections start in
     problem: str | None = None  # why the flow cannot be emulated (the run fails with it)
     notes: tuple[str, ...] = field(default=())
 
@@ -113,6 +116,31 @@ def resolver_site(design: Design, site: str) -> str | None:
     return design.breakouts[egress].site
 
 
+MAX_PINS = 63  # DSCP values a resolver can mark its queries with
+
+
+def resolver_pins(design: Design) -> dict[str, int]:
+    """A DSCP mark per breakout some site names as its ``resolver_egress``: that site's
+    queries must leave by it (flow-semantics "Resolver"), and carry its mark to say so."""
+    named = [s.resolver_egress for s in design.sites.values() if s.resolver_egress]
+    egresses = [b for b in dict.fromkeys(named) if b in design.breakouts]
+    if len(egresses) > MAX_PINS:
+        raise ValueError(f"more than {MAX_PINS} breakouts are named as resolver egresses")
+    return {b: i + 1 for i, b in enumerate(egresses)}
+
+
+def pinned_clients(design: Design, resolver: str) -> list[tuple[IPv4Network, int]]:
+    """The clients of the resolver at site ``resolver`` whose queries are pinned: the prefixes
+    of each site that names its resolver egress there, with that egress's mark."""
+    marks = resolver_pins(design)
+    out: list[tuple[IPv4Network, int]] = []
+    for name, site in design.sites.items():
+        egress = site.resolver_egress
+        if egress in marks and resolver_site(design, name) == resolver:
+            out += [(p, marks[egress]) for p in site.prefixes]
+    return out
+
+
 def special_hosts(design: Design) -> list[IPv4Network]:
     """Resolver and proxy addresses: the breakouts let them out even from proxied sites."""
     out: list[IPv4Network] = []
@@ -166,8 +194,50 @@ def _uses_proxy(design: Design, site: str, es: EndpointSet) -> bool:
     return False
 
 
-def proxy_site(design: Design, site: str) -> str:
-    return design.sites[site].proxy.site or site
+@dataclass(frozen=True)
+class ProxySpec:
+    """Where a site's proxy runs, what it listens on, whose resolver it asks, and the breakout
+    its own connections must leave by (a policy route; None: routed like any host)."""
+
+    site: str
+    address: IPv4Address | None
+    resolver_site: str | None
+    egress: str | None = None
+    problem: str | None = None
+
+
+def breakout_resolver(design: Design, breakout: str | None, site: str) -> str | None:
+    """The site whose resolver queries leaving by ``breakout`` (None: ``site`` resolves
+    itself, its queries following its default route)."""
+    if breakout is None:
+        return site
+    return design.breakouts[breakout].site if breakout in design.breakouts else None
+
+
+def proxy_of(design: Design, site: str) -> ProxySpec:
+    """The proxy a site's clients use (flow-semantics "Proxy" and "Proxies"): the site's
+    ``proxy.device`` (its site, address, egress), else the first address of ``proxy.site``."""
+    proxy = design.sites[site].proxy
+    problem: str | None = None
+    if proxy.device is None or proxy.device not in design.devices:
+        at = proxy.site or site
+        problem = None if design.sites[at].prefixes else f"proxy site {at} has no prefix"
+        return ProxySpec(at, host_address(design, at), resolver_site(design, at), None, problem)
+    dev = design.devices[proxy.device]
+    if dev.egress == "cloud":
+        problem = f"proxy {proxy.device} is a cloud service: not emulated yet"
+    elif dev.upstream is not None:
+        problem = f"proxy {proxy.device} forwards to {dev.upstream}: chains are not emulated yet"
+    elif not dev.up:
+        problem = f"proxy {proxy.device} is down: not emulated yet"
+    address = dev.address or host_address(design, dev.site)
+    if address is None and problem is None:
+        problem = f"proxy {proxy.device} has no address (site {dev.site} has no prefix)"
+    # Its DNS queries leave by its egress (else its site's resolver egress); its connections
+    # by its egress breakout, whatever the routers prefer for other hosts.
+    dns = dev.egress if dev.egress in design.breakouts else design.site_resolver_egress(dev.site)
+    egress = dev.egress if dev.egress in design.breakouts else None
+    return ProxySpec(dev.site, address, breakout_resolver(design, dns, dev.site), egress, problem)
 
 
 def proxied_sites(design: Design) -> list[str]:
@@ -198,11 +268,9 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
             problem=problem,
         )
         for es in sets:
-            proxied = _uses_proxy(design, site_name, es)
-            at = proxy_site(design, site_name) if proxied else None
-            flow_problem = problem
-            if at is not None and not design.sites[at].prefixes:
-                flow_problem = f"proxy site {at} has no prefix for the proxy to run on"
+            proxy = proxy_of(design, site_name) if _uses_proxy(design, site_name, es) else None
+            at = proxy.site if proxy is not None else None
+            flow_problem = problem or (proxy.problem if proxy is not None else None)
             yield FlowSpec(
                 key=f"out/{site_name}/{es.id}",
                 direction="outbound",
@@ -213,49 +281,143 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
                 name=set_name(es.id),
                 third_party=es.third_party,
                 proxy_site=at,
-                resolver_site=resolver_site(design, at if at is not None else site_name),
+                proxy_address=proxy.address if proxy is not None else None,
+                resolver_site=proxy.resolver_site if proxy else resolver_site(design, site_name),
                 problem=flow_problem,
             )
 
 
-def initiator_of(
-    design: Design, catalogs: Catalogs, service: str
-) -> tuple[str | None, IPv4Address | None, str | None]:
-    """(front end name, initiator address, problem) of a service's inbound flows."""
+# flow-semantics "Initiator address": SMTP from Exchange Online Protection also comes from
+# addresses outside every advertised prefix, half of its connections.
+SMTP = 25
+SMTP_AREA = "Exchange"
+SMTP_OUTSIDE_SHARE = 0.5
+# Microsoft's hosts outside every Microsoft 365 set (Azure and other Microsoft services): the
+# catalog places them in Microsoft's internet-only block, advertised over no ExpressRoute session.
+OTHER_MICROSOFT = EndpointSet(
+    id=0,
+    service_area="Microsoft",
+    display_name="other Microsoft services",
+    urls=(),
+    ips=(MICROSOFT_INTERNET_BLOCK,),
+    tcp_ports=(),
+    udp_ports=(),
+    express_route=False,
+    category="Default",
+    required=False,
+)
+
+
+def initiator_front_ends(design: Design, catalogs: Catalogs, service: str) -> list[FrontEnd]:
+    """The Microsoft regions running a service's initiator: ``initiator_regions``, else every
+    geography's home front end, the service's (or tenant's) geography first."""
     svc = design.services[service]
-    geography = svc.initiator_geography or design.tenant.geography
-    fe = catalogs.home_front_end(geography)
-    if fe is None:
-        return None, None, f"no home front end for geography {geography}"
-    record = catalogs.service(svc.initiator)
-    area = record.service_area if record is not None and record.service_area else svc.initiator
-    candidates = [es for es in catalogs.sets_for_service_area(area) if es.express_route and es.ips]
-    if not candidates:
-        return fe.name, None, f"initiator {svc.initiator}: no ExpressRoute-able endpoint set"
-    return fe.name, catalogs.front_end_address(candidates[0], fe), None
+    if svc.initiator_regions is not None:
+        names = list(svc.initiator_regions)
+    else:
+        home = catalogs.home_front_end(svc.initiator_geography or design.tenant.geography)
+        names = [home.name] if home is not None else []
+        names += [g.home_front_end for g in catalogs.geographies]
+    found: dict[str, FrontEnd] = {}
+    for name in names:
+        fe = catalogs.front_end(name)
+        if fe is not None:
+            found.setdefault(fe.name, fe)
+    return list(found.values())
 
 
-def inbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
+def initiator_set(catalogs: Catalogs, initiator: str, port: int) -> EndpointSet | None:
+    """The endpoint set an initiating service connects from: its service area's sets with
+    addresses, ExpressRoute-able ones first, one serving ``port`` when there is one."""
+    record = catalogs.service(initiator)
+    area = record.service_area if record is not None and record.service_area else initiator
+    with_ips = [es for es in catalogs.sets_for_service_area(area) if es.ips]
+    candidates = [es for es in with_ips if es.express_route] or with_ips
+    serving = [es for es in candidates if port in es.tcp_ports]
+    chosen = serving or candidates
+    return chosen[0] if chosen else None
+
+
+def _one(address: IPv4Address, weight: float = 1.0) -> Stratum:
+    return Stratum(AddressRange(address, address), weight)
+
+
+def inbound_flows(
+    design: Design, catalogs: Catalogs, internet_user: IPv4Address | None = None
+) -> Iterator[FlowSpec]:
+    """Per service and port: from its initiator in every region running it, from other
+    Microsoft services and from internet users when the design says they use it."""
     for name, svc in design.services.items():
-        fe, initiator, problem = initiator_of(design, catalogs, name)
-        piece = AddressRange(initiator, initiator) if initiator is not None else None
-        for port in svc.ports:
-            yield FlowSpec(
-                key=f"in/{name}/{fe or '?'}/{port}",
-                direction="inbound",
-                origin=name,
-                port=port,
-                strata=(Stratum(piece, 1.0),) if piece is not None else (),
-                service=name,
-                front_end=fe,
-                initiator=initiator,
-                destination=svc.dns_record,
-                problem=problem,
-            )
+        fronts = initiator_front_ends(design, catalogs, name)
+        for fe in fronts:
+            for port in svc.ports:
+                es = initiator_set(catalogs, svc.initiator, port)
+                problem = (
+                    None
+                    if es is not None
+                    else (f"initiator {svc.initiator}: no endpoint set with addresses")
+                )
+                strata: tuple[Stratum, ...] = ()
+                if es is not None:
+                    main = catalogs.front_end_address(es, fe)
+                    strata = (_one(main),)
+                    if port == SMTP and es.service_area == SMTP_AREA:
+                        outside = catalogs.front_end_address(OTHER_MICROSOFT, fe)
+                        strata = (
+                            _one(main, 1 - SMTP_OUTSIDE_SHARE),
+                            _one(outside, SMTP_OUTSIDE_SHARE),
+                        )
+                yield _inbound(svc, name, fe.name, port, strata, problem, fe.name)
+        if not fronts:
+            geography = svc.initiator_geography or design.tenant.geography
+            for port in svc.ports:
+                problem = f"no front end for the initiator regions of geography {geography}"
+                yield _inbound(svc, name, "?", port, (), problem, None)
+        home = catalogs.home_front_end(svc.initiator_geography or design.tenant.geography)
+        if svc.used_by_other_microsoft_services:
+            for port in svc.ports:
+                if home is None:
+                    yield _inbound(svc, name, "microsoft", port, (), "no home front end", None)
+                    continue
+                other = catalogs.front_end_address(OTHER_MICROSOFT, home)
+                yield _inbound(svc, name, "microsoft", port, (_one(other),), None, home.name)
+        if svc.used_by_internet_users:
+            for port in svc.ports:
+                strata = (_one(internet_user),) if internet_user is not None else ()
+                problem = None if internet_user is not None else "no internet user address"
+                yield _inbound(svc, name, "internet", port, strata, problem, None, "internet")
 
 
-def all_flows(design: Design, catalogs: Catalogs) -> list[FlowSpec]:
-    return [*outbound_flows(design, catalogs), *inbound_flows(design, catalogs)]
+def _inbound(
+    svc: Service,
+    service: str,
+    source: str,
+    port: int,
+    strata: tuple[Stratum, ...],
+    problem: str | None,
+    front_end: str | None,
+    opener: Opener = "microsoft",
+) -> FlowSpec:
+    svc_key = f"in/{service}/{source}/{port}"
+    return FlowSpec(
+        key=svc_key,
+        direction="inbound",
+        origin=service,
+        port=port,
+        strata=strata,
+        service=service,
+        front_end=front_end,
+        initiator=strata[0].piece.first if strata else None,
+        destination=svc.dns_record,
+        problem=problem,
+        opener=opener,
+    )
+
+
+def all_flows(
+    design: Design, catalogs: Catalogs, internet_user: IPv4Address | None = None
+) -> list[FlowSpec]:
+    return [*outbound_flows(design, catalogs), *inbound_flows(design, catalogs, internet_user)]
 
 
 MIN_PER_PIECE = 2
