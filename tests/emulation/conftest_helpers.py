@@ -69,15 +69,19 @@ def describe(flow: FlowResult) -> str:
     )
 
 
-def model_flows(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The model's verdict per flow key, in the comparison format (docs/flow-semantics.md)."""
+def model_flows(data: Mapping[str, Any] | Path) -> dict[str, dict[str, Any]]:
+    """The model's verdict per flow key, in the comparison format (docs/flow-semantics.md),
+    of a design given as data or as a file."""
     from erplan.analyses.verdicts import verify
 
-    loaded = load_mapping(data, str(data.get("name", "<test design>")), CATALOGS)
+    if isinstance(data, Path):
+        loaded = load_design(data, CATALOGS)
+    else:
+        loaded = load_mapping(data, str(data.get("name", "<test design>")), CATALOGS)
     return {str(f["key"]): f for f in verify(loaded, CATALOGS).per_flow()}
 
 
-def assert_agrees(data: Mapping[str, Any], report: EmulationReport, keys: list[str]) -> None:
+def assert_agrees(data: Mapping[str, Any] | Path, report: EmulationReport, keys: list[str]) -> None:
     """Model and emulation agree on each of ``keys``: share failed, outcome classes, edges out
     and back (erplan.analyses.agreement, its statistical tolerance)."""
     from erplan.analyses.agreement import compare
