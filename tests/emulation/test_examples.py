@@ -33,8 +33,13 @@ PARTLY_BROKEN = {
 # Examples the emulation cannot show yet: a strict expected failure each, so the day it can, the
 # marker must go (none today).
 NOT_EMULATED: dict[str, str] = {}
-# Examples whose inbound flows are compared with the model flow by flow (share and edges).
-AGREE_INBOUND = {"g001-inbound-mail-over-expressroute", "g001-other-microsoft-services"}
+# Examples whose flows of one kind are compared with the model flow by flow (share and edges):
+# initiators outside the advertised prefixes, servers.
+AGREE = {
+    "g001-inbound-mail-over-expressroute": "in/",
+    "g001-other-microsoft-services": "in/",
+    "g001-servers-outbound": "srv/",
+}
 ALL = sorted(p.stem for p in EXAMPLES.glob("*.yaml"))
 PARAMS = [
     pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=NOT_EMULATED[n]))
@@ -74,9 +79,8 @@ def test_example_builds_runs_and_behaves_as_its_header_says(name: str) -> None:
     assert not report.problems, [f.problem for f in report.problems]
     assert all(f.attempted > 0 for f in report.flows)
     by_key = flows(report)
-    if name in AGREE_INBOUND:
-        # The initiators outside the advertised prefixes: the same shares and edges as the model.
-        assert_agrees(path, report, [k for k in by_key if k.startswith("in/")])
+    if name in AGREE:
+        assert_agrees(path, report, [k for k in by_key if k.startswith(AGREE[name])])
     if name in PARTLY_BROKEN:
         failing = _failing_in_the_model(path)
         assert failing & set(by_key), (failing, sorted(by_key))

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
 
-from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, Catalogs, EndpointSet, FrontEnd
+from erplan.catalogs import Catalogs, EndpointSet
 from erplan.emulate.addresses import AddressRange, first_usable, split_ranges
 from erplan.facts import LINKS
-from erplan.model import Design, LatLon, ProxyMode, Service
+from erplan.model import Design, LatLon, ProxyMode
 
 Direction = Literal["outbound", "inbound", "dns"]
 Opener = Literal["microsoft", "internet"]  # where an inbound flow's connections start
@@ -287,137 +287,17 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
             )
 
 
-# flow-semantics "Initiator address": SMTP from Exchange Online Protection also comes from
-# addresses outside every advertised prefix, half of its connections.
-SMTP = 25
-SMTP_AREA = "Exchange"
-SMTP_OUTSIDE_SHARE = 0.5
-# Microsoft's hosts outside every Microsoft 365 set (Azure and other Microsoft services): the
-# catalog places them in Microsoft's internet-only block, advertised over no ExpressRoute session.
-OTHER_MICROSOFT = EndpointSet(
-    id=0,
-    service_area="Microsoft",
-    display_name="other Microsoft services",
-    urls=(),
-    ips=(MICROSOFT_INTERNET_BLOCK,),
-    tcp_ports=(),
-    udp_ports=(),
-    express_route=False,
-    category="Default",
-    required=False,
-)
-
-
-def initiator_front_ends(design: Design, catalogs: Catalogs, service: str) -> list[FrontEnd]:
-    """The Microsoft regions running a service's initiator: ``initiator_regions``, else every
-    geography's home front end, the service's (or tenant's) geography first."""
-    svc = design.services[service]
-    if svc.initiator_regions is not None:
-        names = list(svc.initiator_regions)
-    else:
-        home = catalogs.home_front_end(svc.initiator_geography or design.tenant.geography)
-        names = [home.name] if home is not None else []
-        names += [g.home_front_end for g in catalogs.geographies]
-    found: dict[str, FrontEnd] = {}
-    for name in names:
-        fe = catalogs.front_end(name)
-        if fe is not None:
-            found.setdefault(fe.name, fe)
-    return list(found.values())
-
-
-def initiator_set(catalogs: Catalogs, initiator: str, port: int) -> EndpointSet | None:
-    """The endpoint set an initiating service connects from: its service area's sets with
-    addresses, ExpressRoute-able ones first, one serving ``port`` when there is one."""
-    record = catalogs.service(initiator)
-    area = record.service_area if record is not None and record.service_area else initiator
-    with_ips = [es for es in catalogs.sets_for_service_area(area) if es.ips]
-    candidates = [es for es in with_ips if es.express_route] or with_ips
-    serving = [es for es in candidates if port in es.tcp_ports]
-    chosen = serving or candidates
-    return chosen[0] if chosen else None
-
-
-def _one(address: IPv4Address, weight: float = 1.0) -> Stratum:
-    return Stratum(AddressRange(address, address), weight)
-
-
-def inbound_flows(
-    design: Design, catalogs: Catalogs, internet_user: IPv4Address | None = None
-) -> Iterator[FlowSpec]:
-    """Per service and port: from its initiator in every region running it, from other
-    Microsoft services and from internet users when the design says they use it."""
-    for name, svc in design.services.items():
-        fronts = initiator_front_ends(design, catalogs, name)
-        for fe in fronts:
-            for port in svc.ports:
-                es = initiator_set(catalogs, svc.initiator, port)
-                problem = (
-                    None
-                    if es is not None
-                    else (f"initiator {svc.initiator}: no endpoint set with addresses")
-                )
-                strata: tuple[Stratum, ...] = ()
-                if es is not None:
-                    main = catalogs.front_end_address(es, fe)
-                    strata = (_one(main),)
-                    if port == SMTP and es.service_area == SMTP_AREA:
-                        outside = catalogs.front_end_address(OTHER_MICROSOFT, fe)
-                        strata = (
-                            _one(main, 1 - SMTP_OUTSIDE_SHARE),
-                            _one(outside, SMTP_OUTSIDE_SHARE),
-                        )
-                yield _inbound(svc, name, fe.name, port, strata, problem, fe.name)
-        if not fronts:
-            geography = svc.initiator_geography or design.tenant.geography
-            for port in svc.ports:
-                problem = f"no front end for the initiator regions of geography {geography}"
-                yield _inbound(svc, name, "?", port, (), problem, None)
-        home = catalogs.home_front_end(svc.initiator_geography or design.tenant.geography)
-        if svc.used_by_other_microsoft_services:
-            for port in svc.ports:
-                if home is None:
-                    yield _inbound(svc, name, "microsoft", port, (), "no home front end", None)
-                    continue
-                other = catalogs.front_end_address(OTHER_MICROSOFT, home)
-                yield _inbound(svc, name, "microsoft", port, (_one(other),), None, home.name)
-        if svc.used_by_internet_users:
-            for port in svc.ports:
-                strata = (_one(internet_user),) if internet_user is not None else ()
-                problem = None if internet_user is not None else "no internet user address"
-                yield _inbound(svc, name, "internet", port, strata, problem, None, "internet")
-
-
-def _inbound(
-    svc: Service,
-    service: str,
-    source: str,
-    port: int,
-    strata: tuple[Stratum, ...],
-    problem: str | None,
-    front_end: str | None,
-    opener: Opener = "microsoft",
-) -> FlowSpec:
-    svc_key = f"in/{service}/{source}/{port}"
-    return FlowSpec(
-        key=svc_key,
-        direction="inbound",
-        origin=service,
-        port=port,
-        strata=strata,
-        service=service,
-        front_end=front_end,
-        initiator=strata[0].piece.first if strata else None,
-        destination=svc.dns_record,
-        problem=problem,
-        opener=opener,
-    )
-
-
 def all_flows(
     design: Design, catalogs: Catalogs, internet_user: IPv4Address | None = None
 ) -> list[FlowSpec]:
-    return [*outbound_flows(design, catalogs), *inbound_flows(design, catalogs, internet_user)]
+    """Every flow: users' DNS and outbound flows, servers' outbound flows, inbound flows."""
+    from erplan.emulate import initiators
+
+    return [
+        *outbound_flows(design, catalogs),
+        *initiators.server_flows(design, catalogs),
+        *initiators.inbound_flows(design, catalogs, internet_user),
+    ]
 
 
 MIN_PER_PIECE = 2
@@ -454,9 +334,14 @@ def geodns_table(
 
     A query is recognised by the NAT address it arrives from; the first breakout whose NAT
     range holds it answers (notes name shared NAT ranges, where that is arbitrary)."""
+    from erplan.emulate.initiators import server_sets
+
     entries: list[GeoDnsEntry] = []
     notes: list[str] = []
-    sets = tenant_sets(design, catalogs)
+    asked = {es.id: es for es in tenant_sets(design, catalogs)}
+    for server in design.servers.values():
+        asked.update((es.id, es) for es in server_sets(catalogs, server))
+    sets = [asked[k] for k in sorted(asked)]
     owners: dict[IPv4Network, str] = {}
     for name, b in design.breakouts.items():
         for net in b.nat:
