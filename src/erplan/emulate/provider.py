@@ -19,7 +19,7 @@ from ipaddress import IPv4Address, IPv4Network
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK
 from erplan.emulate import frr, nft
 from erplan.emulate.customer import Layout
-from erplan.emulate.flows import geodns_table
+from erplan.emulate.flows import geodns_table, resolver_pins
 from erplan.emulate.network import INTERNET, INTERNET_ASN, MICROSOFT, Builder
 from erplan.emulate.topology import Route, Session
 from erplan.facts import (
@@ -40,7 +40,7 @@ def start(b: Builder) -> None:
     ms = b.node(MICROSOFT, "microsoft", "Microsoft (front ends, initiators)")
     ms.loopbacks.append(b.alloc.loopback())
     inet = b.node(INTERNET, "internet", "the internet (geoDNS, third-party hosts)")
-    inet.loopbacks += [b.alloc.loopback(), b.dns_server, b.third_party]
+    inet.loopbacks += [b.alloc.loopback(), b.dns_server, b.third_party, b.internet_user]
 
 
 def microsoft_prefixes(b: Builder) -> dict[IPv4Network, tuple[str, ...]]:
@@ -156,6 +156,14 @@ def _internet(b: Builder, layout: Layout, microsoft: IPv4Address) -> None:
     }
     inet.ruleset["redirect"] = True
     inet.ruleset["dns_server"] = b.dns_server
+    # A query pinned to one breakout (its mark) that arrives by another gets no answer.
+    marks = resolver_pins(b.design)
+    pins = []
+    for breakout, ifname in layout.internet_ifs.items():
+        others = tuple(m for egress, m in marks.items() if egress != breakout)
+        if others:
+            pins.append(nft.PinFilter(ifname, others))
+    inet.ruleset["pin_filters"] = tuple(pins)
 
 
 def _collapse(nets: list[IPv4Network]) -> list[IPv4Network]:
