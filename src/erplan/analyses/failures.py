@@ -372,9 +372,10 @@ def failed_engine(design: Design, base: Baseline) -> Engine:
 
     e = Engine.__new__(Engine)
     e.design = design
-    e.catalogs = base.catalogs
+    # The baseline engine's catalogs hold the tenant's Dynamics 365 sets; no failure changes them.
+    e.catalogs = base.engine.catalogs
     e.geo = base.engine.geo
-    e.net = _wan_network(design, base) or Network(design, base.catalogs, e.geo)
+    e.net = _wan_network(design, base) or Network(design, e.catalogs, e.geo)
     e.igp = Igp(e.net)
     e.tables = Tables(e.net, e.igp)
     e.walker = Walker(e.net, e.igp, e.tables)
