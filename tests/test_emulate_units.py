@@ -151,8 +151,29 @@ def test_flow_keys_follow_the_semantics() -> None:
     assert "dns/us" in keys and "dns/eu" in keys
     assert "out/us/1" in keys and "out/eu/46" in keys
     assert "in/exchange-hybrid/Boydton/443" in keys
-    sets = {es.id for es in flows.tenant_sets(d, CATALOGS)}
-    assert len([k for k in keys if k.startswith("out/us/")]) == len(sets)
+    sets = flows.tenant_sets(d, CATALOGS)
+    implied = [suffix for es in sets for suffix, _, _ in flows.set_protocols(es)]
+    assert len([k for k in keys if k.startswith("out/us/")]) == len(implied)
+    assert len(implied) > len(sets)  # media and QUIC add ``/udp`` flows
+
+
+def test_udp_flows_are_the_models_and_datagrams_of_a_proxied_one_leave_from_the_proxy() -> None:
+    """Every outbound flow the model lists, UDP ones included, with the protocol it names; a
+    proxied UDP flow is sent from the proxy's address, at the proxy's site."""
+    from erplan.analyses.verdicts import verify
+
+    loaded = load_design(ROOT / "examples" / "g000-fig05-fix2-us-proxy.yaml", CATALOGS)
+    mine = {f.key: f for f in flows.all_flows(loaded.design, CATALOGS)}
+    model = {str(f["key"]) for f in verify(loaded, CATALOGS).per_flow()}
+    outbound = {k for k in model if k.startswith("out/")}
+    assert outbound and outbound <= set(mine), sorted(outbound - set(mine))
+    udp = [f for f in mine.values() if f.proto == "udp"]
+    assert any(f.key.endswith("/udp") for f in udp) and any(f.endpoint_set == 11 for f in udp)
+    assert all(f.key.endswith("/udp") or f.endpoint_set == 11 for f in udp)
+    relayed = [f for f in udp if f.proxy_site is not None]
+    assert relayed
+    for f in relayed:
+        assert [s.piece.first for s in f.strata] == [f.proxy_address], f.key
 
 
 @pytest.mark.parametrize(
@@ -176,12 +197,10 @@ def test_inbound_and_server_flows_are_those_the_semantics_list(name: str) -> Non
         for f in flows.all_flows(loaded.design, CATALOGS, A("198.51.100.3"))
         if f.direction == "inbound" or f.key.startswith("srv/")
     }
-    # UDP media flows are not emulated (yet): the model's are left out.
     model = {
         str(f["key"])
         for f in verify(loaded, CATALOGS).per_flow()
-        if (f["direction"] == "inbound" or str(f["key"]).startswith("srv/"))
-        and not str(f["key"]).endswith("/udp")
+        if f["direction"] == "inbound" or str(f["key"]).startswith("srv/")
     }
     assert mine and mine == model
 
@@ -295,6 +314,15 @@ def test_nft_ruleset_for_a_stateful_nat_point() -> None:
     assert "ct state invalid" in text and "numgen random mod 2" in text
     assert 'iifname "e1" ip daddr 20.2.2.59 dnat ip to 10.1.1.1' in text
     assert "update @req_out { tcp dport }" in text
+    # A later UDP packet whose reply this box never saw is dropped (Linux calls it new).
+    assert "meta l4proto udp ct state new ct status confirmed drop" in text
+
+
+def test_nft_echo_takes_udp_and_the_dns_server_only_its_own_address() -> None:
+    text = nft.render(nft.Ruleset(redirect=True, dns_server=A("198.18.0.53")))
+    assert "meta l4proto { tcp, udp } th dport 20000-39999 redirect to :19999" in text
+    assert "ip daddr 198.18.0.53 udp dport 20000-39999 dnat ip to 198.18.0.53:53" in text
+    assert text.index("dnat ip to 198.18.0.53") < text.index("redirect to")
 
 
 def test_plan_one_namespace_per_device_even_on_two_paths() -> None:

@@ -35,7 +35,7 @@ def _front_end_answer(set_id: int, place: str) -> IPv4Address:
 
 
 def _shared(data: dict[str, object], report_flows: dict[str, FlowResult]) -> list[str]:
-    """Every flow the emulation ran that the model has too (it runs no UDP media flows)."""
+    """Every flow the emulation ran, each of which the model has too."""
     model = model_flows(data)
     assert set(report_flows) <= set(model), sorted(set(report_flows) - set(model))
     return sorted(report_flows)

@@ -4,8 +4,9 @@ Started by the run as ``python -m erplan.emulate.agent MARK NAMESPACE SPEC``; pr
 once every socket listens and serves until it is terminated. Standard library only, so it starts
 fast and depends on nothing of erplan.
 
-- echo (TCP ``ECHO_PORT``, where nftables redirects every flow port): reads a line and answers
-  ``erplan <address the connection came from>``;
+- echo (TCP and UDP ``ECHO_PORT``, where nftables redirects every flow port): reads a line (a
+  datagram) and answers ``erplan <address the connection came from>``; a UDP answer leaves
+  from the address the datagram was sent to, so the session it belongs to reverses it;
 - geoDNS (UDP 53): answers a set's name with the address of the front end nearest to the
   breakout whose NAT range the query came from, and the probe name with that source address;
 - resolver (UDP 53 on its address): forwards each query from its own address to the geoDNS
@@ -229,6 +230,52 @@ async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
         writer.close()
 
 
+IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux's value; not every Python names it
+PKTINFO = struct.Struct("=I4s4s")  # in_pktinfo: interface, local address, header destination
+
+
+class UdpEcho:
+    """Answers each datagram from the address it arrived at (an unbound socket would answer
+    from whatever address the route back prefers, which no session would recognise)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def read(self) -> None:
+        while True:
+            try:
+                data, anc, _flags, addr = self.sock.recvmsg(2048, socket.CMSG_SPACE(PKTINFO.size))
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                continue
+            to = next(
+                (PKTINFO.unpack(d[: PKTINFO.size])[2] for _lvl, typ, d in anc if typ == IP_PKTINFO),
+                None,
+            )
+            if not data.startswith(b"erplan"):
+                continue
+            reply = f"erplan {addr[0]}\n".encode()
+            info = [] if to is None else [PKTINFO.pack(0, to, bytes(4))]
+            ancillary = [(socket.IPPROTO_IP, IP_PKTINFO, i) for i in info]
+            with contextlib.suppress(OSError):
+                self.sock.sendmsg([reply], ancillary, 0, addr)
+
+
+def udp_echo() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+    for opt in (SO_RCVBUFFORCE, SO_SNDBUFFORCE):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+    sock.bind(("0.0.0.0", ECHO_PORT))
+    sock.setblocking(False)
+    echo = UdpEcho(sock)
+    asyncio.get_running_loop().add_reader(sock.fileno(), echo.read)
+    return sock
+
+
 def proxy_handler(listen: str, resolver: str | None) -> Any:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream: asyncio.StreamWriter | None = None
@@ -278,6 +325,7 @@ async def serve(spec: dict[str, Any]) -> None:
         servers.append(
             await asyncio.start_server(echo, "0.0.0.0", ECHO_PORT, backlog=4096, reuse_address=True)
         )
+        servers.append(udp_echo())
     if "dns" in spec:
         servers.append(
             await loop.create_datagram_endpoint(

@@ -19,6 +19,7 @@ from erplan.facts import LINKS, dynamics_sets
 from erplan.model import Design, LatLon, ProxyMode
 
 Direction = Literal["outbound", "inbound", "dns"]
+Proto = Literal["tcp", "udp"]
 Opener = Literal["microsoft", "internet"]  # where an inbound flow's connections start
 NAME_SUFFIX = "sets.erplan.invalid"
 DNS_PROBE_NAME = "probe.erplan.invalid"
@@ -57,6 +58,7 @@ class FlowSpec:
     destination: IPv4Address | None = None  # inbound: the DNS record connected to
     opener: Opener = "microsoft"  # inbound: the namespace its connections start in
     problem: str | None = None  # why the flow cannot be emulated (the run fails with it)
+    proto: Proto = "tcp"  # udp: datagrams to an echo, a reply and a second exchange
     notes: tuple[str, ...] = field(default=())
 
 
@@ -188,6 +190,25 @@ def set_port(es: EndpointSet) -> int:
     return es.tcp_ports[0]
 
 
+def set_protocols(es: EndpointSet) -> list[tuple[str, int, Proto]]:
+    """(key suffix, port, protocol) of each flow a set implies (flow-semantics "Flows"): its
+    TCP flow, else its UDP one; and ``/udp`` for a set with UDP ports as well (media, QUIC)."""
+    if not es.tcp_ports and es.udp_ports:
+        return [("", es.udp_ports[0], "udp")]
+    main: list[tuple[str, int, Proto]] = [("", set_port(es), "tcp")]
+    if es.tcp_ports and es.udp_ports:
+        main.append(("/udp", es.udp_ports[0], "udp"))
+    return main
+
+
+def proxy_relay(proxy: ProxySpec) -> tuple[Stratum, ...]:
+    """Datagrams of a proxied flow leave from the proxy's own address: the flow takes the path
+    its TCP flow takes beyond the proxy (an HTTP proxy relays no datagrams from clients)."""
+    if proxy.address is None:
+        return ()
+    return (Stratum(AddressRange(proxy.address, proxy.address), 1.0),)
+
+
 def _uses_proxy(design: Design, site: str, es: EndpointSet) -> bool:
     mode = design.sites[site].proxy.mode
     if mode is ProxyMode.ALL:
@@ -274,20 +295,25 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
             proxy = proxy_of(design, site_name) if _uses_proxy(design, site_name, es) else None
             at = proxy.site if proxy is not None else None
             flow_problem = problem or (proxy.problem if proxy is not None else None)
-            yield FlowSpec(
-                key=f"out/{site_name}/{es.id}",
-                direction="outbound",
-                origin=site_name,
-                port=set_port(es),
-                strata=origin_strata,
-                endpoint_set=es.id,
-                name=set_name(es.id),
-                third_party=es.third_party,
-                proxy_site=at,
-                proxy_address=proxy.address if proxy is not None else None,
-                resolver_site=proxy.resolver_site if proxy else resolver_site(design, site_name),
-                problem=flow_problem,
-            )
+            for suffix, port, proto in set_protocols(es):
+                relayed = proxy is not None and proto == "udp"
+                yield FlowSpec(
+                    key=f"out/{site_name}/{es.id}{suffix}",
+                    direction="outbound",
+                    origin=site_name,
+                    port=port,
+                    strata=proxy_relay(proxy) if proxy is not None and relayed else origin_strata,
+                    endpoint_set=es.id,
+                    name=set_name(es.id),
+                    third_party=es.third_party,
+                    proxy_site=at,
+                    proxy_address=proxy.address if proxy is not None else None,
+                    resolver_site=proxy.resolver_site
+                    if proxy
+                    else resolver_site(design, site_name),
+                    problem=flow_problem,
+                    proto=proto,
+                )
 
 
 def all_flows(

@@ -19,7 +19,7 @@ from erplan.emulate.flows import (
     Stratum,
     resolver_site,
     set_name,
-    set_port,
+    set_protocols,
 )
 from erplan.model import Design, Server, Service
 
@@ -54,17 +54,19 @@ def server_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
     for name, server in design.servers.items():
         piece = AddressRange(server.address, server.address)
         for es in server_sets(catalogs, server):
-            yield FlowSpec(
-                key=f"srv/{name}/{es.id}",
-                direction="outbound",
-                origin=server.site,
-                port=set_port(es),
-                strata=(Stratum(piece, 1.0),),
-                endpoint_set=es.id,
-                name=set_name(es.id),
-                third_party=es.third_party,
-                resolver_site=resolver_site(design, server.site),
-            )
+            for suffix, port, proto in set_protocols(es):
+                yield FlowSpec(
+                    key=f"srv/{name}/{es.id}{suffix}",
+                    direction="outbound",
+                    origin=server.site,
+                    port=port,
+                    strata=(Stratum(piece, 1.0),),
+                    endpoint_set=es.id,
+                    name=set_name(es.id),
+                    third_party=es.third_party,
+                    resolver_site=resolver_site(design, server.site),
+                    proto=proto,
+                )
 
 
 # flow-semantics "Initiator address": SMTP from Exchange Online Protection also comes from

@@ -247,12 +247,16 @@ def _nat(rs: Ruleset) -> list[str]:
         lines += ["  chain nat_in {", "    type nat hook prerouting priority -100; policy accept;"]
         for d in rs.dnat:
             lines.append(f"    iifname {_ifs(d.iif)} ip daddr {d.public} dnat ip to {d.internal}")
-        if rs.redirect:
-            lines.append(f"    fib daddr type local tcp dport {PORTS} redirect to :{ECHO_PORT}")
         if rs.dns_server is not None:
             # To the server's own address (not redirected): a UDP reply leaves from it.
             lines.append(
-                f"    fib daddr type local udp dport {PORTS} dnat ip to {rs.dns_server}:{DNS_PORT}"
+                f"    ip daddr {rs.dns_server} udp dport {PORTS} "
+                f"dnat ip to {rs.dns_server}:{DNS_PORT}"
+            )
+        if rs.redirect:
+            lines.append(
+                f"    fib daddr type local meta l4proto {{ tcp, udp }} th dport {PORTS} "
+                f"redirect to :{ECHO_PORT}"
             )
         lines.append("  }")
     if rs.snat or rs.inbound_snat:
@@ -287,6 +291,12 @@ def _filter(rs: Ruleset) -> list[str]:
     if rs.stateful_inside is not None:
         lines += [f"    ct state invalid {r}" for r in _note(DROP_STATE)]
         lines.append("    ct state invalid drop")
+        # A later UDP packet of a session whose reply this box never saw: the reply went
+        # another way, and a stateful device drops the initiator's next packets (Linux would
+        # pass it as new; docs/emulation.md "UDP").
+        later = "meta l4proto udp ct state new ct status confirmed"
+        lines += [f"    {later} {r}" for r in _note(DROP_STATE)]
+        lines.append(f"    {later} drop")
         lines.append("    ct state established,related accept")
         # The first packet of a connection makes a session, from either side: for TCP that is
         # a SYN (anything else without a session is invalid, tcp_loose being off).

@@ -11,6 +11,11 @@ own source address. Kinds:
   the internet from;
 - ``inbound``: connect from the initiator's address to the service's DNS record.
 
+A job whose ``proto`` is ``udp`` sends datagrams instead of connecting: one to the echo, its
+reply, then a second one and its reply, all on one source port. The second exchange is the
+initiator's next packet: a stateful box the first reply bypassed drops it (docs/emulation.md
+"UDP"). No datagram is sent twice: a retry would be a later packet of the same session.
+
 Standard library only; every wait is bounded.
 """
 
@@ -70,6 +75,43 @@ async def _exchange(
         writer.close()
 
 
+async def _datagrams(
+    host: str, port: int, source: str, result: dict[str, Any], timeout: float
+) -> None:
+    loop = asyncio.get_running_loop()
+    replies: asyncio.Queue[bytes] = asyncio.Queue()
+
+    class _Replies(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: Any) -> None:
+            # The initiator accepts a reply only from the address it sent to.
+            if addr[0] == host and addr[1] == port:
+                replies.put_nowait(data)
+
+    try:
+        transport, _ = await loop.create_datagram_endpoint(
+            _Replies, local_addr=(source, 0), remote_addr=(host, port)
+        )
+    except OSError as exc:
+        result.update(stage="connect", error=exc.strerror or type(exc).__name__)
+        return
+    result["sport"] = transport.get_extra_info("sockname")[1]
+    try:
+        for n, stage in ((1, "echo"), (2, "next")):
+            transport.sendto(f"erplan {n}\n".encode())
+            try:
+                line = await asyncio.wait_for(replies.get(), timeout)
+            except TimeoutError:
+                result.update(stage=stage, error="timeout")
+                return
+            if not line.startswith(b"erplan"):
+                result.update(stage=stage, error="no reply")
+                return
+            result["seen"] = line.decode().split()[-1]
+        result.update(ok=True, stage=None)
+    finally:
+        transport.close()
+
+
 async def _proxy(job: dict[str, Any], result: dict[str, Any]) -> None:
     try:
         reader, writer = await asyncio.wait_for(
@@ -111,8 +153,9 @@ async def run_job(job: dict[str, Any], gate: asyncio.Semaphore) -> dict[str, Any
     result: dict[str, Any] = {"id": job["id"], "ok": False, "stage": "dns", "error": None}
     async with gate:
         kind = job["kind"]
+        exchange = _datagrams if job.get("proto") == "udp" else _exchange
         if kind == "inbound":
-            await _exchange(job["destination"], job["port"], job["source"], result, TCP_TIMEOUT)
+            await exchange(job["destination"], job["port"], job["source"], result, TCP_TIMEOUT)
         elif kind == "proxy":
             await _proxy(job, result)
         else:
@@ -135,7 +178,7 @@ async def run_job(job: dict[str, Any], gate: asyncio.Semaphore) -> dict[str, Any
                 result.update(ok=True, stage=None, answer=answer)
             else:
                 result["answer"] = answer
-                await _exchange(answer, job["port"], job["source"], result, TCP_TIMEOUT)
+                await exchange(answer, job["port"], job["source"], result, TCP_TIMEOUT)
     return result
 
 

@@ -103,6 +103,8 @@ def make_jobs(
         rng = random.Random(f"{seed}/{spec.key}")
         if spec.direction == "inbound":
             node = INTERNET if spec.opener == "internet" else MICROSOFT
+        elif spec.proto == "udp" and spec.proxy_site is not None:
+            node = p.hosts[spec.proxy_site]  # relayed from the proxy's address
         else:
             node = p.hosts[spec.origin]
         for k, stratum in enumerate(spec.strata):
@@ -119,13 +121,13 @@ def make_jobs(
 
 
 def _job(p: Plan, spec: FlowSpec, port: int, source: str) -> dict[str, Any]:
-    job: dict[str, Any] = {"id": port, "port": port, "source": source}
+    job: dict[str, Any] = {"id": port, "port": port, "source": source, "proto": spec.proto}
     resolver = p.resolvers.get(spec.resolver_site) if spec.resolver_site else None
     if spec.direction == "inbound":
         job.update(kind="inbound", destination=str(spec.destination))
     elif spec.direction == "dns":
         job.update(kind="dns", resolver=str(resolver) if resolver else None)
-    elif spec.proxy_address is not None:
+    elif spec.proxy_address is not None and spec.proto == "tcp":
         job.update(kind="proxy", proxy=str(spec.proxy_address), name=spec.name)
     else:
         job.update(kind="direct", name=spec.name, resolver=str(resolver) if resolver else None)
