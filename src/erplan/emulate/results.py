@@ -153,6 +153,7 @@ class FlowResult:
             "direction": s.direction,
             "origin": s.origin,
             "port": s.port,
+            "proto": s.proto,
             "verdict": self.verdict(),
             "attempted": self.attempted,
             "completed": self.completed,
