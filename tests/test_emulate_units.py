@@ -314,8 +314,11 @@ def test_nft_ruleset_for_a_stateful_nat_point() -> None:
     assert "ct state invalid" in text and "numgen random mod 2" in text
     assert 'iifname "e1" ip daddr 20.2.2.59 dnat ip to 10.1.1.1' in text
     assert "update @req_out { tcp dport }" in text
-    # A later UDP packet whose reply this box never saw is dropped (Linux calls it new).
-    assert "meta l4proto udp ct state new ct status confirmed drop" in text
+    # A later UDP packet whose reply this box never saw is dropped (Linux calls it new), when
+    # it comes in where the session's first packet did (not the same packet crossing again).
+    udp = 'iifname "e0" meta l4proto udp ct state new'
+    assert f"{udp} ct status ! confirmed ct mark set 1" in text
+    assert f"{udp} ct status confirmed ct mark 1 drop" in text
 
 
 def test_nft_echo_takes_udp_and_the_dns_server_only_its_own_address() -> None:

@@ -274,6 +274,22 @@ def _nat(rs: Ruleset) -> list[str]:
     return lines
 
 
+def _later_udp(inside: tuple[str, ...]) -> list[str]:
+    """A later UDP packet of a session whose reply this box never saw (the reply went another
+    way) is dropped, as a stateful device drops the initiator's next packets; Linux would pass
+    it as new (docs/emulation.md "UDP"). A session remembers (``ct mark``) the interface its
+    first packet came in by: the same packet crossing the box again comes in by another one
+    and passes, the initiator's next packet comes in by the same one."""
+    lines: list[str] = []
+    for n, name in enumerate(inside, 1):
+        udp = f'iifname "{name}" meta l4proto udp ct state new'
+        lines.append(f"    {udp} ct status ! confirmed ct mark set {n}")
+        later = f"{udp} ct status confirmed ct mark {n}"
+        lines += [f"    {later} {r}" for r in _note(DROP_STATE)]
+        lines.append(f"    {later} drop")
+    return lines
+
+
 def _filter(rs: Ruleset) -> list[str]:
     if not (rs.down or rs.stateful or rs.client_filters):
         return []
@@ -291,12 +307,7 @@ def _filter(rs: Ruleset) -> list[str]:
     if rs.stateful_inside is not None:
         lines += [f"    ct state invalid {r}" for r in _note(DROP_STATE)]
         lines.append("    ct state invalid drop")
-        # A later UDP packet of a session whose reply this box never saw: the reply went
-        # another way, and a stateful device drops the initiator's next packets (Linux would
-        # pass it as new; docs/emulation.md "UDP").
-        later = "meta l4proto udp ct state new ct status confirmed"
-        lines += [f"    {later} {r}" for r in _note(DROP_STATE)]
-        lines.append(f"    {later} drop")
+        lines += _later_udp(rs.stateful_inside)
         lines.append("    ct state established,related accept")
         # The first packet of a connection makes a session, from either side: for TCP that is
         # a SYN (anything else without a session is invalid, tcp_loose being off).

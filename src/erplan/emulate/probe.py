@@ -22,6 +22,7 @@ Standard library only; every wait is bounded.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import sys
@@ -79,13 +80,18 @@ async def _datagrams(
     host: str, port: int, source: str, result: dict[str, Any], timeout: float
 ) -> None:
     loop = asyncio.get_running_loop()
-    replies: asyncio.Queue[bytes] = asyncio.Queue()
+    replies: asyncio.Queue[bytes | None] = asyncio.Queue()  # None: refused
 
     class _Replies(asyncio.DatagramProtocol):
         def datagram_received(self, data: bytes, addr: Any) -> None:
             # The initiator accepts a reply only from the address it sent to.
             if addr[0] == host and addr[1] == port:
                 replies.put_nowait(data)
+
+        def error_received(self, exc: Exception) -> None:
+            # ICMP port unreachable: a host there refused it, as a TCP reset would.
+            if isinstance(exc, ConnectionRefusedError):
+                replies.put_nowait(None)
 
     try:
         transport, _ = await loop.create_datagram_endpoint(
@@ -102,6 +108,9 @@ async def _datagrams(
                 line = await asyncio.wait_for(replies.get(), timeout)
             except TimeoutError:
                 result.update(stage=stage, error="timeout")
+                return
+            if line is None:
+                result.update(stage="connect", error=os.strerror(errno.ECONNREFUSED))
                 return
             if not line.startswith(b"erplan"):
                 result.update(stage=stage, error="no reply")
