@@ -23,6 +23,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from erplan.analyses.fastest import Links, Start, removed_legs, repair
+from erplan.analyses.fastest import Table as Egresses
+from erplan.analyses.judge import Judge
 from erplan.analyses.paths import touched
 from erplan.analyses.relevance import SlowRows
 from erplan.analyses.summary import FlowState, index, state_of
@@ -301,6 +304,7 @@ class Baseline:
     suboptimal: list[int]
     slow: SlowRows
     resolving: dict[str, None]
+    judge: Judge | None = None  # the baseline's judge, its fastest-egress tables searched
     origin_states: dict[Origin, list[FlowState]] = field(default_factory=dict)
     load_by_site: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -309,7 +313,8 @@ class Baseline:
         from erplan.analyses.verdicts import rows
 
         engine = Engine(design, catalogs)
-        results = rows(engine)
+        verdicts = Verdicts(engine)
+        results = rows(engine, verdicts)
         states = [state_of(engine, r) for r in results]
         rows_of: dict[Origin, list[int]] = {}
         deps: dict[str, set[Origin]] = {}
@@ -343,6 +348,7 @@ class Baseline:
             slow,
             resolving_sites(engine),
         )
+        base.judge = verdicts.judge
         base.load_by_site = loads(design, catalogs, states).by_site
         base.origin_states = {o: [states[i] for i in idx] for o, idx in rows_of.items()}
         return base
@@ -374,19 +380,27 @@ def failed_engine(design: Design, base: Baseline) -> Engine:
     e.design = design
     e.catalogs = base.catalogs
     e.geo = base.engine.geo
-    e.net = _wan_network(design, base) or Network(design, base.catalogs, e.geo)
-    e.igp = Igp(e.net)
-    e.tables = Tables(e.net, e.igp)
+    wan = _wan_network(design, base)
+    if wan is not None:
+        # Only WAN wires down: the baseline's IGP trees that avoid them and its tables hold.
+        e.net, down = wan
+        e.igp = base.engine.igp.without(e.net, down)
+        e.tables = base.engine.tables.over(e.net, e.igp)
+    else:
+        e.net = Network(design, base.catalogs, e.geo)
+        e.igp = Igp(e.net)
+        e.tables = Tables(e.net, e.igp)
     e.walker = Walker(e.net, e.igp, e.tables)
     e.origins = Origins(e.net, e.tables)
     e.tracer = Tracer(design, e.geo, e.igp, e.walker, e.origins)
     return e
 
 
-def _wan_network(design: Design, base: Baseline) -> Network | None:
+def _wan_network(design: Design, base: Baseline) -> tuple[Network, list[tuple[str, str]]] | None:
     """When the only difference from the baseline is WAN links down, each the only link
     between its two sites: the baseline's network with those wires down (a WAN wire carries
-    no device and nothing else in the network depends on it). Else None: build it anew."""
+    no device and nothing else in the network depends on it), and the site routers of each
+    wire down. Else None: build it anew."""
     from erplan.engine.network import Wire
 
     old = base.design
@@ -402,6 +416,7 @@ def _wan_network(design: Design, base: Baseline) -> Network | None:
     net = copy.copy(base.engine.net)
     net.design = design
     net.wires = dict(net.wires)
+    cut: list[tuple[str, str]] = []
     for i in down:
         if pairs.count(pairs[i]) != 1 or not old.wan[i].up or design.wan[i].up:
             return None
@@ -412,8 +427,9 @@ def _wan_network(design: Design, base: Baseline) -> Network | None:
         gone = Wire(w.a, w.b, w.devices, False, w.leg, w.cost)
         net.wires[a] = {**net.wires[a], b: gone}
         net.wires[b] = {**net.wires[b], a: gone}
+        cut.append((a, b))
     net.wires_changed()
-    return net
+    return net, cut
 
 
 def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> Outcome:
@@ -436,6 +452,8 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
         # The full recompute builds its engine the plain way: it is the reference.
         engine = Engine(design, base.catalogs) if full else failed_engine(design, base)
         verdicts = Verdicts(engine)
+        if not full and base.judge is not None:
+            verdicts.judge.inherit = _Inherit(base.judge, base.engine.net.site_links())
         for flows in origin_groups(engine, affected, base.resolving):
             r = verdicts.result(tuple(flows), engine.trace(flows[0]))
             new_states.append(state_of(engine, r))
@@ -480,6 +498,41 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
     by_site = loads(design, base.catalogs, moved).by_site
     load = {site: by_site.get(site, {}) for site in sites}
     return Outcome(tuple(failed), by_key, after, retraced, load)
+
+
+class _Inherit:
+    """A failed state's fastest-egress tables (the judge's best) repaired from the baseline's
+    (``fastest.repair``: exact, or None and the judge searches)."""
+
+    def __init__(self, judge: Judge, links: Links) -> None:
+        self.base = judge
+        self.links = links
+        self.removed: list[tuple[str, str, float]] | None = None
+        self.diffed = False
+
+    def __call__(
+        self, key: tuple[object, ...], starts: list[Start], links: Links
+    ) -> Egresses | None:
+        if not self.diffed:
+            self.removed, self.diffed = removed_legs(self.links, links), True
+        if self.removed is None:
+            return None
+        fe, circuits, third_party = key
+        assert isinstance(circuits, tuple)
+        mine = set(circuits)
+        # The same key first; else one that weighed more circuits (those the failure took out).
+        for k in sorted(self.base.starts, key=lambda k: k != key):
+            weighed = k[1]
+            assert isinstance(weighed, tuple)
+            if k[0] != fe or k[2] != third_party or not mine <= set(weighed):
+                continue
+            table = self.base.table(k)
+            if table is None:
+                continue
+            got = repair(table, self.base.starts[k], starts, self.links, links, self.removed)
+            if got is not None:
+                return got
+        return None
 
 
 def _unresolved(s: FlowState) -> FlowState:

@@ -11,9 +11,10 @@ the front end a resolver at the flow's own egress would have answered (a distant
 
 from __future__ import annotations
 
-import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from erplan.analyses.fastest import Links, Option, Start, Table, search
 from erplan.catalogs import FrontEnd
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome, Path
 from erplan.engine.network import Kind
@@ -192,15 +193,6 @@ TENANT_AREAS = frozenset({"Exchange", "SharePoint", "Skype"})
 
 
 @dataclass(frozen=True, slots=True)
-class Option:
-    """One way the design offers to reach a front end: an egress and its latency."""
-
-    kind: str  # "circuit" or "breakout"
-    name: str
-    latency: Ms
-
-
-@dataclass(frozen=True, slots=True)
 class Judgement:
     outcome: Outcome  # worst branch
     slow: bool
@@ -221,7 +213,14 @@ class Judge:
         self.design = engine.design
         self.geo = engine.geo
         self._best: dict[tuple[object, ...], list[Option]] = {}
-        self._maps: dict[tuple[object, ...], dict[str, Option]] = {}
+        self._maps: dict[tuple[object, ...], Table] = {}
+        self.starts: dict[tuple[object, ...], list[Start]] = {}
+        # A failed state's tables derived from the baseline's (failures.py); None: search.
+        self.inherit: Callable[[tuple[object, ...], list[Start], Links], Table | None] | None = None
+
+    def table(self, key: tuple[object, ...]) -> Table | None:
+        """The fastest-egress table searched for ``key`` (front end, circuits, third party)."""
+        return self._maps.get(key)
 
     # -- failures ---------------------------------------------------------------------------------
     def failure(self, t: FlowTrace, b: Branch) -> tuple[str, str, Culprit]:
@@ -526,12 +525,10 @@ class Judge:
     def _fastest(
         self, fe: FrontEnd, circuits: tuple[str, ...], third_party: bool
     ) -> dict[str, Option]:
-        """For every site, the fastest egress towards ``fe``: one Dijkstra from every circuit
-        and breakout at once, each starting at its own latency to the front end (plain floats
-        in the loop: it runs over every site)."""
+        """For every site, the fastest egress towards ``fe`` (``fastest.search``)."""
         e, geo, d = self.e, self.geo, self.design
         fe_point = geo.fe_point(fe)
-        starts: list[tuple[float, int, str, Option]] = []
+        starts: list[Start] = []
         for name in circuits:
             if e.igp.stub(f"ce:{name}") is None:
                 continue
@@ -545,21 +542,11 @@ class Judge:
             leg, near = geo.breakout_internet(name)
             lat = leg if third_party else leg + geo.backbone(geo.fe_point(near), fe_point)
             starts.append((lat.ms, len(starts), f"site:{bk.site}", Option("breakout", name, lat)))
-        # (ms, start index, site, estimated so far)
-        heap = [(ms, n, site, opt.latency.estimated) for ms, n, site, opt in starts]
-        heapq.heapify(heap)
-        done: dict[str, Option] = {}
+        key = (fe.name, circuits, third_party)
+        self.starts[key] = starts
         links = e.net.site_links()
-        while heap:
-            ms, n, site, est = heapq.heappop(heap)
-            if site in done:
-                continue
-            opt = starts[n][3]
-            done[site] = Option(opt.kind, opt.name, Ms(ms, est))
-            for v, leg_ms, leg_est in links[site]:
-                if v not in done:
-                    heapq.heappush(heap, (ms + leg_ms, n, v, est or leg_est))
-        return done
+        got = self.inherit(key, starts, links) if self.inherit is not None else None
+        return got if got is not None else search(starts, links)
 
     def _far_region(self, b: Branch, opts: list[Option]) -> bool:
         """Inbound: an active/active pair inside one region is a design choice, not a defect;

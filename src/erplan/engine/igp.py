@@ -35,6 +35,30 @@ class Igp:
         self._lat: dict[str, dict[str, Ms]] = {}
         self._comp: dict[str, int] = {}
 
+    def without(self, net: Network, down: list[tuple[str, str]]) -> Igp:
+        """This IGP on ``net``: the same network with the WAN wires ``down`` (site router
+        pairs) down. Stubs lie inside sites and are kept; so is every tree (and the latencies
+        along it) in which no wire down is on a shortest path: with costs above zero, its
+        distances cannot change."""
+        got = Igp.__new__(Igp)
+        got.net = net
+        got._stub = dict(self._stub)
+        gone = {(a, b) for a, b in down} | {(b, a) for a, b in down}
+        got._wan = dict(self._wan)
+        for a, _ in gone:
+            got._wan[a] = tuple((v, c) for v, c in got._wan[a] if (a, v) not in gone)
+        cost = {(a, b): c for a, b in gone for v, c in self._wan.get(a, ()) if v == b}
+        got._trees, got._lat = {}, {}
+        if len(cost) == len(gone) and all(c > 0 for c in cost.values()):
+            for root, dist in self._trees.items():
+                if not any(_tight(dist, a, b, c) for (a, b), c in cost.items()):
+                    got._trees[root] = dist
+                    if root in self._lat:
+                        got._lat[root] = self._lat[root]
+        got._dags = {}
+        got._comp = {}
+        return got
+
     # -- stubs ------------------------------------------------------------------------------------
     def stub(self, router: str) -> tuple[str, ...] | None:
         """Routers from ``router`` up to its site router; None when a wire on the way is down."""
@@ -230,3 +254,9 @@ class Igp:
             elif d == best and d < INF:
                 out.append(t)
         return out, best
+
+
+def _tight(dist: dict[str, int], a: str, b: str, cost: int) -> bool:
+    """Whether wire a-b is on a shortest path of the tree ``dist``."""
+    da, db = dist.get(a), dist.get(b)
+    return da is not None and db is not None and da + cost == db
