@@ -389,6 +389,7 @@ def failed_engine(design: Design, base: Baseline) -> Engine:
     else:
         e.net = Network(design, base.catalogs, e.geo)
         e.igp = Igp(e.net)
+        e.igp.inherit(base.engine.igp)
         e.tables = Tables(e.net, e.igp)
     e.walker = Walker(e.net, e.igp, e.tables)
     e.origins = Origins(e.net, e.tables)

@@ -68,6 +68,16 @@ class Igp:
                         got._lat[root] = self._lat[root]
         return got
 
+    def inherit(self, other: Igp) -> None:
+        """Take ``other``'s trees, paths and latencies when the WAN is the same (a failure
+        inside sites: a circuit, a breakout, a device): they read the WAN alone. Stubs,
+        which lie inside sites, stay this IGP's own."""
+        if self._wan == other._wan and not other._before:
+            self._trees = dict(other._trees)
+            self._lat = dict(other._lat)
+            self._dags = {k: list(v) for k, v in other._dags.items()}
+            self._comp = dict(other._comp)
+
     def _repair(self, root: str, old: dict[str, int]) -> dict[str, int]:
         """The tree ``old`` of the IGP before wires ``_cut`` went down, searched again only
         below them: the site routers reached from a wire down along tight wires."""
