@@ -359,10 +359,24 @@ class Outcome:
     """The failed state: every row's state, keyed by flow, and how much was recomputed."""
 
     atoms: tuple[Atom, ...]
-    by_key: dict[str, FlowState]
     origins: dict[Origin, list[FlowState]]  # every origin that changed: all its rows after
     retraced_rows: int
     load_by_site: dict[str, dict[str, float]]
+    base: Baseline
+
+    @property
+    def by_key(self) -> dict[str, FlowState]:
+        """Every row's state after the failure, keyed by flow (built when asked: a sweep
+        reads only the origins that changed)."""
+        by_key = dict(self.base.by_key)
+        for o, states in self.origins.items():
+            for st in self.base.origin_states.get(o, []):
+                for k in st.keys:
+                    by_key.pop(k, None)
+            for st in states:
+                for k in st.keys:
+                    by_key[k] = st
+        return by_key
 
 
 def failed_engine(design: Design, base: Baseline) -> Engine:
@@ -429,7 +443,7 @@ def _wan_network(design: Design, base: Baseline) -> tuple[Network, list[tuple[st
         net.wires[a] = {**net.wires[a], b: gone}
         net.wires[b] = {**net.wires[b], a: gone}
         cut.append((a, b))
-    net.wires_changed()
+    net.wires_changed([r for pair in cut for r in pair])
     return net, cut
 
 
@@ -446,7 +460,6 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
             # The best the design offers may have got worse: the slow rows whose best (or the
             # circuits weighed for their cause) the failure can change are judged again.
             slow.update(base.slow.affected(a.kind, a.name))
-    by_key = dict(base.by_key)
     new_states: list[FlowState] = []
     retraced = 0
     if full or affected or slow:
@@ -455,6 +468,7 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
         verdicts = Verdicts(engine)
         if not full and base.judge is not None:
             verdicts.judge.inherit = _Inherit(base.judge, base.engine.net.site_links())
+            verdicts.judge.egress_ms = base.judge.egress_ms  # the same geography
         for flows in origin_groups(engine, affected, base.resolving):
             r = verdicts.result(tuple(flows), engine.trace(flows[0]))
             new_states.append(state_of(engine, r))
@@ -487,18 +501,11 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
             dns_origins |= base.dns_of.get(a.name, set())
     for o in dns_origins:
         after[o] = [_unresolved(x) for x in after.get(o, base.origin_states.get(o, []))]
-    for o, states in after.items():
-        for st in base.origin_states.get(o, []):
-            for k in st.keys:
-                by_key.pop(k, None)
-        for st in states:
-            for k in st.keys:
-                by_key[k] = st
     sites = {n for k, n in after if k == "users"}
     moved = [st for o, states in after.items() if o[0] == "users" for st in states]
     by_site = loads(design, base.catalogs, moved).by_site
     load = {site: by_site.get(site, {}) for site in sites}
-    return Outcome(tuple(failed), by_key, after, retraced, load)
+    return Outcome(tuple(failed), after, retraced, load, base)
 
 
 class _Inherit:

@@ -69,6 +69,8 @@ def removed_legs(before: Links, after: Links) -> list[tuple[str, str, float]] | 
     """The legs ``after`` lacks, each way (None: a leg added or changed, or one too short)."""
     out: list[tuple[str, str, float]] = []
     for u, edges in before.items():
+        if after.get(u) is edges:
+            continue  # the same list: nothing removed here (a network copy keeps them)
         now = {v: (ms, est) for v, ms, est in after.get(u, ())}
         if len(now) != len(after.get(u, ())):
             return None

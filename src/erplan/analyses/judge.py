@@ -215,6 +215,8 @@ class Judge:
         self._best: dict[tuple[object, ...], list[Option]] = {}
         self._maps: dict[tuple[object, ...], Table] = {}
         self.starts: dict[tuple[object, ...], list[Start]] = {}
+        # An egress's latency to a front end (geography only: judges on one geography share it).
+        self.egress_ms: dict[tuple[str, str, str, bool], Ms] = {}
         # A failed state's tables derived from the baseline's (failures.py); None: search.
         self.inherit: Callable[[tuple[object, ...], list[Start], Links], Table | None] | None = None
 
@@ -529,18 +531,25 @@ class Judge:
         e, geo, d = self.e, self.geo, self.design
         fe_point = geo.fe_point(fe)
         starts: list[Start] = []
+        known = self.egress_ms
         for name in circuits:
             if e.igp.stub(f"ce:{name}") is None:
                 continue
-            lat = geo.circuit_access(name) + geo.backbone(geo.peering(name), fe_point)
+            lat = known.get(("circuit", name, fe.name, third_party))
+            if lat is None:
+                lat = geo.circuit_access(name) + geo.backbone(geo.peering(name), fe_point)
+                known[("circuit", name, fe.name, third_party)] = lat
             starts.append(
                 (lat.ms, len(starts), f"site:{d.circuits[name].site}", Option("circuit", name, lat))
             )
         for name, bk in d.breakouts.items():
             if not bk.up or e.igp.stub(f"edge:{name}") is None:
                 continue
-            leg, near = geo.breakout_internet(name)
-            lat = leg if third_party else leg + geo.backbone(geo.fe_point(near), fe_point)
+            lat = known.get(("breakout", name, fe.name, third_party))
+            if lat is None:
+                leg, near = geo.breakout_internet(name)
+                lat = leg if third_party else leg + geo.backbone(geo.fe_point(near), fe_point)
+                known[("breakout", name, fe.name, third_party)] = lat
             starts.append((lat.ms, len(starts), f"site:{bk.site}", Option("breakout", name, lat)))
         key = (fe.name, circuits, third_party)
         self.starts[key] = starts

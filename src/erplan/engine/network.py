@@ -13,7 +13,7 @@ are exact.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Network
@@ -412,24 +412,31 @@ class Network:
             parts = self.boundaries.split([net_range(net)])
             rules.inbound[service] = (tuple(parts), net.num_addresses)
 
-    def wires_changed(self) -> None:
-        """Forget what was derived from ``wires`` (a copy whose wires were replaced)."""
-        self._site_links = None
+    def wires_changed(self, routers: Iterable[str] | None = None) -> None:
+        """Forget what was derived from ``wires`` (a copy whose wires were replaced): of the
+        WAN neighbours, only those of ``routers`` when given (the others' lists are kept, the
+        same objects)."""
+        if routers is None or self._site_links is None:
+            self._site_links = None
+            return
+        links = dict(self._site_links)
+        for r in routers:
+            links[r] = self._neighbours(r)
+        self._site_links = links
 
     def site_links(self) -> dict[str, list[tuple[str, float, bool]]]:
         """Per site router, its WAN neighbours that are up, with the leg's round trip and
         whether it is estimated (for searches over every site)."""
         if self._site_links is None:
-            self._site_links = {
-                r: [
-                    (v, w.leg.ms, w.leg.estimated)
-                    for v, w in self.wires[r].items()
-                    if w.up and v.startswith("site:")
-                ]
-                for r in self.wires
-                if r.startswith("site:")
-            }
+            self._site_links = {r: self._neighbours(r) for r in self.wires if r.startswith("site:")}
         return self._site_links
+
+    def _neighbours(self, r: str) -> list[tuple[str, float, bool]]:
+        return [
+            (v, w.leg.ms, w.leg.estimated)
+            for v, w in self.wires[r].items()
+            if w.up and v.startswith("site:")
+        ]
 
     def site_host(self, site: str) -> int:
         """The address of the host of a site that has no prefixes (its resolver)."""
