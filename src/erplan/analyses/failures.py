@@ -23,8 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from erplan.analyses.fastest import Links, Start, removed_legs, repair
-from erplan.analyses.fastest import Table as Egresses
+from erplan.analyses.fastest import Inherit
 from erplan.analyses.judge import Judge
 from erplan.analyses.paths import touched
 from erplan.analyses.relevance import SlowRows
@@ -467,7 +466,8 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
         engine = Engine(design, base.catalogs) if full else failed_engine(design, base)
         verdicts = Verdicts(engine)
         if not full and base.judge is not None:
-            verdicts.judge.inherit = _Inherit(base.judge, base.engine.net.site_links())
+            j = base.judge
+            verdicts.judge.inherit = Inherit(j.table, j.starts, base.engine.net.site_links())
             verdicts.judge.egress_ms = base.judge.egress_ms  # the same geography
         for flows in origin_groups(engine, affected, base.resolving):
             r = verdicts.result(tuple(flows), engine.trace(flows[0]))
@@ -506,41 +506,6 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
     by_site = loads(design, base.catalogs, moved).by_site
     load = {site: by_site.get(site, {}) for site in sites}
     return Outcome(tuple(failed), after, retraced, load, base)
-
-
-class _Inherit:
-    """A failed state's fastest-egress tables (the judge's best) repaired from the baseline's
-    (``fastest.repair``: exact, or None and the judge searches)."""
-
-    def __init__(self, judge: Judge, links: Links) -> None:
-        self.base = judge
-        self.links = links
-        self.removed: list[tuple[str, str, float]] | None = None
-        self.diffed = False
-
-    def __call__(
-        self, key: tuple[object, ...], starts: list[Start], links: Links
-    ) -> Egresses | None:
-        if not self.diffed:
-            self.removed, self.diffed = removed_legs(self.links, links), True
-        if self.removed is None:
-            return None
-        fe, circuits, third_party = key
-        assert isinstance(circuits, tuple)
-        mine = set(circuits)
-        # The same key first; else one that weighed more circuits (those the failure took out).
-        for k in sorted(self.base.starts, key=lambda k: k != key):
-            weighed = k[1]
-            assert isinstance(weighed, tuple)
-            if k[0] != fe or k[2] != third_party or not mine <= set(weighed):
-                continue
-            table = self.base.table(k)
-            if table is None:
-                continue
-            got = repair(table, self.base.starts[k], starts, self.links, links, self.removed)
-            if got is not None:
-                return got
-        return None
 
 
 def _unresolved(s: FlowState) -> FlowState:

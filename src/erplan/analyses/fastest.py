@@ -19,7 +19,7 @@ alike. Anything else (a link or start added or changed, a leg of zero) returns N
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from erplan.latency import Ms
@@ -41,6 +41,7 @@ class Option:
 
 Start = tuple[float, int, str, Option]  # (ms, index, site router, the egress)
 Table = dict[str, Option]
+Key = tuple[object, ...]  # (front end, circuits weighed, third party), as the judge keys tables
 
 
 def search(starts: Sequence[Start], links: Links) -> Table:
@@ -142,3 +143,37 @@ def repair(
 
 def _tight(a: Option, leg: float, b: Option) -> bool:
     return abs(a.latency.ms + leg - b.latency.ms) <= _TIGHT
+
+
+class Inherit:
+    """A failed state's tables repaired from the baseline judge's (``tables``, the ``starts``
+    each was searched from, over ``links``); None: the failed judge searches."""
+
+    def __init__(
+        self, tables: Callable[[Key], Table | None], starts: Mapping[Key, list[Start]], links: Links
+    ) -> None:
+        self.tables, self.starts, self.links = tables, starts, links
+        self.removed: list[tuple[str, str, float]] | None = None
+        self.diffed = False
+
+    def __call__(self, key: Key, starts: list[Start], links: Links) -> Table | None:
+        if not self.diffed:
+            self.removed, self.diffed = removed_legs(self.links, links), True
+        if self.removed is None:
+            return None
+        fe, circuits, third_party = key
+        assert isinstance(circuits, tuple)
+        mine = set(circuits)
+        # The same key first; else one that weighed more circuits (those the failure took out).
+        for k in sorted(self.starts, key=lambda k: k != key):
+            weighed = k[1]
+            assert isinstance(weighed, tuple)
+            if k[0] != fe or k[2] != third_party or not mine <= set(weighed):
+                continue
+            table = self.tables(k)
+            if table is None:
+                continue
+            got = repair(table, self.starts[k], starts, self.links, links, self.removed)
+            if got is not None:
+                return got
+        return None
