@@ -400,7 +400,7 @@ def failed_engine(design: Design, base: Baseline) -> Engine:
         e.igp = base.engine.igp.without(e.net, down)
         e.tables = base.engine.tables.over(e.net, e.igp)
     else:
-        e.net = Network(design, base.catalogs, e.geo)
+        e.net = _inside_network(design, base) or Network(design, base.catalogs, e.geo)
         e.igp = Igp(e.net)
         e.igp.inherit(base.engine.igp)
         e.tables = Tables(e.net, e.igp)
@@ -444,6 +444,59 @@ def _wan_network(design: Design, base: Baseline) -> tuple[Network, list[tuple[st
         cut.append((a, b))
     net.wires_changed([r for pair in cut for r in pair])
     return net, cut
+
+
+def _inside_network(design: Design, base: Baseline) -> Network | None:
+    """When the only difference from the baseline is circuits, links (that the design lists),
+    breakouts or devices down: the baseline's network with them down (``Network.with_down``).
+    Else None: build it anew."""
+    old = base.design
+    same = ("circuits", "breakouts", "devices", "wan")
+    if len(design.wan) != len(old.wan) or any(
+        a is not b for a, b in zip(design.wan, old.wan, strict=True)
+    ):
+        return None
+    if any(
+        getattr(design, f) is not getattr(old, f) for f in type(old).model_fields if f not in same
+    ):
+        return None
+    links: list[tuple[str, LinkName]] = []
+    for name, c in design.circuits.items():
+        was = old.circuits.get(name)
+        if was is None or c is was:
+            continue
+        if (
+            c.links.keys() != was.links.keys()
+            or c.model_copy(update={"up": was.up, "links": was.links}) != was
+        ):
+            return None
+        for link in LinkName:
+            up_before = was.up and (link not in was.links or was.links[link].up)
+            up_now = c.up and (link not in c.links or c.links[link].up)
+            if (
+                link in c.links
+                and c.links[link].model_copy(update={"up": was.links[link].up}) != was.links[link]
+            ):
+                return None
+            if up_before and not up_now:
+                links.append((name, link))
+            elif up_now and not up_before:
+                return None
+    down: dict[str, list[str]] = {"breakouts": [], "devices": []}
+    for field_name, found in down.items():
+        mine, theirs = getattr(design, field_name), getattr(old, field_name)
+        if mine.keys() != theirs.keys():
+            return None
+        for name, x in mine.items():
+            y = theirs[name]
+            if x is y:
+                continue
+            if not y.up or x.up or x.model_copy(update={"up": True}) != y:
+                return None
+            found.append(name)
+    if design.circuits.keys() != old.circuits.keys():
+        return None
+    return base.engine.net.with_down(design, links, down["breakouts"], down["devices"])
 
 
 def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> Outcome:

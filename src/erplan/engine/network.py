@@ -13,6 +13,8 @@ are exact.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -411,6 +413,51 @@ class Network:
             assert rules is not None
             parts = self.boundaries.split([net_range(net)])
             rules.inbound[service] = (tuple(parts), net.num_addresses)
+
+    def with_down(
+        self,
+        design: Design,
+        links: list[tuple[str, LinkName]],
+        breakouts: list[str],
+        devices: list[str],
+    ) -> Network:
+        """This network for ``design``: this one's design with those circuit links, breakouts
+        and devices down, nothing else changed. Being up reaches the network only there: a
+        link's wire to its MSEE, a breakout's node and its wire to the internet, a device's
+        positions and the wires they stand on (as ``__init__`` builds them)."""
+        net = copy.copy(self)
+        net.design = design
+        net.nodes = dict(self.nodes)
+        net.wires = dict(self.wires)
+        net.device_wire = dict(self.device_wire)
+        copied: set[str] = set()
+
+        def down(a: str, b: str) -> None:
+            w = net.wires[a][b]
+            if not w.up:
+                return
+            gone = Wire(w.a, w.b, w.devices, False, w.leg, w.cost)
+            for x, y in ((a, b), (b, a)):
+                if x not in copied:
+                    net.wires[x] = dict(net.wires[x])
+                    copied.add(x)
+                net.wires[x][y] = gone
+            for d in w.devices:
+                net.device_wire[d] = gone
+
+        for circuit, link in links:
+            down(f"link:{circuit}/{link}", f"msee:{circuit}/{link}")
+        for name in breakouts:
+            eid = f"edge:{name}"
+            net.nodes[eid] = dataclasses.replace(net.nodes[eid], up=False)
+            down(eid, "internet")
+        for name in devices:
+            for pos in self._dev_positions.get(name, []):
+                net.nodes[pos] = dataclasses.replace(net.nodes[pos], up=False)
+                w = self.device_wire.get(pos)
+                if w is not None:
+                    down(w.a, w.b)
+        return net
 
     def wires_changed(self, routers: Iterable[str] | None = None) -> None:
         """Forget what was derived from ``wires`` (a copy whose wires were replaced): of the
