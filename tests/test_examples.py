@@ -58,6 +58,14 @@ EXPECTED = {
     "g000-proxy-only-pac.yaml",
     "g000-proxy-only-direct.yaml",
     "g000-internet-nat-over-expressroute.yaml",
+    # Security placement (guide 001 'Applying security controls'): one example per row of its
+    # integration-option table (the Contoso example is the point-to-point row).
+    "g001-contoso-securing-expressroute.yaml",
+    "g001-security-colocation.yaml",
+    "g001-security-ipvpn-hairpin.yaml",
+    # Dynamics 365 (CRM Online) and the cold potato of guide 000 §7.3.1.
+    "g000-s731-dynamics-cold-potato.yaml",
+    "g000-s731-region-preference-m365.yaml",
 }
 
 # Examples of what the guides show going wrong, or of a deliberate non-recommended setup: the

@@ -9,24 +9,29 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from erplan import model
+from erplan import model, model_base, model_devices, model_plan, model_security
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "erplan"
 # The loader, the model and the format reference only define and validate fields.
-NOT_READERS = {"model.py", "design_format.py"}
+MODEL_MODULES = (model, model_base, model_devices, model_plan, model_security)
+NOT_READERS = {f"{m.__name__.rsplit('.', 1)[1]}.py" for m in MODEL_MODULES} | {
+    "design_format.py",
+    "design_format_sections.py",
+}
 
 
 def _models() -> list[type[BaseModel]]:
     out = []
-    for name in dir(model):
-        obj = getattr(model, name)
-        if (
-            isinstance(obj, type)
-            and issubclass(obj, BaseModel)
-            and obj.__module__ == model.__name__
-            and not name.startswith("_")
-        ):
-            out.append(obj)
+    for module in MODEL_MODULES:
+        for name in dir(module):
+            obj = getattr(module, name)
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, BaseModel)
+                and obj.__module__ == module.__name__
+                and not name.startswith(("_", "Frozen"))
+            ):
+                out.append(obj)
     return out
 
 

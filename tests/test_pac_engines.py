@@ -24,7 +24,7 @@ from _pac_engines import ENGINES, covers, run, specificity
 from erplan.analyses.verdicts import FlowResult, rows
 from erplan.catalogs import EndpointSet
 from erplan.engine import Engine
-from erplan.generators.decisions import Mode
+from erplan.generators.modes import Mode
 from erplan.generators.pac import render_pac
 from erplan.generators.plan import plan
 from erplan.load import LoadedDesign, load_design

@@ -142,6 +142,8 @@ def test_doc_examples_load(title: str) -> None:
     design = json.loads(json.dumps(BASE))
     if title in ("sites.NAME.proxy", "sites.NAME.location"):
         design["sites"]["us"].update(data)
+    elif title == "circuits.NAME.addressing":
+        design["circuits"]["us-er"].update(data)
     elif title == "circuits.NAME.links.LINK":
         design["circuits"]["us-er"].update(data)
         for name in ("fw-us-primary", "fw-us-secondary"):

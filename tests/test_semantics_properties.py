@@ -70,6 +70,8 @@ def rename(d: dict[str, Any], m: Names) -> dict[str, Any]:
             d[kind] = {m[kind].get(k, k): v for k, v in d[kind].items()}
             for o in d[kind].values():
                 o["site"] = sites.get(o["site"], o["site"])
+                if "ipvpn_sites" in o:
+                    o["ipvpn_sites"] = [sites.get(x, x) for x in o["ipvpn_sites"]]
                 devices(o)
                 for link in (o.get("links") or {}).values():
                     devices(link)
@@ -78,6 +80,9 @@ def rename(d: dict[str, Any], m: Names) -> dict[str, Any]:
             dev["egress"] = bos.get(dev["egress"], dev["egress"])
         if dev.get("upstream") is not None:
             dev["upstream"] = devs.get(dev["upstream"], dev["upstream"])
+    security = d.get("security") or {}
+    if "locations" in security:
+        security["locations"] = [sites.get(x, x) for x in security["locations"]]
     for svc in (d.get("services") or {}).values():
         if "entry" in svc:
             svc["entry"] = [entries.get(x, x) for x in svc["entry"]]

@@ -13,34 +13,48 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from erplan.model_base import Frozen as _Frozen
+from erplan.model_base import Silence
+from erplan.model_devices import Device, DeviceKind, Server
+from erplan.model_plan import Stage, StagesPlan, Workload
+from erplan.model_security import (
+    Addressing,
+    Connectivity,
+    Duty,
+    Inspects,
+    Party,
+    PathPolicy,
+    Purpose,
+    SecurityPolicy,
+)
+
+__all__ = [
+    "Addressing",
+    "Connectivity",
+    "Device",
+    "DeviceKind",
+    "Duty",
+    "Inspects",
+    "Party",
+    "PathPolicy",
+    "Purpose",
+    "SecurityPolicy",
+    "Server",
+    "Silence",
+    "Stage",
+    "StagesPlan",
+    "Workload",
+]
 
 FORMAT_VERSION = 1
 
 # The literal entry-path names an inbound service may use besides circuit and breakout names.
 ENTRY_INTERNET = "internet"
 ENTRY_EXPRESSROUTE = "expressroute"
-
-
-class _Frozen(BaseModel):
-    # Finite numbers only: .inf and NaN have no meaning in a design and no JSON form.
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
-    )
-
-
-Silence = Annotated[
-    dict[str, str],
-    Field(
-        default_factory=dict,
-        description=(
-            "Rules silenced for this object: rule code -> the reason (required, non-empty). "
-            "Silenced findings are still listed in the report."
-        ),
-    ),
-]
 
 
 class LatLon(_Frozen):
@@ -59,6 +73,19 @@ Place = Annotated[
 ]
 
 
+class DynamicsEnvironment(_Frozen):
+    """The tenant's Dynamics 365 (CRM Online) environments in one Azure region."""
+
+    prefixes: list[IPv4Network] = Field(
+        default_factory=list,
+        description="Microsoft's prefixes for Dynamics 365 in this region, as the customer "
+        "obtained them (Microsoft's endpoint web service publishes none; `erplan endpoints "
+        "dynamics` takes them from an Azure service-tag download). They are advertised "
+        "over the Microsoft peering with the CRM Online service community (12076:5040) and the "
+        "region's regional community. None: reached over the internet only.",
+    )
+
+
 class Tenant(_Frozen):
     geography: str = Field(
         description="Where the tenant's data lives (US, EU, APAC, UK, ...): inbound flows start "
@@ -70,6 +97,13 @@ class Tenant(_Frozen):
         default_factory=lambda: ["Exchange", "SharePoint", "Skype", "Common"],
         description="Service areas the users rely on (Exchange, SharePoint, Skype, Common): "
         "outbound flows are derived for their endpoint sets.",
+    )
+    dynamics: dict[str, DynamicsEnvironment] = Field(
+        default_factory=dict,
+        description="Dynamics 365 (CRM Online) environments by the Azure region hosting them "
+        "(see `erplan catalog dynamics`): every site's users reach each one, at its region "
+        "whatever resolves the name. A circuit's `region_preference` acts on their routes "
+        "('cold potato', guide 000 §7.3.1).",
     )
 
 
@@ -274,9 +308,10 @@ class Circuit(_Frozen):
     )
     region_preference: dict[str, int] = Field(
         default_factory=dict,
-        description="Local preference per Microsoft region ('cold potato', via regional "
-        "communities). Microsoft 365 prefixes carry no regional community: it has no effect "
-        "on them.",
+        description="Local preference per Azure region for the routes tagged with that region's "
+        "regional community ('cold potato', guide 000 §7.3.1): the tenant's Dynamics 365 "
+        "prefixes. Microsoft 365 prefixes carry no regional community: it has no effect on "
+        "them, and they keep `local_preference`.",
     )
     devices: list[str] = Field(
         default_factory=list,
@@ -298,6 +333,24 @@ class Circuit(_Frozen):
         default=False,
         description="Declares the internet as this circuit's backup "
         "(guide 001 advises against it).",
+    )
+    connectivity: Connectivity | None = Field(
+        default=None,
+        description="How the circuit is bought: co-location (co-located at a cloud exchange), "
+        "point-to-point (point-to-point Ethernet) or ipvpn (any-to-any IPVPN): it decides who "
+        "meets the addressing duties (guide 000 §5.1) and the security placement options "
+        "(guide 001). Default: not stated.",
+    )
+    addressing: Addressing = Field(
+        default_factory=Addressing,
+        description="Who provides NAT, public addresses and the ASN (customer or provider), "
+        "where it differs from what the connectivity model implies.",
+    )
+    ipvpn_sites: list[str] = Field(
+        default_factory=list,
+        description="For an any-to-any IPVPN: the sites that egress into the IPVPN themselves; "
+        "their ExpressRoute traffic leaves there, not at the circuit's site, so it must be "
+        "secured there (guide 001). Default: only the circuit's site (traffic hairpins there).",
     )
     up: bool = Field(default=True, description="Set false to study the design with it down.")
     silence: Silence
@@ -352,94 +405,6 @@ class Service(_Frozen):
         description="Whether non-Microsoft-365 Microsoft services also connect to it.",
     )
     silence: Silence
-
-
-class DeviceKind(StrEnum):
-    FIREWALL = "firewall"
-    NAT = "nat"
-    PROXY = "proxy"
-    IDS = "ids"
-    ROUTER = "router"
-    LOAD_BALANCER = "load-balancer"
-
-
-class Device(_Frozen):
-    kind: DeviceKind = Field(
-        default=DeviceKind.FIREWALL,
-        description="What the device is. A device of kind nat performs the address translation "
-        "of the path it stands on (the pool, the destination-NAT mappings and the inbound source "
-        "NAT of its circuit, link or breakout) instead of the edge router.",
-    )
-    site: str = Field(description="The site where the device stands.")
-    stateful: bool = Field(
-        default=True,
-        description="A stateful device records a session for each connection it sees start and "
-        "drops later packets of connections it holds no session for; a reply that bypasses it "
-        "breaks the connection too.",
-    )
-    static_nat: bool = Field(
-        default=False,
-        description="For a device of kind nat: its destination-NAT mappings are stateless "
-        "one-to-one static NAT, applied both ways to every packet whatever path the connection "
-        "took; it keeps no sessions, so it cannot translate into a pool.",
-    )
-    up: bool = Field(default=True, description="Set false to study the design with it down.")
-    address: IPv4Address | None = Field(
-        default=None,
-        description="For a proxy: the address it listens on and connects from (in its site's "
-        "prefixes).",
-    )
-    port: int = Field(default=8080, ge=1, le=65535, description="For a proxy: its listening port.")
-    egress: str | None = Field(
-        default=None,
-        description="For a proxy: the breakout its connections and DNS queries leave by, or "
-        "'cloud' for a cloud proxy service reached over the internet. Default: its site's "
-        "breakout.",
-    )
-    upstream: str | None = Field(
-        default=None, description="For a proxy: the proxy it forwards to (a proxy chain)."
-    )
-    silence: Silence
-
-
-class Server(_Frozen):
-    """An on-premises host that opens connections to Microsoft 365 (hybrid mail to Exchange
-    Online Protection, directory synchronisation, backup to OneDrive): outbound flows."""
-
-    site: str = Field(description="The site the server stands at.")
-    address: IPv4Address = Field(description="Its address (in its site's prefixes).")
-    connects_to: list[str] = Field(
-        description="What it connects to: service areas (Exchange, SharePoint, Skype, Common), "
-        "endpoint set ids, or host names of the endpoint catalog."
-    )
-    silence: Silence
-
-
-class Workload(_Frozen):
-    """Bandwidth one user needs per Microsoft 365 workload at the busy hour (kbps, the heavier
-    direction). The defaults are planning figures to start from; guide 001: 'a pilot test with a
-    representative sample of the user profiles and locations is required to fully understand
-    the bandwidth needs of your organization'. docs/planning.md gives each default's source."""
-
-    exchange_kbps: float = Field(
-        default=20,
-        ge=0,
-        description="Exchange Online (Outlook, mobile mail) per user. Default 20: Outlook in "
-        "cached mode at the busy hour, the order of Microsoft's Exchange client bandwidth "
-        "calculator for a typical mailbox profile.",
-    )
-    sharepoint_kbps: float = Field(
-        default=40,
-        ge=0,
-        description="SharePoint Online and OneDrive per user (sync and browsing). Default 40.",
-    )
-    teams_kbps: float = Field(
-        default=100,
-        ge=0,
-        description="Microsoft Teams (and Skype for Business) per user: default 100 = 10 % of "
-        "people in a call at the busy hour x about 1 Mbps per call (Microsoft's Teams network "
-        "guidance: audio 58 kbps, 1:1 video 1.5 Mbps, group video 2.5 Mbps, 'recommended').",
-    )
 
 
 class Analysis(_Frozen):
@@ -503,6 +468,11 @@ class Design(_Frozen):
         description="Named workload profiles (bandwidth per user per workload) that sites refer "
         "to; a profile named `default` applies to every site that names none.",
     )
+    security: SecurityPolicy | None = Field(
+        default=None,
+        description="Which paths and directions require inspection (guide 001 'Applying "
+        "security controls'). Absent: the design states no policy and nothing is required.",
+    )
     analysis: Analysis = Field(default_factory=Analysis, description="Analysis settings.")
 
     # Convenience lookups used by every stage.
@@ -524,30 +494,3 @@ class Design(_Frozen):
     def site_resolver_egress(self, site: str) -> str | None:
         explicit = self.sites[site].resolver_egress
         return explicit if explicit is not None else self.site_breakout(site)
-
-
-# -- rollout plans (`erplan stages --plan`) ----------------------------------------------------
-class Stage(_Frozen):
-    """One step of a rollout: the design as it stands after that step."""
-
-    name: str = Field(description="What the step is, e.g. 'routes to the pilot segment only'.")
-    description: str | None = Field(default=None, description="Free text: who, what, tests.")
-    set: dict[str, Any] = Field(
-        default_factory=dict,
-        description="The values of the design that differ at this step, by dotted path "
-        "(`sites.dallas.er_routes: false`, `wan.0.up: false`, `sites.hq.proxy.mode: all`); "
-        "null restores a value's default. Every other value is the design's.",
-    )
-
-
-class StagesPlan(_Frozen):
-    """A staged rollout (guide 001 'Build your deployment procedures'): the steps in order, the
-    last one normally the design itself (`set: {}`)."""
-
-    erplan_stages: Literal[1] = Field(description="Rollout-plan format version.")
-    before: dict[str, Any] | None = Field(
-        default=None,
-        description="The network before the rollout, as changes to the design in the same "
-        "form as a stage's `set`: the first stage is compared with it.",
-    )
-    stages: list[Stage] = Field(min_length=1, description="The steps, in rollout order.")

@@ -391,7 +391,8 @@ def failed_engine(design: Design, base: Baseline) -> Engine:
 
     e = Engine.__new__(Engine)
     e.design = design
-    e.catalogs = base.catalogs
+    # The baseline engine's catalogs hold the tenant's Dynamics 365 sets; no failure changes them.
+    e.catalogs = base.engine.catalogs
     e.geo = base.engine.geo
     wan = _wan_network(design, base)
     if wan is not None:
@@ -400,7 +401,7 @@ def failed_engine(design: Design, base: Baseline) -> Engine:
         e.igp = base.engine.igp.without(e.net, down)
         e.tables = base.engine.tables.over(e.net, e.igp)
     else:
-        e.net = _inside_network(design, base) or Network(design, base.catalogs, e.geo)
+        e.net = _inside_network(design, base) or Network(design, e.catalogs, e.geo)
         e.igp = Igp(e.net)
         e.igp.inherit(base.engine.igp)
         e.tables = Tables(e.net, e.igp)

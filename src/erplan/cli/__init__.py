@@ -13,6 +13,7 @@ downloads), 3 the result could not be written (standard output closed or full).
 from __future__ import annotations
 
 import errno
+import inspect
 import os
 import sys
 from typing import Any
@@ -30,8 +31,14 @@ WORKFLOW_ORDER = (
     "meetme",
     "failures",
     "bandwidth",
+    "security",
     "diff",
     "stages",
+    "report",
+    "diagram",
+    "pac",
+    "lists",
+    "generate",
     "emulate",
     "rules",
     "explain",
@@ -46,6 +53,13 @@ class _WorkflowOrder(TyperGroup):
         names = super().list_commands(ctx)
         rank = {name: i for i, name in enumerate(WORKFLOW_ORDER)}
         return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None and cmd.short_help is None and cmd.help:
+            # Rich help keeps a docstring's line breaks in the list of commands: one line each.
+            cmd.short_help = " ".join(inspect.cleandoc(cmd.help).split("\n\n")[0].split())
+        return cmd
 
 
 app = typer.Typer(
@@ -93,6 +107,7 @@ from erplan.cli import (  # noqa: E402,F401
     commands_pac,
     commands_plan,
     commands_report,
+    commands_security,
     commands_verify,
 )
 

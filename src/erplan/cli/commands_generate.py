@@ -8,11 +8,7 @@ from pathlib import Path
 
 import typer
 
-from erplan.catalogs import load_catalogs, suggest
 from erplan.cli import common
-from erplan.diagnostics import InputError
-from erplan.load import load_design
-from erplan.output import JSON_FORMAT_VERSION, dumps
 
 _KIND_HELP = (
     "What to generate: frr, nft, ios-xe, junos (customer-edge configuration), az, terraform "
@@ -41,7 +37,12 @@ def generate_command(
 ) -> None:
     """Generate router configuration, Azure provisioning, connection-property tables or the
     rollout plan; each generator refuses a design that uses what it cannot render."""
+    # Imported here: the generators pull in the loader and the engine, which `--help` never needs.
+    from erplan.catalogs import load_catalogs, suggest
+    from erplan.diagnostics import InputError
     from erplan.generators.registry import ALL, generate, generator, kinds
+    from erplan.load import load_design
+    from erplan.output import JSON_FORMAT_VERSION, dumps
 
     if fmt is common.Format.SARIF:
         common.usage_failure("generate supports --format text or json")

@@ -6,19 +6,18 @@ from __future__ import annotations
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from erplan.catalogs import Catalogs, load_catalogs, suggest
 from erplan.cli import common
-from erplan.diagnostics import InputError
-from erplan.generators.decisions import Mode, Plan
-from erplan.generators.lists import SiteLists, path_files, render_csv, render_lines, site_lists
-from erplan.generators.pac import file_stems, render_pac
-from erplan.generators.plan import plan
-from erplan.load import LoadedDesign, load_design
-from erplan.output import JSON_FORMAT_VERSION, counts, dumps, has_errors, render_text, write_atomic
+from erplan.generators.modes import Mode
+
+if TYPE_CHECKING:
+    from erplan.catalogs import Catalogs
+    from erplan.generators.decisions import Plan
+    from erplan.generators.lists import SiteLists
+    from erplan.load import LoadedDesign
 
 _ENDPOINTS_HELP = "A fresh download of the endpoint web service to use instead of the shipped one."
 _SITE_HELP = "A site (repeat for several). Default: every site with users."
@@ -29,6 +28,11 @@ _MODE_HELP = (
 
 
 def _load(design: Path, endpoints: Path | None) -> tuple[LoadedDesign, Catalogs]:
+    # The loader and the engine are imported when a command runs: `--help` never needs them.
+    from erplan.catalogs import load_catalogs
+    from erplan.diagnostics import InputError
+    from erplan.load import load_design
+
     try:
         catalogs = load_catalogs(endpoints)
         return load_design(design, catalogs), catalogs
@@ -39,6 +43,9 @@ def _load(design: Path, endpoints: Path | None) -> tuple[LoadedDesign, Catalogs]
 def _plan(
     design: Path, sites: list[str] | None, mode: Mode, endpoints: Path | None
 ) -> tuple[Plan, Catalogs]:
+    from erplan.catalogs import suggest
+    from erplan.generators.plan import plan
+
     loaded, catalogs = _load(design, endpoints)
     known = list(loaded.design.sites)
     for s in sites or []:
@@ -63,6 +70,8 @@ def _write(output: Path, files: dict[str, str]) -> None:
     """Every file rendered first, then written, each atomically (nothing: no directory)."""
     if not files:
         return
+    from erplan.output import write_atomic
+
     try:
         output.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
@@ -72,6 +81,8 @@ def _write(output: Path, files: dict[str, str]) -> None:
 
 
 def _base(p: Plan) -> dict[str, Any]:
+    from erplan.output import JSON_FORMAT_VERSION, counts
+
     return {
         "erplan": JSON_FORMAT_VERSION,
         "design": p.file,
@@ -84,6 +95,8 @@ def _base(p: Plan) -> dict[str, Any]:
 
 
 def _finish(p: Plan) -> None:
+    from erplan.output import has_errors
+
     raise common.Exit(common.EXIT_FINDINGS if has_errors(p.findings) else common.EXIT_OK)
 
 
@@ -119,6 +132,9 @@ def pac_command(
     ExpressRoute, everything else to its proxy (exit 1 on any error finding)."""
     if fmt is common.Format.SARIF:
         common.usage_failure("pac supports --format text or json")
+    from erplan.generators.pac import file_stems, render_pac
+    from erplan.output import dumps, render_text
+
     day = _date(when)
     p, _ = _plan(design, site, mode, endpoints)
     stems = file_stems(s.site for s in p.sites)
@@ -202,6 +218,10 @@ def lists_command(
     its PAC file's decisions (exit 1 on any error finding)."""
     if fmt is common.Format.SARIF:
         common.usage_failure("lists supports --format text or json")
+    from erplan.generators.lists import path_files, render_csv, render_lines, site_lists
+    from erplan.generators.pac import file_stems
+    from erplan.output import dumps, render_text
+
     p, _ = _plan(design, site, mode, endpoints)
     stems = file_stems(s.site for s in p.sites)
     all_lists = [site_lists(p, s) for s in p.sites]

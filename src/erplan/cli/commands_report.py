@@ -7,15 +7,16 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from erplan.analyses.verdicts import verify
-from erplan.catalogs import load_catalogs, suggest
 from erplan.cli import common
-from erplan.diagnostics import InputError
-from erplan.load import load_design
-from erplan.output import counts, write_atomic
+
+if TYPE_CHECKING:
+    from erplan.analyses.verdicts import Report
+    from erplan.catalogs import Catalogs
+    from erplan.load import LoadedDesign
 
 _ENDPOINTS_HELP = "A fresh download of the endpoint web service to use instead of the shipped one."
 
@@ -43,7 +44,24 @@ def check_output(output: Path, inputs: list[Path]) -> None:
             continue
 
 
+def _verified(design: Path, endpoints: Path | None) -> tuple[LoadedDesign, Catalogs, Report]:
+    # The loader and the engine are imported when a command runs: `--help` never needs them.
+    from erplan.analyses.verdicts import verify
+    from erplan.catalogs import load_catalogs
+    from erplan.diagnostics import InputError
+    from erplan.load import load_design
+
+    try:
+        catalogs = load_catalogs(endpoints)
+        loaded = load_design(design, catalogs)
+    except InputError as err:
+        common.input_failure(err)
+    return loaded, catalogs, verify(loaded, catalogs)
+
+
 def _write(output: Path, text: str) -> None:
+    from erplan.output import write_atomic
+
     try:
         write_atomic(output, text)
     except OSError as exc:
@@ -65,15 +83,11 @@ def report_command(
 ) -> None:
     """Write one self-contained HTML report: summary, findings, the design on a map and every
     flow's paths on it (exit 1 when the design has an error finding)."""
+    from erplan.output import counts
     from erplan.report import planning_sections, render_report
 
     check_output(output, [design] + ([endpoints] if endpoints else []))
-    try:
-        catalogs = load_catalogs(endpoints)
-        loaded = load_design(design, catalogs)
-    except InputError as err:
-        common.input_failure(err)
-    report = verify(loaded, catalogs)
+    loaded, catalogs, report = _verified(design, endpoints)
     sections = planning_sections(loaded, catalogs, report) if planning else []
     html = render_report(loaded.design, catalogs, report, source=design, sections=sections)
     _write(output, html)
@@ -99,6 +113,7 @@ def diagram_command(
     endpoints: Path | None = typer.Option(None, "--endpoints", help=_ENDPOINTS_HELP),
 ) -> None:
     """Draw the design's topology (and one flow's paths) for draw.io/Visio, Mermaid, SVG or DOT."""
+    from erplan.catalogs import suggest
     from erplan.report.diagrams import DiagramFormat, UnknownFlow, render_diagram
 
     try:
@@ -109,12 +124,7 @@ def diagram_command(
         )
     if output is not None:
         check_output(output, [design] + ([endpoints] if endpoints else []))
-    try:
-        catalogs = load_catalogs(endpoints)
-        loaded = load_design(design, catalogs)
-    except InputError as err:
-        common.input_failure(err)
-    report = verify(loaded, catalogs)
+    loaded, catalogs, report = _verified(design, endpoints)
     try:
         text = render_diagram(loaded.design, catalogs, report, chosen, flow=flow)
     except UnknownFlow as exc:

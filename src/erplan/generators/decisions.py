@@ -13,7 +13,6 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from ipaddress import IPv4Address
 from typing import Protocol
 
@@ -21,13 +20,13 @@ from erplan.catalogs import Catalogs, EndpointSet
 from erplan.diagnostics import Finding, Location
 from erplan.engine import Engine, FlowTrace
 from erplan.engine.tables import Act, Internal
+from erplan.generators.modes import Mode
 from erplan.generators.names import (
     HostPattern,
 )
 from erplan.model import Design, ProxyMode
 
 EPS = 1e-9
-CATEGORY_RANK = {"Optimize": 0, "Allow": 1, "Default": 2}
 
 CODE_DIRECT_WITHOUT_ROUTE = "ERP901"
 CODE_NO_PROXY = "ERP902"
@@ -35,22 +34,6 @@ CODE_PROXY_UNNAMED = "ERP903"
 CODE_NAME_REFUSED = "ERP904"
 CODE_NO_TENANT = "ERP905"
 SOURCE = "guide 000 §2.2 (Figure 3); guide 001 'Design Client Connectivity Configuration'"
-
-
-class Mode(StrEnum):
-    """Which categories may go DIRECT (Microsoft's Get-PacFile Type 1 and Type 2, or all)."""
-
-    OPTIMIZE = "optimize"
-    ALLOW = "allow"
-    ALL = "all"
-
-    @property
-    def categories(self) -> frozenset[str]:
-        if self is Mode.OPTIMIZE:
-            return frozenset({"Optimize"})
-        if self is Mode.ALLOW:
-            return frozenset({"Optimize", "Allow"})
-        return frozenset(CATEGORY_RANK)
 
 
 class SourceLike(Protocol):

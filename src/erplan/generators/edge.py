@@ -16,7 +16,7 @@ from ipaddress import IPv4Address, IPv4Network
 from erplan import facts
 from erplan.catalogs import Catalogs
 from erplan.generators.safe import ident
-from erplan.model import Design, DeviceKind, LinkName
+from erplan.model import Design, DeviceKind, Duty, Inspects, LinkName, Party
 
 ObjectPath = tuple[str | int, ...]
 
@@ -114,6 +114,10 @@ class CircuitEdge:
     scope: tuple[str, ...]  # sites the ExpressRoute routes are propagated to
     out_of_scope: tuple[str, ...]  # sites with er_routes: false
     uses: tuple[Use, ...] = field(default=())
+    # The provider's side (guide 000 §5.1, guide 001): devices it manages on this circuit's
+    # paths, and whether it runs the Microsoft peering with its own ASN.
+    provider_devices: tuple[str, ...] = ()
+    provider_peers: bool = False
 
     @property
     def communities(self) -> tuple[str, ...]:
@@ -126,6 +130,12 @@ class CircuitEdge:
         for s in self.sessions:
             out.update(dict.fromkeys(s.advertises))
         return tuple(out)
+
+    @property
+    def inside_pools(self) -> tuple[IPv4Network, ...]:
+        """The inbound SNAT pools this router translates into: the servers' replies to them
+        must be routed back to it, so it announces them to the inside (never to Microsoft)."""
+        return tuple(dict.fromkeys(s.pool for s in self.router_inbound_snat()))
 
     def router_snat(self) -> tuple[Snat, ...]:
         return tuple(s for s in self.snat if s.point == ROUTER)
@@ -140,6 +150,10 @@ class CircuitEdge:
         points = [x.point for x in self.snat]
         points += [x.point for x in self.dnat] + [x.point for x in self.inbound_snat]
         return tuple(dict.fromkeys(p.removeprefix("device:") for p in points if p != ROUTER))
+
+    def customer_nat_devices(self) -> tuple[str, ...]:
+        """The NAT devices the customer configures (the provider's are its own business)."""
+        return tuple(d for d in self.nat_devices() if d not in self.provider_devices)
 
 
 ROUTER = "router"  # the NAT point is the edge router itself
@@ -217,7 +231,7 @@ def circuit_edge(design: Design, catalogs: Catalogs, name: str) -> CircuitEdge:
         point = facts.nat_point(design, edge)
         for dev in facts.edge_devices(design, edge):
             if dev != point.device:
-                devices.append((where, dev, design.devices[dev].kind.value))
+                devices.append((where, dev, describe(design, dev)))
     entries = tuple(
         (sname, svc.internal_address or svc.public_address, tuple(svc.ports))
         for sname, svc in design.services.items()
@@ -246,7 +260,29 @@ def circuit_edge(design: Design, catalogs: Catalogs, name: str) -> CircuitEdge:
         scope=scope,
         out_of_scope=out,
         uses=tuple(uses),
+        provider_devices=tuple(
+            dev
+            for e in (facts.circuit_edge(name), *(facts.link_edge(name, lk) for lk in facts.LINKS))
+            for dev in facts.edge_devices(design, e)
+            if design.devices[dev].managed_by is Party.PROVIDER
+        ),
+        provider_peers=facts.duty(c, Duty.ASN) is Party.PROVIDER,
     )
+
+
+def describe(design: Design, name: str) -> str:
+    """A device's kind, and what the design says of its role when it says more."""
+    dev = design.devices[name]
+    parts = [dev.kind.value]
+    if dev.purpose is not None:
+        parts.append("for " + ", ".join(p.value for p in dev.purpose))
+    if set(dev.inspects) != set(Inspects):
+        parts.append("inspects " + ", ".join(i.value for i in dev.inspects))
+    if dev.ssl_inspection:
+        parts.append("TLS inspection")
+    if dev.managed_by is Party.PROVIDER:
+        parts.append("managed by the provider")
+    return "; ".join(parts)
 
 
 def _translations(

@@ -19,6 +19,7 @@ INSIDE = "eth0"
 LINK_PORT = {LinkName.PRIMARY: "eth1", LinkName.SECONDARY: "eth2"}
 MICROSOFT_ASN = 12076
 SERVICES_LIST = "ER-SERVICES"
+INSIDE_POOLS = "ER-INSIDE-POOLS"
 INSIDE_GROUP = "INSIDE"
 # Routes learned from Microsoft stay inside the customer's network (FACTS §2: not for re-export).
 NO_EXPORT = "no-export"
@@ -54,6 +55,11 @@ def header(edge: CircuitEdge, design_file: str, what: str, mark: str) -> list[st
         "ExpressRoute routes propagated inside to: "
         + (", ".join(map(comment, edge.scope)) or "none"),
     ]
+    for region, community, pref in edge.region_preference:
+        lines.append(
+            f"cold potato: local preference {pref} for {comment(region)} ({community}), the "
+            "regional community of Dynamics 365 prefixes (Microsoft 365 prefixes carry none)"
+        )
     if edge.out_of_scope:
         lines.append(
             "not propagated to (er_routes: false): "
@@ -64,6 +70,13 @@ def header(edge: CircuitEdge, design_file: str, what: str, mark: str) -> list[st
         lines.append(f"device on the {where} path, not configured here: {comment(dev)} ({kind})")
     for dev in edge.nat_devices():
         lines.append(f"translations performed by device {comment(dev)}, not by this router")
+    for dev in edge.provider_devices:
+        lines.append(f"device {comment(dev)} is the provider's: ask the provider for its settings")
+    if edge.provider_peers:
+        lines.append(
+            "the provider peers with Microsoft with its own ASN on your behalf (any-to-any "
+            "IPVPN, guide 000 section 5.1): this is what its edge must do"
+        )
     lines.append(
         "BGP shared key (MD5): set the same key on both sessions and on the peering, if any"
     )
@@ -80,16 +93,35 @@ def _prefix_lists(edge: CircuitEdge) -> list[str]:
             out.append(f"ip prefix-list {name} seq 5 deny any")
         for i, prefix in enumerate(s.advertises, start=1):
             out.append(f"ip prefix-list {name} seq {5 * i} permit {prefix}")
+    for i, prefix in enumerate(edge.inside_pools, start=1):
+        out.append(f"ip prefix-list {INSIDE_POOLS} seq {5 * i} permit {prefix}")
     return out
+
+
+def region_list(i: int) -> str:
+    """The community list of the ``i``-th region a circuit prefers (cold potato)."""
+    return f"ER-REGION-{i}"
 
 
 def _route_maps(edge: CircuitEdge) -> list[str]:
     out: list[str] = []
     for i, community in enumerate(edge.communities, start=1):
         out.append(f"bgp community-list standard {SERVICES_LIST} seq {5 * i} permit {community}")
+    for i, (_, community, _) in enumerate(edge.region_preference, start=1):
+        out.append(f"bgp community-list standard {region_list(i)} seq 5 permit {community}")
     out.append("!")
+    # Routes tagged with a preferred region's community first (guide 000 §7.3.1): only
+    # Dynamics 365 prefixes carry one; Microsoft 365 prefixes fall through to the services.
+    for i, (_, _, pref) in enumerate(edge.region_preference, start=1):
+        out += [
+            f"route-map ER-IN permit {10 * i}",
+            f" match community {region_list(i)}",
+            f" set local-preference {pref}",
+            f" set community {NO_EXPORT} additive",
+            "exit",
+        ]
     out += [
-        "route-map ER-IN permit 10",
+        f"route-map ER-IN permit {10 * (len(edge.region_preference) + 1)}",
         f" match community {SERVICES_LIST}",
         f" set local-preference {edge.local_preference}",
         f" set community {NO_EXPORT} additive",
@@ -116,6 +148,14 @@ def _route_maps(edge: CircuitEdge) -> list[str]:
         "route-map ER-TO-INSIDE permit 10",
         f" match community {SERVICES_LIST}",
         "exit",
+    ]
+    if edge.inside_pools:
+        out += [
+            "route-map ER-TO-INSIDE permit 20",
+            f" match ip address prefix-list {INSIDE_POOLS}",
+            "exit",
+        ]
+    out += [
         "route-map ER-TO-INSIDE deny 1000",
         "exit",
     ]
@@ -148,7 +188,11 @@ def render(edge: CircuitEdge, design_file: str) -> str:
             "!",
         ]
     lines.append("! Anchors: the advertised prefixes need a route to be originated.")
-    lines += _anchors(edge.networks)
+    if edge.inside_pools:
+        lines.append(
+            "! So do the inbound NAT pools, announced inside only (replies come back here)."
+        )
+    lines += _anchors(edge.networks + edge.inside_pools)
     lines.append("!")
     lines += _prefix_lists(edge)
     lines.append("!")
@@ -167,7 +211,7 @@ def render(edge: CircuitEdge, design_file: str) -> str:
         " !",
         " address-family ipv4 unicast",
     ]
-    lines += [f"  network {p}" for p in edge.networks]
+    lines += [f"  network {p}" for p in edge.networks + edge.inside_pools]
     for s in edge.sessions:
         lines += [
             f"  neighbor {s.peer} activate",

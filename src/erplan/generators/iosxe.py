@@ -11,12 +11,14 @@ from erplan.generators.edge import CircuitEdge, Session
 from erplan.generators.frr import (
     ANCHOR_DISTANCE,
     INSIDE_GROUP,
+    INSIDE_POOLS,
     MICROSOFT_ASN,
     SERVICES_LIST,
     advertise_list,
     header,
     out_map,
     prepend_list,
+    region_list,
 )
 from erplan.model import LinkName
 
@@ -100,7 +102,8 @@ def render(edge: CircuitEdge, design_file: str) -> str:
         if translates:
             lines.append(" ip nat outside")
         lines.append("!")
-    lines += [f"ip route {_net(p)} Null0 {ANCHOR_DISTANCE}" for p in edge.networks]
+    anchored = edge.networks + edge.inside_pools
+    lines += [f"ip route {_net(p)} Null0 {ANCHOR_DISTANCE}" for p in anchored]
     lines.append("!")
     for s in edge.sessions:
         for k, (prefix, _) in enumerate(s.prepends, start=1):
@@ -109,11 +112,23 @@ def render(edge: CircuitEdge, design_file: str) -> str:
             lines.append(f"ip prefix-list {advertise_list(s)} seq 5 deny 0.0.0.0/0 le 32")
         for i, prefix in enumerate(s.advertises, start=1):
             lines.append(f"ip prefix-list {advertise_list(s)} seq {5 * i} permit {prefix}")
+    for i, prefix in enumerate(edge.inside_pools, start=1):
+        lines.append(f"ip prefix-list {INSIDE_POOLS} seq {5 * i} permit {prefix}")
     lines.append("!")
     lines += [f"ip community-list standard {SERVICES_LIST} permit {c}" for c in edge.communities]
+    regions = edge.region_preference
+    for i, (_, community, _) in enumerate(regions, start=1):
+        lines.append(f"ip community-list standard {region_list(i)} permit {community}")
+    lines.append("!")
+    for i, (_, _, pref) in enumerate(regions, start=1):  # cold potato first (guide 000 §7.3.1)
+        lines += [
+            f"route-map ER-IN permit {10 * i}",
+            f" match community {region_list(i)}",
+            f" set local-preference {pref}",
+            " set community no-export additive",
+        ]
     lines += [
-        "!",
-        "route-map ER-IN permit 10",
+        f"route-map ER-IN permit {10 * (len(regions) + 1)}",
         f" match community {SERVICES_LIST}",
         f" set local-preference {edge.local_preference}",
         " set community no-export additive",
@@ -134,6 +149,13 @@ def render(edge: CircuitEdge, design_file: str) -> str:
     lines += [
         "route-map ER-TO-INSIDE permit 10",
         f" match community {SERVICES_LIST}",
+    ]
+    if edge.inside_pools:
+        lines += [
+            "route-map ER-TO-INSIDE permit 20",
+            f" match ip address prefix-list {INSIDE_POOLS}",
+        ]
+    lines += [
         "route-map ER-TO-INSIDE deny 1000",
         "!",
         f"router bgp {edge.asn}",
@@ -151,7 +173,7 @@ def render(edge: CircuitEdge, design_file: str) -> str:
         f" neighbor {INSIDE_GROUP} remote-as {edge.asn}",
     ]
     lines.append(" address-family ipv4")
-    lines += [f"  network {_net(p)}" for p in edge.networks]
+    lines += [f"  network {_net(p)}" for p in anchored]
     for s in edge.sessions:
         lines += [
             f"  neighbor {s.peer} activate",

@@ -10,6 +10,7 @@ from erplan.generators.edge import CircuitEdge, Session
 from erplan.generators.frr import (
     ANCHOR_DISTANCE,
     INSIDE_GROUP,
+    INSIDE_POOLS,
     MICROSOFT_ASN,
     advertise_list,
     header,
@@ -30,6 +31,10 @@ def link_unit(s: Session) -> str:
 
 def community_name(community: str) -> str:
     return "ER-SVC-" + community.replace(":", "-")
+
+
+def region_name(community: str) -> str:
+    return "ER-REGION-" + community.replace(":", "-")
 
 
 class _Tree:
@@ -63,11 +68,28 @@ def _policies(t: _Tree, edge: CircuitEdge) -> None:
         for prefix in s.advertises:
             t.leaf(str(prefix))
         t.close()
+    if edge.inside_pools:
+        t.open(f"prefix-list {INSIDE_POOLS}")
+        for prefix in edge.inside_pools:
+            t.leaf(str(prefix))
+        t.close()
     # One community per value: a Junos community with several members matches only all of them.
     for c in edge.communities:
         t.leaf(f"community {community_name(c)} members {c}")
+    for _, c, _ in edge.region_preference:
+        t.leaf(f"community {region_name(c)} members {c}")
     t.leaf("community NO-EXPORT members no-export")
     t.open("policy-statement ER-IN")
+    # Cold potato first (guide 000 §7.3.1): only Dynamics 365 prefixes carry a regional one.
+    for i, (_, c, pref) in enumerate(edge.region_preference, start=1):
+        t.open(f"term region-{i}")
+        t.leaf(f"from community {region_name(c)}")
+        t.open("then")
+        t.leaf(f"local-preference {pref}")
+        t.leaf("community add NO-EXPORT")
+        t.leaf("accept")
+        t.close()
+        t.close()
     t.open("term services")
     t.leaf(f"from community [ {names} ]")
     t.open("then")
@@ -107,6 +129,15 @@ def _policies(t: _Tree, edge: CircuitEdge) -> None:
     t.leaf("accept")
     t.close()
     t.close()
+    if edge.inside_pools:
+        # Inbound NAT pools: the servers' replies must come back to this router.
+        t.open("term inbound-pools")
+        t.leaf(f"from prefix-list {INSIDE_POOLS}")
+        t.open("then")
+        t.leaf("next-hop self")
+        t.leaf("accept")
+        t.close()
+        t.close()
     t.open("term other")
     t.leaf("then reject")
     t.close()
@@ -209,7 +240,7 @@ def render(edge: CircuitEdge, design_file: str) -> str:
     t.leaf(f"autonomous-system {edge.asn}")
     t.leaf(f"router-id {edge.sessions[0].local}")
     t.open("static")
-    for p in edge.networks:
+    for p in edge.networks + edge.inside_pools:
         t.open(f"route {p}")
         t.leaf("discard")
         t.leaf(f"preference {ANCHOR_DISTANCE}")

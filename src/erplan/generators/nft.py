@@ -54,7 +54,8 @@ def boxes(edge: CircuitEdge) -> list[Box]:
     ]
     if not (out[0].snat or out[0].dnat or out[0].inbound):
         out = []
-    for dev in edge.nat_devices():
+    # The provider configures its own devices: only the customer's get a ruleset.
+    for dev in edge.customer_nat_devices():
         point = f"device:{dev}"
         out.append(
             Box(

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from erplan.generators.decisions import Mode, Name, Plan, SitePlan
+from erplan.generators.decisions import Name, Plan, SitePlan
+from erplan.generators.modes import Mode
 from erplan.generators.names import comment, js_string
 from erplan.model import ProxyMode
 

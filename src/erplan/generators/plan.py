@@ -10,7 +10,6 @@ from ipaddress import IPv4Address
 from erplan.catalogs import Catalogs, EndpointSet
 from erplan.diagnostics import Finding, Severity
 from erplan.generators.decisions import (
-    CATEGORY_RANK,
     CODE_DIRECT_WITHOUT_ROUTE,
     CODE_NAME_REFUSED,
     CODE_NO_PROXY,
@@ -18,7 +17,6 @@ from erplan.generators.decisions import (
     CODE_PROXY_UNNAMED,
     SOURCE,
     LoadedLike,
-    Mode,
     Name,
     Plan,
     Planner,
@@ -29,6 +27,7 @@ from erplan.generators.decisions import (
     order,
     prune,
 )
+from erplan.generators.modes import CATEGORY_RANK, Mode
 from erplan.generators.names import (
     TENANT_TEMPLATES,
     HostPattern,

@@ -65,7 +65,7 @@ def hcl_string(text: str) -> str:
 def markdown_cell(text: str) -> str:
     """Text inside a Markdown table cell: pipes, markup and HTML escaped, one line."""
     out = text.replace("\\", "\\\\")
-    for ch in "|*_`[]<>#~":
+    for ch in "|*_`[]<>#~&":
         out = out.replace(ch, "\\" + ch)
     return _CONTROL.sub(" ", out)
 

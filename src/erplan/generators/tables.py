@@ -71,8 +71,10 @@ class _Paths:
     )
     translated: set[bool] = field(default_factory=set)
     verdicts: dict[str, int] = field(default_factory=dict)
+    results: list[FlowResult] = field(default_factory=list)
 
     def add(self, result: FlowResult, *, inbound: bool) -> None:
+        self.results.append(result)
         self.verdicts[result.verdict.value] = self.verdicts.get(result.verdict.value, 0) + 1
         for b in result.trace.branches:
             if b.weight <= 0 or b.forward.edge is None:
@@ -80,7 +82,8 @@ class _Paths:
             kind, name = _edge_name(b.forward.edge)
             path = "expressroute" if kind == "circuit" else "internet"
             (self.circuits if kind == "circuit" else self.breakouts)[name] = None
-            for d in _devices(b.forward):
+            # Controls on the way back count too: a reply may meet others than its request.
+            for d in [*_devices(b.forward), *(_devices(b.back) if b.back is not None else [])]:
                 self.devices[path][d] = None
             self.proxied[path].add(result.flow.proxy is not None)
             if not inbound:
@@ -147,6 +150,10 @@ def _outbound(
     if paths.circuits:
         prefs = {design.circuits[c].local_preference for c in paths.circuits}
         mode = "Active/Active 'hot potato' routing" if len(prefs) == 1 else "Active/Active"
+        # Only routes with a regional community (Dynamics 365) follow a per-region preference.
+        tagged = {es.regional_community for es in es_all if es.express_route}
+        if any(set(facts.region_preferences(design, catalogs, c)) & tagged for c in paths.circuits):
+            mode = "Active/Active 'cold potato' routing (local preference per region)"
         ha.append(f"ExpressRoute path: {_ha_circuits(design, list(paths.circuits), mode)}")
     symmetry = (
         "Method: Source NAT for all connections"
@@ -172,7 +179,7 @@ def _outbound(
         ),
         ("IP advertisement and NAT in use", tuple(nat)),
         ("Connectivity method", tuple(method)),
-        ("Security/Perimeter Controls", _controls(paths)),
+        ("Security/Perimeter Controls", _controls(design, catalogs, paths)),
         ("High Availability", tuple(ha)),
         ("Path symmetry control", (symmetry,)),
         ("erplan verdicts", (_verdicts(paths),)),
@@ -180,13 +187,52 @@ def _outbound(
     return Table("Outbound", service, tuple(rows))
 
 
-def _controls(paths: _Paths) -> tuple[str, ...]:
+def _controls(design: Design, catalogs: Catalogs, paths: _Paths) -> tuple[str, ...]:
+    """The devices each kind of path crosses there and back; with what each is for when the
+    design says so, and how the security policy fares on the traced paths when it has one."""
+    stated = design.security is not None or any(
+        d.purpose is not None for d in design.devices.values()
+    )
+
+    def named(device: str) -> str:
+        dev = design.devices.get(device)
+        if not stated or dev is None or not facts.purposes(dev):
+            return device
+        return f"{device} ({', '.join(sorted(p.value for p in facts.purposes(dev)))})"
+
     out = []
     for path, label in (("internet", "Internet"), ("expressroute", "ExpressRoute")):
         used = paths.breakouts if path == "internet" else paths.circuits
         if used:
-            out.append(f"{label} path: {', '.join(paths.devices[path]) or 'none'}")
+            out.append(f"{label} path: {', '.join(map(named, paths.devices[path])) or 'none'}")
+    if design.security is not None:
+        out += _policy(design, catalogs, paths.results)
     return tuple(out)
+
+
+def _policy(design: Design, catalogs: Catalogs, results: list[FlowResult]) -> list[str]:
+    from erplan.analyses.security import inspections, traced
+
+    engine, _ = traced(design, catalogs)
+    seen: dict[tuple[str, str], tuple[frozenset[str], dict[str, float]]] = {}
+    for ins in inspections(engine, results):
+        key = ("ExpressRoute" if ins.kind == "expressroute" else "Internet", ins.direction.value)
+        required, missing = seen.get(key, (frozenset(), {}))
+        required = required | {p.value for p in ins.required}
+        for p in ins.missing:
+            missing[p.value] = max(missing.get(p.value, 0.0), ins.share)
+        seen[key] = (required, missing)
+    out = []
+    for (label, direction), (required, missing) in seen.items():
+        if not required:
+            continue
+        need = ", ".join(sorted(required))
+        if missing:
+            gaps = ", ".join(f"{p} ({share:.0%} of connections)" for p, share in missing.items())
+            out.append(f"Policy, {label} {direction}: {need}; missing: {gaps}")
+        else:
+            out.append(f"Policy, {label} {direction}: {need}; met there and back")
+    return out
 
 
 def _verdicts(paths: _Paths) -> str:
@@ -259,7 +305,7 @@ def _inbound(design: Design, catalogs: Catalogs, name: str, results: list[FlowRe
             (f"{internal} (site {svc.site}), TCP {', '.join(map(str, svc.ports))}",),
         ),
         ("IP advertisement of the public endpoint", tuple(adverts) or ("none",)),
-        ("Security/Perimeter Controls", _controls(paths)),
+        ("Security/Perimeter Controls", _controls(design, catalogs, paths)),
         ("High Availability", tuple(ha)),
         ("Path symmetry control", tuple(symmetry)),
         ("erplan verdicts", (_verdicts(paths),)),
@@ -269,6 +315,7 @@ def _inbound(design: Design, catalogs: Catalogs, name: str, results: list[FlowRe
 
 def connection_tables(design: Design, catalogs: Catalogs, report: Report) -> list[Table]:
     """Inbound tables (one per service), then outbound (one per service area), as traced."""
+    catalogs = facts.tenant_catalogs(design, catalogs)  # the tenant's Dynamics 365 sets too
     inbound: dict[str, list[FlowResult]] = {}
     outbound: dict[str, dict[int, tuple[FlowResult, list[Flow]]]] = {}
     for i, r in enumerate(report.results):

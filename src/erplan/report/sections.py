@@ -1,5 +1,5 @@
-"""Tables from the planning analyses (meet-me, failures, bandwidth, connection properties), shown
-in the report when those analyses exist.
+"""Tables from the planning analyses (meet-me, failures, bandwidth, connection properties,
+security placement), shown in the report when those analyses exist.
 
 The hook: a module named in :data:`PLANNING_HOOKS` that defines ``report_tables(loaded,
 catalogs, report)`` returning tables (anything with ``title``, ``head``, ``body`` and ``notes``,
@@ -23,6 +23,7 @@ PLANNING_HOOKS: tuple[tuple[str, str], ...] = (
     ("erplan.analyses.failures", "report_tables"),
     ("erplan.analyses.bandwidth", "report_tables"),
     ("erplan.analyses.properties", "report_tables"),
+    ("erplan.security_text", "report_tables"),
 )
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 from erplan.analyses.rules import (  # noqa: F401
     addressing,
     advertisement,
+    dynamics,
     ha,
     hygiene,
     inbound,
     nat,
     relations,
     route_filter,
+    security,
 )
 from erplan.analyses.rules.registry import (
     RULES,

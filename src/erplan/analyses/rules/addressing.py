@@ -7,7 +7,8 @@ from ipaddress import IPv4Network
 
 from erplan.analyses.rules.registry import Context, Hit, Path, rule
 from erplan.diagnostics import Severity
-from erplan.facts import DEFAULT_ROUTE, private_asn, reserved_asn, special_range
+from erplan.facts import DEFAULT_ROUTE, duty, private_asn, reserved_asn, special_range
+from erplan.model import Duty, Party
 
 _LINKS = (("primary_subnet", "primary"), ("secondary_subnet", "secondary"))
 
@@ -26,9 +27,13 @@ def peer_subnet_missing(ctx: Context) -> Iterator[Hit]:
     """Every circuit has two links to two Microsoft routers at one peering location, and each
     link is a BGP session on its own /30. The Microsoft peering cannot be configured without
     both (`az network express-route peering create` requires `--primary-peer-subnet` and
-    `--secondary-peer-subnet`), and the ExpressRoute SLA needs both sessions up.
+    `--secondary-peer-subnet`), and the ExpressRoute SLA needs both sessions up. When the
+    provider provides the public addresses (an any-to-any IPVPN, or `addressing.public_addresses:
+    provider`), it assigns them and the design need not state them (guide 000 §5.1).
     """
     for name, c in ctx.design.circuits.items():
+        if duty(c, Duty.PUBLIC_ADDRESSES) is Party.PROVIDER:
+            continue  # the provider assigns the peering's addresses (guide 000 §5.1)
         for attr, link in _LINKS:
             if getattr(c, attr) is None:
                 yield Hit(
@@ -178,13 +183,28 @@ def peer_asn_private(ctx: Context) -> Iterator[Hit]:
     after manual validation of the advertised prefixes (a support case), and Microsoft strips
     private ASNs from the AS path of the prefixes it learns there: AS-path prepending done with
     it has no effect, so it cannot steer Microsoft's return traffic between circuits.
+
+    Who must own that ASN follows the circuit's connectivity model (guide 000 §5.1): a
+    co-location or point-to-point customer peers with its own (or buys the service); an
+    any-to-any IPVPN provider peers with its own on the customer's behalf, so a circuit whose
+    ASN duty is the provider's (`connectivity: ipvpn`, or `addressing.asn: provider`) is not
+    asked for one.
     """
     for name, c in ctx.design.circuits.items():
+        owner = duty(c, Duty.ASN)
+        if owner is Party.PROVIDER:
+            continue  # the provider peers with its own public ASN (guide 000 §5.1)
         if private_asn(c.peer_asn):
+            model = (
+                f" ({c.connectivity.value}: the customer provides its own public ASN, or buys "
+                "one as a provider service)"
+                if owner is Party.CUSTOMER and c.connectivity is not None
+                else ""
+            )
             yield Hit(
                 f"circuit {name} peers with private ASN {c.peer_asn}: the Microsoft peering "
                 "then needs manual prefix validation, and prepending with it has no effect "
-                "(Microsoft strips private ASNs)",
+                f"(Microsoft strips private ASNs){model}",
                 ("circuits", name, "peer_asn"),
                 (("circuits", name),),
             )

@@ -99,7 +99,8 @@ GROUPS: dict[str, str] = {
     "4": "NAT (nat.py)",
     "5": "Inbound services and DNS (inbound.py)",
     "6": "Route filters (route_filter.py)",
-    "7": "High availability and design hygiene (ha.py, hygiene.py)",
+    "7": "High availability, security placement and design hygiene (ha.py, security.py, "
+    "hygiene.py)",
 }
 
 
