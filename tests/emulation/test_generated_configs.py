@@ -9,12 +9,13 @@ generators' own output.
 
 from __future__ import annotations
 
+import os
 from ipaddress import IPv4Address, IPv4Network, ip_address
 from typing import Any
 
 import pytest
 
-from _generated import CATALOGS, context, files
+from _generated import CATALOGS, context, examples, files, refused
 from emulation.generated_lab import (
     MICROSOFT,
     MICROSOFT_PORT,
@@ -38,14 +39,30 @@ pytestmark = pytest.mark.emulation
 # 000 Figure 20, both circuits), SNAT and DNAT on a NAT device in front of the edge (Figure 13),
 # guide 001's Exchange Hybrid entering by the circuit away from the server's site, and the
 # active circuit of guide 000 Figure 15 (local preference 200, SNAT, no inbound service).
-CASES = [
+SMALL = [
     ("g000-fig20-full-solution", "us-er"),
     ("g000-fig20-full-solution", "eu-er"),
     ("g000-fig13-dnat", "hq-er"),
     ("g001-exchange-hybrid", "dallas-er"),
     ("g000-fig15-active-passive", "us-er"),
 ]
+# Set to 1: every circuit edge of every shipped example that ``erplan generate frr`` renders
+# (about 12 s each; bench/emulate_generated.py runs them and prints the figures).
+ALL = "ERPLAN_ALL_GENERATED"
 CONNECTIONS = 12
+
+
+def all_edges() -> list[tuple[str, str]]:
+    """Every (example, circuit) whose FRR configuration the generator renders."""
+    return [
+        (example, circuit)
+        for example in examples()
+        if not refused(example, "frr")
+        for circuit in context(example).edges
+    ]
+
+
+CASES = all_edges() if os.environ.get(ALL) == "1" else SMALL
 
 
 def _rulesets(example: str, edge: CircuitEdge) -> dict[str, str]:
