@@ -31,6 +31,7 @@ from emulation.generated_lab import (
     wait_for,
 )
 from erplan import facts
+from erplan.generators import frr as gen_frr
 from erplan.generators.edge import CircuitEdge
 
 pytestmark = pytest.mark.emulation
@@ -132,6 +133,11 @@ def test_generated_edge_behaves_as_designed(example: str, circuit: str) -> None:
     c = design.circuits[circuit]
     with lab(design, edge, conf, _rulesets(example, edge), ann) as box:
         wait_for(lambda: _converged(box, ann))
+
+        # The generated sessions retry quickly (FRR's default is 120 s).
+        for s in edge.sessions:
+            got = box.bgp("ce", f"show bgp neighbors {s.peer}")[str(s.peer)]
+            assert got.get("connectRetryTimer") == gen_frr.CONNECT_RETRY_S, (s.link, got)
 
         # Microsoft's edges: exactly what the design advertises per link, public, with the
         # design's prepends; all of it accepted.
