@@ -63,6 +63,9 @@ EXPECTED = {
     "g001-contoso-securing-expressroute.yaml",
     "g001-security-colocation.yaml",
     "g001-security-ipvpn-hairpin.yaml",
+    # Dynamics 365 (CRM Online) and the cold potato of guide 000 §7.3.1.
+    "g000-s731-dynamics-cold-potato.yaml",
+    "g000-s731-region-preference-m365.yaml",
 }
 
 # Examples of what the guides show going wrong, or of a deliberate non-recommended setup: the

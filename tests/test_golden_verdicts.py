@@ -19,6 +19,7 @@ from erplan.load import load_design
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = sorted((ROOT / "tests" / "golden").glob("*.verdicts.yaml"))
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+DYNAMICS_SETS = frozenset(r.id for r in load_catalogs().dynamics_regions)
 
 
 def path_owner(p: FlowPath | None) -> str:
@@ -61,6 +62,8 @@ def _matches(r: FlowResult, select: dict[str, Any]) -> bool:
         "express_route": f.express_route,
         "third_party": f.third_party,
         "kind": f.kind,
+        "endpoint_set": f.endpoint_set,
+        "dynamics": f.endpoint_set in DYNAMICS_SETS,
     }
     return all(got[k] == v for k, v in select.items())
 

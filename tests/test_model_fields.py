@@ -9,16 +9,20 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from erplan import model, model_security
+from erplan import model, model_base, model_devices, model_plan, model_security
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "erplan"
 # The loader, the model and the format reference only define and validate fields.
-NOT_READERS = {"model.py", "model_security.py", "design_format.py"}
+MODEL_MODULES = (model, model_base, model_devices, model_plan, model_security)
+NOT_READERS = {f"{m.__name__.rsplit('.', 1)[1]}.py" for m in MODEL_MODULES} | {
+    "design_format.py",
+    "design_format_sections.py",
+}
 
 
 def _models() -> list[type[BaseModel]]:
     out = []
-    for module in (model, model_security):
+    for module in MODEL_MODULES:
         for name in dir(module):
             obj = getattr(module, name)
             if (

@@ -373,7 +373,7 @@ def test_region_preference_has_no_effect_on_microsoft_365_prefixes() -> None:
     it is flagged, and the engine treats the preference as absent for those prefixes"."""
     plain = two_sites()
     cold = two_sites()
-    cold["circuits"]["eu-er"]["region_preference"] = {"North America": 400, "Europe": 400}
+    cold["circuits"]["eu-er"]["region_preference"] = {"East US": 400, "West Europe": 400}
     rep = report(cold)
     for key in ("out/us/1", "out/eu/1"):
         a, b = flow(results(plain), key), flow(rep, key)

@@ -77,6 +77,8 @@ _INPUT_EXPLANATION = (
 def _input_codes() -> list[CodeInfo]:
     from erplan.catalogs.endpoints import CODES as ENDPOINT_CODES
     from erplan.catalogs.endpoints import SOURCE as ENDPOINT_SOURCE
+    from erplan.catalogs.service_tags import CODES as TAG_CODES
+    from erplan.catalogs.service_tags import SOURCE as TAGS_SOURCE
     from erplan.load.codes import CODES as DESIGN_CODES
 
     out = [
@@ -108,6 +110,20 @@ def _input_codes() -> list[CodeInfo]:
             INPUT_GROUP,
         )
         for code, (name, summary) in ENDPOINT_CODES.items()
+    )
+    out.extend(
+        CodeInfo(
+            code,
+            name,
+            Severity.ERROR,
+            summary,
+            f"{summary} {_INPUT_EXPLANATION}",
+            "Download the service tags again, or correct the file at the position given.",
+            TAGS_SOURCE,
+            KIND_INPUT,
+            INPUT_GROUP,
+        )
+        for code, (name, summary) in TAG_CODES.items()
     )
     return out
 
@@ -174,6 +190,7 @@ _LATENCY_CAUSES = (
     "distant-proxy",
     "local-preference",
     "igp-metric",
+    "region-preference",
     "breakout",
     "not-propagated",
     "far-entry",
@@ -214,12 +231,15 @@ _ROUTE_NOTES: dict[str, tuple[str, Severity, str, str, str, str]] = {
     "CODE_REGION_PREFERENCE": (
         "region-preference-without-effect",
         Severity.WARNING,
-        "A circuit's region_preference cannot steer Microsoft 365 traffic.",
+        "A circuit's region_preference acts on no route: it cannot steer Microsoft 365 traffic.",
         "Microsoft 365 prefixes carry service communities only, no regional ones, so a "
         "per-region local preference ('cold potato') never matches them; the engine treats it "
-        "as absent for them.",
+        "as absent for them. Only the tenant's Dynamics 365 prefixes (`tenant.dynamics`, "
+        "admitted by a route filter) carry a regional community; the note is made when none of "
+        "them is in the circuit's preferred regions.",
         "steer Microsoft 365 traffic with local preference and IGP metrics ('hot potato'); "
-        "cold potato needs regional communities",
+        "cold potato needs regional communities: give the tenant's Dynamics 365 environments "
+        "and their prefixes in `tenant.dynamics`",
         "guide 000 §7.3.1",
     ),
     "CODE_TIE": (

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from erplan.design_format_sections import MINIMAL, SECTIONS, SILENCE_EXAMPLE
 from erplan.load import CODES, MAX_BYTES
 from erplan.model import (
     FORMAT_VERSION,
@@ -27,6 +28,7 @@ from erplan.model import (
     CircuitLink,
     Design,
     Device,
+    DynamicsEnvironment,
     LatLon,
     PathPolicy,
     Proxy,
@@ -84,290 +86,9 @@ def schema_text() -> str:
 
 # --------------------------------------------------------------------------- reference page
 
-# (section title, YAML key as written, model, introduction, example). The examples are
-# fragments of one design; tests load each of them.
-_SECTIONS: list[tuple[str, str, type[BaseModel], str, str]] = [
-    (
-        "Top level",
-        "",
-        Design,
-        "The file is one YAML mapping. `erplan` comes first; `tenant` and `sites` are "
-        "required, every other section may be left out.",
-        """\
-erplan: 1
-name: Contoso - two circuits
-description: US and EU offices, one circuit each.
-""",
-    ),
-    (
-        "tenant",
-        "tenant",
-        Tenant,
-        "The Microsoft 365 tenant: where its data lives and which service areas users rely on.",
-        """\
-tenant:
-  name: contoso
-  geography: US
-  services: [Exchange, SharePoint, Skype, Common]
-""",
-    ),
-    (
-        "sites",
-        "sites.NAME",
-        Site,
-        "Places where people or servers are, by name. A site's internet traffic leaves by its "
-        "breakout; its DNS queries leave by its resolver egress, which decides the front end "
-        "geoDNS answers with (guide 000 §3).",
-        """\
-sites:
-  us:
-    location: New York
-    users: 5000
-    prefixes: [10.1.0.0/16]
-  eu:
-    location: {lat: 52.37, lon: 4.9}
-    users: 3000
-    prefixes: [10.2.0.0/16]
-    er_routes: true
-    proxy:
-      mode: pac
-      address: proxy.eu.contoso.com:8080
-""",
-    ),
-    (
-        "sites.NAME.proxy",
-        "sites.NAME.proxy",
-        Proxy,
-        "How a site's clients reach the web (guide 000 §2.2).",
-        """\
-    proxy:
-      mode: all
-      site: us
-""",
-    ),
-    (
-        "sites.NAME.location",
-        "sites.NAME.location",
-        LatLon,
-        "A known city or peering location name (`erplan catalog places`), or coordinates.",
-        """\
-    location: {lat: 40.71, lon: -74.01}
-""",
-    ),
-    (
-        "wan",
-        "wan[]",
-        WanLink,
-        "Links between sites: a list. Latency is round trip; the IGP cost decides hot-potato "
-        "routing between circuits.",
-        """\
-wan:
-  - between: [us, eu]
-    latency_ms: 80
-""",
-    ),
-    (
-        "breakouts",
-        "breakouts.NAME",
-        Breakout,
-        "Internet breakouts by name: where internet traffic leaves, behind which NAT address.",
-        """\
-breakouts:
-  us-inet:
-    site: us
-    nat: [20.2.4.1/32]
-    advertises: [20.2.4.0/24]
-""",
-    ),
-    (
-        "circuits",
-        "circuits.NAME",
-        Circuit,
-        "ExpressRoute circuits with Microsoft peering, by name (guide 000 §4-§7, guide 001).",
-        """\
-circuits:
-  us-er:
-    peering_location: New York
-    site: us
-    peer_asn: 394500
-    primary_subnet: 20.2.1.0/30
-    secondary_subnet: 20.2.1.4/30
-    vlan: 100
-    route_filter: [Exchange, SharePoint, Skype, Other Office 365]
-    snat_pool: 20.2.2.0/29
-    advertises: [20.2.2.0/29, 20.2.2.59/32]
-    prepend:
-      20.2.2.59/32: 2
-""",
-    ),
-    (
-        "circuits.NAME.addressing",
-        "circuits.NAME.addressing",
-        Addressing,
-        "Who meets the addressing duties of the Microsoft peering (guide 000 §5.1): "
-        "co-location and point-to-point customers provide their own NAT, public addresses and "
-        "ASN (or buy them as a provider service); an any-to-any IPVPN provider meets them on "
-        "the customer's behalf. Set a duty only where it differs from the `connectivity` "
-        "model. See docs/security.md.",
-        """\
-    connectivity: point-to-point
-    addressing:
-      asn: provider        # a provider service: the customer owns no public ASN
-""",
-    ),
-    (
-        "circuits.NAME.links.LINK",
-        "circuits.NAME.links.primary|secondary",
-        CircuitLink,
-        "Per-link configuration after the split into the primary and the secondary link: its "
-        "own advertisements, pool, devices and state (design notes, 'Per link').",
-        """\
-    links:
-      primary:
-        snat_pool: 20.2.2.0/29
-        advertises: [20.2.2.0/29]
-        devices: [fw-us-primary]
-      secondary:
-        snat_pool: 20.2.2.8/29
-        advertises: [20.2.2.8/29]
-        devices: [fw-us-secondary]
-""",
-    ),
-    (
-        "services",
-        "services.NAME",
-        Service,
-        "On-premises services that Microsoft 365 connects to (hybrid): each is an inbound "
-        "flow (guide 000 §6, guide 001 inbound rules).",
-        """\
-services:
-  exchange-hybrid:
-    fqdn: mail.contoso.com
-    dns_record: 20.2.2.59
-    public_address: 20.2.2.59
-    internal_address: 172.16.1.63
-    site: us
-    entry: [us-er]
-    inbound_snat:
-      us-er: 10.255.1.0/28
-    initiator: Exchange
-""",
-    ),
-    (
-        "devices",
-        "devices.NAME",
-        Device,
-        "Stateful devices by name. Sites, breakouts and circuits list the devices their flows "
-        "cross; a return path that meets a stateful device the forward path did not cross is "
-        "dropped.",
-        """\
-devices:
-  fw-us-er:
-    kind: firewall
-    site: us
-""",
-    ),
-    (
-        "servers",
-        "servers.NAME",
-        Server,
-        "On-premises hosts that open connections to Microsoft 365 themselves (guide 001: "
-        "outbound flows are 'initiated from your on-premises environment, such as from internal "
-        "clients or servers'): each is an outbound flow per endpoint set it connects to.",
-        """\
-servers:
-  exchange-onprem:
-    site: us
-    address: 10.1.5.10
-    connects_to: [Exchange]
-""",
-    ),
-    (
-        "workloads",
-        "workloads.NAME",
-        Workload,
-        "Workload profiles: the bandwidth one user needs per Microsoft 365 workload at the busy "
-        "hour, for `erplan bandwidth` and the load after a failure. A site names its profile "
-        "(`workload: engineering`); a profile named `default` applies to the others; without "
-        "it, the built-in defaults below (planning figures to replace with a pilot's "
-        "measurements, guide 001).",
-        """\
-workloads:
-  default:
-    teams_kbps: 150
-  engineering:
-    exchange_kbps: 30
-    sharepoint_kbps: 120
-    teams_kbps: 200
-""",
-    ),
-    (
-        "security",
-        "security",
-        SecurityPolicy,
-        "Which paths and directions require which controls (guide 001 'Applying security "
-        "controls to Azure ExpressRoute for Microsoft 365 scenarios'). Devices say what they "
-        "are for (`purpose`) and which directions they inspect (`inspects`); erplan checks "
-        "every traced path, there and back, against this policy (rules ERP730-ERP736, "
-        "docs/security.md). Without the section nothing is required; `security: {}` applies "
-        "the defaults.",
-        """\
-security:
-  expressroute:
-    outbound: [firewall]
-    inbound: [firewall, ips]
-  internet:
-    outbound: [firewall, proxy]
-  locations: [us]
-""",
-    ),
-    (
-        "security.expressroute, security.internet",
-        "security.expressroute|internet",
-        PathPolicy,
-        "The controls each direction of a kind of path must cross: `outbound` for "
-        "connections opened on premises (to Microsoft, or to the internet), `inbound` for "
-        "connections opened towards an on-premises service.",
-        """\
-security:
-  internet:
-    outbound: [firewall, proxy]
-    inbound: [firewall]
-""",
-    ),
-    (
-        "analysis",
-        "analysis",
-        Analysis,
-        "Thresholds and estimates used by the analyses. All optional.",
-        """\
-analysis:
-  suboptimal_ms: 25
-  suboptimal_ratio: 1.5
-""",
-    ),
-]
-
-_SILENCE_EXAMPLE = """\
-circuits:
-  eu-er:
-    silence:
-      ERP107: the provider assigns the VLAN at provisioning
-"""
-
-_MINIMAL = """\
-erplan: 1
-tenant:
-  geography: US
-sites:
-  hq:
-    location: New York
-    users: 200
-"""
-
-
 _MODEL_LINKS: dict[Any, str] = {
     Tenant: "[tenant](#tenant)",
+    DynamicsEnvironment: "[Dynamics 365 environment](#tenantdynamics)",
     Site: "[site](#sites)",
     Proxy: "[proxy](#sitesnameproxy)",
     WanLink: "[WAN link](#wan)",
@@ -387,7 +108,7 @@ _MODEL_LINKS: dict[Any, str] = {
 
 def section_examples() -> dict[str, str]:
     """Each section's YAML example, by section title (the tests load them)."""
-    return {title: example for title, _, _, _, example in _SECTIONS}
+    return {title: example for title, _, _, _, example in SECTIONS}
 
 
 def _type_text(tp: Any) -> str:
@@ -489,11 +210,11 @@ def markdown() -> str:
         "`erplan catalog services`):",
         "",
         "```yaml",
-        _MINIMAL.rstrip("\n"),
+        MINIMAL.rstrip("\n"),
         "```",
         "",
     ]
-    for title, key, model, intro, example in _SECTIONS:
+    for title, key, model, intro, example in SECTIONS:
         out += [f"## {title}", ""]
         if key:
             out += [f"Key: `{key}`. {intro}", ""]
@@ -511,7 +232,7 @@ def markdown() -> str:
         "reports still list them with the reason.",
         "",
         "```yaml",
-        _SILENCE_EXAMPLE.rstrip("\n"),
+        SILENCE_EXAMPLE.rstrip("\n"),
         "```",
         "",
         "## Cross-references checked on load",
@@ -529,7 +250,12 @@ def markdown() -> str:
         "- Catalog names (case and punctuation ignored): `circuits.*.peering_location` "
         "(a peering location), `sites.*.location` (a place), `tenant.geography` and "
         "`services.*.initiator_geography` (a geography), `circuits.*.route_filter`, "
-        "`tenant.services` and `services.*.initiator` (a service). `erplan catalog` lists them.",
+        "`tenant.services` and `services.*.initiator` (a service), "
+        "`circuits.*.region_preference` keys (an Azure region with a regional community, "
+        "`ERP040`), `tenant.dynamics` keys (an Azure region hosting Dynamics 365, `ERP041`). "
+        "`erplan catalog` lists them.",
+        "- `tenant.dynamics.*.prefixes`: Microsoft's, so apart from every address of the design "
+        "and from another region's (`ERP042`).",
         "",
         "## What text may hold",
         "",
@@ -538,8 +264,9 @@ def markdown() -> str:
         "",
         f"- names: the keys of `sites`, `breakouts`, `circuits`, `services` and `devices`, every "
         "reference to one, catalog names (locations, peering locations, geographies, "
-        "services), `silence` codes and `region_preference` regions — letters and digits of any "
-        f"script, spaces and `{''.join(sorted(NAME_PUNCTUATION - {' '}))}`, at most "
+        "services), `silence` codes, `region_preference` and `tenant.dynamics` regions — "
+        "letters and digits of any script, spaces and "
+        f"`{''.join(sorted(NAME_PUNCTUATION - {' '}))}`, at most "
         f"{MAX_LENGTH[TextKind.NAME]} characters, no leading or trailing space;",
         "- `services.*.fqdn`: a DNS name (dot-separated labels of letters, digits, `-` and `_`, "
         "at most 63 characters each);",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 
-from erplan.catalogs import Catalogs
+from erplan.catalogs import Catalogs, EndpointSet
 from erplan.model import (
     ENTRY_EXPRESSROUTE,
     ENTRY_INTERNET,
@@ -217,6 +217,48 @@ def filter_communities(catalogs: Catalogs, services: Iterable[str]) -> set[str]:
 
 def circuit_communities(design: Design, catalogs: Catalogs, circuit: str) -> frozenset[str]:
     return frozenset(filter_communities(catalogs, design.circuits[circuit].route_filter))
+
+
+def region_preferences(design: Design, catalogs: Catalogs, circuit: str) -> dict[str, int]:
+    """A circuit's local preference per regional community (regions the catalog does not know
+    are refused at load)."""
+    out: dict[str, int] = {}
+    for region, pref in design.circuits[circuit].region_preference.items():
+        rc = catalogs.regional_community(region)
+        if rc is not None:
+            out[rc.community] = pref
+    return out
+
+
+def dynamics_regional(design: Design, catalogs: Catalogs) -> set[str]:
+    """The regional communities of the tenant's Dynamics 365 prefixes that some circuit's route
+    filter admits: the only routes a per-region preference can act on."""
+    admitted: set[str] = set()
+    for c in design.circuits.values():
+        admitted |= filter_communities(catalogs, c.route_filter)
+    return {
+        es.regional_community
+        for es in dynamics_sets(design, catalogs)
+        if es.express_route
+        and es.regional_community is not None
+        and es.community is not None
+        and es.community in admitted
+    }
+
+
+def tenant_catalogs(design: Design, catalogs: Catalogs) -> Catalogs:
+    """The catalogs with the tenant's Dynamics 365 sets (their prefixes come from the design)."""
+    return catalogs.for_tenant({r: env.prefixes for r, env in design.tenant.dynamics.items()})
+
+
+def dynamics_sets(design: Design, catalogs: Catalogs) -> tuple[EndpointSet, ...]:
+    """The tenant's Dynamics 365 sets, in the design's order (unknown regions left out)."""
+    out = []
+    for region, env in design.tenant.dynamics.items():
+        es = catalogs.dynamics_set(region, env.prefixes)
+        if es is not None:
+            out.append(es)
+    return tuple(out)
 
 
 def area_communities(catalogs: Catalogs, area: str) -> set[str]:

@@ -17,6 +17,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from erplan.model_base import Frozen as _Frozen
+from erplan.model_base import Silence
+from erplan.model_devices import Device, DeviceKind, Server
 from erplan.model_plan import Stage, StagesPlan, Workload
 from erplan.model_security import (
     Addressing,
@@ -28,17 +31,20 @@ from erplan.model_security import (
     Purpose,
     SecurityPolicy,
 )
-from erplan.model_security import Frozen as _Frozen
 
 __all__ = [
     "Addressing",
     "Connectivity",
+    "Device",
+    "DeviceKind",
     "Duty",
     "Inspects",
     "Party",
     "PathPolicy",
     "Purpose",
     "SecurityPolicy",
+    "Server",
+    "Silence",
     "Stage",
     "StagesPlan",
     "Workload",
@@ -49,18 +55,6 @@ FORMAT_VERSION = 1
 # The literal entry-path names an inbound service may use besides circuit and breakout names.
 ENTRY_INTERNET = "internet"
 ENTRY_EXPRESSROUTE = "expressroute"
-
-
-Silence = Annotated[
-    dict[str, str],
-    Field(
-        default_factory=dict,
-        description=(
-            "Rules silenced for this object: rule code -> the reason (required, non-empty). "
-            "Silenced findings are still listed in the report."
-        ),
-    ),
-]
 
 
 class LatLon(_Frozen):
@@ -79,6 +73,19 @@ Place = Annotated[
 ]
 
 
+class DynamicsEnvironment(_Frozen):
+    """The tenant's Dynamics 365 (CRM Online) environments in one Azure region."""
+
+    prefixes: list[IPv4Network] = Field(
+        default_factory=list,
+        description="Microsoft's prefixes for Dynamics 365 in this region, as the customer "
+        "obtained them (Microsoft's endpoint web service publishes none; `erplan endpoints "
+        "dynamics` takes them from an Azure service-tag download). They are advertised "
+        "over the Microsoft peering with the CRM Online service community (12076:5040) and the "
+        "region's regional community. None: reached over the internet only.",
+    )
+
+
 class Tenant(_Frozen):
     geography: str = Field(
         description="Where the tenant's data lives (US, EU, APAC, UK, ...): inbound flows start "
@@ -90,6 +97,13 @@ class Tenant(_Frozen):
         default_factory=lambda: ["Exchange", "SharePoint", "Skype", "Common"],
         description="Service areas the users rely on (Exchange, SharePoint, Skype, Common): "
         "outbound flows are derived for their endpoint sets.",
+    )
+    dynamics: dict[str, DynamicsEnvironment] = Field(
+        default_factory=dict,
+        description="Dynamics 365 (CRM Online) environments by the Azure region hosting them "
+        "(see `erplan catalog dynamics`): every site's users reach each one, at its region "
+        "whatever resolves the name. A circuit's `region_preference` acts on their routes "
+        "('cold potato', guide 000 §7.3.1).",
     )
 
 
@@ -294,9 +308,10 @@ class Circuit(_Frozen):
     )
     region_preference: dict[str, int] = Field(
         default_factory=dict,
-        description="Local preference per Microsoft region ('cold potato', via regional "
-        "communities). Microsoft 365 prefixes carry no regional community: it has no effect "
-        "on them.",
+        description="Local preference per Azure region for the routes tagged with that region's "
+        "regional community ('cold potato', guide 000 §7.3.1): the tenant's Dynamics 365 "
+        "prefixes. Microsoft 365 prefixes carry no regional community: it has no effect on "
+        "them, and they keep `local_preference`.",
     )
     devices: list[str] = Field(
         default_factory=list,
@@ -388,89 +403,6 @@ class Service(_Frozen):
     used_by_other_microsoft_services: bool = Field(
         default=False,
         description="Whether non-Microsoft-365 Microsoft services also connect to it.",
-    )
-    silence: Silence
-
-
-class DeviceKind(StrEnum):
-    FIREWALL = "firewall"
-    NAT = "nat"
-    PROXY = "proxy"
-    IDS = "ids"
-    ROUTER = "router"
-    LOAD_BALANCER = "load-balancer"
-
-
-class Device(_Frozen):
-    kind: DeviceKind = Field(
-        default=DeviceKind.FIREWALL,
-        description="What the device is. A device of kind nat performs the address translation "
-        "of the path it stands on (the pool, the destination-NAT mappings and the inbound source "
-        "NAT of its circuit, link or breakout) instead of the edge router.",
-    )
-    site: str = Field(description="The site where the device stands.")
-    stateful: bool = Field(
-        default=True,
-        description="A stateful device records a session for each connection it sees start and "
-        "drops later packets of connections it holds no session for; a reply that bypasses it "
-        "breaks the connection too.",
-    )
-    static_nat: bool = Field(
-        default=False,
-        description="For a device of kind nat: its destination-NAT mappings are stateless "
-        "one-to-one static NAT, applied both ways to every packet whatever path the connection "
-        "took; it keeps no sessions, so it cannot translate into a pool.",
-    )
-    up: bool = Field(default=True, description="Set false to study the design with it down.")
-    address: IPv4Address | None = Field(
-        default=None,
-        description="For a proxy: the address it listens on and connects from (in its site's "
-        "prefixes).",
-    )
-    port: int = Field(default=8080, ge=1, le=65535, description="For a proxy: its listening port.")
-    egress: str | None = Field(
-        default=None,
-        description="For a proxy: the breakout its connections and DNS queries leave by, or "
-        "'cloud' for a cloud proxy service reached over the internet. Default: its site's "
-        "breakout.",
-    )
-    upstream: str | None = Field(
-        default=None, description="For a proxy: the proxy it forwards to (a proxy chain)."
-    )
-    purpose: list[Purpose] | None = Field(
-        default=None,
-        description="What the device is for: firewall, proxy, ids, ips, dlp (guide 001 "
-        "'Applying security controls'). Default: its kind's (a firewall: firewall, a proxy: "
-        "proxy, an ids: ids; others none).",
-    )
-    inspects: list[Inspects] = Field(
-        default_factory=lambda: list(Inspects),
-        description="The directions it applies its controls to: outbound-microsoft, "
-        "inbound-microsoft, outbound-internet, inbound-internet (guide 001: they usually "
-        "differ). Default: every direction crossing it.",
-    )
-    ssl_inspection: bool = Field(
-        default=False,
-        description="It decrypts and inspects TLS (or scans as heavily): guide 001 names it "
-        "among what to remove when latency suffers.",
-    )
-    managed_by: Party = Field(
-        default=Party.CUSTOMER,
-        description="Who runs it: the customer, or the provider (a managed NAT or firewall "
-        "offered with the circuit, which stands on the provider's side of the circuit).",
-    )
-    silence: Silence
-
-
-class Server(_Frozen):
-    """An on-premises host that opens connections to Microsoft 365 (hybrid mail to Exchange
-    Online Protection, directory synchronisation, backup to OneDrive): outbound flows."""
-
-    site: str = Field(description="The site the server stands at.")
-    address: IPv4Address = Field(description="Its address (in its site's prefixes).")
-    connects_to: list[str] = Field(
-        description="What it connects to: service areas (Exchange, SharePoint, Skype, Common), "
-        "endpoint set ids, or host names of the endpoint catalog."
     )
     silence: Silence
 

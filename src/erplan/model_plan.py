@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from erplan.model_security import Frozen as _Frozen
+from erplan.model_base import Frozen as _Frozen
 
 
 class Workload(_Frozen):

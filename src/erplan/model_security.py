@@ -10,14 +10,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class Frozen(BaseModel):
-    # Finite numbers only: .inf and NaN have no meaning in a design and no JSON form.
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
-    )
+from erplan.model_base import Frozen
 
 
 class Connectivity(StrEnum):

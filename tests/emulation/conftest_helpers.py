@@ -67,3 +67,35 @@ def describe(flow: FlowResult) -> str:
         f"failed share {flow.share_failed:.3f}, out {sorted(edges(flow))}, "
         f"back {sorted(edges(flow, True))}; " + "; ".join(flow.evidence[:6])
     )
+
+
+def model_flows(data: Mapping[str, Any] | Path) -> dict[str, dict[str, Any]]:
+    """The model's verdict per flow key, in the comparison format (docs/flow-semantics.md),
+    of a design given as data or as a file."""
+    from erplan.analyses.verdicts import verify
+
+    if isinstance(data, Path):
+        loaded = load_design(data, CATALOGS)
+    else:
+        loaded = load_mapping(data, str(data.get("name", "<test design>")), CATALOGS)
+    return {str(f["key"]): f for f in verify(loaded, CATALOGS).per_flow()}
+
+
+def assert_agrees(data: Mapping[str, Any] | Path, report: EmulationReport, keys: list[str]) -> None:
+    """Model and emulation agree on each of ``keys``: share failed, outcome classes, edges out
+    and back (erplan.analyses.agreement, its statistical tolerance)."""
+    from erplan.analyses.agreement import compare
+
+    model = model_flows(data)
+    emulated = {f.spec.key: f for f in report.flows}
+    missing = [k for k in keys if k not in model or k not in emulated]
+    assert not missing, f"flows missing on a side: {missing}"
+    result = compare([model[k] for k in keys], [emulated[k].to_dict() for k in keys])
+    bad = [
+        f"{fa.key}: "
+        + "; ".join(f"{c.name}: model {c.model} / emulation {c.emulation}" for c in fa.checks)
+        + " | "
+        + describe(emulated[fa.key])
+        for fa in result.disagreements
+    ]
+    assert not bad, "\n".join(bad)

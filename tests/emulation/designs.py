@@ -24,7 +24,9 @@ def design(name: str, sites: dict[str, Any], **parts: Any) -> dict[str, Any]:
     return d
 
 
-def site(where: str, prefixes: list[str], users: int = 100, **extra: Any) -> dict[str, Any]:
+def site(
+    where: str | dict[str, float], prefixes: list[str], users: int = 100, **extra: Any
+) -> dict[str, Any]:
     s: dict[str, Any] = {"location": where, "users": users, "prefixes": prefixes}
     s.update(extra)
     return s
@@ -314,4 +316,153 @@ def prefix_limit(extra: int) -> dict[str, Any]:
         {"hq": site("New York", ["10.90.0.0/16"])},
         breakouts={"hq-inet": breakout("hq", "20.58.9.1/32", "20.58.9.0/24")},
         circuits={"c1": circuit("hq", "New York", snat_pool=pool, advertises=[pool, *more])},
+    )
+
+
+def split_queries() -> dict[str, Any]:
+    """Site r's own breakout is down; its default route ties between a New York and an
+    Amsterdam breakout, 10 ms away each: its resolver's queries leave by both, and geoDNS
+    answers half of them with a New York front end, half with an Amsterdam one."""
+    return design(
+        "geoDNS answers split over two breakouts",
+        {
+            "r": site({"lat": 52.0, "lon": -30.0}, ["10.110.0.0/16"]),
+            "a": site("New York", ["10.111.0.0/16"], users=0),
+            "b": site("Amsterdam", ["10.112.0.0/16"], users=0),
+        },
+        wan=[
+            {"between": ["r", "a"], "latency_ms": 10},
+            {"between": ["r", "b"], "latency_ms": 10},
+        ],
+        breakouts={
+            "r-inet": breakout("r", "20.61.6.1/32", "20.61.6.0/24", up=False),
+            "a-inet": breakout("a", "20.61.4.1/32", "20.61.4.0/24"),
+            "b-inet": breakout("b", "20.61.5.1/32", "20.61.5.0/24"),
+        },
+        circuits={
+            "er": circuit("a", "New York", snat_pool="20.61.2.0/29", advertises=["20.61.2.0/29"])
+        },
+    )
+
+
+def resolver_cut_off() -> dict[str, Any]:
+    """eu resolves at the US breakout, and the only WAN link there is down: no name resolves,
+    so not even eu's own working circuit carries a request."""
+    return design(
+        "resolver egress out of reach",
+        {
+            "us": site("New York", ["10.120.0.0/16"], users=0),
+            "eu": site("Amsterdam", ["10.121.0.0/16"], resolver_egress="us-inet"),
+        },
+        wan=[{"between": ["us", "eu"], "latency_ms": 80, "up": False}],
+        breakouts={
+            "us-inet": breakout("us", "20.62.4.1/32", "20.62.4.0/24"),
+            "eu-inet": breakout("eu", "20.62.5.1/32", "20.62.5.0/24"),
+        },
+        circuits={
+            "eu-er": circuit(
+                "eu", "Amsterdam", snat_pool="20.62.2.8/29", advertises=["20.62.2.8/29"]
+            )
+        },
+    )
+
+
+def front_end_inside_a_site(front_end_prefix: str) -> dict[str, Any]:
+    """hq also lists ``front_end_prefix`` (Microsoft's, where geoDNS answers for New York)
+    as its own: longest prefix first, requests to that front end stay inside and never reach
+    Microsoft."""
+    return design(
+        "a front end's address inside a site prefix",
+        {"hq": site("New York", ["10.130.0.0/16", front_end_prefix])},
+        breakouts={"hq-inet": breakout("hq", "20.63.4.1/32", "20.63.4.0/24")},
+        circuits={
+            "c1": circuit("hq", "New York", snat_pool="20.63.2.0/29", advertises=["20.63.2.0/29"])
+        },
+    )
+
+
+def firewall_crossed_twice() -> dict[str, Any]:
+    """fw stands between hq's hosts and its router and again before the circuit's customer
+    edge: requests and replies cross it twice, one session table sees both passes."""
+    return design(
+        "one firewall crossed twice each way",
+        {"hq": site("New York", ["10.140.0.0/16"], devices=["fw"])},
+        breakouts={"hq-inet": breakout("hq", "20.64.4.1/32", "20.64.4.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                snat_pool="20.64.2.0/29",
+                advertises=["20.64.2.0/29"],
+                devices=["fw"],
+            )
+        },
+        devices={"fw": {"kind": "firewall", "site": "hq"}},
+    )
+
+
+def default_route_advertised() -> dict[str, Any]:
+    """The circuit also sends Microsoft a default route, which Microsoft refuses: replies to
+    the pool come back by the pool's own prefix, replies to the internet NAT by the internet."""
+    return design(
+        "a default route advertised to Microsoft",
+        {"hq": site("New York", ["10.150.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.65.4.1/32", "20.65.4.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq", "New York", snat_pool="20.65.2.0/29", advertises=["20.65.2.0/29", "0.0.0.0/0"]
+            )
+        },
+    )
+
+
+def pinned_resolver_egress(egress_up: bool) -> dict[str, Any]:
+    """hq names dc's breakout as its resolver egress; dc uses the same resolver without naming
+    it. With dc's breakout down, dc's queries fail over to hq's breakout and are answered,
+    hq's (pinned to dc-inet) leave the same way and are not."""
+    return design(
+        "named resolver egress " + ("up" if egress_up else "down"),
+        {
+            "hq": site("New York", ["10.160.0.0/16"], resolver_egress="dc-inet"),
+            "dc": site("Washington DC", ["10.161.0.0/16"]),
+        },
+        wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
+        breakouts={
+            "hq-inet": breakout("hq", "20.66.4.1/32", "20.66.4.0/24"),
+            "dc-inet": breakout("dc", "20.66.5.1/32", "20.66.5.0/24", up=egress_up),
+        },
+    )
+
+
+def pinned_beside_the_preferred_breakout() -> dict[str, Any]:
+    """hq's resolver egress is a second breakout at hq itself, but hq's router prefers its
+    designated one: the queries leave by hq-inet, not by the egress hq names."""
+    return design(
+        "named resolver egress beside the designated breakout",
+        {"hq": site("New York", ["10.170.0.0/16"], breakout="hq-inet", resolver_egress="dns-inet")},
+        breakouts={
+            "hq-inet": breakout("hq", "20.67.4.1/32", "20.67.4.0/24"),
+            "dns-inet": breakout("hq", "20.67.5.1/32", "20.67.5.0/24"),
+        },
+    )
+
+
+def proxy_egress(egress_up: bool) -> dict[str, Any]:
+    """hq sends everything to its proxy, whose own egress is dc's breakout, while hq's router
+    prefers hq's: the proxy's connections leave at dc, and with dc's breakout down they fail
+    rather than fall over to hq's (a policy route)."""
+    return design(
+        "proxy egress " + ("up" if egress_up else "down"),
+        {
+            "hq": site("New York", ["10.180.0.0/16"], proxy={"mode": "all", "device": "px"}),
+            "dc": site("Washington DC", ["10.181.0.0/16"], users=0),
+        },
+        wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
+        breakouts={
+            "hq-inet": breakout("hq", "20.68.4.1/32", "20.68.4.0/24"),
+            "dc-inet": breakout("dc", "20.68.5.1/32", "20.68.5.0/24", up=egress_up),
+        },
+        devices={
+            "px": {"kind": "proxy", "site": "hq", "address": "10.180.255.10", "egress": "dc-inet"}
+        },
     )

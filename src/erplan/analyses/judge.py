@@ -157,6 +157,15 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "set WAN costs so that the nearest circuit is the cheapest (or local preference per site)",
         "guide 000 §7.3.1 ('hot potato' by BGP local preference and/or IGP metrics)",
     ),
+    "region-preference": (
+        "a per-region local preference ('cold potato') sends this site's Dynamics 365 traffic "
+        "to the circuit of the environment's region, over a customer network slower than "
+        "Microsoft's backbone from a nearer circuit",
+        "prefer the region only where the customer network to its circuit is faster than "
+        "Microsoft's backbone, else equal preference ('hot potato')",
+        "guide 000 §7.3.1 (cold potato is 'the preferred policy if the US-EU latency is higher "
+        "in the Microsoft network than in the customer's network')",
+    ),
     "breakout": (
         "the site's internet traffic leaves by a distant breakout",
         "use a local internet breakout for this site (selective internet breakout)",
@@ -487,9 +496,15 @@ class Judge:
                 opts = self.outbound_options(t, fe)
             key, culprit = self._latency_cause(t, worst, best, opts)
             return key, culprit, _ms(worst), best.latency, sum(b.weight for b in slow)
-        if f.direction is Direction.OUTBOUND and not f.third_party:
+        if f.direction is Direction.OUTBOUND and not f.third_party and not self._pinned(f):
             return self._resolver_check(t, working, fe)
         return None
+
+    def _pinned(self, f: Flow) -> bool:
+        """Whether the flow's set lives in one region (Dynamics 365): no resolver changes where
+        it is answered, so a distant resolver is never the cause."""
+        es = self.e.catalogs.endpoint_set(f.endpoint_set) if f.endpoint_set is not None else None
+        return es is not None and es.region is not None
 
     def best_outbound(self, t: FlowTrace, fe: FrontEnd) -> Option | None:
         """The fastest way the design offers the flow's start site to ``fe``."""
@@ -579,7 +594,6 @@ class Judge:
         self, t: FlowTrace, b: Branch, best: Option, opts: list[Option]
     ) -> tuple[str, Culprit]:
         f = t.flow
-        d = self.design
         edge = _owner(b.forward.edge) or ""
         kind, _, name = edge.partition(":")
         if f.direction is Direction.INBOUND:
@@ -597,7 +611,12 @@ class Judge:
             ]
             if better:
                 alt = min(better, key=lambda o: o.latency.ms)
-                if d.circuits[name].local_preference > d.circuits[alt.name].local_preference:
+                tables = self.e.tables
+                entry = tables.entry(f.destination)
+                regional = entry.regional if isinstance(entry, Microsoft365) else frozenset()
+                if tables.preference(name, regional) > tables.preference(alt.name, regional):
+                    if any(r in tables.region_prefs[name] for r in regional):
+                        return "region-preference", ("circuits", name, "region_preference")
                     return "local-preference", ("circuits", name, "local_preference")
                 if best.kind == "circuit":
                     return "igp-metric", ("wan",)

@@ -21,6 +21,7 @@ from erplan.catalogs import Catalogs
 from erplan.diagnostics import Finding, Location, Severity, sort_key
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome
 from erplan.engine.ranges import addr
+from erplan.facts import dynamics_regional, region_preferences
 from erplan.latency import Ms
 from erplan.model import Design
 
@@ -387,21 +388,27 @@ def _findings(results: Iterable[FlowResult], loaded: LoadedLike) -> list[Finding
     return out
 
 
-def _route_notes(results: Iterable[FlowResult], loaded: LoadedLike) -> list[Finding]:
+def _route_notes(
+    results: Iterable[FlowResult], loaded: LoadedLike, catalogs: Catalogs
+) -> list[Finding]:
     out: list[Finding] = []
     design = loaded.design
+    acted_on = dynamics_regional(design, catalogs)
     for name, c in design.circuits.items():
-        if c.region_preference:
+        prefs = region_preferences(design, catalogs, name)
+        if c.region_preference and not (set(prefs) & acted_on):
             out.append(
                 Finding(
                     CODE_REGION_PREFERENCE,
                     Severity.WARNING,
                     f"region_preference of circuit {name} has no effect on Microsoft 365 "
                     "prefixes: they carry service communities only, no regional ones; the "
-                    "engine treats it as absent for them",
+                    "engine treats it as absent for them (no Dynamics 365 prefixes of the "
+                    "tenant in these regions reach the circuit either)",
                     loaded.source.where(("circuits", name, "region_preference")),
                     fix="steer Microsoft 365 traffic with local preference and IGP metrics "
-                    "('hot potato'); cold potato needs regional communities",
+                    "('hot potato'); cold potato needs regional communities: give the tenant's "
+                    "Dynamics 365 environments and their prefixes in `tenant.dynamics`",
                     source="guide 000 §7.3.1",
                     subject=f"circuits.{name}.region_preference",
                 )
@@ -533,7 +540,7 @@ def verify(loaded: LoadedLike, catalogs: Catalogs) -> Report:
         results = rows(engine)
         security.remember(engine, results)  # the security rules read these traces
         findings = list(lint(loaded, catalogs))  # type: ignore[arg-type]
-        flow_findings = _findings(results, loaded) + _route_notes(results, loaded)
+        flow_findings = _findings(results, loaded) + _route_notes(results, loaded, catalogs)
         findings.extend(_silence(flow_findings, loaded.design))
         findings.sort(key=sort_key)
         return Report(findings, results, summarize(results, loaded.design))

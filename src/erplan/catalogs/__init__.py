@@ -13,6 +13,7 @@ from erplan.catalogs.diff import Change, EndpointsDiff, SetChange, diff_endpoint
 from erplan.catalogs.endpoints import MAX_ENDPOINTS_BYTES, read_endpoints
 from erplan.catalogs.records import (
     SERVICE_AREA_COMMUNITY,
+    DynamicsRegion,
     EndpointSet,
     FrontEnd,
     Geography,
@@ -30,6 +31,7 @@ __all__ = [
     "SERVICE_AREA_COMMUNITY",
     "Catalogs",
     "Change",
+    "DynamicsRegion",
     "EndpointSet",
     "EndpointsDiff",
     "FrontEnd",

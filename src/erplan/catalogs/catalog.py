@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 from erplan.catalogs.endpoints import parse_endpoints_text, read_endpoints
 from erplan.catalogs.records import (
+    DYNAMICS_AREA,
+    DynamicsRegion,
     EndpointSet,
     FrontEnd,
     Geography,
@@ -39,6 +41,7 @@ SHIPPED_ENDPOINTS = "endpoints_worldwide.json"
 # advertised over ExpressRoute (SOURCES.md, "front_ends.csv").
 MICROSOFT_INTERNET_BLOCK = IPv4Network("13.64.0.0/11")
 EARTH_RADIUS_KM = 6371.0
+MAX_TENANTS = 8  # catalogs with a tenant's Dynamics 365 sets kept per catalogs object
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -63,6 +66,7 @@ class Catalogs:
         regional_communities: Iterable[RegionalCommunity],
         endpoint_sets: Iterable[EndpointSet],
         endpoints_source: str = "shipped snapshot",
+        dynamics_regions: Iterable[DynamicsRegion] = (),
     ) -> None:
         self._peering = _index(peering_locations, lambda p: [p.name])
         self._places = _index(places, lambda p: [p.name])
@@ -71,7 +75,9 @@ class Catalogs:
         self._services = _index(services, lambda s: [s.name, s.community, *s.aliases])
         self._regions = _index(regional_communities, lambda r: [r.region])
         self._sets = {s.id: s for s in endpoint_sets}
+        self._dynamics = _index(dynamics_regions, lambda r: [r.region])
         self.endpoints_source = endpoints_source
+        self._tenants: dict[tuple[tuple[str, tuple[IPv4Network, ...]], ...], Catalogs] = {}
         # Addresses per (prefixes of a set) and sets per host name: computed on first use.
         self._addresses: dict[tuple[IPv4Network, ...], dict[str, IPv4Address]] = {}
         self._fqdn_sets: dict[str, tuple[EndpointSet, ...]] = {}
@@ -105,6 +111,71 @@ class Catalogs:
     def endpoint_sets(self) -> tuple[EndpointSet, ...]:
         return tuple(self._sets[k] for k in sorted(self._sets))
 
+    @property
+    def dynamics_regions(self) -> tuple[DynamicsRegion, ...]:
+        return _unique(self._dynamics.values())
+
+    def dynamics_region(self, region: str) -> DynamicsRegion | None:
+        """The Dynamics 365 catalog entry of an Azure region (None when none is catalogued)."""
+        return self._dynamics.get(normalize(region))
+
+    def dynamics_set(self, region: str, prefixes: Iterable[IPv4Network] = ()) -> EndpointSet | None:
+        """The Dynamics 365 (CRM Online) endpoint set of an Azure region, with ``prefixes``:
+        tagged with the CRM Online service community and the region's regional community, and
+        ExpressRoute-able only when it has prefixes (Microsoft publishes none in the web
+        service, so they come from the design)."""
+        entry = self.dynamics_region(region)
+        service = self.service(DYNAMICS_AREA)
+        if entry is None or service is None:
+            return None
+        ips = tuple(dict.fromkeys(prefixes))
+        rc = self.regional_community(entry.region)
+        return EndpointSet(
+            id=entry.id,
+            service_area=DYNAMICS_AREA,
+            display_name=f"Dynamics 365 ({entry.region})",
+            urls=entry.urls,
+            ips=ips,
+            tcp_ports=(443,),
+            udp_ports=(),
+            express_route=bool(ips),
+            category="Allow",
+            required=True,
+            notes=f"{service.name} {service.community}; hosted in {entry.region}",
+            region=entry.region,
+            regional_community=rc.community if rc is not None else None,
+        )
+
+    def for_tenant(self, dynamics: Mapping[str, Iterable[IPv4Network]]) -> Catalogs:
+        """These catalogs with the tenant's Dynamics 365 sets added (region -> its prefixes);
+        itself when there are none. Remembered per argument: every stage sees one object."""
+        given = {region: tuple(prefixes) for region, prefixes in dynamics.items()}
+        key = tuple(sorted((normalize(r), ps) for r, ps in given.items()))
+        if not key:
+            return self
+        got = self._tenants.get(key)
+        if got is None:
+            extra = [
+                es
+                for region, prefixes in given.items()
+                if (es := self.dynamics_set(region, prefixes)) is not None
+            ]
+            got = Catalogs(
+                peering_locations=self.peering_locations,
+                places=self.places,
+                front_ends=self.front_ends,
+                geographies=self.geographies,
+                services=self.services,
+                regional_communities=self.regional_communities,
+                endpoint_sets=(*self.endpoint_sets, *extra),
+                endpoints_source=self.endpoints_source,
+                dynamics_regions=self.dynamics_regions,
+            )
+            if len(self._tenants) >= MAX_TENANTS:  # the oldest goes: a process may load many
+                self._tenants.pop(next(iter(self._tenants)))
+            self._tenants[key] = got
+        return got
+
     # -- lookups (case, accents, spaces and punctuation ignored; None when unknown) -----------
     def peering_location(self, name: str) -> PeeringLocation | None:
         return self._peering.get(normalize(name))
@@ -130,6 +201,11 @@ class Catalogs:
 
     def front_end(self, name: str) -> FrontEnd | None:
         return self._front_ends.get(normalize(name))
+
+    def region_front_end(self, region: str) -> FrontEnd | None:
+        """The front end that stands for an Azure region (the first the catalog lists)."""
+        key = normalize(region)
+        return next((f for f in self.front_ends if normalize(f.region) == key), None)
 
     def geography(self, name: str) -> Geography | None:
         return self._geographies.get(normalize(name))
@@ -360,6 +436,10 @@ def _static() -> dict[str, Any]:
         regional_communities=[
             RegionalCommunity(r["region"], r["community"])
             for r in _rows("regional_communities.csv")
+        ],
+        dynamics_regions=[
+            DynamicsRegion(int(r["id"]), r["region"], r["geography"], _split(r["urls"]))
+            for r in _rows("dynamics.csv")
         ],
     )
 

@@ -10,7 +10,9 @@ from erplan.names import normalize
 
 __all__ = [
     "CATEGORIES",
+    "DYNAMICS_AREA",
     "SERVICE_AREA_COMMUNITY",
+    "DynamicsRegion",
     "EndpointSet",
     "FrontEnd",
     "Geography",
@@ -21,13 +23,19 @@ __all__ = [
     "normalize",
 ]
 
-# Service area of the endpoint web service -> the BGP community its ExpressRoute-able prefixes
-# carry on the Microsoft peering (Microsoft 365 prefixes carry service communities only).
+# The service area of the Dynamics 365 (CRM Online) endpoint sets (data/dynamics.csv): not an
+# area of the Microsoft 365 web service, which does not publish Dynamics endpoints.
+DYNAMICS_AREA = "Dynamics"
+
+# Service area -> the BGP community its ExpressRoute-able prefixes carry on the Microsoft
+# peering (Microsoft 365 prefixes carry service communities only; Dynamics prefixes also carry
+# the regional community of the Azure region hosting them).
 SERVICE_AREA_COMMUNITY: dict[str, str] = {
     "Exchange": "12076:5010",
     "SharePoint": "12076:5020",
     "Skype": "12076:5030",
     "Common": "12076:5100",
+    DYNAMICS_AREA: "12076:5040",
 }
 
 CATEGORIES = ("Optimize", "Allow", "Default")
@@ -165,6 +173,25 @@ class RegionalCommunity:
 
 
 @dataclass(frozen=True, slots=True)
+class DynamicsRegion:
+    """An Azure region that hosts Dynamics 365 (CRM Online) environments: the catalog's endpoint
+    set for it (no prefixes: Microsoft publishes none in the web service; a design gives them)."""
+
+    id: int  # endpoint-set id, outside the web service's numbering
+    region: str  # Azure region name, the key of the regional BGP community
+    geography: str  # Dynamics 365 geography (its URLs are per geography)
+    urls: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "region": self.region,
+            "geography": self.geography,
+            "urls": list(self.urls),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class EndpointSet:
     """One endpoint set of Microsoft's IP Address and URL web service."""
 
@@ -181,6 +208,10 @@ class EndpointSet:
     notes: str = ""
     # The model is IPv4; IPv6 prefixes of a full download are kept here, apart.
     ipv6: tuple[IPv6Network, ...] = ()
+    # Dynamics 365 sets only: the Azure region hosting them and its regional community, which
+    # their prefixes carry besides the service community (a "cold potato" can act on it).
+    region: str | None = None
+    regional_community: str | None = None
 
     @property
     def third_party(self) -> bool:
@@ -196,7 +227,7 @@ class EndpointSet:
         return SERVICE_AREA_COMMUNITY.get(self.service_area)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "service_area": self.service_area,
             "display_name": self.display_name,
@@ -211,3 +242,7 @@ class EndpointSet:
             "udp_ports": list(self.udp_ports),
             "notes": self.notes,
         }
+        if self.region is not None:
+            out["region"] = self.region
+            out["regional_community"] = self.regional_community
+        return out

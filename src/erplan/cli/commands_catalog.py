@@ -23,10 +23,13 @@ class CatalogName(StrEnum):
     GEOGRAPHIES = "geographies"
     SERVICES = "services"
     REGIONAL_COMMUNITIES = "regional-communities"
+    DYNAMICS = "dynamics"
     ENDPOINTS = "endpoints"
 
 
 def rows(cat: Catalogs, which: CatalogName) -> list[dict[str, Any]]:
+    if which is CatalogName.DYNAMICS:
+        return [_dynamics_row(cat, r.region) for r in cat.dynamics_regions]
     items: Sequence[Any] = {
         CatalogName.PEERING_LOCATIONS: cat.peering_locations,
         CatalogName.PLACES: cat.places,
@@ -60,6 +63,7 @@ _TEXT_COLUMNS: dict[CatalogName, tuple[str, ...]] = {
     CatalogName.GEOGRAPHIES: ("name", "aliases", "home_front_end"),
     CatalogName.SERVICES: ("name", "community", "aliases", "service_area", "authorization"),
     CatalogName.REGIONAL_COMMUNITIES: ("region", "community"),
+    CatalogName.DYNAMICS: ("id", "region", "geography", "community", "regional_community", "urls"),
     CatalogName.ENDPOINTS: (
         "id",
         "service_area",
@@ -71,6 +75,19 @@ _TEXT_COLUMNS: dict[CatalogName, tuple[str, ...]] = {
         "urls",
     ),
 }
+
+
+def _dynamics_row(cat: Catalogs, region: str) -> dict[str, Any]:
+    """A Dynamics 365 region with the communities its prefixes carry (the prefixes themselves
+    come from a design: Microsoft's endpoint web service publishes none)."""
+    entry = cat.dynamics_region(region)
+    es = cat.dynamics_set(region)
+    assert entry is not None and es is not None
+    return {
+        **entry.to_dict(),
+        "community": es.community,
+        "regional_community": es.regional_community,
+    }
 
 
 def _endpoint_text_row(row: dict[str, Any]) -> dict[str, Any]:

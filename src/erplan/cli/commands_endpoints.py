@@ -1,8 +1,10 @@
-"""`erplan endpoints fetch` (download Microsoft's endpoints as Microsoft asks) and `erplan
-endpoints diff` (what changed, and what changed for ExpressRoute)."""
+"""`erplan endpoints fetch` (download Microsoft's endpoints as Microsoft asks), `erplan
+endpoints diff` (what changed, and what changed for ExpressRoute) and `erplan endpoints
+dynamics` (a design's Dynamics 365 prefixes from an Azure service-tag download)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,8 @@ if TYPE_CHECKING:
 
 endpoints_app = typer.Typer(
     name="endpoints",
-    help="Microsoft 365 endpoints (IP Address and URL web service): fetch a download, diff two.",
+    help="Microsoft 365 endpoints (IP Address and URL web service): fetch a download, diff two; "
+    "Dynamics 365 prefixes from a service-tag download.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -231,3 +234,68 @@ def endpoints_fetch(
         common.input_failure(err)
     text = dumps(result.to_dict()) if fmt is common.Format.JSON else _fetch_text(result)
     common.emit(text, fmt)
+
+
+# -- erplan endpoints dynamics ------------------------------------------------------------------
+@endpoints_app.command("dynamics")
+def endpoints_dynamics(
+    service_tags: Path = typer.Argument(
+        ..., help="An Azure service-tag download (ServiceTags_Public_*.json)."
+    ),
+    region: list[str] = typer.Option(
+        ..., "--region", help="An Azure region hosting the tenant's Dynamics 365 (repeatable)."
+    ),
+    tag: str = typer.Option(
+        "AzureCloud", "--tag", help="The service tag whose <tag>.<region> prefixes to take."
+    ),
+    fmt: common.Format = common.format_option(common.DATA_FORMATS),
+    output: Path | None = common.output_option("fragment"),
+) -> None:
+    """Print the `tenant.dynamics` fragment of a design: each region's prefixes, from a
+    service-tag download (Microsoft's endpoint web service publishes none for Dynamics 365)."""
+    from erplan.catalogs import load_catalogs
+    from erplan.catalogs.service_tags import read_service_tags
+    from erplan.diagnostics import InputError
+    from erplan.names import closest
+    from erplan.output import dumps
+
+    common.check_format(fmt, common.DATA_FORMATS, "endpoints dynamics")
+    common.check_output_or_exit(output, [service_tags])
+    if not re.fullmatch(r"[A-Za-z0-9]{1,64}", tag):  # written into the fragment
+        common.usage_failure(f"--tag {tag!r}: a service tag is letters and digits")
+    catalogs = load_catalogs()
+    known = [r.region for r in catalogs.dynamics_regions]
+    regions: list[str] = []
+    for r in region:
+        entry = catalogs.dynamics_region(r)
+        if entry is None:
+            hint = closest(r, known)
+            common.usage_failure(
+                f"unknown Dynamics 365 region {r!r}"
+                + (f"; did you mean {hint!r}?" if hint else " (see `erplan catalog dynamics`)")
+            )
+        regions.append(entry.region)
+    try:
+        tags = read_service_tags(service_tags)
+    except InputError as err:
+        common.input_failure(err)
+    found: dict[str, list[str]] = {}
+    for r in dict.fromkeys(regions):
+        prefixes = tags.prefixes(tag, r.replace(" ", ""))
+        if prefixes is None:
+            common.usage_failure(f"the download has no tag {tag!r} for region {r!r}")
+        found[r] = [str(p) for p in prefixes]
+    if fmt is common.Format.JSON:
+        text = dumps({"tenant": {"dynamics": {r: {"prefixes": p} for r, p in found.items()}}})
+    else:
+        change = tags.change_number if tags.change_number is not None else "unknown"
+        lines = [
+            f"# tenant.dynamics from a service-tag download (change number {change}), "
+            f"tag {tag}.<region>",
+            "tenant:",
+            "  dynamics:",
+        ]
+        for r, p in found.items():
+            lines += [f"    {r}:", f"      prefixes: [{', '.join(p)}]"]
+        text = "\n".join(lines) + "\n"
+    common.emit(text, fmt, output, [service_tags])

@@ -241,7 +241,7 @@ def trace_command(
         among = None
         if server:
             among = {es.id for es in engine.origins.server_sets(d.servers[from_site])}
-        es = _pick_set(catalogs, to, among)
+        es = _pick_set(engine.catalogs, to, among)  # with the tenant's Dynamics 365 sets
         flow = engine.outbound(from_site, es.id, server=server)
         flows = [flow._replace(fqdn=to.strip().rstrip(".").lower())]
     verdicts = Verdicts(engine)

@@ -143,8 +143,11 @@ class GeoDns(asyncio.DatagramProtocol):
         self.transport.sendto(reply, addr)
 
 
-async def ask(server: str, port: int, name: str, source: str, timeout: float) -> bytes | None:
-    """One DNS query from ``source`` (a fresh port), the raw response or None on timeout."""
+async def ask(
+    server: str, port: int, name: str, source: str, timeout: float, dscp: int = 0
+) -> bytes | None:
+    """One DNS query from ``source`` (a fresh port, the packet marked ``dscp``), the raw
+    response or None on timeout."""
     loop = asyncio.get_running_loop()
     got: asyncio.Future[bytes] = loop.create_future()
 
@@ -163,6 +166,9 @@ async def ask(server: str, port: int, name: str, source: str, timeout: float) ->
         )
     except OSError:
         return None
+    sock = transport.get_extra_info("socket")
+    if dscp and sock is not None:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, dscp << 2)
     try:
         transport.sendto(build_query(0x4552, name))
         return await asyncio.wait_for(got, timeout)
@@ -173,14 +179,23 @@ async def ask(server: str, port: int, name: str, source: str, timeout: float) ->
 
 
 class Resolver(asyncio.DatagramProtocol):
-    def __init__(self, listen: str, upstream: str) -> None:
+    """Forwards each query upstream from its own address. A client whose site names its
+    resolver egress has its queries marked with that egress's DSCP (``pins``: prefix, mark):
+    the internet answers them only when they arrive by that breakout."""
+
+    def __init__(self, listen: str, upstream: str, pins: list[list[Any]] | None = None) -> None:
         self.listen, self.upstream = listen, upstream
+        self.pins = [(ipaddress.IPv4Network(p), int(m)) for p, m in pins or []]
         self.transport: asyncio.DatagramTransport | None = None
         self.tasks: set[asyncio.Task[None]] = set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
         _big_buffers(transport)
+
+    def mark(self, client: str) -> int:
+        address = ipaddress.IPv4Address(client)
+        return next((m for net, m in self.pins if address in net), 0)
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         parsed = parse_query(data)
@@ -192,7 +207,8 @@ class Resolver(asyncio.DatagramProtocol):
     async def _forward(self, parsed: tuple[int, str, bytes], addr: Any) -> None:
         qid, name, question = parsed
         port, _ = untagged(name)
-        raw = await ask(self.upstream, port, name, self.listen, UPSTREAM_TIMEOUT)
+        mark = self.mark(addr[0])
+        raw = await ask(self.upstream, port, name, self.listen, UPSTREAM_TIMEOUT, mark)
         if self.transport is None:
             return
         if raw is None:
@@ -233,7 +249,9 @@ def proxy_handler(listen: str, resolver: str | None) -> Any:
                     CONNECT_TIMEOUT,
                 )
             except (OSError, TimeoutError) as exc:
-                writer.write(f"HTTP/1.1 502 connect {type(exc).__name__}\r\n\r\n".encode())
+                # The answer it tried, so the run can ask its router for a route there.
+                head = f"HTTP/1.1 502 connect {type(exc).__name__}\r\nX-Upstream: {answer} 0"
+                writer.write(f"{head}\r\n\r\n".encode())
                 return
             upstream = up_w
             sport = up_w.get_extra_info("sockname")[1]
@@ -270,11 +288,11 @@ async def serve(spec: dict[str, Any]) -> None:
         r = spec["resolver"]
         servers.append(
             await loop.create_datagram_endpoint(
-                lambda: Resolver(r["listen"], r["upstream"]), local_addr=(r["listen"], DNS_PORT)
+                lambda: Resolver(r["listen"], r["upstream"], r.get("pins")),
+                local_addr=(r["listen"], DNS_PORT),
             )
         )
-    if "proxy" in spec:
-        p = spec["proxy"]
+    for p in spec.get("proxies", []):
         servers.append(
             await asyncio.start_server(
                 proxy_handler(p["listen"], p["resolver"]), p["listen"], PROXY_PORT, backlog=4096

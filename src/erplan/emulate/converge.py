@@ -58,7 +58,9 @@ def _has_route(net: Network, node: str, address: str) -> bool:
 
 
 def _fib(net: Network) -> str:
-    parts = [net.exec(n.name, ["ip", "route", "show"], check=False) for n in net.topology.routers()]
+    # Every table: policy routes (a proxy's egress) are installed in tables of their own.
+    show = ["ip", "route", "show", "table", "all"]
+    parts = [net.exec(n.name, show, check=False) for n in net.topology.routers()]
     return "\n".join(parts)
 
 

@@ -16,10 +16,12 @@ from ipaddress import IPv4Address, IPv4Network
 
 from erplan.emulate import costs, frr, nft
 from erplan.emulate.flows import (
+    ProxySpec,
     closed_sites,
     host_address,
+    pinned_clients,
     proxied_sites,
-    proxy_site,
+    proxy_of,
     resolver_site,
     service_host_addresses,
     special_hosts,
@@ -56,12 +58,14 @@ from erplan.facts import (
     link_advertisements,
     link_edge,
     prepend_asn,
+    region_preferences,
 )
 from erplan.model import Design, LinkName
 
 ByPoint = dict[NatPoint, list[Translation]]
 
 DEFAULT = IPv4Network("0.0.0.0/0")
+EGRESS_TABLE = 200  # first kernel table of the proxies' policy routes
 DESIGNATED_PREFERENCE = 200
 OTHER_PREFERENCE = 100
 
@@ -85,9 +89,13 @@ class Layout:
     hosts: dict[str, str] = field(default_factory=dict)
     loopbacks: dict[str, IPv4Address] = field(default_factory=dict)
     resolvers: dict[str, IPv4Address] = field(default_factory=dict)
-    proxies: dict[str, IPv4Address] = field(default_factory=dict)
+    proxies: dict[IPv4Address, ProxySpec] = field(default_factory=dict)
+    # A proxy's egress breakout: the address its edge announces while up (the next hop of the
+    # policy route every site router has for the proxy's connections) and that route's table.
+    egress: dict[str, tuple[IPv4Address, int]] = field(default_factory=dict)
     sessions: list[MicrosoftSession] = field(default_factory=list)
     internet_peers: list[tuple[str, IPv4Address, bool]] = field(default_factory=list)
+    internet_ifs: dict[str, str] = field(default_factory=dict)  # breakout -> internet's side
     # Per site router: prefixes to route down each path, by first hop.
     owned_routes: dict[str, dict[IPv4Network, list[IPv4Address]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(list))
@@ -143,24 +151,31 @@ def _sites(b: Builder, layout: Layout, devices: Devices) -> None:
                 continue
             if any(net.subnet_of(h) for h in held):
                 hosts.routes.append(Route(net, (chain.inner.peer,)))
-    for name in design.sites:
-        r = resolver_site(design, name)
+    proxies: dict[IPv4Address, ProxySpec] = {}
+    for name in proxied_sites(design):
+        spec = proxy_of(design, name)
+        if spec.problem is None and spec.address is not None and spec.site in layout.hosts:
+            proxies.setdefault(spec.address, spec)
+    asking = [resolver_site(design, name) for name in design.sites]
+    for r in [*asking, *(s.resolver_site for s in proxies.values())]:
         if r is not None and r not in layout.resolvers:
             layout.resolvers[r] = host_address(design, r) or layout.loopbacks[r]
-        if name in proxied_sites(design):
-            p = proxy_site(design, name)
-            addr = host_address(design, p)
-            if addr is not None:
-                layout.proxies[p] = addr
     for r, addr in layout.resolvers.items():
         node = layout.hosts.get(r, layout.site_routers[r])
-        b.drafts[node].agent["resolver"] = {"listen": str(addr), "upstream": str(b.dns_server)}
-    for p, addr in layout.proxies.items():
-        resolver = resolver_site(design, p)
-        b.drafts[layout.hosts[p]].agent["proxy"] = {
+        b.drafts[node].agent["resolver"] = {
             "listen": str(addr),
-            "resolver": str(layout.resolvers[resolver]) if resolver is not None else None,
+            "upstream": str(b.dns_server),
+            "pins": [[str(p), m] for p, m in pinned_clients(design, r)],
         }
+    for addr, spec in proxies.items():
+        resolver = layout.resolvers.get(spec.resolver_site) if spec.resolver_site else None
+        b.drafts[layout.hosts[spec.site]].agent.setdefault("proxies", []).append(
+            {"listen": str(addr), "resolver": str(resolver) if resolver is not None else None}
+        )
+        layout.proxies[addr] = spec
+    egresses = dict.fromkeys(s.egress for s in proxies.values() if s.egress is not None)
+    for i, egress in enumerate(egresses):
+        layout.egress[egress] = (b.alloc.loopback(), EGRESS_TABLE + i)
     for name, node in layout.hosts.items():
         if any(s.site == name for s in design.services.values()):
             b.drafts[node].agent["echo"] = True
@@ -329,9 +344,7 @@ def _circuit(
             frr.Neighbor(
                 ctl_ce.peer,
                 MICROSOFT_ASN,
-                import_map=(
-                    frr.MapEntry(local_preference=c.local_preference, next_hop=lchain.inner.peer),
-                ),
+                import_map=_preferences(b, name, lchain.inner.peer),
                 export_map=_advertise(design, name, adverts),
                 local_as=c.peer_asn,
                 multihop=True,
@@ -345,6 +358,11 @@ def _circuit(
                 name, link, ctl_ce.address, c.peer_asn, ms_end.ifname, l_end.address, up
             )
         )
+    # The customer edge routes the customer network's own prefixes inwards, as every edge
+    # does: longest prefix first, an internal prefix is never sent back to Microsoft because
+    # Microsoft advertises the same one (what the links translate excepted: it lies beyond).
+    outward = {r.prefix for r in ce.routes}
+    ce.routes += [Route(p, (chain.outer.peer,)) for p in inside if p not in outward]
     _edge_nat(devices, ce, NatPoint(edge), by_point, chain, tuple(link_ifs))
     ce.bgp = frr.Bgp(
         b.asn,
@@ -352,6 +370,18 @@ def _circuit(
         neighbors=tuple(ce_neighbors),
         networks=tuple((p, ()) for p in advertised),
     )
+
+
+def _preferences(b: Builder, circuit: str, next_hop: IPv4Address) -> tuple[frr.MapEntry, ...]:
+    """What a customer edge sets on Microsoft's routes: the local preference of each regional
+    community it prefers (guide 000 §7.3.1, cold potato), first match wins, then its own."""
+    c = b.design.circuits[circuit]
+    entries = [
+        frr.MapEntry(communities=(community,), local_preference=pref, next_hop=next_hop)
+        for community, pref in sorted(region_preferences(b.design, b.catalogs, circuit).items())
+    ]
+    entries.append(frr.MapEntry(local_preference=c.local_preference, next_hop=next_hop))
+    return tuple(entries)
 
 
 def _advertise(
@@ -416,7 +446,8 @@ def _breakout(
     _owned_routes(layout, router, chain, owned)
     if bo.devices:
         b.drafts[router].routes.append(Route(IPv4Network(chain.outer.address), (chain.inner.peer,)))
-    out_end, _ = b.link(node.name, INTERNET, up=bo.up)
+    out_end, inet_end = b.link(node.name, INTERNET, up=bo.up)
+    layout.internet_ifs[name] = inet_end.ifname
     if bo.up:
         node.routes.append(Route(DEFAULT, (out_end.peer,)))
     for p in inside:
@@ -432,6 +463,8 @@ def _breakout(
     tag = _breakout_tags(b)[name]
     s_end, b_end = b.link(router, node.name)
     prefer = _default_preference(design.site_breakout(bo.site), _breakout_tags(b))
+    anchor = (layout.egress[name][0],) if name in layout.egress and bo.up else ()
+    announced = tuple(IPv4Network(a) for a in anchor)
     neighbors[router].append(
         frr.Neighbor(
             b_end.address,
@@ -444,7 +477,8 @@ def _breakout(
                     next_hop=chain.outer.address,
                 )
                 for e in prefer
-            ),
+            )
+            + tuple(frr.MapEntry(prefixes=(p,), next_hop=chain.outer.address) for p in announced),
             export_map=frr.DENY_ALL,
             rr_client=True,
         )
@@ -461,7 +495,7 @@ def _breakout(
                 s_end.address,
                 b.asn,
                 import_map=frr.DENY_ALL,
-                export_map=(frr.MapEntry(prefixes=(DEFAULT,)),),
+                export_map=(frr.MapEntry(prefixes=(DEFAULT, *announced)),),
             ),
             frr.Neighbor(
                 out_end.peer,
@@ -471,7 +505,8 @@ def _breakout(
                 shutdown=not bo.up,
             ),
         ),
-        networks=(((DEFAULT, (tag,)),) if bo.up else ()) + tuple((p, ()) for p in routes),
+        networks=(((DEFAULT, (tag,)),) if bo.up else ())
+        + tuple((p, ()) for p in (*routes, *announced)),
     )
     if bo.up:
         _session(b, node.name, out_end.peer)

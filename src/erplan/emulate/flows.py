@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
 
-from erplan.catalogs import Catalogs, EndpointSet
+from erplan.catalogs import Catalogs, EndpointSet, FrontEnd
 from erplan.emulate.addresses import AddressRange, first_usable, split_ranges
-from erplan.facts import LINKS
+from erplan.facts import LINKS, dynamics_sets
 from erplan.model import Design, LatLon, ProxyMode
 
 Direction = Literal["outbound", "inbound", "dns"]
+Opener = Literal["microsoft", "internet"]  # where an inbound flow's connections start
 NAME_SUFFIX = "sets.erplan.invalid"
 DNS_PROBE_NAME = "probe.erplan.invalid"
 DEFAULT_PORT = 443
@@ -48,11 +49,13 @@ class FlowSpec:
     name: str | None = None  # the name resolved before connecting
     third_party: bool = False
     proxy_site: str | None = None  # outbound through the proxy at this site
+    proxy_address: IPv4Address | None = None  # ... listening on this address
     resolver_site: str | None = None  # the site whose resolver the opener asks
     service: str | None = None
     front_end: str | None = None
     initiator: IPv4Address | None = None
     destination: IPv4Address | None = None  # inbound: the DNS record connected to
+    opener: Opener = "microsoft"  # inbound: the namespace its connections start in
     problem: str | None = None  # why the flow cannot be emulated (the run fails with it)
     notes: tuple[str, ...] = field(default=())
 
@@ -113,6 +116,31 @@ def resolver_site(design: Design, site: str) -> str | None:
     return design.breakouts[egress].site
 
 
+MAX_PINS = 63  # DSCP values a resolver can mark its queries with
+
+
+def resolver_pins(design: Design) -> dict[str, int]:
+    """A DSCP mark per breakout some site names as its ``resolver_egress``: that site's
+    queries must leave by it (flow-semantics "Resolver"), and carry its mark to say so."""
+    named = [s.resolver_egress for s in design.sites.values() if s.resolver_egress]
+    egresses = [b for b in dict.fromkeys(named) if b in design.breakouts]
+    if len(egresses) > MAX_PINS:
+        raise ValueError(f"more than {MAX_PINS} breakouts are named as resolver egresses")
+    return {b: i + 1 for i, b in enumerate(egresses)}
+
+
+def pinned_clients(design: Design, resolver: str) -> list[tuple[IPv4Network, int]]:
+    """The clients of the resolver at site ``resolver`` whose queries are pinned: the prefixes
+    of each site that names its resolver egress there, with that egress's mark."""
+    marks = resolver_pins(design)
+    out: list[tuple[IPv4Network, int]] = []
+    for name, site in design.sites.items():
+        egress = site.resolver_egress
+        if egress in marks and resolver_site(design, name) == resolver:
+            out += [(p, marks[egress]) for p in site.prefixes]
+    return out
+
+
 def special_hosts(design: Design) -> list[IPv4Network]:
     """Resolver and proxy addresses: the breakouts let them out even from proxied sites."""
     out: list[IPv4Network] = []
@@ -143,10 +171,13 @@ def strata(design: Design, site: str) -> tuple[Stratum, ...]:
 
 
 def tenant_sets(design: Design, catalogs: Catalogs) -> list[EndpointSet]:
+    """The sets of the tenant's service areas and its Dynamics 365 environments, each once."""
     seen: dict[int, EndpointSet] = {}
     for area in design.tenant.services:
         for es in catalogs.sets_for_service_area(area):
             seen.setdefault(es.id, es)
+    for es in dynamics_sets(design, catalogs):
+        seen.setdefault(es.id, es)
     return [seen[k] for k in sorted(seen)]
 
 
@@ -166,8 +197,50 @@ def _uses_proxy(design: Design, site: str, es: EndpointSet) -> bool:
     return False
 
 
-def proxy_site(design: Design, site: str) -> str:
-    return design.sites[site].proxy.site or site
+@dataclass(frozen=True)
+class ProxySpec:
+    """Where a site's proxy runs, what it listens on, whose resolver it asks, and the breakout
+    its own connections must leave by (a policy route; None: routed like any host)."""
+
+    site: str
+    address: IPv4Address | None
+    resolver_site: str | None
+    egress: str | None = None
+    problem: str | None = None
+
+
+def breakout_resolver(design: Design, breakout: str | None, site: str) -> str | None:
+    """The site whose resolver queries leaving by ``breakout`` (None: ``site`` resolves
+    itself, its queries following its default route)."""
+    if breakout is None:
+        return site
+    return design.breakouts[breakout].site if breakout in design.breakouts else None
+
+
+def proxy_of(design: Design, site: str) -> ProxySpec:
+    """The proxy a site's clients use (flow-semantics "Proxy" and "Proxies"): the site's
+    ``proxy.device`` (its site, address, egress), else the first address of ``proxy.site``."""
+    proxy = design.sites[site].proxy
+    problem: str | None = None
+    if proxy.device is None or proxy.device not in design.devices:
+        at = proxy.site or site
+        problem = None if design.sites[at].prefixes else f"proxy site {at} has no prefix"
+        return ProxySpec(at, host_address(design, at), resolver_site(design, at), None, problem)
+    dev = design.devices[proxy.device]
+    if dev.egress == "cloud":
+        problem = f"proxy {proxy.device} is a cloud service: not emulated yet"
+    elif dev.upstream is not None:
+        problem = f"proxy {proxy.device} forwards to {dev.upstream}: chains are not emulated yet"
+    elif not dev.up:
+        problem = f"proxy {proxy.device} is down: not emulated yet"
+    address = dev.address or host_address(design, dev.site)
+    if address is None and problem is None:
+        problem = f"proxy {proxy.device} has no address (site {dev.site} has no prefix)"
+    # Its DNS queries leave by its egress (else its site's resolver egress); its connections
+    # by its egress breakout, whatever the routers prefer for other hosts.
+    dns = dev.egress if dev.egress in design.breakouts else design.site_resolver_egress(dev.site)
+    egress = dev.egress if dev.egress in design.breakouts else None
+    return ProxySpec(dev.site, address, breakout_resolver(design, dns, dev.site), egress, problem)
 
 
 def proxied_sites(design: Design) -> list[str]:
@@ -198,11 +271,9 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
             problem=problem,
         )
         for es in sets:
-            proxied = _uses_proxy(design, site_name, es)
-            at = proxy_site(design, site_name) if proxied else None
-            flow_problem = problem
-            if at is not None and not design.sites[at].prefixes:
-                flow_problem = f"proxy site {at} has no prefix for the proxy to run on"
+            proxy = proxy_of(design, site_name) if _uses_proxy(design, site_name, es) else None
+            at = proxy.site if proxy is not None else None
+            flow_problem = problem or (proxy.problem if proxy is not None else None)
             yield FlowSpec(
                 key=f"out/{site_name}/{es.id}",
                 direction="outbound",
@@ -213,49 +284,23 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
                 name=set_name(es.id),
                 third_party=es.third_party,
                 proxy_site=at,
-                resolver_site=resolver_site(design, at if at is not None else site_name),
+                proxy_address=proxy.address if proxy is not None else None,
+                resolver_site=proxy.resolver_site if proxy else resolver_site(design, site_name),
                 problem=flow_problem,
             )
 
 
-def initiator_of(
-    design: Design, catalogs: Catalogs, service: str
-) -> tuple[str | None, IPv4Address | None, str | None]:
-    """(front end name, initiator address, problem) of a service's inbound flows."""
-    svc = design.services[service]
-    geography = svc.initiator_geography or design.tenant.geography
-    fe = catalogs.home_front_end(geography)
-    if fe is None:
-        return None, None, f"no home front end for geography {geography}"
-    record = catalogs.service(svc.initiator)
-    area = record.service_area if record is not None and record.service_area else svc.initiator
-    candidates = [es for es in catalogs.sets_for_service_area(area) if es.express_route and es.ips]
-    if not candidates:
-        return fe.name, None, f"initiator {svc.initiator}: no ExpressRoute-able endpoint set"
-    return fe.name, catalogs.front_end_address(candidates[0], fe), None
+def all_flows(
+    design: Design, catalogs: Catalogs, internet_user: IPv4Address | None = None
+) -> list[FlowSpec]:
+    """Every flow: users' DNS and outbound flows, servers' outbound flows, inbound flows."""
+    from erplan.emulate import initiators
 
-
-def inbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
-    for name, svc in design.services.items():
-        fe, initiator, problem = initiator_of(design, catalogs, name)
-        piece = AddressRange(initiator, initiator) if initiator is not None else None
-        for port in svc.ports:
-            yield FlowSpec(
-                key=f"in/{name}/{fe or '?'}/{port}",
-                direction="inbound",
-                origin=name,
-                port=port,
-                strata=(Stratum(piece, 1.0),) if piece is not None else (),
-                service=name,
-                front_end=fe,
-                initiator=initiator,
-                destination=svc.dns_record,
-                problem=problem,
-            )
-
-
-def all_flows(design: Design, catalogs: Catalogs) -> list[FlowSpec]:
-    return [*outbound_flows(design, catalogs), *inbound_flows(design, catalogs)]
+    return [
+        *outbound_flows(design, catalogs),
+        *initiators.server_flows(design, catalogs),
+        *initiators.inbound_flows(design, catalogs, internet_user),
+    ]
 
 
 MIN_PER_PIECE = 2
@@ -285,6 +330,13 @@ class GeoDnsEntry:
     answers: dict[str, IPv4Address]  # name -> address
 
 
+def _at(catalogs: Catalogs, es: EndpointSet, nearest: FrontEnd) -> FrontEnd:
+    """Where a set is answered from: a Dynamics 365 environment at its region, whoever asks."""
+    if es.region is None:
+        return nearest
+    return catalogs.region_front_end(es.region) or nearest
+
+
 def geodns_table(
     design: Design, catalogs: Catalogs, third_party: IPv4Address
 ) -> tuple[list[GeoDnsEntry], list[str]]:
@@ -292,9 +344,14 @@ def geodns_table(
 
     A query is recognised by the NAT address it arrives from; the first breakout whose NAT
     range holds it answers (notes name shared NAT ranges, where that is arbitrary)."""
+    from erplan.emulate.initiators import server_sets
+
     entries: list[GeoDnsEntry] = []
     notes: list[str] = []
-    sets = tenant_sets(design, catalogs)
+    asked = {es.id: es for es in tenant_sets(design, catalogs)}
+    for server in design.servers.values():
+        asked.update((es.id, es) for es in server_sets(catalogs, server))
+    sets = [asked[k] for k in sorted(asked)]
     owners: dict[IPv4Network, str] = {}
     for name, b in design.breakouts.items():
         for net in b.nat:
@@ -310,7 +367,11 @@ def geodns_table(
             continue
         fe = catalogs.nearest_front_end(*point)
         answers = {
-            set_name(es.id): (third_party if es.third_party else catalogs.front_end_address(es, fe))
+            set_name(es.id): (
+                third_party
+                if es.third_party
+                else catalogs.front_end_address(es, _at(catalogs, es, fe))
+            )
             for es in sets
         }
         entries.append(GeoDnsEntry(name, tuple(b.nat), fe.name, answers))

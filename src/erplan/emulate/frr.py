@@ -133,6 +133,27 @@ def zebra_config(hostname: str) -> str:
     return f"hostname {hostname}\n!\n"
 
 
+REJECT_DISTANCE = 250  # a reject route is the last resort of its table
+
+
+@dataclass(frozen=True)
+class StaticRoute:
+    """A route to ``prefix`` via ``via`` (resolved recursively by zebra) in kernel ``table``;
+    ``via`` None: reject (ICMP unreachable), used only when nothing else is."""
+
+    prefix: IPv4Network
+    via: IPv4Address | None
+    table: int
+
+
+def staticd_config(hostname: str, routes: tuple[StaticRoute, ...]) -> str:
+    out = [f"hostname {hostname}", "!"]
+    for r in routes:
+        via = str(r.via) if r.via is not None else f"reject {REJECT_DISTANCE}"
+        out.append(f"ip route {r.prefix} {via} table {r.table}")
+    return "\n".join([*out, "!"]) + "\n"
+
+
 def ospfd_config(hostname: str, ospf: Ospf) -> str:
     out = [f"hostname {hostname}", "!"]
     for itf in ospf.interfaces:

@@ -53,7 +53,9 @@ def new_prefix() -> str:
 
 def missing_tools() -> list[str]:
     """What the emulation needs and this machine lacks."""
-    missing = [f"FRR {d}" for d in ("zebra", "bgpd", "ospfd") if not (FRR_BIN / d).exists()]
+    missing = [
+        f"FRR {d}" for d in ("zebra", "bgpd", "ospfd", "staticd") if not (FRR_BIN / d).exists()
+    ]
     missing += [t for t in ("ip", "nft", "vtysh", "conntrack") if shutil.which(t) is None]
     return missing
 
@@ -253,7 +255,11 @@ def _node_batch(net: Network, node: Node) -> str:
             hops = " ".join(f"nexthop via {v}" for v in r.via)
             lines.append(f"route add {r.prefix}{table} {hops}")
     for k, rule in enumerate(node.rules):
-        lines.append(f"rule add iif {rule.iif} lookup {rule.table} priority {100 + k}")
+        match = f"iif {rule.iif}" if rule.iif is not None else f"from {rule.source}"
+        lookup = str(rule.table) if rule.table is not None else "main"
+        if rule.suppress_default:
+            lookup += " suppress_prefixlength 0"
+        lines.append(f"rule add {match} lookup {lookup} priority {100 + k}")
     return "\n".join(lines) + "\n"
 
 
@@ -370,7 +376,7 @@ def build(
         routers = topology.routers()
         say(f"starting FRR on {len(routers)} routers")
         logs = {n.name: _prepare_frr(net.ns(n.name)) for n in routers}
-        for order in (("zebra",), ("ospfd", "bgpd")):
+        for order in (("zebra",), ("ospfd", "bgpd", "staticd")):
             for node in routers:
                 for d in node.daemons:
                     if d.name in order:

@@ -48,7 +48,7 @@ from erplan.emulate.topology import (
     Topology,
     TopologyError,
 )
-from erplan.facts import MICROSOFT_ASN
+from erplan.facts import MICROSOFT_ASN, tenant_catalogs
 from erplan.model import Design
 
 MICROSOFT = "ms"
@@ -92,6 +92,7 @@ class Draft:
     ruleset: dict[str, Any] = field(default_factory=dict)
     bgp: frr.Bgp | None = None
     ospf: frr.Ospf | None = None
+    static: list[frr.StaticRoute] = field(default_factory=list)
     agent: dict[str, Any] = field(default_factory=dict)
     ifs: int = 0
 
@@ -111,8 +112,10 @@ class Draft:
             k: tuple(v) if isinstance(v, list) else v for k, v in self.ruleset.items()
         }
         daemons: list[Daemon] = []
-        if self.bgp is not None or self.ospf is not None:
+        if self.bgp is not None or self.ospf is not None or self.static:
             daemons.append(Daemon("zebra", frr.zebra_config(self.name)))
+        if self.static:
+            daemons.append(Daemon("staticd", frr.staticd_config(self.name, tuple(self.static))))
         if self.ospf is not None:
             daemons.append(Daemon("ospfd", frr.ospfd_config(self.name, self.ospf)))
         if self.bgp is not None:
@@ -169,6 +172,7 @@ class Builder:
         hosts = internet.hosts()
         self.dns_server = next(hosts)
         self.third_party = next(hosts)
+        self.internet_user = next(hosts)  # opens the inbound flows of internet users
         used = {c.peer_asn for c in design.circuits.values()}
         self.asn = next(a for a in CUSTOMER_ASNS if a not in used)
         self.drafts: dict[str, Draft] = {}
@@ -238,7 +242,7 @@ class Plan:
     hosts: dict[str, str]  # site -> the namespace of its hosts (clients, servers)
     site_routers: dict[str, str]  # site -> its router's node
     resolvers: dict[str, IPv4Address]  # site -> its resolver's address
-    proxies: dict[str, IPv4Address]  # site -> its proxy's address
+    proxies: dict[IPv4Address, str]  # proxy address -> the site it runs at
     labels: dict[str, str]  # node -> what it stands for
     nat_nodes: tuple[str, ...]  # nodes that translate (their sessions name NAT addresses)
     dns_server: IPv4Address
@@ -248,14 +252,17 @@ class Plan:
 
 def plan(design: Design, catalogs: Catalogs) -> Plan:
     """The network of ``design``, with every flow it implies."""
-    from erplan.emulate import customer, provider
+    from erplan.emulate import customer, policy, provider
 
     if any(c.peer_asn == MICROSOFT_ASN for c in design.circuits.values()):
         raise PlanError("a circuit's peer ASN is Microsoft's own (12076): no eBGP session")
+    # The tenant's Dynamics 365 sets, with the prefixes the design gives, join the catalog.
+    catalogs = tenant_catalogs(design, catalogs)
     b = Builder(design, catalogs)
-    flows = all_flows(design, catalogs)
+    flows = all_flows(design, catalogs, b.internet_user)
     provider.start(b)
     layout = customer.build(b)
+    policy.build(b, layout)
     provider.build(b, layout)
     topology = b.finish(flows)
     return Plan(
@@ -265,7 +272,7 @@ def plan(design: Design, catalogs: Catalogs) -> Plan:
         hosts=dict(layout.hosts),
         site_routers=dict(layout.site_routers),
         resolvers=dict(layout.resolvers),
-        proxies=dict(layout.proxies),
+        proxies={a: s.site for a, s in layout.proxies.items()},
         labels={n.name: n.label for n in topology.nodes},
         nat_nodes=tuple(sorted(b.nat_nodes)),
         dns_server=b.dns_server,

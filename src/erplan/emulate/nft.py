@@ -31,13 +31,15 @@ EDGE_SETS = (REQUEST_OUT, REPLY_IN, REQUEST_IN, REPLY_OUT)
 
 # Why a node dropped a packet: no session (ct state invalid), a new connection from outside
 # that nothing admits, a device that is down, Microsoft's source filter, a client of a proxied
-# site going to the internet directly.
+# site going to the internet directly, a resolver's query that left by another breakout than
+# the resolver egress its site names.
 DROP_STATE = "drop_state"
 DROP_NEW = "drop_new"
 DROP_DOWN = "drop_down"
 DROP_FILTER = "drop_filter"
 DROP_CLIENT = "drop_client"
-DROP_SETS = (DROP_STATE, DROP_NEW, DROP_DOWN, DROP_FILTER, DROP_CLIENT)
+DROP_PINNED = "drop_pinned"
+DROP_SETS = (DROP_STATE, DROP_NEW, DROP_DOWN, DROP_FILTER, DROP_CLIENT, DROP_PINNED)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,19 @@ class ClientFilter:
 
 
 @dataclass(frozen=True)
+class PinFilter:
+    """Drops packets entering by ``iif`` (from one breakout) marked with any of ``marks``:
+    queries whose site pinned them to another breakout."""
+
+    iif: str
+    marks: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not self.marks or not all(0 < m < 64 for m in self.marks):
+            raise ValueError(f"bad DSCP marks {self.marks}")
+
+
+@dataclass(frozen=True)
 class Ruleset:
     edge_outside: tuple[str, ...] = ()  # count requests and replies on these interfaces
     stateful_inside: tuple[str, ...] | None = None  # stateful; these face the inside
@@ -104,6 +119,7 @@ class Ruleset:
     static_nat: tuple[StaticNat, ...] = ()
     source_filters: tuple[SourceFilter, ...] = ()
     client_filters: tuple[ClientFilter, ...] = ()
+    pin_filters: tuple[PinFilter, ...] = ()
     redirect: bool = False  # connections to local flow ports go to the echo server
     dns_server: IPv4Address | None = None  # queries to local flow ports go to this DNS server
     notes: tuple[str, ...] = field(default=())
@@ -114,6 +130,7 @@ class Ruleset:
             for item in group:
                 names += [*getattr(item, "iif", ()), *getattr(item, "oif", ())]
         names += [f.iif for f in self.source_filters]
+        names += [f.iif for f in self.pin_filters]
         for n in names:
             check_if_name(n)
 
@@ -189,6 +206,13 @@ def render(rs: Ruleset) -> str:
             if f.allowed:
                 match += f" ip saddr != {_nets(f.allowed)}"
             lines += [f"    {match} {rule}" for rule in _note(DROP_FILTER)]
+            lines.append(f"    {match} drop")
+        lines.append("  }")
+    if rs.pin_filters:
+        lines += ["  chain resolver_pins {", "    type filter hook prerouting priority -200;"]
+        for p in rs.pin_filters:
+            match = f'iifname "{p.iif}" ip dscp {_set([str(m) for m in p.marks])}'
+            lines += [f"    {match} {rule}" for rule in _note(DROP_PINNED)]
             lines.append(f"    {match} drop")
         lines.append("  }")
     lines += _nat(rs)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from typing import Any
 
@@ -48,7 +49,9 @@ async def _exchange(
         result.update(stage="connect", error="timeout")
         return
     except OSError as exc:
-        result.update(stage="connect", error=exc.strerror or type(exc).__name__)
+        # The errno's own text: asyncio words the message itself ("Connect call failed").
+        why = os.strerror(exc.errno) if exc.errno else exc.strerror
+        result.update(stage="connect", error=why or type(exc).__name__)
         return
     result["sport"] = writer.get_extra_info("sockname")[1]
     try:

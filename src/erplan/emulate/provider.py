@@ -19,7 +19,7 @@ from ipaddress import IPv4Address, IPv4Network
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK
 from erplan.emulate import frr, nft
 from erplan.emulate.customer import Layout
-from erplan.emulate.flows import geodns_table
+from erplan.emulate.flows import geodns_table, resolver_pins
 from erplan.emulate.network import INTERNET, INTERNET_ASN, MICROSOFT, Builder
 from erplan.emulate.topology import Route, Session
 from erplan.facts import (
@@ -40,12 +40,13 @@ def start(b: Builder) -> None:
     ms = b.node(MICROSOFT, "microsoft", "Microsoft (front ends, initiators)")
     ms.loopbacks.append(b.alloc.loopback())
     inet = b.node(INTERNET, "internet", "the internet (geoDNS, third-party hosts)")
-    inet.loopbacks += [b.alloc.loopback(), b.dns_server, b.third_party]
+    inet.loopbacks += [b.alloc.loopback(), b.dns_server, b.third_party, b.internet_user]
 
 
 def microsoft_prefixes(b: Builder) -> dict[IPv4Network, tuple[str, ...]]:
-    """Every Microsoft prefix of the catalog with the service communities it carries (none
-    for prefixes of sets that are not ExpressRoute-able)."""
+    """Every Microsoft prefix of the catalog with the communities it carries: service
+    communities, and the regional community of a Dynamics 365 prefix (none for prefixes of
+    sets that are not ExpressRoute-able)."""
     out: dict[IPv4Network, set[str]] = defaultdict(set)
     # Where Microsoft serves its sets that publish names only (not third parties): its own
     # internet-only addresses, advertised over no ExpressRoute session.
@@ -55,6 +56,8 @@ def microsoft_prefixes(b: Builder) -> dict[IPv4Network, tuple[str, ...]]:
             out[p]
             if es.express_route and es.community is not None:
                 out[p].add(es.community)
+                if es.regional_community is not None:  # Dynamics 365: its region's too
+                    out[p].add(es.regional_community)
     return {p: tuple(sorted(cs)) for p, cs in sorted(out.items())}
 
 
@@ -153,6 +156,14 @@ def _internet(b: Builder, layout: Layout, microsoft: IPv4Address) -> None:
     }
     inet.ruleset["redirect"] = True
     inet.ruleset["dns_server"] = b.dns_server
+    # A query pinned to one breakout (its mark) that arrives by another gets no answer.
+    marks = resolver_pins(b.design)
+    pins = []
+    for breakout, ifname in layout.internet_ifs.items():
+        others = tuple(m for egress, m in marks.items() if egress != breakout)
+        if others:
+            pins.append(nft.PinFilter(ifname, others))
+    inet.ruleset["pin_filters"] = tuple(pins)
 
 
 def _collapse(nets: list[IPv4Network]) -> list[IPv4Network]:

@@ -5,9 +5,12 @@ A connection's outcome is read from what happened to it, not from any model:
 - ``ok``: the exchange completed and the reply came back by the circuit or breakout the request
   left by (or entered by); ``asymmetric``: completed, by another one;
 - ``dropped``: a stateful device, a NAT point, Microsoft's source filter or a breakout's
-  rule for proxied sites dropped it (the node and the reason are the evidence);
+  rule for proxied sites dropped it (the node and the reason are the evidence), or the host it
+  reached refused it (not the end it asked for);
 - ``blackhole``: lost without such a drop (a device down, no route on the way, a loop);
-- ``unreachable``: its name did not resolve, or the origin's own router has no route.
+- ``unreachable``: its name did not resolve (its query got no answer, also when it left by
+  another breakout than the resolver egress its site names), or the origin's own router has
+  no route.
 
 A flow's shares weight each connection by the share of the origin's addresses its source
 piece stands for (every piece gets connections; pieces differ in size).
@@ -23,6 +26,13 @@ from erplan.emulate.flows import FlowSpec
 
 OUTCOMES = ("ok", "asymmetric", "dropped", "blackhole", "unreachable")
 FAILED = frozenset({"dropped", "blackhole", "unreachable"})
+# A host that answers a connection with a reset (no server there) is not the end the flow
+# asked for: the request was delivered, then refused, not lost on the way.
+REFUSED = "Connection refused"
+# A query that left by another breakout than the resolver egress its site names gets no answer:
+# the name does not resolve (unreachable), nothing refused a connection.
+PINNED = "the query left by another breakout than the resolver egress its site names"
+DOWN = "device down"
 
 
 def edge_group(edge: str | None) -> str | None:
@@ -52,16 +62,21 @@ class Connection:
     origin_route: bool = True
     outcome: str = "ok"
 
+    @property
+    def refused(self) -> bool:
+        """The request reached a host that refused it (a reset: the wrong host)."""
+        return self.stage == "connect" and self.error == REFUSED
+
     def classify(self) -> str:
         if self.ok:
             fwd = {edge_group(e) for e in self.forward}
             back = {edge_group(e) for e in self.back}
             self.outcome = "asymmetric" if back - fwd else "ok"
-        elif any(reason != "device down" for _, reason in self.drops):
+        elif any(reason not in (DOWN, PINNED) for _, reason in self.drops) or self.refused:
             self.outcome = "dropped"
-        elif self.drops:
+        elif any(reason == DOWN for _, reason in self.drops):
             self.outcome = "blackhole"
-        elif self.stage == "dns" or not self.origin_route:
+        elif self.drops or self.stage == "dns" or not self.origin_route:
             self.outcome = "unreachable"
         else:
             self.outcome = "blackhole"

@@ -21,16 +21,17 @@ from erplan.emulate import nft
 from erplan.emulate.addresses import spread
 from erplan.emulate.flows import FlowSpec, connections_per_stratum
 from erplan.emulate.netns import Network, Progress, Timings, build, start_helper
-from erplan.emulate.network import MICROSOFT, Plan, plan
-from erplan.emulate.results import Connection, FlowResult, summarize
+from erplan.emulate.network import INTERNET, MICROSOFT, Plan, plan
+from erplan.emulate.results import DOWN, PINNED, Connection, FlowResult, summarize
 from erplan.model import Design
 
 REASONS = {
     nft.DROP_STATE: "no session (ct state invalid, or a reply it never saw asked for)",
     nft.DROP_NEW: "new connection refused",
-    nft.DROP_DOWN: "device down",
+    nft.DROP_DOWN: DOWN,
     nft.DROP_FILTER: "source outside the circuit's advertised prefixes (Microsoft's filter)",
     nft.DROP_CLIENT: "client of a proxied site going to the internet directly",
+    nft.DROP_PINNED: PINNED,
 }
 MAX_CONNECTIONS = nft.FLOW_PORTS[1] - nft.FLOW_PORTS[0] + 1
 
@@ -100,7 +101,10 @@ def make_jobs(
         if spec.problem is not None:
             continue
         rng = random.Random(f"{seed}/{spec.key}")
-        node = MICROSOFT if spec.direction == "inbound" else p.hosts[spec.origin]
+        if spec.direction == "inbound":
+            node = INTERNET if spec.opener == "internet" else MICROSOFT
+        else:
+            node = p.hosts[spec.origin]
         for k, stratum in enumerate(spec.strata):
             per = connections_per_stratum(stratum, per_flow)
             for source in spread(stratum.piece, per, rng):
@@ -121,8 +125,8 @@ def _job(p: Plan, spec: FlowSpec, port: int, source: str) -> dict[str, Any]:
         job.update(kind="inbound", destination=str(spec.destination))
     elif spec.direction == "dns":
         job.update(kind="dns", resolver=str(resolver) if resolver else None)
-    elif spec.proxy_site is not None:
-        job.update(kind="proxy", proxy=str(p.proxies[spec.proxy_site]), name=spec.name)
+    elif spec.proxy_address is not None:
+        job.update(kind="proxy", proxy=str(spec.proxy_address), name=spec.name)
     else:
         job.update(kind="direct", name=spec.name, resolver=str(resolver) if resolver else None)
     return job
@@ -290,26 +294,36 @@ def emulate(
 
 
 def _origin_routes(net: Network, p: Plan, results: list[FlowResult]) -> dict[str, list[str]]:
-    """For failures nobody dropped: does the origin's own router have a route at all?"""
-    cache: dict[tuple[str, str], bool] = {}
+    """For failures nobody dropped: does the origin's own router have a route at all (for a
+    proxy's connections: from the proxy's address, which policy routes may send elsewhere)?"""
+    cache: dict[tuple[str, str, str], bool] = {}
     evidence: dict[str, list[str]] = defaultdict(list)
     for r in results:
         s = r.spec
         if s.direction == "inbound":
-            node, dest = MICROSOFT, str(s.destination)
+            node = INTERNET if s.opener == "internet" else MICROSOFT
+            dest = str(s.destination)
         else:
             site = s.proxy_site or s.origin
             node = p.site_routers[site]
             dest = ""
+        source = str(s.proxy_address) if s.proxy_address is not None else ""
+        # A lookup from a source the router does not hold needs an input interface.
+        iif = next((lk.a_if for lk in net.topology.links if lk.a == node), None)
+        if iif is None:
+            iif = next((lk.b_if for lk in net.topology.links if lk.b == node), "lo")
         for c in r.connections:
             if c.ok or c.drops or c.stage == "dns":
                 continue
             target = dest or c.answer or ""
             if not target:
                 continue
-            key = (node, target)
+            key = (node, target, source)
             if key not in cache:
-                out = net.exec(node, ["ip", "route", "get", target], check=False)
+                argv = ["ip", "route", "get", target]
+                if source:
+                    argv += ["from", source, "iif", iif]
+                out = net.exec(node, argv, check=False)
                 cache[key] = bool(out.strip()) and "unreachable" not in out
                 if not cache[key]:
                     evidence[s.key].append(f"no route at {p.labels[node]} to {target}")

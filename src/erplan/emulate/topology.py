@@ -30,7 +30,7 @@ Role = Literal[
     "internet",
 ]
 RouteKind = Literal["unicast", "local", "blackhole"]
-DaemonName = Literal["zebra", "ospfd", "bgpd"]
+DaemonName = Literal["zebra", "ospfd", "bgpd", "staticd"]
 
 
 class TopologyError(ValueError):
@@ -67,14 +67,21 @@ class Route:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """Policy routing: packets entering by ``iif`` are routed with ``table``."""
+    """Policy routing: packets entering by ``iif`` (or sent from ``source``) are routed with
+    ``table`` (None: the main table; with ``suppress_default``, a default route found there
+    does not count and the next rule decides)."""
 
-    iif: str
-    table: int
+    iif: str | None
+    table: int | None
+    source: IPv4Address | None = None
+    suppress_default: bool = False
 
     def __post_init__(self) -> None:
-        check_if_name(self.iif)
-        if not 1 <= self.table < 250:
+        if self.iif is not None:
+            check_if_name(self.iif)
+        if self.iif is None and self.source is None:
+            raise TopologyError("a rule matches an input interface or a source")
+        if self.table is not None and not 1 <= self.table < 250:
             raise TopologyError(f"bad routing table {self.table}")
 
 

@@ -31,6 +31,7 @@ from erplan.engine.trace import (
 )
 from erplan.engine.tracer import Tracer
 from erplan.engine.walk import Walker
+from erplan.facts import tenant_catalogs
 from erplan.latency import Geo
 from erplan.model import Design
 
@@ -52,7 +53,8 @@ GroupKey = tuple[object, ...]
 class Engine:
     def __init__(self, design: Design, catalogs: Catalogs) -> None:
         self.design = design
-        self.catalogs = catalogs
+        # The tenant's Dynamics 365 sets join the catalog: every stage looks sets up here.
+        self.catalogs = catalogs = tenant_catalogs(design, catalogs)
         self.geo = Geo(design, catalogs)
         self.net = Network(design, catalogs, self.geo)
         self.igp = Igp(self.net)
@@ -126,6 +128,10 @@ class Engine:
             # A cloud proxy resolves near where the clients leave.
             resolving = chain[-1].site or origin if chain else origin
         answers = self.tracer.answers(resolving)
+        if es.region is not None and answers:
+            # A Dynamics 365 environment lives in one region: every resolver gets its address.
+            home = self.catalogs.region_front_end(es.region)
+            answers = [(home, 1.0)] if home is not None else answers
         flow = o.outbound(origin, es, answers[0][0] if answers else None, server=srv)
         if len(answers) > 1 and flow.front_end is not None:
             split = tuple((fe.name, o.answer_address(es, fe), w) for fe, w in answers)

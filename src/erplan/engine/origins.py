@@ -18,6 +18,7 @@ from erplan.engine.network import Network
 from erplan.engine.ranges import first_host, net_range
 from erplan.engine.tables import Tables
 from erplan.engine.trace import Direction, Flow
+from erplan.facts import dynamics_sets
 from erplan.model import ProxyMode, Server, Service
 
 # Internet hosts: a DNS server, a third-party CDN, an internet user and a cloud proxy, at public
@@ -102,6 +103,10 @@ class Origins:
         for area in self.design.tenant.services:
             for es in self._area(area):
                 out.setdefault(es.id, es)
+        for es in dynamics_sets(self.design, self.catalogs):
+            found = self.catalogs.endpoint_set(es.id)  # the one the tables were built from
+            if found is not None:
+                out.setdefault(es.id, found)
         return [out[k] for k in sorted(out)]
 
     def _area(self, area: str) -> tuple[EndpointSet, ...]:

@@ -23,6 +23,7 @@ from erplan.facts import (
     circuit_communities,
     internet_routes,
     learned_prefixes,
+    region_preferences,
     session_up,
     source_filter,
 )
@@ -51,9 +52,20 @@ class Internal:
 
 @dataclass(frozen=True, slots=True)
 class Microsoft365:
-    """A Microsoft prefix advertised over ExpressRoute with these service communities."""
+    """A Microsoft prefix advertised over ExpressRoute with these service communities, and the
+    regional communities of a Dynamics 365 prefix (Microsoft 365 prefixes carry none)."""
 
     communities: frozenset[str]
+    regional: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Regional:
+    """The route class of a prefix with regional communities: the circuits whose route filter
+    admits it, and the communities a per-region local preference matches."""
+
+    circuits: frozenset[str]
+    regional: frozenset[str]
 
 
 Entry = Internal | Microsoft365
@@ -71,7 +83,7 @@ class MsRoute:
         return self.node != "internet"
 
 
-RouteClass = Internal | frozenset[str] | None
+RouteClass = Internal | Regional | frozenset[str] | None
 
 
 class DstClass(NamedTuple):
@@ -103,6 +115,7 @@ class Tables:
             if anchor not in anchors[prefix]:
                 anchors[prefix].append(anchor)
         communities: dict[IPv4Network, set[str]] = {}
+        regional: dict[IPv4Network, set[str]] = {}
         self.microsoft_hosts.add(MICROSOFT_INTERNET_BLOCK, True)
         for es in catalogs.endpoint_sets:
             for p in es.ips:
@@ -110,8 +123,10 @@ class Tables:
             if es.express_route and es.community is not None:
                 for p in es.ips:
                     communities.setdefault(p, set()).add(es.community)
+                    if es.regional_community is not None:
+                        regional.setdefault(p, set()).add(es.regional_community)
         for p, cs in communities.items():
-            self.customer.add(p, Microsoft365(frozenset(cs)))
+            self.customer.add(p, Microsoft365(frozenset(cs), frozenset(regional.get(p, ()))))
         for p, owners in anchors.items():  # internal routes win over a Microsoft prefix
             self.customer.add(p, Internal(tuple(owners)))
         for p in net.customer_prefixes():
@@ -132,8 +147,10 @@ class Tables:
             self.ms_routes.add(p, tuple(dict.fromkeys(routes)))
         for p, edges in inet.items():
             self.inet_routes.add(p, tuple(dict.fromkeys(edges)))
-        # Per circuit: what its route filter admits, its usable links, its local preference.
+        # Per circuit: what its route filter admits, its usable links, its local preference
+        # per regional community (guide 000 §7.3.1: only routes that carry one match it).
         self.admits = {c: circuit_communities(design, catalogs, c) for c in design.circuits}
+        self.region_prefs = {c: region_preferences(design, catalogs, c) for c in design.circuits}
         self.links_up: dict[str, tuple[str, ...]] = {}
         for name in design.circuits:
             usable = []
@@ -233,8 +250,18 @@ class Tables:
             if got is None:
                 got = frozenset(c for c, cs in self.admits.items() if cs & entry.communities)
                 self._admitting[entry.communities] = got
+            if got and entry.regional:
+                return Regional(got, entry.regional)
             return got or None
         return entry
+
+    def preference(self, circuit: str, regional: frozenset[str] = frozenset()) -> int:
+        """The local preference a circuit's customer edge gives a route with these regional
+        communities: the highest of its per-region preferences that match one, else its
+        local preference."""
+        prefs = self.region_prefs[circuit]
+        matched = [prefs[r] for r in regional if r in prefs]
+        return max(matched) if matched else self.net.design.circuits[circuit].local_preference
 
     def is_customer(self, dst: int) -> bool:
         return self.customer_space.covers(dst)
@@ -259,7 +286,11 @@ class Tables:
     def _decide(self, router: str, cls: RouteClass, egress: str | None) -> Decision:
         if isinstance(cls, Internal):
             return self._internal(router, cls)
-        if cls is not None:
+        if isinstance(cls, Regional):
+            got = self._expressroute(router, cls.circuits, cls.regional)
+            if got is not None:
+                return got
+        elif cls is not None:
             got = self._expressroute(router, cls)
             if got is not None:
                 return got
@@ -316,7 +347,9 @@ class Tables:
         where = ", ".join(self.net.nodes[a].label for a in entry.anchors)
         return Decision(Act.FORWARD, tuple(sorted(nexts)), route=f"internal route to {where}")
 
-    def _expressroute(self, router: str, admitting: frozenset[str]) -> Decision | None:
+    def _expressroute(
+        self, router: str, admitting: frozenset[str], regional: frozenset[str] = frozenset()
+    ) -> Decision | None:
         net, design = self.net, self.net.design
         node = net.nodes[router]
         if node.kind in (Kind.LAN, Kind.BREAKOUT):
@@ -324,7 +357,7 @@ class Tables:
         if node.kind is Kind.SITE and not design.sites[node.name].er_routes:
             return None
         ranked: list[tuple[tuple[int, int, int], str]] = []
-        for name, c in design.circuits.items():
+        for name in design.circuits:
             if name not in admitting or not self.links_up[name]:
                 continue
             own = (node.kind is Kind.CE and node.name == name) or (
@@ -333,7 +366,7 @@ class Tables:
             d = 0 if own else self.igp.distance(router, f"ce:{name}")
             if d >= INF:
                 continue
-            ranked.append(((-c.local_preference, 0 if own else 1, d), name))
+            ranked.append(((-self.preference(name, regional), 0 if own else 1, d), name))
         if not ranked:
             return None
         top = min(k for k, _ in ranked)
@@ -354,6 +387,9 @@ class Tables:
                 f"{node.label}: circuits {', '.join(best)} tie on local preference and IGP distance"
             )
         route = f"ExpressRoute route via {', '.join(best)}"
+        if regional and any(r in self.region_prefs[n] for n in best for r in regional):
+            tagged = ", ".join(sorted(regional))
+            route += f" (local preference {-top[0]} for regional community {tagged})"
         return Decision(
             Act.FORWARD, tuple(sorted(nexts)), route=route, tie=tie, culprit=("circuits", best[0])
         )

@@ -56,6 +56,11 @@ def header(edge: CircuitEdge, design_file: str, what: str, mark: str) -> list[st
         "ExpressRoute routes propagated inside to: "
         + (", ".join(map(comment, edge.scope)) or "none"),
     ]
+    for region, community, pref in edge.region_preference:
+        lines.append(
+            f"cold potato: local preference {pref} for {comment(region)} ({community}), the "
+            "regional community of Dynamics 365 prefixes (Microsoft 365 prefixes carry none)"
+        )
     if edge.out_of_scope:
         lines.append(
             "not propagated to (er_routes: false): "
@@ -94,13 +99,30 @@ def _prefix_lists(edge: CircuitEdge) -> list[str]:
     return out
 
 
+def region_list(i: int) -> str:
+    """The community list of the ``i``-th region a circuit prefers (cold potato)."""
+    return f"ER-REGION-{i}"
+
+
 def _route_maps(edge: CircuitEdge) -> list[str]:
     out: list[str] = []
     for i, community in enumerate(edge.communities, start=1):
         out.append(f"bgp community-list standard {SERVICES_LIST} seq {5 * i} permit {community}")
+    for i, (_, community, _) in enumerate(edge.region_preference, start=1):
+        out.append(f"bgp community-list standard {region_list(i)} seq 5 permit {community}")
     out.append("!")
+    # Routes tagged with a preferred region's community first (guide 000 §7.3.1): only
+    # Dynamics 365 prefixes carry one; Microsoft 365 prefixes fall through to the services.
+    for i, (_, _, pref) in enumerate(edge.region_preference, start=1):
+        out += [
+            f"route-map ER-IN permit {10 * i}",
+            f" match community {region_list(i)}",
+            f" set local-preference {pref}",
+            f" set community {NO_EXPORT} additive",
+            "exit",
+        ]
     out += [
-        "route-map ER-IN permit 10",
+        f"route-map ER-IN permit {10 * (len(edge.region_preference) + 1)}",
         f" match community {SERVICES_LIST}",
         f" set local-preference {edge.local_preference}",
         f" set community {NO_EXPORT} additive",

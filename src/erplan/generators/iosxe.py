@@ -18,6 +18,7 @@ from erplan.generators.frr import (
     header,
     out_map,
     prepend_list,
+    region_list,
 )
 from erplan.model import LinkName
 
@@ -115,9 +116,19 @@ def render(edge: CircuitEdge, design_file: str) -> str:
         lines.append(f"ip prefix-list {INSIDE_POOLS} seq {5 * i} permit {prefix}")
     lines.append("!")
     lines += [f"ip community-list standard {SERVICES_LIST} permit {c}" for c in edge.communities]
+    regions = edge.region_preference
+    for i, (_, community, _) in enumerate(regions, start=1):
+        lines.append(f"ip community-list standard {region_list(i)} permit {community}")
+    lines.append("!")
+    for i, (_, _, pref) in enumerate(regions, start=1):  # cold potato first (guide 000 §7.3.1)
+        lines += [
+            f"route-map ER-IN permit {10 * i}",
+            f" match community {region_list(i)}",
+            f" set local-preference {pref}",
+            " set community no-export additive",
+        ]
     lines += [
-        "!",
-        "route-map ER-IN permit 10",
+        f"route-map ER-IN permit {10 * (len(regions) + 1)}",
         f" match community {SERVICES_LIST}",
         f" set local-preference {edge.local_preference}",
         " set community no-export additive",

@@ -33,6 +33,10 @@ def community_name(community: str) -> str:
     return "ER-SVC-" + community.replace(":", "-")
 
 
+def region_name(community: str) -> str:
+    return "ER-REGION-" + community.replace(":", "-")
+
+
 class _Tree:
     """Curly-brace text, indented four spaces per level."""
 
@@ -72,8 +76,20 @@ def _policies(t: _Tree, edge: CircuitEdge) -> None:
     # One community per value: a Junos community with several members matches only all of them.
     for c in edge.communities:
         t.leaf(f"community {community_name(c)} members {c}")
+    for _, c, _ in edge.region_preference:
+        t.leaf(f"community {region_name(c)} members {c}")
     t.leaf("community NO-EXPORT members no-export")
     t.open("policy-statement ER-IN")
+    # Cold potato first (guide 000 §7.3.1): only Dynamics 365 prefixes carry a regional one.
+    for i, (_, c, pref) in enumerate(edge.region_preference, start=1):
+        t.open(f"term region-{i}")
+        t.leaf(f"from community {region_name(c)}")
+        t.open("then")
+        t.leaf(f"local-preference {pref}")
+        t.leaf("community add NO-EXPORT")
+        t.leaf("accept")
+        t.close()
+        t.close()
     t.open("term services")
     t.leaf(f"from community [ {names} ]")
     t.open("then")

@@ -175,7 +175,7 @@ def _plan(ctx: Context) -> list[Artifact]:
     ]
 
 
-ROUTER_FEATURES = ALL_FEATURES - {Feature.STATIC_NAT, Feature.REGION_PREFERENCE}
+ROUTER_FEATURES = ALL_FEATURES - {Feature.STATIC_NAT}
 VENDOR_FEATURES = ROUTER_FEATURES - {Feature.NAT_DEVICE}
 
 # The table: one row per generator, in the order `all` runs them.

@@ -150,6 +150,10 @@ def _outbound(
     if paths.circuits:
         prefs = {design.circuits[c].local_preference for c in paths.circuits}
         mode = "Active/Active 'hot potato' routing" if len(prefs) == 1 else "Active/Active"
+        # Only routes with a regional community (Dynamics 365) follow a per-region preference.
+        tagged = {es.regional_community for es in es_all if es.express_route}
+        if any(set(facts.region_preferences(design, catalogs, c)) & tagged for c in paths.circuits):
+            mode = "Active/Active 'cold potato' routing (local preference per region)"
         ha.append(f"ExpressRoute path: {_ha_circuits(design, list(paths.circuits), mode)}")
     symmetry = (
         "Method: Source NAT for all connections"
@@ -311,6 +315,7 @@ def _inbound(design: Design, catalogs: Catalogs, name: str, results: list[FlowRe
 
 def connection_tables(design: Design, catalogs: Catalogs, report: Report) -> list[Table]:
     """Inbound tables (one per service), then outbound (one per service area), as traced."""
+    catalogs = facts.tenant_catalogs(design, catalogs)  # the tenant's Dynamics 365 sets too
     inbound: dict[str, list[FlowResult]] = {}
     outbound: dict[str, dict[int, tuple[FlowResult, list[Flow]]]] = {}
     for i, r in enumerate(report.results):

@@ -103,4 +103,20 @@ CODES: dict[str, tuple[str, str]] = {
         "A rollout plan (`erplan stages --plan`) that cannot be applied: a wrong type, a path "
         "that leads nowhere, or a step whose design is not valid.",
     ),
+    "ERP040": (
+        "unknown-region",
+        "A `region_preference` key that is not an Azure region with a regional BGP community "
+        "(see `erplan catalog regional-communities`).",
+    ),
+    "ERP041": (
+        "unknown-dynamics-region",
+        "A `tenant.dynamics` key that is not an Azure region hosting Dynamics 365 "
+        "(see `erplan catalog dynamics`).",
+    ),
+    "ERP042": (
+        "dynamics-prefix-overlap",
+        "A Dynamics 365 prefix of `tenant.dynamics` that overlaps an address of the design "
+        "itself (a site prefix, NAT pool, advertisement or peer subnet) or another region's: "
+        "Microsoft's prefixes and the customer's are disjoint.",
+    ),
 }

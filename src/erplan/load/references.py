@@ -85,14 +85,20 @@ class _Checker:
             self._add(code, path, f"{dotted(path)}: undefined {kind} {value!r}{hint}")
 
     def _catalog(
-        self, code: str, path: ObjectPath, value: Any, kind: str, lookup: Callable[[str], object]
+        self,
+        code: str,
+        path: ObjectPath,
+        value: Any,
+        kind: str,
+        lookup: Callable[[str], object],
+        key: bool = False,
     ) -> None:
         if not isinstance(value, str) or lookup(value) is not None:
             return
         assert self.catalogs is not None
         close = closest(value, _catalog_names(self.catalogs, kind))
         hint = f"; did you mean {close!r}?" if close is not None else " (see `erplan catalog`)"
-        self._add(code, path, f"{dotted(path)}: unknown {kind} {value!r}{hint}")
+        self._add(code, path, f"{dotted(path)}: unknown {kind} {value!r}{hint}", key=key)
 
     def _items(self, section: str) -> Iterator[tuple[str, dict[str, Any]]]:
         value = self.data.get(section)
@@ -130,6 +136,7 @@ class _Checker:
             )
             for i, svc in self._list(tenant, "services"):
                 self._catalog("ERP027", ("tenant", "services", i), svc, "service", cat.service)
+            self._check_dynamics(tenant, cat)
         self._check_sites()
         self._check_wan()
         for name, b in self._items("breakouts"):
@@ -262,6 +269,16 @@ class _Checker:
                 )
                 for i, svc in self._list(c, "route_filter"):
                     self._catalog("ERP027", (*p, "route_filter", i), svc, "service", cat.service)
+                prefs = c.get("region_preference")
+                for region in prefs if isinstance(prefs, dict) else ():
+                    self._catalog(
+                        "ERP040",
+                        (*p, "region_preference", region),
+                        region,
+                        "region",
+                        cat.regional_community,
+                        key=True,
+                    )
             self._ref("ERP020", (*p, "site"), c.get("site"), "site", self.sites)
             for i, d in self._list(c, "devices"):
                 self._ref("ERP023", (*p, "devices", i), d, "device", self.devices)
@@ -298,6 +315,42 @@ class _Checker:
                         )
             self._silence(p, c)
 
+    def _check_dynamics(self, tenant: dict[str, Any], cat: Catalogs) -> None:
+        """Dynamics 365 regions the catalog knows, with prefixes apart from the design's own
+        addresses and from each other's."""
+        dynamics = tenant.get("dynamics")
+        if not isinstance(dynamics, dict):
+            return
+        own = _design_networks(self.data)
+        seen: list[tuple[ipaddress.IPv4Network, str]] = []
+        for region, env in dynamics.items():
+            p: ObjectPath = ("tenant", "dynamics", region)
+            self._catalog("ERP041", p, region, "Dynamics 365 region", cat.dynamics_region, key=True)
+            if not isinstance(env, dict):
+                continue
+            for i, value in self._list(env, "prefixes"):
+                net = _network(value)
+                if net is None:
+                    continue
+                clash = next((o for o in own if o.overlaps(net)), None)
+                other = next((r for n, r in seen if n.overlaps(net)), None)
+                if clash is not None:
+                    why = (
+                        f"overlaps {clash}, an address of the design itself; Microsoft's "
+                        "prefixes and the customer's are disjoint"
+                    )
+                elif other is not None:
+                    why = (
+                        f"overlaps a prefix of region {other!r}; a prefix carries the regional "
+                        "community of one region"
+                    )
+                else:
+                    seen.append((net, str(region)))
+                    continue
+                self._add(
+                    "ERP042", (*p, "prefixes", i), f"{dotted((*p, 'prefixes', i))}: {net} {why}"
+                )
+
     def _kind(self, path: ObjectPath, name: Any, kind: str) -> None:
         """A reference to a device must name one of that kind."""
         devices = self.data.get("devices")
@@ -313,6 +366,12 @@ class _Checker:
 
     def _check_servers(self) -> None:
         cat = self.catalogs
+        tenant = self.data.get("tenant")
+        dynamics = tenant.get("dynamics") if isinstance(tenant, dict) else None
+        if cat is not None and isinstance(dynamics, dict):
+            # A server may connect to the tenant's Dynamics 365 sets (ids and names).
+            known = [r for r in dynamics if isinstance(r, str) and cat.dynamics_region(r)]
+            cat = cat.for_tenant({r: () for r in known})
         for name, srv in self._items("servers"):
             p = ("servers", name)
             self._ref("ERP020", (*p, "site"), srv.get("site"), "site", self.sites)
@@ -401,8 +460,44 @@ def _networks(values: Any) -> set[ipaddress.IPv4Network]:
     return {n for n in (_network(v) for v in values) if n is not None}
 
 
+def _design_networks(data: dict[str, Any]) -> list[ipaddress.IPv4Network]:
+    """Every address range the design itself uses: site prefixes, NAT pools, advertisements,
+    peer subnets (for the Dynamics 365 prefixes, which must stay apart)."""
+    out: list[ipaddress.IPv4Network] = []
+
+    def add(value: Any) -> None:
+        for v in value if isinstance(value, list) else [value]:
+            net = _network(v) if v is not None else None
+            if net is not None:
+                out.append(net)
+
+    def items(section: str) -> list[dict[str, Any]]:
+        value = data.get(section)
+        return [v for v in value.values() if isinstance(v, dict)] if isinstance(value, dict) else []
+
+    for site in items("sites"):
+        add(site.get("prefixes"))
+    for b in items("breakouts"):
+        add(b.get("nat"))
+        add(b.get("advertises"))
+    for c in items("circuits"):
+        for key in ("snat_pool", "advertises", "primary_subnet", "secondary_subnet"):
+            add(c.get(key))
+        add(c.get("inbound_snat_pool"))
+        links = c.get("links")
+        for link in links.values() if isinstance(links, dict) else ():
+            if isinstance(link, dict):
+                add(link.get("advertises"))
+                add(link.get("snat_pool"))
+    return out
+
+
 def _catalog_names(catalogs: Catalogs, kind: str) -> list[str]:
     """Every name a catalog lookup of that kind accepts, for a "did you mean"."""
+    if kind == "region":
+        return [r.region for r in catalogs.regional_communities]
+    if kind == "Dynamics 365 region":
+        return [r.region for r in catalogs.dynamics_regions]
     if kind == "peering location":
         return [p.name for p in catalogs.peering_locations]
     if kind == "place":

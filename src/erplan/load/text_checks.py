@@ -76,6 +76,7 @@ _KEY_NAMES: tuple[tuple[str, ...], ...] = (
     ("circuits", _ANY, "links", _ANY, "silence"),
     ("circuits", _ANY, "region_preference"),
     ("services", _ANY, "inbound_snat"),
+    ("tenant", "dynamics"),
 )
 
 Trie = dict[str, Any]

@@ -1,0 +1,177 @@
+"""Semantic points where the model and the emulation must agree for the same reason: each small
+design is built for real, and every flow both sides have is compared (share failed, outcome
+classes, edges out and back: erplan.analyses.agreement), besides what the point itself says must
+happen to real connections (the answers, the edges, who refused)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from ipaddress import IPv4Address, IPv4Network
+
+import pytest
+
+from emulation import designs
+from emulation.conftest_helpers import (
+    CATALOGS,
+    assert_agrees,
+    describe,
+    edges,
+    flows,
+    model_flows,
+    run_mapping,
+)
+from erplan.analyses.agreement import DEFAULT_ALPHA, DEFAULT_SLACK, within
+from erplan.emulate.results import PINNED, FlowResult
+
+pytestmark = pytest.mark.emulation
+
+
+def _front_end_answer(set_id: int, place: str) -> IPv4Address:
+    """What geoDNS answers for a set to a query leaving near ``place`` (from the catalog)."""
+    where = CATALOGS.place(place)
+    es = CATALOGS.endpoint_set(set_id)
+    assert where is not None and es is not None
+    return CATALOGS.front_end_address(es, CATALOGS.nearest_front_end(where.lat, where.lon))
+
+
+def _shared(data: dict[str, object], report_flows: dict[str, FlowResult]) -> list[str]:
+    """Every flow the emulation ran that the model has too (it runs no UDP media flows)."""
+    model = model_flows(data)
+    assert set(report_flows) <= set(model), sorted(set(report_flows) - set(model))
+    return sorted(report_flows)
+
+
+def test_geodns_answers_split_with_their_shares() -> None:
+    data = designs.split_queries()
+    report = run_mapping(data, connections=32)
+    by_key = flows(report)
+    dns = by_key["dns/r"]
+    assert dns.completed == dns.attempted, describe(dns)
+    for edge in ("breakout:a-inet", "breakout:b-inet"):
+        share = dns.edge_shares(back=False).get(edge, 0.0)
+        assert within(0.5, share, dns.effective_n, DEFAULT_ALPHA, DEFAULT_SLACK), describe(dns)
+    for s in designs.ER_SETS:
+        f = by_key[f"out/r/{s}"]
+        assert f.completed == f.attempted, describe(f)
+        # Each connection resolved for itself: the answer is the front end nearest to the
+        # breakout its query left by, New York or Amsterdam, each for about half of them.
+        answers = Counter(c.answer for c in f.connections)
+        expected = {str(_front_end_answer(s, p)) for p in ("New York", "Amsterdam")}
+        assert set(answers) == expected, (answers, expected)
+        for a in expected:
+            observed = answers[a] / f.attempted
+            assert within(0.5, observed, f.attempted, DEFAULT_ALPHA, DEFAULT_SLACK), answers
+        assert edges(f) <= {"circuit:er/primary", "circuit:er/secondary"}, describe(f)
+    assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_resolver_out_of_reach_leaves_every_flow_unreachable_without_an_edge() -> None:
+    data = designs.resolver_cut_off()
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    for key, f in by_key.items():
+        # Not even the ExpressRoute sets, whose routes and circuit are there: no name resolved,
+        # so no request was sent and no edge was crossed either way.
+        assert f.completed == 0, describe(f)
+        assert {c.outcome for c in f.connections} == {"unreachable"}, describe(f)
+        assert not edges(f) and not edges(f, back=True), describe(f)
+        assert key == "dns/eu" or {c.stage for c in f.connections} == {"dns"}, describe(f)
+    assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_a_front_end_inside_a_site_prefix_is_not_reached() -> None:
+    answer = _front_end_answer(1, "New York")
+    captured = IPv4Network(f"{answer}/24", strict=False)
+    data = designs.front_end_inside_a_site(str(captured))
+    report = run_mapping(data, connections=12)
+    by_key = flows(report)
+    lost = [k for k, f in by_key.items() if f.spec.endpoint_set is not None and f.completed == 0]
+    assert "out/hq/1" in lost, [describe(f) for f in by_key.values()]
+    for key in lost:
+        f = by_key[key]
+        # The request stayed inside: delivered to the site's own hosts, which refused it.
+        assert all(IPv4Address(c.answer or "0.0.0.0") in captured for c in f.connections)
+        assert not edges(f) and {c.outcome for c in f.connections} == {"dropped"}, describe(f)
+        assert all(c.refused for c in f.connections), describe(f)
+    for key in set(by_key) - set(lost):
+        assert by_key[key].completed == by_key[key].attempted, describe(by_key[key])
+    assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_a_firewall_crossed_twice_holds_one_session() -> None:
+    data = designs.firewall_crossed_twice()
+    report = run_mapping(data, connections=12)
+    by_key = flows(report)
+    for f in by_key.values():
+        assert {c.outcome for c in f.connections} == {"ok"}, describe(f)
+    for s in designs.ER_SETS:
+        f = by_key[f"out/hq/{s}"]
+        assert edges(f) == {"circuit:c1/primary", "circuit:c1/secondary"}, describe(f)
+    assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_a_default_route_advertised_is_ignored_for_the_more_specific_pool() -> None:
+    data = designs.default_route_advertised()
+    report = run_mapping(data, connections=12)
+    by_key = flows(report)
+    circuit = {"circuit:c1/primary", "circuit:c1/secondary"}
+    for s in designs.ER_SETS:
+        f = by_key[f"out/hq/{s}"]
+        assert f.completed == f.attempted, describe(f)
+        assert edges(f) <= circuit and edges(f, back=True) <= circuit, describe(f)
+    third = by_key[f"out/hq/{designs.THIRD_PARTY_SET}"]
+    assert edges(third) == edges(third, back=True) == {"breakout:hq-inet"}, describe(third)
+    assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_a_named_resolver_egress_that_is_down_does_not_fail_over() -> None:
+    data = designs.pinned_resolver_egress(egress_up=False)
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    # One resolver at dc, one route out (hq's breakout): dc's queries are answered there,
+    # hq's are pinned to dc's breakout and are not.
+    dc, hq = by_key["dns/dc"], by_key["dns/hq"]
+    assert dc.completed == dc.attempted and edges(dc) == {"breakout:hq-inet"}, describe(dc)
+    assert hq.completed == 0 and edges(hq) == {"breakout:hq-inet"}, describe(hq)
+    assert not edges(hq, back=True) and {c.outcome for c in hq.connections} == {"unreachable"}
+    for key, f in by_key.items():
+        if key.startswith("out/hq/"):
+            assert f.completed == 0 and not edges(f), describe(f)
+            assert {c.stage for c in f.connections} == {"dns"}, describe(f)
+        elif key.startswith("out/dc/"):
+            assert f.completed == f.attempted, describe(f)
+    assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_a_named_resolver_egress_the_route_does_not_lead_to_gets_no_answer() -> None:
+    data = designs.pinned_beside_the_preferred_breakout()
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    dns = by_key["dns/hq"]
+    assert dns.completed == 0 and edges(dns) == {"breakout:hq-inet"}, describe(dns)
+    assert all(reason == PINNED for c in dns.connections for _, reason in c.drops)
+    for f in by_key.values():
+        assert {c.outcome for c in f.connections} == {"unreachable"}, describe(f)
+    assert_agrees(data, report, _shared(data, by_key))
+
+
+@pytest.mark.parametrize("egress_up", [True, False])
+def test_a_proxy_leaves_by_its_own_egress_and_does_not_fall_over(egress_up: bool) -> None:
+    data = designs.proxy_egress(egress_up)
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    dns = by_key["dns/hq"]
+    # The clients' own queries follow hq's router: its designated breakout.
+    assert dns.completed == dns.attempted and edges(dns) == {"breakout:hq-inet"}, describe(dns)
+    for key, f in by_key.items():
+        if not key.startswith("out/"):
+            continue
+        assert f.spec.proxy_address == IPv4Address("10.180.255.10"), key
+        if egress_up:
+            # The proxy's connections leave at dc, not by the breakout hq's router prefers.
+            assert f.completed == f.attempted, describe(f)
+            assert edges(f) == edges(f, back=True) == {"breakout:dc-inet"}, describe(f)
+        else:
+            assert f.completed == 0 and not edges(f), describe(f)
+            assert {c.outcome for c in f.connections} == {"unreachable"}, describe(f)
+    assert_agrees(data, report, _shared(data, by_key))
