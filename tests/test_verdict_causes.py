@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from _semantics import flow, inbound, results, service, share, two_sites
+from _semantics import flow, inbound, owners, results, service, share, site, two_sites
 from erplan.analyses.judge import CAUSES
 from test_semantics_routing import _prepended
 from test_semantics_state import _public_site
@@ -141,3 +141,67 @@ def test_a_server_far_from_the_circuit_is_not_a_proxy_problem() -> None:
     for r in (users, server):
         assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "propagated")
         assert r.culprit == ("sites", "eu", "er_routes")
+
+
+def _slow_default_breakout() -> dict[str, Any]:
+    """eu's internet traffic leaves by us-inet (80 ms of WAN, then 100 ms to Microsoft) while
+    its own eu-inet reaches Microsoft in 5 ms."""
+    d = two_sites()
+    d["sites"]["eu"]["breakout"] = "us-inet"
+    d["breakouts"]["us-inet"]["latency_ms"] = 100
+    d["breakouts"]["eu-inet"]["latency_ms"] = 5
+    return d
+
+
+def test_active_passive_local_preference_is_the_cause_and_the_fix() -> None:
+    """guide 000 §7.1 (Figure 15): the preferred circuit is far, a nearer one has the same
+    routes: the local preference of the preferred circuit is what to change."""
+    d = two_sites()
+    d["circuits"]["eu-er"]["local_preference"] = 200
+    r = flow(results(d), "out/us/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "local-preference")
+    assert r.culprit == ("circuits", "eu-er", "local_preference")
+
+
+def test_equal_local_preference_and_a_far_circuit_is_not_blamed_on_it() -> None:
+    """The same two circuits at equal local preference: each site uses its own; nothing is
+    slow (a preference at least as high as the other's is no defect)."""
+    for key in ("out/us/1", "out/eu/1"):
+        assert flow(results(two_sites()), key).verdict.value == "ok"
+
+
+def test_igp_metric_hairpin_is_not_route_propagation() -> None:
+    """issue: "an IGP-metric hairpin is not 'routes propagated to this site'". Boston is 10 ms
+    from New York but its WAN costs lead to Amsterdam's circuit; the fastest way out is New
+    York's circuit, so the fix is the WAN's costs, not stopping the routes."""
+    d = two_sites()
+    d["sites"]["mid"] = site("Boston", "10.3.0.0/16", users=10, breakout="us-inet")
+    d["breakouts"]["us-inet"]["latency_ms"] = 100
+    d["wan"] += [
+        {"between": ["mid", "us"], "latency_ms": 10, "cost": 100},
+        {"between": ["mid", "eu"], "latency_ms": 80, "cost": 1},
+    ]
+    r = flow(results(d), "out/mid/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "igp-metric")
+    assert r.culprit == ("wan",)
+    assert owners(r) == {"circuit:eu-er": 1.0}
+
+
+def test_a_distant_breakout_is_the_cause_when_a_near_one_exists() -> None:
+    r = flow(results(_slow_default_breakout()), "out/eu/8")
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "breakout")
+    assert r.culprit == ("sites", "eu", "breakout")
+    assert owners(r) == {"breakout:us-inet": 1.0}
+
+
+def test_internet_path_while_expressroute_is_nearer_is_not_propagated() -> None:
+    """guide 001 'Determine the appropriate meet-me location': neither eu nor the site its
+    traffic crosses takes the Microsoft routes, so it goes out by the far breakout; New York's
+    circuit is much faster."""
+    d = _slow_default_breakout()
+    d["sites"]["eu"]["er_routes"] = d["sites"]["us"]["er_routes"] = False
+    del d["circuits"]["eu-er"]
+    r = flow(results(d), "out/eu/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "not-propagated")
+    assert r.culprit == ("sites", "eu", "er_routes")
+    assert r.best is not None and r.latency is not None and r.best.ms < r.latency.ms

@@ -595,6 +595,10 @@ class Judge:
                 for o in opts
                 if o.kind == "circuit" and o.name != name and self.slower(lat, o.latency)
             ]
+            if not better and best.kind == "circuit":
+                # The options follow the IGP's own paths; the fastest path is by a circuit the
+                # IGP leads elsewhere (or to this one by longer links): its metric is the fix.
+                better = [best]
             if better:
                 alt = min(better, key=lambda o: o.latency.ms)
                 if d.circuits[name].local_preference > d.circuits[alt.name].local_preference:
