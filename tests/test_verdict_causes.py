@@ -205,3 +205,37 @@ def test_internet_path_while_expressroute_is_nearer_is_not_propagated() -> None:
     assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "not-propagated")
     assert r.culprit == ("sites", "eu", "er_routes")
     assert r.best is not None and r.latency is not None and r.best.ms < r.latency.ms
+
+
+# -- the best the design offers -------------------------------------------------------------------
+
+
+def _internet_only(given_ms: float) -> dict[str, Any]:
+    """Two sites without circuits; us's internet latency is given."""
+    d = two_sites()
+    del d["circuits"]
+    d["sites"]["us"]["internet_latency_ms"] = given_ms
+    return d
+
+
+def test_a_given_slow_internet_is_compared_with_the_other_breakouts() -> None:
+    """DESIGN.md "Latency": the given figure replaces the estimate of the site's own breakout;
+    the best is then the other breakout, across the WAN - slower than the WAN alone, faster
+    than the given figure."""
+    r = flow(results(_internet_only(300)), "out/us/8")
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "breakout")
+    assert owners(r) == {"breakout:us-inet": 1.0}
+    assert r.latency is not None and r.latency.ms == pytest.approx(300)
+    assert r.best is not None and 80 < r.best.ms < 300 - 25
+
+
+def test_a_breakout_that_is_down_is_no_better_way() -> None:
+    d = _internet_only(300)
+    d["breakouts"]["eu-inet"]["up"] = False
+    assert flow(results(d), "out/us/8").verdict.value == "ok"
+
+
+def test_a_given_fast_internet_is_the_best() -> None:
+    r = flow(results(_internet_only(5)), "out/us/8")
+    assert r.verdict.value == "ok"
+    assert r.latency is not None and r.latency.ms == pytest.approx(5)

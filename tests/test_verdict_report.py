@@ -1,0 +1,172 @@
+"""What the verdict layer reports: the share a verdict applies to, a finding per origin and
+cause with its counts, users and text, the JSON row, the summary and the notes about route
+choices (analyses/verdicts.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from _semantics import report, results, two_sites
+from erplan.analyses.judge import CAUSES
+from erplan.analyses.verdicts import FlowResult, Verdict
+from erplan.diagnostics import Severity
+
+
+def _pulled_back() -> dict[str, Any]:
+    """Half of us-er's pool comes back by eu-er, which every site's traffic avoids (eu-er's
+    local preference is low): every flow over ExpressRoute loses half its connections."""
+    d = two_sites()
+    d["circuits"]["eu-er"]["advertises"] = ["20.2.2.8/29", "20.2.2.4/30"]
+    d["circuits"]["eu-er"]["local_preference"] = 50
+    return d
+
+
+def _active_passive(**eu_er: Any) -> dict[str, Any]:
+    """Both sites prefer eu-er: us's traffic crosses the Atlantic and back."""
+    d = two_sites()
+    d["circuits"]["us-er"]["local_preference"] = 50
+    d["circuits"]["eu-er"].update(eu_er)
+    return d
+
+
+def test_the_share_follows_the_verdict_class() -> None:
+    for r in results(_pulled_back()) + results(_active_passive()):
+        if r.verdict is Verdict.OK:
+            assert r.share == 0.0 and r.users_affected == 0
+        elif r.verdict.severity is Severity.ERROR:
+            assert r.share == r.share_affected > 0
+            assert r.users_affected == round(r.users * r.share_affected)
+        else:
+            assert r.share == r.share_warned > 0 and r.share_affected == 0.0
+
+
+def test_verdict_severities() -> None:
+    assert Verdict.OK.severity is None
+    assert {v for v in Verdict if v.severity is Severity.WARNING} == {
+        Verdict.SUBOPTIMAL,
+        Verdict.ASYMMETRIC,
+    }
+    assert {v for v in Verdict if v.severity is Severity.ERROR} == {
+        Verdict.DROPPED,
+        Verdict.BLACKHOLE,
+        Verdict.UNREACHABLE,
+    }
+
+
+def _finding(rep: Any, code: str, origin: str) -> Any:
+    found = [f for f in rep.findings if f.code == code and f.data.get("origin") == origin]
+    assert len(found) == 1, [(f.code, f.data) for f in rep.findings]
+    return found[0]
+
+
+def test_a_finding_sums_up_the_flows_of_an_origin_and_cause() -> None:
+    rep = report(_pulled_back())
+    for origin, users in (("us", 500), ("eu", 300)):
+        rows = [r for r in rep.results if r.flow.origin == origin and r.verdict is Verdict.DROPPED]
+        n = sum(len(r.flows) for r in rows)
+        f = _finding(rep, "ERP803", origin)
+        assert f.severity is Severity.ERROR
+        assert f.subject == "circuits.eu-er.advertises.1"
+        assert f.data == {
+            "verdict": "dropped",
+            "cause_key": "return-elsewhere",
+            "flows": n,
+            "share": 0.5,
+            "users": users,
+            "users_affected": users // 2,
+            "origin": origin,
+        }
+        assert f.message.startswith(f"dropped: {n} flows from site {origin} ({users} users; ")
+        assert f.message.endswith("; 50% of connections")
+        assert rows[0].cause in f.message
+        assert (f.fix, f.source) == CAUSES["return-elsewhere"][1:]
+
+
+def test_the_summary_counts_flows_and_users() -> None:
+    rep = report(_pulled_back())
+    s = rep.summary
+    assert s["flows"] == sum(len(r.flows) for r in rep.results)
+    assert sum(s["by_verdict"].values()) == s["flows"]
+    for v in Verdict:
+        assert s["by_verdict"][v.value] == sum(len(r.flows) for r in rep.results if r.verdict is v)
+    assert s["users"] == 800
+    assert s["users_by_verdict"]["dropped"] == 800
+    assert s["users_affected"] == 400  # half of each site's connections
+    assert s["inbound_services"] == 0
+
+
+def test_a_slow_flow_s_finding_gives_its_latency_against_the_best() -> None:
+    rep = report(_active_passive())
+    f = _finding(rep, "ERP801", "us")
+    assert f.severity is Severity.WARNING
+    assert f.subject == "circuits.eu-er.local_preference"
+    row = next(
+        r for r in rep.results if r.flow.origin == "us" and r.cause_key == "local-preference"
+    )
+    assert row.latency is not None and row.best is not None
+    est = " (estimated)" if row.latency.estimated else ""
+    assert f.message.endswith(
+        f"[{row.latency.ms:.0f} ms{est} against {row.best.ms:.0f} ms at best]"
+    )
+    assert "% of connections" not in f.message  # every connection is slow
+    assert f.data["share"] == 1.0 and f.data["users_affected"] == 500
+
+
+def test_the_json_row_carries_verdict_share_cause_and_culprit() -> None:
+    rows = results(_pulled_back())
+    bad = next(r for r in rows if r.verdict is Verdict.DROPPED and r.flow.origin == "us")
+    d = bad.to_dict()
+    assert d["verdict"] == "dropped"
+    assert (d["share_affected"], d["share_warned"]) == (0.5, 0.0)
+    assert (d["cause_key"], d["culprit"]) == ("return-elsewhere", "circuits.eu-er.advertises.1")
+    assert d["keys"] == [f.key for f in bad.flows] and d["count"] == len(bad.flows)
+    assert (d["users"], d["users_affected"]) == (500, 250)
+    assert (d["fix"], d["guide"]) == CAUSES["return-elsewhere"][1:]
+    assert d["direction"] == "outbound" and d["endpoint_sets"] == [
+        f.endpoint_set for f in bad.flows
+    ]
+    assert len(d["branches"]) == len(bad.trace.branches)
+    good = next(r for r in rows if r.verdict is Verdict.OK).to_dict()
+    assert (good["cause_key"], good["cause"], good["culprit"]) == (None, None, None)
+    assert (good["share_affected"], good["share_warned"]) == (0.0, 0.0)
+    for row in bad.per_flow():
+        assert (row["verdict"], row["share_affected"]) == ("dropped", 0.5)
+
+
+def test_slow_row_in_json_gives_latency_and_best() -> None:
+    slow = next(r for r in results(_active_passive()) if r.verdict is Verdict.SUBOPTIMAL)
+    d = slow.to_dict()
+    assert slow.latency is not None and slow.best is not None
+    assert d["latency_ms"] == round(slow.latency.ms, 1) and d["best_ms"] == round(slow.best.ms, 1)
+    assert d["estimated"] is slow.latency.estimated
+    assert d["share_warned"] == 1.0 and d["share_affected"] == 0.0
+
+
+def test_route_notes_region_preference_and_media() -> None:
+    rep = report(_active_passive(region_preference={"Europe": 200}))
+    (pref,) = [f for f in rep.findings if f.code == "ERP820"]
+    assert pref.subject == "circuits.eu-er.region_preference"
+    assert pref.severity is Severity.WARNING
+    (media,) = [f for f in rep.findings if f.code == "ERP822"]
+    assert media.severity is Severity.INFO
+    assert media.message.startswith("real-time media (UDP) of eu, us crosses ExpressRoute")
+
+
+def test_a_silenced_flow_finding_keeps_its_reason() -> None:
+    rep = report(_active_passive(silence={"ERP801": "moving to active/active in June"}))
+    f = _finding(rep, "ERP801", "us")
+    assert f.silenced == "moving to active/active in June"
+    assert all(x.silenced is None for x in rep.findings if x.code != "ERP801")
+
+
+@pytest.mark.parametrize("verdict", list(Verdict))
+def test_every_verdict_maps_to_a_row_share(verdict: Verdict) -> None:
+    """A row with both shares set reports the one its verdict class uses."""
+    row = next(iter(results(two_sites())))
+    fields = {f: getattr(row, f) for f in FlowResult.__dataclass_fields__}
+    fields.update(verdict=verdict, share_affected=0.25, share_warned=0.75)
+    r = FlowResult(**fields)
+    expected = {None: 0.0, Severity.WARNING: 0.75, Severity.ERROR: 0.25}[verdict.severity]
+    assert r.share == expected
