@@ -10,8 +10,20 @@ from typing import Any
 
 import pytest
 
-from _semantics import flow, inbound, owners, results, service, share, site, two_sites
+from _semantics import (
+    RF,
+    flow,
+    inbound,
+    one_site,
+    owners,
+    results,
+    service,
+    share,
+    site,
+    two_sites,
+)
 from erplan.analyses.judge import CAUSES
+from test_semantics_inbound import _filtered, _guide, _mismatch
 from test_semantics_routing import _prepended
 from test_semantics_state import _public_site
 
@@ -239,3 +251,87 @@ def test_a_given_fast_internet_is_the_best() -> None:
     r = flow(results(_internet_only(5)), "out/us/8")
     assert r.verdict.value == "ok"
     assert r.latency is not None and r.latency.ms == pytest.approx(5)
+
+
+# -- why a flow fails ------------------------------------------------------------------------------
+
+
+def test_a_reply_with_no_way_back_is_no_route_back() -> None:
+    """A public site prefix that nothing advertises: the resolver's queries get out, their
+    replies have no route back - a blackhole whose fix is the advertisement, not the request's
+    route; DNS failing, the fix says every flow of the site needs it."""
+    d = one_site()
+    d["breakouts"]["us-inet"] = {"site": "us", "advertises": []}
+    d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
+    found = results(d)
+    r = flow(found, "dns/us")
+    assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 1.0, "no-route-back")
+    assert r.fix == f"{CAUSES['no-route-back'][1]} (every flow of the site needs DNS)"
+    out = flow(found, "out/us/8")
+    assert (out.verdict.value, out.cause_key) == ("unreachable", "dns")
+
+
+def _no_route_service(**svc: Any) -> dict[str, Any]:
+    d = _filtered(RF)
+    d["services"]["mail"].update(dns_record="20.9.9.9", public_address="20.9.9.9", **svc)
+    return d
+
+
+@pytest.mark.parametrize(
+    ("kind", "who"), [("microsoft-365", "Microsoft"), ("internet", "The internet")]
+)
+def test_a_public_record_nothing_advertises_is_inbound_no_route(kind: str, who: str) -> None:
+    r = inbound(results(_no_route_service(used_by_internet_users=True)), "mail", kind)
+    assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "inbound-no-route")
+    assert r.culprit == ("services", "mail", "dns_record")
+    assert r.cause == (
+        f"{who} has no route to 20.9.9.9, the public DNS record of mail.contoso.com: nothing "
+        "advertises it"
+    )
+
+
+def test_a_record_that_misses_the_published_address_blames_the_record() -> None:
+    r = inbound(results(_mismatch()), "mail")
+    assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 1.0, "wrong-host")
+    assert r.culprit == ("services", "mail", "dns_record")
+
+
+def test_an_initiator_outside_the_advertised_prefixes_is_named_with_its_address() -> None:
+    """The route filter does not admit Exchange: the sender's address has no ExpressRoute route,
+    so the reply cannot go back by the circuit the request entered by."""
+    r = inbound(results(_filtered(["SharePoint"])), "mail")
+    assert (r.verdict.value, r.cause_key) == ("dropped", "sender-outside-expressroute")
+    assert r.culprit == ("services", "mail", "entry")
+    m = re.fullmatch(
+        r"the sender (\S+) is not among the prefixes Microsoft advertises over ExpressRoute: the "
+        r"request enters by circuit:us-er/\w+, the reply cannot go back that way \((.+)\)",
+        r.cause,
+    )
+    assert m is not None, r.cause
+    sender = r.trace.branches[0].forward.hops[0].src
+    assert m.group(1) == str(IPv4Address(sender))
+    assert "us-inet" in m.group(2)
+
+
+def test_an_inbound_reply_that_heads_elsewhere_says_where() -> None:
+    d = _guide("nj-inet")
+    d["circuits"]["ny-er"]["advertises"] = ["1.1.2.0/24"]
+    r = inbound(results(d), "x")
+    assert (r.verdict.value, r.cause_key) == ("dropped", "inbound-return-elsewhere")
+    assert r.cause.startswith(
+        "the request enters by breakout:nj-inet, but the server's reply heads for "
+        "circuit:nj-er: the entry does not source-NAT the connection"
+    )
+    assert "nj-er holds no session" in r.cause
+
+
+def test_state_per_link_names_the_whole_circuit() -> None:
+    """A firewall on one link of circuit 'us:er' (a name with the edges' separator in it)."""
+    d = one_site()
+    d["circuits"]["us:er"] = d["circuits"].pop("us-er")
+    d["circuits"]["us:er"]["links"] = {"primary": {"devices": ["fw"]}}
+    d["devices"] = {"fw": {"site": "us"}}
+    r = flow(results(d), "out/us/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "link-split")
+    assert r.culprit == ("circuits", "us:er", "links")
+    assert r.cause.startswith(f"{CAUSES['link-split'][0]} (firewall fw holds no session")
