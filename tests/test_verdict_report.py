@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from _semantics import report, results, two_sites
+from _semantics import CATALOGS, report, results, two_sites
 from erplan.analyses.judge import CAUSES
 from erplan.analyses.verdicts import FlowResult, Verdict
 from erplan.diagnostics import Severity
@@ -140,7 +140,7 @@ def test_slow_row_in_json_gives_latency_and_best() -> None:
     d = slow.to_dict()
     assert slow.latency is not None and slow.best is not None
     assert d["latency_ms"] == round(slow.latency.ms, 1) and d["best_ms"] == round(slow.best.ms, 1)
-    assert d["estimated"] is slow.latency.estimated
+    assert d["estimated"] is slow.latency.estimated is True  # no figure given: all estimated
     assert d["share_warned"] == 1.0 and d["share_affected"] == 0.0
 
 
@@ -170,3 +170,27 @@ def test_every_verdict_maps_to_a_row_share(verdict: Verdict) -> None:
     r = FlowResult(**fields)
     expected = {None: 0.0, Severity.WARNING: 0.75, Severity.ERROR: 0.25}[verdict.severity]
     assert r.share == expected
+
+
+def test_the_tenant_relay_is_reported_for_tenant_bound_workloads_only() -> None:
+    """DESIGN.md "Latency": the front end -> the tenant's data relay is reported separately for
+    tenant-bound workloads (Exchange, SharePoint, Skype), never for the others; from Amsterdam's
+    front end to a US tenant's home it crosses the Atlantic, from New York's it is next door."""
+    rows = [r for r in results(two_sites()) if r.flow.direction.value == "outbound"]
+    areas = {r.flow.key: CATALOGS.endpoint_set(r.flow.endpoint_set).service_area for r in rows}
+    home = CATALOGS.home_front_end("US")
+    assert home is not None
+    seen = set()
+    for r in rows:
+        area = areas[r.flow.key]
+        if area not in ("Exchange", "SharePoint", "Skype") or r.flow.front_end is None:
+            assert r.relay is None and r.to_dict()["relay_ms"] is None, r.flow.key
+            continue
+        assert r.relay is not None
+        fe = CATALOGS.front_end(r.flow.front_end)
+        assert fe is not None
+        assert r.to_dict()["relay_ms"] == round(r.relay.ms, 1)
+        seen.add((r.flow.origin, r.flow.front_end, round(r.relay.ms)))
+    far = {ms for origin, _, ms in seen if origin == "eu"}
+    near = {ms for origin, _, ms in seen if origin == "us"}
+    assert far and near and min(far) > max(near) + 50

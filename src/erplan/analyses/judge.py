@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from erplan.catalogs import FrontEnd
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome, Path
+from erplan.engine.igp import INF
 from erplan.engine.network import Kind
 from erplan.engine.ranges import addr
 from erplan.engine.tables import Microsoft365
@@ -378,7 +379,7 @@ class Judge:
         for name, c in d.circuits.items():
             if not (e.tables.admits[name] & communities) or not e.tables.links_up[name]:
                 continue
-            if e.igp.distance(site, f"ce:{name}") >= 1 << 62:
+            if e.igp.distance(site, f"ce:{name}") >= INF:
                 continue
             wan = e.igp.latency(site, f"site:{c.site}")
             if wan is None:
@@ -386,7 +387,7 @@ class Judge:
             lat = wan + geo.circuit_access(name) + geo.backbone(geo.peering(name), fe_point)
             out.append(Option("circuit", name, lat))
         for name, bk in d.breakouts.items() if breakouts else ():
-            if not bk.up or e.igp.distance(site, f"edge:{name}") >= 1 << 62:
+            if not bk.up or e.igp.distance(site, f"edge:{name}") >= INF:
                 continue
             wan = e.igp.latency(site, f"site:{bk.site}")
             if wan is None:
