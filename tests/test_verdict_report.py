@@ -4,14 +4,16 @@ choices (analyses/verdicts.py)."""
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address
 from typing import Any
 
 import pytest
 
-from _semantics import CATALOGS, report, results, two_sites
+from _semantics import CATALOGS, one_site, report, results, service, two_sites
 from erplan.analyses.judge import CAUSES
 from erplan.analyses.verdicts import FlowResult, Verdict
 from erplan.diagnostics import Severity
+from test_semantics_routing import _prepended
 
 
 def _pulled_back() -> dict[str, Any]:
@@ -194,3 +196,80 @@ def test_the_tenant_relay_is_reported_for_tenant_bound_workloads_only() -> None:
     far = {ms for origin, _, ms in seen if origin == "eu"}
     near = {ms for origin, _, ms in seen if origin == "us"}
     assert far and near and min(far) > max(near) + 50
+
+
+def test_the_json_row_says_which_flows_and_where_they_go() -> None:
+    """`verify --format json`: every row names its flows and what they resolved to."""
+    d = _pulled_back()
+    d["services"] = {
+        "mail": service(
+            "us", "20.2.3.59", "10.1.5.5", ["us-er"], inbound_snat={"us-er": "10.9.0.0/28"}
+        )
+    }
+    d["circuits"]["us-er"]["advertises"].append("20.2.3.0/24")
+    rep = report(d)
+    row = next(r for r in rep.results if r.flow.key == "out/us/1")
+    out = row.to_dict()
+    f = row.flow
+    assert (out["direction"], out["origin"], out["start"]) == ("outbound", "us", "us")
+    assert out["fqdns"] == [x.fqdn for x in row.flows] and out["fqdns"][0]
+    assert (out["proxy"], out["express_route"]) == (f.proxy, f.express_route)
+    assert out["express_route"] is True
+    assert (out["resolver"], out["front_end"]) == (f.resolver, f.front_end)
+    assert out["front_end"] is not None
+    assert out["destination"] == str(IPv4Address(f.destination))
+    assert out["tie"] is False
+    assert out["answers"] == [
+        {"front_end": name, "destination": str(IPv4Address(a)), "share": round(w, 6)}
+        for name, a, w in f.answers
+    ] or (out["answers"] is None and not f.answers)
+    assert "fqdn" not in out and "port" not in out
+    assert out["branches"] == [b.summary() for b in row.trace.branches]
+    assert row.to_dict(detail=True)["branches"] == [b.to_dict() for b in row.trace.branches]
+    per = list(row.per_flow())
+    assert [p["key"] for p in per] == [x.key for x in row.flows]
+    assert per[0] == {
+        "key": f.key,
+        "direction": "outbound",
+        "origin": "us",
+        "verdict": "dropped",
+        "share_affected": 0.5,
+        "tie": False,
+        "branches": out["branches"],
+    }
+    inb = next(r for r in rep.results if r.flow.direction.value == "inbound")
+    got = inb.to_dict()
+    assert (got["fqdn"], got["port"]) == ("mail.contoso.com", 443)
+    assert "fqdns" not in got and "express_route" not in got
+    whole = rep.to_dict()
+    assert whole["summary"] == rep.summary
+    assert whole["findings"] == [x.to_dict() for x in rep.findings]
+    assert whole["flows"] == [r.to_dict() for r in rep.results]
+
+
+def test_findings_name_servers_services_and_dns_by_what_they_are() -> None:
+    """A server's, an inbound service's and a site's DNS finding say who is affected; only
+    a site's users are counted."""
+    d = two_sites()
+    del d["circuits"]["eu-er"]
+    d["servers"] = {"app": {"site": "eu", "address": "10.2.9.9", "connects_to": ["Exchange"]}}
+    rep = report(d)
+    f = _finding(rep, "ERP801", "app")
+    names = sorted(
+        {x.fqdn or str(x.endpoint_set) for r in rep.results for x in r.flows if x.origin == "app"}
+    )
+    assert f.message.startswith(f"suboptimal: server app ({', '.join(names[:3])}): ")
+    assert (f.data["users"], f.data["users_affected"]) == (0, 0)
+
+    rep = report(_prepended(65010))
+    f = _finding(rep, "ERP811", "mail")
+    assert f.message.startswith("suboptimal: inbound service mail (mail.contoso.com): ")
+    assert f.message.endswith("; 50% of connections")
+    assert (f.data["users"], f.data["share"]) == (0, 0.5)
+
+    d = one_site()
+    d["breakouts"]["us-inet"] = {"site": "us", "advertises": []}
+    d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
+    f = _finding(report(d), "ERP806", "us")
+    assert f.message.startswith("blackhole: DNS of site us: ")
+    assert (f.data["users"], f.data["users_affected"]) == (100, 100)
