@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 
 from _semantics import (
+    CATALOGS,
     RF,
     flow,
     inbound,
+    load,
     one_site,
     owners,
     results,
@@ -23,6 +25,8 @@ from _semantics import (
     two_sites,
 )
 from erplan.analyses.judge import CAUSES
+from erplan.engine import Engine
+from test_semantics_dns import _eu_resolves_in_us
 from test_semantics_inbound import _filtered, _guide, _mismatch
 from test_semantics_routing import _prepended
 from test_semantics_state import _public_site
@@ -335,3 +339,35 @@ def test_state_per_link_names_the_whole_circuit() -> None:
     assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "link-split")
     assert r.culprit == ("circuits", "us:er", "links")
     assert r.cause.startswith(f"{CAUSES['link-split'][0]} (firewall fw holds no session")
+
+
+def test_a_breakout_advertisement_is_found_among_adjacent_ones() -> None:
+    """Replies to the first quarter of us-er's pool come back by the internet: the breakout's
+    third prefix covers them, right after a prefix that ends where the pool begins."""
+    d = two_sites()
+    d["breakouts"]["us-inet"]["advertises"] += ["20.2.1.0/24", "20.2.2.0/30"]
+    r = flow(results(d), "out/us/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "return-elsewhere")
+    assert r.culprit == ("breakouts", "us-inet", "advertises", 2)
+
+
+def test_a_distant_resolver_is_judged_against_the_local_front_end() -> None:
+    """DESIGN.md "Optimality": against the front end a resolver at the flow's own egress would
+    have answered - the same path, less the backbone between the two front ends as seen from
+    where the traffic enters Microsoft's network."""
+    d = _eu_resolves_in_us()
+    r = flow(results(d), "out/eu/8")
+    assert r.cause_key == "distant-resolver"
+    assert r.latency is not None and r.best is not None
+    geo = Engine(load(d).design, CATALOGS).geo
+    _, entry_fe = geo.breakout_internet("eu-inet")
+    entry = geo.fe_point(entry_fe)
+    answered = CATALOGS.front_end(r.flow.front_end or "")
+    assert answered is not None
+    near = geo.nearest_front_end(entry)
+    detour = (
+        geo.backbone(entry, geo.fe_point(answered)).ms - geo.backbone(entry, geo.fe_point(near)).ms
+    )
+    assert detour > 25
+    assert r.best.ms == pytest.approx(max(0.0, r.latency.ms - detour))
+    assert r.best.estimated is r.latency.estimated
