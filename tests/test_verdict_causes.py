@@ -371,3 +371,19 @@ def test_a_distant_resolver_is_judged_against_the_local_front_end() -> None:
     assert detour > 25
     assert r.best.ms == pytest.approx(max(0.0, r.latency.ms - detour))
     assert r.best.estimated is r.latency.estimated
+
+
+@pytest.mark.parametrize("fw", [False, True])
+def test_circuit_names_holding_slashes_keep_their_verdicts(fw: bool) -> None:
+    """Names may hold '/', the separator of a circuit's link in the edge names: circuits
+    'er/us' and 'er/eu' are two circuits, not one, and the culprit is named whole."""
+    plain = flow(results(_public_site(fw=fw)), "out/us/1")
+    d = _public_site(fw=fw)
+    d["circuits"]["er/us"] = d["circuits"].pop("us-er")
+    d["circuits"]["er/eu"] = d["circuits"].pop("eu-er")
+    r = flow(results(d), "out/us/1")
+    assert (r.verdict, share(r), r.cause_key) == (plain.verdict, share(plain), plain.cause_key)
+    assert r.verdict.value == ("dropped" if fw else "asymmetric")
+    assert plain.culprit[:2] == ("circuits", "eu-er")
+    assert r.culprit == ("circuits", "er/eu", *plain.culprit[2:])
+    assert owners(r, "back") == {"circuit:er/us": 0.5, "circuit:er/eu": 0.5}

@@ -19,6 +19,7 @@ from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome, P
 from erplan.engine.igp import INF
 from erplan.engine.network import Kind
 from erplan.engine.ranges import addr
+from erplan.engine.trace import edge_owner
 from erplan.engine.tables import Microsoft365
 from erplan.latency import ZERO, Ms, Point
 
@@ -323,7 +324,7 @@ class Judge:
         dst = back.hops[0].dst  # the address the reply is sent to: the translated source
         edge = back.edge or ""
         kind, _, rest = edge.partition(":")
-        name = rest.split("/", 1)[0]
+        name = rest.rpartition("/")[0] if kind == "circuit" else rest  # names may hold '/'
         d = self.design
         culprit: Culprit = (kind + "s", name)
         where = ""
@@ -657,8 +658,7 @@ def _ms(b: Branch) -> Ms:
     return Ms(b.ms, b.estimated)
 
 
-def _owner(edge: str | None) -> str | None:
-    return None if edge is None else edge.split("/", 1)[0]
+_owner = edge_owner
 
 
 __all__ = ["CAUSES", "ZERO", "Judge", "Judgement", "Option"]
