@@ -19,8 +19,8 @@ from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome, P
 from erplan.engine.igp import INF
 from erplan.engine.network import Kind
 from erplan.engine.ranges import addr
-from erplan.engine.trace import edge_owner
 from erplan.engine.tables import Microsoft365
+from erplan.engine.trace import edge_owner
 from erplan.latency import ZERO, Ms, Point
 
 # Causes: (what, the guides' fix, where they say so). Keys are stable (JSON, silencing notes).

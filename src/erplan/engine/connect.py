@@ -117,4 +117,3 @@ def _judge(walker: Walker, fwd: Path, f: Leaf, r: Leaf, home: str, src: int, dst
         why = f"the reply enters by {r.edge}, the request left by {f.edge}"
         return Branch(r.weight, fwd, back, Outcome.ASYMMETRIC, why, (), ties)
     return Branch(r.weight, fwd, back, Outcome.OK, "", (), ties)
-
