@@ -4,16 +4,19 @@ choices (analyses/verdicts.py)."""
 
 from __future__ import annotations
 
+import io
 from ipaddress import IPv4Address
 from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from _semantics import CATALOGS, one_site, report, results, service, two_sites
 from erplan.analyses.judge import CAUSES
-from erplan.analyses.verdicts import FlowResult, Verdict
+from erplan.analyses.verdicts import FlowResult, Verdict, verify
 from erplan.diagnostics import Severity
-from test_semantics_routing import _prepended
+from erplan.load import load_text
+from test_semantics_routing import _prepended, _tie
 
 
 def _pulled_back() -> dict[str, Any]:
@@ -278,3 +281,66 @@ def test_findings_name_servers_services_and_dns_by_what_they_are() -> None:
     f = _finding(report(d), "ERP806", "us")
     assert f.message.startswith("blackhole: DNS of site us: ")
     assert (f.data["users"], f.data["users_affected"]) == (100, 100)
+
+
+def _loaded_text(d: dict[str, Any]) -> Any:
+    """The design through its YAML text, so that findings have positions."""
+    buf = io.StringIO()
+    YAML().dump(d, buf)
+    return load_text(buf.getvalue(), "design.yaml", CATALOGS)
+
+
+def test_route_notes_say_what_the_design_leaves_open_and_where() -> None:
+    d = _tie("c1", "c2")
+    d["circuits"]["c1"]["region_preference"] = {"Europe": 200}
+    loaded = _loaded_text(d)
+    rep = verify(loaded, CATALOGS)
+    notes = {f.code: f for f in rep.findings if f.code in ("ERP820", "ERP821")}
+    tie, pref = notes["ERP821"], notes["ERP820"]
+    n = sum(len(r.flows) for r in rep.results if r.tie)
+    assert n > 1
+    assert tie.message == (
+        f"site s: circuits c1, c2 tie on local preference and IGP distance: the outcome of {n} "
+        "flows depends on BGP's last tie-breakers, which the design does not state (some tied "
+        "paths work, others do not)"
+    )
+    assert (tie.severity, tie.subject) == (Severity.WARNING, "sites.s")
+    assert tie.location == loaded.source.where(("sites", "s")) is not None
+    assert tie.fix == (
+        "set local preference or WAN costs so the choice is explicit, or declare multipath and "
+        "make every tied path work"
+    )
+    assert tie.source == "design notes ('every tied path is a possible path'); guide 000 §7.3.1"
+    assert pref.message == (
+        "region_preference of circuit c1 has no effect on Microsoft 365 prefixes: they carry "
+        "service communities only, no regional ones; the engine treats it as absent for them"
+    )
+    assert pref.location == loaded.source.where(("circuits", "c1", "region_preference"))
+    assert pref.location is not None and pref.location != loaded.source.where(("circuits", "c1"))
+    assert pref.fix == (
+        "steer Microsoft 365 traffic with local preference and IGP metrics ('hot potato'); cold "
+        "potato needs regional communities"
+    )
+    assert pref.source == "guide 000 §7.3.1"
+
+
+def test_the_media_note_lists_five_sites_then_counts_the_rest() -> None:
+    d = one_site()
+    for i in range(6):
+        d["sites"][f"s{i}"] = {
+            "location": "New York",
+            "users": 1,
+            "prefixes": [f"10.{i + 10}.0.0/16"],
+        }
+        d.setdefault("wan", []).append({"between": ["us", f"s{i}"], "latency_ms": 1})
+    (media,) = [f for f in report(d).findings if f.code == "ERP822"]
+    assert media.message == (
+        "real-time media (UDP) of s0, s1, s2, s3, s4 and 2 more crosses ExpressRoute: plan QoS "
+        "marking for it, and configure it once ExpressRoute is proven not to block any other "
+        "Microsoft 365 service"
+    )
+    assert (
+        media.fix == "configure QoS for Teams/Skype media after the ExpressRoute rollout is tested"
+    )
+    assert media.source == "guide 001 'Configure QoS for Skype for Business Online'"
+    assert media.location is None and media.subject is None
