@@ -344,3 +344,27 @@ def test_the_media_note_lists_five_sites_then_counts_the_rest() -> None:
     )
     assert media.source == "guide 001 'Configure QoS for Skype for Business Online'"
     assert media.location is None and media.subject is None
+
+
+def test_a_finding_lists_three_names_then_counts_the_rest_and_points_at_its_culprit() -> None:
+    loaded = _loaded_text(_pulled_back())
+    rep = verify(loaded, CATALOGS)
+    f = _finding(rep, "ERP803", "us")
+    rows = [r for r in rep.results if r.flow.origin == "us" and r.verdict is Verdict.DROPPED]
+    names = sorted({x.fqdn or str(x.endpoint_set) for r in rows for x in r.flows})
+    assert len(names) > 3
+    shown = ", ".join(names[:3]) + f" and {len(names) - 3} more"
+    n = sum(len(r.flows) for r in rows)
+    assert f.message.startswith(f"dropped: {n} flows from site us (500 users; {shown}): ")
+    assert f.location == loaded.source.where(("circuits", "eu-er", "advertises", 1))
+    assert f.location is not None and f.location != loaded.source.where(("sites", "us"))
+
+
+def test_a_finding_without_a_culprit_points_at_its_site() -> None:
+    d = one_site()
+    d["breakouts"]["us-inet"] = {"site": "us", "advertises": []}
+    d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
+    loaded = _loaded_text(d)
+    f = _finding(verify(loaded, CATALOGS), "ERP806", "us")
+    assert f.subject == "us"
+    assert f.location == loaded.source.where(("sites", "us")) is not None
