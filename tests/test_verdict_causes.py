@@ -387,3 +387,18 @@ def test_circuit_names_holding_slashes_keep_their_verdicts(fw: bool) -> None:
     assert plain.culprit[:2] == ("circuits", "eu-er")
     assert r.culprit == ("circuits", "er/eu", *plain.culprit[2:])
     assert owners(r, "back") == {"circuit:er/us": 0.5, "circuit:er/eu": 0.5}
+
+
+def test_a_reply_by_another_breakout_is_asymmetric() -> None:
+    """Two breakouts are two owners: us's public prefix, announced by us-inet and (its lower
+    half, more specifically) by eu-inet, none translating - half the internet replies come back
+    by eu-inet, crossing no state."""
+    d = two_sites()
+    del d["circuits"]
+    d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
+    d["breakouts"]["us-inet"] = {"site": "us", "advertises": ["20.3.0.0/24"]}
+    d["breakouts"]["eu-inet"] = {"site": "eu", "advertises": ["20.3.0.0/25", "20.2.5.0/24"]}
+    r = flow(results(d), "out/us/8")
+    assert (r.verdict.value, share(r), r.cause_key) == ("asymmetric", 0.5, "return-elsewhere")
+    assert owners(r, "back") == {"breakout:us-inet": 0.5, "breakout:eu-inet": 0.5}
+    assert r.culprit == ("breakouts", "eu-inet", "advertises", 0)
