@@ -368,3 +368,32 @@ def test_a_finding_without_a_culprit_points_at_its_site() -> None:
     f = _finding(verify(loaded, CATALOGS), "ERP806", "us")
     assert f.subject == "us"
     assert f.location == loaded.source.where(("sites", "us")) is not None
+
+
+def test_every_row_in_json_is_complete() -> None:
+    """Each row of `verify --format json`: a warned or failed row has its cause, fix, guide and
+    culprit; an ok row has none of them; the shares and counts are numbers, never null."""
+    from test_semantics_state import _public_site
+
+    designs = [_pulled_back(), _active_passive(), _public_site(fw=False), _prepended(65010)]
+    seen = set()
+    for d in designs:
+        for r in results(d):
+            out = r.to_dict()
+            assert isinstance(out["share_affected"], float)
+            assert isinstance(out["share_warned"], float)
+            assert isinstance(out["tie"], bool) and isinstance(out["users"], int)
+            if r.flow.direction.value == "inbound":
+                assert out["users"] == 0
+            if r.verdict is Verdict.OK:
+                assert [out[k] for k in ("cause_key", "cause", "fix", "guide", "culprit")] == [
+                    None
+                ] * 5
+                continue
+            seen.add(r.verdict)
+            key = out["cause_key"]
+            assert out["cause"] and out["culprit"]
+            assert (out["fix"], out["guide"]) == CAUSES[key][1:]
+            if r.verdict.severity is Severity.WARNING:
+                assert out["latency_ms"] is not None
+    assert seen >= {Verdict.DROPPED, Verdict.SUBOPTIMAL, Verdict.ASYMMETRIC}
