@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from erplan.analyses.fastest import Links, Option, Start, Table, search
 from erplan.catalogs import FrontEnd
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome, Path
+from erplan.engine.igp import INF
 from erplan.engine.network import Kind
 from erplan.engine.ranges import addr
 from erplan.engine.tables import Microsoft365
+from erplan.engine.trace import edge_owner
 from erplan.latency import ZERO, Ms, Point
 
 # Causes: (what, the guides' fix, where they say so). Keys are stable (JSON, silencing notes).
@@ -332,7 +334,7 @@ class Judge:
         dst = back.hops[0].dst  # the address the reply is sent to: the translated source
         edge = back.edge or ""
         kind, _, rest = edge.partition(":")
-        name = rest.split("/", 1)[0]
+        name = rest.rpartition("/")[0] if kind == "circuit" else rest  # names may hold '/'
         d = self.design
         culprit: Culprit = (kind + "s", name)
         where = ""
@@ -388,7 +390,7 @@ class Judge:
         for name, c in d.circuits.items():
             if not (e.tables.admits[name] & communities) or not e.tables.links_up[name]:
                 continue
-            if e.igp.distance(site, f"ce:{name}") >= 1 << 62:
+            if e.igp.distance(site, f"ce:{name}") >= INF:
                 continue
             wan = e.igp.latency(site, f"site:{c.site}")
             if wan is None:
@@ -396,7 +398,7 @@ class Judge:
             lat = wan + geo.circuit_access(name) + geo.backbone(geo.peering(name), fe_point)
             out.append(Option("circuit", name, lat))
         for name, bk in d.breakouts.items() if breakouts else ():
-            if not bk.up or e.igp.distance(site, f"edge:{name}") >= 1 << 62:
+            if not bk.up or e.igp.distance(site, f"edge:{name}") >= INF:
                 continue
             wan = e.igp.latency(site, f"site:{bk.site}")
             if wan is None:
@@ -605,6 +607,10 @@ class Judge:
                 for o in opts
                 if o.kind == "circuit" and o.name != name and self.slower(lat, o.latency)
             ]
+            if not better and best.kind == "circuit":
+                # The options follow the IGP's own paths; the fastest path is by a circuit the
+                # IGP leads elsewhere (or to this one by longer links): its metric is the fix.
+                better = [best]
             if better:
                 alt = min(better, key=lambda o: o.latency.ms)
                 tables = self.e.tables
@@ -667,8 +673,7 @@ def _ms(b: Branch) -> Ms:
     return Ms(b.ms, b.estimated)
 
 
-def _owner(edge: str | None) -> str | None:
-    return None if edge is None else edge.split("/", 1)[0]
+_owner = edge_owner
 
 
 __all__ = ["CAUSES", "ZERO", "Judge", "Judgement", "Option"]

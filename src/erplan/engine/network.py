@@ -159,8 +159,11 @@ class Network:
         self._node(Node("internet", Kind.INTERNET, "internet"))
         self._wire("internet", "microsoft", ())
 
-    def _positions(self, names: tuple[str, ...], where: str, site: str) -> tuple[str, ...]:
-        """One node per device standing on this wire (sessions shared per device name)."""
+    def _positions(
+        self, names: tuple[str, ...], where: str, site: str, path: str | None = None
+    ) -> tuple[str, ...]:
+        """One node per device standing on this wire (sessions shared per device name);
+        ``path``: the circuit or breakout whose path the wire is on (names may hold '/')."""
         out = []
         for name in names:
             dev = self.design.devices.get(name)
@@ -179,7 +182,7 @@ class Network:
                     stateful=dev.stateful and not dev.static_nat if dev is not None else False,
                     session=f"device:{name}",
                     culprit=("devices", name),
-                    path=None if where.startswith("site:") else where.split("/", 1)[0],
+                    path=path,
                 )
             )
             self._dev_positions.setdefault(name, []).append(nid)
@@ -232,7 +235,9 @@ class Network:
                 path=f"circuit:{name}",
             )
         )
-        devices = self._positions(edge_devices(self.design, edge), f"circuit:{name}", c.site)
+        devices = self._positions(
+            edge_devices(self.design, edge), f"circuit:{name}", c.site, f"circuit:{name}"
+        )
         self._wire(f"site:{c.site}", ce, devices)
         for link in LINKS:
             le = link_edge(name, link)
@@ -266,7 +271,9 @@ class Network:
                     culprit=("circuits", name),
                 )
             )
-            ldevs = self._positions(edge_devices(self.design, le), f"circuit:{name}/{link}", c.site)
+            ldevs = self._positions(
+                edge_devices(self.design, le), f"circuit:{name}/{link}", c.site, f"circuit:{name}"
+            )
             self._wire(ce, lid, ldevs)
             access = self.geo.circuit_access(name)
             self._wire(lid, mid, (), access)
@@ -293,7 +300,9 @@ class Network:
                 path=f"breakout:{name}",
             )
         )
-        devices = self._positions(edge_devices(self.design, edge), f"breakout:{name}", b.site)
+        devices = self._positions(
+            edge_devices(self.design, edge), f"breakout:{name}", b.site, f"breakout:{name}"
+        )
         self._wire(f"site:{b.site}", eid, devices)
         leg, _ = self.geo.breakout_internet(name)
         self._wire(eid, "internet", (), leg)
