@@ -150,7 +150,7 @@ def test_slow_row_in_json_gives_latency_and_best() -> None:
 
 
 def test_route_notes_region_preference_and_media() -> None:
-    rep = report(_active_passive(region_preference={"Europe": 200}))
+    rep = report(_active_passive(region_preference={"West Europe": 200}))
     (pref,) = [f for f in rep.findings if f.code == "ERP820"]
     assert pref.subject == "circuits.eu-er.region_preference"
     assert pref.severity is Severity.WARNING
@@ -292,7 +292,7 @@ def _loaded_text(d: dict[str, Any]) -> Any:
 
 def test_route_notes_say_what_the_design_leaves_open_and_where() -> None:
     d = _tie("c1", "c2")
-    d["circuits"]["c1"]["region_preference"] = {"Europe": 200}
+    d["circuits"]["c1"]["region_preference"] = {"West Europe": 200}
     loaded = _loaded_text(d)
     rep = verify(loaded, CATALOGS)
     notes = {f.code: f for f in rep.findings if f.code in ("ERP820", "ERP821")}
@@ -313,13 +313,15 @@ def test_route_notes_say_what_the_design_leaves_open_and_where() -> None:
     assert tie.source == "design notes ('every tied path is a possible path'); guide 000 §7.3.1"
     assert pref.message == (
         "region_preference of circuit c1 has no effect on Microsoft 365 prefixes: they carry "
-        "service communities only, no regional ones; the engine treats it as absent for them"
+        "service communities only, no regional ones; the engine treats it as absent for them "
+        "(no Dynamics 365 prefixes of the tenant in these regions reach the circuit either)"
     )
     assert pref.location == loaded.source.where(("circuits", "c1", "region_preference"))
     assert pref.location is not None and pref.location != loaded.source.where(("circuits", "c1"))
     assert pref.fix == (
         "steer Microsoft 365 traffic with local preference and IGP metrics ('hot potato'); cold "
-        "potato needs regional communities"
+        "potato needs regional communities: give the tenant's Dynamics 365 environments and "
+        "their prefixes in `tenant.dynamics`"
     )
     assert pref.source == "guide 000 §7.3.1"
 
