@@ -107,8 +107,23 @@ def sweep(base: Baseline, jobs: int, sample: int, seed: int) -> dict[str, Any]:
     for c in todo:
         kinds[c[0].kind] += 1
     out: dict[str, Any] = {"failures": len(todo), "by_kind": dict(kinds)}
-    wall, cpu, _ = _cpu(lambda: run(base, todo, jobs=1))
-    out["serial"] = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2)}
+    # One process, kind by kind (the same cases in the same order as the whole sweep).
+    per_kind: dict[str, dict[str, float]] = {}
+    for kind in kinds:
+        mine = [c for c in todo if c[0].kind == kind]
+        wall, cpu, _ = _cpu(lambda mine=mine: run(base, mine, jobs=1))
+        per_kind[kind] = {
+            "n": len(mine),
+            "wall_s": round(wall, 2),
+            "cpu_s": round(cpu, 2),
+            "cpu_ms_per_failure": round(1000 * cpu / len(mine), 1),
+        }
+        print(kind, per_kind[kind], flush=True)
+    out["serial_by_kind"] = per_kind
+    out["serial"] = {
+        "wall_s": round(sum(k["wall_s"] for k in per_kind.values()), 2),
+        "cpu_s": round(sum(k["cpu_s"] for k in per_kind.values()), 2),
+    }
     print("serial sweep", out["serial"], flush=True)
     if jobs > 1:
         wall, cpu, _ = _cpu(lambda: run(base, todo, jobs=jobs))
@@ -120,7 +135,7 @@ def sweep(base: Baseline, jobs: int, sample: int, seed: int) -> dict[str, Any]:
     for a in singles:
         by[a.kind].append(a)
     paired: dict[str, dict[str, float]] = {}
-    for kind, items in sorted(by.items()):
+    for kind, items in sorted(by.items()) if sample > 0 else ():
         picked = rng.sample(items, min(sample, len(items)))
         inc = full = 0.0
         for i, a in enumerate(picked):  # alternate which runs first
@@ -176,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--k", default="5,20", help="circuit budgets for the optimizer")
-    ap.add_argument("--sample", type=int, default=6, help="failures per kind, paired runs")
+    ap.add_argument(
+        "--sample", type=int, default=6, help="failures per kind, paired runs (0: none)"
+    )
     ap.add_argument("--time-limit", type=float, default=600, help="per optimizer run, seconds")
     ap.add_argument("--import-runs", type=int, default=10)
     ap.add_argument("--skip", default="", help="comma-separated: optimizer, sweep, imports")

@@ -12,6 +12,7 @@ from typing import Any
 from erplan.analyses.verdicts import FlowResult, Report, rows, verify
 from erplan.catalogs import load_catalogs
 from erplan.engine import Engine
+from erplan.engine.trace import edge_owner
 from erplan.load import LoadedDesign, load_mapping
 
 CATALOGS = load_catalogs()
@@ -162,7 +163,7 @@ def owners(r: FlowResult, which: str = "forward") -> dict[str | None, float]:
             continue
         path = b.forward if which == "forward" else b.back
         edge = path.edge if path is not None else None
-        owner = edge.split("/", 1)[0] if edge is not None else None
+        owner = edge_owner(edge)
         out[owner] = round(out.get(owner, 0.0) + b.weight, 9)
     return out
 

@@ -283,6 +283,36 @@ def test_prepends_reach_only_the_prefix_they_are_for() -> None:
     assert "as-path prepend" not in us
 
 
+def test_a_dmz_host_route_hangs_on_its_sites_route() -> None:
+    """Figure 19's server 20.2.2.59 lives in the US site's 20.2.2.56/29: a /32 discard would
+    beat that inside route and swallow Microsoft's connections, so every dialect anchors it on
+    the covering prefix's address; the pools keep their discard."""
+    ex = "g000-fig19-inbound-snat"
+    frr = str(files(ex, "frr")["frr/us-er.conf"].content)
+    assert "ip route 20.2.2.59/32 20.2.2.56 254" in frr
+    assert "ip route 20.2.2.0/29 blackhole 254" in frr
+    assert "ip route 10.255.1.0/28 blackhole 254" in frr
+    assert "20.2.2.59/32 blackhole" not in frr
+    ios = str(files(ex, "ios-xe")["ios-xe/us-er.cfg"].content)
+    assert "ip route 20.2.2.59 255.255.255.255 20.2.2.56 254" in ios
+    assert "ip route 20.2.2.0 255.255.255.248 Null0 254" in ios
+    junos = str(files(ex, "junos")["junos/us-er.conf"].content)
+    block = junos[junos.index("route 20.2.2.59/32 {") :].split("}", 1)[0]
+    assert "next-hop 20.2.2.56;" in block and "resolve;" in block and "discard" not in block
+
+
+def test_frr_retries_each_microsoft_session_quickly() -> None:
+    """Every session to a Microsoft edge retries every 5 s, not FRR's default 120 s."""
+    for example in EXAMPLES:
+        if refused(example, "frr"):
+            continue
+        design = loaded(example).design
+        for edge in (circuit_edge(design, CATALOGS, c) for c in design.circuits):
+            text = str(files(example, "frr")[f"frr/{edge.ident}.conf"].content)
+            for s in edge.sessions:
+                assert f" neighbor {s.peer} timers connect 5\n" in text, (example, s.peer)
+
+
 def test_per_link_pools_translate_on_their_own_link() -> None:
     """A pool per link (guide 000 §7.3 applied per link): each link's pool on its own
     interface, each advertised on its own session only."""

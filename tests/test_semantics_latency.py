@@ -4,6 +4,8 @@ suboptimal only beyond both thresholds, a trace's total is the sum of its hops
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -110,3 +112,45 @@ def test_proxied_flow_latency_includes_the_leg_to_the_proxy() -> None:
         ("sites", "eu", "proxy"),
     )
     assert r.best is not None and r.best.ms < 150
+
+
+def _band_design(suboptimal_ms: float, ratio: float) -> dict[str, Any]:
+    d = _ny(70, breakout_ms=40)
+    d["analysis"] = {"suboptimal_ms": suboptimal_ms, "suboptimal_ratio": ratio}
+    return d
+
+
+def _edge(guess: float, reaches: Callable[[float], bool]) -> float:
+    """The least float for which ``reaches`` holds, near ``guess`` (``reaches`` is monotone)."""
+    x = guess
+    while reaches(x):
+        x = math.nextafter(x, -math.inf)
+    while not reaches(x):
+        x = math.nextafter(x, math.inf)
+    return x
+
+
+def test_each_threshold_is_strict_at_its_edge() -> None:
+    """DESIGN.md "Optimality": suboptimal *beyond* the threshold. With the margin (then the
+    ratio) set exactly to what the flow loses, the flow is ok; a hair below, it is suboptimal,
+    with the loss and the best it is compared against."""
+    r = flow(results(_band_design(0, 1)), "out/us/1")
+    assert r.verdict.value == "suboptimal" and r.latency is not None and r.best is not None
+    lat, best = r.latency.ms, r.best.ms
+    margin = _edge(lat - best, lambda m: best + m >= lat)
+    ratio = _edge(lat / best, lambda x: best * x >= lat)
+    assert flow(results(_band_design(margin, 1)), "out/us/1").verdict.value == "ok"
+    assert flow(results(_band_design(0, ratio)), "out/us/1").verdict.value == "ok"
+    below = flow(results(_band_design(math.nextafter(margin, 0), 1)), "out/us/1")
+    assert (below.verdict.value, below.share, below.cause_key) == ("suboptimal", 1.0, r.cause_key)
+    assert below.latency == r.latency and below.best == r.best
+    below = flow(results(_band_design(0, math.nextafter(ratio, 0))), "out/us/1")
+    assert below.verdict.value == "suboptimal"
+
+
+def test_nothing_faster_than_the_margin_is_slow() -> None:
+    """A flow whose whole path takes no more than the margin cannot lose more than the margin:
+    it is ok whatever the ratio."""
+    r = flow(results(_band_design(0, 1)), "out/us/1")
+    assert r.latency is not None
+    assert flow(results(_band_design(r.latency.ms, 1)), "out/us/1").verdict.value == "ok"

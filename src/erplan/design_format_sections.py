@@ -284,7 +284,7 @@ workloads:
         "Which paths and directions require which controls (guide 001 'Applying security "
         "controls to Azure ExpressRoute for Microsoft 365 scenarios'). Devices say what they "
         "are for (`purpose`) and which directions they inspect (`inspects`); erplan checks "
-        "every traced path, there and back, against this policy (rules ERP730-ERP736, "
+        "every traced path, there and back, against this policy (rules ERP730-ERP735, "
         "docs/security.md). Without the section nothing is required; `security: {}` applies "
         "the defaults.",
         """\

@@ -97,7 +97,16 @@ def microsoft_routes(design: Design, catalogs: Catalogs, circuit: str) -> list[A
         if es.express_route and c in admitted and c not in out and ips:
             out[c] = Announcement(ips[0], (c,))
     others = [s.community for s in catalogs.services if s.community not in admitted][:2]
-    others.append(catalogs.regional_communities[0].community)
+    # A regional community alone, of a region the circuit gives no preference (one it prefers
+    # is accepted for its local preference: Microsoft sends it only beside a service's).
+    preferred = {
+        rc.community
+        for region in design.circuits[circuit].region_preference
+        if (rc := catalogs.regional_community(region)) is not None
+    }
+    others += [r.community for r in catalogs.regional_communities if r.community not in preferred][
+        :1
+    ]
     blocks = NOT_ADMITTED_BLOCK.subnets(new_prefix=24)
     extra = [Announcement(next(blocks), (c,)) for c in others]
     extra.append(Announcement(next(blocks), ()))
@@ -258,6 +267,11 @@ def inside_hosts(box: Lab) -> list[IPv4Address]:
     """The client (first usable address of the site's first prefix) and every service address
     the circuit delivers inside (after DNAT)."""
     site = box.design.sites[box.edge.site]
+    if not site.prefixes:
+        raise AssertionError(
+            f"site {box.edge.site!r} of circuit {box.edge.circuit!r} has no prefixes: this "
+            "network has no inside client to connect from"
+        )
     hosts = [_host(site.prefixes[0], 9)]
     hosts += [addr for _, addr, _ in box.edge.entries if addr not in hosts]
     return hosts

@@ -9,12 +9,13 @@ generators' own output.
 
 from __future__ import annotations
 
+import os
 from ipaddress import IPv4Address, IPv4Network, ip_address
 from typing import Any
 
 import pytest
 
-from _generated import CATALOGS, context, files
+from _generated import CATALOGS, context, examples, files, refused
 from emulation.generated_lab import (
     MICROSOFT,
     MICROSOFT_PORT,
@@ -30,6 +31,7 @@ from emulation.generated_lab import (
     wait_for,
 )
 from erplan import facts
+from erplan.generators import frr as gen_frr
 from erplan.generators.edge import CircuitEdge
 
 pytestmark = pytest.mark.emulation
@@ -38,14 +40,30 @@ pytestmark = pytest.mark.emulation
 # 000 Figure 20, both circuits), SNAT and DNAT on a NAT device in front of the edge (Figure 13),
 # guide 001's Exchange Hybrid entering by the circuit away from the server's site, and the
 # active circuit of guide 000 Figure 15 (local preference 200, SNAT, no inbound service).
-CASES = [
+SMALL = [
     ("g000-fig20-full-solution", "us-er"),
     ("g000-fig20-full-solution", "eu-er"),
     ("g000-fig13-dnat", "hq-er"),
     ("g001-exchange-hybrid", "dallas-er"),
     ("g000-fig15-active-passive", "us-er"),
 ]
+# Set to 1: every circuit edge of every shipped example that ``erplan generate frr`` renders
+# (about 12 s each; bench/emulate_generated.py runs them and prints the figures).
+ALL = "ERPLAN_ALL_GENERATED"
 CONNECTIONS = 12
+
+
+def all_edges() -> list[tuple[str, str]]:
+    """Every (example, circuit) whose FRR configuration the generator renders."""
+    return [
+        (example, circuit)
+        for example in examples()
+        if not refused(example, "frr")
+        for circuit in context(example).edges
+    ]
+
+
+CASES = all_edges() if os.environ.get(ALL) == "1" else SMALL
 
 
 def _rulesets(example: str, edge: CircuitEdge) -> dict[str, str]:
@@ -115,6 +133,11 @@ def test_generated_edge_behaves_as_designed(example: str, circuit: str) -> None:
     c = design.circuits[circuit]
     with lab(design, edge, conf, _rulesets(example, edge), ann) as box:
         wait_for(lambda: _converged(box, ann))
+
+        # The generated sessions retry quickly (FRR's default is 120 s).
+        for s in edge.sessions:
+            got = box.bgp("ce", f"show bgp neighbors {s.peer}")[str(s.peer)]
+            assert got.get("connectRetryTimer") == gen_frr.CONNECT_RETRY_S, (s.link, got)
 
         # Microsoft's edges: exactly what the design advertises per link, public, with the
         # design's prepends; all of it accepted.

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from erplan.analyses.fastest import Inherit
+from erplan.analyses.judge import Judge
 from erplan.analyses.paths import touched
 from erplan.analyses.relevance import SlowRows
 from erplan.analyses.summary import FlowState, index, state_of
@@ -301,6 +303,7 @@ class Baseline:
     suboptimal: list[int]
     slow: SlowRows
     resolving: dict[str, None]
+    judge: Judge | None = None  # the baseline's judge, its fastest-egress tables searched
     origin_states: dict[Origin, list[FlowState]] = field(default_factory=dict)
     load_by_site: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -309,7 +312,8 @@ class Baseline:
         from erplan.analyses.verdicts import rows
 
         engine = Engine(design, catalogs)
-        results = rows(engine)
+        verdicts = Verdicts(engine)
+        results = rows(engine, verdicts)
         states = [state_of(engine, r) for r in results]
         rows_of: dict[Origin, list[int]] = {}
         deps: dict[str, set[Origin]] = {}
@@ -343,6 +347,7 @@ class Baseline:
             slow,
             resolving_sites(engine),
         )
+        base.judge = verdicts.judge
         base.load_by_site = loads(design, catalogs, states).by_site
         base.origin_states = {o: [states[i] for i in idx] for o, idx in rows_of.items()}
         return base
@@ -353,10 +358,24 @@ class Outcome:
     """The failed state: every row's state, keyed by flow, and how much was recomputed."""
 
     atoms: tuple[Atom, ...]
-    by_key: dict[str, FlowState]
     origins: dict[Origin, list[FlowState]]  # every origin that changed: all its rows after
     retraced_rows: int
     load_by_site: dict[str, dict[str, float]]
+    base: Baseline
+
+    @property
+    def by_key(self) -> dict[str, FlowState]:
+        """Every row's state after the failure, keyed by flow (built when asked: a sweep
+        reads only the origins that changed)."""
+        by_key = dict(self.base.by_key)
+        for o, states in self.origins.items():
+            for st in self.base.origin_states.get(o, []):
+                for k in st.keys:
+                    by_key.pop(k, None)
+            for st in states:
+                for k in st.keys:
+                    by_key[k] = st
+        return by_key
 
 
 def failed_engine(design: Design, base: Baseline) -> Engine:
@@ -375,19 +394,28 @@ def failed_engine(design: Design, base: Baseline) -> Engine:
     # The baseline engine's catalogs hold the tenant's Dynamics 365 sets; no failure changes them.
     e.catalogs = base.engine.catalogs
     e.geo = base.engine.geo
-    e.net = _wan_network(design, base) or Network(design, e.catalogs, e.geo)
-    e.igp = Igp(e.net)
-    e.tables = Tables(e.net, e.igp)
+    wan = _wan_network(design, base)
+    if wan is not None:
+        # Only WAN wires down: the baseline's IGP trees that avoid them and its tables hold.
+        e.net, down = wan
+        e.igp = base.engine.igp.without(e.net, down)
+        e.tables = base.engine.tables.over(e.net, e.igp)
+    else:
+        e.net = _inside_network(design, base) or Network(design, e.catalogs, e.geo)
+        e.igp = Igp(e.net)
+        e.igp.inherit(base.engine.igp)
+        e.tables = Tables(e.net, e.igp)
     e.walker = Walker(e.net, e.igp, e.tables)
     e.origins = Origins(e.net, e.tables)
     e.tracer = Tracer(design, e.geo, e.igp, e.walker, e.origins)
     return e
 
 
-def _wan_network(design: Design, base: Baseline) -> Network | None:
+def _wan_network(design: Design, base: Baseline) -> tuple[Network, list[tuple[str, str]]] | None:
     """When the only difference from the baseline is WAN links down, each the only link
     between its two sites: the baseline's network with those wires down (a WAN wire carries
-    no device and nothing else in the network depends on it). Else None: build it anew."""
+    no device and nothing else in the network depends on it), and the site routers of each
+    wire down. Else None: build it anew."""
     from erplan.engine.network import Wire
 
     old = base.design
@@ -403,6 +431,7 @@ def _wan_network(design: Design, base: Baseline) -> Network | None:
     net = copy.copy(base.engine.net)
     net.design = design
     net.wires = dict(net.wires)
+    cut: list[tuple[str, str]] = []
     for i in down:
         if pairs.count(pairs[i]) != 1 or not old.wan[i].up or design.wan[i].up:
             return None
@@ -413,8 +442,62 @@ def _wan_network(design: Design, base: Baseline) -> Network | None:
         gone = Wire(w.a, w.b, w.devices, False, w.leg, w.cost)
         net.wires[a] = {**net.wires[a], b: gone}
         net.wires[b] = {**net.wires[b], a: gone}
-    net.wires_changed()
-    return net
+        cut.append((a, b))
+    net.wires_changed([r for pair in cut for r in pair])
+    return net, cut
+
+
+def _inside_network(design: Design, base: Baseline) -> Network | None:
+    """When the only difference from the baseline is circuits, links (that the design lists),
+    breakouts or devices down: the baseline's network with them down (``Network.with_down``).
+    Else None: build it anew."""
+    old = base.design
+    same = ("circuits", "breakouts", "devices", "wan")
+    if len(design.wan) != len(old.wan) or any(
+        a is not b for a, b in zip(design.wan, old.wan, strict=True)
+    ):
+        return None
+    if any(
+        getattr(design, f) is not getattr(old, f) for f in type(old).model_fields if f not in same
+    ):
+        return None
+    links: list[tuple[str, LinkName]] = []
+    for name, c in design.circuits.items():
+        was = old.circuits.get(name)
+        if was is None or c is was:
+            continue
+        if (
+            c.links.keys() != was.links.keys()
+            or c.model_copy(update={"up": was.up, "links": was.links}) != was
+        ):
+            return None
+        for link in LinkName:
+            up_before = was.up and (link not in was.links or was.links[link].up)
+            up_now = c.up and (link not in c.links or c.links[link].up)
+            if (
+                link in c.links
+                and c.links[link].model_copy(update={"up": was.links[link].up}) != was.links[link]
+            ):
+                return None
+            if up_before and not up_now:
+                links.append((name, link))
+            elif up_now and not up_before:
+                return None
+    down: dict[str, list[str]] = {"breakouts": [], "devices": []}
+    for field_name, found in down.items():
+        mine, theirs = getattr(design, field_name), getattr(old, field_name)
+        if mine.keys() != theirs.keys():
+            return None
+        for name, x in mine.items():
+            y = theirs[name]
+            if x is y:
+                continue
+            if not y.up or x.up or x.model_copy(update={"up": True}) != y:
+                return None
+            found.append(name)
+    if design.circuits.keys() != old.circuits.keys():
+        return None
+    return base.engine.net.with_down(design, links, down["breakouts"], down["devices"])
 
 
 def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> Outcome:
@@ -430,13 +513,16 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
             # The best the design offers may have got worse: the slow rows whose best (or the
             # circuits weighed for their cause) the failure can change are judged again.
             slow.update(base.slow.affected(a.kind, a.name))
-    by_key = dict(base.by_key)
     new_states: list[FlowState] = []
     retraced = 0
     if full or affected or slow:
         # The full recompute builds its engine the plain way: it is the reference.
         engine = Engine(design, base.catalogs) if full else failed_engine(design, base)
         verdicts = Verdicts(engine)
+        if not full and base.judge is not None:
+            j = base.judge
+            verdicts.judge.inherit = Inherit(j.table, j.starts, base.engine.net.site_links())
+            verdicts.judge.egress_ms = base.judge.egress_ms  # the same geography
         for flows in origin_groups(engine, affected, base.resolving):
             r = verdicts.result(tuple(flows), engine.trace(flows[0]))
             new_states.append(state_of(engine, r))
@@ -469,18 +555,11 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
             dns_origins |= base.dns_of.get(a.name, set())
     for o in dns_origins:
         after[o] = [_unresolved(x) for x in after.get(o, base.origin_states.get(o, []))]
-    for o, states in after.items():
-        for st in base.origin_states.get(o, []):
-            for k in st.keys:
-                by_key.pop(k, None)
-        for st in states:
-            for k in st.keys:
-                by_key[k] = st
     sites = {n for k, n in after if k == "users"}
     moved = [st for o, states in after.items() if o[0] == "users" for st in states]
     by_site = loads(design, base.catalogs, moved).by_site
     load = {site: by_site.get(site, {}) for site in sites}
-    return Outcome(tuple(failed), by_key, after, retraced, load)
+    return Outcome(tuple(failed), after, retraced, load, base)
 
 
 def _unresolved(s: FlowState) -> FlowState:

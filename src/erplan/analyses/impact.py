@@ -168,7 +168,16 @@ def impact(base: Baseline, out: Outcome) -> Impact:
                 )
                 for (o, dr, bv, av, c), ks in changes.items()
             ),
-            key=lambda c: (not c.worse, -c.flows, c.origin),
+            # A total order: the origins come from sets, whose order varies between runs.
+            key=lambda c: (
+                not c.worse,
+                -c.flows,
+                c.origin,
+                c.direction,
+                c.before,
+                c.after,
+                c.cause,
+            ),
         )
     )
     sites: list[SiteImpact] = []

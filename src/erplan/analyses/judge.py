@@ -11,14 +11,17 @@ the front end a resolver at the flow's own egress would have answered (a distant
 
 from __future__ import annotations
 
-import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from erplan.analyses.fastest import Links, Option, Start, Table, search
 from erplan.catalogs import FrontEnd
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome, Path
+from erplan.engine.igp import INF
 from erplan.engine.network import Kind
 from erplan.engine.ranges import addr
 from erplan.engine.tables import Microsoft365
+from erplan.engine.trace import edge_owner
 from erplan.latency import ZERO, Ms, Point
 
 # Causes: (what, the guides' fix, where they say so). Keys are stable (JSON, silencing notes).
@@ -201,15 +204,6 @@ TENANT_AREAS = frozenset({"Exchange", "SharePoint", "Skype"})
 
 
 @dataclass(frozen=True, slots=True)
-class Option:
-    """One way the design offers to reach a front end: an egress and its latency."""
-
-    kind: str  # "circuit" or "breakout"
-    name: str
-    latency: Ms
-
-
-@dataclass(frozen=True, slots=True)
 class Judgement:
     outcome: Outcome  # worst branch
     slow: bool
@@ -230,7 +224,16 @@ class Judge:
         self.design = engine.design
         self.geo = engine.geo
         self._best: dict[tuple[object, ...], list[Option]] = {}
-        self._maps: dict[tuple[object, ...], dict[str, Option]] = {}
+        self._maps: dict[tuple[object, ...], Table] = {}
+        self.starts: dict[tuple[object, ...], list[Start]] = {}
+        # An egress's latency to a front end (geography only: judges on one geography share it).
+        self.egress_ms: dict[tuple[str, str, str, bool], Ms] = {}
+        # A failed state's tables derived from the baseline's (failures.py); None: search.
+        self.inherit: Callable[[tuple[object, ...], list[Start], Links], Table | None] | None = None
+
+    def table(self, key: tuple[object, ...]) -> Table | None:
+        """The fastest-egress table searched for ``key`` (front end, circuits, third party)."""
+        return self._maps.get(key)
 
     # -- failures ---------------------------------------------------------------------------------
     def failure(self, t: FlowTrace, b: Branch) -> tuple[str, str, Culprit]:
@@ -331,7 +334,7 @@ class Judge:
         dst = back.hops[0].dst  # the address the reply is sent to: the translated source
         edge = back.edge or ""
         kind, _, rest = edge.partition(":")
-        name = rest.split("/", 1)[0]
+        name = rest.rpartition("/")[0] if kind == "circuit" else rest  # names may hold '/'
         d = self.design
         culprit: Culprit = (kind + "s", name)
         where = ""
@@ -387,7 +390,7 @@ class Judge:
         for name, c in d.circuits.items():
             if not (e.tables.admits[name] & communities) or not e.tables.links_up[name]:
                 continue
-            if e.igp.distance(site, f"ce:{name}") >= 1 << 62:
+            if e.igp.distance(site, f"ce:{name}") >= INF:
                 continue
             wan = e.igp.latency(site, f"site:{c.site}")
             if wan is None:
@@ -395,7 +398,7 @@ class Judge:
             lat = wan + geo.circuit_access(name) + geo.backbone(geo.peering(name), fe_point)
             out.append(Option("circuit", name, lat))
         for name, bk in d.breakouts.items() if breakouts else ():
-            if not bk.up or e.igp.distance(site, f"edge:{name}") >= 1 << 62:
+            if not bk.up or e.igp.distance(site, f"edge:{name}") >= INF:
                 continue
             wan = e.igp.latency(site, f"site:{bk.site}")
             if wan is None:
@@ -541,40 +544,35 @@ class Judge:
     def _fastest(
         self, fe: FrontEnd, circuits: tuple[str, ...], third_party: bool
     ) -> dict[str, Option]:
-        """For every site, the fastest egress towards ``fe``: one Dijkstra from every circuit
-        and breakout at once, each starting at its own latency to the front end (plain floats
-        in the loop: it runs over every site)."""
+        """For every site, the fastest egress towards ``fe`` (``fastest.search``)."""
         e, geo, d = self.e, self.geo, self.design
         fe_point = geo.fe_point(fe)
-        starts: list[tuple[float, int, str, Option]] = []
+        starts: list[Start] = []
+        known = self.egress_ms
         for name in circuits:
             if e.igp.stub(f"ce:{name}") is None:
                 continue
-            lat = geo.circuit_access(name) + geo.backbone(geo.peering(name), fe_point)
+            lat = known.get(("circuit", name, fe.name, third_party))
+            if lat is None:
+                lat = geo.circuit_access(name) + geo.backbone(geo.peering(name), fe_point)
+                known[("circuit", name, fe.name, third_party)] = lat
             starts.append(
                 (lat.ms, len(starts), f"site:{d.circuits[name].site}", Option("circuit", name, lat))
             )
         for name, bk in d.breakouts.items():
             if not bk.up or e.igp.stub(f"edge:{name}") is None:
                 continue
-            leg, near = geo.breakout_internet(name)
-            lat = leg if third_party else leg + geo.backbone(geo.fe_point(near), fe_point)
+            lat = known.get(("breakout", name, fe.name, third_party))
+            if lat is None:
+                leg, near = geo.breakout_internet(name)
+                lat = leg if third_party else leg + geo.backbone(geo.fe_point(near), fe_point)
+                known[("breakout", name, fe.name, third_party)] = lat
             starts.append((lat.ms, len(starts), f"site:{bk.site}", Option("breakout", name, lat)))
-        # (ms, start index, site, estimated so far)
-        heap = [(ms, n, site, opt.latency.estimated) for ms, n, site, opt in starts]
-        heapq.heapify(heap)
-        done: dict[str, Option] = {}
+        key = (fe.name, circuits, third_party)
+        self.starts[key] = starts
         links = e.net.site_links()
-        while heap:
-            ms, n, site, est = heapq.heappop(heap)
-            if site in done:
-                continue
-            opt = starts[n][3]
-            done[site] = Option(opt.kind, opt.name, Ms(ms, est))
-            for v, leg_ms, leg_est in links[site]:
-                if v not in done:
-                    heapq.heappush(heap, (ms + leg_ms, n, v, est or leg_est))
-        return done
+        got = self.inherit(key, starts, links) if self.inherit is not None else None
+        return got if got is not None else search(starts, links)
 
     def _far_region(self, b: Branch, opts: list[Option]) -> bool:
         """Inbound: an active/active pair inside one region is a design choice, not a defect;
@@ -609,6 +607,10 @@ class Judge:
                 for o in opts
                 if o.kind == "circuit" and o.name != name and self.slower(lat, o.latency)
             ]
+            if not better and best.kind == "circuit":
+                # The options follow the IGP's own paths; the fastest path is by a circuit the
+                # IGP leads elsewhere (or to this one by longer links): its metric is the fix.
+                better = [best]
             if better:
                 alt = min(better, key=lambda o: o.latency.ms)
                 tables = self.e.tables
@@ -671,8 +673,7 @@ def _ms(b: Branch) -> Ms:
     return Ms(b.ms, b.estimated)
 
 
-def _owner(edge: str | None) -> str | None:
-    return None if edge is None else edge.split("/", 1)[0]
+_owner = edge_owner
 
 
 __all__ = ["CAUSES", "ZERO", "Judge", "Judgement", "Option"]

@@ -322,9 +322,9 @@ class Report:
         }
 
 
-def rows(engine: Engine) -> list[FlowResult]:
+def rows(engine: Engine, verdicts: Verdicts | None = None) -> list[FlowResult]:
     """Every flow of the design, traced once per class and judged once per trace."""
-    verdicts = Verdicts(engine)
+    verdicts = verdicts or Verdicts(engine)
     return [verdicts.result(tuple(flows), engine.trace(flows[0])) for _, flows in engine.groups()]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from erplan.engine.ranges import addr
 from erplan.engine.sessions import Context, Mode, unique
-from erplan.engine.trace import Branch, Disposition, Outcome, Path
+from erplan.engine.trace import Branch, Disposition, Outcome, Path, edge_owner
 from erplan.engine.walk import Leaf, Walker
 
 
@@ -113,14 +113,7 @@ def _judge(walker: Walker, fwd: Path, f: Leaf, r: Leaf, home: str, src: int, dst
         )
         back = back._replace(disposition=Disposition.DROPPED, reason=why, cause="bypass")
         return Branch(r.weight, fwd, back, Outcome.DROPPED, why, node.culprit, ties)
-    if _owner(f.edge) != _owner(r.edge):
+    if edge_owner(f.edge) != edge_owner(r.edge):
         why = f"the reply enters by {r.edge}, the request left by {f.edge}"
         return Branch(r.weight, fwd, back, Outcome.ASYMMETRIC, why, (), ties)
     return Branch(r.weight, fwd, back, Outcome.OK, "", (), ties)
-
-
-def _owner(edge: str | None) -> str | None:
-    """The circuit or breakout of an edge (the link does not matter for symmetry)."""
-    if edge is None:
-        return None
-    return edge.split("/", 1)[0]

@@ -14,6 +14,7 @@ the destination's own.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 
 from erplan.engine.network import Kind, Network
 from erplan.latency import ZERO, Ms
@@ -34,6 +35,82 @@ class Igp:
         }
         self._lat: dict[str, dict[str, Ms]] = {}
         self._comp: dict[str, int] = {}
+        # Trees of the IGP before WAN wires ``_cut`` went down (``without``), to repair.
+        self._before: dict[str, dict[str, int]] = {}
+        self._cut: list[tuple[str, str, int]] = []
+        self._lat_before: dict[str, dict[str, Ms]] = {}
+        self._stale: dict[str, set[str]] = {}  # per repaired tree, the routers searched again
+
+    def without(self, net: Network, down: list[tuple[str, str]]) -> Igp:
+        """This IGP on ``net``: the same network with the WAN wires ``down`` (site router
+        pairs) down. Stubs lie inside sites and are kept; so is every tree (and the latencies
+        along it) in which no wire down is on a shortest path: with costs above zero, its
+        distances cannot change. The other trees are repaired when asked for (``tree``)."""
+        got = Igp.__new__(Igp)
+        got.net = net
+        got._stub = dict(self._stub)
+        gone = {(a, b) for a, b in down} | {(b, a) for a, b in down}
+        got._wan = dict(self._wan)
+        for a, _ in gone:
+            got._wan[a] = tuple((v, c) for v, c in got._wan[a] if (a, v) not in gone)
+        cut = [(a, b, c) for a, b in gone for v, c in self._wan.get(a, ()) if v == b]
+        got._trees, got._lat, got._dags, got._comp = {}, {}, {}, {}
+        got._before, got._cut, got._lat_before, got._stale = {}, cut, {}, {}
+        if len(cut) == len(gone) and all(c > 0 for _, _, c in cut):
+            for root, dist in self._trees.items():
+                if any(_tight(dist, a, b, c) for a, b, c in cut):
+                    got._before[root] = dist
+                    if root in self._lat:
+                        got._lat_before[root] = self._lat[root]
+                else:
+                    got._trees[root] = dist
+                    if root in self._lat:
+                        got._lat[root] = self._lat[root]
+        return got
+
+    def inherit(self, other: Igp) -> None:
+        """Take ``other``'s trees, paths and latencies when the WAN is the same (a failure
+        inside sites: a circuit, a breakout, a device): they read the WAN alone. Stubs,
+        which lie inside sites, stay this IGP's own."""
+        if self._wan == other._wan and not other._before:
+            self._trees = dict(other._trees)
+            self._lat = dict(other._lat)
+            self._dags = {k: list(v) for k, v in other._dags.items()}
+            self._comp = dict(other._comp)
+
+    def _repair(self, root: str, old: dict[str, int]) -> dict[str, int]:
+        """The tree ``old`` of the IGP before wires ``_cut`` went down, searched again only
+        below them: the site routers reached from a wire down along tight wires."""
+        stale = {b for a, b, c in self._cut if _tight(old, a, b, c)}
+        stack = list(stale)
+        wan = self._wan
+        while stack:
+            u = stack.pop()
+            for v, c in wan[u]:
+                if v not in stale and _tight(old, u, v, c):
+                    stale.add(v)
+                    stack.append(v)
+        done = {k: d for k, d in old.items() if k not in stale}
+        best: dict[str, int] = {}
+        heap: list[tuple[int, str]] = []
+        for v in stale:
+            for u, c in wan[v]:
+                du = done.get(u)
+                if du is not None and du + c < best.get(v, INF):
+                    best[v] = du + c
+                    heap.append((du + c, v))
+        heapq.heapify(heap)
+        while heap:
+            d, u = heapq.heappop(heap)
+            if u in done:
+                continue
+            done[u] = d
+            for v, c in wan[u]:
+                if v not in done and d + c < best.get(v, INF):
+                    best[v] = d + c
+                    heapq.heappush(heap, (d + c, v))
+        self._stale[root] = stale
+        return done
 
     # -- stubs ------------------------------------------------------------------------------------
     def stub(self, router: str) -> tuple[str, ...] | None:
@@ -70,6 +147,10 @@ class Igp:
         got = self._trees.get(root)
         if got is not None:
             return got
+        old = self._before.pop(root, None)
+        if old is not None:
+            got = self._trees[root] = self._repair(root, old)
+            return got
         dist: dict[str, int] = {root: 0}
         heap = [(0, root)]
         done: set[str] = set()
@@ -93,9 +174,16 @@ class Igp:
         lat = self._lat.get(b)
         if lat is None:
             dist = self.tree(b)
-            wires = self.net.wires
             lat = {b: ZERO}
-            for v in sorted(dist, key=dist.__getitem__):
+            todo: Iterable[str] = dist
+            old = self._lat_before.pop(b, None)
+            stale = self._stale.get(b)
+            if old is not None and stale is not None:
+                # A repaired tree: off the routers searched again, paths and latencies hold.
+                lat = {k: x for k, x in old.items() if k not in stale}
+                todo = (v for v in stale if v in dist)
+            wires = self.net.wires
+            for v in sorted(todo, key=dist.__getitem__):
                 if v == b:
                     continue
                 best: Ms | None = None
@@ -112,8 +200,8 @@ class Igp:
     def site_distance(self, a: str, b: str) -> int:
         """IGP distance between site routers (the tree of ``b`` is the one grown: callers ask
         for few targets and many sources)."""
-        if a in self._trees and b not in self._trees:
-            return self._trees[a].get(b, INF)
+        if b not in self._trees and (a in self._trees or a in self._before):
+            return self.tree(a).get(b, INF)
         return self.tree(b).get(a, INF)
 
     def component(self, site: str) -> int:
@@ -230,3 +318,9 @@ class Igp:
             elif d == best and d < INF:
                 out.append(t)
         return out, best
+
+
+def _tight(dist: dict[str, int], a: str, b: str, cost: int) -> bool:
+    """Whether wire a-b is on a shortest path of the tree ``dist``."""
+    da, db = dist.get(a), dist.get(b)
+    return da is not None and db is not None and da + cost == db

@@ -13,7 +13,9 @@ are exact.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+import dataclasses
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Network
@@ -157,8 +159,11 @@ class Network:
         self._node(Node("internet", Kind.INTERNET, "internet"))
         self._wire("internet", "microsoft", ())
 
-    def _positions(self, names: tuple[str, ...], where: str, site: str) -> tuple[str, ...]:
-        """One node per device standing on this wire (sessions shared per device name)."""
+    def _positions(
+        self, names: tuple[str, ...], where: str, site: str, path: str | None = None
+    ) -> tuple[str, ...]:
+        """One node per device standing on this wire (sessions shared per device name);
+        ``path``: the circuit or breakout whose path the wire is on (names may hold '/')."""
         out = []
         for name in names:
             dev = self.design.devices.get(name)
@@ -177,7 +182,7 @@ class Network:
                     stateful=dev.stateful and not dev.static_nat if dev is not None else False,
                     session=f"device:{name}",
                     culprit=("devices", name),
-                    path=None if where.startswith("site:") else where.split("/", 1)[0],
+                    path=path,
                 )
             )
             self._dev_positions.setdefault(name, []).append(nid)
@@ -230,7 +235,9 @@ class Network:
                 path=f"circuit:{name}",
             )
         )
-        devices = self._positions(edge_devices(self.design, edge), f"circuit:{name}", c.site)
+        devices = self._positions(
+            edge_devices(self.design, edge), f"circuit:{name}", c.site, f"circuit:{name}"
+        )
         self._wire(f"site:{c.site}", ce, devices)
         for link in LINKS:
             le = link_edge(name, link)
@@ -264,7 +271,9 @@ class Network:
                     culprit=("circuits", name),
                 )
             )
-            ldevs = self._positions(edge_devices(self.design, le), f"circuit:{name}/{link}", c.site)
+            ldevs = self._positions(
+                edge_devices(self.design, le), f"circuit:{name}/{link}", c.site, f"circuit:{name}"
+            )
             self._wire(ce, lid, ldevs)
             access = self.geo.circuit_access(name)
             self._wire(lid, mid, (), access)
@@ -291,7 +300,9 @@ class Network:
                 path=f"breakout:{name}",
             )
         )
-        devices = self._positions(edge_devices(self.design, edge), f"breakout:{name}", b.site)
+        devices = self._positions(
+            edge_devices(self.design, edge), f"breakout:{name}", b.site, f"breakout:{name}"
+        )
         self._wire(f"site:{b.site}", eid, devices)
         leg, _ = self.geo.breakout_internet(name)
         self._wire(eid, "internet", (), leg)
@@ -412,24 +423,76 @@ class Network:
             parts = self.boundaries.split([net_range(net)])
             rules.inbound[service] = (tuple(parts), net.num_addresses)
 
-    def wires_changed(self) -> None:
-        """Forget what was derived from ``wires`` (a copy whose wires were replaced)."""
-        self._site_links = None
+    def with_down(
+        self,
+        design: Design,
+        links: list[tuple[str, LinkName]],
+        breakouts: list[str],
+        devices: list[str],
+    ) -> Network:
+        """This network for ``design``: this one's design with those circuit links, breakouts
+        and devices down, nothing else changed. Being up reaches the network only there: a
+        link's wire to its MSEE, a breakout's node and its wire to the internet, a device's
+        positions and the wires they stand on (as ``__init__`` builds them)."""
+        net = copy.copy(self)
+        net.design = design
+        net.nodes = dict(self.nodes)
+        net.wires = dict(self.wires)
+        net.device_wire = dict(self.device_wire)
+        copied: set[str] = set()
+
+        def down(a: str, b: str) -> None:
+            w = net.wires[a][b]
+            if not w.up:
+                return
+            gone = Wire(w.a, w.b, w.devices, False, w.leg, w.cost)
+            for x, y in ((a, b), (b, a)):
+                if x not in copied:
+                    net.wires[x] = dict(net.wires[x])
+                    copied.add(x)
+                net.wires[x][y] = gone
+            for d in w.devices:
+                net.device_wire[d] = gone
+
+        for circuit, link in links:
+            down(f"link:{circuit}/{link}", f"msee:{circuit}/{link}")
+        for name in breakouts:
+            eid = f"edge:{name}"
+            net.nodes[eid] = dataclasses.replace(net.nodes[eid], up=False)
+            down(eid, "internet")
+        for name in devices:
+            for pos in self._dev_positions.get(name, []):
+                net.nodes[pos] = dataclasses.replace(net.nodes[pos], up=False)
+                w = self.device_wire.get(pos)
+                if w is not None:
+                    down(w.a, w.b)
+        return net
+
+    def wires_changed(self, routers: Iterable[str] | None = None) -> None:
+        """Forget what was derived from ``wires`` (a copy whose wires were replaced): of the
+        WAN neighbours, only those of ``routers`` when given (the others' lists are kept, the
+        same objects)."""
+        if routers is None or self._site_links is None:
+            self._site_links = None
+            return
+        links = dict(self._site_links)
+        for r in routers:
+            links[r] = self._neighbours(r)
+        self._site_links = links
 
     def site_links(self) -> dict[str, list[tuple[str, float, bool]]]:
         """Per site router, its WAN neighbours that are up, with the leg's round trip and
         whether it is estimated (for searches over every site)."""
         if self._site_links is None:
-            self._site_links = {
-                r: [
-                    (v, w.leg.ms, w.leg.estimated)
-                    for v, w in self.wires[r].items()
-                    if w.up and v.startswith("site:")
-                ]
-                for r in self.wires
-                if r.startswith("site:")
-            }
+            self._site_links = {r: self._neighbours(r) for r in self.wires if r.startswith("site:")}
         return self._site_links
+
+    def _neighbours(self, r: str) -> list[tuple[str, float, bool]]:
+        return [
+            (v, w.leg.ms, w.leg.estimated)
+            for v, w in self.wires[r].items()
+            if w.up and v.startswith("site:")
+        ]
 
     def site_host(self, site: str) -> int:
         """The address of the host of a site that has no prefixes (its resolver)."""

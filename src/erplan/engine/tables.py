@@ -8,6 +8,7 @@ on the destination only, so they are remembered per router and destination class
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Network
@@ -197,6 +198,20 @@ class Tables:
         self._src_ids: dict[int, int] = {}
         self._dst_numbers: dict[DstClass, int] = {}
         self._src_numbers: dict[SrcClass, int] = {}
+
+    def over(self, net: Network, igp: Igp) -> Tables:
+        """These tables over the same network with only WAN wires down (``net``, ``igp``):
+        prefixes, filters, circuits and classes of addresses do not depend on the WAN; the
+        routers' decisions do and start afresh."""
+        got = copy.copy(self)
+        got.net, got.igp = net, igp
+        got._memo = {}
+        got.proxies = set(self.proxies)
+        got._admitting = dict(self._admitting)
+        got.dst_classes, got.src_classes = list(self.dst_classes), list(self.src_classes)
+        got._dst_ids, got._src_ids = dict(self._dst_ids), dict(self._src_ids)
+        got._dst_numbers, got._src_numbers = dict(self._dst_numbers), dict(self._src_numbers)
+        return got
 
     # -- classes of addresses -------------------------------------------------------------------
     def dst_class(self, dst: int) -> int:

@@ -88,6 +88,15 @@ class Hop(NamedTuple):
         return out
 
 
+def edge_owner(edge: str | None) -> str | None:
+    """The circuit or breakout of an edge: ``circuit:NAME/LINK`` -> ``circuit:NAME``,
+    ``breakout:NAME`` as it is. A circuit's edge always names its link, and names may hold
+    '/': the link is what follows the last one."""
+    if edge is None or not edge.startswith("circuit:"):
+        return edge
+    return edge.rpartition("/")[0]
+
+
 class Path(NamedTuple):
     """One direction of one branch."""
 

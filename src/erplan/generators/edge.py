@@ -118,6 +118,8 @@ class CircuitEdge:
     # paths, and whether it runs the Microsoft peering with its own ASN.
     provider_devices: tuple[str, ...] = ()
     provider_peers: bool = False
+    # Every site's prefixes: the routes the inside network carries.
+    site_prefixes: tuple[IPv4Network, ...] = ()
 
     @property
     def communities(self) -> tuple[str, ...]:
@@ -136,6 +138,21 @@ class CircuitEdge:
         """The inbound SNAT pools this router translates into: the servers' replies to them
         must be routed back to it, so it announces them to the inside (never to Microsoft)."""
         return tuple(dict.fromkeys(s.pool for s in self.router_inbound_snat()))
+
+    def anchors(self) -> tuple[tuple[IPv4Network, IPv4Address | None], ...]:
+        """The route each originated prefix hangs on, at the anchor distance: a discard (None),
+        or, for an advertised prefix inside a site's prefix that is no pool of this edge (a
+        server's /32 in a DMZ), the covering prefix's own address, resolved through the inside
+        route: a discard more specific than that route would swallow the server's traffic."""
+        pools = {x.pool for x in self.snat} | {x.pool for x in self.inbound_snat}
+        out: list[tuple[IPv4Network, IPv4Address | None]] = []
+        for p in self.networks + self.inside_pools:
+            covers = [s for s in self.site_prefixes if p != s and p.subnet_of(s)]
+            if p in pools or not covers:
+                out.append((p, None))
+            else:
+                out.append((p, max(covers, key=lambda s: s.prefixlen).network_address))
+        return tuple(out)
 
     def router_snat(self) -> tuple[Snat, ...]:
         return tuple(s for s in self.snat if s.point == ROUTER)
@@ -267,6 +284,7 @@ def circuit_edge(design: Design, catalogs: Catalogs, name: str) -> CircuitEdge:
             if design.devices[dev].managed_by is Party.PROVIDER
         ),
         provider_peers=facts.duty(c, Duty.ASN) is Party.PROVIDER,
+        site_prefixes=tuple(p for site in design.sites.values() for p in site.prefixes),
     )
 
 

@@ -8,8 +8,6 @@ the nftables ruleset beside it (``nft.py``), which shares the interface names be
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
-
 from erplan.generators.edge import CircuitEdge, Session
 from erplan.generators.safe import comment
 from erplan.model import LinkName
@@ -25,6 +23,9 @@ INSIDE_GROUP = "INSIDE"
 NO_EXPORT = "no-export"
 # The anchor routes for originated prefixes lose to any inside route for the same prefix.
 ANCHOR_DISTANCE = 254
+# Retry a session that could not open every 5 s instead of FRR's 120: bgpd may try before the
+# link is up (at boot, after a link flap) and would then leave the circuit down for two minutes.
+CONNECT_RETRY_S = 5
 
 
 def link_interface(session: Session) -> str:
@@ -162,8 +163,8 @@ def _route_maps(edge: CircuitEdge) -> list[str]:
     return out
 
 
-def _anchors(networks: tuple[IPv4Network, ...]) -> list[str]:
-    return [f"ip route {p} blackhole {ANCHOR_DISTANCE}" for p in networks]
+def _anchors(edge: CircuitEdge) -> list[str]:
+    return [f"ip route {p} {via or 'blackhole'} {ANCHOR_DISTANCE}" for p, via in edge.anchors()]
 
 
 def render(edge: CircuitEdge, design_file: str) -> str:
@@ -192,7 +193,9 @@ def render(edge: CircuitEdge, design_file: str) -> str:
         lines.append(
             "! So do the inbound NAT pools, announced inside only (replies come back here)."
         )
-    lines += _anchors(edge.networks + edge.inside_pools)
+    if any(via for _, via in edge.anchors()):
+        lines.append("! A host inside a site's prefix hangs on that prefix's inside route.")
+    lines += _anchors(edge)
     lines.append("!")
     lines += _prefix_lists(edge)
     lines.append("!")
@@ -204,6 +207,7 @@ def render(edge: CircuitEdge, design_file: str) -> str:
             f" neighbor {s.peer} remote-as {MICROSOFT_ASN}",
             f" neighbor {s.peer} description MSEE {s.link.value} {edge.ident}",
             f" ! neighbor {s.peer} password SHARED-KEY",
+            f" neighbor {s.peer} timers connect {CONNECT_RETRY_S}",
         ]
     lines += [
         f" neighbor {INSIDE_GROUP} peer-group",

@@ -103,7 +103,7 @@ def render(edge: CircuitEdge, design_file: str) -> str:
             lines.append(" ip nat outside")
         lines.append("!")
     anchored = edge.networks + edge.inside_pools
-    lines += [f"ip route {_net(p)} Null0 {ANCHOR_DISTANCE}" for p in anchored]
+    lines += [f"ip route {_net(p)} {via or 'Null0'} {ANCHOR_DISTANCE}" for p, via in edge.anchors()]
     lines.append("!")
     for s in edge.sessions:
         for k, (prefix, _) in enumerate(s.prepends, start=1):

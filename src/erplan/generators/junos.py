@@ -240,9 +240,13 @@ def render(edge: CircuitEdge, design_file: str) -> str:
     t.leaf(f"autonomous-system {edge.asn}")
     t.leaf(f"router-id {edge.sessions[0].local}")
     t.open("static")
-    for p in edge.networks + edge.inside_pools:
+    for p, via in edge.anchors():
         t.open(f"route {p}")
-        t.leaf("discard")
+        if via is None:
+            t.leaf("discard")
+        else:
+            t.leaf(f"next-hop {via}")
+            t.leaf("resolve")
         t.leaf(f"preference {ANCHOR_DISTANCE}")
         t.close()
     t.close()

@@ -1,0 +1,125 @@
+"""Mutation testing of the verdict layer and the engine: how many deliberate defects the fast
+semantic tests catch.
+
+Runs mutmut (pinned in the ``mutation`` extra: ``pip install -e '.[mutation]'``) over one
+module at a time, as configured in pyproject.toml ``[tool.mutmut]`` (which tests run, which
+files may be mutated), and prints a Markdown row per module: mutants, killed, survived,
+timeouts, score, run time. Results are kept in ``mutants/`` between runs, so a module already
+run is only counted again; ``--fresh`` starts over. bench/README.md records the figures and
+the reason each survivor is left.
+
+    nice .venv/bin/python bench/mutation.py                      # judge.py, verdicts.py
+    nice .venv/bin/python bench/mutation.py engine.sessions engine.connect
+    .venv/bin/python bench/mutation.py --report-only --survivors /tmp/survivors.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ("analyses.judge", "analyses.verdicts")
+# Statuses that count as caught: a failing test, or a mutant that never finishes.
+CAUGHT = ("killed", "timeout")
+LINE = re.compile(r"^\s*(erplan\.\S+?)__mutmut_\d+: (.+)$")
+
+
+def _mutmut() -> str:
+    exe = Path(sys.executable).with_name("mutmut")
+    if not exe.exists():
+        sys.exit("mutmut is not installed: pip install -e '.[mutation]'")
+    return str(exe)
+
+
+def _module_of(mutant: str) -> str:
+    """erplan.analyses.judge.xǁJudgeǁfailure -> analyses.judge (the module part)."""
+    parts = mutant.split(".")
+    mod = [p for p in parts[1:] if not p.startswith("x")]
+    return ".".join(mod)
+
+
+def results() -> dict[str, Counter[str]]:
+    """Status counts per module, from mutmut's stored results."""
+    out = subprocess.run(
+        [_mutmut(), "results", "--all", "true"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    counts: dict[str, Counter[str]] = {}
+    for line in out.splitlines():
+        m = LINE.match(line)
+        if m:
+            counts.setdefault(_module_of(m.group(1)), Counter())[m.group(2).strip()] += 1
+    return counts
+
+
+def survivors(modules: tuple[str, ...]) -> list[str]:
+    out = subprocess.run(
+        [_mutmut(), "results"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    names = []
+    for line in out.splitlines():
+        name, _, status = line.strip().partition(": ")
+        if status == "survived" and _module_of(name.split("__mutmut_")[0]) in modules:
+            names.append(name)
+    return names
+
+
+def row(module: str, c: Counter[str], seconds: float | None) -> str:
+    checked = sum(n for s, n in c.items() if s not in ("not checked", "skipped"))
+    caught = sum(c[s] for s in CAUGHT)
+    score = f"{100 * caught / checked:.1f} %" if checked else "—"
+    took = "—" if seconds is None else f"{seconds / 60:.1f} min"
+    return (
+        f"| {module} | {sum(c.values())} | {c['killed']} | {c['survived']} | {c['timeout']} "
+        f"| {c['no tests']} | {score} | {took} |"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("modules", nargs="*", default=list(DEFAULT), help="e.g. analyses.judge")
+    ap.add_argument("--fresh", action="store_true", help="forget earlier results")
+    ap.add_argument("--report-only", action="store_true", help="count stored results only")
+    ap.add_argument("--survivors", type=Path, help="write the surviving mutants' names here")
+    ap.add_argument("--max-children", type=int, default=2)
+    args = ap.parse_args()
+    modules = tuple(args.modules)
+    if args.fresh:
+        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+    took: dict[str, float] = {}
+    for module in [] if args.report_only else modules:
+        start = time.monotonic()
+        subprocess.run(
+            [_mutmut(), "run", "--max-children", str(args.max_children), f"erplan.{module}.*"],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        took[module] = time.monotonic() - start
+    counts = results()
+    print("| module | mutants | killed | survived | timeout | no tests | score | time |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    total: Counter[str] = Counter()
+    for module in modules:
+        c = counts.get(module, Counter())
+        total += c
+        print(row(module, c, took.get(module)))
+    if len(modules) > 1:
+        print(row("all", total, sum(took.values()) if took else None))
+    if args.survivors:
+        args.survivors.write_text("".join(f"{n}\n" for n in survivors(modules)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,179 @@
+"""The fastest egress of every site towards a front end, and its repair after a failure.
+
+``search`` is one Dijkstra from every circuit and breakout at once, each starting at its own
+latency to the front end (the judge's "best the design offers"). A failure only removes: WAN
+links (their legs vanish from the graph) and egresses (their starts). ``repair`` derives the
+failed state's table from the baseline's without searching every site again, and gives exactly
+what ``search`` gives on the failed graph:
+
+With every leg longer than zero, ``search``'s label of a site is the least, by (latency, start
+index, estimated), of its own start and of every neighbour's label plus the leg: the equations
+have one solution. A site whose label no removed start gave and that no removed link or
+changed label reaches along legs that are tight for the baseline's labels (label + leg equals
+the neighbour's label) keeps its label: the neighbour that gave it is still there, unchanged,
+and every other entry can only have got worse. The sites so reached are searched again, seeded
+from their unchanged neighbours. Starts keep their order (those that remain), so ties break
+alike. Anything else (a link or start added or changed, a leg of zero) returns None: search.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from erplan.latency import Ms
+
+# Per site router: (neighbour, leg ms, leg estimated), as ``Network.site_links`` gives them.
+Links = Mapping[str, Sequence[tuple[str, float, bool]]]
+_TIGHT = 1e-9  # looser than equality: a wider search, never a missed one
+_MIN_LEG = 1e-6  # shorter legs could vanish in a sum: no repair
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One way the design offers to reach a front end: an egress and its latency."""
+
+    kind: str  # "circuit" or "breakout"
+    name: str
+    latency: Ms
+
+
+Start = tuple[float, int, str, Option]  # (ms, index, site router, the egress)
+Table = dict[str, Option]
+Key = tuple[object, ...]  # (front end, circuits weighed, third party), as the judge keys tables
+
+
+def search(starts: Sequence[Start], links: Links) -> Table:
+    heap = [(ms, n, site, opt.latency.estimated) for ms, n, site, opt in starts]
+    heapq.heapify(heap)
+    return _run(heap, starts, links, {})
+
+
+def _run(
+    heap: list[tuple[float, int, str, bool]], starts: Sequence[Start], links: Links, done: Table
+) -> Table:
+    # Plain floats in the loop: it may run over every site.
+    while heap:
+        ms, n, site, est = heapq.heappop(heap)
+        if site in done:
+            continue
+        opt = starts[n][3]
+        done[site] = Option(opt.kind, opt.name, Ms(ms, est))
+        for v, leg_ms, leg_est in links[site]:
+            if v not in done:
+                heapq.heappush(heap, (ms + leg_ms, n, v, est or leg_est))
+    return done
+
+
+def removed_legs(before: Links, after: Links) -> list[tuple[str, str, float]] | None:
+    """The legs ``after`` lacks, each way (None: a leg added or changed, or one too short)."""
+    out: list[tuple[str, str, float]] = []
+    for u, edges in before.items():
+        if after.get(u) is edges:
+            continue  # the same list: nothing removed here (a network copy keeps them)
+        now = {v: (ms, est) for v, ms, est in after.get(u, ())}
+        if len(now) != len(after.get(u, ())):
+            return None
+        for v, ms, est in edges:
+            if ms < _MIN_LEG:
+                return None
+            got = now.pop(v, None)
+            if got is None:
+                out.append((u, v, ms))
+            elif got != (ms, est):
+                return None
+        if now:
+            return None
+    if after.keys() - before.keys():
+        return None
+    return out
+
+
+def repair(
+    table: Table,
+    before: Sequence[Start],
+    after: Sequence[Start],
+    links_before: Links,
+    links_after: Links,
+    removed: Sequence[tuple[str, str, float]],
+) -> Table | None:
+    """``search(after, links_after)`` from ``table = search(before, links_before)``, when the
+    failed state only removes starts and the legs ``removed`` (``removed_legs``); else None."""
+    where = {(o.kind, o.name): n for _, n, _, o in after}
+    if len(where) != len(after):
+        return None
+    kept = {(o.kind, o.name): (ms, site, o.latency.estimated) for ms, _, site, o in before}
+    for ms, _, site, o in after:  # nothing added or changed
+        if kept.get((o.kind, o.name)) != (ms, site, o.latency.estimated):
+            return None
+    order = [where[(o.kind, o.name)] for _, _, _, o in before if (o.kind, o.name) in where]
+    if order != sorted(order):
+        return None  # ties would break otherwise
+    gone = {(o.kind, o.name) for _, _, _, o in before} - where.keys()
+    dirty = [s for s, o in table.items() if (o.kind, o.name) in gone]
+    for u, v, ms in removed:
+        if u in table and v in table and _tight(table[u], ms, table[v]):
+            dirty.append(v)
+    if not dirty:
+        return table
+    # Every site reached from a dirty one along tight legs.
+    stale = set(dirty)
+    stack = list(stale)
+    while stack:
+        u = stack.pop()
+        for v, ms, _ in links_before.get(u, ()):
+            if v not in stale and v in table and _tight(table[u], ms, table[v]):
+                stale.add(v)
+                stack.append(v)
+    done = {s: o for s, o in table.items() if s not in stale}
+    heap: list[tuple[float, int, str, bool]] = []
+    for ms, n, site, opt in after:
+        if site in stale:
+            heap.append((ms, n, site, opt.latency.estimated))
+    for v in stale:
+        for u, ms, est in links_after.get(v, ()):
+            got = done.get(u)
+            if got is not None:
+                n = where[(got.kind, got.name)]
+                heap.append((got.latency.ms + ms, n, v, got.latency.estimated or est))
+    heapq.heapify(heap)
+    return _run(heap, after, links_after, done)
+
+
+def _tight(a: Option, leg: float, b: Option) -> bool:
+    return abs(a.latency.ms + leg - b.latency.ms) <= _TIGHT
+
+
+class Inherit:
+    """A failed state's tables repaired from the baseline judge's (``tables``, the ``starts``
+    each was searched from, over ``links``); None: the failed judge searches."""
+
+    def __init__(
+        self, tables: Callable[[Key], Table | None], starts: Mapping[Key, list[Start]], links: Links
+    ) -> None:
+        self.tables, self.starts, self.links = tables, starts, links
+        self.removed: list[tuple[str, str, float]] | None = None
+        self.diffed = False
+
+    def __call__(self, key: Key, starts: list[Start], links: Links) -> Table | None:
+        if not self.diffed:
+            self.removed, self.diffed = removed_legs(self.links, links), True
+        if self.removed is None:
+            return None
+        fe, circuits, third_party = key
+        assert isinstance(circuits, tuple)
+        mine = set(circuits)
+        # The same key first; else one that weighed more circuits (those the failure took out).
+        for k in sorted(self.starts, key=lambda k: k != key):
+            weighed = k[1]
+            assert isinstance(weighed, tuple)
+            if k[0] != fe or k[2] != third_party or not mine <= set(weighed):
+                continue
+            table = self.tables(k)
+            if table is None:
+                continue
+            got = repair(table, self.starts[k], starts, self.links, links, self.removed)
+            if got is not None:
+                return got
+        return None
