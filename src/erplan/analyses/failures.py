@@ -92,7 +92,8 @@ def describe(atom: Atom, design: Design) -> str:
         c = design.circuits[n]
         return f"circuit {n} ({c.peering_location}, at {c.site})"
     if k == "link":
-        return f"the {n.split('/')[1]} link of circuit {n.split('/')[0]}"
+        circ, _, link = n.rpartition("/")  # circuit names may hold "/"
+        return f"the {link} link of circuit {circ}"
     if k == "location":
         names = [c for c, x in design.circuits.items() if x.peering_location == n]
         return f"peering location {n} (circuits {', '.join(names)})"
@@ -109,7 +110,7 @@ def touch_keys(atom: Atom, design: Design) -> set[str]:
     """The keys (``paths.touched``) of every element the atom takes down."""
     k, n = atom.kind, atom.name
     if k == "link":
-        return {f"circuit:{n.split('/')[0]}"}
+        return {f"circuit:{n.rpartition('/')[0]}"}
     if k == "location":
         return {f"circuit:{c}" for c, x in design.circuits.items() if x.peering_location == n}
     if k == "wan":
@@ -133,7 +134,7 @@ def apply(design: Design, failed: Sequence[Atom]) -> Design:
                 if x.peering_location == a.name:
                     circuits[c] = x.model_copy(update={"up": False})
         elif a.kind == "link":
-            c, link = a.name.split("/")
+            c, _, link = a.name.rpartition("/")
             x = circuits[c]
             name = LinkName(link)
             old = x.links.get(name) or CircuitLink(silence={})

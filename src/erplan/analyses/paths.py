@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from erplan.analyses.verdicts import FlowResult
 from erplan.engine import Branch, Direction, Engine, FlowTrace
+from erplan.engine.trace import edge_owner
 from erplan.latency import Ms
 
 CIRCUIT = "circuit:"
@@ -20,7 +21,7 @@ BREAKOUT = "breakout:"
 
 def owner(edge: str | None) -> str | None:
     """``circuit:NAME`` or ``breakout:NAME`` for an edge (a circuit edge names its link)."""
-    return None if edge is None else edge.split("/", 1)[0]
+    return edge_owner(edge)
 
 
 def egress(b: Branch) -> str | None:
@@ -131,7 +132,7 @@ def touched(t: FlowTrace) -> set[str]:
                     prev_site = rest
                     continue
                 if kind in ("ce", "link", "msee"):
-                    circuit = rest.split("/", 1)[0]
+                    circuit = rest if kind == "ce" else rest.rpartition("/")[0]
                     out.add(f"circuit:{circuit}")
                     if kind != "ce":
                         out.add(f"link:{rest}")
@@ -143,7 +144,7 @@ def touched(t: FlowTrace) -> set[str]:
                     # A device on a circuit's or breakout's path: the packet was routed there
                     # (a reply dropped before the circuit still depends on its routes).
                     if where.startswith("circuit:"):
-                        out.add(where.split("/", 1)[0])
+                        out.add(edge_owner(where) or where)
                     elif where.startswith("breakout:"):
                         out.add(where)
                     continue  # a bump in the wire: the WAN hop around it is still one hop

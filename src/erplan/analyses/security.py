@@ -18,6 +18,7 @@ from erplan.analyses.verdicts import FlowResult, rows
 from erplan.catalogs import Catalogs
 from erplan.engine import Branch, Direction, Engine, Flow
 from erplan.engine import Path as FlowPath
+from erplan.engine.trace import edge_owner
 from erplan.facts import purposes
 from erplan.model import Design, Inspects, PathPolicy, Purpose
 
@@ -98,8 +99,7 @@ def edge_of(b: Branch) -> tuple[str, str] | None:
     edge = b.forward.edge
     if edge is None:
         return None
-    kind, _, rest = edge.partition(":")
-    name = rest.split("/", 1)[0]
+    kind, _, name = (edge_owner(edge) or edge).partition(":")
     return (EXPRESSROUTE, name) if kind == "circuit" else (INTERNET, name)
 
 

@@ -43,9 +43,9 @@ def _contains(design: Design, a: Atom, b: Atom) -> bool:
         if b.kind == "circuit":
             return design.circuits[b.name].peering_location == a.name
         if b.kind == "link":
-            return design.circuits[b.name.split("/")[0]].peering_location == a.name
+            return design.circuits[b.name.rpartition("/")[0]].peering_location == a.name
     if a.kind == "circuit" and b.kind == "link":
-        return b.name.split("/")[0] == a.name
+        return b.name.rpartition("/")[0] == a.name
     return False
 
 

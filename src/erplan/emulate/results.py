@@ -37,9 +37,9 @@ DOWN = "device down"
 
 def edge_group(edge: str | None) -> str | None:
     """The circuit or breakout of an edge (``circuit:C/primary`` -> ``circuit:C``)."""
-    if edge is None:
-        return None
-    return edge.split("/", 1)[0]
+    if edge is None or not edge.startswith("circuit:"):
+        return edge
+    return edge.rpartition("/")[0]  # names may hold '/': the link follows the last one
 
 
 @dataclass

@@ -20,6 +20,7 @@ from erplan.catalogs import Catalogs, EndpointSet
 from erplan.diagnostics import Finding, Location
 from erplan.engine import Engine, FlowTrace
 from erplan.engine.tables import Act, Internal
+from erplan.engine.trace import edge_owner
 from erplan.generators.modes import Mode
 from erplan.generators.names import (
     HostPattern,
@@ -114,7 +115,7 @@ def route_of(set_id: int, trace: FlowTrace, proxied: bool, devices_at: Mapping[s
             if edge.startswith("circuit:"):
                 er += b.weight
             if edge:
-                paths.setdefault(edge.split("/", 1)[0], None)
+                paths.setdefault(edge_owner(edge) or edge, None)
             for h in b.forward.hops:
                 name = devices_at.get(h.node)
                 if name is not None:

@@ -21,6 +21,7 @@ from erplan import facts
 from erplan.analyses.verdicts import FlowResult, Report, verify
 from erplan.engine import Direction
 from erplan.engine.ranges import addr
+from erplan.engine.trace import edge_owner
 from erplan.generators.safe import ident, markdown_cell
 from erplan.model import Design
 
@@ -177,7 +178,7 @@ def _inbound_tests(design: Design, result: FlowResult) -> list[Test]:
 
 def _source_pool(design: Design, service: str, branch: Any) -> str:
     edge = branch.forward.edge or ""
-    name = edge.partition(":")[2].split("/", 1)[0]
+    name = (edge_owner(edge) or "").partition(":")[2]
     pool = facts.inbound_pool(design, design.services[service], name)
     return str(pool) if pool is not None else "none"
 

@@ -18,6 +18,7 @@ from erplan import facts
 from erplan.analyses.verdicts import FlowResult, Report
 from erplan.catalogs import Catalogs
 from erplan.engine import Direction, Flow, Path
+from erplan.engine.trace import edge_owner
 from erplan.generators.safe import markdown_cell, spreadsheet_cell
 from erplan.model import Design, ProxyMode
 
@@ -49,8 +50,8 @@ def _and(items: Iterable[str]) -> str:
 
 def _edge_name(edge: str) -> tuple[str, str]:
     """``circuit:C/primary`` -> ("circuit", "C"); ``breakout:B`` -> ("breakout", "B")."""
-    kind, _, rest = edge.partition(":")
-    return kind, rest.split("/", 1)[0]
+    kind, _, rest = (edge_owner(edge) or edge).partition(":")
+    return kind, rest
 
 
 def _devices(path: Path) -> list[str]:
