@@ -24,7 +24,7 @@ from _semantics import (
     site,
     two_sites,
 )
-from erplan.analyses.judge import CAUSES
+from erplan.analyses.causes import CAUSES
 from erplan.engine import Engine
 from test_semantics_dns import _eu_resolves_in_us
 from test_semantics_inbound import _filtered, _guide, _mismatch

@@ -12,7 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from _semantics import CATALOGS, one_site, report, results, service, two_sites
-from erplan.analyses.judge import CAUSES
+from erplan.analyses.causes import CAUSES
 from erplan.analyses.verdicts import FlowResult, Verdict, verify
 from erplan.diagnostics import Severity
 from erplan.load import load_text

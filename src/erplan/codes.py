@@ -225,9 +225,9 @@ _FLOW_TAIL = (
     "points at that object, and `erplan trace` shows every hop of a flow, forward and back."
 )
 # Route-choice notes of the verdict module (``CODE_REGION_PREFERENCE``, ``CODE_TIE``, ``CODE_QOS``):
-# name, severity, summary, explanation, fix, source, by the name of the code's constant. A
-# test checks them against the findings verify makes.
-_ROUTE_NOTES: dict[str, tuple[str, Severity, str, str, str, str]] = {
+# name, severity, summary, explanation, fix, source, by the name of the code's constant. The
+# verdict module takes each note's severity, fix and source from here.
+ROUTE_NOTES: dict[str, tuple[str, Severity, str, str, str, str]] = {
     "CODE_REGION_PREFERENCE": (
         "region-preference-without-effect",
         Severity.WARNING,
@@ -267,7 +267,7 @@ _ROUTE_NOTES: dict[str, tuple[str, Severity, str, str, str, str]] = {
 
 def _flow_codes() -> list[CodeInfo]:
     from erplan.analyses import verdicts
-    from erplan.analyses.judge import CAUSES
+    from erplan.analyses.causes import CAUSES
 
     out: list[CodeInfo] = []
     seen: set[str] = set()
@@ -299,7 +299,7 @@ def _flow_codes() -> list[CodeInfo]:
                 FLOW_GROUP,
             )
         )
-    for attr, (name, severity, summary, explanation, fix, source) in _ROUTE_NOTES.items():
+    for attr, (name, severity, summary, explanation, fix, source) in ROUTE_NOTES.items():
         out.append(
             CodeInfo(
                 getattr(verdicts, attr),

@@ -9,20 +9,22 @@ and one judgement: a *row* stands for all of them and lists their keys.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from erplan.analyses.judge import CAUSES, Culprit, Judge
+from erplan import silencing
+from erplan.analyses.causes import CAUSES, Culprit
+from erplan.analyses.judge import Judge
 from erplan.catalogs import Catalogs
+from erplan.codes import ROUTE_NOTES
 from erplan.diagnostics import Finding, Location, Severity, sort_key
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome
 from erplan.engine.ranges import addr
 from erplan.facts import dynamics_regional, region_preferences
 from erplan.latency import Ms
+from erplan.memory import collector_paused
 from erplan.model import Design
 
 
@@ -77,6 +79,11 @@ for _v in (Verdict.DROPPED, Verdict.BLACKHOLE, Verdict.UNREACHABLE):
 CODE_REGION_PREFERENCE = "ERP820"
 CODE_TIE = "ERP821"
 CODE_QOS = "ERP822"
+_NOTE_NAMES = {
+    CODE_REGION_PREFERENCE: "CODE_REGION_PREFERENCE",
+    CODE_TIE: "CODE_TIE",
+    CODE_QOS: "CODE_QOS",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +395,13 @@ def _findings(results: Iterable[FlowResult], loaded: LoadedLike) -> list[Finding
     return out
 
 
+def _note(code: str, message: str, location: Location | None, subject: str | None) -> Finding:
+    """A route-choice note with the severity, fix and source of the codes table (which
+    ``erplan explain`` prints), found by the name of the code's constant here."""
+    _, severity, _, _, fix, source = ROUTE_NOTES[_NOTE_NAMES[code]]
+    return Finding(code, severity, message, location, fix=fix, source=source, subject=subject)
+
+
 def _route_notes(
     results: Iterable[FlowResult], loaded: LoadedLike, catalogs: Catalogs
 ) -> list[Finding]:
@@ -398,19 +412,14 @@ def _route_notes(
         prefs = region_preferences(design, catalogs, name)
         if c.region_preference and not (set(prefs) & acted_on):
             out.append(
-                Finding(
+                _note(
                     CODE_REGION_PREFERENCE,
-                    Severity.WARNING,
                     f"region_preference of circuit {name} has no effect on Microsoft 365 "
                     "prefixes: they carry service communities only, no regional ones; the "
                     "engine treats it as absent for them (no Dynamics 365 prefixes of the "
                     "tenant in these regions reach the circuit either)",
                     loaded.source.where(("circuits", name, "region_preference")),
-                    fix="steer Microsoft 365 traffic with local preference and IGP metrics "
-                    "('hot potato'); cold potato needs regional communities: give the tenant's "
-                    "Dynamics 365 environments and their prefixes in `tenant.dynamics`",
-                    source="guide 000 §7.3.1",
-                    subject=f"circuits.{name}.region_preference",
+                    f"circuits.{name}.region_preference",
                 )
             )
     media = sorted(
@@ -426,16 +435,13 @@ def _route_notes(
     if media:
         shown = ", ".join(media[:5]) + (f" and {len(media) - 5} more" if len(media) > 5 else "")
         out.append(
-            Finding(
+            _note(
                 CODE_QOS,
-                Severity.INFO,
                 f"real-time media (UDP) of {shown} crosses ExpressRoute: plan QoS marking for "
                 "it, and configure it once ExpressRoute is proven not to block any other "
                 "Microsoft 365 service",
                 None,
-                fix="configure QoS for Teams/Skype media after the ExpressRoute rollout is tested",
-                source="guide 001 'Configure QoS for Skype for Business Online'",
-                subject=None,
+                None,
             )
         )
     ties: dict[str, list[FlowResult]] = {}
@@ -447,45 +453,15 @@ def _route_notes(
         site = members[0].flow.start
         n = sum(len(r.flows) for r in members)
         out.append(
-            Finding(
+            _note(
                 CODE_TIE,
-                Severity.WARNING,
                 f"{text}: the outcome of {n} flow{'s' if n != 1 else ''} depends on BGP's last "
                 "tie-breakers, which the design does not state (some tied paths work, others "
                 "do not)",
                 loaded.source.where(("sites", site)),
-                fix="set local preference or WAN costs so the choice is explicit, or declare "
-                "multipath and make every tied path work",
-                source="design notes ('every tied path is a possible path'); guide 000 §7.3.1",
-                subject=f"sites.{site}",
+                f"sites.{site}",
             )
         )
-    return out
-
-
-def _silence(findings: list[Finding], design: Design) -> list[Finding]:
-    out = []
-    for f in findings:
-        reason = None
-        if f.subject:
-            parts = f.subject.split(".")
-            if len(parts) >= 2:
-                coll = getattr(design, parts[0], None)
-                if isinstance(coll, dict) and parts[1] in coll:
-                    reason = getattr(coll[parts[1]], "silence", {}).get(f.code)
-        if reason is not None and f.silenced is None:
-            f = Finding(
-                f.code,
-                f.severity,
-                f.message,
-                f.location,
-                f.fix,
-                f.source,
-                f.subject,
-                reason,
-                f.data,
-            )
-        out.append(f)
     return out
 
 
@@ -517,30 +493,17 @@ def summarize(results: Iterable[FlowResult], design: Design) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A large verify allocates millions of small objects that stay alive: pause the cyclic
-    collector, which would walk them all again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def verify(loaded: LoadedLike, catalogs: Catalogs) -> Report:
     """Every flow with its verdict, the findings (rules and flows) and a summary."""
     from erplan.analyses import security
     from erplan.analyses.rules import lint
 
-    with _collector_paused():
+    with collector_paused():
         engine = Engine(loaded.design, catalogs)
         results = rows(engine)
         security.remember(engine, results)  # the security rules read these traces
         findings = list(lint(loaded, catalogs))  # type: ignore[arg-type]
         flow_findings = _findings(results, loaded) + _route_notes(results, loaded, catalogs)
-        findings.extend(_silence(flow_findings, loaded.design))
+        findings.extend(silencing.apply(flow_findings, loaded.design))
         findings.sort(key=sort_key)
         return Report(findings, results, summarize(results, loaded.design))

@@ -19,7 +19,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from erplan.analyses.judge import CAUSES
+from erplan.analyses.causes import CAUSES
 from erplan.analyses.verdicts import FlowResult, Report, Verdict
 from erplan.diagnostics import Severity, sort_key
 from erplan.engine import Branch

@@ -15,10 +15,8 @@ echoed by a later stage.
 from __future__ import annotations
 
 import copy
-import gc
 import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ from erplan.load.source import LoadedDesign, ObjectPath, SourceMap, describe, do
 from erplan.load.text_checks import check_text
 from erplan.load.type_errors import pydantic_findings
 from erplan.load.yaml_compose import C_PARSER_MODULE, decode, parse_text, too_large
+from erplan.memory import collector_paused
 from erplan.model import FORMAT_VERSION, Design
 
 __all__ = [
@@ -91,22 +90,9 @@ def load_text(
     text: str, filename: str = "<text>", catalogs: Catalogs | None = None
 ) -> LoadedDesign:
     """Parse and validate design text (``filename`` names it in messages)."""
-    with _gc_paused():
+    with collector_paused():
         data, source, findings, reported = parse_text(text, filename)
         return _validate(data, source, findings, reported, catalogs)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading allocates about a million acyclic objects for 10,000 sites; the cyclic
-    collector rescanning them made the load time grow faster than the file (25 % at 10,000)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def load_mapping(

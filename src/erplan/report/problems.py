@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from erplan.analyses.judge import CAUSES
+from erplan.analyses.causes import CAUSES
 from erplan.analyses.verdicts import CODES, FlowResult, Report, Verdict
 from erplan.diagnostics import Finding, Severity
 from erplan.engine import Direction

@@ -1,0 +1,181 @@
+"""The causes a verdict names: for each, what happened, the guides' fix and where they say so.
+Data only; the judge picks one, the outputs and `erplan explain` print them."""
+
+from __future__ import annotations
+
+# Causes: (what, the guides' fix, where they say so). Keys are stable (JSON, silencing notes).
+CAUSES: dict[str, tuple[str, str, str]] = {
+    "return-elsewhere": (
+        "the reply comes back by another circuit or breakout than the request left by",
+        "source-NAT each circuit into its own pool and advertise each pool only on its circuit, "
+        "more specifically than any internet advertisement",
+        "guide 000 §7.2-§7.3.2 (Figures 16, 17); guide 001 'Ensuring route symmetry'",
+    ),
+    "inbound-return-elsewhere": (
+        "the server's reply leaves by another path than the request entered by",
+        "source-NAT inbound connections at their entry (Solution 1a/2), or keep ExpressRoute "
+        "routes away from the server's segment (Solution 1b)",
+        "guide 001 Problems 1 and 2; guide 000 §7.4.2 (Figure 19)",
+    ),
+    "sender-outside-expressroute": (
+        "the initiator's address is not advertised over ExpressRoute: the reply cannot go back "
+        "the way the request came",
+        "receive this service over the internet (with inbound source NAT at the perimeter); "
+        "publish over ExpressRoute only what Microsoft 365 alone reaches from advertised prefixes",
+        "guide 001 'Plan your routing' (inbound services, such as inbound email, over the "
+        "internet) and inbound consideration 5; Microsoft: SMTP uses more of Microsoft's network "
+        "than the prefixes advertised over ExpressRoute [M-RT]",
+    ),
+    "link-split": (
+        "state is kept per link: Microsoft returns replies over either link of the circuit",
+        "translate and keep state before the split into the two links, or give each link its "
+        "own pool advertised only on that link",
+        "design notes ('a circuit is two links'); ExpressRoute high-availability design (R-HA)",
+    ),
+    "source-filter": (
+        "Microsoft drops the source: it is not among the public prefixes advertised on the circuit",
+        "source-NAT into a public pool that the circuit advertises",
+        "guide 000 §5, §6.1 (Figure 10); guide 001 'Design outbound service connectivity'",
+    ),
+    "no-route-back": (
+        "nothing routes the reply back to the translated source",
+        "advertise the pool (or the published address) where the replies must come back",
+        "guide 000 §6.1, §6.3; guide 001 'Design outbound service connectivity'",
+    ),
+    "no-route": (
+        "no route to the destination",
+        "give the origin a route: an internet breakout, or ExpressRoute routes for the service",
+        "guide 000 §2.1 (internet access is still required)",
+    ),
+    "inbound-no-route": (
+        "Microsoft has no route to the service's public DNS record",
+        "publish the service's public address in public DNS and advertise a covering prefix",
+        "guide 000 §6.2-§6.3 (Figure 13); guide 001 'Design inbound service connectivity'",
+    ),
+    "wrong-host": (
+        "the public DNS record, the published address and the destination-NAT mapping disagree",
+        "make the DNS record, the published (destination-NAT) address and the advertised prefix "
+        "the same address",
+        "guide 000 §6.2-§6.3 (Figure 13)",
+    ),
+    "translated-address": (
+        "the connection ends at a translated address, not at a host",
+        "hold the destination-NAT mapping at every entry Microsoft may use",
+        "guide 000 §6.2-§6.4 (Figure 13), §7.4.3 (Figure 20)",
+    ),
+    "bypass": (
+        "the reply bypasses a stateful device that saw the request",
+        "place stateful devices where both directions of a connection cross them",
+        "guide 000 §7.2; guide 001 'Ensuring route symmetry'",
+    ),
+    "no-session": (
+        "a stateful device or NAT drops a packet of a connection it never saw start",
+        "keep each connection's request and reply on the same stateful devices",
+        "guide 000 §7.2; guide 001 'Ensuring route symmetry'",
+    ),
+    "down": (
+        "something on the path is down",
+        "restore it, or provide a redundant path",
+        "guide 001 'High availability and failover with Azure ExpressRoute'",
+    ),
+    "loop": (
+        "a routing loop",
+        "make the routers' tables agree (route scope, default routes, local preference)",
+        "guide 001 'Paper verify that the network design has path symmetry'",
+    ),
+    "dns": (
+        "DNS queries do not get out: no working path to the resolver egress",
+        "give the site's resolver egress a working path to the internet",
+        "guide 000 §2.1, §3",
+    ),
+    "resolver": (
+        "the clients cannot reach their resolver",
+        "give the site a path to the resolver at its resolver egress",
+        "guide 000 §3",
+    ),
+    "proxy": (
+        "the clients cannot reach their proxy",
+        "give the site a path to its proxy",
+        "guide 000 §2.2",
+    ),
+    "no-direct-internet": (
+        "the site's clients may not reach the internet directly, and this destination has no "
+        "ExpressRoute route at the site",
+        "send the destination to the proxy in the site's PAC file, or give the site an "
+        "ExpressRoute route for it",
+        "guide 000 §2.2 ('security policies that prohibit direct access to the internet from "
+        "client workstations'); guide 001 'Design Client Connectivity Configuration'",
+    ),
+    "initiator": (
+        "the initiator receives the reply from an address it did not connect to",
+        "translate the reply back where the request was translated (the same entry)",
+        "guide 001 Problems 1 and 2",
+    ),
+    # Latency causes.
+    "propagated": (
+        "Microsoft routes learned over a distant circuit are propagated to this site: its "
+        "traffic goes to the circuit and back over the Microsoft backbone",
+        "1. stop propagating the Microsoft routes to this site (route scope, er_routes: false); "
+        "2. resolve DNS (or proxy) at the circuit's site; 3. add a circuit near this site",
+        "guide 000 §3 (Figure 4), guide 001 'Determine the appropriate meet-me location'",
+    ),
+    "distant-resolver": (
+        "DNS queries leave at a distant resolver egress: geoDNS answers with a front end far "
+        "from where the traffic enters Microsoft's network",
+        "resolve DNS where the traffic leaves (local DNS with local egress), or send the traffic "
+        "out where DNS is resolved",
+        "guide 000 §3 (fix 2, Figure 5); guide 001 'Determine the appropriate meet-me location'",
+    ),
+    "local-preference": (
+        "an active/passive local preference sends this site's traffic to a distant circuit "
+        "although a nearer one offers the same routes",
+        "make the circuits active/active: equal local preference ('hot potato'), with a "
+        "separate SNAT pool per circuit",
+        "guide 000 §7.1 (Figure 15) and §7.3.1",
+    ),
+    "igp-metric": (
+        "the IGP metric leads this site to a distant circuit although a nearer one offers the "
+        "same routes",
+        "set WAN costs so that the nearest circuit is the cheapest (or local preference per site)",
+        "guide 000 §7.3.1 ('hot potato' by BGP local preference and/or IGP metrics)",
+    ),
+    "region-preference": (
+        "a per-region local preference ('cold potato') sends this site's Dynamics 365 traffic "
+        "to the circuit of the environment's region, over a customer network slower than "
+        "Microsoft's backbone from a nearer circuit",
+        "prefer the region only where the customer network to its circuit is faster than "
+        "Microsoft's backbone, else equal preference ('hot potato')",
+        "guide 000 §7.3.1 (cold potato is 'the preferred policy if the US-EU latency is higher "
+        "in the Microsoft network than in the customer's network')",
+    ),
+    "breakout": (
+        "the site's internet traffic leaves by a distant breakout",
+        "use a local internet breakout for this site (selective internet breakout)",
+        "guide 001 'Determine the appropriate meet-me location'",
+    ),
+    "not-propagated": (
+        "the site reaches Microsoft over the internet although ExpressRoute is much nearer",
+        "propagate the Microsoft routes to this site (and admit the service in the route filter)",
+        "guide 001 'Determine the appropriate meet-me location'",
+    ),
+    "far-entry": (
+        "Microsoft enters by a circuit in another region than the server while a nearer entry "
+        "exists",
+        "prepend the AS path (with a public ASN) on the far circuit's advertisement of this "
+        "address",
+        "guide 000 §7.4.1 (Figure 18)",
+    ),
+    "distant-proxy": (
+        "the users' connections cross the network to a distant proxy first",
+        "give the site a proxy near its own egress, or send its ExpressRoute-able names DIRECT in "
+        "its PAC file",
+        "guide 000 §2.2, §3 (Figure 5)",
+    ),
+    "hairpin": (
+        "the path is much slower than the best this origin has",
+        "route this origin's traffic to the nearest circuit or its local breakout",
+        "guide 001 'Determine the appropriate meet-me location'",
+    ),
+}
+
+Culprit = tuple[str | int, ...]  # a path in the design, as the source map takes it
