@@ -170,21 +170,8 @@ def state_origin(s: FlowState) -> Origin:
 
 
 def resolving_sites(engine: Engine) -> dict[str, None]:
-    """The sites whose DNS flows the engine traces (``Engine.groups()``): sites with people,
-    the sites their proxies stand at, servers' sites. The design alone decides them."""
-    d, o = engine.design, engine.origins
-    sets = o.endpoint_sets()
-    resolving: dict[str, None] = {}
-    for name, site in d.sites.items():
-        if site.users > 0:
-            resolving[name] = None
-            for es in sets:
-                chain = o.proxy_chain(name, es)
-                if chain and chain[-1].site is not None:
-                    resolving[chain[-1].site] = None
-    for srv in d.servers.values():
-        resolving[srv.site] = None
-    return resolving
+    """The sites whose DNS flows the engine traces (``Engine.resolving_sites``)."""
+    return engine.resolving_sites()
 
 
 def origin_groups(

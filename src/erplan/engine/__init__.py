@@ -70,22 +70,28 @@ class Engine:
         for _, group in self.groups():
             yield from group
 
-    def groups(self) -> Iterator[tuple[GroupKey, list[Flow]]]:
-        """Every flow, in groups that share a trace (``class_key``), made per origin in one pass:
-        a large design has hundreds of thousands of flows."""
+    def resolving_sites(self) -> dict[str, None]:
+        """The sites whose DNS flows are traced, in order: sites with people, the sites their
+        proxies stand at, servers' sites. The design alone decides them."""
         d, o = self.design, self.origins
-        sets = o.endpoint_sets()
         resolving: dict[str, None] = {}
         for name, site in d.sites.items():
             if site.users > 0:
                 resolving[name] = None
-                for es in sets:
+                for es in o.endpoint_sets():
                     chain = o.proxy_chain(name, es)
                     if chain and chain[-1].site is not None:
                         resolving[chain[-1].site] = None
         for srv in d.servers.values():
             resolving[srv.site] = None
-        for name in resolving:
+        return resolving
+
+    def groups(self) -> Iterator[tuple[GroupKey, list[Flow]]]:
+        """Every flow, in groups that share a trace (``class_key``), made per origin in one pass:
+        a large design has hundreds of thousands of flows."""
+        d, o = self.design, self.origins
+        sets = o.endpoint_sets()
+        for name in self.resolving_sites():
             flow = o.dns(name)
             yield self.class_key(flow), [flow]
         for name, site in d.sites.items():
