@@ -97,16 +97,14 @@ def microsoft_routes(design: Design, catalogs: Catalogs, circuit: str) -> list[A
         if es.express_route and c in admitted and c not in out and ips:
             out[c] = Announcement(ips[0], (c,))
     others = [s.community for s in catalogs.services if s.community not in admitted][:2]
-    # A regional community alone, of a region the circuit gives no preference (one it prefers
-    # is accepted for its local preference: Microsoft sends it only beside a service's).
-    preferred = {
+    # A regional community alone: of a region the circuit prefers if it prefers one (accepted
+    # only beside an admitted service's community), else of any region.
+    preferred = [
         rc.community
         for region in design.circuits[circuit].region_preference
         if (rc := catalogs.regional_community(region)) is not None
-    }
-    others += [r.community for r in catalogs.regional_communities if r.community not in preferred][
-        :1
     ]
+    others += (preferred or [r.community for r in catalogs.regional_communities])[:1]
     blocks = NOT_ADMITTED_BLOCK.subnets(new_prefix=24)
     extra = [Announcement(next(blocks), (c,)) for c in others]
     extra.append(Announcement(next(blocks), ()))

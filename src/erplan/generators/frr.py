@@ -108,8 +108,14 @@ def _route_maps(edge: CircuitEdge) -> list[str]:
     out: list[str] = []
     for i, community in enumerate(edge.communities, start=1):
         out.append(f"bgp community-list standard {SERVICES_LIST} seq {5 * i} permit {community}")
+    # A line with two communities matches a route carrying both: the preferred region's and an
+    # admitted service's, so a regional community alone is never accepted.
     for i, (_, community, _) in enumerate(edge.region_preference, start=1):
-        out.append(f"bgp community-list standard {region_list(i)} seq 5 permit {community}")
+        for j, service in enumerate(edge.communities, start=1):
+            out.append(
+                f"bgp community-list standard {region_list(i)} seq {5 * j} permit "
+                f"{community} {service}"
+            )
     out.append("!")
     # Routes tagged with a preferred region's community first (guide 000 §7.3.1): only
     # Dynamics 365 prefixes carry one; Microsoft 365 prefixes fall through to the services.

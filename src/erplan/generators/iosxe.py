@@ -117,8 +117,11 @@ def render(edge: CircuitEdge, design_file: str) -> str:
     lines.append("!")
     lines += [f"ip community-list standard {SERVICES_LIST} permit {c}" for c in edge.communities]
     regions = edge.region_preference
-    for i, (_, community, _) in enumerate(regions, start=1):
-        lines.append(f"ip community-list standard {region_list(i)} permit {community}")
+    for i, (_, community, _) in enumerate(regions, start=1):  # both: region and service
+        lines += [
+            f"ip community-list standard {region_list(i)} permit {community} {service}"
+            for service in edge.communities
+        ]
     lines.append("!")
     for i, (_, _, pref) in enumerate(regions, start=1):  # cold potato first (guide 000 §7.3.1)
         lines += [

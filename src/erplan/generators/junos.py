@@ -33,8 +33,8 @@ def community_name(community: str) -> str:
     return "ER-SVC-" + community.replace(":", "-")
 
 
-def region_name(community: str) -> str:
-    return "ER-REGION-" + community.replace(":", "-")
+def region_name(community: str, service: str) -> str:
+    return f"ER-REGION-{community.replace(':', '-')}-{service.replace(':', '-')}"
 
 
 class _Tree:
@@ -76,14 +76,18 @@ def _policies(t: _Tree, edge: CircuitEdge) -> None:
     # One community per value: a Junos community with several members matches only all of them.
     for c in edge.communities:
         t.leaf(f"community {community_name(c)} members {c}")
+    # A preferred region's community counts beside an admitted service's only: one community
+    # per pair, whose two members must both be on the route.
     for _, c, _ in edge.region_preference:
-        t.leaf(f"community {region_name(c)} members {c}")
+        for service in edge.communities:
+            t.leaf(f"community {region_name(c, service)} members [ {c} {service} ]")
     t.leaf("community NO-EXPORT members no-export")
     t.open("policy-statement ER-IN")
     # Cold potato first (guide 000 §7.3.1): only Dynamics 365 prefixes carry a regional one.
     for i, (_, c, pref) in enumerate(edge.region_preference, start=1):
         t.open(f"term region-{i}")
-        t.leaf(f"from community {region_name(c)}")
+        pairs = " ".join(region_name(c, service) for service in edge.communities)
+        t.leaf(f"from community [ {pairs} ]")
         t.open("then")
         t.leaf(f"local-preference {pref}")
         t.leaf("community add NO-EXPORT")
