@@ -105,9 +105,8 @@ def untagged(name: str) -> tuple[int, str]:
     return DNS_PORT, name
 
 
-def _big_buffers(transport: asyncio.BaseTransport) -> None:
+def _big_buffers(sock: socket.socket | None) -> None:
     """A burst of queries must not overflow the socket (the default holds a few hundred)."""
-    sock = transport.get_extra_info("socket")
     if sock is not None:
         for opt in (SO_RCVBUFFORCE, SO_SNDBUFFORCE):
             with contextlib.suppress(OSError):
@@ -123,7 +122,7 @@ class GeoDns(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
-        _big_buffers(transport)
+        _big_buffers(transport.get_extra_info("socket"))
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         parsed = parse_query(data)
@@ -192,7 +191,7 @@ class Resolver(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
-        _big_buffers(transport)
+        _big_buffers(transport.get_extra_info("socket"))
 
     def mark(self, client: str) -> int:
         address = ipaddress.IPv4Address(client)
@@ -266,9 +265,7 @@ def udp_echo() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
-    for opt in (SO_RCVBUFFORCE, SO_SNDBUFFORCE):
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+    _big_buffers(sock)
     sock.bind(("0.0.0.0", ECHO_PORT))
     sock.setblocking(False)
     echo = UdpEcho(sock)

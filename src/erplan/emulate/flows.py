@@ -110,12 +110,7 @@ def resolver_site(design: Design, site: str) -> str | None:
     """The site whose resolver a site's clients ask: the site of its resolver egress; a site
     with neither a resolver egress nor a breakout resolves itself (its queries then follow its
     default route)."""
-    egress = design.site_resolver_egress(site)
-    if egress is None:
-        return site
-    if egress not in design.breakouts:
-        return None
-    return design.breakouts[egress].site
+    return breakout_resolver(design, design.site_resolver_egress(site), site)
 
 
 MAX_PINS = 63  # DSCP values a resolver can mark its queries with
@@ -291,18 +286,20 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
             resolver_site=resolver_site(design, site_name),
             problem=problem,
         )
+        site_proxy = proxy_of(design, site_name)
         for es in sets:
-            proxy = proxy_of(design, site_name) if _uses_proxy(design, site_name, es) else None
+            proxy = site_proxy if _uses_proxy(design, site_name, es) else None
             at = proxy.site if proxy is not None else None
             flow_problem = problem or (proxy.problem if proxy is not None else None)
+            # Datagrams leave from the proxy's address: no HTTP proxy carries them.
+            relay = proxy_relay(proxy) if proxy is not None else origin_strata
             for suffix, port, proto in set_protocols(es):
-                relayed = proxy is not None and proto == "udp"
                 yield FlowSpec(
                     key=f"out/{site_name}/{es.id}{suffix}",
                     direction="outbound",
                     origin=site_name,
                     port=port,
-                    strata=proxy_relay(proxy) if proxy is not None and relayed else origin_strata,
+                    strata=relay if proto == "udp" else origin_strata,
                     endpoint_set=es.id,
                     name=set_name(es.id),
                     third_party=es.third_party,

@@ -36,9 +36,11 @@ def server_sets(catalogs: Catalogs, server: Server) -> list[EndpointSet]:
             es = catalogs.endpoint_set(int(target))
             sets = [es] if es is not None else []
         else:
-            record = catalogs.service(target)
-            area = record.service_area if record is not None and record.service_area else target
-            sets = [es for es in catalogs.sets_for_service_area(area) if es.ips or es.urls]
+            sets = [
+                es
+                for es in catalogs.sets_for_service_area(_area(catalogs, target))
+                if es.ips or es.urls
+            ]
             if not sets:
                 named = list(catalogs.sets_for_fqdn(target))
                 exact = [es for es in named if target.lower() in (u.lower() for u in es.urls)]
@@ -108,12 +110,16 @@ def initiator_front_ends(design: Design, catalogs: Catalogs, service: str) -> li
     return list(found.values())
 
 
+def _area(catalogs: Catalogs, name: str) -> str:
+    """The service area a service name stands for (the name itself when it is one)."""
+    record = catalogs.service(name)
+    return record.service_area if record is not None and record.service_area else name
+
+
 def initiator_set(catalogs: Catalogs, initiator: str, port: int) -> EndpointSet | None:
     """The endpoint set an initiating service connects from: its service area's sets with
     addresses, ExpressRoute-able ones first, one serving ``port`` when there is one."""
-    record = catalogs.service(initiator)
-    area = record.service_area if record is not None and record.service_area else initiator
-    with_ips = [es for es in catalogs.sets_for_service_area(area) if es.ips]
+    with_ips = [es for es in catalogs.sets_for_service_area(_area(catalogs, initiator)) if es.ips]
     candidates = [es for es in with_ips if es.express_route] or with_ips
     serving = [es for es in candidates if port in es.tcp_ports]
     chosen = serving or candidates
@@ -131,9 +137,10 @@ def inbound_flows(
     Microsoft services and from internet users when the design says they use it."""
     for name, svc in design.services.items():
         fronts = initiator_front_ends(design, catalogs, name)
+        by_port = {port: initiator_set(catalogs, svc.initiator, port) for port in svc.ports}
         for fe in fronts:
             for port in svc.ports:
-                es = initiator_set(catalogs, svc.initiator, port)
+                es = by_port[port]
                 problem = (
                     None
                     if es is not None

@@ -44,6 +44,12 @@ TCP_TIMEOUT = 3.0
 CONCURRENCY = 256
 
 
+def _why(exc: OSError) -> str:
+    """The errno's own text (``results.REFUSED`` matches it): asyncio words some messages
+    itself ("Connect call failed")."""
+    return (os.strerror(exc.errno) if exc.errno else exc.strerror) or type(exc).__name__
+
+
 async def _exchange(
     host: str, port: int, source: str, result: dict[str, Any], timeout: float
 ) -> None:
@@ -55,9 +61,7 @@ async def _exchange(
         result.update(stage="connect", error="timeout")
         return
     except OSError as exc:
-        # The errno's own text: asyncio words the message itself ("Connect call failed").
-        why = os.strerror(exc.errno) if exc.errno else exc.strerror
-        result.update(stage="connect", error=why or type(exc).__name__)
+        result.update(stage="connect", error=_why(exc))
         return
     result["sport"] = writer.get_extra_info("sockname")[1]
     try:
@@ -71,7 +75,7 @@ async def _exchange(
     except TimeoutError:
         result.update(stage="echo", error="timeout")
     except OSError as exc:
-        result.update(stage="echo", error=exc.strerror or type(exc).__name__)
+        result.update(stage="echo", error=_why(exc))
     finally:
         writer.close()
 
@@ -98,7 +102,7 @@ async def _datagrams(
             _Replies, local_addr=(source, 0), remote_addr=(host, port)
         )
     except OSError as exc:
-        result.update(stage="connect", error=exc.strerror or type(exc).__name__)
+        result.update(stage="connect", error=_why(exc))
         return
     result["sport"] = transport.get_extra_info("sockname")[1]
     try:
