@@ -82,11 +82,7 @@ def text(costs: list[CircuitCost], findings: list[Finding], unstated: list[str])
         for r in [head, *body]:
             line = "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))
             out.append("  " + line.rstrip())
-        out.extend("  " + line for line in totals(cost))
-        tls = tls_lines(cost)
-        out.extend("  " + line for line in tls)
-        if tls:
-            out.append("  " + TLS_NOTE)
+        out.extend("  " + line for line in _notes(cost))
         out.append("")
     if unstated:
         out.append(
@@ -144,6 +140,12 @@ class ReportTable:
     notes: tuple[str, ...]
 
 
+def _notes(cost: CircuitCost) -> list[str]:
+    """Below a circuit's table: the totals, then any TLS inspection with the guide's note."""
+    tls = tls_lines(cost)
+    return [*totals(cost), *tls, *([TLS_NOTE] if tls else [])]
+
+
 def report_tables(loaded: Any, catalogs: Catalogs, report: Report) -> list[ReportTable]:
     """The security section of the HTML report: per circuit with a stated connectivity model,
     its placement options side by side, measured on the report's own traces."""
@@ -157,9 +159,7 @@ def report_tables(loaded: Any, catalogs: Catalogs, report: Report) -> list[Repor
     out = []
     for cost in Placement(engine, results).all():
         head, body = rows(cost)
-        notes = (_header(cost), *totals(cost), *tls_lines(cost))
-        if tls_lines(cost):
-            notes = (*notes, TLS_NOTE)
+        notes = (_header(cost), *_notes(cost))
         out.append(
             ReportTable(
                 f"Security placement: circuit {cost.circuit} ({cost.connectivity.value})",

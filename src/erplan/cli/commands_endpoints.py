@@ -256,7 +256,7 @@ def endpoints_dynamics(
     from erplan.catalogs import load_catalogs
     from erplan.catalogs.service_tags import read_service_tags
     from erplan.diagnostics import InputError
-    from erplan.names import closest
+    from erplan.names import did_you_mean
     from erplan.output import dumps
 
     common.check_format(fmt, common.DATA_FORMATS, "endpoints dynamics")
@@ -269,10 +269,9 @@ def endpoints_dynamics(
     for r in region:
         entry = catalogs.dynamics_region(r)
         if entry is None:
-            hint = closest(r, known)
             common.usage_failure(
                 f"unknown Dynamics 365 region {r!r}"
-                + (f"; did you mean {hint!r}?" if hint else " (see `erplan catalog dynamics`)")
+                + (did_you_mean(r, known) or " (see `erplan catalog dynamics`)")
             )
         regions.append(entry.region)
     try:

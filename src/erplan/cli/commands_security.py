@@ -21,7 +21,7 @@ def security_command(
     affected, side by side (exit 1 on a security error finding)."""
     from erplan import security_text
     from erplan.analyses.placement import Placement
-    from erplan.analyses.rules import all_rules, lint
+    from erplan.analyses.rules.registry import Context, all_rules, run
     from erplan.analyses.security import traced
     from erplan.output import dumps, has_errors
 
@@ -31,8 +31,10 @@ def security_command(
     engine, results = traced(loaded.design, catalogs)
     costs = Placement(engine, results).all()
     unstated = [n for n, c in loaded.design.circuits.items() if c.connectivity is None]
-    codes = {r.code for r in all_rules() if r.code.startswith("ERP73")}
-    findings = [f for f in lint(loaded, catalogs) if f.code in codes]
+    # The security rules alone: the others have nothing to say about placement.
+    security_rules = [r for r in all_rules() if r.code.startswith("ERP73")]
+    context = Context(design=loaded.design, source=loaded.source, catalogs=catalogs)
+    findings = run(context, security_rules)
     if fmt is common.Format.JSON:
         text = dumps(security_text.document(costs, findings, unstated))
     elif fmt is common.Format.MARKDOWN:

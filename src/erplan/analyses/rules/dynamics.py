@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from erplan.analyses.rules.registry import Context, Hit, rule
+from erplan.catalogs import EndpointSet
 from erplan.catalogs.records import DYNAMICS_AREA
 from erplan.diagnostics import Severity
 from erplan.facts import dynamics_sets, filter_communities, region_preferences
@@ -67,7 +68,11 @@ def region_preference_not_admitted(ctx: Context) -> Iterator[Hit]:
     circuit: the preference is inert, and the sites keep using another circuit for them.
     """
     d, cat = ctx.design, ctx.catalogs
-    hosted = {es.regional_community for es in dynamics_sets(d, cat) if es.express_route}
+    sets = dynamics_sets(d, cat)
+    hosted = {es.regional_community for es in sets if es.express_route}
+    by_regional: dict[str | None, EndpointSet] = {}
+    for es in sets:
+        by_regional.setdefault(es.regional_community, es)
     for name, c in d.circuits.items():
         admits = filter_communities(cat, c.route_filter)
         prefs = region_preferences(d, cat, name)
@@ -75,7 +80,7 @@ def region_preference_not_admitted(ctx: Context) -> Iterator[Hit]:
             rc = cat.regional_community(region)
             if rc is None or rc.community not in prefs or rc.community not in hosted:
                 continue
-            es = next(s for s in dynamics_sets(d, cat) if s.regional_community == rc.community)
+            es = by_regional[rc.community]
             if es.community not in admits:
                 yield Hit(
                     f"circuit {name} prefers {rc.region} ({rc.community}), but its route filter "
