@@ -14,6 +14,7 @@ traced paths of the site's ExpressRoute flows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from erplan.analyses.security import EXPRESSROUTE, devices_on, edge_of, security_locations
@@ -181,31 +182,43 @@ class Placement:
                 best = (loc, total)
         return best
 
-    def _measured(self, circuit: str) -> dict[str, tuple[Ms, float, tuple[str, ...]]]:
-        """Per site: the slowest traced round trip to the Microsoft edge over the circuit, the
-        share of its ExpressRoute connections that take the circuit, TLS-inspecting devices."""
+    @cached_property
+    def _measured(self) -> dict[str, dict[str, tuple[Ms, float, tuple[str, ...]]]]:
+        """Per circuit and site, in one pass over the results: the slowest traced round trip to
+        the Microsoft edge over the circuit, the share of the site's ExpressRoute connections
+        that take it, the TLS-inspecting devices on the way."""
         d = self.design
-        slowest: dict[str, Ms] = {}
-        tls: dict[str, dict[str, None]] = {}
-        shares: dict[str, list[float]] = {}
+        flows: dict[str, int] = {}  # the site's ExpressRoute flows of users
+        slowest: dict[str, dict[str, Ms]] = {}
+        tls: dict[str, dict[str, dict[str, None]]] = {}
+        shares: dict[str, dict[str, float]] = {}
         for r in self.results:
             f = r.flow
             if f.direction is not Direction.OUTBOUND or f.kind != "users" or not f.express_route:
                 continue
-            share = 0.0
+            flows[f.origin] = flows.get(f.origin, 0) + 1
+            share: dict[str, float] = {}
             for b in r.trace.branches:
-                if edge_of(b) != (EXPRESSROUTE, circuit):
+                where = edge_of(b)
+                if where is None or where[0] != EXPRESSROUTE:
                     continue
-                share += b.weight
+                circuit = where[1]
+                share[circuit] = share.get(circuit, 0.0) + b.weight
                 got = _to_microsoft(b)
-                if f.origin not in slowest or got.ms > slowest[f.origin].ms:
-                    slowest[f.origin] = got
+                mine = slowest.setdefault(circuit, {})
+                if f.origin not in mine or got.ms > mine[f.origin].ms:
+                    mine[f.origin] = got
                 heavy = (n for n in devices_on(b.forward) if d.devices[n].ssl_inspection)
-                tls.setdefault(f.origin, {}).update(dict.fromkeys(heavy))
-            shares.setdefault(f.origin, []).append(share)
+                tls.setdefault(circuit, {}).setdefault(f.origin, {}).update(dict.fromkeys(heavy))
+            for circuit, s in share.items():
+                sums = shares.setdefault(circuit, {})
+                sums[f.origin] = sums.get(f.origin, 0.0) + s
         return {
-            s: (ms, sum(shares[s]) / len(shares[s]), tuple(tls.get(s, {})))
-            for s, ms in slowest.items()
+            c: {
+                s: (ms, shares[c][s] / flows[s], tuple(tls.get(c, {}).get(s, {})))
+                for s, ms in by_site.items()
+            }
+            for c, by_site in slowest.items()
         }
 
     def circuit(self, name: str) -> CircuitCost | None:
@@ -214,7 +227,7 @@ class Placement:
             return None
         options = OPTIONS[c.connectivity]
         cost = CircuitCost(name, c.connectivity, options, locations=self.locations)
-        for site, (designed, share, tls) in sorted(self._measured(name).items()):
+        for site, (designed, share, tls) in sorted(self._measured.get(name, {}).items()):
             users = round(self.design.sites[site].users * share)
             direct_wan = self._wan(site, c.site)
             at_circuit = (
