@@ -22,7 +22,7 @@ from erplan.engine.igp import INF
 from erplan.engine.network import Kind
 from erplan.engine.ranges import addr
 from erplan.engine.tables import Microsoft365
-from erplan.engine.trace import edge_owner
+from erplan.engine.trace import device_at, edge_owner
 from erplan.latency import ZERO, Ms, Point
 
 TENANT_AREAS = frozenset({"Exchange", "SharePoint", "Skype"})
@@ -136,7 +136,7 @@ class Judge:
         node = self.e.net.nodes[back.hops[-1].node]
         if node.link is not None and node.kind is not Kind.MSEE:
             return f"circuit:{node.name}/{node.link}"
-        where = node.id.partition("@")[2]
+        where = device_at(node.id)[1] if node.kind is Kind.DEVICE else ""
         return where if where.startswith("circuit:") and "/" in where else None
 
     def _path_owner(self, path: Path | None) -> str | None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from erplan.analyses.verdicts import FlowResult
 from erplan.engine import Branch, Direction, Engine, FlowTrace
-from erplan.engine.trace import edge_owner
+from erplan.engine.trace import device_at, edge_owner
 from erplan.latency import Ms
 
 CIRCUIT = "circuit:"
@@ -139,7 +139,7 @@ def touched(t: FlowTrace) -> set[str]:
                 elif kind == "edge":
                     out.add(f"breakout:{rest}")
                 elif kind == "device":
-                    name, _, where = rest.partition("@")
+                    name, where = device_at(node)
                     out.add(f"device:{name}")
                     # A device on a circuit's or breakout's path: the packet was routed there
                     # (a reply dropped before the circuit still depends on its routes).

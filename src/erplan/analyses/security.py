@@ -18,7 +18,7 @@ from erplan.analyses.verdicts import FlowResult, rows
 from erplan.catalogs import Catalogs
 from erplan.engine import Branch, Direction, Engine, Flow
 from erplan.engine import Path as FlowPath
-from erplan.engine.trace import edge_owner
+from erplan.engine.trace import device_at, edge_owner
 from erplan.facts import purposes
 from erplan.model import Design, Inspects, PathPolicy, Purpose
 
@@ -59,8 +59,8 @@ def devices_on(path: FlowPath | None) -> tuple[str, ...]:
     """The devices a path's packets reach, in order (one entry per device name)."""
     if path is None:
         return ()
-    names = (h.node[len("device:") :] for h in path.hops if h.node.startswith("device:"))
-    return tuple(dict.fromkeys(n.split("@", 1)[0] for n in names))
+    names = (device_at(h.node)[0] for h in path.hops if h.node.startswith("device:"))
+    return tuple(dict.fromkeys(names))
 
 
 @dataclass(frozen=True)

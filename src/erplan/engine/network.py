@@ -22,6 +22,7 @@ from ipaddress import IPv4Network
 
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, Catalogs
 from erplan.engine.ranges import Boundaries, Range, first_host, net_range
+from erplan.engine.trace import device_node
 from erplan.facts import (
     LINKS,
     Edge,
@@ -167,7 +168,7 @@ class Network:
         out = []
         for name in names:
             dev = self.design.devices.get(name)
-            nid = f"device:{name}@{where}"
+            nid = device_node(name, where)
             kind = dev.kind.value if dev is not None else "device"
             self._node(
                 Node(

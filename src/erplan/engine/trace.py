@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
+from urllib.parse import unquote
 
 from erplan.engine.ranges import addr
 
@@ -95,6 +96,19 @@ def edge_owner(edge: str | None) -> str | None:
     if edge is None or not edge.startswith("circuit:"):
         return edge
     return edge.rpartition("/")[0]
+
+
+def device_node(name: str, where: str) -> str:
+    """The node id of a device standing on the wire ``where`` (``site:S``, ``circuit:C``,
+    ``circuit:C/LINK``, ``breakout:B``). Names may hold '@': the device's own '@' and '%' are
+    escaped, so the first '@' always ends the name (``device_at`` reads it back)."""
+    return f"device:{name.replace('%', '%25').replace('@', '%40')}@{where}"
+
+
+def device_at(node: str) -> tuple[str, str]:
+    """``device:NAME@WHERE`` -> (NAME, WHERE), the inverse of ``device_node``."""
+    name, _, where = node.removeprefix("device:").partition("@")
+    return unquote(name), where
 
 
 class Path(NamedTuple):

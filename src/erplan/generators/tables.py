@@ -18,7 +18,7 @@ from erplan import facts
 from erplan.analyses.verdicts import FlowResult, Report
 from erplan.catalogs import Catalogs
 from erplan.engine import Direction, Flow, Path
-from erplan.engine.trace import edge_owner
+from erplan.engine.trace import device_at, edge_owner
 from erplan.generators.safe import markdown_cell, spreadsheet_cell
 from erplan.model import Design, ProxyMode
 
@@ -55,7 +55,7 @@ def _edge_name(edge: str) -> tuple[str, str]:
 
 
 def _devices(path: Path) -> list[str]:
-    return [h.node[7:].split("@", 1)[0] for h in path.hops if h.node.startswith("device:")]
+    return [device_at(h.node)[0] for h in path.hops if h.node.startswith("device:")]
 
 
 @dataclass
