@@ -239,7 +239,10 @@ def test_a_given_slow_internet_is_compared_with_the_other_breakouts() -> None:
     the best is then the other breakout, across the WAN - slower than the WAN alone, faster
     than the given figure."""
     r = flow(results(_internet_only(300)), "out/us/8")
-    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "breakout")
+    # us leaves by its own breakout: nothing is distant, its internet path is what is slow.
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "slow-breakout")
+    assert r.culprit == ("sites", "us", "breakout")
+    assert "own internet breakout" in r.cause and "distant" not in r.cause
     assert owners(r) == {"breakout:us-inet": 1.0}
     assert r.latency is not None and r.latency.ms == pytest.approx(300)
     assert r.best is not None and 80 < r.best.ms < 300 - 25

@@ -192,6 +192,7 @@ _LATENCY_CAUSES = (
     "igp-metric",
     "region-preference",
     "breakout",
+    "slow-breakout",
     "not-propagated",
     "far-entry",
     "hairpin",

@@ -153,6 +153,14 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "use a local internet breakout for this site (selective internet breakout)",
         "guide 001 'Determine the appropriate meet-me location'",
     ),
+    "slow-breakout": (
+        "the site's own internet breakout is much slower to Microsoft than another breakout "
+        "the design offers",
+        "send this site's Microsoft 365 traffic to the faster breakout (the site's `breakout`), "
+        "or improve the local breakout's internet path to Microsoft",
+        "guide 001 'Determine the appropriate meet-me location' (latency to Microsoft decides "
+        "the egress)",
+    ),
     "not-propagated": (
         "the site reaches Microsoft over the internet although ExpressRoute is much nearer",
         "propagate the Microsoft routes to this site (and admit the service in the route filter)",

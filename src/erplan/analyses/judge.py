@@ -449,7 +449,9 @@ class Judge:
                     return "igp-metric", ("wan",)
             return "propagated", ("sites", f.start, "er_routes")
         if kind == "breakout" and best.kind == "breakout":
-            return "breakout", ("sites", f.start, "breakout")
+            # A breakout at the site itself is not distant: its own internet path is slow.
+            local = self.design.breakouts[name].site == f.start
+            return "slow-breakout" if local else "breakout", ("sites", f.start, "breakout")
         if kind == "breakout" and best.kind == "circuit":
             return "not-propagated", ("sites", f.start, "er_routes")
         return "hairpin", ("sites", f.origin)
