@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from _semantics import CATALOGS, one_site, report, results, service, two_sites
+from _semantics import CATALOGS, load, one_site, report, results, service, two_sites
 from erplan.analyses.causes import CAUSES
 from erplan.analyses.verdicts import FlowResult, Verdict, verify
-from erplan.diagnostics import Severity
+from erplan.diagnostics import Finding, Severity
 from erplan.load import load_text
+from erplan.silencing import apply, owners_of
 from test_semantics_routing import _prepended, _tie
 
 
@@ -368,8 +369,39 @@ def test_a_finding_without_a_culprit_points_at_its_site() -> None:
     d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
     loaded = _loaded_text(d)
     f = _finding(verify(loaded, CATALOGS), "ERP806", "us")
-    assert f.subject == "us"
+    assert f.subject == "sites.us"
     assert f.location == loaded.source.where(("sites", "us")) is not None
+
+
+def test_a_finding_without_a_culprit_is_silenced_by_its_site() -> None:
+    """The one silencing mechanism: a flow finding with no culprit is about its origin, so the
+    origin's `silence` map silences it (by code or by name) and nothing else."""
+    d = one_site()
+    d["breakouts"]["us-inet"] = {"site": "us", "advertises": []}
+    d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
+    d["sites"]["us"]["silence"] = {"ERP806": "the resolver moves to the new breakout in May"}
+    rep = report(d)
+    f = _finding(rep, "ERP806", "us")
+    assert f.silenced == "the resolver moves to the new breakout in May"
+    assert all(x.silenced is None for x in rep.findings if x is not f)
+
+
+def test_a_server_s_silence_map_is_read_and_checked() -> None:
+    """Servers carry `silence` like every object: a finding about a server is silenced by it,
+    and an unknown code in it is reported like anywhere else."""
+    d = two_sites()
+    d["servers"] = {
+        "app": {"site": "eu", "address": "10.2.9.9", "connects_to": ["Exchange"]},
+    }
+    design = load(d).design
+    about_app = Finding("ERP801", Severity.WARNING, "slow", subject="servers.app")
+    assert owners_of(about_app, design) == [("servers", "app")]
+    d["servers"]["app"]["silence"] = {"ERP801": "batch jobs, latency does not matter"}
+    design = load(d).design
+    assert apply([about_app], design)[0].silenced == "batch jobs, latency does not matter"
+    d["servers"]["app"]["silence"] = {"ERP999": "no such code"}
+    unknown = [f for f in report(d).findings if f.code == "ERP791"]
+    assert [f.subject for f in unknown] == ["servers.app"]
 
 
 def test_every_row_in_json_is_complete() -> None:

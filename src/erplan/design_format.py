@@ -225,8 +225,8 @@ def markdown() -> str:
     out += [
         "## silence",
         "",
-        "Every site, WAN link, breakout, circuit, circuit link, service and device may carry "
-        "`silence`: a map from a code (a rule or a flow verdict, or its name; `erplan rules` "
+        "Every site, WAN link, breakout, circuit, circuit link, service, device and server may "
+        "carry `silence`: a map from a code (a rule or a flow verdict, or its name; `erplan rules` "
         "lists them) to the reason it does not apply here. The reason is required and may "
         "not be empty. Silenced findings no longer fail `erplan lint` or `erplan verify`, but "
         "reports still list them with the reason.",

@@ -32,8 +32,8 @@ the input cannot be used, 3 when the result cannot be written (standard output c
 
 ## Silencing a finding
 
-Every site, WAN link, breakout, circuit, circuit link, service and device may carry a `silence`
-map from a code (or its name, in any case) to the reason it does not apply:
+Every site, WAN link, breakout, circuit, circuit link, service, device and server may carry a
+`silence` map from a code (or its name, in any case) to the reason it does not apply:
 
 ```yaml
 circuits:

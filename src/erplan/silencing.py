@@ -1,7 +1,7 @@
 """The one way to silence a finding, whatever produced it.
 
 Every object of a design that findings are about (site, WAN link, breakout, circuit, circuit
-link, service, device) may carry a ``silence`` map from a code, or its name or an alias (any
+link, service, device, server) may carry a ``silence`` map from a code, or its name or an alias (any
 case), to the reason it does not apply. A finding is silenced when one of the objects it is
 about silences its code: the rules name those objects in each hit; other findings (flow
 verdicts) name one in their ``subject``. Codes are those of ``erplan.codes``, so a flow code is
@@ -22,7 +22,7 @@ __all__ = ["Owner", "apply", "entries", "owners_of", "reason", "silence_map"]
 
 Owner = tuple[str | int, ...]  # an object path: ("circuits", "us-er"), ("wan", 0), ...
 
-_COLLECTIONS = ("sites", "breakouts", "circuits", "services", "devices")
+_COLLECTIONS = ("sites", "breakouts", "circuits", "services", "devices", "servers")
 
 
 def _resolve(design: Design, owner: Owner) -> Any:

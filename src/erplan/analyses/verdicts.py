@@ -371,7 +371,9 @@ def _findings(results: Iterable[FlowResult], loaded: LoadedLike) -> list[Finding
             extra = f" [{first.latency.ms:.0f} ms{est} against {first.best.ms:.0f} ms at best]"
         part = "" if share >= 0.9999 else f"; {share:.0%} of connections"
         message = f"{v.value}: {who}: {first.cause}{part}{extra}"
-        loc = loaded.source.where(culprit) if culprit else loaded.source.where(("sites", origin))
+        # Without a culprit the finding is about its origin, which silences it like any object.
+        about = culprit or _origin_object(first.flow)
+        loc = loaded.source.where(about)
         out.append(
             Finding(
                 code,
@@ -380,7 +382,7 @@ def _findings(results: Iterable[FlowResult], loaded: LoadedLike) -> list[Finding
                 loc,
                 fix=first.fix,
                 source=first.source,
-                subject=_dotted(culprit) if culprit else origin,
+                subject=_dotted(about),
                 data={
                     "verdict": v.value,
                     "cause_key": key,
@@ -393,6 +395,13 @@ def _findings(results: Iterable[FlowResult], loaded: LoadedLike) -> list[Finding
             )
         )
     return out
+
+
+def _origin_object(flow: Flow) -> Culprit:
+    """The design object a flow starts from: an inbound flow's service, a server, a site."""
+    if flow.direction is Direction.INBOUND:
+        return ("services", flow.origin)
+    return ("servers" if flow.kind == "server" else "sites", flow.origin)
 
 
 def _note(code: str, message: str, location: Location | None, subject: str | None) -> Finding:
