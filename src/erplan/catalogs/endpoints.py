@@ -10,7 +10,6 @@ records since the previous download).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -21,10 +20,16 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.functional_validators import PlainValidator
 from pydantic_core import PydanticCustomError
 
-from erplan.catalogs.json_positions import JsonLocator, JsonPath
+from erplan.catalogs.json_positions import (
+    JsonLocator,
+    JsonPath,
+    JsonRefused,
+    parse_untrusted,
+    validation_problems,
+)
 from erplan.catalogs.records import CATEGORIES, EndpointSet
 from erplan.diagnostics import Finding, InputError, Location, Severity
-from erplan.files import DecodeRefused, ReadRefused, decode_utf8, display_name, read_bounded
+from erplan.files import ReadRefused, display_name, read_bounded
 
 __all__ = [
     "CODES",
@@ -221,27 +226,10 @@ def parse_json(raw: bytes, name: str) -> tuple[Any, str]:
     if len(raw) > MAX_ENDPOINTS_BYTES:
         raise _fail(name, CODE_UNREADABLE, "is larger than the endpoint-catalog limit")
     try:
-        text = decode_utf8(raw)
-    except DecodeRefused as exc:
-        what = (
-            "is binary, not JSON"
-            if exc.reason == "NUL byte"
-            else f"is not UTF-8 text ({exc.reason})"
-        )
-        raise _fail(name, CODE_UNREADABLE, what, exc.line, exc.column) from None
-    try:
-        data = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise _fail(
-            name, CODE_JSON, f"is not valid JSON: {exc.msg}", exc.lineno, exc.colno
-        ) from None
-    except (RecursionError, ValueError) as exc:  # absurd nesting, huge integers, NaN
-        raise _fail(name, CODE_JSON, f"is not valid JSON: {exc}") from None
-    return data, text
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+        return parse_untrusted(raw)
+    except JsonRefused as exc:
+        code = CODE_UNREADABLE if exc.undecodable else CODE_JSON
+        raise _fail(name, code, exc.text, exc.line, exc.column) from None
 
 
 def parse_endpoints_bytes(raw: bytes, name: str) -> EndpointsFile:
@@ -375,12 +363,10 @@ def validate_json(
     try:
         return adapter.validate_python(data)
     except ValidationError as exc:
-        problems: list[tuple[JsonPath, str, str]] = []
-        for err in exc.errors(include_url=False)[:MAX_PROBLEMS]:
-            loc = tuple(err["loc"])
-            dotted = ".".join(str(p) for p in loc) or "the document"
-            path = loc[:-1] if err["type"] == "missing" else loc
-            problems.append((path, code, f"{what}: {dotted}: {err['msg'].lower()}"))
+        problems = [
+            (path, code, f"{what}: {problem}")
+            for path, problem in validation_problems(exc, MAX_PROBLEMS)
+        ]
         raise _located(text, name, problems) from None
 
 

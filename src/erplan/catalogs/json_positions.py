@@ -1,4 +1,5 @@
-"""Positions of values in a JSON text, by path, computed only when something is wrong.
+"""Untrusted JSON: read once, and positions of values by path, computed only when something is
+wrong.
 
 The happy path parses with the C decoder alone; when a value must be reported, the text is
 walked again along the value's path with ``json``'s own ``raw_decode``, which skips every value
@@ -9,10 +10,60 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
-from erplan.files import line_col
+from pydantic import ValidationError
 
-__all__ = ["JsonLocator", "JsonPath"]
+from erplan.files import DecodeRefused, decode_utf8, line_col
+
+__all__ = ["JsonLocator", "JsonPath", "JsonRefused", "parse_untrusted", "validation_problems"]
+
+
+class JsonRefused(Exception):
+    """Bytes that are not JSON text: ``text`` says why (completing "the file ..."), at
+    ``line``:``column``; ``undecodable`` when they are not even UTF-8 text."""
+
+    def __init__(self, text: str, line: int = 1, column: int = 1, undecodable: bool = False):
+        super().__init__(text)
+        self.text, self.line, self.column, self.undecodable = text, line, column, undecodable
+
+
+def parse_untrusted(raw: bytes) -> tuple[Any, str]:
+    """(parsed JSON, its text) from untrusted bytes, or JsonRefused. NaN and Infinity are
+    refused (not JSON numbers), and so are absurd nesting and huge integers."""
+    try:
+        text = decode_utf8(raw)
+    except DecodeRefused as exc:
+        what = (
+            "is binary, not JSON"
+            if exc.reason == "NUL byte"
+            else f"is not UTF-8 text ({exc.reason})"
+        )
+        raise JsonRefused(what, exc.line, exc.column, undecodable=True) from None
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise JsonRefused(f"is not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except (RecursionError, ValueError) as exc:
+        raise JsonRefused(f"is not valid JSON: {exc}") from None
+    return data, text
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def validation_problems(exc: ValidationError, limit: int) -> list[tuple[JsonPath, str]]:
+    """(where to point, ``dotted.path: what is wrong``) for the first ``limit`` errors; a
+    missing key is pointed at its object."""
+    out: list[tuple[JsonPath, str]] = []
+    for err in exc.errors(include_url=False)[:limit]:
+        loc = tuple(err["loc"])
+        dotted = ".".join(str(p) for p in loc) or "the document"
+        path = loc[:-1] if err["type"] == "missing" else loc
+        out.append((path, f"{dotted}: {err['msg'].lower()}"))
+    return out
+
 
 JsonPath = tuple[int | str, ...]
 

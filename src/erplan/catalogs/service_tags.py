@@ -9,15 +9,19 @@ line and column (``ERP043`` unreadable or not JSON, ``ERP044`` not the service-t
 
 from __future__ import annotations
 
-import json
 import os
 from ipaddress import IPv4Network, collapse_addresses, ip_network
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from erplan.catalogs.json_positions import JsonLocator
+from erplan.catalogs.json_positions import (
+    JsonLocator,
+    JsonRefused,
+    parse_untrusted,
+    validation_problems,
+)
 from erplan.diagnostics import Finding, InputError, Location, Severity
-from erplan.files import DecodeRefused, ReadRefused, decode_utf8, display_name, read_bounded
+from erplan.files import ReadRefused, display_name, read_bounded
 from erplan.names import normalize
 
 __all__ = [
@@ -114,16 +118,9 @@ def read_service_tags(path: str | os.PathLike[str]) -> ServiceTags:
             raise _fail(name, f"is {exc.size} bytes; larger than {limit} MB is refused") from None
         raise _fail(name, exc.reason) from None
     try:
-        text = decode_utf8(raw)
-    except DecodeRefused as exc:
-        what = "is binary, not JSON" if exc.reason == "NUL byte" else f"is not UTF-8 ({exc.reason})"
-        raise _fail(name, what, exc.line, exc.column) from None
-    try:
-        data = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise _fail(name, f"is not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
-    except (RecursionError, ValueError) as exc:
-        raise _fail(name, f"is not valid JSON: {exc}") from None
+        data, text = parse_untrusted(raw)
+    except JsonRefused as exc:
+        raise _fail(name, exc.text, exc.line, exc.column) from None
     try:
         parsed = _FILE.validate_python(data)
     except ValidationError as exc:
@@ -155,26 +152,14 @@ def _is_prefix(text: str) -> bool:
     return True
 
 
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def _located(text: str, name: str, exc: ValidationError) -> InputError:
     locator = JsonLocator(text)
-    out = []
-    for err in exc.errors(include_url=False)[:MAX_PROBLEMS]:
-        loc = tuple(err["loc"])
-        path = loc[:-1] if err["type"] == "missing" else loc
-        dotted = ".".join(str(p) for p in loc) or "the document"
-        out.append(
-            _finding(
-                name,
-                f"not the service-tag format: {dotted}: {err['msg'].lower()}",
-                *locator.position(path),
-                code=CODE_FORMAT,
-            )
-        )
-    return InputError(out)
+    return InputError(
+        [
+            _finding(name, f"not the service-tag format: {problem}", *locator.position(path))
+            for path, problem in validation_problems(exc, MAX_PROBLEMS)
+        ]
+    )
 
 
 def _finding(name: str, message: str, line: int, column: int, code: str = CODE_FORMAT) -> Finding:
