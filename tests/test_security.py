@@ -156,12 +156,12 @@ def test_contoso_uses_its_existing_perimeter_at_no_latency_cost(catalogs: Catalo
     ExpressRoute and internet perimeter security". The policy holds on every traced path; the
     point-to-point options cost the same because the circuits already end at the perimeters."""
     from erplan.analyses.placement import Placement
-    from erplan.analyses.security import traced
+    from erplan.analyses.security import trace_all
 
     path = ROOT / "examples" / "g001-contoso-securing-expressroute.yaml"
     loaded = load_text(path.read_text(), path.name, catalogs)
     assert _codes(lint(loaded, catalogs)) == []
-    engine, results = traced(loaded.design, catalogs)
+    engine, results = trace_all(loaded.design, catalogs)
     costs = {c.circuit: c for c in Placement(engine, results).all()}
     assert set(costs) == {"ny-er", "wdc-er", "ldn-er", "ams-er"}
     ny = costs["ny-er"]
@@ -208,10 +208,10 @@ def test_terminating_a_far_circuit_in_the_perimeter_costs_its_users(catalogs: Ca
     York to Chicago leg); a new perimeter where the link naturally ends (Chicago) spares them
     and costs New York's users instead. TLS inspection on the path is flagged."""
     from erplan.analyses.placement import Placement
-    from erplan.analyses.security import traced
+    from erplan.analyses.security import trace_all
 
     loaded = load_text(CHICAGO_P2P, "d.yaml", catalogs)
-    engine, results = traced(loaded.design, catalogs)
+    engine, results = trace_all(loaded.design, catalogs)
     (cost,) = Placement(engine, results).all()
     sites = {s.site: s for s in cost.sites}
     chi, ny = sites["chicago"], sites["new-york"]
@@ -324,11 +324,11 @@ def test_generated_configurations_leave_the_providers_devices_to_the_provider(
 
 def _placement(name: str, catalogs: Catalogs) -> tuple[list[Finding], dict[str, Any]]:
     from erplan.analyses.placement import Placement
-    from erplan.analyses.security import traced
+    from erplan.analyses.security import trace_all
 
     path = ROOT / "examples" / f"{name}.yaml"
     loaded = load_text(path.read_text(), path.name, catalogs)
-    engine, results = traced(loaded.design, catalogs)
+    engine, results = trace_all(loaded.design, catalogs)
     costs = {c.circuit: c for c in Placement(engine, results).all()}
     return lint(loaded, catalogs), costs
 

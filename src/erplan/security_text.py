@@ -150,14 +150,12 @@ def report_tables(loaded: Any, catalogs: Catalogs, report: Report) -> list[Repor
     """The security section of the HTML report: per circuit with a stated connectivity model,
     its placement options side by side, measured on the report's own traces."""
     from erplan.analyses.placement import Placement
-    from erplan.analyses.security import traced
 
     design = loaded.design
     if not any(c.connectivity is not None for c in design.circuits.values()):
         return []
-    engine, results = traced(design, catalogs)
     out = []
-    for cost in Placement(engine, results).all():
+    for cost in Placement(report.engine, report.results).all():
         head, body = rows(cost)
         notes = (_header(cost), *_notes(cost))
         out.append(

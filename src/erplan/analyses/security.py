@@ -25,34 +25,12 @@ from erplan.model import Design, Inspects, PathPolicy, Purpose
 EXPRESSROUTE = "expressroute"
 INTERNET = "internet"
 
-_cache: list[tuple[Design, Engine, list[FlowResult]]] = []
 
-
-def uses_traces(design: Design) -> bool:
-    """Whether the security rules or the placement analysis read this design's traces."""
-    return (
-        design.security is not None
-        or any(c.connectivity is not None or c.ipvpn_sites for c in design.circuits.values())
-        or any(d.ssl_inspection for d in design.devices.values())
-    )
-
-
-def remember(engine: Engine, results: list[FlowResult]) -> None:
-    """Keep the rows a caller already traced, so the security rules do not trace them again
-    (only for designs they read: a large design's traces are not held for nothing)."""
-    if uses_traces(engine.design):
-        _cache[:] = [(engine.design, engine, results)]
-
-
-def traced(design: Design, catalogs: Catalogs) -> tuple[Engine, list[FlowResult]]:
-    """The engine and every flow row of ``design`` (traced once per design object)."""
-    for d, engine, results in _cache:
-        if d is design and engine.catalogs is catalogs:
-            return engine, results
+def trace_all(design: Design, catalogs: Catalogs) -> tuple[Engine, list[FlowResult]]:
+    """The engine and every flow row of ``design``: what the security analyses read, for a
+    caller that has not traced the design already."""
     engine = Engine(design, catalogs)
-    results = rows(engine)
-    remember(engine, results)
-    return engine, results
+    return engine, rows(engine)
 
 
 def devices_on(path: FlowPath | None) -> tuple[str, ...]:

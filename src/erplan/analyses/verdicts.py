@@ -302,11 +302,16 @@ class Report:
     """Findings, every flow with its verdict (as rows), and a summary."""
 
     def __init__(
-        self, findings: list[Finding], results: list[FlowResult], summary: dict[str, Any]
+        self,
+        findings: list[Finding],
+        results: list[FlowResult],
+        summary: dict[str, Any],
+        engine: Engine,
     ) -> None:
         self.findings = findings
         self.results = results
         self.summary = summary
+        self.engine = engine  # what traced the results (analyses that read paths reuse it)
 
     @property
     def has_errors(self) -> bool:
@@ -504,15 +509,13 @@ def summarize(results: Iterable[FlowResult], design: Design) -> dict[str, Any]:
 
 def verify(loaded: LoadedLike, catalogs: Catalogs) -> Report:
     """Every flow with its verdict, the findings (rules and flows) and a summary."""
-    from erplan.analyses import security
     from erplan.analyses.rules import lint
 
     with collector_paused():
         engine = Engine(loaded.design, catalogs)
         results = rows(engine)
-        security.remember(engine, results)  # the security rules read these traces
-        findings = list(lint(loaded, catalogs))  # type: ignore[arg-type]
+        findings = list(lint(loaded, catalogs, (engine, results)))  # type: ignore[arg-type]
         flow_findings = _findings(results, loaded) + _route_notes(results, loaded, catalogs)
         findings.extend(silencing.apply(flow_findings, loaded.design))
         findings.sort(key=sort_key)
-        return Report(findings, results, summarize(results, loaded.design))
+        return Report(findings, results, summarize(results, loaded.design), engine)

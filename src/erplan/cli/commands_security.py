@@ -21,19 +21,19 @@ def security_command(
     affected, side by side (exit 1 on a security error finding)."""
     from erplan import security_text
     from erplan.analyses.placement import Placement
-    from erplan.analyses.rules.registry import Context, all_rules, run
-    from erplan.analyses.security import traced
+    from erplan.analyses.rules.registry import Context, Traces, all_rules, run
+    from erplan.analyses.security import trace_all
     from erplan.output import dumps, has_errors
 
     common.check_format(fmt, _FORMATS, "security")
     common.check_output_or_exit(output, [design, endpoints])
     loaded, catalogs = common.load_inputs(design, endpoints)
-    engine, results = traced(loaded.design, catalogs)
+    engine, results = trace_all(loaded.design, catalogs)
     costs = Placement(engine, results).all()
     unstated = [n for n, c in loaded.design.circuits.items() if c.connectivity is None]
     # The security rules alone: the others have nothing to say about placement.
     security_rules = [r for r in all_rules() if r.code.startswith("ERP73")]
-    context = Context(design=loaded.design, source=loaded.source, catalogs=catalogs)
+    context = Context(loaded.design, loaded.source, catalogs, Traces((engine, results)))
     findings = run(context, security_rules)
     if fmt is common.Format.JSON:
         text = dumps(security_text.document(costs, findings, unstated))

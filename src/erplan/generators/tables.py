@@ -17,7 +17,7 @@ from ipaddress import IPv4Network
 from erplan import facts
 from erplan.analyses.verdicts import FlowResult, Report
 from erplan.catalogs import Catalogs
-from erplan.engine import Direction, Flow, Path
+from erplan.engine import Direction, Engine, Flow, Path
 from erplan.engine.trace import device_at, edge_owner
 from erplan.generators.safe import markdown_cell, spreadsheet_cell
 from erplan.model import Design, ProxyMode
@@ -100,8 +100,9 @@ def _ha_circuits(design: Design, circuits: list[str], mode: str) -> str:
 
 
 def _outbound(
-    design: Design, catalogs: Catalogs, area: str, results: list[tuple[FlowResult, list[Flow]]]
+    engine: Engine, catalogs: Catalogs, area: str, results: list[tuple[FlowResult, list[Flow]]]
 ) -> Table:
+    design = engine.design
     record = catalogs.service_for_area(area)
     service = record.name if record is not None else area
     paths = _Paths()
@@ -180,7 +181,7 @@ def _outbound(
         ),
         ("IP advertisement and NAT in use", tuple(nat)),
         ("Connectivity method", tuple(method)),
-        ("Security/Perimeter Controls", _controls(design, catalogs, paths)),
+        ("Security/Perimeter Controls", _controls(design, engine, paths)),
         ("High Availability", tuple(ha)),
         ("Path symmetry control", (symmetry,)),
         ("erplan verdicts", (_verdicts(paths),)),
@@ -188,7 +189,7 @@ def _outbound(
     return Table("Outbound", service, tuple(rows))
 
 
-def _controls(design: Design, catalogs: Catalogs, paths: _Paths) -> tuple[str, ...]:
+def _controls(design: Design, engine: Engine, paths: _Paths) -> tuple[str, ...]:
     """The devices each kind of path crosses there and back; with what each is for when the
     design says so, and how the security policy fares on the traced paths when it has one."""
     stated = design.security is not None or any(
@@ -207,14 +208,13 @@ def _controls(design: Design, catalogs: Catalogs, paths: _Paths) -> tuple[str, .
         if used:
             out.append(f"{label} path: {', '.join(map(named, paths.devices[path])) or 'none'}")
     if design.security is not None:
-        out += _policy(design, catalogs, paths.results)
+        out += _policy(engine, paths.results)
     return tuple(out)
 
 
-def _policy(design: Design, catalogs: Catalogs, results: list[FlowResult]) -> list[str]:
-    from erplan.analyses.security import inspections, traced
+def _policy(engine: Engine, results: list[FlowResult]) -> list[str]:
+    from erplan.analyses.security import inspections
 
-    engine, _ = traced(design, catalogs)
     seen: dict[tuple[str, str], tuple[frozenset[str], dict[str, float]]] = {}
     for ins in inspections(engine, results):
         key = ("ExpressRoute" if ins.kind == "expressroute" else "Internet", ins.direction.value)
@@ -240,7 +240,8 @@ def _verdicts(paths: _Paths) -> str:
     return ", ".join(f"{n} {v}" for v, n in sorted(paths.verdicts.items())) + " (flow groups)"
 
 
-def _inbound(design: Design, catalogs: Catalogs, name: str, results: list[FlowResult]) -> Table:
+def _inbound(engine: Engine, catalogs: Catalogs, name: str, results: list[FlowResult]) -> Table:
+    design = engine.design
     svc = design.services[name]
     record = catalogs.service(svc.initiator)
     initiator = record.name if record is not None else svc.initiator
@@ -306,7 +307,7 @@ def _inbound(design: Design, catalogs: Catalogs, name: str, results: list[FlowRe
             (f"{internal} (site {svc.site}), TCP {', '.join(map(str, svc.ports))}",),
         ),
         ("IP advertisement of the public endpoint", tuple(adverts) or ("none",)),
-        ("Security/Perimeter Controls", _controls(design, catalogs, paths)),
+        ("Security/Perimeter Controls", _controls(design, engine, paths)),
         ("High Availability", tuple(ha)),
         ("Path symmetry control", tuple(symmetry)),
         ("erplan verdicts", (_verdicts(paths),)),
@@ -328,8 +329,9 @@ def connection_tables(design: Design, catalogs: Catalogs, report: Report) -> lis
             es = catalogs.endpoint_set(f.endpoint_set) if f.endpoint_set is not None else None
             if f.direction is Direction.OUTBOUND and es is not None:
                 outbound.setdefault(es.service_area, {}).setdefault(i, (r, []))[1].append(f)
-    out = [_inbound(design, catalogs, n, inbound[n]) for n in design.services if n in inbound]
-    out += [_outbound(design, catalogs, a, list(outbound[a].values())) for a in sorted(outbound)]
+    engine = report.engine
+    out = [_inbound(engine, catalogs, n, inbound[n]) for n in design.services if n in inbound]
+    out += [_outbound(engine, catalogs, a, list(outbound[a].values())) for a in sorted(outbound)]
     return out
 
 

@@ -25,6 +25,8 @@ from erplan.analyses.rules.registry import (
     Hit,
     LoadedLike,
     Rule,
+    Traced,
+    Traces,
     all_rules,
     find_rule,
     run,
@@ -43,9 +45,11 @@ __all__ = [
 ]
 
 
-def lint(loaded: LoadedLike, catalogs: Catalogs) -> list[Finding]:
-    """Every finding of every rule on a loaded design, sorted by position.
+def lint(loaded: LoadedLike, catalogs: Catalogs, traced: Traced | None = None) -> list[Finding]:
+    """Every finding of every rule on a loaded design, sorted by position; ``traced``: the
+    design's engine and flow rows when the caller has them (the path rules read them).
 
     Silenced findings are included with ``Finding.silenced`` set to the reason given.
     """
-    return run(Context(design=loaded.design, source=loaded.source, catalogs=catalogs))
+    traces = Traces(traced)
+    return run(Context(loaded.design, loaded.source, catalogs, traces))

@@ -12,13 +12,18 @@ import inspect
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from erplan.catalogs import Catalogs
 from erplan.diagnostics import Finding, Location, Severity, sort_key
 from erplan.model import Design
 
+if TYPE_CHECKING:
+    from erplan.analyses.verdicts import FlowResult
+    from erplan.engine import Engine
+
 Path = tuple[str | int, ...]
+Traced = tuple["Engine", list["FlowResult"]]
 
 
 class SourceLike(Protocol):
@@ -56,6 +61,14 @@ class Hit:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Traces:
+    """The design's traced flows, when a rule needs them: given by a caller that traced them
+    already (verify), else traced once, by the first rule that asks."""
+
+    traced: Traced | None = None
+
+
 @dataclass(frozen=True)
 class Context:
     """What every rule reads: the design, its positions and the catalogs."""
@@ -63,6 +76,15 @@ class Context:
     design: Design
     source: SourceLike
     catalogs: Catalogs
+    traces: Traces = field(default_factory=Traces, compare=False, repr=False)
+
+    def traced(self) -> Traced:
+        """The engine and every flow row of the design (the path rules read them)."""
+        if self.traces.traced is None:
+            from erplan.analyses.security import trace_all
+
+            self.traces.traced = trace_all(self.design, self.catalogs)
+        return self.traces.traced
 
 
 Check = Callable[[Context], Iterable[Hit]]

@@ -20,7 +20,6 @@ from erplan.analyses.security import (
     edge_of,
     inspections,
     policy_for,
-    traced,
 )
 from erplan.diagnostics import Severity
 from erplan.engine import Direction, Flow
@@ -63,7 +62,7 @@ def _names(purposes: frozenset[Purpose]) -> str:
 def _path_hits(ctx: Context, kind: str) -> Iterator[Hit]:
     if ctx.design.security is None:
         return
-    engine, results = traced(ctx.design, ctx.catalogs)
+    engine, results = ctx.traced()
     GroupKey = tuple[str, tuple[str | int, ...], Inspects, frozenset[Purpose], frozenset[Purpose]]
     groups: dict[GroupKey, list[Inspection]] = {}
     for ins in inspections(engine, results):
@@ -176,7 +175,7 @@ def ipvpn_egress_without_security(ctx: Context) -> Iterator[Hit]:
     }
     if not ipvpn:
         return
-    engine, results = traced(d, ctx.catalogs)
+    engine, results = ctx.traced()
     controls = Controls(engine)
     seen: set[tuple[str, str]] = set()
     for r in results:
@@ -324,7 +323,7 @@ def tls_inspection_on_expressroute(ctx: Context) -> Iterator[Hit]:
     heavy = {n for n, dev in d.devices.items() if dev.ssl_inspection}
     if not heavy:
         return
-    _, results = traced(d, ctx.catalogs)
+    _, results = ctx.traced()
     users: dict[str, dict[str, None]] = {}
     for r in results:
         f = r.flow
