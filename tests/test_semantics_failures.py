@@ -82,3 +82,31 @@ def test_only_breakout_down_leaves_no_dns_and_no_flow() -> None:
     assert flow(rs, "dns/us").verdict.value == "unreachable"
     r = flow(rs, "out/us/1")
     assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "dns")
+
+
+def test_link_firewall_down_moves_the_customer_edge_but_not_microsofts_returns() -> None:
+    """ "A path through a device that is down is down" holds on the customer side only: the
+    customer edge sends by the secondary link alone, while Microsoft's session on the primary
+    (beyond the firewall) stays up and returns half the replies into the dead firewall."""
+    d = one_site(links={"primary": {"devices": ["fw1"]}})
+    d["devices"] = {"fw1": {"site": "us", "up": False}}
+    r = flow(results(d), "out/us/1")
+    assert r.verdict.value == "blackhole"
+    assert share(r) == 0.5
+    assert edges(r) == {
+        ("circuit:us-er/secondary", "circuit:us-er/primary", "blackhole"): 0.5,
+        ("circuit:us-er/secondary", "circuit:us-er/secondary", "ok"): 0.5,
+    }
+
+
+def test_breakout_firewall_down_fails_over_to_the_other_breakout() -> None:
+    """A perimeter firewall down takes its breakout's default route with it: us's internet
+    traffic and its DNS queries (no resolver egress named) leave by eu's breakout."""
+    d = two_sites()
+    d["breakouts"]["us-inet"]["devices"] = ["fw-bo"]
+    d["devices"] = {"fw-bo": {"site": "us", "up": False}}
+    rs = results(d)
+    for key in ("dns/us", "out/us/8"):
+        r = flow(rs, key)
+        assert r.share_affected == 0.0, key
+        assert owners(r, "forward") == owners(r, "back") == {"breakout:eu-inet": 1.0}, key

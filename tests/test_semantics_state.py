@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address
 from typing import Any
 
 import pytest
@@ -291,3 +292,25 @@ def test_per_link_pool_on_one_link_only_leaves_the_other_link_untranslated() -> 
     assert r.verdict.value == "dropped"
     assert share(r) == 0.5
     assert r.cause_key == "source-filter"
+
+
+def test_static_nat_translates_its_servers_own_connections_to_the_published_address() -> None:
+    """flow-semantics "Who translates": a static NAT applies its mappings "to every packet both
+    ways" - a connection the published server opens itself leaves from the published address
+    (advertised on the circuit), not from its private one, and works; the users, whose pool
+    a static NAT cannot translate into, are dropped by Microsoft's source filter."""
+    d = one_site(devices=["snat"])
+    d["circuits"]["us-er"]["advertises"].append("20.2.3.0/24")
+    d["devices"] = {"snat": {"kind": "nat", "site": "us", "static_nat": True}}
+    d["services"] = {"mail": service("us", "20.2.3.59", "10.1.5.5", ["us-er"])}
+    d["servers"] = {"srv": {"site": "us", "address": "10.1.5.5", "connects_to": ["1"]}}
+    rs = results(d)
+    r = flow(rs, "srv/srv/1")
+    assert r.verdict.value == "ok"
+    assert owners(r, "forward") == owners(r, "back") == {"circuit:us-er": 1.0}
+    published = int(IPv4Address("20.2.3.59"))
+    for b in r.trace.branches:
+        at_microsoft = [h for h in b.forward.hops if h.node.startswith("msee:")]
+        assert at_microsoft and {h.src for h in at_microsoft} == {published}
+    users = flow(rs, "out/us/1")
+    assert (users.verdict.value, share(users), users.cause_key) == ("dropped", 1.0, "source-filter")

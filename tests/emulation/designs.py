@@ -73,8 +73,9 @@ def forward_only_state() -> dict[str, Any]:
 
 
 def tie_working_broken() -> dict[str, Any]:
-    """Two circuits at one site, tied (same preference, same distance): c2's firewall is
-    down. Every tied path is used, so some connections are lost and some are not."""
+    """Two circuits at one site, tied (same preference, same distance): c2 advertises another
+    prefix than its pool, so Microsoft drops what it translates. Every tied path is used, so
+    some connections are lost and some are not."""
     return design(
         "tie between a working and a broken circuit",
         {"hq": site("New York", ["10.10.0.0/16"], multipath=True)},
@@ -82,14 +83,37 @@ def tie_working_broken() -> dict[str, Any]:
         circuits={
             "c1": circuit("hq", "New York", snat_pool="20.51.1.0/29", advertises=["20.51.1.0/29"]),
             "c2": circuit(
-                "hq",
-                "Washington DC",
-                snat_pool="20.51.2.0/29",
-                advertises=["20.51.2.0/29"],
-                devices=["fw2"],
+                "hq", "Washington DC", snat_pool="20.51.2.0/29", advertises=["20.51.3.0/29"]
             ),
         },
-        devices={"fw2": {"kind": "firewall", "site": "hq", "up": False}},
+    )
+
+
+def device_down(where: str) -> dict[str, Any]:
+    """Two sites, a circuit each; the firewall on eu's circuit (``circuit``) or on its primary
+    link (``link``) is down. A path through a device that is down is down: eu's routers move
+    to what is left (us's circuit, or the secondary link), while Microsoft, whose sessions do
+    not cross the device, still returns into it."""
+    c_eu = circuit("eu", "Amsterdam", snat_pool="20.53.2.0/29", advertises=["20.53.2.0/29"])
+    if where == "circuit":
+        c_eu["devices"] = ["fw-eu"]
+    else:
+        c_eu["links"] = {"primary": {"devices": ["fw-eu"]}}
+    return design(
+        f"firewall down on a {where}",
+        {
+            "us": site("New York", ["10.1.0.0/16"], users=0),
+            "eu": site("Amsterdam", ["10.2.0.0/16"]),
+        },
+        wan=[{"between": ["us", "eu"], "latency_ms": 80}],
+        breakouts={"eu-inet": breakout("eu", "20.53.9.1/32", "20.53.9.0/24")},
+        circuits={
+            "us-er": circuit(
+                "us", "New York", snat_pool="20.53.1.0/29", advertises=["20.53.1.0/29"]
+            ),
+            "eu-er": c_eu,
+        },
+        devices={"fw-eu": {"kind": "firewall", "site": "eu", "up": False}},
     )
 
 

@@ -179,3 +179,32 @@ def test_a_proxy_leaves_by_its_own_egress_and_does_not_fall_over(egress_up: bool
             assert f.completed == 0 and not edges(f), describe(f)
             assert {c.outcome for c in f.connections} == {"unreachable"}, describe(f)
     assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_a_circuit_firewall_down_moves_the_routes_to_the_other_circuit() -> None:
+    data = designs.device_down("circuit")
+    report = run_mapping(data, connections=12)
+    by_key = flows(report)
+    us_er = {"circuit:us-er/primary", "circuit:us-er/secondary"}
+    for s in designs.ER_SETS:
+        # A path through a device that is down is down: eu's router fails over to us-er, and
+        # every connection works; none is lost at the dead firewall.
+        f = by_key[f"out/eu/{s}"]
+        assert f.completed == f.attempted, describe(f)
+        assert edges(f) <= us_er and edges(f, back=True) <= us_er, describe(f)
+    assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_a_link_firewall_down_leaves_the_other_link_but_not_microsofts_returns() -> None:
+    data = designs.device_down("link")
+    report = run_mapping(data, connections=24)
+    by_key = flows(report)
+    for s in designs.ER_SETS:
+        # The customer edge sends by the secondary link only; Microsoft's session on the
+        # primary does not cross the firewall, so it returns about half into it.
+        f = by_key[f"out/eu/{s}"]
+        assert 0 < f.completed < f.attempted, describe(f)
+        assert edges(f) == {"circuit:eu-er/secondary"}, describe(f)
+        lost = [c for c in f.connections if not c.ok]
+        assert all(c.drops == [("device fw-eu (firewall, down)", "device down")] for c in lost)
+    assert_agrees(data, report, _shared(data, by_key))

@@ -286,8 +286,7 @@ def _circuit(
     ]
     chain = devices.chain(router, ce.name, c.devices, edge, inside, beyond)
     _owned_routes(layout, router, chain, beyond)
-    if c.devices:
-        b.drafts[router].routes.append(Route(IPv4Network(chain.outer.address), (chain.inner.peer,)))
+    b.drafts[router].routes += devices.through(chain)
     ce.routes.append(Route(DEFAULT, (chain.outer.peer,)))
     s_end, ce_end = b.link(router, ce.name)
     neighbors[router].append(
@@ -327,8 +326,7 @@ def _circuit(
                 hops[p].append(lchain.inner.peer)
         for p, hs in hops.items():
             ce.routes.append(Route(p, tuple(hs)))
-        if lc is not None and lc.devices:
-            ce.routes.append(Route(IPv4Network(lchain.outer.address), (lchain.inner.peer,)))
+        ce.routes += devices.through(lchain)
         subnet = c.primary_subnet if link is LinkName.PRIMARY else c.secondary_subnet
         l_end, ms_end = b.link(ln.name, MICROSOFT, subnet=subnet, up=up)
         if up:
@@ -344,7 +342,9 @@ def _circuit(
             frr.Neighbor(
                 ctl_ce.peer,
                 MICROSOFT_ASN,
-                import_map=_preferences(b, name, lchain.inner.peer),
+                import_map=(
+                    _preferences(b, name, lchain.inner.peer) if devices.up(lchain) else frr.DENY_ALL
+                ),
                 export_map=_advertise(design, name, adverts),
                 local_as=c.peer_asn,
                 multihop=True,
@@ -444,8 +444,7 @@ def _breakout(
     owned = owned_positions(design, edge, by_point)
     chain = devices.chain(router, node.name, bo.devices, edge, inside, owned)
     _owned_routes(layout, router, chain, owned)
-    if bo.devices:
-        b.drafts[router].routes.append(Route(IPv4Network(chain.outer.address), (chain.inner.peer,)))
+    b.drafts[router].routes += devices.through(chain)
     out_end, inet_end = b.link(node.name, INTERNET, up=bo.up)
     layout.internet_ifs[name] = inet_end.ifname
     if bo.up:

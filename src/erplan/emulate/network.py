@@ -14,8 +14,8 @@ Layout (docs/flow-semantics.md "The network"; docs/emulation.md for the details)
   (``in``) holding the geoDNS server and third-party hosts.
 
 Routing sessions run over control links of their own; packets follow the data links through the
-devices (BGP next hops point there). So a device that is down blackholes packets without
-moving routes, as the semantics say, and nothing a device does can be bypassed.
+devices (BGP next hops point there), so nothing a device does can be bypassed; a device
+that is down takes the customer routes across it down with it (``Devices.through``).
 """
 
 from __future__ import annotations

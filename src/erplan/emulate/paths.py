@@ -154,6 +154,18 @@ class Devices:
         draft.rules += [Rule(pos.inside.ifname, t_in), Rule(pos.outside.ifname, t_out)]
         self.inside[draft.name].append(pos.inside.ifname)
 
+    def up(self, chain: Chain) -> bool:
+        """No device on the chain is down: a path through a device that is down is down
+        (docs/flow-semantics.md "Routing"), so what is routed across it moves elsewhere."""
+        return all(self.b.design.devices[p.device].up for p in chain.positions)
+
+    def through(self, chain: Chain) -> list[Route]:
+        """The inner node's route to the outer node's end across the chain's devices, by
+        which the BGP next hops behind them resolve; none while the chain is down."""
+        if not chain.positions or not self.up(chain):
+            return []
+        return [Route(IPv4Network(chain.outer.address), (chain.inner.peer,))]
+
     def slots(self, prefixes: Sequence[IPv4Network]) -> tuple[IPv4Address, ...]:
         key = IPv4Network(prefixes[0]) if len(prefixes) == 1 else None
         if key is not None and key in self.slots_of:
