@@ -5,7 +5,8 @@ is down"; DESIGN.md "Failures")."""
 
 from __future__ import annotations
 
-from _semantics import edges, flow, one_site, owners, results, share, two_sites
+from _semantics import edges, flow, inbound, one_site, owners, results, share, two_sites
+from test_semantics_inbound import RF, _filtered
 
 
 def test_circuit_firewall_down_fails_over_to_the_other_circuit() -> None:
@@ -97,6 +98,38 @@ def test_link_firewall_down_moves_the_customer_edge_but_not_microsofts_returns()
         ("circuit:us-er/secondary", "circuit:us-er/primary", "blackhole"): 0.5,
         ("circuit:us-er/secondary", "circuit:us-er/secondary", "ok"): 0.5,
     }
+
+
+def test_a_dead_link_firewall_is_the_cause_not_the_advertisement() -> None:
+    """The replies Microsoft returns into the primary link die at its dead firewall: the cause
+    is the device (culprit its `up`), not a missing advertisement - the pool is advertised."""
+    d = one_site(links={"primary": {"devices": ["fw1"]}})
+    d["devices"] = {"fw1": {"site": "us", "up": False}}
+    r = flow(results(d), "out/us/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 0.5, "device-down")
+    assert r.culprit == ("devices", "fw1", "up")
+    assert "fw1 stands between us-er primary link and the site" in r.cause
+    d["devices"]["fw1"]["up"] = True  # up, it holds the sessions of one link only
+    assert flow(results(d), "out/us/1").cause_key == "link-split"
+
+
+def test_inbound_through_a_dead_circuit_firewall_names_the_firewall() -> None:
+    """Exchange enters by us-er, whose circuit firewall is down: every connection dies at the
+    customer edge, and the device is what to fix."""
+    d = _filtered(RF)
+    d["circuits"]["us-er"]["devices"] = ["fw"]
+    d["devices"] = {"fw": {"site": "us", "up": False}}
+    r = inbound(results(d), "mail")
+    assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 1.0, "device-down")
+    assert r.culprit == ("devices", "fw", "up")
+
+
+def test_a_route_missing_beyond_an_edge_is_not_blamed_on_a_device() -> None:
+    """No device is down: a reply with no route back keeps its own cause."""
+    d = one_site()
+    d["circuits"]["us-er"]["advertises"] = []
+    r = flow(results(d), "out/us/1")
+    assert r.verdict.value != "ok" and r.cause_key != "device-down"
 
 
 def test_breakout_firewall_down_fails_over_to_the_other_breakout() -> None:

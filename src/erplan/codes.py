@@ -208,6 +208,7 @@ _FAILURE_CAUSES = (
     "link-split",
     "source-filter",
     "no-route-back",
+    "device-down",
     "no-route",
     "inbound-no-route",
     "wrong-host",

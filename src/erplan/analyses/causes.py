@@ -42,6 +42,13 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "advertise the pool (or the published address) where the replies must come back",
         "guide 000 §6.1, §6.3; guide 001 'Design outbound service connectivity'",
     ),
+    "device-down": (
+        "the way in crosses a device that is down, while the routes that lead here stay up",
+        "bring the device up, or let its failure take down the routes across it: a BGP session "
+        "or a tracked route through the device, so that traffic moves to the path that works",
+        "guide 001 'High availability and failover with Azure ExpressRoute' ('No single points "
+        "of failure')",
+    ),
     "no-route": (
         "no route to the destination",
         "give the origin a route: an internet breakout, or ExpressRoute routes for the service",

@@ -43,6 +43,10 @@ class Judgement:
     share_warned: float  # share of connections with the warning (asymmetric, slow)
 
 
+_EDGES = (Kind.LINK, Kind.CE, Kind.BREAKOUT)  # routers with one way into the customer network
+_INWARD = (Kind.CE, Kind.SITE)
+
+
 class Judge:
     def __init__(self, engine: Engine) -> None:
         self.e = engine
@@ -107,6 +111,11 @@ class Judge:
         why = b.reason
         if back is not None and path is back and cause == "no-route":
             cause = "no-route-back"
+        dead = self._cut_off_by(path) if cause in ("no-route", "no-route-back") else None
+        if dead is not None:
+            where = self.e.net.nodes[path.hops[-1].node].label
+            why = f"{CAUSES['device-down'][0]}: {dead} stands between {where} and the site"
+            return "device-down", why, ("devices", dead, "up")
         if f.direction is Direction.INBOUND and path is fwd and cause in ("no-route", "wrong-host"):
             svc = self.design.services[f.origin]
             mismatch = svc.dns_record != svc.public_address
@@ -138,6 +147,21 @@ class Judge:
             return f"circuit:{node.name}/{node.link}"
         where = device_at(node.id)[1] if node.kind is Kind.DEVICE else ""
         return where if where.startswith("circuit:") and "/" in where else None
+
+    def _cut_off_by(self, path: Path) -> str | None:
+        """The device that is down on the only way in from where ``path`` ends (a link's,
+        a circuit's or a breakout's edge): the packets reach that edge and go no further."""
+        if not path.hops:
+            return None
+        net = self.e.net
+        node = net.nodes[path.hops[-1].node]
+        if node.kind not in _EDGES:
+            return None
+        inward = [w for v, w in net.wires[node.id].items() if net.nodes[v].kind in _INWARD]
+        if not inward or any(w.up for w in inward):
+            return None
+        down = (d for w in inward for d in w.devices if not net.nodes[d].up)
+        return next((net.nodes[d].name for d in down), None)
 
     def _path_owner(self, path: Path | None) -> str | None:
         """The circuit or breakout a path leaves or enters by, or heads for when it ends
