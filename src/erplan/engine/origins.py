@@ -83,6 +83,7 @@ class Origins:
         self._facts: dict[int, tuple[int, str, str | None, bool]] = {}
         self._answers: dict[tuple[int, str], int] = {}
         self._chains: dict[str, tuple[ProxyHop, ...]] = {}
+        self._sets: tuple[EndpointSet, ...] | None = None
 
     def _free(self, candidates: tuple[str, ...]) -> int:
         t = self.tables
@@ -99,6 +100,11 @@ class Origins:
     # -- endpoint sets -------------------------------------------------------------------------
     def endpoint_sets(self) -> list[EndpointSet]:
         """The endpoint sets of the tenant's service areas, each once."""
+        if self._sets is None:  # asked once per site with people
+            self._sets = tuple(self._endpoint_sets())
+        return list(self._sets)
+
+    def _endpoint_sets(self) -> list[EndpointSet]:
         out: dict[int, EndpointSet] = {}
         for area in self.design.tenant.services:
             for es in self._area(area):
