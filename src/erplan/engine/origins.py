@@ -84,6 +84,7 @@ class Origins:
         self._answers: dict[tuple[int, str], int] = {}
         self._chains: dict[str, tuple[ProxyHop, ...]] = {}
         self._sets: tuple[EndpointSet, ...] | None = None
+        self._leaves: dict[tuple[str, bool], tuple[str, str | None, str | None]] = {}
 
     def _free(self, candidates: tuple[str, ...]) -> int:
         t = self.tables
@@ -221,6 +222,19 @@ class Origins:
             name = dev.upstream
         return tuple(chain)
 
+    def leaves_by(self, site: str, es: EndpointSet) -> tuple[str, str | None, str | None]:
+        """(start site, resolver egress, first proxy) of the site's users' flows to ``es``:
+        the same for every set the proxy settings treat alike, worked out once for them."""
+        key = (site, es.express_route)
+        got = self._leaves.get(key)
+        if got is None:
+            chain = self.proxy_chain(site, es)
+            last = chain[-1] if chain else None
+            start = site if last is None else (last.site or f"cloud:{last.name}")
+            resolver = self.design.site_resolver_egress(site) if last is None else last.resolver
+            got = self._leaves[key] = (start, resolver, chain[0].name if chain else None)
+        return got
+
     # -- flows ---------------------------------------------------------------------------------
     def outbound(
         self,
@@ -235,12 +249,8 @@ class Origins:
         answered where the flow's DNS query left (None: DNS found no way out)."""
         d = self.design
         if server is None:
-            chain = self.proxy_chain(origin, es)
-            last = chain[-1] if chain else None
-            start = origin if last is None else (last.site or f"cloud:{last.name}")
-            resolver = d.site_resolver_egress(origin) if last is None else last.resolver
+            start, resolver, proxy = self.leaves_by(origin, es)
             key, kind = f"out/{origin}/{es.id}", "users"
-            proxy = chain[0].name if chain else None
         else:
             start, resolver, proxy = server.site, d.site_resolver_egress(server.site), None
             key, kind = f"srv/{origin}/{es.id}", "server"
