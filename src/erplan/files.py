@@ -286,6 +286,7 @@ def write_atomic(
     On any failure (or a terminating signal) the target is untouched and no temporary stays.
     Raises :class:`OutputRefused` for a path it will not write, OSError when writing fails.
     """
+    inputs = list(inputs)  # checked twice: before encoding and again by the writer
     check_output(path, inputs)
     data = text.encode("utf-8")  # before anything touches the disk: a bad text writes nothing
     write_atomic_chunks(path, (data,), inputs=inputs)
@@ -300,6 +301,7 @@ def write_atomic_chunks(
     """:func:`write_atomic` for output made piece by piece (a large report need not be held
     whole): the pieces go to the temporary as they come; an exception while they are made
     leaves the target untouched and no temporary, as any other failure does."""
+    inputs = list(inputs)  # checked before and after the write
     check_output(path, inputs)
     target = Path(path)
     remove_stale_temporaries(target)
