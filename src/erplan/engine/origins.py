@@ -85,6 +85,7 @@ class Origins:
         self._chains: dict[str, tuple[ProxyHop, ...]] = {}
         self._sets: tuple[EndpointSet, ...] | None = None
         self._leaves: dict[tuple[str, bool], tuple[str, str | None, str | None]] = {}
+        self._users: dict[str, Sources | None] = {}
 
     def _free(self, candidates: tuple[str, ...]) -> int:
         t = self.tables
@@ -174,8 +175,13 @@ class Origins:
         return first_host(prefixes[0]) if prefixes else self.net.site_host(site)
 
     def users(self, site: str) -> Sources | None:
+        """The site's user sources (None: it has no prefixes), cut into classes once: every
+        flow and DNS query of the site starts from them."""
+        if site in self._users:
+            return self._users[site]
         prefixes = self.design.sites[site].prefixes
-        return Sources.of(self.net, list(prefixes)) if prefixes else None
+        got = self._users[site] = Sources.of(self.net, list(prefixes)) if prefixes else None
+        return got
 
     # -- proxies -------------------------------------------------------------------------------
     def proxy_chain(self, site: str, es: EndpointSet) -> tuple[ProxyHop, ...]:
