@@ -38,6 +38,7 @@ __all__ = [
     "read_bounded",
     "remove_stale_temporaries",
     "write_atomic",
+    "write_atomic_chunks",
 ]
 
 STDIN = "-"
@@ -285,18 +286,34 @@ def write_atomic(
     On any failure (or a terminating signal) the target is untouched and no temporary stays.
     Raises :class:`OutputRefused` for a path it will not write, OSError when writing fails.
     """
+    inputs = list(inputs)  # checked twice: before encoding and again by the writer
+    check_output(path, inputs)
+    data = text.encode("utf-8")  # before anything touches the disk: a bad text writes nothing
+    write_atomic_chunks(path, (data,), inputs=inputs)
+
+
+def write_atomic_chunks(
+    path: str | os.PathLike[str],
+    chunks: Iterable[bytes],
+    *,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+) -> None:
+    """:func:`write_atomic` for output made piece by piece (a large report need not be held
+    whole): the pieces go to the temporary as they come; an exception while they are made
+    leaves the target untouched and no temporary, as any other failure does."""
+    inputs = list(inputs)  # checked before and after the write
     check_output(path, inputs)
     target = Path(path)
-    data = text.encode("utf-8")  # before anything touches the disk: a bad text writes nothing
     remove_stale_temporaries(target)
     tmp = _temp_name(target)
     with _signals_raise():
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                for data in chunks:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
                 os.fsync(fd)
             finally:
                 os.close(fd)

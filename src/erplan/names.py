@@ -11,6 +11,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = ["CUTOFF", "MAX_FUZZY_CANDIDATES", "closest", "did_you_mean", "normalize"]
 
@@ -22,6 +23,7 @@ MAX_FUZZY_CANDIDATES = 5000
 _PUNCT = re.compile(r"[\W_]+")
 
 
+@lru_cache(maxsize=1 << 16)  # the same catalog names are looked up per flow
 def normalize(name: str) -> str:
     """The lookup key of a name: case, accents, spaces and punctuation do not count.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path, PurePath
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ __all__ = [
     "JSON_FORMAT_VERSION",
     "counts",
     "dumps",
+    "dumps_chunks",
     "escape_text",
     "has_errors",
     "render_sarif",
@@ -165,6 +166,58 @@ def dumps(document: Any) -> str:
     return orjson.dumps(
         document, default=_plain, option=_OPTIONS | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
     ).decode("utf-8")
+
+
+def dumps_chunks(fields: dict[str, Any], last: str, rows: Iterable[Any]) -> Iterator[bytes]:
+    """The UTF-8 bytes of ``dumps({**fields, last: list(rows)})``, in pieces: a large document
+    is never held whole (neither its rows as data nor its text), a small one is indented as
+    :func:`dumps` does. Rows are made and encoded one at a time."""
+    try:
+        head = orjson.dumps({**fields, last: []}, default=_plain, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        yield dumps({**fields, last: list(rows)}).encode("utf-8")
+        return
+    # The compact text ends with the empty list and the closing brace: the rows go between.
+    head = head[: -len(b"[]}")] + b"["
+    kept: list[Any] = []  # while the document may still be small enough to indent
+    size = len(head)
+    pieces = iter(rows)
+    for row in pieces:
+        kept.append(row)
+        size += len(_compact(row)) + 1
+        if size > _INDENT_LIMIT:
+            break
+    else:
+        yield dumps({**fields, last: kept}).encode("utf-8")
+        return
+    buffer = [head, b",".join(_compact(r) for r in kept)]
+    kept.clear()
+    held = sum(len(b) for b in buffer)
+    for row in pieces:
+        data = _compact(row)
+        buffer.append(b",")
+        buffer.append(data)
+        held += len(data) + 1
+        if held >= _CHUNK:
+            yield b"".join(buffer)
+            buffer, held = [], 0
+    buffer.append(b"]}\n")
+    yield b"".join(buffer)
+
+
+_CHUNK = 1 << 18  # bytes handed to the writer at a time
+
+
+def _compact(value: Any) -> bytes:
+    """One value as :func:`dumps` writes it inside a large document."""
+    try:
+        return orjson.dumps(value, default=_plain, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        # Integers beyond 64 bits: still valid JSON, still compact.
+        text = json.dumps(
+            value, ensure_ascii=False, default=_plain, allow_nan=False, separators=(",", ":")
+        )
+        return text.encode("utf-8")
 
 
 # --- SARIF 2.1.0 ----------------------------------------------------------------------------

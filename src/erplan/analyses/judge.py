@@ -54,6 +54,7 @@ class Judge:
         self.geo = engine.geo
         self._best: dict[tuple[object, ...], list[Option]] = {}
         self._maps: dict[tuple[object, ...], Table] = {}
+        self._inbound: dict[tuple[str, str], list[Option]] = {}
         self.starts: dict[tuple[object, ...], list[Start]] = {}
         # An egress's latency to a front end (geography only: judges on one geography share it).
         self.egress_ms: dict[tuple[str, str, str, bool], Ms] = {}
@@ -261,10 +262,18 @@ class Judge:
         return out
 
     def inbound_options(self, t: FlowTrace, fe: FrontEnd) -> list[Option]:
-        svc = self.design.services[t.flow.origin]
+        """Every circuit and breakout by which ``fe`` reaches the service's site, each with
+        its latency (the same for every flow to that site: worked out once)."""
+        site = self.design.services[t.flow.origin].site
+        got = self._inbound.get((site, fe.name))
+        if got is None:
+            got = self._inbound[(site, fe.name)] = self._inbound_options(site, fe)
+        return got
+
+    def _inbound_options(self, site: str, fe: FrontEnd) -> list[Option]:
         e, geo, d = self.e, self.geo, self.design
         fe_point = geo.fe_point(fe)
-        target = f"site:{svc.site}"
+        target = f"site:{site}"
         out: list[Option] = []
         for name, c in d.circuits.items():
             if not e.tables.links_up[name]:

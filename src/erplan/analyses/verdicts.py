@@ -327,11 +327,14 @@ class Report:
         return [d for r in self.results for d in r.per_flow()]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "summary": self.summary,
-            "findings": [f.to_dict() for f in self.findings],
-            "flows": [r.to_dict() for r in self.results],
-        }
+        return {**self.head(), "flows": [r.to_dict() for r in self.results]}
+
+    def head(self) -> dict[str, Any]:
+        """``to_dict`` without the flows, which ``rows_dicts`` gives one at a time."""
+        return {"summary": self.summary, "findings": [f.to_dict() for f in self.findings]}
+
+    def rows_dicts(self) -> Iterator[dict[str, Any]]:
+        return (r.to_dict() for r in self.results)
 
 
 def rows(engine: Engine, verdicts: Verdicts | None = None) -> list[FlowResult]:

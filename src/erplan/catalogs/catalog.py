@@ -75,6 +75,12 @@ class Catalogs:
         self._services = _index(services, lambda s: [s.name, s.community, *s.aliases])
         self._regions = _index(regional_communities, lambda r: [r.region])
         self._sets = {s.id: s for s in endpoint_sets}
+        # Looked up per site and per set while flows are derived: indexed once.
+        self._sorted_sets = tuple(self._sets[k] for k in sorted(self._sets))
+        self._area_sets: dict[str, tuple[EndpointSet, ...]] = {}
+        for es in self._sorted_sets:
+            key = normalize(es.service_area)
+            self._area_sets[key] = (*self._area_sets.get(key, ()), es)
         self._dynamics = _index(dynamics_regions, lambda r: [r.region])
         self.endpoints_source = endpoints_source
         self._tenants: dict[tuple[tuple[str, tuple[IPv4Network, ...]], ...], Catalogs] = {}
@@ -109,7 +115,7 @@ class Catalogs:
 
     @property
     def endpoint_sets(self) -> tuple[EndpointSet, ...]:
-        return tuple(self._sets[k] for k in sorted(self._sets))
+        return self._sorted_sets
 
     @property
     def dynamics_regions(self) -> tuple[DynamicsRegion, ...]:
@@ -233,8 +239,7 @@ class Catalogs:
         return self._sets.get(set_id)
 
     def sets_for_service_area(self, area: str) -> tuple[EndpointSet, ...]:
-        key = normalize(area)
-        return tuple(s for s in self.endpoint_sets if normalize(s.service_area) == key)
+        return self._area_sets.get(normalize(area), ())
 
     def expressroute_sets(self) -> tuple[EndpointSet, ...]:
         return tuple(s for s in self.endpoint_sets if s.express_route)

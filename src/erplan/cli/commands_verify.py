@@ -12,10 +12,11 @@ from erplan.cli import common
 from erplan.names import closest as suggest
 
 if TYPE_CHECKING:  # imported by the commands: --help does not pay for the engine
-    from erplan.analyses.verdicts import FlowResult
+    from erplan.analyses.verdicts import FlowResult, Report
     from erplan.catalogs import Catalogs, EndpointSet
     from erplan.engine import Branch, Flow, Hop
     from erplan.engine import Path as FlowPath
+    from erplan.model import Design
 
 # SARIF carries every finding, the flow verdicts' included, to code scanning.
 _VERIFY_FORMATS = common.FINDINGS_FORMATS
@@ -32,18 +33,38 @@ def verify_command(
     ),
 ) -> None:
     """Derive every flow, follow every return path, and judge each (exit 1 on any error)."""
-    from erplan import silencing
     from erplan.analyses.verdicts import verify
-    from erplan.cli.verify_text import render_verify
-    from erplan.output import dumps
+    from erplan.memory import collector_paused
 
     common.check_format(fmt, _VERIFY_FORMATS, "verify")
     common.check_output_or_exit(output, [design, endpoints])
-    loaded, catalogs = common.load_inputs(design, endpoints)
-    report = verify(loaded, catalogs)
-    report.findings = silencing.apply(report.findings, loaded.design)
+    # Paused until the process ends: the report is millions of live objects, and the
+    # collector would walk them all again while the output is rendered.
+    with collector_paused():
+        loaded, catalogs = common.load_inputs(design, endpoints)
+        report = verify(loaded, catalogs)
+        _emit_verify(report, loaded.design, fmt, output, flows, design, endpoints)
+    raise common.Exit(common.EXIT_FINDINGS if report.has_errors else common.EXIT_OK)
+
+
+def _emit_verify(
+    report: Report,
+    d: Design,
+    fmt: common.Format,
+    output: Path | None,
+    flows: bool,
+    design: str,
+    endpoints: Path | None,
+) -> None:
+    from erplan import silencing
+    from erplan.cli.verify_text import render_verify
+    from erplan.output import dumps_chunks
+
+    report.findings = silencing.apply(report.findings, d)
     if fmt is common.Format.JSON:
-        common.emit(dumps(report.to_dict()), fmt, output, [design, endpoints])
+        # Streamed: at 10,000 sites the report is over 80 MB of JSON.
+        chunks = dumps_chunks(report.head(), "flows", report.rows_dicts())
+        common.emit_chunks(chunks, output, [design, endpoints])
     elif fmt is common.Format.SARIF:
         from erplan.files import display_name
         from erplan.output import render_sarif
@@ -56,7 +77,6 @@ def verify_command(
         buffer = io.StringIO()
         render_verify(report, flows=flows, out=buffer)
         common.emit(buffer.getvalue(), fmt, output, [design, endpoints])
-    raise common.Exit(common.EXIT_FINDINGS if report.has_errors else common.EXIT_OK)
 
 
 # -- trace ---------------------------------------------------------------------------------------

@@ -184,6 +184,35 @@ def emit(
         usage_failure(f"cannot write {output}: {(exc.strerror or str(exc)).lower()}")
 
 
+def emit_chunks(
+    chunks: Iterable[bytes], output: Path | None = None, inputs: Iterable[Path | str | None] = ()
+) -> None:
+    """:func:`emit` for JSON made piece by piece (``output.dumps_chunks``): written as it comes,
+    to standard output or atomically to ``output``."""
+    if output is not None:
+        from erplan.files import OutputRefused, write_atomic_chunks
+
+        try:
+            write_atomic_chunks(output, chunks, inputs=[p for p in inputs if p is not None])
+        except OutputRefused as exc:
+            usage_failure(f"cannot write {output}: {exc.reason}")
+        except OSError as exc:
+            usage_failure(f"cannot write {output}: {(exc.strerror or str(exc)).lower()}")
+        return
+    stream = sys.stdout
+    raw = getattr(stream, "buffer", None)
+    try:
+        stream.flush()  # what the text layer holds goes first
+        for data in chunks:
+            if raw is not None:
+                raw.write(data)
+            else:
+                stream.write(data.decode("utf-8"))
+        (raw or stream).flush()
+    except OSError as exc:
+        raise OutputFailed(exc.strerror or str(exc)) from exc
+
+
 class _GuardedStream:
     """A text stream whose write errors become :class:`OutputFailed` (for rich consoles)."""
 

@@ -75,10 +75,12 @@ class Engine:
         proxies stand at, servers' sites. The design alone decides them."""
         d, o = self.design, self.origins
         resolving: dict[str, None] = {}
+        # A proxy chain depends on whether the set is ExpressRoute-able: one set of each kind.
+        kinds = list({es.express_route: es for es in o.endpoint_sets()}.values())
         for name, site in d.sites.items():
             if site.users > 0:
                 resolving[name] = None
-                for es in o.endpoint_sets():
+                for es in kinds:
                     chain = o.proxy_chain(name, es)
                     if chain and chain[-1].site is not None:
                         resolving[chain[-1].site] = None

@@ -27,6 +27,7 @@ class Igp:
         self.net = net
         self._trees: dict[str, dict[str, int]] = {}
         self._dags: dict[str, list[dict[str, tuple[str, ...]]]] = {}
+        self._preds: dict[str, dict[str, tuple[str, ...]]] = {}  # per tree (``_dag``)
         self._stub: dict[str, tuple[str, ...] | None] = {}
         self._wan: dict[str, tuple[tuple[str, int], ...]] = {
             r: tuple((v, w.cost) for v, w in ws.items() if w.up and v.startswith("site:"))
@@ -54,7 +55,7 @@ class Igp:
         for a, _ in gone:
             got._wan[a] = tuple((v, c) for v, c in got._wan[a] if (a, v) not in gone)
         cut = [(a, b, c) for a, b in gone for v, c in self._wan.get(a, ()) if v == b]
-        got._trees, got._lat, got._dags, got._comp = {}, {}, {}, {}
+        got._trees, got._lat, got._dags, got._comp, got._preds = {}, {}, {}, {}, {}
         got._before, got._cut, got._lat_before, got._stale = {}, cut, {}, {}
         if len(cut) == len(gone) and all(c > 0 for _, _, c in cut):
             for root, dist in self._trees.items():
@@ -297,16 +298,28 @@ class Igp:
         dist = self.tree(root)
         nxt: dict[str, set[str]] = {}
         if target in dist:
+            preds = self._preds_of(root, dist)
             stack, seen = [target], {target}
             while stack:
                 v = stack.pop()
-                for u, cost in self._wan[v]:
-                    if dist.get(u, INF) + cost == dist[v]:
-                        nxt.setdefault(u, set()).add(v)
-                        if u not in seen:
-                            seen.add(u)
-                            stack.append(u)
+                for u in preds[v]:
+                    nxt.setdefault(u, set()).add(v)
+                    if u not in seen:
+                        seen.add(u)
+                        stack.append(u)
         return {k: tuple(sorted(v)) for k, v in nxt.items()}
+
+    def _preds_of(self, root: str, dist: dict[str, int]) -> dict[str, tuple[str, ...]]:
+        """Per site router, its neighbours one wire nearer to ``root`` on a shortest path: found
+        once per tree, not per target (a hub has thousands of neighbours)."""
+        got = self._preds.get(root)
+        if got is None:
+            wan = self._wan
+            got = self._preds[root] = {
+                v: tuple(u for u, cost in wan[v] if dist.get(u, INF) + cost == d)
+                for v, d in dist.items()
+            }
+        return got
 
     def nearest(self, router: str, targets: list[str]) -> tuple[list[str], int]:
         """The targets nearest to ``router`` (every tie) and their distance."""

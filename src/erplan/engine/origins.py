@@ -83,6 +83,9 @@ class Origins:
         self._facts: dict[int, tuple[int, str, str | None, bool]] = {}
         self._answers: dict[tuple[int, str], int] = {}
         self._chains: dict[str, tuple[ProxyHop, ...]] = {}
+        self._sets: tuple[EndpointSet, ...] | None = None
+        self._leaves: dict[tuple[str, bool], tuple[str, str | None, str | None]] = {}
+        self._users: dict[str, Sources | None] = {}
 
     def _free(self, candidates: tuple[str, ...]) -> int:
         t = self.tables
@@ -99,6 +102,11 @@ class Origins:
     # -- endpoint sets -------------------------------------------------------------------------
     def endpoint_sets(self) -> list[EndpointSet]:
         """The endpoint sets of the tenant's service areas, each once."""
+        if self._sets is None:  # asked once per site with people
+            self._sets = tuple(self._endpoint_sets())
+        return list(self._sets)
+
+    def _endpoint_sets(self) -> list[EndpointSet]:
         out: dict[int, EndpointSet] = {}
         for area in self.design.tenant.services:
             for es in self._area(area):
@@ -167,8 +175,13 @@ class Origins:
         return first_host(prefixes[0]) if prefixes else self.net.site_host(site)
 
     def users(self, site: str) -> Sources | None:
+        """The site's user sources (None: it has no prefixes), cut into classes once: every
+        flow and DNS query of the site starts from them."""
+        if site in self._users:
+            return self._users[site]
         prefixes = self.design.sites[site].prefixes
-        return Sources.of(self.net, list(prefixes)) if prefixes else None
+        got = self._users[site] = Sources.of(self.net, list(prefixes)) if prefixes else None
+        return got
 
     # -- proxies -------------------------------------------------------------------------------
     def proxy_chain(self, site: str, es: EndpointSet) -> tuple[ProxyHop, ...]:
@@ -215,6 +228,19 @@ class Origins:
             name = dev.upstream
         return tuple(chain)
 
+    def leaves_by(self, site: str, es: EndpointSet) -> tuple[str, str | None, str | None]:
+        """(start site, resolver egress, first proxy) of the site's users' flows to ``es``:
+        the same for every set the proxy settings treat alike, worked out once for them."""
+        key = (site, es.express_route)
+        got = self._leaves.get(key)
+        if got is None:
+            chain = self.proxy_chain(site, es)
+            last = chain[-1] if chain else None
+            start = site if last is None else (last.site or f"cloud:{last.name}")
+            resolver = self.design.site_resolver_egress(site) if last is None else last.resolver
+            got = self._leaves[key] = (start, resolver, chain[0].name if chain else None)
+        return got
+
     # -- flows ---------------------------------------------------------------------------------
     def outbound(
         self,
@@ -229,12 +255,8 @@ class Origins:
         answered where the flow's DNS query left (None: DNS found no way out)."""
         d = self.design
         if server is None:
-            chain = self.proxy_chain(origin, es)
-            last = chain[-1] if chain else None
-            start = origin if last is None else (last.site or f"cloud:{last.name}")
-            resolver = d.site_resolver_egress(origin) if last is None else last.resolver
+            start, resolver, proxy = self.leaves_by(origin, es)
             key, kind = f"out/{origin}/{es.id}", "users"
-            proxy = chain[0].name if chain else None
         else:
             start, resolver, proxy = server.site, d.site_resolver_egress(server.site), None
             key, kind = f"srv/{origin}/{es.id}", "server"

@@ -81,15 +81,18 @@ class Tracer:
                     ("sites", site, "prefixes"),
                 )
             before = self._leg(f"lan:{site}", users, raddr, f"lan:{rsite}")
-        main = connect(
-            self.walker,
-            f"lan:{rsite}",
-            Sources.one(raddr).addresses(),
-            o.dns_host,
-            Context(microsoft_end=False),
-            home=f"lan:{rsite}",
-            delivered_at="internet",
-        )
+        # The resolver's own queries are the same for every site that uses it: walked once.
+        main = self._legs.get(("dns", rsite))
+        if main is None:
+            main = self._legs[("dns", rsite)] = connect(
+                self.walker,
+                f"lan:{rsite}",
+                Sources.one(raddr).addresses(),
+                o.dns_host,
+                Context(microsoft_end=False),
+                home=f"lan:{rsite}",
+                delivered_at="internet",
+            )
         if d.sites[site].resolver_egress is not None and resolver is not None:
             main = self._pinned(main, site, resolver)
         return combine(

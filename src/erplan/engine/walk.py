@@ -34,6 +34,11 @@ from erplan.engine.trace import Disposition, Hop
 
 __all__ = ["Context", "Leaf", "Mode", "Session", "Walker"]
 
+# A hop from its nine fields without the named tuple's keyword handling: hops are made per
+# packet per stretch, the walk's commonest allocation.
+_hop = tuple.__new__
+_KEEP = -1  # not an address: "leave this field of the hop as it is"
+
 
 class Leaf(NamedTuple):
     weight: float
@@ -128,14 +133,35 @@ class Walker:
         )
         st.hops[-1] = last
 
-    def _mark(self, st: _State, action: str = "", **changes: int | None) -> Hop:
-        """Note on the current hop what happens there; returns the hop as it was, to restore."""
+    def _mark(
+        self,
+        st: _State,
+        action: str = "",
+        *,
+        src: int = _KEEP,
+        dst: int = _KEEP,
+        src_before: int | None = _KEEP,
+        dst_before: int | None = _KEEP,
+    ) -> Hop:
+        """Note on the current hop what happens there (the addresses the packet leaves with,
+        those it had before a rewrite; a field not given stays); returns the hop as it was,
+        to restore."""
         before = st.hops[-1]
-        if action:
-            changes_action = join(before.action, action)
-            st.hops[-1] = before._replace(action=changes_action, **changes)  # type: ignore[arg-type]
-        else:
-            st.hops[-1] = before._replace(**changes)  # type: ignore[arg-type]
+        node, label, act, hsrc, hdst, hsb, hdb, ms, est = before
+        st.hops[-1] = _hop(
+            Hop,
+            (
+                node,
+                label,
+                join(act, action) if action else act,
+                hsrc if src == _KEEP else src,
+                hdst if dst == _KEEP else dst,
+                hsb if src_before == _KEEP else src_before,
+                hdb if dst_before == _KEEP else dst_before,
+                ms,
+                est,
+            ),
+        )
         return before
 
     def _router(self, r: str, prev: str, src: int, dst: int, w: float, st: _State) -> None:
@@ -311,7 +337,9 @@ class Walker:
             if seg.note:
                 hops[-1] = start._replace(action=join(start.action, seg.note))
             # The stretch's hops are templates: this packet's addresses go in.
-            hops.extend([Hop(h[0], h[1], h[2], src, dst, None, None, h[7], h[8]) for h in seg.hops])
+            hops.extend(
+                [_hop(Hop, (h[0], h[1], h[2], src, dst, None, None, h[7], h[8])) for h in seg.hops]
+            )
             st.edges.extend(seg.edges)
             st.ties.extend(seg.ties)
             try:
