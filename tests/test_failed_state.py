@@ -23,6 +23,7 @@ from erplan.analyses.failed_state import (
     same_services,
 )
 from erplan.analyses.failures import (
+    INSIDE,
     Baseline,
     apply,
     atoms,
@@ -30,8 +31,9 @@ from erplan.analyses.failures import (
     down_keys,
     origin_groups,
 )
+from erplan.analyses.judge import Judge
 from erplan.catalogs import load_catalogs
-from erplan.engine import Engine
+from erplan.engine import Direction, Engine
 from erplan.engine.igp import Igp
 from erplan.engine.network import Kind, Network
 from erplan.engine.tables import Tables
@@ -211,3 +213,47 @@ def test_adopted_traces_on_a_generated_design_and_a_blind_adoption_fails() -> No
     assert taken > 0 and wrong == 0
     # Taking every trace whatever failed is wrong somewhere: the comparison can fail.
     assert _adoption_errors(base, blind=True)[1] > 0
+
+
+def _options_agree(base: Baseline, blind: bool = False) -> tuple[int, int]:
+    """For every failure inside sites: the options (circuits, breakouts and their latencies)
+    a judge derives from the baseline's against those a fresh engine's judge works out, for
+    every outbound row. ``blind``: the baseline's options as they were (a broken derivation).
+    Returns (options compared, lists that differ)."""
+    judge = base.judge
+    assert judge is not None
+    compared = wrong = 0
+    rows = [r for r in base.results if r.flow.direction is Direction.OUTBOUND and r.flow.front_end]
+    for a in atoms(base.design, sorted(INSIDE)):
+        failed = apply(base.design, (a,))
+        mine = Judge(failed_engine(failed, base))
+        mine.known_options = judge.options()
+        fresh = Judge(Engine(failed, base.catalogs))
+        for r in rows:
+            fe = base.catalogs.front_end(r.flow.front_end or "")
+            assert fe is not None
+            for breakouts in (False, True):
+                got = mine.outbound_options(r.trace, fe, breakouts=breakouts)
+                if blind:
+                    got = judge.outbound_options(r.trace, fe, breakouts=breakouts)
+                compared += len(got)
+                wrong += got != fresh.outbound_options(r.trace, fe, breakouts=breakouts)
+    return compared, wrong
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_judge_options_after_a_failure_inside_sites_equal_fresh_options(path: Path) -> None:
+    catalogs = load_catalogs()
+    base = Baseline.build(load_design(path, catalogs).design, catalogs)
+    compared, wrong = _options_agree(base)
+    assert wrong == 0
+    if base.judge is not None and base.judge.options():
+        assert compared > 0
+
+
+def test_judge_options_on_a_generated_design_and_stale_options_fail() -> None:
+    base = _generated()
+    compared, wrong = _options_agree(base)
+    assert compared > 0 and wrong == 0
+    # The baseline's options taken as they are miss the failed circuits: the check can fail.
+    assert _options_agree(base, blind=True)[1] > 0

@@ -55,10 +55,17 @@ class Judge:
         self.egress_ms: dict[tuple[str, str, str, bool], Ms] = {}
         # A failed state's tables derived from the baseline's (failures.py); None: search.
         self.inherit: Callable[[tuple[object, ...], list[Start], Links], Table | None] | None = None
+        # The baseline's options when a failure inside sites leaves the IGP as it was: those
+        # still usable are the options (a failure only removes); None: work them out.
+        self.known_options: dict[tuple[object, ...], list[Option]] | None = None
 
     def table(self, key: tuple[object, ...]) -> Table | None:
         """The fastest-egress table searched for ``key`` (front end, circuits, third party)."""
         return self._maps.get(key)
+
+    def options(self) -> dict[tuple[object, ...], list[Option]]:
+        """The options worked out so far (``outbound_options``), by key."""
+        return self._best
 
     # -- failures ---------------------------------------------------------------------------------
     def failure(self, t: FlowTrace, b: Branch) -> tuple[str, str, Culprit]:
@@ -210,6 +217,10 @@ class Judge:
             return got
         e, geo, d = self.e, self.geo, self.design
         site = f"site:{origin}"
+        known = self.known_options.get(key) if self.known_options is not None else None
+        if known is not None:
+            got = self._best[key] = [o for o in known if self._usable(site, o)]
+            return got
         fe_point = geo.fe_point(fe)
         out: list[Option] = []
         for name, c in d.circuits.items():
@@ -235,6 +246,14 @@ class Judge:
             out.append(Option("breakout", name, lat))
         self._best[key] = out
         return out
+
+    def _usable(self, site: str, o: Option) -> bool:
+        """Whether an option the baseline offered the site is still there (the IGP's
+        distances and latencies being the baseline's): what ``outbound_options`` checks."""
+        e = self.e
+        if o.kind == "circuit":
+            return bool(e.tables.links_up[o.name]) and e.igp.distance(site, f"ce:{o.name}") < INF
+        return self.design.breakouts[o.name].up and e.igp.distance(site, f"edge:{o.name}") < INF
 
     def inbound_options(self, t: FlowTrace, fe: FrontEnd) -> list[Option]:
         svc = self.design.services[t.flow.origin]
