@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from erplan.analyses.failed_state import (
+    Known,
     _inside_network,
     _wan_network,
     adopt_traces,
@@ -173,9 +174,10 @@ def _generated() -> Baseline:
 
 def _adoption_errors(base: Baseline, blind: bool = False) -> tuple[int, int]:
     """For every single failure: the DNS traces and legs a failed engine takes from the
-    baseline against those a fresh engine traces, and the flows to the services against the
-    fresh engine's. ``blind``: take every trace, whatever failed (a broken derivation).
-    Returns (traces taken, traces that differ)."""
+    baseline against those a fresh engine traces, and the flows (to the services, of each
+    site's users and each server) against the fresh engine's. ``blind``: take every trace and
+    every origin's flows, whatever failed (a broken derivation). Returns (traces and flow lists
+    taken, those that differ)."""
     services = {o for o in base.rows_of if o[0] == "service"}
     taken = wrong = 0
     for a in atoms(base.design):
@@ -194,8 +196,23 @@ def _adoption_errors(base: Baseline, blind: bool = False) -> tuple[int, int]:
             start, sources, dst, at = key
             taken += 1
             wrong += branches != fresh.tracer._leg(start, sources, dst, at)  # type: ignore[arg-type]
-        if same_services(engine, base):
-            assert inbound_of(base.inbound, services) == list(origin_groups(fresh, services)), a
+        if not same_services(engine, base):
+            continue
+        assert inbound_of(base.inbound, services) == list(origin_groups(fresh, services)), a
+        known = Known(engine, base)
+        assert known.sets == fresh.origins.endpoint_sets()
+        for (kind, name), (_, theirs) in base.flows_of.items():
+            flows = theirs if blind else known.flows((kind, name))
+            if flows is None:
+                continue
+            if kind == "users":
+                want = [fresh.outbound(name, es.id) for es in known.sets]
+            else:
+                srv = base.design.servers[name]
+                sets = fresh.origins.server_sets(srv)
+                want = [fresh.outbound(name, es.id, server=True) for es in sets]
+            taken += 1
+            wrong += flows != want
     return taken, wrong
 
 

@@ -19,7 +19,7 @@ tests/test_failed_state.py).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,7 @@ from erplan.model import Design, LinkName
 
 if TYPE_CHECKING:
     from erplan.analyses.failures import Baseline, Origin
+    from erplan.analyses.verdicts import FlowResult
 
 LegKey = tuple[object, ...]
 _LEG = Flow("", Direction.DNS, "", 0)  # stands for a leg a flow needs first
@@ -80,14 +81,58 @@ def adopt_traces(engine: Engine, base: Baseline, affected: set[Origin], down: se
 
 
 def same_services(engine: Engine, base: Baseline) -> bool:
-    """Whether the failed engine's flows to the services are the baseline's: the same services,
-    tenant and hosts standing for the initiators (a failure changes none of them)."""
+    """Whether the failed engine's flows to the services, and its tenant's endpoint sets, are
+    the baseline's: the same services, tenant and hosts standing for the initiators (a failure
+    changes none of them)."""
     d, old = engine.design, base.design
     return (
         d.services is old.services
         and d.tenant is old.tenant
         and engine.origins.user_host == base.engine.origins.user_host
     )
+
+
+def flows_by_origin(
+    design: Design, results: Sequence[FlowResult], rows_of: dict[Origin, list[int]]
+) -> dict[Origin, tuple[tuple[str, ...], list[Flow]]]:
+    """Per site's users and per server, the sites whose DNS answers decide its flows and the
+    flows as the engine makes them: one per endpoint set, in the order of the sets' ids (both
+    ``endpoint_sets`` and ``server_sets`` sort by id), without the UDP twins grouping adds."""
+    out: dict[Origin, tuple[tuple[str, ...], list[Flow]]] = {}
+    for o, idx in rows_of.items():
+        if o[0] not in ("users", "server"):
+            continue
+        flows = sorted(
+            (f for i in idx for f in results[i].flows if not f.key.endswith("/udp")),
+            key=lambda f: f.endpoint_set or 0,
+        )
+        # Where each flow's DNS query is answered: its last proxy's site, else where it starts.
+        sites = {f.start if f.start in design.sites else f.origin for f in flows}
+        out[o] = (tuple(sorted(s for s in sites if s is not None)), flows)
+    return out
+
+
+class Known:
+    """What a failed engine takes from the baseline's flows: the tenant's endpoint sets, the
+    flows to the services, and an origin's flows when the DNS answers they were made from are
+    the same (a flow depends on the design, the catalog and those answers alone)."""
+
+    __slots__ = ("base", "engine", "inbound", "sets")
+
+    def __init__(self, engine: Engine, base: Baseline) -> None:
+        self.engine, self.base = engine, base
+        self.sets = base.sets
+        self.inbound = base.inbound
+
+    def flows(self, origin: Origin) -> list[Flow] | None:
+        got = self.base.flows_of.get(origin)
+        if got is None:
+            return None
+        sites, flows = got
+        mine, theirs = self.engine.tracer, self.base.engine.tracer
+        if any(mine.answers(s) != theirs.answers(s) for s in sites):
+            return None
+        return flows
 
 
 def inbound_of(groups: Iterable[list[Flow]], wanted: set[Origin]) -> list[list[Flow]]:

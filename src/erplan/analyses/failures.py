@@ -23,10 +23,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from erplan.analyses.failed_state import (
+    Known,
     Traced,
     adopt_traces,
     branch_touch,
     failed_engine,
+    flows_by_origin,
     inbound_of,
     same_services,
 )
@@ -37,7 +39,7 @@ from erplan.analyses.relevance import SlowRows
 from erplan.analyses.summary import FlowState, index, state_of
 from erplan.analyses.verdicts import FlowResult, Verdicts
 from erplan.analyses.workload import loads
-from erplan.catalogs import Catalogs
+from erplan.catalogs import Catalogs, EndpointSet
 from erplan.engine import Branch, Direction, Engine, Flow
 from erplan.engine.connect import connect
 from erplan.engine.sessions import Context
@@ -185,13 +187,13 @@ def origin_groups(
     engine: Engine,
     wanted: set[Origin],
     resolving: dict[str, None] | None = None,
-    inbound: list[list[Flow]] | None = None,
+    known: Known | None = None,
 ) -> Iterator[list[Flow]]:
     """``Engine.groups()`` for some origins only (the same flows, grouped by the same class
-    key; a test checks the two agree). ``inbound``: the groups of the flows to the services,
-    when they are known already (``failed_state.same_services``)."""
+    key; a test checks the two agree). ``known``: the flows the baseline already made that
+    hold in this engine (``failed_state.Known``)."""
     d, o = engine.design, engine.origins
-    sets = o.endpoint_sets()
+    sets = known.sets if known is not None else o.endpoint_sets()
     dns_sites = {n for k, n in wanted if k == "dns"}
     if dns_sites:
         for name in resolving if resolving is not None else resolving_sites(engine):
@@ -199,13 +201,18 @@ def origin_groups(
                 yield [o.dns(name)]
     for name, site in d.sites.items():
         if site.users > 0 and ("users", name) in wanted:
-            yield from _grouped(engine, (engine.outbound(name, es.id) for es in sets))
+            flows = known.flows(("users", name)) if known is not None else None
+            if flows is None:
+                flows = [engine.outbound(name, es.id) for es in sets]
+            yield from _grouped(engine, flows)
     for name, srv in d.servers.items():
         if ("server", name) in wanted:
-            flows = (engine.outbound(name, es.id, server=True) for es in o.server_sets(srv))
+            flows = known.flows(("server", name)) if known is not None else None
+            if flows is None:
+                flows = [engine.outbound(name, es.id, server=True) for es in o.server_sets(srv)]
             yield from _grouped(engine, flows)
-    if inbound is not None:
-        yield from inbound_of(inbound, wanted)
+    if known is not None:
+        yield from inbound_of(known.inbound, wanted)
     elif any(k == "service" for k, _ in wanted):
         groups: dict[tuple[object, ...], list[Flow]] = {}
         for flow in o.inbound():
@@ -302,6 +309,10 @@ class Baseline:
     load_by_site: dict[str, dict[str, float]] = field(default_factory=dict)
     traced: Traced | None = None  # DNS traces and legs a failed state may take
     inbound: list[list[Flow]] = field(default_factory=list)  # the groups of flows to services
+    sets: list[EndpointSet] = field(default_factory=list)  # the tenant's endpoint sets
+    # Per site's users and server: the sites whose DNS answers its flows, and the flows (one per
+    # endpoint set, in the engine's order, without their UDP twins).
+    flows_of: dict[Origin, tuple[tuple[str, ...], list[Flow]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, design: Design, catalogs: Catalogs) -> Baseline:
@@ -349,6 +360,8 @@ class Baseline:
         base.traced = Traced.of(engine, rows_of)
         services = {o for o in rows_of if o[0] == "service"}
         base.inbound = list(origin_groups(engine, services)) if services else []
+        base.sets = engine.origins.endpoint_sets()
+        base.flows_of = flows_by_origin(design, results, rows_of)
         return base
 
 
@@ -408,11 +421,11 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
         # The full recompute builds its engine the plain way: it is the reference.
         engine = Engine(design, base.catalogs) if full else failed_engine(design, base)
         verdicts = Verdicts(engine)
-        inbound = None
+        known = None
         if not full:
             adopt_traces(engine, base, affected, down)
             if same_services(engine, base):
-                inbound = base.inbound
+                known = Known(engine, base)
         if not full and base.judge is not None:
             j = base.judge
             verdicts.judge.inherit = Inherit(j.table, j.starts, base.engine.net.site_links())
@@ -420,7 +433,7 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
             if all(a.kind in INSIDE for a in failed):
                 # The WAN is the baseline's, and so is the IGP (failed_state.failed_engine).
                 verdicts.judge.known_options = j.options()
-        for flows in origin_groups(engine, affected, base.resolving, inbound):
+        for flows in origin_groups(engine, affected, base.resolving, known):
             r = verdicts.result(tuple(flows), engine.trace(flows[0]))
             new_states.append(state_of(engine, r))
             retraced += 1
