@@ -24,7 +24,6 @@ from erplan.analyses.failed_state import (
     same_services,
 )
 from erplan.analyses.failures import (
-    INSIDE,
     Baseline,
     apply,
     atoms,
@@ -68,6 +67,29 @@ def test_igp_without_a_wan_link_equals_a_fresh_igp() -> None:
                 assert mine.latency(x, y) == fresh.latency(x, y), (a, x, y)
                 assert mine.wan_next(x, y) == fresh.wan_next(x, y), (a, x, y)
     assert repaired > 0  # some trees crossed a failed link and were repaired
+
+
+def test_igp_kept_distances_and_latencies_are_the_fresh_ones() -> None:
+    base = _generated()
+    igp = base.engine.igp
+    sites = sorted(r for r in base.engine.net.wires if r.startswith("site:"))
+    for s in sites[::2]:
+        igp.latency(sites[0], s)
+    kept = stale = 0
+    for a in atoms(base.design, ["wan"]):
+        got = _wan_network(apply(base.design, (a,)), base)
+        assert got is not None, a
+        net, cut = got
+        mine, fresh = igp.without(net, cut), Igp(net)
+        for root in sites[::2]:
+            for x in sites:
+                if mine.kept(root, x):
+                    kept += 1
+                    want = (fresh.site_distance(x, root), fresh.latency(x, root))
+                    assert (igp.site_distance(x, root), igp.latency(x, root)) == want, (a, x)
+                else:
+                    stale += 1
+    assert kept > 0 and stale > 0
 
 
 def _shape(net: Network) -> tuple[object, ...]:
@@ -233,15 +255,15 @@ def test_adopted_traces_on_a_generated_design_and_a_blind_adoption_fails() -> No
 
 
 def _options_agree(base: Baseline, blind: bool = False) -> tuple[int, int]:
-    """For every failure inside sites: the options (circuits, breakouts and their latencies)
-    a judge derives from the baseline's against those a fresh engine's judge works out, for
+    """For every single failure: the options (circuits, breakouts and their latencies) a
+    judge derives from the baseline's against those a fresh engine's judge works out, for
     every outbound row. ``blind``: the baseline's options as they were (a broken derivation).
     Returns (options compared, lists that differ)."""
     judge = base.judge
     assert judge is not None
     compared = wrong = 0
     rows = [r for r in base.results if r.flow.direction is Direction.OUTBOUND and r.flow.front_end]
-    for a in atoms(base.design, sorted(INSIDE)):
+    for a in atoms(base.design):
         failed = apply(base.design, (a,))
         mine = Judge(failed_engine(failed, base))
         mine.known_options = judge.options()
@@ -259,7 +281,7 @@ def _options_agree(base: Baseline, blind: bool = False) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-def test_judge_options_after_a_failure_inside_sites_equal_fresh_options(path: Path) -> None:
+def test_judge_options_after_a_failure_equal_fresh_options(path: Path) -> None:
     catalogs = load_catalogs()
     base = Baseline.build(load_design(path, catalogs).design, catalogs)
     compared, wrong = _options_agree(base)

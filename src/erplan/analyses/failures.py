@@ -47,7 +47,6 @@ from erplan.model import CircuitLink, Design, LinkName
 from erplan.tables import Table
 
 KINDS = ("circuit", "link", "location", "breakout", "resolver", "wan", "device")
-INSIDE = frozenset(KINDS) - {"wan"}  # failures that leave the WAN as it is
 Origin = tuple[str, str]  # ("users"|"server"|"service"|"dns", name)
 
 
@@ -430,9 +429,7 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
             j = base.judge
             verdicts.judge.inherit = Inherit(j.table, j.starts, base.engine.net.site_links())
             verdicts.judge.egress_ms = base.judge.egress_ms  # the same geography
-            if all(a.kind in INSIDE for a in failed):
-                # The WAN is the baseline's, and so is the IGP (failed_state.failed_engine).
-                verdicts.judge.known_options = j.options()
+            verdicts.judge.known_options = j.options()
         for flows in origin_groups(engine, affected, base.resolving, known):
             r = verdicts.result(tuple(flows), engine.trace(flows[0]))
             new_states.append(state_of(engine, r))

@@ -55,8 +55,8 @@ class Judge:
         self.egress_ms: dict[tuple[str, str, str, bool], Ms] = {}
         # A failed state's tables derived from the baseline's (failures.py); None: search.
         self.inherit: Callable[[tuple[object, ...], list[Start], Links], Table | None] | None = None
-        # The baseline's options when a failure inside sites leaves the IGP as it was: those
-        # still usable are the options (a failure only removes); None: work them out.
+        # A failed state's: the baseline's options, taken where the IGP's distances and
+        # latencies they were made from are the same (``Igp.kept``); None: work them out.
         self.known_options: dict[tuple[object, ...], list[Option]] | None = None
 
     def table(self, key: tuple[object, ...]) -> Table | None:
@@ -218,7 +218,9 @@ class Judge:
         e, geo, d = self.e, self.geo, self.design
         site = f"site:{origin}"
         known = self.known_options.get(key) if self.known_options is not None else None
-        if known is not None:
+        if known is not None and all(self._kept(site, o) for o in known):
+            # A failure only removes: what the baseline did not offer stays out, and what it
+            # offered over the same IGP paths is offered alike while still usable.
             got = self._best[key] = [o for o in known if self._usable(site, o)]
             return got
         fe_point = geo.fe_point(fe)
@@ -246,6 +248,13 @@ class Judge:
             out.append(Option("breakout", name, lat))
         self._best[key] = out
         return out
+
+    def _kept(self, site: str, o: Option) -> bool:
+        """Whether the IGP's distance and latency between the site and the option's egress
+        are the baseline's."""
+        d = self.design
+        where = d.circuits[o.name].site if o.kind == "circuit" else d.breakouts[o.name].site
+        return self.e.igp.kept(f"site:{where}", site)
 
     def _usable(self, site: str, o: Option) -> bool:
         """Whether an option the baseline offered the site is still there (the IGP's

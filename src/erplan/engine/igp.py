@@ -40,6 +40,7 @@ class Igp:
         self._cut: list[tuple[str, str, int]] = []
         self._lat_before: dict[str, dict[str, Ms]] = {}
         self._stale: dict[str, set[str]] = {}  # per repaired tree, the routers searched again
+        self._kept: set[str] = set()  # roots whose trees were taken whole from another IGP
 
     def without(self, net: Network, down: list[tuple[str, str]]) -> Igp:
         """This IGP on ``net``: the same network with the WAN wires ``down`` (site router
@@ -56,6 +57,7 @@ class Igp:
         cut = [(a, b, c) for a, b in gone for v, c in self._wan.get(a, ()) if v == b]
         got._trees, got._lat, got._dags, got._comp = {}, {}, {}, {}
         got._before, got._cut, got._lat_before, got._stale = {}, cut, {}, {}
+        got._kept = set()
         if len(cut) == len(gone) and all(c > 0 for _, _, c in cut):
             for root, dist in self._trees.items():
                 if any(_tight(dist, a, b, c) for a, b, c in cut):
@@ -64,6 +66,7 @@ class Igp:
                         got._lat_before[root] = self._lat[root]
                 else:
                     got._trees[root] = dist
+                    got._kept.add(root)
                     if root in self._lat:
                         got._lat[root] = self._lat[root]
         return got
@@ -77,6 +80,19 @@ class Igp:
             self._lat = dict(other._lat)
             self._dags = {k: list(v) for k, v in other._dags.items()}
             self._comp = dict(other._comp)
+            self._kept = set(other._trees)
+
+    def kept(self, root: str, router: str) -> bool:
+        """Whether the distance and latency between site routers ``root`` and ``router`` are
+        those of the IGP this one was derived from (``without``, ``inherit``): the tree of
+        ``root`` was taken whole, or repaired without searching ``router`` again. False when
+        this IGP cannot tell."""
+        if root in self._kept:
+            return True
+        if root in self._before:
+            self.tree(root)
+        stale = self._stale.get(root)
+        return stale is not None and router not in stale
 
     def _repair(self, root: str, old: dict[str, int]) -> dict[str, int]:
         """The tree ``old`` of the IGP before wires ``_cut`` went down, searched again only
