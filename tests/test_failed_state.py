@@ -16,6 +16,7 @@ import pytest
 
 from erplan.analyses.failed_state import (
     Known,
+    KnownOptions,
     _inside_network,
     _wan_network,
     adopt_traces,
@@ -265,8 +266,9 @@ def _options_agree(base: Baseline, blind: bool = False) -> tuple[int, int]:
     rows = [r for r in base.results if r.flow.direction is Direction.OUTBOUND and r.flow.front_end]
     for a in atoms(base.design):
         failed = apply(base.design, (a,))
-        mine = Judge(failed_engine(failed, base))
-        mine.known_options = judge.options()
+        engine = failed_engine(failed, base)
+        mine = Judge(engine)
+        mine.known_options = KnownOptions(engine, judge.options())
         fresh = Judge(Engine(failed, base.catalogs))
         for r in rows:
             fe = base.catalogs.front_end(r.flow.front_end or "")

@@ -23,8 +23,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from erplan.analyses.fastest import Option
 from erplan.analyses.paths import touched
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace
+from erplan.engine.igp import INF
 from erplan.engine.network import Network
 from erplan.model import Design, LinkName
 
@@ -133,6 +135,37 @@ class Known:
         if any(mine.answers(s) != theirs.answers(s) for s in sites):
             return None
         return flows
+
+
+class KnownOptions:
+    """The circuits and breakouts a failed state's judge offers a site towards a front end
+    (``Judge.outbound_options``), taken from the baseline's when the IGP's distances and
+    latencies they were made from are the same (``Igp.kept``): a failure only removes, so what
+    the baseline did not offer stays out, and what it offered over the same paths is offered
+    alike while its links, breakout and stubs are up. None: work them out."""
+
+    __slots__ = ("engine", "known")
+
+    def __init__(self, engine: Engine, known: dict[tuple[object, ...], list[Option]]) -> None:
+        self.engine, self.known = engine, known
+
+    def __call__(self, key: tuple[object, ...], site: str) -> list[Option] | None:
+        known = self.known.get(key)
+        if known is None or not all(self._kept(site, o) for o in known):
+            return None
+        return [o for o in known if self._usable(site, o)]
+
+    def _kept(self, site: str, o: Option) -> bool:
+        d = self.engine.design
+        where = d.circuits[o.name].site if o.kind == "circuit" else d.breakouts[o.name].site
+        return self.engine.igp.kept(f"site:{where}", site)
+
+    def _usable(self, site: str, o: Option) -> bool:
+        """What ``outbound_options`` checks besides distances and latencies."""
+        e = self.engine
+        if o.kind == "circuit":
+            return bool(e.tables.links_up[o.name]) and e.igp.distance(site, f"ce:{o.name}") < INF
+        return e.design.breakouts[o.name].up and e.igp.distance(site, f"edge:{o.name}") < INF
 
 
 def inbound_of(groups: Iterable[list[Flow]], wanted: set[Origin]) -> list[list[Flow]]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from erplan.analyses.failed_state import (
     Known,
+    KnownOptions,
     Traced,
     adopt_traces,
     branch_touch,
@@ -429,7 +430,7 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
             j = base.judge
             verdicts.judge.inherit = Inherit(j.table, j.starts, base.engine.net.site_links())
             verdicts.judge.egress_ms = base.judge.egress_ms  # the same geography
-            verdicts.judge.known_options = j.options()
+            verdicts.judge.known_options = KnownOptions(engine, j.options())
         for flows in origin_groups(engine, affected, base.resolving, known):
             r = verdicts.result(tuple(flows), engine.trace(flows[0]))
             new_states.append(state_of(engine, r))

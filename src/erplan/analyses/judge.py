@@ -55,9 +55,9 @@ class Judge:
         self.egress_ms: dict[tuple[str, str, str, bool], Ms] = {}
         # A failed state's tables derived from the baseline's (failures.py); None: search.
         self.inherit: Callable[[tuple[object, ...], list[Start], Links], Table | None] | None = None
-        # A failed state's: the baseline's options, taken where the IGP's distances and
-        # latencies they were made from are the same (``Igp.kept``); None: work them out.
-        self.known_options: dict[tuple[object, ...], list[Option]] | None = None
+        # A failed state's options derived from the baseline's (key, site router -> options,
+        # or None when they must be worked out: ``failed_state.KnownOptions``).
+        self.known_options: Callable[[tuple[object, ...], str], list[Option] | None] | None = None
 
     def table(self, key: tuple[object, ...]) -> Table | None:
         """The fastest-egress table searched for ``key`` (front end, circuits, third party)."""
@@ -217,11 +217,9 @@ class Judge:
             return got
         e, geo, d = self.e, self.geo, self.design
         site = f"site:{origin}"
-        known = self.known_options.get(key) if self.known_options is not None else None
-        if known is not None and all(self._kept(site, o) for o in known):
-            # A failure only removes: what the baseline did not offer stays out, and what it
-            # offered over the same IGP paths is offered alike while still usable.
-            got = self._best[key] = [o for o in known if self._usable(site, o)]
+        got = self.known_options(key, site) if self.known_options is not None else None
+        if got is not None:
+            self._best[key] = got
             return got
         fe_point = geo.fe_point(fe)
         out: list[Option] = []
@@ -248,21 +246,6 @@ class Judge:
             out.append(Option("breakout", name, lat))
         self._best[key] = out
         return out
-
-    def _kept(self, site: str, o: Option) -> bool:
-        """Whether the IGP's distance and latency between the site and the option's egress
-        are the baseline's."""
-        d = self.design
-        where = d.circuits[o.name].site if o.kind == "circuit" else d.breakouts[o.name].site
-        return self.e.igp.kept(f"site:{where}", site)
-
-    def _usable(self, site: str, o: Option) -> bool:
-        """Whether an option the baseline offered the site is still there (the IGP's
-        distances and latencies being the baseline's): what ``outbound_options`` checks."""
-        e = self.e
-        if o.kind == "circuit":
-            return bool(e.tables.links_up[o.name]) and e.igp.distance(site, f"ce:{o.name}") < INF
-        return self.design.breakouts[o.name].up and e.igp.distance(site, f"edge:{o.name}") < INF
 
     def inbound_options(self, t: FlowTrace, fe: FrontEnd) -> list[Option]:
         svc = self.design.services[t.flow.origin]
