@@ -298,3 +298,27 @@ def test_judge_options_on_a_generated_design_and_stale_options_fail() -> None:
     assert compared > 0 and wrong == 0
     # The baseline's options taken as they are miss the failed circuits: the check can fail.
     assert _options_agree(base, blind=True)[1] > 0
+
+
+def test_failures_inside_sites_share_trees_that_answer_as_fresh_ones() -> None:
+    base = _generated()
+    sites = sorted(r for r in base.engine.net.wires if r.startswith("site:"))
+    kinds = ["circuit", "link", "location", "breakout", "device"]
+    for a in atoms(base.design, kinds):
+        engine = failed_engine(apply(base.design, (a,)), base)
+        fresh = Igp(engine.net)
+        for i, x in enumerate(sites):
+            y = sites[(7 * i + len(a.name)) % len(sites)]  # a different pair each failure
+            want = (fresh.site_distance(x, y), fresh.latency(x, y), fresh.wan_next(x, y))
+            got = (engine.igp.site_distance(x, y), engine.igp.latency(x, y))
+            assert (*got, engine.igp.wan_next(x, y)) == want, (a, x, y)
+            assert engine.igp.kept(y, x)
+    shared = base.inside_igp
+    assert shared is not None and len(shared._trees) > len(base.engine.igp._trees)
+    # A WAN link down: that WAN's IGP takes nothing from the shared one.
+    wan = atoms(base.design, ["wan"])[0]
+    got = _wan_network(apply(base.design, (wan,)), base)
+    assert got is not None
+    mine = Igp(got[0])
+    mine.inherit(shared, share=True)
+    assert not mine._trees and not mine.kept(sites[0], sites[1])

@@ -199,7 +199,12 @@ def failed_engine(design: Design, base: Baseline) -> Engine:
         inside = _inside_network(design, base)
         e.net = inside or Network(design, e.catalogs, e.geo)
         e.igp = Igp(e.net)
-        e.igp.inherit(base.engine.igp)
+        # Failures inside sites share one IGP's trees: the WAN is the same for all of them,
+        # and a tree one of them grows serves the next (the baseline's stays as it is).
+        if base.inside_igp is None:
+            base.inside_igp = Igp(base.engine.net)
+            base.inside_igp.inherit(base.engine.igp)
+        e.igp.inherit(base.inside_igp, share=True)
         # Only elements inside sites down: the baseline's prefixes and filters hold.
         e.tables = (
             base.engine.tables.down(e.net, e.igp) if inside is not None else Tables(e.net, e.igp)

@@ -43,6 +43,7 @@ from erplan.analyses.workload import loads
 from erplan.catalogs import Catalogs, EndpointSet
 from erplan.engine import Branch, Direction, Engine, Flow
 from erplan.engine.connect import connect
+from erplan.engine.igp import Igp
 from erplan.engine.sessions import Context
 from erplan.model import CircuitLink, Design, LinkName
 from erplan.tables import Table
@@ -308,6 +309,7 @@ class Baseline:
     origin_states: dict[Origin, list[FlowState]] = field(default_factory=dict)
     load_by_site: dict[str, dict[str, float]] = field(default_factory=dict)
     traced: Traced | None = None  # DNS traces and legs a failed state may take
+    inside_igp: Igp | None = None  # the IGP whose trees failures inside sites share
     inbound: list[list[Flow]] = field(default_factory=list)  # the groups of flows to services
     sets: list[EndpointSet] = field(default_factory=list)  # the tenant's endpoint sets
     # Per site's users and server: the sites whose DNS answers its flows, and the flows (one per

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 from erplan.engine.network import Kind, Network
 from erplan.latency import ZERO, Ms
@@ -40,7 +41,8 @@ class Igp:
         self._cut: list[tuple[str, str, int]] = []
         self._lat_before: dict[str, dict[str, Ms]] = {}
         self._stale: dict[str, set[str]] = {}  # per repaired tree, the routers searched again
-        self._kept: set[str] = set()  # roots whose trees were taken whole from another IGP
+        # Roots whose trees were taken whole from another IGP (or share its tables).
+        self._kept: AbstractSet[str] = set()
 
     def without(self, net: Network, down: list[tuple[str, str]]) -> Igp:
         """This IGP on ``net``: the same network with the WAN wires ``down`` (site router
@@ -71,16 +73,24 @@ class Igp:
                         got._lat[root] = self._lat[root]
         return got
 
-    def inherit(self, other: Igp) -> None:
+    def inherit(self, other: Igp, *, share: bool = False) -> None:
         """Take ``other``'s trees, paths and latencies when the WAN is the same (a failure
         inside sites: a circuit, a breakout, a device): they read the WAN alone. Stubs,
-        which lie inside sites, stay this IGP's own."""
-        if self._wan == other._wan and not other._before:
-            self._trees = dict(other._trees)
-            self._lat = dict(other._lat)
-            self._dags = {k: list(v) for k, v in other._dags.items()}
-            self._comp = dict(other._comp)
-            self._kept = set(other._trees)
+        which lie inside sites, stay this IGP's own. With ``share``, the very tables: what
+        either grows afterwards the other has too (every IGP over this WAN would grow the
+        same)."""
+        if self._wan != other._wan or other._before:
+            return
+        if share:
+            self._trees, self._lat, self._dags = other._trees, other._lat, other._dags
+            self._comp = other._comp
+            self._kept = self._trees.keys()
+            return
+        self._trees = dict(other._trees)
+        self._lat = dict(other._lat)
+        self._dags = {k: list(v) for k, v in other._dags.items()}
+        self._comp = dict(other._comp)
+        self._kept = set(other._trees)
 
     def kept(self, root: str, router: str) -> bool:
         """Whether the distance and latency between site routers ``root`` and ``router`` are
