@@ -28,13 +28,14 @@ from erplan.analyses.paths import touched
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace
 from erplan.engine.igp import INF
 from erplan.engine.network import Network
-from erplan.model import Design, LinkName
+from erplan.model import CircuitLink, Design, LinkName
 
 if TYPE_CHECKING:
     from erplan.analyses.failures import Baseline, Origin
     from erplan.analyses.verdicts import FlowResult
 
 LegKey = tuple[object, ...]
+_UNLISTED = CircuitLink(silence={})  # what a link the design does not list stands for
 _LEG = Flow("", Direction.DNS, "", 0)  # stands for a leg a flow needs first
 
 
@@ -266,19 +267,24 @@ def _inside_network(design: Design, base: Baseline) -> Network | None:
     ):
         return None
     links: list[tuple[str, LinkName]] = []
+    listed: list[tuple[str, LinkName]] = []
     for name, c in design.circuits.items():
         was = old.circuits.get(name)
         if was is None or c is was:
             continue
-        if (
-            c.links.keys() != was.links.keys()
-            or c.model_copy(update={"up": was.up, "links": was.links}) != was
+        if not c.links.keys() >= was.links.keys() or (
+            c.model_copy(update={"up": was.up, "links": was.links}) != was
         ):
             return None
         for link in LinkName:
             up_before = was.up and (link not in was.links or was.links[link].up)
             up_now = c.up and (link not in c.links or c.links[link].up)
-            if (
+            if link in c.links and link not in was.links:
+                # Listed only to be taken down (``failures.apply``): nothing else of its own.
+                if c.links[link].model_copy(update={"up": True}) != _UNLISTED:
+                    return None
+                listed.append((name, link))
+            elif (
                 link in c.links
                 and c.links[link].model_copy(update={"up": was.links[link].up}) != was.links[link]
             ):
@@ -301,4 +307,4 @@ def _inside_network(design: Design, base: Baseline) -> Network | None:
             found.append(name)
     if design.circuits.keys() != old.circuits.keys():
         return None
-    return base.engine.net.with_down(design, links, down["breakouts"], down["devices"])
+    return base.engine.net.with_down(design, links, down["breakouts"], down["devices"], listed)
