@@ -126,8 +126,8 @@ def _addresses(base: Baseline) -> list[int]:
     for r in base.results:
         out.add(r.flow.destination)
         for b in r.trace.branches:
-            for p in (b.forward, b.back):
-                for h in p.hops if p is not None else ():
+            for path in (b.forward, b.back):
+                for h in path.hops if path is not None else ():
                     out.update((h.src, h.dst))
     d = base.design
     prefixes = [p for s in d.sites.values() for p in s.prefixes]
@@ -315,8 +315,8 @@ def test_failures_inside_sites_share_trees_that_answer_as_fresh_ones() -> None:
     assert shared is not None and len(shared._trees) > len(base.engine.igp._trees)
     # A WAN link down: that WAN's IGP takes nothing from the shared one.
     wan = atoms(base.design, ["wan"])[0]
-    got = _wan_network(apply(base.design, (wan,)), base)
-    assert got is not None
-    mine = Igp(got[0])
+    cut = _wan_network(apply(base.design, (wan,)), base)
+    assert cut is not None
+    mine = Igp(cut[0])
     mine.inherit(shared, share=True)
     assert not mine._trees and not mine.kept(sites[0], sites[1])
