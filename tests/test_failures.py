@@ -188,7 +188,8 @@ def test_incremental_equals_full_on_a_generated_design() -> None:
 def test_failed_engine_has_every_stage_of_an_engine() -> None:
     """The failure engine reuses the baseline's geography; it must build every stage a plain
     engine does (a stage added to the engine and missed here fails this test)."""
-    from erplan.analyses.failures import apply, failed_engine
+    from erplan.analyses.failed_state import failed_engine
+    from erplan.analyses.failures import apply
 
     b = baseline(FIG17)
     plain = Engine(b.design, b.catalogs)

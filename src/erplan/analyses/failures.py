@@ -18,11 +18,21 @@ the tests check that both agree on every example.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from erplan.analyses.failed_state import (
+    Known,
+    KnownOptions,
+    Traced,
+    adopt_traces,
+    branch_touch,
+    failed_engine,
+    flows_by_origin,
+    inbound_of,
+    same_services,
+)
 from erplan.analyses.fastest import Inherit
 from erplan.analyses.judge import Judge
 from erplan.analyses.paths import touched
@@ -30,10 +40,10 @@ from erplan.analyses.relevance import SlowRows
 from erplan.analyses.summary import FlowState, index, state_of
 from erplan.analyses.verdicts import FlowResult, Verdicts
 from erplan.analyses.workload import loads
-from erplan.catalogs import Catalogs
-from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace
+from erplan.catalogs import Catalogs, EndpointSet
+from erplan.engine import Branch, Direction, Engine, Flow
 from erplan.engine.connect import connect
-from erplan.engine.network import Network
+from erplan.engine.igp import Igp
 from erplan.engine.sessions import Context
 from erplan.model import CircuitLink, Design, LinkName
 from erplan.tables import Table
@@ -175,12 +185,16 @@ def resolving_sites(engine: Engine) -> dict[str, None]:
 
 
 def origin_groups(
-    engine: Engine, wanted: set[Origin], resolving: dict[str, None] | None = None
+    engine: Engine,
+    wanted: set[Origin],
+    resolving: dict[str, None] | None = None,
+    known: Known | None = None,
 ) -> Iterator[list[Flow]]:
     """``Engine.groups()`` for some origins only (the same flows, grouped by the same class
-    key; a test checks the two agree)."""
+    key; a test checks the two agree). ``known``: the flows the baseline already made that
+    hold in this engine (``failed_state.Known``)."""
     d, o = engine.design, engine.origins
-    sets = o.endpoint_sets()
+    sets = known.sets if known is not None else o.endpoint_sets()
     dns_sites = {n for k, n in wanted if k == "dns"}
     if dns_sites:
         for name in resolving if resolving is not None else resolving_sites(engine):
@@ -188,17 +202,24 @@ def origin_groups(
                 yield [o.dns(name)]
     for name, site in d.sites.items():
         if site.users > 0 and ("users", name) in wanted:
-            yield from _grouped(engine, (engine.outbound(name, es.id) for es in sets))
+            flows = known.flows(("users", name)) if known is not None else None
+            if flows is None:
+                flows = [engine.outbound(name, es.id) for es in sets]
+            yield from _grouped(engine, flows)
     for name, srv in d.servers.items():
         if ("server", name) in wanted:
-            flows = (engine.outbound(name, es.id, server=True) for es in o.server_sets(srv))
+            flows = known.flows(("server", name)) if known is not None else None
+            if flows is None:
+                flows = [engine.outbound(name, es.id, server=True) for es in o.server_sets(srv)]
             yield from _grouped(engine, flows)
-    if any(k == "service" for k, _ in wanted):
-        inbound: dict[tuple[object, ...], list[Flow]] = {}
+    if known is not None:
+        yield from inbound_of(known.inbound, wanted)
+    elif any(k == "service" for k, _ in wanted):
+        groups: dict[tuple[object, ...], list[Flow]] = {}
         for flow in o.inbound():
             if ("service", flow.origin) in wanted:
-                inbound.setdefault(engine.class_key(flow), []).append(flow)
-        yield from inbound.values()
+                groups.setdefault(engine.class_key(flow), []).append(flow)
+        yield from groups.values()
 
 
 def _grouped(engine: Engine, flows: Iterable[Flow]) -> Iterator[list[Flow]]:
@@ -245,7 +266,7 @@ class _Deps:
         if got is None:
             got = touched(self.e.dns(site))
             for b in resolver_leg(self.e, site):
-                got |= _branch_touch(b)
+                got |= branch_touch(b)
             self._dns[site] = got
         return got
 
@@ -263,15 +284,8 @@ class _Deps:
                 keys.add(f"device:{hop.name}")
             for _, legs in self.e.tracer.proxy_legs(f, chain):
                 for b in legs:
-                    keys |= _branch_touch(b)
+                    keys |= branch_touch(b)
         return keys
-
-
-_LEG = Flow("", Direction.DNS, "", 0)  # stands for a leg a flow needs first
-
-
-def _branch_touch(b: Branch) -> set[str]:
-    return touched(FlowTrace(_LEG, (b,)))
 
 
 # -- the baseline and one failure -----------------------------------------------------------
@@ -294,6 +308,13 @@ class Baseline:
     judge: Judge | None = None  # the baseline's judge, its fastest-egress tables searched
     origin_states: dict[Origin, list[FlowState]] = field(default_factory=dict)
     load_by_site: dict[str, dict[str, float]] = field(default_factory=dict)
+    traced: Traced | None = None  # DNS traces and legs a failed state may take
+    inside_igp: Igp | None = None  # the IGP whose trees failures inside sites share
+    inbound: list[list[Flow]] = field(default_factory=list)  # the groups of flows to services
+    sets: list[EndpointSet] = field(default_factory=list)  # the tenant's endpoint sets
+    # Per site's users and server: the sites whose DNS answers its flows, and the flows (one per
+    # endpoint set, in the engine's order, without their UDP twins).
+    flows_of: dict[Origin, tuple[tuple[str, ...], list[Flow]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, design: Design, catalogs: Catalogs) -> Baseline:
@@ -338,6 +359,11 @@ class Baseline:
         base.judge = verdicts.judge
         base.load_by_site = loads(design, catalogs, states).by_site
         base.origin_states = {o: [states[i] for i in idx] for o, idx in rows_of.items()}
+        base.traced = Traced.of(engine, rows_of)
+        services = {o for o in rows_of if o[0] == "service"}
+        base.inbound = list(origin_groups(engine, services)) if services else []
+        base.sets = engine.origins.endpoint_sets()
+        base.flows_of = flows_by_origin(design, results, rows_of)
         return base
 
 
@@ -366,138 +392,28 @@ class Outcome:
         return by_key
 
 
-def failed_engine(design: Design, base: Baseline) -> Engine:
-    """``Engine(design, catalogs)`` for a failed copy of the baseline's design, reusing the
-    baseline's geography: coordinates and latency legs do not depend on what is up, and working
-    them out is a third of building an engine. The stages are those of ``Engine.__init__``; the
-    tests compare this engine's answers with a plain ``Engine``'s (``full=True``)."""
-    from erplan.engine.igp import Igp
-    from erplan.engine.origins import Origins
-    from erplan.engine.tables import Tables
-    from erplan.engine.tracer import Tracer
-    from erplan.engine.walk import Walker
-
-    e = Engine.__new__(Engine)
-    e.design = design
-    # The baseline engine's catalogs hold the tenant's Dynamics 365 sets; no failure changes them.
-    e.catalogs = base.engine.catalogs
-    e.geo = base.engine.geo
-    wan = _wan_network(design, base)
-    if wan is not None:
-        # Only WAN wires down: the baseline's IGP trees that avoid them and its tables hold.
-        e.net, down = wan
-        e.igp = base.engine.igp.without(e.net, down)
-        e.tables = base.engine.tables.over(e.net, e.igp)
-    else:
-        e.net = _inside_network(design, base) or Network(design, e.catalogs, e.geo)
-        e.igp = Igp(e.net)
-        e.igp.inherit(base.engine.igp)
-        e.tables = Tables(e.net, e.igp)
-    e.walker = Walker(e.net, e.igp, e.tables)
-    e.origins = Origins(e.net, e.tables)
-    e.tracer = Tracer(design, e.geo, e.igp, e.walker, e.origins)
-    return e
+def down_keys(base: Baseline, failed: Sequence[Atom]) -> set[str]:
+    """The touch keys (``paths.touched``) of everything the failures take down."""
+    return {k for a in failed for k in touch_keys(a, base.design)}
 
 
-def _wan_network(design: Design, base: Baseline) -> tuple[Network, list[tuple[str, str]]] | None:
-    """When the only difference from the baseline is WAN links down, each the only link
-    between its two sites: the baseline's network with those wires down (a WAN wire carries
-    no device and nothing else in the network depends on it), and the site routers of each
-    wire down. Else None: build it anew."""
-    from erplan.engine.network import Wire
-
-    old = base.design
-    for mine, theirs in (
-        (design.circuits, old.circuits),
-        (design.breakouts, old.breakouts),
-        (design.devices, old.devices),
-    ):
-        if mine.keys() != theirs.keys() or any(mine[k] is not theirs[k] for k in mine):
-            return None
-    down = [i for i, (a, b) in enumerate(zip(old.wan, design.wan, strict=True)) if a is not b]
-    pairs = [tuple(sorted(w.between)) for w in old.wan]
-    net = copy.copy(base.engine.net)
-    net.design = design
-    net.wires = dict(net.wires)
-    cut: list[tuple[str, str]] = []
-    for i in down:
-        if pairs.count(pairs[i]) != 1 or not old.wan[i].up or design.wan[i].up:
-            return None
-        a, b = (f"site:{x}" for x in pairs[i])
-        w = net.wires[a].get(b)
-        if w is None or not w.up:
-            return None
-        gone = Wire(w.a, w.b, w.devices, False, w.leg, w.cost)
-        net.wires[a] = {**net.wires[a], b: gone}
-        net.wires[b] = {**net.wires[b], a: gone}
-        cut.append((a, b))
-    net.wires_changed([r for pair in cut for r in pair])
-    return net, cut
-
-
-def _inside_network(design: Design, base: Baseline) -> Network | None:
-    """When the only difference from the baseline is circuits, links (that the design lists),
-    breakouts or devices down: the baseline's network with them down (``Network.with_down``).
-    Else None: build it anew."""
-    old = base.design
-    same = ("circuits", "breakouts", "devices", "wan")
-    if len(design.wan) != len(old.wan) or any(
-        a is not b for a, b in zip(design.wan, old.wan, strict=True)
-    ):
-        return None
-    if any(
-        getattr(design, f) is not getattr(old, f) for f in type(old).model_fields if f not in same
-    ):
-        return None
-    links: list[tuple[str, LinkName]] = []
-    for name, c in design.circuits.items():
-        was = old.circuits.get(name)
-        if was is None or c is was:
-            continue
-        if (
-            c.links.keys() != was.links.keys()
-            or c.model_copy(update={"up": was.up, "links": was.links}) != was
-        ):
-            return None
-        for link in LinkName:
-            up_before = was.up and (link not in was.links or was.links[link].up)
-            up_now = c.up and (link not in c.links or c.links[link].up)
-            if (
-                link in c.links
-                and c.links[link].model_copy(update={"up": was.links[link].up}) != was.links[link]
-            ):
-                return None
-            if up_before and not up_now:
-                links.append((name, link))
-            elif up_now and not up_before:
-                return None
-    down: dict[str, list[str]] = {"breakouts": [], "devices": []}
-    for field_name, found in down.items():
-        mine, theirs = getattr(design, field_name), getattr(old, field_name)
-        if mine.keys() != theirs.keys():
-            return None
-        for name, x in mine.items():
-            y = theirs[name]
-            if x is y:
-                continue
-            if not y.up or x.up or x.model_copy(update={"up": True}) != y:
-                return None
-            found.append(name)
-    if design.circuits.keys() != old.circuits.keys():
-        return None
-    return base.engine.net.with_down(design, links, down["breakouts"], down["devices"])
+def crossing(base: Baseline, down: set[str]) -> set[Origin]:
+    """The origins whose rows (or the DNS and proxy legs they need) cross a key in ``down``."""
+    out: set[Origin] = set()
+    for k in down:
+        out |= base.deps.get(k, set())
+    return out
 
 
 def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> Outcome:
     design = apply(base.design, failed)
     slow: set[int] = set()
+    down = down_keys(base, failed)
     if full:
         affected = set(base.rows_of)
     else:
-        affected = set()
+        affected = crossing(base, down)
         for a in failed:
-            for k in touch_keys(a, base.design):
-                affected |= base.deps.get(k, set())
             # The best the design offers may have got worse: the slow rows whose best (or the
             # circuits weighed for their cause) the failure can change are judged again.
             slow.update(base.slow.affected(a.kind, a.name))
@@ -507,11 +423,17 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
         # The full recompute builds its engine the plain way: it is the reference.
         engine = Engine(design, base.catalogs) if full else failed_engine(design, base)
         verdicts = Verdicts(engine)
+        known = None
+        if not full:
+            adopt_traces(engine, base, affected, down)
+            if same_services(engine, base):
+                known = Known(engine, base)
         if not full and base.judge is not None:
             j = base.judge
             verdicts.judge.inherit = Inherit(j.table, j.starts, base.engine.net.site_links())
             verdicts.judge.egress_ms = base.judge.egress_ms  # the same geography
-        for flows in origin_groups(engine, affected, base.resolving):
+            verdicts.judge.known_options = KnownOptions(engine, j.options())
+        for flows in origin_groups(engine, affected, base.resolving, known):
             r = verdicts.result(tuple(flows), engine.trace(flows[0]))
             new_states.append(state_of(engine, r))
             retraced += 1

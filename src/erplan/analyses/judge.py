@@ -60,10 +60,17 @@ class Judge:
         self.egress_ms: dict[tuple[str, str, str, bool], Ms] = {}
         # A failed state's tables derived from the baseline's (failures.py); None: search.
         self.inherit: Callable[[tuple[object, ...], list[Start], Links], Table | None] | None = None
+        # A failed state's options derived from the baseline's (key, site router -> options,
+        # or None when they must be worked out: ``failed_state.KnownOptions``).
+        self.known_options: Callable[[tuple[object, ...], str], list[Option] | None] | None = None
 
     def table(self, key: tuple[object, ...]) -> Table | None:
         """The fastest-egress table searched for ``key`` (front end, circuits, third party)."""
         return self._maps.get(key)
+
+    def options(self) -> dict[tuple[object, ...], list[Option]]:
+        """The options worked out so far (``outbound_options``), by key."""
+        return self._best
 
     # -- failures ---------------------------------------------------------------------------------
     def failure(self, t: FlowTrace, b: Branch) -> tuple[str, str, Culprit]:
@@ -235,6 +242,10 @@ class Judge:
             return got
         e, geo, d = self.e, self.geo, self.design
         site = f"site:{origin}"
+        got = self.known_options(key, site) if self.known_options is not None else None
+        if got is not None:
+            self._best[key] = got
+            return got
         fe_point = geo.fe_point(fe)
         out: list[Option] = []
         for name, c in d.circuits.items():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 from erplan.engine.network import Kind, Network
 from erplan.latency import ZERO, Ms
@@ -41,6 +42,8 @@ class Igp:
         self._cut: list[tuple[str, str, int]] = []
         self._lat_before: dict[str, dict[str, Ms]] = {}
         self._stale: dict[str, set[str]] = {}  # per repaired tree, the routers searched again
+        # Roots whose trees were taken whole from another IGP (or share its tables).
+        self._kept: AbstractSet[str] = set()
 
     def without(self, net: Network, down: list[tuple[str, str]]) -> Igp:
         """This IGP on ``net``: the same network with the WAN wires ``down`` (site router
@@ -57,6 +60,7 @@ class Igp:
         cut = [(a, b, c) for a, b in gone for v, c in self._wan.get(a, ()) if v == b]
         got._trees, got._lat, got._dags, got._comp, got._preds = {}, {}, {}, {}, {}
         got._before, got._cut, got._lat_before, got._stale = {}, cut, {}, {}
+        got._kept = set()
         if len(cut) == len(gone) and all(c > 0 for _, _, c in cut):
             for root, dist in self._trees.items():
                 if any(_tight(dist, a, b, c) for a, b, c in cut):
@@ -65,19 +69,41 @@ class Igp:
                         got._lat_before[root] = self._lat[root]
                 else:
                     got._trees[root] = dist
+                    got._kept.add(root)
                     if root in self._lat:
                         got._lat[root] = self._lat[root]
         return got
 
-    def inherit(self, other: Igp) -> None:
+    def inherit(self, other: Igp, *, share: bool = False) -> None:
         """Take ``other``'s trees, paths and latencies when the WAN is the same (a failure
         inside sites: a circuit, a breakout, a device): they read the WAN alone. Stubs,
-        which lie inside sites, stay this IGP's own."""
-        if self._wan == other._wan and not other._before:
-            self._trees = dict(other._trees)
-            self._lat = dict(other._lat)
-            self._dags = {k: list(v) for k, v in other._dags.items()}
-            self._comp = dict(other._comp)
+        which lie inside sites, stay this IGP's own. With ``share``, the very tables: what
+        either grows afterwards the other has too (every IGP over this WAN would grow the
+        same)."""
+        if self._wan != other._wan or other._before:
+            return
+        if share:
+            self._trees, self._lat, self._dags = other._trees, other._lat, other._dags
+            self._comp = other._comp
+            self._kept = self._trees.keys()
+            return
+        self._trees = dict(other._trees)
+        self._lat = dict(other._lat)
+        self._dags = {k: list(v) for k, v in other._dags.items()}
+        self._comp = dict(other._comp)
+        self._kept = set(other._trees)
+
+    def kept(self, root: str, router: str) -> bool:
+        """Whether the distance and latency between site routers ``root`` and ``router`` are
+        those of the IGP this one was derived from (``without``, ``inherit``): the tree of
+        ``root`` was taken whole, or repaired without searching ``router`` again. False when
+        this IGP cannot tell."""
+        if root in self._kept:
+            return True
+        if root in self._before:
+            self.tree(root)
+        stale = self._stale.get(root)
+        return stale is not None and router not in stale
 
     def _repair(self, root: str, old: dict[str, int]) -> dict[str, int]:
         """The tree ``old`` of the IGP before wires ``_cut`` went down, searched again only

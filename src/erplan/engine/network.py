@@ -430,14 +430,20 @@ class Network:
         links: list[tuple[str, LinkName]],
         breakouts: list[str],
         devices: list[str],
+        listed: Iterable[tuple[str, LinkName]] = (),
     ) -> Network:
         """This network for ``design``: this one's design with those circuit links, breakouts
         and devices down, nothing else changed. Being up reaches the network only there: a
         link's wire to its MSEE, a breakout's node and its wire to the internet, a device's
-        positions and the wires they stand on (as ``__init__`` builds them)."""
+        positions and the wires they stand on (as ``__init__`` builds them). ``listed``: links
+        the design now lists with nothing of their own, which their node names as culprit."""
         net = copy.copy(self)
         net.design = design
         net.nodes = dict(self.nodes)
+        for circuit, link in listed:
+            lid = f"link:{circuit}/{link}"
+            culprit = ("circuits", circuit, "links", link.value)
+            net.nodes[lid] = dataclasses.replace(net.nodes[lid], culprit=culprit)
         net.wires = dict(self.wires)
         net.device_wire = dict(self.device_wire)
         copied: set[str] = set()

@@ -28,6 +28,7 @@ from erplan.facts import (
     session_up,
     source_filter,
 )
+from erplan.model import Design, LinkName
 
 
 class Act(StrEnum):
@@ -132,38 +133,17 @@ class Tables:
             self.customer.add(p, Internal(tuple(owners)))
         for p in net.customer_prefixes():
             self.customer_space.add(p, True)
-        ms: dict[IPv4Network, list[MsRoute]] = {}
-        for name in design.circuits:
-            for link in LINKS:
-                for p in learned_prefixes(design, name, link):
-                    ms.setdefault(p, []).append(
-                        MsRoute(f"msee:{name}/{link}", as_path_length(design, name, p))
-                    )
-        inet: dict[IPv4Network, list[str]] = {}
-        for name in design.breakouts:
-            for p in internet_routes(design, name):
-                ms.setdefault(p, []).append(MsRoute("internet"))
-                inet.setdefault(p, []).append(f"edge:{name}")
-        for p, routes in ms.items():
-            self.ms_routes.add(p, tuple(dict.fromkeys(routes)))
-        for p, edges in inet.items():
-            self.inet_routes.add(p, tuple(dict.fromkeys(edges)))
+        # What Microsoft learns on each link's session, and the internet from each breakout.
+        self._learned = {
+            (name, link): _learned(design, name, link) for name in design.circuits for link in LINKS
+        }
+        self._advertised = {name: internet_routes(design, name) for name in design.breakouts}
+        self._route_tables()
         # Per circuit: what its route filter admits, its usable links, its local preference
         # per regional community (guide 000 §7.3.1: only routes that carry one match it).
         self.admits = {c: circuit_communities(design, catalogs, c) for c in design.circuits}
         self.region_prefs = {c: region_preferences(design, catalogs, c) for c in design.circuits}
-        self.links_up: dict[str, tuple[str, ...]] = {}
-        for name in design.circuits:
-            usable = []
-            for link in LINKS:
-                lid = f"link:{name}/{link}"
-                if (
-                    session_up(design, name, link)
-                    and net.wires[f"ce:{name}"][lid].up
-                    and net.wires[lid][f"msee:{name}/{link}"].up
-                ):
-                    usable.append(lid)
-            self.links_up[name] = tuple(usable)
+        self.links_up = self._links_up()
         self._memo: dict[tuple[str, object, str | None], Decision] = {}
         # Clients that may not reach the internet directly (guide 000 §2.2); the hosts that
         # stand apart from them (proxies, resolvers, servers) may.
@@ -212,6 +192,75 @@ class Tables:
         got._dst_ids, got._src_ids = dict(self._dst_ids), dict(self._src_ids)
         got._dst_numbers, got._src_numbers = dict(self._dst_numbers), dict(self._src_numbers)
         return got
+
+    def down(self, net: Network, igp: Igp) -> Tables:
+        """These tables over the same network with circuits, links, breakouts or devices down
+        and nothing else changed (``Network.with_down``): prefixes, filters, preferences and
+        proxies' egresses do not depend on what is up. What Microsoft learns is taken again for
+        the circuits that changed, what the internet learns for the breakouts that changed;
+        classes of addresses are kept only when neither changed. The routers' decisions and the
+        usable links start afresh."""
+        old, design = self.net.design, net.design
+        got = copy.copy(self)
+        got.net, got.igp = net, igp
+        got._memo = {}
+        got.proxies = set(self.proxies)
+        got._admitting = dict(self._admitting)
+        got._learned = {
+            (c, link): r if design.circuits[c] is old.circuits[c] else _learned(design, c, link)
+            for (c, link), r in self._learned.items()
+        }
+        got._advertised = {
+            b: r if design.breakouts[b] is old.breakouts[b] else internet_routes(design, b)
+            for b, r in self._advertised.items()
+        }
+        got.links_up = got._links_up()
+        if got._learned == self._learned and got._advertised == self._advertised:
+            # Microsoft's and the internet's decisions are the same: so is every class.
+            got.dst_classes, got.src_classes = list(self.dst_classes), list(self.src_classes)
+            got._dst_ids, got._src_ids = dict(self._dst_ids), dict(self._src_ids)
+            got._dst_numbers, got._src_numbers = dict(self._dst_numbers), dict(self._src_numbers)
+            return got
+        got._route_tables()
+        got.dst_classes, got.src_classes = [], []
+        got._dst_ids, got._src_ids, got._dst_numbers, got._src_numbers = {}, {}, {}, {}
+        return got
+
+    def _route_tables(self) -> None:
+        """Microsoft's and the internet's routes from what each session and breakout
+        advertises (``_learned``, ``_advertised``)."""
+        ms: dict[IPv4Network, list[MsRoute]] = {}
+        for learned in self._learned.values():
+            for p, r in learned:
+                ms.setdefault(p, []).append(r)
+        inet: dict[IPv4Network, list[str]] = {}
+        for name, prefixes in self._advertised.items():
+            for p in prefixes:
+                ms.setdefault(p, []).append(MsRoute("internet"))
+                inet.setdefault(p, []).append(f"edge:{name}")
+        self.ms_routes = PrefixTable()
+        self.inet_routes = PrefixTable()
+        for p, routes in ms.items():
+            self.ms_routes.add(p, tuple(dict.fromkeys(routes)))
+        for p, edges in inet.items():
+            self.inet_routes.add(p, tuple(dict.fromkeys(edges)))
+
+    def _links_up(self) -> dict[str, tuple[str, ...]]:
+        """Per circuit, the links whose session is up and whose wires are."""
+        net, design = self.net, self.net.design
+        out: dict[str, tuple[str, ...]] = {}
+        for name in design.circuits:
+            usable = []
+            for link in LINKS:
+                lid = f"link:{name}/{link}"
+                if (
+                    session_up(design, name, link)
+                    and net.wires[f"ce:{name}"][lid].up
+                    and net.wires[lid][f"msee:{name}/{link}"].up
+                ):
+                    usable.append(lid)
+            out[name] = tuple(usable)
+        return out
 
     # -- classes of addresses -------------------------------------------------------------------
     def dst_class(self, dst: int) -> int:
@@ -505,6 +554,17 @@ class Tables:
         if self.is_customer(dst):
             return Decision(Act.NO_ROUTE, route="no breakout advertises this address")
         return Decision(Act.DELIVER, route="an internet host")
+
+
+def _learned(
+    design: Design, circuit: str, link: LinkName
+) -> tuple[tuple[IPv4Network, MsRoute], ...]:
+    """The routes Microsoft installs from one link's session."""
+    node = f"msee:{circuit}/{link}"
+    return tuple(
+        (p, MsRoute(node, as_path_length(design, circuit, p)))
+        for p in learned_prefixes(design, circuit, link)
+    )
 
 
 def _edge_id(net: Network, node: str) -> str:

@@ -31,6 +31,18 @@ class Tracer:
         self._legs: dict[tuple[object, ...], list[Branch]] = {}
         self._answers: dict[str, list[tuple[FrontEnd, float]]] = {}
 
+    def traced(self) -> tuple[dict[str, FlowTrace], dict[tuple[object, ...], list[Branch]]]:
+        """The DNS traces (by site) and internal legs worked out so far."""
+        return self._dns, self._legs
+
+    def adopt(
+        self, dns: dict[str, FlowTrace], legs: dict[tuple[object, ...], list[Branch]]
+    ) -> None:
+        """Take DNS traces and legs worked out by another tracer that hold here too (a failed
+        state takes the baseline's that cross nothing that failed: analyses/failed_state.py)."""
+        self._dns.update(dns)
+        self._legs.update(legs)
+
     # -- DNS -----------------------------------------------------------------------------------
     def dns(self, site: str) -> FlowTrace:
         got = self._dns.get(site)
