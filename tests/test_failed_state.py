@@ -213,9 +213,15 @@ def _adoption_errors(base: Baseline, blind: bool = False) -> tuple[int, int]:
         for site, t in dns.items():
             taken += 1
             wrong += t != fresh.tracer.dns(site)
+        for site in engine.design.sites:
+            fresh.tracer.dns(site)  # walks the resolvers' own queries (legs keyed "dns")
+        fresh_legs = fresh.tracer.traced()[1]
         for key, branches in legs.items():
-            start, sources, dst, at = key
             taken += 1
+            if key[0] == "dns":
+                wrong += branches != fresh_legs.get(key)
+                continue
+            start, sources, dst, at = key
             wrong += branches != fresh.tracer._leg(start, sources, dst, at)  # type: ignore[arg-type]
         if not same_services(engine, base):
             continue
