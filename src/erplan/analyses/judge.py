@@ -11,13 +11,14 @@ the front end a resolver at the flow's own egress would have answered (a distant
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 
 from erplan.analyses.causes import CAUSES, Culprit
 from erplan.analyses.fastest import Links, Option, Start, Table, search
 from erplan.catalogs import FrontEnd
-from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome, Path
+from erplan.engine import Branch, Direction, Disposition, Engine, Flow, FlowTrace, Outcome, Path
 from erplan.engine.igp import INF
 from erplan.engine.network import Kind
 from erplan.engine.ranges import addr
@@ -74,10 +75,13 @@ class Judge:
             and (owner_f or "").startswith("circuit:")
             and self.e.tables.route_class(sender) is None
         ):
+            gone = back.reason
+            if back.disposition is Disposition.DELIVERED:  # asymmetric: where it goes instead
+                gone = f"it leaves by {back.edge}"
             why = (
                 f"the sender {addr(sender)} is not among the prefixes Microsoft advertises over "
                 f"ExpressRoute: the request enters by {fwd.edge}, the reply cannot go back that "
-                f"way ({back.reason or 'it leaves by ' + str(back.edge)})"
+                f"way ({gone})"
             )
             return "sender-outside-expressroute", why, ("services", f.origin, "entry")
         if back is not None and owner_f and owner_b and owner_f != owner_b:
@@ -101,7 +105,7 @@ class Judge:
             circuit = (_owner(fwd.edge) or "").split(":", 1)[1]
             why = f"{CAUSES['link-split'][0]} ({back.reason})"
             return "link-split", why, ("circuits", circuit, "links")
-        path = back if back is not None and back.disposition.value != "delivered" else fwd
+        path = back if back is not None and back.disposition is not Disposition.DELIVERED else fwd
         cause = path.cause or b.outcome.value
         culprit: Culprit = b.culprit
         why = b.reason
@@ -110,9 +114,13 @@ class Judge:
         if f.direction is Direction.INBOUND and path is fwd and cause in ("no-route", "wrong-host"):
             svc = self.design.services[f.origin]
             mismatch = svc.dns_record != svc.public_address
-            if cause == "wrong-host" or (mismatch and fwd.edge is not None):
+            if mismatch and (cause == "wrong-host" or fwd.edge is not None):
                 culprit = ("services", f.origin, "dns_record")
                 cause = "wrong-host"
+            elif cause == "wrong-host":
+                # The record is right: the address it is translated to leads elsewhere.
+                to = "internal_address" if svc.internal_address is not None else "public_address"
+                culprit = ("services", f.origin, to)
             elif fwd.edge is None:
                 # It never entered: nothing leads the initiator to the service.
                 culprit = ("services", f.origin, "dns_record")
@@ -128,16 +136,20 @@ class Judge:
 
     def _reply_link(self, back: Path) -> str | None:
         """The circuit link a reply took: the one it entered by, or the one it was dropped on
-        (a device standing on one link of a circuit)."""
+        (a device standing on one link of a circuit: the link end of the device's wire, read
+        from the network, since device and circuit names may hold '@', ':' and '/')."""
         if back.edge is not None:
             return back.edge
         if not back.hops:
             return None
-        node = self.e.net.nodes[back.hops[-1].node]
-        if node.link is not None and node.kind is not Kind.MSEE:
-            return f"circuit:{node.name}/{node.link}"
-        where = node.id.partition("@")[2]
-        return where if where.startswith("circuit:") and "/" in where else None
+        net = self.e.net
+        last = back.hops[-1].node
+        wire = net.device_wire.get(last)
+        for end in (wire.a, wire.b) if wire is not None else (last,):
+            node = net.nodes[end]
+            if node.kind is Kind.LINK and node.edge is not None:
+                return node.edge.id
+        return None
 
     def _path_owner(self, path: Path | None) -> str | None:
         """The circuit or breakout a path leaves or enters by, or heads for when it ends
@@ -163,26 +175,34 @@ class Judge:
         d = self.design
         culprit: Culprit = (kind + "s", name)
         where = ""
+        # What pulls the reply there: the first of the owner's prefixes that covers it.
+        lists: list[tuple[tuple[str, ...], Sequence[IPv4Network], str]] = []
         if kind == "circuit":
             c = d.circuits[name]
-            lists = [("advertises", c.advertises)] + [
-                (f"links.{link.value}.advertises", c.links[link].advertises) for link in c.links
+            lists = [(("advertises",), c.advertises, "advertises {}")] + [
+                (("links", link.value, "advertises"), c.links[link].advertises, "advertises {}")
+                for link in c.links
             ]
-            for field, prefixes in lists:
-                for i, p in enumerate(prefixes):
-                    if int(p.network_address) <= dst < int(p.network_address) + p.num_addresses:
-                        culprit = ("circuits", name, *field.split("."), i)
-                        where = f": circuit {name} advertises {p}"
-                        break
-                if where:
-                    break
         elif kind == "breakout":
             bk = d.breakouts[name]
-            for i, p in enumerate(bk.advertises):
-                if int(p.network_address) <= dst < int(p.network_address) + p.num_addresses:
-                    culprit = ("breakouts", name, "advertises", i)
-                    where = f": breakout {name} advertises {p} to the internet"
-                    break
+            # The internet also routes to a breakout the NAT addresses it does not advertise.
+            lists = [
+                (("advertises",), bk.advertises, "advertises {} to the internet"),
+                (("nat",), bk.nat, "translates into {}, which the internet routes to it"),
+            ]
+        found = next(
+            (
+                (field, i, p, text)
+                for field, prefixes, text in lists
+                for i, p in enumerate(prefixes)
+                if int(p.network_address) <= dst < int(p.network_address) + p.num_addresses
+            ),
+            None,
+        )
+        if found is not None:
+            field, i, p, text = found
+            culprit = (kind + "s", name, *field, i)
+            where = f": {kind} {name} {text.format(p)}"
         why = (
             f"replies to {addr(dst)} come back by {edge} although the request left by "
             f"{b.forward.edge}{where}"
