@@ -12,10 +12,13 @@ import pytest
 
 from _semantics import (
     breakout,
+    circuit,
+    edges,
     flow,
     inbound,
     one_site,
     owners,
+    report,
     results,
     service,
     share,
@@ -24,6 +27,8 @@ from _semantics import (
 )
 from erplan.analyses.causes import CAUSES
 from test_semantics_inbound import _filtered
+from test_semantics_routing import _equal_rank, _tie
+from test_verdict_report import _pulled_back
 
 
 def test_dns_that_cannot_leave_by_its_egress_keeps_the_dns_fix_as_it_is() -> None:
@@ -73,7 +78,7 @@ def test_an_inbound_reply_stopped_on_the_other_link_is_a_link_split(device: str)
     )
 
 
-# -- a reply that comes back elsewhere ------------------------------------------------------------
+# -- a reply that comes back elsewhere -------------------------------------------------------------
 
 
 def _shared_breakout_address() -> dict[str, Any]:
@@ -156,7 +161,7 @@ def test_a_reply_outside_expressroute_says_why_it_is_dropped() -> None:
     )
 
 
-# -- an inbound request that reaches the wrong host -----------------------------------------------
+# -- an inbound request that reaches the wrong host ------------------------------------------------
 
 
 def test_a_request_translated_to_another_site_s_address_blames_the_mapping() -> None:
@@ -176,3 +181,59 @@ def test_a_request_translated_to_another_site_s_address_blames_the_mapping() -> 
     assert r.cause == (
         "the request is delivered to hosts of eu (10.2.5.5 is routed there), not to hosts of us"
     )
+
+
+# -- which failure names the flow ------------------------------------------------------------------
+
+
+def _four_tied_circuits() -> dict[str, Any]:
+    """Four circuits under multipath: c1 advertises another prefix than its pool (Microsoft
+    drops every source it translates to), c2-c4 each lose the replies of their primary link,
+    whose firewall is down."""
+    d = _equal_rank("c1", "c2")
+    for name, pool in (("c3", "20.2.2.16/29"), ("c4", "20.2.2.24/29")):
+        d["circuits"][name] = circuit("s", "New York", pool, links={"primary": {"devices": ["fw"]}})
+    return d
+
+
+def test_among_failures_of_equal_rank_the_largest_share_names_the_flow() -> None:
+    """A quarter of the connections are dropped at Microsoft's source filter, three eighths
+    blackholed on the way back: both are as bad, and the one that hits more connections names
+    the flow; the share is every failed connection."""
+    r = flow(results(_four_tied_circuits()), "out/s/1")
+    failed = {k: w for k, w in edges(r).items() if k[2] != "ok"}
+    assert sum(w for k, w in failed.items() if k[2] == "dropped") == 0.25
+    assert sum(w for k, w in failed.items() if k[2] == "blackhole") == 0.375
+    assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 0.625, "no-route-back")
+    assert r.culprit[2:] == ("links", "primary")
+
+
+def test_ties_where_every_path_works_alike_are_no_tie() -> None:
+    """Two circuits at one site tie, but both work: the tie decides nothing, so the flow is not
+    said to depend on it and no note is written."""
+    d = _tie("c1", "c2")
+    d["circuits"]["c2"]["advertises"] = ["20.2.2.8/29"]
+    rep = report(d)
+    r = flow(rep, "out/s/1")
+    assert r.trace.ties and r.verdict.value == "ok"
+    assert r.tie is False and r.to_dict()["tie"] is False
+    assert not [f for f in rep.findings if f.code == "ERP821"]
+
+
+def test_a_failed_row_still_gives_the_latency_of_what_works_and_the_relay() -> None:
+    """Half of us's Exchange connections are dropped; the JSON row still gives the latency of
+    the half that works (estimated, nothing is given) and the relay to the tenant's data."""
+    r = flow(results(_pulled_back()), "out/us/1")
+    assert (r.verdict.value, share(r)) == ("dropped", 0.5)
+    working = [b for b in r.trace.branches if b.outcome.works]
+    out = r.to_dict()
+    assert out["latency_ms"] == round(max(b.ms for b in working), 1)
+    assert out["estimated"] is True
+    assert r.relay is not None and out["relay_ms"] == round(r.relay.ms, 1) > 0
+
+
+def test_an_ok_row_says_its_latency_is_estimated() -> None:
+    r = flow(results(two_sites()), "out/us/1")
+    out = r.to_dict()
+    assert (out["verdict"], out["estimated"]) == ("ok", True)
+    assert out["latency_ms"] == round(max(b.ms for b in r.trace.branches), 1)

@@ -27,7 +27,7 @@ def test_the_summary_names_the_design_it_judged() -> None:
     assert (s["design"], s["description"]) == (d["name"], d["description"])
 
 
-# -- who a finding is about ----------------------------------------------------------------------
+# -- who a finding is about ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_a_latency_made_of_given_figures_is_not_called_estimated() -> None:
     )
 
 
-# -- the notes about route choices ----------------------------------------------------------------
+# -- the notes about route choices -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("services", "n"), [(["SharePoint"], "2 flows"), ([], "1 flow")])
@@ -136,7 +136,7 @@ def test_the_media_note_counts_past_five_sites(n: int, shown: str) -> None:
     assert media.message.startswith(f"real-time media (UDP) of {shown} crosses ExpressRoute: ")
 
 
-# -- the JSON row ---------------------------------------------------------------------------------
+# -- the JSON row ----------------------------------------------------------------------------------
 
 
 def test_the_json_row_gives_each_geodns_answer_and_its_share() -> None:

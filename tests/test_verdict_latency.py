@@ -6,7 +6,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from _semantics import circuit, flow, owners, results, share, site, two_sites
+import pytest
+
+from _semantics import (
+    CATALOGS,
+    breakout,
+    circuit,
+    flow,
+    inbound,
+    load,
+    owners,
+    results,
+    service,
+    share,
+    site,
+    two_sites,
+)
+from erplan.engine import Engine
+from test_dynamics import WEST_EUROPE, cold_potato
+from test_semantics_dns import _eu_resolves_in_us
+from test_semantics_routing import _proxy_with_egress
+from test_verdict_causes import _internet_only
 
 
 def _eu_between_two_us_circuits() -> dict[str, Any]:
@@ -60,3 +80,201 @@ def test_the_fastest_better_circuit_decides_between_metric_and_preference() -> N
     assert owners(r) == {"circuit:eu-er": 1.0}
     assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "igp-metric")
     assert r.culprit == ("wan",)
+
+
+# -- the best the design offers, with a given internet latency -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "cause", "best"), [(100, "igp-metric", 14.3), (5, "propagated", 5)]
+)
+def test_a_given_internet_latency_competes_with_the_fastest_circuit(
+    given: float, cause: str, best: float
+) -> None:
+    """Boston now has a breakout of its own, with a given internet latency. At 100 ms New York's
+    circuit is still the best way (the WAN metric is the fix); at 5 ms Boston's own internet
+    is, and what is wrong is that the Microsoft routes reach Boston at all."""
+    d = _boston_led_to_amsterdam()
+    d["breakouts"]["mid-inet"] = breakout("mid", "20.2.7.1/32", "20.2.7.0/24")
+    d["sites"]["mid"].update(breakout="mid-inet", internet_latency_ms=given)
+    r = flow(results(d), "out/mid/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, cause)
+    assert r.best is not None and r.best.ms == pytest.approx(best, abs=0.05)
+
+
+def test_a_given_internet_latency_is_to_the_front_end_dns_answered() -> None:
+    """us resolves in Amsterdam, so geoDNS answers a European front end: us's given 10 ms to
+    Microsoft plus the backbone to Amsterdam is no slower than eu's breakout across the WAN.
+    What is slow is the resolver, judged against the front end us's own egress would get -
+    not us's breakout, as if the given 10 ms reached the answered front end."""
+    d = _internet_only(10)
+    d["sites"]["us"]["resolver_egress"] = "eu-inet"
+    r = flow(results(d), "out/us/8")
+    assert owners(r) == {"breakout:us-inet": 1.0}
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "distant-resolver")
+    assert r.culprit == ("sites", "us", "resolver_egress")
+    assert r.best is not None and r.best.ms == pytest.approx(10)
+
+
+def test_a_given_internet_latency_of_a_breakout_that_is_down_is_no_better_way() -> None:
+    """us's own breakout is down: its traffic leaves by Washington's, 60 ms away. The 5 ms given
+    for the breakout that is down is no way out, so nothing faster is offered."""
+    d = _internet_only(5)
+    d["breakouts"]["us-inet"]["up"] = False
+    d["sites"]["dc"] = site("Washington DC", "10.3.0.0/16")
+    d["wan"].append({"between": ["us", "dc"], "latency_ms": 60})
+    d["breakouts"]["dc-inet"] = breakout("dc", "20.2.6.1/32", "20.2.6.0/24")
+    r = flow(results(d), "out/us/8")
+    assert owners(r) == {"breakout:dc-inet": 1.0}
+    assert r.verdict.value == "ok"
+
+
+def test_a_given_internet_latency_without_a_breakout_of_the_site_is_not_used() -> None:
+    """Boston has no breakout of its own: its given figure describes no way out, and its
+    internet traffic crosses the WAN to New York's breakout, the best it has."""
+    d = _internet_only(5)
+    d["sites"]["mid"] = site("Boston", "10.3.0.0/16", users=10, internet_latency_ms=5)
+    d["wan"].append({"between": ["mid", "us"], "latency_ms": 10})
+    r = flow(results(d), "out/mid/8")
+    assert owners(r) == {"breakout:us-inet": 1.0}
+    assert r.verdict.value == "ok"
+    assert r.latency is not None and r.latency.ms > 10
+
+
+def test_a_proxy_leaving_far_away_is_slower_than_the_site_s_given_internet() -> None:
+    """us's proxy leaves by eu's breakout, across the Atlantic; us's own breakout, 10 ms from
+    Microsoft as given, is the best way: the flow is slow because of the breakout it leaves
+    by."""
+    d = _proxy_with_egress("eu-inet")
+    del d["breakouts"]["us-inet2"]
+    d["sites"]["us"]["internet_latency_ms"] = 10
+    d["sites"]["eu"] = site("Amsterdam", "10.2.0.0/16")
+    d["wan"] = [{"between": ["us", "eu"], "latency_ms": 80}]
+    d["breakouts"]["eu-inet"] = breakout("eu", "20.2.5.1/32", "20.2.5.0/24")
+    r = flow(results(d), "out/us/8")
+    assert owners(r) == {"breakout:eu-inet": 1.0}
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "breakout")
+    assert r.best is not None and r.best.ms == pytest.approx(10)
+
+
+# -- where the name resolves does not matter for Dynamics 365 --------------------------------------
+
+
+def test_dynamics_is_never_slow_because_of_the_resolver() -> None:
+    """A Dynamics 365 environment is answered in its region whatever resolves the name: us's
+    flow to West Europe enters Microsoft in New York and crosses the backbone, as it must; a
+    resolver elsewhere would not change it (guide 000 §7.3.1, hot potato)."""
+    d = cold_potato()
+    for c in d["circuits"].values():
+        c.pop("region_preference")
+    r = flow(results(d), f"out/us/{WEST_EUROPE.id}")
+    assert owners(r) == {"circuit:us-er": 1.0}
+    assert r.verdict.value == "ok"
+
+
+# -- the best way in -------------------------------------------------------------------------------
+
+
+def _published_far_away() -> dict[str, Any]:
+    """A New York service published only at eu-inet, in Amsterdam. New York has a circuit and a
+    breakout (30 ms from Microsoft, as given); the design also holds a circuit and a breakout
+    that are down and a Tokyo site that no link reaches, each listed first."""
+    d = two_sites()
+    d["sites"]["us"]["users"] = d["sites"]["eu"]["users"] = 0
+    d["sites"]["isl"] = site("Tokyo", "10.9.0.0/16")
+    d["circuits"] = {
+        "down-er": circuit("us", "New York", "20.2.2.16/29", up=False),
+        "island-er": circuit("isl", "Tokyo", "20.2.2.24/29"),
+        "us-er": circuit("us", "New York", "20.2.2.0/29"),
+    }
+    d["breakouts"] = {
+        "down-inet": breakout("eu", "20.2.6.1/32", "20.2.6.0/24", up=False),
+        "island-inet": breakout("isl", "20.2.7.1/32", "20.2.7.0/24"),
+        **d["breakouts"],
+    }
+    d["breakouts"]["us-inet"]["latency_ms"] = 30
+    d["breakouts"]["eu-inet"]["advertises"].append("20.2.3.0/24")
+    d["services"] = {
+        "mail": service(
+            "us", "20.2.3.59", "10.1.5.5", ["eu-inet"], inbound_snat={"eu-inet": "10.255.3.0/28"}
+        )
+    }
+    return d
+
+
+def test_an_entry_far_from_the_service_is_judged_against_the_best_way_in() -> None:
+    """Microsoft's connections cross the internet to Amsterdam and the WAN back. The best way
+    in is New York's circuit - or New York's breakout once it is 1 ms from Microsoft; what is
+    down or unreachable is no way in."""
+    best = {}
+    for breakout_ms in (30, 1):
+        d = _published_far_away()
+        d["breakouts"]["us-inet"]["latency_ms"] = breakout_ms
+        r = inbound(results(d), "mail")
+        assert owners(r) == {"breakout:eu-inet": 1.0}
+        assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "hairpin")
+        assert r.culprit == ("services", "mail", "entry")
+        assert r.latency is not None and r.best is not None and r.latency.ms > 150
+        best[breakout_ms] = r.best.ms
+    assert best[30] < 30  # the circuit, not the breakout's 30 ms
+    assert best[1] < best[30]  # the breakout, now faster than the circuit
+
+
+@pytest.mark.parametrize("why", ["route filter", "edge down"])
+def test_a_nearer_circuit_that_cannot_carry_the_flow_is_no_alternative(why: str) -> None:
+    """eu's own circuit, less preferred, does not admit Exchange (or its customer edge's
+    firewall is down): eu's Exchange traffic crosses the WAN to New York. That circuit is no
+    way out for it, so its lower preference is not the cause: the Microsoft routes reaching eu
+    are, against eu's own breakout."""
+    d = two_sites()
+    d["circuits"]["eu-er"]["local_preference"] = 50
+    if why == "route filter":
+        d["circuits"]["eu-er"]["route_filter"] = ["SharePoint"]
+    else:
+        d["circuits"]["eu-er"]["devices"] = ["fw"]
+        d["devices"] = {"fw": {"site": "eu", "up": False}}
+    r = flow(results(d), "out/eu/1")
+    assert owners(r) == {"circuit:us-er": 1.0}
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "propagated")
+    assert r.culprit == ("sites", "eu", "er_routes")
+
+
+# -- a distant resolver ----------------------------------------------------------------------------
+
+
+def test_a_distant_resolver_over_a_circuit_is_judged_from_where_it_enters() -> None:
+    """us (Washington) resolves in Amsterdam; its Exchange traffic enters Microsoft at the
+    Washington peering location, whose nearest front end is Boydton. The local answer is the
+    same path to Boydton instead of Amsterdam: less the backbone to Amsterdam, plus the
+    backbone to Boydton (DESIGN.md "Optimality")."""
+    d = two_sites()
+    d["sites"]["us"]["location"] = "Washington DC"
+    d["circuits"]["us-er"]["peering_location"] = "Washington DC"
+    d["sites"]["us"]["resolver_egress"] = "eu-inet"
+    r = flow(results(d), "out/us/1")
+    assert owners(r) == {"circuit:us-er": 1.0}
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "distant-resolver")
+    assert r.latency is not None and r.best is not None
+    geo = Engine(load(d).design, CATALOGS).geo
+    entry = geo.peering("us-er")
+    near = geo.nearest_front_end(entry)
+    answered = CATALOGS.front_end(r.flow.front_end or "")
+    assert answered is not None and (answered.name, near.name) == ("Amsterdam", "Boydton")
+    local = (
+        r.latency.ms
+        - geo.backbone(entry, geo.fe_point(answered)).ms
+        + geo.backbone(entry, geo.fe_point(near)).ms
+    )
+    assert r.best.ms == pytest.approx(local)
+
+
+@pytest.mark.parametrize("name", ["eu-inet", "eu:inet"])
+def test_a_distant_resolver_is_found_whatever_the_breakout_is_called(name: str) -> None:
+    """eu resolves in the US and leaves by its own breakout - named with the separator of the
+    edge names or not (names may hold ':')."""
+    d = _eu_resolves_in_us()
+    d["breakouts"][name] = d["breakouts"].pop("eu-inet")
+    r = flow(results(d), "out/eu/8")
+    assert owners(r) == {f"breakout:{name}": 1.0}
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "distant-resolver")
+    assert r.culprit == ("sites", "eu", "resolver_egress")

@@ -12,7 +12,6 @@ the front end a resolver at the flow's own egress would have answered (a distant
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from erplan.analyses.causes import CAUSES, Culprit
@@ -27,21 +26,6 @@ from erplan.engine.trace import edge_owner
 from erplan.latency import ZERO, Ms, Point
 
 TENANT_AREAS = frozenset({"Exchange", "SharePoint", "Skype"})
-
-
-@dataclass(frozen=True, slots=True)
-class Judgement:
-    outcome: Outcome  # worst branch
-    slow: bool
-    cause_key: str
-    cause: str
-    fix: str
-    source: str
-    culprit: tuple[str, ...]
-    latency: Ms | None  # the slowest working branch
-    best: Ms | None
-    relay: Ms | None
-    share_warned: float  # share of connections with the warning (asymmetric, slow)
 
 
 class Judge:
@@ -172,37 +156,30 @@ class Judge:
         edge = back.edge or ""
         kind, _, rest = edge.partition(":")
         name = rest.rpartition("/")[0] if kind == "circuit" else rest  # names may hold '/'
-        d = self.design
         culprit: Culprit = (kind + "s", name)
         where = ""
-        # What pulls the reply there: the first of the owner's prefixes that covers it.
+        # What pulls the reply there: the first of the owner's prefixes that covers it (the
+        # internet also routes to a breakout the NAT addresses it does not advertise).
         lists: list[tuple[tuple[str, ...], Sequence[IPv4Network], str]] = []
         if kind == "circuit":
-            c = d.circuits[name]
-            lists = [(("advertises",), c.advertises, "advertises {}")] + [
-                (("links", link.value, "advertises"), c.links[link].advertises, "advertises {}")
-                for link in c.links
+            c = self.design.circuits[name]
+            lists = [(("advertises",), c.advertises, "advertises {}")]
+            lists += [
+                (("links", k.value, "advertises"), v.advertises, "advertises {}")
+                for k, v in c.links.items()
             ]
         elif kind == "breakout":
-            bk = d.breakouts[name]
-            # The internet also routes to a breakout the NAT addresses it does not advertise.
+            bk = self.design.breakouts[name]
             lists = [
                 (("advertises",), bk.advertises, "advertises {} to the internet"),
                 (("nat",), bk.nat, "translates into {}, which the internet routes to it"),
             ]
-        found = next(
-            (
-                (field, i, p, text)
-                for field, prefixes, text in lists
-                for i, p in enumerate(prefixes)
-                if int(p.network_address) <= dst < int(p.network_address) + p.num_addresses
-            ),
-            None,
-        )
-        if found is not None:
-            field, i, p, text = found
-            culprit = (kind + "s", name, *field, i)
-            where = f": {kind} {name} {text.format(p)}"
+        for field, prefixes, text in lists:
+            i = next((i for i, p in enumerate(prefixes) if _covers(p, dst)), None)
+            if i is not None:
+                culprit = (kind + "s", name, *field, i)
+                where = f": {kind} {name} {text.format(prefixes[i])}"
+                break
         why = (
             f"replies to {addr(dst)} come back by {edge} although the request left by "
             f"{b.forward.edge}{where}"
@@ -468,11 +445,10 @@ class Judge:
                 if best.kind == "circuit":
                     return "igp-metric", ("wan",)
             return "propagated", ("sites", f.start, "er_routes")
-        if kind == "breakout" and best.kind == "breakout":
+        # By a breakout: a working request always leaves by a circuit or a breakout.
+        if best.kind == "breakout":
             return "breakout", ("sites", f.start, "breakout")
-        if kind == "breakout" and best.kind == "circuit":
-            return "not-propagated", ("sites", f.start, "er_routes")
-        return "hairpin", ("sites", f.origin)
+        return "not-propagated", ("sites", f.start, "er_routes")
 
     def _resolver_check(
         self, t: FlowTrace, working: list[Branch], fe: FrontEnd
@@ -514,6 +490,10 @@ def _origin_site(f: Flow) -> str:
     return f.origin if f.kind == "users" else f.start
 
 
+def _covers(p: IPv4Network, address: int) -> bool:
+    return int(p.network_address) <= address < int(p.network_address) + p.num_addresses
+
+
 def _ms(b: Branch) -> Ms:
     return Ms(b.ms, b.estimated)
 
@@ -521,4 +501,4 @@ def _ms(b: Branch) -> Ms:
 _owner = edge_owner
 
 
-__all__ = ["CAUSES", "ZERO", "Judge", "Judgement", "Option"]
+__all__ = ["CAUSES", "ZERO", "Judge", "Option"]
