@@ -22,6 +22,7 @@ from _semantics import (
     site,
     two_sites,
 )
+from erplan.analyses.failures import Baseline, atoms, evaluate
 from erplan.engine import Engine
 from test_dynamics import WEST_EUROPE, cold_potato
 from test_semantics_dns import _eu_resolves_in_us
@@ -278,3 +279,28 @@ def test_a_distant_resolver_is_found_whatever_the_breakout_is_called(name: str) 
     assert owners(r) == {f"breakout:{name}": 1.0}
     assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "distant-resolver")
     assert r.culprit == ("sites", "eu", "resolver_egress")
+
+
+# -- a failed state ------------------------------------------------------------------------------
+
+
+def test_the_best_after_a_failure_is_derived_as_if_searched_afresh() -> None:
+    """`erplan failures`: a failure's fastest ways out are derived from the baseline's; every
+    row after each single failure must be what judging the failed design afresh gives."""
+    base = Baseline.build(load(_boston_led_to_amsterdam()).design, CATALOGS)
+    found = atoms(base.design)
+    assert {a.kind for a in found} >= {"circuit", "breakout", "wan"}
+    for a in found:
+        derived, fresh = evaluate(base, (a,)), evaluate(base, (a,), full=True)
+        assert derived.by_key == fresh.by_key, a
+
+
+def test_a_workload_that_is_not_tenant_bound_has_no_relay() -> None:
+    """DESIGN.md "Latency": the relay from the front end to the tenant's data is reported for
+    tenant-bound workloads only; the Common service area answers where it is reached."""
+    d = two_sites()
+    d["tenant"]["services"] = ["Common"]
+    rows = [r for r in results(d) if r.flow.direction.value == "outbound"]
+    assert any(r.flow.front_end is not None for r in rows)
+    for r in rows:
+        assert r.relay is None and r.to_dict()["relay_ms"] is None, r.flow.key

@@ -193,7 +193,6 @@ class Verdicts:
     """Judges traces into rows."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
         self.judge = Judge(engine)
         self.design = engine.design
 
