@@ -25,7 +25,7 @@ from _semantics import (
 from erplan.analyses.failures import Baseline, atoms, evaluate
 from erplan.engine import Engine
 from test_dynamics import WEST_EUROPE, cold_potato
-from test_semantics_dns import _eu_resolves_in_us
+from test_semantics_dns import _eu_resolves_in_us, _split_queries
 from test_semantics_routing import _proxy_with_egress
 from test_verdict_causes import _internet_only
 
@@ -304,3 +304,34 @@ def test_a_workload_that_is_not_tenant_bound_has_no_relay() -> None:
     assert any(r.flow.front_end is not None for r in rows)
     for r in rows:
         assert r.relay is None and r.to_dict()["relay_ms"] is None, r.flow.key
+
+
+def test_what_is_down_is_no_faster_way_out() -> None:
+    """Boston again, with a circuit listed first whose customer edge's firewall is down and a
+    breakout of Boston's own that is down: neither is a way out, so New York's circuit is
+    still the fastest and the WAN metric still the cause."""
+    d = _boston_led_to_amsterdam()
+    d["circuits"] = {
+        "a0-er": circuit("us", "New York", "20.2.2.32/29", devices=["fw"]),
+        **d["circuits"],
+    }
+    d["devices"] = {"fw": {"site": "us", "up": False}}
+    d["breakouts"]["mid-inet"] = breakout("mid", "20.2.7.1/32", "20.2.7.0/24", up=False)
+    r = flow(results(d), "out/mid/1")
+    assert owners(r) == {"circuit:eu-er": 1.0}
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "igp-metric")
+    assert r.best is not None and r.best.ms == pytest.approx(14.3, abs=0.05)
+
+
+def test_a_flow_slow_at_both_front_ends_reports_the_slower() -> None:
+    """r's queries are answered half in Amsterdam, half in New York; its only circuit peers in
+    Tokyo, so both halves are slow against r's nearby breakouts: all of the flow is slow, and
+    its latency is the slower half's."""
+    d = _split_queries("a-inet")
+    d["circuits"]["er"]["peering_location"] = "Tokyo"
+    r = flow(results(d), "out/r/1")
+    assert {b.front_end for b in r.trace.branches} == {"Amsterdam", "New York"}
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "propagated")
+    assert r.latency is not None and r.best is not None
+    assert r.latency.ms == max(b.ms for b in r.trace.branches)
+    assert r.latency.ms - r.best.ms > 300
