@@ -96,10 +96,13 @@ def _shared_breakout_address() -> dict[str, Any]:
 
 
 def test_a_reply_pulled_by_another_breakout_s_nat_names_that_nat() -> None:
-    """No advertisement covers the address the replies go to: what pulls half of them to
-    eu-inet is its own NAT address, which the internet routes to it. The fix is that entry of
-    eu-inet's NAT, and the cause says so and why the reply is dropped there."""
-    r = flow(results(_shared_breakout_address()), "out/us/8")
+    """No advertisement covers the address the replies go to (eu-inet's last one ends right
+    before it): what pulls half of them to eu-inet is its own NAT address, which the internet
+    routes to it. The fix is that entry of eu-inet's NAT, and the cause says so and why the
+    reply is dropped there."""
+    d = _shared_breakout_address()
+    d["breakouts"]["eu-inet"]["advertises"].append("20.2.4.0/32")
+    r = flow(results(d), "out/us/8")
     assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "return-elsewhere")
     assert owners(r, "back") == {"breakout:us-inet": 0.5, "breakout:eu-inet": 0.5}
     assert r.culprit == ("breakouts", "eu-inet", "nat", 1)

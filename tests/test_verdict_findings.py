@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 
-from _semantics import flow, one_site, report, results, share, two_sites
+from _semantics import breakout, flow, one_site, report, results, share, site, two_sites
 from erplan.analyses.causes import CAUSES
 from erplan.analyses.verdicts import Verdict
 from test_dynamics import cold_potato
 from test_semantics_dns import _eu_resolves_in_us, _split_queries
 from test_semantics_routing import _tie
+from test_semantics_state import _public_site
 from test_verdict_causes import _internet_only
+from test_verdict_latency import _boston_led_to_amsterdam
 from test_verdict_report import _finding, _pulled_back
 
 
@@ -86,6 +88,17 @@ def test_a_latency_made_of_given_figures_is_not_called_estimated() -> None:
     assert f.message.endswith(
         f"{CAUSES['breakout'][0]} [300 ms against {r.best.ms:.0f} ms at best]"
     )
+
+
+def test_a_server_s_finding_names_its_sets_by_host_name_or_number() -> None:
+    """A server connecting to Office apps and to Skype's media (a set with no host name) over
+    two tied circuits, one of which Microsoft drops the source of."""
+    d = _tie("c1", "c2")
+    d["tenant"]["services"] = []
+    d["servers"] = {"app": {"site": "s", "address": "10.1.9.9", "connects_to": ["11", "46"]}}
+    f = _finding(report(d), "ERP803", "app")
+    assert f.message.startswith("dropped: server app (*.officeapps.live.com, 11): Microsoft drops")
+    assert (f.data["users"], f.data["share"]) == (0, 0.5)
 
 
 # -- the notes about route choices -----------------------------------------------------------------
@@ -164,6 +177,21 @@ def test_the_json_row_of_a_flow_that_never_resolved_has_no_destination() -> None
     assert (out["destination"], out["front_end"], out["answers"]) == (None, None, None)
 
 
+def test_an_asymmetric_row_gives_the_relay_to_the_tenant_s_data() -> None:
+    r = flow(results(_public_site(fw=False)), "out/us/1")
+    assert r.verdict is Verdict.ASYMMETRIC
+    assert r.relay is not None and r.to_dict()["relay_ms"] == round(r.relay.ms, 1) > 0
+
+
+def test_a_slow_row_gives_its_latency_and_best_to_a_tenth_of_a_millisecond() -> None:
+    """Boston's flows cross the Atlantic (172.1 ms) where New York's circuit takes 14.3; the
+    relay to the tenant's data is given beside them."""
+    r = flow(results(_boston_led_to_amsterdam()), "out/mid/1")
+    out = r.to_dict()
+    assert (out["verdict"], out["latency_ms"], out["best_ms"]) == ("suboptimal", 172.1, 14.3)
+    assert r.relay is not None and out["relay_ms"] == round(r.relay.ms, 1)
+
+
 def test_the_json_row_names_the_proxy_a_flow_goes_through() -> None:
     """eu's users send everything to the proxy at us: their rows name it (a site's proxy
     without a device is named by its site)."""
@@ -174,23 +202,27 @@ def test_the_json_row_names_the_proxy_a_flow_goes_through() -> None:
     assert r.to_dict()["proxy"] == "site:us"
 
 
-def _slow_and_pulled_back() -> dict[str, Any]:
-    """Every ExpressRoute flow loses half its connections (eu-er pulls half of us-er's pool
-    back); eu's internet traffic also leaves by us-inet, far and slow: all of it is slow."""
-    d = _pulled_back()
-    d["sites"]["eu"]["breakout"] = "us-inet"
-    d["breakouts"]["us-inet"]["latency_ms"] = 100
-    d["breakouts"]["eu-inet"]["latency_ms"] = 5
+def _slow_then_half_dropped() -> dict[str, Any]:
+    """us's Microsoft traffic is all slow (eu-er is preferred); half its internet replies are
+    pulled to eu-inet, which advertises one of the two addresses us-inet translates into (us
+    resolves at a third breakout, so DNS is spared)."""
+    d = two_sites()
+    d["circuits"]["eu-er"]["local_preference"] = 200
+    d["breakouts"]["us-inet"]["nat"] = ["20.2.4.0/31"]
+    d["breakouts"]["eu-inet"]["advertises"].append("20.2.4.1/32")
+    d["sites"]["dc"] = site("Washington DC", "10.3.0.0/16")
+    d["wan"].append({"between": ["us", "dc"], "latency_ms": 5})
+    d["breakouts"]["dc-inet"] = breakout("dc", "20.2.6.1/32", "20.2.6.0/24")
+    d["sites"]["us"]["resolver_egress"] = "dc-inet"
     return d
 
 
 def test_the_summary_counts_a_site_s_users_by_its_worst_share() -> None:
-    """A site's users are affected as much as the worst share of any of its flows: us loses
-    half its connections (250 of 500 users), eu's internet flows are all slow (300)."""
-    rep = report(_slow_and_pulled_back())
-    shares: dict[str, set[float]] = {}
-    for r in rep.results:
-        if r.verdict is not Verdict.OK and r.flow.origin in ("us", "eu"):
-            shares.setdefault(r.flow.origin, set()).add(share(r))
-    assert shares == {"us": {0.5}, "eu": {0.5, 1.0}}
-    assert rep.summary["users_affected"] == 250 + 300
+    """A site's users are affected as much as the worst share of any of its flows, whichever
+    comes first: all of us's 500 users have slow Microsoft traffic, whatever the half of their
+    internet connections that are dropped; eu's are unaffected."""
+    rep = report(_slow_then_half_dropped())
+    seen = [(r.verdict.value, share(r)) for r in rep.results if r.flow.origin == "us"]
+    assert seen.index(("suboptimal", 1.0)) < seen.index(("dropped", 0.5))
+    assert all(r.verdict is Verdict.OK for r in rep.results if r.flow.origin == "eu")
+    assert rep.summary["users_affected"] == 500
