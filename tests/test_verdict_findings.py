@@ -64,6 +64,7 @@ def test_a_finding_of_one_flow_says_one_flow() -> None:
     finding counts one flow and gives its latency against the best."""
     rep = report(cold_potato(wan_ms=250))
     f = _finding(rep, "ERP801", "us")
+    assert f.subject == "circuits.eu-er.region_preference"
     r = next(x for x in rep.results if x.flow.origin == "us" and x.verdict is Verdict.SUBOPTIMAL)
     assert r.latency is not None and r.best is not None and r.latency.estimated
     assert f.message == (
