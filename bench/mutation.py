@@ -8,7 +8,7 @@ timeouts, score, run time. Results are kept in ``mutants/`` between runs, so a m
 run is only counted again; ``--fresh`` starts over. bench/README.md records the figures and
 the reason each survivor is left.
 
-    nice .venv/bin/python bench/mutation.py                      # judge.py, verdicts.py
+    nice .venv/bin/python bench/mutation.py                      # the verdict layer
     nice .venv/bin/python bench/mutation.py engine.sessions engine.connect
     .venv/bin/python bench/mutation.py --report-only --survivors /tmp/survivors.txt
 """
@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ("analyses.judge", "analyses.verdicts")
+DEFAULT = ("analyses.failure_causes", "analyses.judge", "analyses.verdicts")
 # Statuses that count as caught: a failing test, or a mutant that never finishes.
 CAUGHT = ("killed", "timeout")
 LINE = re.compile(r"^\s*(erplan\.\S+?)__mutmut_\d+: (.+)$")

@@ -47,9 +47,9 @@ def estimate(km: float, analysis: Analysis) -> Ms:
 
 
 def backbone_estimate(km: float, analysis: Analysis) -> Ms:
-    """Between two Microsoft locations: same rule, no access cost when they coincide."""
+    """Between two Microsoft locations: same rule; nothing (exactly) when they coincide."""
     if km < 1.0:
-        return Ms(0.0, True)
+        return ZERO
     return estimate(km, analysis)
 
 

@@ -1,9 +1,7 @@
-"""Verdicts from traces: what failed and why, and whether a working flow is slower than it
-should be.
+"""Whether a working flow is slower than it should be, and why (what failed and why:
+``failure_causes``).
 
-Failures: the worst branch decides, and the cause is traced back to the design object a fix
-must change (a reply that comes back by another circuit is caused by what makes Microsoft route
-it there, not by the firewall that drops it). Optimality (design notes, "Flow semantics"): the
+Optimality (design notes, "Flow semantics"): the
 latency from the user to the front end, the same legs for ExpressRoute and the internet, against
 the best the design offers that origin for the same front end in the same state; then against
 the front end a resolver at the flow's own egress would have answered (a distant resolver).
@@ -12,39 +10,17 @@ the front end a resolver at the flow's own egress would have answered (a distant
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from erplan.analyses.causes import CAUSES, Culprit
 from erplan.analyses.fastest import Links, Option, Start, Table, search
 from erplan.catalogs import FrontEnd
-from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome, Path
+from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace
 from erplan.engine.igp import INF
-from erplan.engine.network import Kind
-from erplan.engine.ranges import addr
 from erplan.engine.tables import Microsoft365
-from erplan.engine.trace import device_at, edge_owner
+from erplan.engine.trace import edge_owner
 from erplan.latency import ZERO, Ms, Point
 
 TENANT_AREAS = frozenset({"Exchange", "SharePoint", "Skype"})
-
-
-@dataclass(frozen=True, slots=True)
-class Judgement:
-    outcome: Outcome  # worst branch
-    slow: bool
-    cause_key: str
-    cause: str
-    fix: str
-    source: str
-    culprit: tuple[str, ...]
-    latency: Ms | None  # the slowest working branch
-    best: Ms | None
-    relay: Ms | None
-    share_warned: float  # share of connections with the warning (asymmetric, slow)
-
-
-_EDGES = (Kind.LINK, Kind.CE, Kind.BREAKOUT)  # routers with one way into the customer network
-_INWARD = (Kind.CE, Kind.SITE)
 
 
 class Judge:
@@ -71,157 +47,6 @@ class Judge:
     def options(self) -> dict[tuple[object, ...], list[Option]]:
         """The options worked out so far (``outbound_options``), by key."""
         return self._best
-
-    # -- failures ---------------------------------------------------------------------------------
-    def failure(self, t: FlowTrace, b: Branch) -> tuple[str, str, Culprit]:
-        """(cause key, the cause in words, the design object to fix) for a branch that fails or
-        comes back another way."""
-        fwd, back = b.forward, b.back
-        f = t.flow
-        owner_f, owner_b = self._path_owner(fwd), self._path_owner(back)
-        sender = fwd.hops[0].src if fwd.hops else 0
-        if (
-            back is not None
-            and f.direction is Direction.INBOUND
-            and (owner_f or "").startswith("circuit:")
-            and self.e.tables.route_class(sender) is None
-        ):
-            why = (
-                f"the sender {addr(sender)} is not among the prefixes Microsoft advertises over "
-                f"ExpressRoute: the request enters by {fwd.edge}, the reply cannot go back that "
-                f"way ({back.reason or 'it leaves by ' + str(back.edge)})"
-            )
-            return "sender-outside-expressroute", why, ("services", f.origin, "entry")
-        if back is not None and owner_f and owner_b and owner_f != owner_b:
-            if f.direction is Direction.INBOUND:
-                why = (
-                    f"the request enters by {fwd.edge}, but the server's reply heads for "
-                    f"{owner_b}: the entry does not source-NAT the connection, and the server's "
-                    f"network routes the initiator's address elsewhere ({back.reason})"
-                )
-                return "inbound-return-elsewhere", why, ("services", f.origin, "inbound_snat")
-            return self._returned_elsewhere(b)
-        split = self._reply_link(back) if back is not None else None
-        if (
-            back is not None
-            and fwd.edge
-            and split
-            and fwd.edge != split
-            and back.cause == "no-session"
-            and _owner(fwd.edge) == _owner(split)
-        ):
-            circuit = (_owner(fwd.edge) or "").split(":", 1)[1]
-            why = f"{CAUSES['link-split'][0]} ({back.reason})"
-            return "link-split", why, ("circuits", circuit, "links")
-        path = back if back is not None and back.disposition.value != "delivered" else fwd
-        cause = path.cause or b.outcome.value
-        culprit: Culprit = b.culprit
-        why = b.reason
-        if back is not None and path is back and cause == "no-route":
-            cause = "no-route-back"
-        dead = self._cut_off_by(path) if cause in ("no-route", "no-route-back") else None
-        if dead is not None:
-            where = self.e.net.nodes[path.hops[-1].node].label
-            why = f"{CAUSES['device-down'][0]}: {dead} stands between {where} and the site"
-            return "device-down", why, ("devices", dead, "up")
-        if f.direction is Direction.INBOUND and path is fwd and cause in ("no-route", "wrong-host"):
-            svc = self.design.services[f.origin]
-            mismatch = svc.dns_record != svc.public_address
-            if cause == "wrong-host" or (mismatch and fwd.edge is not None):
-                culprit = ("services", f.origin, "dns_record")
-                cause = "wrong-host"
-            elif fwd.edge is None:
-                # It never entered: nothing leads the initiator to the service.
-                culprit = ("services", f.origin, "dns_record")
-                cause = "inbound-no-route"
-                why = (
-                    f"{'Microsoft' if f.kind != 'internet' else 'The internet'} has no route "
-                    f"to {svc.dns_record}, the public DNS record of {svc.fqdn}: nothing "
-                    "advertises it"
-                )
-        if cause not in CAUSES:
-            cause = "no-session" if b.outcome is Outcome.DROPPED else "no-route"
-        return cause, why, culprit
-
-    def _reply_link(self, back: Path) -> str | None:
-        """The circuit link a reply took: the one it entered by, or the one it was dropped on
-        (a device standing on one link of a circuit)."""
-        if back.edge is not None:
-            return back.edge
-        if not back.hops:
-            return None
-        node = self.e.net.nodes[back.hops[-1].node]
-        if node.link is not None and node.kind is not Kind.MSEE:
-            return f"circuit:{node.name}/{node.link}"
-        where = device_at(node.id)[1] if node.kind is Kind.DEVICE else ""
-        return where if where.startswith("circuit:") and "/" in where else None
-
-    def _cut_off_by(self, path: Path) -> str | None:
-        """The device that is down on the only way in from where ``path`` ends (a link's,
-        a circuit's or a breakout's edge): the packets reach that edge and go no further."""
-        if not path.hops:
-            return None
-        net = self.e.net
-        node = net.nodes[path.hops[-1].node]
-        if node.kind not in _EDGES:
-            return None
-        inward = [w for v, w in net.wires[node.id].items() if net.nodes[v].kind in _INWARD]
-        if not inward or any(w.up for w in inward):
-            return None
-        down = (d for w in inward for d in w.devices if not net.nodes[d].up)
-        return next((net.nodes[d].name for d in down), None)
-
-    def _path_owner(self, path: Path | None) -> str | None:
-        """The circuit or breakout a path leaves or enters by, or heads for when it ends
-        before (the first node it meets that stands on a circuit's or breakout's path)."""
-        if path is None:
-            return None
-        if path.edge is not None:
-            return _owner(path.edge)
-        nodes = self.e.net.nodes
-        for h in path.hops:
-            owner = nodes[h.node].path
-            if owner is not None:
-                return owner
-        return None
-
-    def _returned_elsewhere(self, b: Branch) -> tuple[str, str, Culprit]:
-        back = b.back
-        assert back is not None and back.hops
-        dst = back.hops[0].dst  # the address the reply is sent to: the translated source
-        edge = back.edge or ""
-        kind, _, rest = edge.partition(":")
-        name = rest.rpartition("/")[0] if kind == "circuit" else rest  # names may hold '/'
-        d = self.design
-        culprit: Culprit = (kind + "s", name)
-        where = ""
-        if kind == "circuit":
-            c = d.circuits[name]
-            lists = [("advertises", c.advertises)] + [
-                (f"links.{link.value}.advertises", c.links[link].advertises) for link in c.links
-            ]
-            for field, prefixes in lists:
-                for i, p in enumerate(prefixes):
-                    if int(p.network_address) <= dst < int(p.network_address) + p.num_addresses:
-                        culprit = ("circuits", name, *field.split("."), i)
-                        where = f": circuit {name} advertises {p}"
-                        break
-                if where:
-                    break
-        elif kind == "breakout":
-            bk = d.breakouts[name]
-            for i, p in enumerate(bk.advertises):
-                if int(p.network_address) <= dst < int(p.network_address) + p.num_addresses:
-                    culprit = ("breakouts", name, "advertises", i)
-                    where = f": breakout {name} advertises {p} to the internet"
-                    break
-        why = (
-            f"replies to {addr(dst)} come back by {edge} although the request left by "
-            f"{b.forward.edge}{where}"
-        )
-        if b.outcome is not Outcome.ASYMMETRIC:
-            why += f"; {back.reason}" if back.reason else ""
-        return "return-elsewhere", why, culprit
 
     # -- latency ----------------------------------------------------------------------------------
     def front_end(self, t: FlowTrace) -> FrontEnd | None:
@@ -492,13 +317,12 @@ class Judge:
                 if best.kind == "circuit":
                     return "igp-metric", ("wan",)
             return "propagated", ("sites", f.start, "er_routes")
-        if kind == "breakout" and best.kind == "breakout":
+        # By a breakout: a working request always leaves by a circuit or a breakout.
+        if best.kind == "breakout":
             # A breakout at the site itself is not distant: its own internet path is slow.
             local = self.design.breakouts[name].site == f.start
             return "slow-breakout" if local else "breakout", ("sites", f.start, "breakout")
-        if kind == "breakout" and best.kind == "circuit":
-            return "not-propagated", ("sites", f.start, "er_routes")
-        return "hairpin", ("sites", f.origin)
+        return "not-propagated", ("sites", f.start, "er_routes")
 
     def _resolver_check(
         self, t: FlowTrace, working: list[Branch], fe: FrontEnd
@@ -547,4 +371,4 @@ def _ms(b: Branch) -> Ms:
 _owner = edge_owner
 
 
-__all__ = ["CAUSES", "ZERO", "Judge", "Judgement", "Option"]
+__all__ = ["CAUSES", "ZERO", "Judge", "Option"]

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from erplan import silencing
 from erplan.analyses.causes import CAUSES, Culprit
+from erplan.analyses.failure_causes import FailureCauses
 from erplan.analyses.judge import Judge
 from erplan.catalogs import Catalogs
 from erplan.codes import ROUTE_NOTES
@@ -193,8 +194,8 @@ class Verdicts:
     """Judges traces into rows."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
         self.judge = Judge(engine)
+        self.failures = FailureCauses(engine)
         self.design = engine.design
 
     def _worst(self, t: FlowTrace, failed: list[Branch]) -> tuple[Branch, tuple[str, str, Culprit]]:
@@ -202,7 +203,7 @@ class Verdicts:
         share (ties by the outcome's and the cause's own names, never the design's)."""
         groups: dict[tuple[int, str, str], list[tuple[Branch, tuple[str, str, Culprit]]]] = {}
         for b in failed:
-            why = self.judge.failure(t, b)
+            why = self.failures.failure(t, b)
             groups.setdefault((b.outcome.rank, b.outcome.value, why[0]), []).append((b, why))
 
         def rank(k: tuple[int, str, str]) -> tuple[int, float, str, str]:
@@ -251,7 +252,7 @@ class Verdicts:
             )
         asym = [b for b in t.branches if b.outcome is Outcome.ASYMMETRIC]
         if asym:
-            key, why, culprit = self.judge.failure(t, max(asym, key=lambda b: b.weight))
+            key, why, culprit = self.failures.failure(t, max(asym, key=lambda b: b.weight))
             _, fix, src = CAUSES[key]
             share = sum(b.weight for b in asym)
             return FlowResult(
