@@ -4,6 +4,8 @@ address it connected to? every session met? back by the circuit or breakout it l
 
 from __future__ import annotations
 
+from operator import is_
+
 from erplan.engine.ranges import addr
 from erplan.engine.sessions import Context, Mode, unique
 from erplan.engine.trace import Branch, Disposition, Outcome, Path, edge_owner
@@ -70,11 +72,10 @@ def connect(
 def _path(walker: Walker, leaf: Leaf) -> Path:
     # Equal hops share one object: a report keeps every path, and most hops recur in the
     # paths of other flows of the same site (three objects per distinct hop at 1,000 sites).
-    pool = walker.hop_pool
-    pooled = [pool.setdefault(h, h) for h in leaf.hops]
     hops = leaf.hops
-    if any(a is not b for a, b in zip(pooled, hops, strict=True)):
-        hops = tuple(pooled)  # else the leaf's own tuple, which other paths may share
+    pooled = tuple(map(walker.hop_pool.setdefault, hops, hops))
+    if not all(map(is_, pooled, hops)):
+        hops = pooled  # else the leaf's own tuple, which other paths may share
     ms = 0.0
     est = False
     for h in hops:
