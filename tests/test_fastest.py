@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import random
 
-from erplan.analyses.fastest import Links, Option, Start, removed_legs, repair, search
+from erplan.analyses.fastest import (
+    Links,
+    Option,
+    Searching,
+    Start,
+    removed_legs,
+    repair,
+    search,
+)
 from erplan.latency import Ms
 
 
@@ -82,3 +90,20 @@ def test_repair_refuses_what_it_cannot_derive() -> None:
     added = [*starts, (1.0, 3, "site:0", Option("breakout", "new", Ms(1.0, False)))]
     assert repair(table, starts, added, links, links, []) is None  # a start added
     assert repair(table, starts, starts, links, links, []) is table  # nothing removed
+
+
+def test_a_search_run_as_far_as_asked_answers_as_the_whole_search() -> None:
+    rng = random.Random(5)
+    for _ in range(300):
+        n = rng.randrange(2, 40)
+        links = _graph(rng, n)
+        starts = _starts(rng, n, rng.randrange(1, 7))
+        whole = search(starts, links)
+        lazy = Searching(starts, links)
+        asked = [f"site:{rng.randrange(n + 3)}" for _ in range(rng.randrange(0, 6))]
+        for site in asked:  # some beyond the graph, some apart from every start
+            assert lazy.get(site) == whole.get(site)
+        assert len(lazy.done) <= len(whole)
+        got = lazy.table()
+        assert got == whole
+        assert list(got) == list(whole)  # the same order of labelling: ties broke alike

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from erplan.analyses.causes import CAUSES, Culprit
-from erplan.analyses.fastest import Links, Option, Start, Table, search
+from erplan.analyses.fastest import Links, Option, Searching, Start, Table
 from erplan.catalogs import FrontEnd
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace
 from erplan.engine.igp import INF
@@ -29,7 +29,7 @@ class Judge:
         self.design = engine.design
         self.geo = engine.geo
         self._best: dict[tuple[object, ...], list[Option]] = {}
-        self._maps: dict[tuple[object, ...], Table] = {}
+        self._maps: dict[tuple[object, ...], Searching] = {}
         self._inbound: dict[tuple[str, str], list[Option]] = {}
         self.starts: dict[tuple[object, ...], list[Start]] = {}
         # An egress's latency to a front end (geography only: judges on one geography share it).
@@ -42,7 +42,8 @@ class Judge:
 
     def table(self, key: tuple[object, ...]) -> Table | None:
         """The fastest-egress table searched for ``key`` (front end, circuits, third party)."""
-        return self._maps.get(key)
+        got = self._maps.get(key)
+        return None if got is None else got.table()
 
     def options(self) -> dict[tuple[object, ...], list[Option]]:
         """The options worked out so far (``outbound_options``), by key."""
@@ -235,10 +236,9 @@ class Judge:
         others = [o for o in self.outbound_options(t, fe, breakouts=True) if o.name != own]
         return min([mine, *others], key=lambda o: o.latency.ms)
 
-    def _fastest(
-        self, fe: FrontEnd, circuits: tuple[str, ...], third_party: bool
-    ) -> dict[str, Option]:
-        """For every site, the fastest egress towards ``fe`` (``fastest.search``)."""
+    def _fastest(self, fe: FrontEnd, circuits: tuple[str, ...], third_party: bool) -> Searching:
+        """For every site, the fastest egress towards ``fe`` (``fastest.search``, run as far
+        as the sites asked for)."""
         e, geo, d = self.e, self.geo, self.design
         fe_point = geo.fe_point(fe)
         starts: list[Start] = []
@@ -266,7 +266,7 @@ class Judge:
         self.starts[key] = starts
         links = e.net.site_links()
         got = self.inherit(key, starts, links) if self.inherit is not None else None
-        return got if got is not None else search(starts, links)
+        return Searching(starts, links, whole=got)
 
     def _far_region(self, b: Branch, opts: list[Option]) -> bool:
         """Inbound: an active/active pair inside one region is a design choice, not a defect;

@@ -4,6 +4,8 @@ address it connected to? every session met? back by the circuit or breakout it l
 
 from __future__ import annotations
 
+from operator import is_
+
 from erplan.engine.ranges import addr
 from erplan.engine.sessions import Context, Mode, unique
 from erplan.engine.trace import Branch, Disposition, Outcome, Path, edge_owner
@@ -32,7 +34,7 @@ def connect(
     replies: dict[tuple[object, ...], list[Leaf]] = {}
     for src, share in sources:
         for f in walker.walk(start, prev, src, dst, Mode.NEW, ctx, share):
-            fwd = _path(f)
+            fwd = _path(walker, f)
             if f.disposition is not Disposition.DELIVERED:
                 out.append(
                     Branch(
@@ -67,16 +69,20 @@ def connect(
     return out
 
 
-def _path(leaf: Leaf) -> Path:
+def _path(walker: Walker, leaf: Leaf) -> Path:
+    # Equal hops share one object: a report keeps every path, and most hops recur in the
+    # paths of other flows of the same site (three objects per distinct hop at 1,000 sites).
+    hops = leaf.hops
+    pooled = tuple(map(walker.hop_pool.setdefault, hops, hops))
+    if not all(map(is_, pooled, hops)):
+        hops = pooled  # else the leaf's own tuple, which other paths may share
     ms = 0.0
     est = False
-    for h in leaf.hops:
+    for h in hops:
         if h.ms:
             ms += h.ms
             est = est or h.estimated
-    return Path(
-        leaf.hops, leaf.disposition, leaf.reason, leaf.edge, leaf.culprit, leaf.cause, ms, est
-    )
+    return Path(hops, leaf.disposition, leaf.reason, leaf.edge, leaf.culprit, leaf.cause, ms, est)
 
 
 def _wrong_target(walker: Walker, f: Leaf, expect: int | None, at: str | None) -> str | None:
@@ -92,7 +98,7 @@ def _wrong_target(walker: Walker, f: Leaf, expect: int | None, at: str | None) -
 
 def _judge(walker: Walker, fwd: Path, f: Leaf, r: Leaf, home: str, src: int, dst: int) -> Branch:
     ties = unique([*f.ties, *r.ties]) if r.ties else f.ties
-    back = _path(r)
+    back = _path(walker, r)
     if r.disposition is not Disposition.DELIVERED:
         return Branch(r.weight, fwd, back, Outcome(r.disposition.value), r.reason, r.culprit, ties)
     if r.node != home or (r.src, r.dst) != (dst, src):

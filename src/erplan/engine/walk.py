@@ -78,6 +78,7 @@ class Walker:
         self.tables = tables
         self.nodes = net.nodes
         self.segs = Segments(net, igp, tables)
+        self.hop_pool: dict[Hop, Hop] = {}  # one object per distinct hop of the paths kept
 
     # -- entry point ------------------------------------------------------------------------------
     def walk(
