@@ -1,6 +1,6 @@
 """What a user reads of a trace (`erplan trace --format json`, `verify --format json`): every
 hop with the addresses it left with and the translation it made, each branch's share, edges and
-outcome, totals that are the sum of the hops shown (docs/flow-semantics.md "Traces")."""
+outcome, totals that are the sum of the hops shown (DESIGN.md "Latency")."""
 
 from __future__ import annotations
 
@@ -71,8 +71,8 @@ def test_each_hop_shows_its_node_and_the_addresses_it_left_with() -> None:
 
 
 def test_a_path_total_is_the_sum_of_its_hops_and_a_branch_the_sum_of_both_ways() -> None:
-    """DESIGN.md "Latency": "A trace's total is the sum of its hops"; the round trip of a
-    branch is its request's legs plus its reply's."""
+    """DESIGN.md "Latency": "A trace's total is the sum of the hops it shows"; the round trip
+    of a branch is its request's legs plus its reply's."""
     for b in _branches(one_site(), "out/us/1"):
         for path in (b["forward"], b["return"]):
             legs = [h["ms"] for h in path["hops"] if "ms" in h]
@@ -86,6 +86,31 @@ def test_a_path_total_is_the_sum_of_its_hops_and_a_branch_the_sum_of_both_ways()
                     assert h["estimated"] is True  # nothing in this design gives a latency
         assert abs(b["latency_ms"] - (b["forward"]["ms"] + b["return"]["ms"])) < 0.011
         assert b["latency_ms"] > b["forward"]["ms"] > 0
+
+
+def test_latencies_are_shown_in_hundredths_and_shares_in_millionths() -> None:
+    """The JSON gives milliseconds to 0.01 and shares to 1e-6 (docs/flow-semantics.md
+    "Comparing the model with the emulation" reads those shares): three tied circuits make
+    twelve branches of 1/12 each, and an estimated leg has many decimals."""
+    d = design(
+        sites={"s": site("New York", "10.1.0.0/16", users=100)},
+        breakouts={"inet": breakout("s", "20.2.4.1/32", "20.2.4.0/24")},
+        circuits={
+            name: circuit("s", "New York", pool)
+            for name, pool in (("c1", "20.2.2.0/29"), ("c2", "20.2.2.8/29"), ("c3", "20.2.2.16/29"))
+        },
+    )
+    r = flow(results(d), "out/s/1")
+    branches = r.to_dict(detail=True)["branches"]
+    assert len(branches) == 12
+    assert {b["weight"] for b in branches} == {0.083333}
+    for b, raw in zip(branches, r.trace.branches, strict=True):
+        assert b["latency_ms"] == round(raw.ms, 2) != raw.ms
+        for path, rpath in ((b["forward"], raw.forward), (b["return"], raw.back)):
+            assert rpath is not None
+            assert path["ms"] == round(rpath.ms, 2) != rpath.ms
+            for h, rh in zip(path["hops"], rpath.hops, strict=True):
+                assert h.get("ms", 0.0) == round(rh.ms, 2)
 
 
 def test_a_given_latency_is_shown_as_given_and_the_rest_as_estimated() -> None:
