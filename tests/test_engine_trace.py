@@ -91,12 +91,12 @@ def test_a_path_total_is_the_sum_of_its_hops_and_a_branch_the_sum_of_both_ways()
 def test_latencies_are_shown_in_hundredths_and_shares_in_millionths() -> None:
     """The JSON gives milliseconds to 0.01 and shares to 1e-6 (docs/flow-semantics.md
     "Comparing the model with the emulation" reads those shares): three tied circuits make
-    twelve branches of 1/12 each, and an estimated leg has many decimals."""
+    twelve branches of 1/12 each, and the estimated legs to Washington have many decimals."""
     d = design(
         sites={"s": site("New York", "10.1.0.0/16", users=100)},
         breakouts={"inet": breakout("s", "20.2.4.1/32", "20.2.4.0/24")},
         circuits={
-            name: circuit("s", "New York", pool)
+            name: circuit("s", "Washington DC", pool)
             for name, pool in (("c1", "20.2.2.0/29"), ("c2", "20.2.2.8/29"), ("c3", "20.2.2.16/29"))
         },
     )
