@@ -129,6 +129,20 @@ def test_a_given_latency_is_shown_as_given_and_the_rest_as_estimated() -> None:
     assert all(b.estimated for b in r.trace.branches)
 
 
+def test_a_given_internet_latency_stays_given_at_the_nearest_front_end() -> None:
+    """docs/design-format.md sites.internet_latency_ms: the round trip from the site to the
+    Microsoft network over its internet egress. Given as 9 ms and the flow's front end the one
+    nearest the breakout, the internet leg is 4.5 ms each way and nothing in it is estimated."""
+    d = one_site()
+    d["sites"]["us"]["internet_latency_ms"] = 9.0
+    r = flow(results(d), "out/us/8")
+    assert r.latency is not None and (r.latency.ms, r.latency.estimated) == (9.0, False)
+    for b in r.to_dict(detail=True)["branches"]:
+        (leg,) = [h for h in b["forward"]["hops"] if "ms" in h]
+        assert (leg["node"], leg["ms"], leg["estimated"]) == ("internet", 4.5, False)
+    assert not any(b.estimated for b in r.trace.branches)
+
+
 def test_branch_shares_add_up_and_the_summary_names_edges_and_outcome() -> None:
     """Four branches: two links out, two links back, a quarter of the connections each."""
     summary = _branches(one_site(), "out/us/1", detail=False)

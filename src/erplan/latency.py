@@ -47,9 +47,10 @@ def estimate(km: float, analysis: Analysis) -> Ms:
 
 
 def backbone_estimate(km: float, analysis: Analysis) -> Ms:
-    """Between two Microsoft locations: same rule, no access cost when they coincide."""
+    """Between two Microsoft locations: same rule, nothing when they coincide (nothing is
+    estimated then: a given latency it is added to stays given)."""
     if km < 1.0:
-        return Ms(0.0, True)
+        return Ms(0.0, False)
     return estimate(km, analysis)
 
 
