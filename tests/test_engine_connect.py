@@ -14,6 +14,7 @@ from _semantics import (
     circuit,
     design,
     edges,
+    flow,
     inbound,
     one_site,
     owners,
@@ -133,3 +134,62 @@ def test_a_tie_met_by_the_reply_is_on_every_branch() -> None:
         assert b.to_dict()["ties"] == [tie]
     failed = {k: w for k, w in edges(r).items() if k[2] == "dropped"}
     assert round(sum(failed.values()), 6) == 0.5
+
+
+def test_a_reply_that_bypasses_the_firewall_on_one_link_says_which() -> None:
+    """A firewall on the primary link only: requests by the primary link whose replies come
+    back by the secondary bypass it (it drops the initiator's next packets); requests by the
+    secondary whose replies come back by the primary meet it without a session."""
+    d = one_site(links={"primary": {"devices": ["fw"]}})
+    d["devices"] = {"fw": {"site": "us"}}
+    r = flow(results(d), "out/us/1")
+    assert r.verdict.value == "dropped"
+    assert share(r) == 0.5
+    bypass = (
+        "the reply bypasses firewall fw, which holds the connection's session: it drops the "
+        "initiator's next packets"
+    )
+    got = {
+        (b.forward.edge, b.back.edge if b.back else None): (b.outcome.value, b.reason)
+        for b in r.trace.branches
+    }
+    assert got[("circuit:us-er/primary", "circuit:us-er/secondary")] == ("dropped", bypass)
+    assert got[("circuit:us-er/secondary", "circuit:us-er/primary")][0] == "dropped"
+    assert got[("circuit:us-er/primary", "circuit:us-er/primary")] == ("ok", "")
+    for b in r.trace.branches:
+        if b.reason == bypass:
+            assert b.back is not None
+            assert (b.back.cause, b.back.reason) == ("bypass", bypass)
+            assert b.to_dict()["return"]["reason"] == bypass
+
+
+def test_asymmetric_replies_through_static_nat_name_both_edges_and_the_tie() -> None:
+    """mail is published by a static NAT device on each of two tied circuits: Microsoft enters
+    by either, the server's reply leaves by either (the tie); replies leaving by the other
+    circuit are translated there and work - asymmetric - and each branch says where the
+    request and its reply crossed, and that it went through the tie."""
+    d = design(
+        sites={"s": site("New York", "10.1.0.0/16")},
+        breakouts={"inet": breakout("s", "20.2.4.1/32", "20.2.4.0/24")},
+        circuits={
+            c: circuit("s", "New York", None, advertises=["20.2.3.0/24"], devices=[dev])
+            for c, dev in (("c1", "nat1"), ("c2", "nat2"))
+        },
+        devices={n: {"kind": "nat", "site": "s", "static_nat": True} for n in ("nat1", "nat2")},
+        services={"mail": service("s", "20.2.3.59", "10.1.5.5", ["c1", "c2"])},
+    )
+    r = inbound(results(d), "mail")
+    assert r.verdict.value == "asymmetric"
+    assert round(r.share_warned, 6) == 0.5
+    (tie,) = r.trace.ties
+    for b in r.trace.branches:
+        assert b.ties == (tie,)
+        assert b.back is not None
+        if b.outcome.value == "asymmetric":
+            assert b.reason == (
+                f"the request crosses the network's edge at {b.forward.edge}, its reply at "
+                f"{b.back.edge}"
+            )
+            assert (b.forward.edge or "")[:10] != (b.back.edge or "")[:10]
+        else:
+            assert b.outcome.value == "ok" and b.reason == ""
