@@ -13,7 +13,8 @@ import pytest
 from _designs import CATALOGS, load
 from _semantics import design, site
 from erplan.engine import Engine
-from erplan.engine.igp import INF
+from erplan.engine.igp import INF, Igp
+from erplan.engine.network import COST_SCALE
 
 SITES = ("a", "b", "c", "d", "e")
 
@@ -121,3 +122,93 @@ def test_the_igp_after_links_go_down_equals_one_computed_afresh(
     fresh_routes = _routes(fresh)
     fresh.igp = repaired
     assert _routes(fresh) == fresh_routes
+
+
+def _ladder() -> dict[str, Any]:
+    """a - b - c - x - y (cost 1 each but x - y 10), a - e (5), e - d (1), d - c (1), d - x
+    (10): with a - b down, a reaches x first over d - x (16), then better over c (8), and y
+    only after x."""
+    names = ("a", "b", "c", "d", "e", "x", "y")
+    links = [("a", "b", 1), ("b", "c", 1), ("c", "x", 1), ("x", "y", 10), ("a", "e", 5)]
+    links += [("e", "d", 1), ("d", "c", 1), ("d", "x", 10)]
+    return design(
+        sites={n: site("New York", f"10.{i}.0.0/16") for i, n in enumerate(names, start=1)},
+        wan=[{"between": [p, q], "latency_ms": c, "cost": c} for p, q, c in links],
+    )
+
+
+def _all_routes(e: Engine, names: tuple[str, ...]) -> dict[tuple[str, str], tuple[object, ...]]:
+    return {
+        (x, y): (
+            e.igp.distance(f"site:{x}", f"site:{y}"),
+            e.igp.wan_next(f"site:{x}", f"site:{y}") if x != y else (),
+            e.igp.latency(f"site:{x}", f"site:{y}"),
+        )
+        for x in names
+        for y in names
+    }
+
+
+@pytest.mark.parametrize("grown", ["distances", "latencies"])
+def test_a_repaired_igp_finds_paths_that_improve_on_the_first_found(grown: str) -> None:
+    """The repair searches again only below the link down: there a site first reached by a
+    long way must still get its shortest distance when a better way turns up, and every site
+    behind it must be reached. Before the failure either the distances alone or the
+    latencies too were computed (`erplan failures` asks for both)."""
+    names = ("a", "b", "c", "d", "e", "x", "y")
+    base = engine(_ladder())
+    for x in names:
+        for y in names:
+            if grown == "distances":
+                base.igp.distance(f"site:{x}", f"site:{y}")
+            else:
+                base.igp.latency(f"site:{x}", f"site:{y}")
+    d = _ladder()
+    d["wan"][0]["up"] = False
+    fresh = engine(d)
+    want = _all_routes(fresh, names)
+    assert want[("a", "x")][0] == 8 * COST_SCALE  # a-e-d-c-x, not a-e-d-x (16)
+    assert want[("a", "y")][0] == 18 * COST_SCALE
+    fresh.igp = base.igp.without(fresh.net, [("site:a", "site:b")])
+    assert _all_routes(fresh, names) == want
+
+
+def test_an_igp_inherited_after_a_failure_inside_sites_equals_a_fresh_one() -> None:
+    """A circuit or a device down leaves the WAN as it was: the IGP takes the trees computed
+    before. A WAN link down is another WAN: nothing is taken."""
+    d = _diamond()
+    d["circuits"] = {}
+    base = engine(d)
+    _routes(base)
+    same = engine(_diamond())
+    want = _routes(same)
+    same.igp = Igp(same.net)
+    same.igp.inherit(base.igp)
+    assert _routes(same) == want
+    other = engine(_diamond(up=False))
+    want = _routes(other)
+    other.igp = Igp(other.net)
+    other.igp.inherit(base.igp)
+    assert _routes(other) == want
+
+
+def test_separate_parts_of_the_wan_are_told_apart() -> None:
+    d = _diamond()
+    d["sites"]["f"] = site("New York", "10.9.0.0/16")
+    d["sites"]["g"] = site("New York", "10.10.0.0/16")
+    d["wan"].append({"between": ["f", "g"], "latency_ms": 1})
+    igp = engine(d).igp
+    # asked first, before any tree is grown: no next hop to a part the WAN does not join
+    assert igp.wan_next("site:a", "site:e") == ()
+    parts = {s: igp.component(f"site:{s}") for s in ("a", "b", "e", "f", "g")}
+    assert parts["a"] == parts["b"] and parts["f"] == parts["g"]
+    assert len({parts["a"], parts["e"], parts["f"]}) == 3
+    assert not igp.reachable("site:e", "site:f")
+    assert igp.reachable("site:f", "site:g")
+
+
+def test_nearest_keeps_every_tie_and_nothing_farther() -> None:
+    igp = engine(_diamond()).igp
+    ab = igp.distance("site:a", "site:b")
+    assert igp.nearest("site:a", ["site:b", "site:d"]) == (["site:b"], ab)
+    assert igp.nearest("site:a", ["site:b", "site:c", "site:d"]) == (["site:b", "site:c"], ab)
