@@ -105,6 +105,8 @@ def test_one_address_published_for_two_services_reaches_one_server_only() -> Non
     why = f"no host answers on {got}: the request was meant for {meant}"
     for b in r.trace.branches:
         assert (b.forward.cause, b.reason, b.back) == ("wrong-host", why, None)
+        assert (b.forward.disposition.value, b.forward.reason) == ("dropped", why)
+        assert b.to_dict()["forward"]["reason"] == why
     assert all(b.forward.hops[-1].dst == int(IPv4Address(got)) for b in ok.trace.branches)
 
 
@@ -193,3 +195,27 @@ def test_asymmetric_replies_through_static_nat_name_both_edges_and_the_tie() -> 
             assert (b.forward.edge or "")[:10] != (b.back.edge or "")[:10]
         else:
             assert b.outcome.value == "ok" and b.reason == ""
+
+
+def test_a_bypass_on_one_of_two_tied_circuits_carries_the_tie() -> None:
+    """c1 and c2 tie at site s; c1 has a firewall on its primary link only. The branches that
+    bypass it, like every other branch, went through the undecided tie: the flow's outcome
+    depends on it."""
+    d = design(
+        sites={"s": site("New York", "10.1.0.0/16", users=100)},
+        breakouts={"inet": breakout("s", "20.2.4.1/32", "20.2.4.0/24")},
+        circuits={
+            "c1": circuit("s", "New York", "20.2.2.0/29", links={"primary": {"devices": ["fw"]}}),
+            "c2": circuit("s", "New York", "20.2.2.8/29"),
+        },
+        devices={"fw": {"site": "s"}},
+    )
+    r = flow(results(d), "out/s/1")
+    assert r.verdict.value == "dropped"
+    assert share(r) == 0.25
+    assert r.tie is True
+    (tie,) = r.trace.ties
+    bypassed = [b for b in r.trace.branches if b.back is not None and b.back.cause == "bypass"]
+    assert round(sum(b.weight for b in bypassed), 6) == 0.125
+    for b in r.trace.branches:
+        assert b.ties == (tie,)
