@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from _designs import CATALOGS, load
-from _semantics import design, site
+from _semantics import design, site, two_sites
 from erplan.engine import Engine
 from erplan.engine.igp import INF, Igp
 from erplan.engine.network import COST_SCALE
@@ -212,3 +212,32 @@ def test_nearest_keeps_every_tie_and_nothing_farther() -> None:
     ab = igp.distance("site:a", "site:b")
     assert igp.nearest("site:a", ["site:b", "site:d"]) == (["site:b"], ab)
     assert igp.nearest("site:a", ["site:b", "site:c", "site:d"]) == (["site:b", "site:c"], ab)
+
+
+def test_a_router_behind_a_device_that_is_down_is_cut_off() -> None:
+    """flow-semantics "Routing": "A path through a device that is down is down": us-er's
+    customer edge stands behind fw, which is down; nothing reaches it and it reaches nothing,
+    in its site or across the WAN. Routers of one site are at distance 0 from each other."""
+    d = two_sites()
+    d["circuits"]["us-er"]["devices"] = ["fw"]
+    d["devices"] = {"fw": {"site": "us", "up": False}}
+    igp = engine(d).igp
+    assert igp.stub("ce:us-er") is None
+    assert igp.stub("ce:eu-er") == ("ce:eu-er", "site:eu")
+    for a, b in (("site:eu", "ce:us-er"), ("ce:us-er", "site:eu"), ("site:us", "ce:us-er")):
+        assert not igp.reachable(a, b)
+        assert igp.distance(a, b) == INF
+        assert igp.toward(a, b) == ()
+    assert igp.toward("ce:us-er", "site:us") == ()
+    assert igp.reachable("ce:eu-er", "site:us")
+    assert igp.toward("ce:eu-er", "site:us") == ("site:eu",)
+    assert igp.toward("site:us", "ce:eu-er") == ("site:eu",)
+    assert igp.distance("ce:eu-er", "site:eu") == igp.distance("site:eu", "site:eu") == 0
+    assert igp.distance("ce:eu-er", "site:us") == igp.distance("site:eu", "site:us") > 0
+
+
+def test_an_unjoined_site_is_at_no_distance_whichever_tree_is_grown() -> None:
+    igp = engine(_diamond()).igp
+    assert igp.distance("site:a", "site:b") > 0  # grows a tree
+    assert igp.distance("site:a", "site:e") == INF
+    assert igp.distance("site:e", "site:a") == INF
