@@ -170,3 +170,96 @@ def test_shortest_paths_follow_cost_not_latency() -> None:
     assert nexts(e, "site:eu", EXO) == ("site:mid",)
     lat = e.igp.latency("site:eu", "site:us")
     assert lat is not None and lat.ms == 120
+
+
+# -- default routes and a source's own egress (what each hop of a trace says) ---------------
+
+INET = int(IPv4Address("198.51.100.7"))  # an internet host: only default routes lead there
+
+
+def test_default_routes_lead_out_by_the_designated_breakout() -> None:
+    e = engine(two_sites())
+    got = {r: e.tables.customer_decision(r, INET) for r in ("lan:us", "site:us", "edge:us-inet")}
+    assert {r: (d.act, d.nexts, d.route) for r, d in got.items()} == {
+        "lan:us": (Act.FORWARD, ("site:us",), "default route to the site router"),
+        "site:us": (Act.FORWARD, ("edge:us-inet",), "default route to breakout us-inet"),
+        "edge:us-inet": (Act.FORWARD, ("internet",), "default route to the internet"),
+    }
+    ce = e.tables.customer_decision("ce:us-er", INET)
+    assert (ce.act, ce.nexts, ce.route) == (Act.FORWARD, ("site:us",), "default route inwards")
+
+
+def test_with_its_breakout_down_a_site_takes_the_nearest_and_says_so() -> None:
+    d = two_sites()
+    d["breakouts"]["us-inet"]["up"] = False
+    e = engine(d)
+    site = e.tables.customer_decision("site:us", INET)
+    assert (site.act, site.nexts) == (Act.FORWARD, ("site:eu",))
+    assert site.route == "default route to the nearest breakout (eu-inet)"
+    edge = e.tables.customer_decision("edge:us-inet", INET)
+    assert (edge.act, edge.route, edge.culprit) == (
+        Act.NO_ROUTE,
+        "breakout us-inet is down",
+        ("breakouts", "us-inet"),
+    )
+
+
+def test_no_breakout_reachable_blames_the_sites_breakout() -> None:
+    d = two_sites()
+    for b in d["breakouts"].values():
+        b["up"] = False
+    got = engine(d).tables.customer_decision("site:us", INET)
+    assert (got.act, got.route, got.culprit) == (
+        Act.NO_ROUTE,
+        "no default route: no breakout is reachable",
+        ("sites", "us", "breakout"),
+    )
+
+
+def test_a_source_with_its_own_egress_is_policy_routed_to_it() -> None:
+    """A proxy's connections leave by its egress wherever the packet is: the site router of
+    us sends them to eu's breakout; with that breakout down nothing else will do, and the
+    breakout is named."""
+    d = two_sites()
+    e = engine(d)
+    cls = e.tables.dst_classes[e.tables.dst_class(INET)].route
+    got = e.tables.customer_decision_for("site:us", cls, "eu-inet")
+    assert (got.act, got.nexts, got.route) == (
+        Act.FORWARD,
+        ("site:eu",),
+        "policy route to breakout eu-inet",
+    )
+    d["breakouts"]["eu-inet"]["up"] = False
+    e = engine(d)
+    got = e.tables.customer_decision_for("site:us", cls, "eu-inet")
+    assert (got.act, got.route, got.culprit) == (
+        Act.NO_ROUTE,
+        "no route to breakout eu-inet, this source's egress",
+        ("breakouts", "eu-inet"),
+    )
+
+
+def test_tables_over_a_wan_with_a_link_down_decide_as_fresh_ones() -> None:
+    """What `erplan failures` relies on: the tables of the design with its WAN link down,
+    taken over from the tables before (``over``), route every router as tables built afresh."""
+    base = engine(two_sites())
+    addresses = (EXO, SPO, WEB, INET, int(IPv4Address("10.2.0.9")), int(IPv4Address("10.1.0.9")))
+    routers = ("site:us", "site:eu", "lan:us", "ce:us-er", "edge:eu-inet")
+    for r in routers:
+        for a in addresses:
+            base.tables.customer_decision(r, a)
+    d = two_sites()
+    d["wan"][0]["up"] = False
+    fresh = engine(d)
+    over = base.tables.over(fresh.net, base.igp.without(fresh.net, [("site:us", "site:eu")]))
+    for r in routers:
+        for a in addresses:
+            want = fresh.tables.customer_decision(r, a)
+            got = over.customer_decision(r, a)
+            assert (got.act, got.nexts, got.route, got.culprit) == (
+                want.act,
+                want.nexts,
+                want.route,
+                want.culprit,
+            ), (r, a)
+            assert over.dst_class(a) == fresh.tables.dst_class(a)

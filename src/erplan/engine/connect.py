@@ -120,6 +120,7 @@ def _judge(walker: Walker, fwd: Path, f: Leaf, r: Leaf, home: str, src: int, dst
         back = back._replace(disposition=Disposition.DROPPED, reason=why, cause="bypass")
         return Branch(r.weight, fwd, back, Outcome.DROPPED, why, node.culprit, ties)
     if edge_owner(f.edge) != edge_owner(r.edge):
-        why = f"the reply enters by {r.edge}, the request left by {f.edge}"
+        # Either way round: an inbound request enters where an outbound one leaves.
+        why = f"the request crosses the network's edge at {f.edge}, its reply at {r.edge}"
         return Branch(r.weight, fwd, back, Outcome.ASYMMETRIC, why, (), ties)
     return Branch(r.weight, fwd, back, Outcome.OK, "", (), ties)

@@ -256,7 +256,7 @@ class Igp:
         nodes = self.net.nodes
         rs, ts = nodes[router].site, nodes[target].site
         if rs == ts:
-            return self._inside(router, target) is not None or router == target
+            return router == target or self._inside(router, target) is not None
         if self.stub(router) is None or self.stub(target) is None:
             return False
         return self.component(f"site:{rs}") == self.component(f"site:{ts}")

@@ -310,7 +310,13 @@ class Walker:
                 else:
                     options = [(src, 1.0, "")]
                 for nsrc, part, note in options:
-                    routed = self._mark(st, note, src=nsrc, src_before=src if nsrc != src else None)
+                    # Without source NAT here the hop keeps what the arrival recorded (the
+                    # source inbound source NAT replaced).
+                    routed = (
+                        self._mark(st, note, src=nsrc, src_before=src)
+                        if nsrc != src
+                        else self._mark(st, note)
+                    )
                     st.sessions.append(
                         Session(node.session, r, arrival[0], arrival[1], nsrc, dst, prev)
                     )
