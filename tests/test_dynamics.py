@@ -17,7 +17,7 @@ from erplan.analyses.verdicts import FlowResult, Report
 from erplan.catalogs import DynamicsRegion
 from erplan.diagnostics import InputError
 from erplan.engine import Engine
-from erplan.engine.tables import Regional
+from erplan.engine.routes import Regional
 from erplan.load import load_text
 
 US_ORG = "198.51.100.0/25"  # documentation range standing for East US Dynamics 365 prefixes

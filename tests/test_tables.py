@@ -8,7 +8,7 @@ from typing import Any
 
 from _designs import CATALOGS, circuit, load, two_sites
 from erplan.engine import Engine
-from erplan.engine.tables import Act
+from erplan.engine.routes import Act
 
 EXO = int(IPv4Address("52.96.0.10"))  # an Exchange Online (ExpressRoute-able) address
 SPO = int(IPv4Address("13.107.136.10"))  # SharePoint Online

@@ -16,7 +16,7 @@ from erplan.analyses.fastest import Links, Option, Searching, Start, Table
 from erplan.catalogs import FrontEnd
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace
 from erplan.engine.igp import INF
-from erplan.engine.tables import Microsoft365
+from erplan.engine.routes import Microsoft365
 from erplan.engine.trace import edge_owner
 from erplan.latency import ZERO, Ms, Point
 

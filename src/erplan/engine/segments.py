@@ -11,8 +11,9 @@ from typing import NamedTuple
 
 from erplan.engine.igp import Igp
 from erplan.engine.network import Kind, Network, Node
+from erplan.engine.routes import Act, DstClass
 from erplan.engine.sessions import Context, Culprit, Mode, join
-from erplan.engine.tables import Act, DstClass, Tables
+from erplan.engine.tables import Tables
 from erplan.engine.trace import Disposition, Hop
 
 # How a segment ends.

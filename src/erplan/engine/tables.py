@@ -9,15 +9,24 @@ on the destination only, so they are remembered per router and destination class
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
-from enum import StrEnum
 from ipaddress import IPv4Network
-from typing import NamedTuple
 
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK
 from erplan.engine.igp import INF, Igp
 from erplan.engine.network import Kind, Network
 from erplan.engine.ranges import PrefixTable, first_host
+from erplan.engine.routes import (
+    Act,
+    Decision,
+    DstClass,
+    Entry,
+    Internal,
+    Microsoft365,
+    MsRoute,
+    Regional,
+    RouteClass,
+    SrcClass,
+)
 from erplan.facts import (
     LINKS,
     as_path_length,
@@ -29,76 +38,6 @@ from erplan.facts import (
     source_filter,
 )
 from erplan.model import Design, LinkName
-
-
-class Act(StrEnum):
-    DELIVER = "deliver"  # the destination is here
-    FORWARD = "forward"
-    NO_ROUTE = "no-route"
-
-
-class Decision(NamedTuple):
-    act: Act
-    nexts: tuple[str, ...] = ()
-    route: str = ""  # which route, in words
-    tie: str = ""  # an undecided tie at this router, in words
-    culprit: tuple[str | int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Internal:
-    """An internal prefix and the nodes that hold it (several: anycast)."""
-
-    anchors: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Microsoft365:
-    """A Microsoft prefix advertised over ExpressRoute with these service communities, and the
-    regional communities of a Dynamics 365 prefix (Microsoft 365 prefixes carry none)."""
-
-    communities: frozenset[str]
-    regional: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class Regional:
-    """The route class of a prefix with regional communities: the circuits whose route filter
-    admits it, and the communities a per-region local preference matches."""
-
-    circuits: frozenset[str]
-    regional: frozenset[str]
-
-
-Entry = Internal | Microsoft365
-
-
-@dataclass(frozen=True, slots=True)
-class MsRoute:
-    """A route Microsoft holds towards a customer prefix: a link's session or the internet."""
-
-    node: str  # msee:C/L or "internet"
-    as_path: int = 0
-
-    @property
-    def express_route(self) -> bool:
-        return self.node != "internet"
-
-
-RouteClass = Internal | Regional | frozenset[str] | None
-
-
-class DstClass(NamedTuple):
-    route: RouteClass
-    microsoft: Decision
-    internet: Decision
-    inside: bool  # customer space, or a proxy clients may reach: no perimeter block
-
-
-class SrcClass(NamedTuple):
-    admitted: frozenset[str]  # circuits whose inbound filter passes it
-    blocked: str | None  # the site whose perimeter keeps it from the internet
-    egress: str | None  # the breakout its internet traffic must leave by (a proxy's egress)
 
 
 class Tables:

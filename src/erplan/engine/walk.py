@@ -17,6 +17,7 @@ from typing import NamedTuple
 from erplan.engine.igp import Igp
 from erplan.engine.network import Network, Node, Wire
 from erplan.engine.ranges import addr
+from erplan.engine.routes import Act
 from erplan.engine.segments import DST, LEAF, OUTER, ROUTER, SRC, Scope, Seg, Segments
 from erplan.engine.sessions import (
     Context,
@@ -29,7 +30,7 @@ from erplan.engine.sessions import (
     static_nat,
     unique,
 )
-from erplan.engine.tables import Act, Tables
+from erplan.engine.tables import Tables
 from erplan.engine.trace import Disposition, Hop
 
 __all__ = ["Context", "Leaf", "Mode", "Session", "Walker"]

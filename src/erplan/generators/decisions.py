@@ -19,7 +19,7 @@ from typing import Protocol
 from erplan.catalogs import Catalogs, EndpointSet
 from erplan.diagnostics import Finding, Location
 from erplan.engine import Engine, FlowTrace
-from erplan.engine.tables import Act, Internal
+from erplan.engine.routes import Act, Internal
 from erplan.engine.trace import edge_owner
 from erplan.generators.modes import Mode
 from erplan.generators.names import (
