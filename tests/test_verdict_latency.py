@@ -180,6 +180,18 @@ def test_a_proxy_device_leaving_far_away_is_blamed_on_its_egress() -> None:
     assert "proxy" in r.cause and "distant breakout" in r.cause
 
 
+def test_a_proxy_device_leaving_by_a_slow_breakout_next_door_is_blamed_on_its_egress() -> None:
+    """The proxy's egress is a second breakout at its own site, 200 ms from Microsoft as given:
+    not distant, so slow-breakout - but it is the device's `egress`, not the site's `breakout`
+    (already the fast one), that sends the proxy there."""
+    d = _proxy_with_egress("us-inet2")
+    d["breakouts"]["us-inet2"]["latency_ms"] = 200
+    r = flow(results(d), "out/us/8")
+    assert owners(r) == {"breakout:us-inet2": 1.0}
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "slow-breakout")
+    assert r.culprit == ("devices", "px", "egress")
+
+
 def test_a_circuit_next_door_slow_as_given_is_not_propagation() -> None:
     """us's own New York circuit is 100 ms to Microsoft by its given figure, which DESIGN.md
     "Latency" takes as the users' latency to the Microsoft network over that circuit; us's
