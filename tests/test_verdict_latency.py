@@ -15,6 +15,7 @@ from _semantics import (
     flow,
     inbound,
     load,
+    one_site,
     owners,
     results,
     service,
@@ -158,8 +159,53 @@ def test_a_proxy_leaving_far_away_is_slower_than_the_site_s_given_internet() -> 
     d["breakouts"]["eu-inet"] = breakout("eu", "20.2.5.1/32", "20.2.5.0/24")
     r = flow(results(d), "out/us/8")
     assert owners(r) == {"breakout:eu-inet": 1.0}
-    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "breakout")
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "proxy-breakout")
     assert r.best is not None and r.best.ms == pytest.approx(10)
+
+
+def test_a_proxy_device_leaving_far_away_is_blamed_on_its_egress() -> None:
+    """us's proxy device leaves by eu's breakout (its `egress`) while us's own breakout is next
+    door to Microsoft: the site's `breakout` is already the near one, so the fix is the proxy's
+    egress (docs/flow-semantics.md, proxies: a proxy with an egress breakout leaves by it), and
+    the cause says it is the proxy that leaves far away."""
+    d = _proxy_with_egress("eu-inet")
+    del d["breakouts"]["us-inet2"]
+    d["sites"]["eu"] = site("Amsterdam", "10.2.0.0/16")
+    d["wan"] = [{"between": ["us", "eu"], "latency_ms": 80}]
+    d["breakouts"]["eu-inet"] = breakout("eu", "20.2.5.1/32", "20.2.5.0/24")
+    r = flow(results(d), "out/us/8")
+    assert owners(r) == {"breakout:eu-inet": 1.0}
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "proxy-breakout")
+    assert r.culprit == ("devices", "px", "egress")
+    assert "proxy" in r.cause and "distant breakout" in r.cause
+
+
+def test_a_proxy_device_leaving_by_a_slow_breakout_next_door_is_blamed_on_its_egress() -> None:
+    """The proxy's egress is a second breakout at its own site, 200 ms from Microsoft as given:
+    not distant, so slow-breakout - but it is the device's `egress`, not the site's `breakout`
+    (already the fast one), that sends the proxy there."""
+    d = _proxy_with_egress("us-inet2")
+    d["breakouts"]["us-inet2"]["latency_ms"] = 200
+    r = flow(results(d), "out/us/8")
+    assert owners(r) == {"breakout:us-inet2": 1.0}
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "slow-breakout")
+    assert r.culprit == ("devices", "px", "egress")
+
+
+def test_a_circuit_next_door_slow_as_given_is_not_propagation() -> None:
+    """us's own New York circuit is 100 ms to Microsoft by its given figure, which DESIGN.md
+    "Latency" takes as the users' latency to the Microsoft network over that circuit; us's
+    breakout next door is a few ms. No route is propagated anywhere: the routes are learned at
+    us itself, so "stop propagating them" (sites.us.er_routes) names no fix. What makes the
+    flow slow is the circuit's own way to Microsoft - guide 001's meet-me table compares
+    exactly that figure with the internet's ('find another meet-me location, or use selective
+    internet breakout') - so the culprit is the circuit's given latency."""
+    d = one_site(access_latency_ms=100)
+    r = flow(results(d), "out/us/1")
+    assert owners(r) == {"circuit:us-er": 1.0}
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "slow-circuit")
+    assert r.culprit == ("circuits", "us-er", "access_latency_ms")
+    assert r.best is not None and r.best.ms < 25
 
 
 # -- where the name resolves does not matter for Dynamics 365 --------------------------------------

@@ -193,6 +193,8 @@ _LATENCY_CAUSES = (
     "region-preference",
     "breakout",
     "slow-breakout",
+    "proxy-breakout",
+    "slow-circuit",
     "not-propagated",
     "far-entry",
     "hairpin",

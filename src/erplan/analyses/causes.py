@@ -168,6 +168,20 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "guide 001 'Determine the appropriate meet-me location' (latency to Microsoft decides "
         "the egress)",
     ),
+    "proxy-breakout": (
+        "the proxy's connections leave by a distant breakout (the proxy device's `egress`)",
+        "let the proxy leave by a breakout near it (its `egress`), or send the site's "
+        "ExpressRoute-able names DIRECT in its PAC file",
+        "guide 000 §2.2, §3 (Figure 5); guide 001 'Determine the appropriate meet-me location'",
+    ),
+    "slow-circuit": (
+        "the site's own circuit is, by its given latency, much slower to Microsoft than another "
+        "way the design offers",
+        "find another meet-me location nearer the site's users, or use a selective internet "
+        "breakout for this site's Microsoft 365 traffic",
+        "guide 001 'Determine the appropriate meet-me location' (expected latency over the "
+        "internet vs over ExpressRoute)",
+    ),
     "not-propagated": (
         "the site reaches Microsoft over the internet although ExpressRoute is much nearer",
         "propagate the Microsoft routes to this site (and admit the service in the route filter)",

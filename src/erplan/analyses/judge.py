@@ -316,13 +316,29 @@ class Judge:
                     return "local-preference", ("circuits", name, "local_preference")
                 if best.kind == "circuit":
                     return "igp-metric", ("wan",)
+            circ = self.design.circuits[name]
+            if circ.site == f.start and circ.access_latency_ms is not None:
+                # The site's own circuit, slow as measured (user to Microsoft over it): no route
+                # travels far, the circuit's way to Microsoft is slow (guide 001's meet-me table).
+                return "slow-circuit", ("circuits", name, "access_latency_ms")
             return "propagated", ("sites", f.start, "er_routes")
         # By a breakout: a working request always leaves by a circuit or a breakout.
         if best.kind == "breakout":
             # A breakout at the site itself is not distant: its own internet path is slow.
             local = self.design.breakouts[name].site == f.start
+            device = self._proxy_egress(f, name)
+            if device is not None:
+                # The proxy device's own egress sends it there, not the site's breakout.
+                key = "slow-breakout" if local else "proxy-breakout"
+                return key, ("devices", device, "egress")
             return "slow-breakout" if local else "breakout", ("sites", f.start, "breakout")
         return "not-propagated", ("sites", f.start, "er_routes")
+
+    def _proxy_egress(self, f: Flow, breakout: str) -> str | None:
+        """The proxy device whose own ``egress`` sends the flow out by ``breakout``, if any."""
+        chain = self.e.tracer.chain(f)
+        last = self.design.devices.get(chain[-1].name) if chain else None
+        return chain[-1].name if last is not None and last.egress == breakout else None
 
     def _resolver_check(
         self, t: FlowTrace, working: list[Branch], fe: FrontEnd
