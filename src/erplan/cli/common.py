@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
@@ -174,10 +174,21 @@ def emit(
     if output is None:
         write_stdout(text)
         return
-    from erplan.files import OutputRefused, write_atomic
+    from erplan.files import write_atomic
+
+    _write_or_fail(output, lambda: write_atomic(output, text, inputs=_given(inputs)))
+
+
+def _given(inputs: Iterable[Path | str | None]) -> list[Path | str]:
+    return [p for p in inputs if p is not None]
+
+
+def _write_or_fail(output: Path, write: Callable[[], None]) -> None:
+    """Run ``write``; a refused or unwritable ``output`` is exit 2 with its reason."""
+    from erplan.files import OutputRefused
 
     try:
-        write_atomic(output, text, inputs=[p for p in inputs if p is not None])
+        write()
     except OutputRefused as exc:
         usage_failure(f"cannot write {output}: {exc.reason}")
     except OSError as exc:
@@ -190,14 +201,9 @@ def emit_chunks(
     """:func:`emit` for JSON made piece by piece (``output.dumps_chunks``): written as it comes,
     to standard output or atomically to ``output``."""
     if output is not None:
-        from erplan.files import OutputRefused, write_atomic_chunks
+        from erplan.files import write_atomic_chunks
 
-        try:
-            write_atomic_chunks(output, chunks, inputs=[p for p in inputs if p is not None])
-        except OutputRefused as exc:
-            usage_failure(f"cannot write {output}: {exc.reason}")
-        except OSError as exc:
-            usage_failure(f"cannot write {output}: {(exc.strerror or str(exc)).lower()}")
+        _write_or_fail(output, lambda: write_atomic_chunks(output, chunks, inputs=_given(inputs)))
         return
     stream = sys.stdout
     raw = getattr(stream, "buffer", None)
