@@ -25,7 +25,12 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ("analyses.failure_causes", "analyses.judge", "analyses.verdicts")
+DEFAULT = (
+    "analyses.failure_causes",
+    "analyses.flow_findings",
+    "analyses.judge",
+    "analyses.verdicts",
+)
 # Statuses that count as caught: a failing test, or a mutant that never finishes.
 CAUGHT = ("killed", "timeout")
 LINE = re.compile(r"^\s*(erplan\.\S+?)__mutmut_\d+: (.+)$")
