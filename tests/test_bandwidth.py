@@ -40,6 +40,15 @@ def test_headroom_reads_as_the_guide() -> None:
     assert advice(20_000, 0.2, 0.5) is None
 
 
+def test_headroom_exactly_at_the_bounds_is_within_target() -> None:
+    """A load of exactly 80 % of the circuit leaves exactly 20 % headroom, inside the target,
+    though 1 - 120 / 150 is 0.19999999999999996 in floating point."""
+    assert status(1 - 120 / 150, 0.2, 0.5) == "within target"
+    assert status(1 - 40 / 80, 0.2, 0.5) == "within target"
+    assert advice(40, 0.2, 0.5) == 50  # 40 of 50 Mbps: exactly 20 % left
+    assert advice(120, 0.2, 0.5) == 200  # no 150 Mbps size; 100 is too small
+
+
 def test_load_follows_users_profile_and_paths() -> None:
     d = _design()
     base = _base(d)
