@@ -127,6 +127,26 @@ def test_ranking_and_single_points_of_failure() -> None:
     assert results[0].users_affected == 10_000  # every person depends on that one egress
 
 
+def test_a_pair_of_failures_is_not_a_single_point_of_failure(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both circuits of the HA pair down sends everyone to the internet: ranked first at
+    --depth 2, but two failures, so no single point of failure and exit 0 (neither circuit alone
+    is one)."""
+    both = _one(HA, "circuit:chicago-er", "circuit:dallas-er")
+    assert both["users_lose_expressroute"] == 10_000
+    assert not both["single_point_of_failure"]
+    r = run_cli(
+        ["failures", str(HA), "--depth", "2", "--kinds", "circuit", "-f", "json"],
+        capsys,
+        monkeypatch,
+    )
+    data = json.loads(r.out)
+    assert data["results"][0]["failure"] == "circuit:chicago-er + circuit:dallas-er"
+    assert data["single_points_of_failure"] == []
+    assert r.code == 0
+
+
 def test_local_processes_give_the_same_answers() -> None:
     b = baseline(FIG17)
     todo = cases(b.design)
