@@ -121,3 +121,22 @@ def test_bandwidth_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.M
     r = run_cli(["bandwidth", str(HA), "--failures", "nope"], capsys, monkeypatch)
     assert (r.code, r.out) == (2, "")
     assert "nope" in r.err
+
+
+def test_headroom_target_upside_down_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A target whose top is below its bottom would call one headroom both congestion risk and
+    cost: bad input, at headroom_max."""
+    text = HA.read_text() + "\nanalysis:\n  headroom_min: 0.6\n  headroom_max: 0.3\n"
+    assert "\nanalysis:" not in HA.read_text()  # the example sets no target of its own
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    out = tmp_path / "out.json"
+    r = run_cli(["bandwidth", str(bad), "-o", str(out)], capsys, monkeypatch)
+    line = len(text.splitlines())
+    assert (r.code, r.out) == (2, "")
+    assert r.err.strip().splitlines() == [
+        f"{bad}:{line}:17: analysis.headroom_max: must be at least 0.6, got 0.3 [ERP014]"
+    ]
+    assert not out.exists()
