@@ -222,3 +222,34 @@ def test_meetme_cli_formats(
     assert (r.code, r.out) == (2, "")
     r = run(["meetme", str(ROOT / "nope.yaml")], capsys, monkeypatch)
     assert (r.code, r.out) == (2, "")
+
+
+def test_a_site_nothing_can_serve_is_left_out_not_fatal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No breakout anywhere and a site without WAN links: no plan reaches that site, which made
+    every K infeasible (exit 2). It is left out and named; the others are still optimized
+    (one location at New York serves both connected sites over the WAN)."""
+    from _semantics import circuit, design, site
+
+    data = design(
+        sites={
+            "us": site("New York", "10.1.0.0/16", users=500),
+            "eu": site("Amsterdam", "10.2.0.0/16", users=300),
+            "iso": site("Tokyo", "10.8.0.0/16", users=10),
+        },
+        wan=[{"between": ["us", "eu"], "latency_ms": 80}],
+        circuits={
+            "us-er": circuit("us", "New York", "20.2.2.0/29"),
+            "eu-er": circuit("eu", "Amsterdam", "20.2.2.8/29"),
+        },
+    )
+    path = tmp_path / "d.yaml"
+    path.write_text(json.dumps(data))
+    r = run(["meetme", str(path), "--optimize", "-k", "2", "-f", "json"], capsys, monkeypatch)
+    assert r.code == 0, r.err
+    got = json.loads(r.out)
+    assert got["unserved"] == ["iso"]
+    one, two = got["optimum"]
+    assert set(one["sites"]) == {"us", "eu"}
+    assert sorted(c["peering_location"] for c in two["circuits"]) == ["Amsterdam", "New York"]

@@ -67,7 +67,12 @@ def sweep_table(title: str, sols: list[Solution], problem: Problem) -> Table:
             [str(s.k), locs, f"{on_er:,}", f"{s.weighted_ms:.2f}", gain, f"{s.seconds:.2f}"]
         )
         prev = s.weighted_ms
-    return Table(title, head, body, [])
+    notes = (
+        [f"left out (no internet figure and no location reachable): {', '.join(problem.unserved)}"]
+        if problem.unserved
+        else []
+    )
+    return Table(title, head, body, notes)
 
 
 def bandwidth_tables(report: Bandwidth) -> list[Table]:

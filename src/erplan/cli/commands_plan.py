@@ -93,6 +93,7 @@ def meetme_command(
     data = {
         "meetme": table.to_dict(),
         "candidates": [f.location for f in problem.facilities],
+        "unserved": list(problem.unserved),
         "circuit_cost_ms": circuit_cost,
         "optimum": [s.to_dict(problem) for s in plain],
         "redundant": [s.to_dict(problem) for s in ha],
