@@ -253,3 +253,8 @@ def test_a_site_nothing_can_serve_is_left_out_not_fatal(
     one, two = got["optimum"]
     assert set(one["sites"]) == {"us", "eu"}
     assert sorted(c["peering_location"] for c in two["circuits"]) == ["Amsterdam", "New York"]
+    # Without the internet everyone must be on ExpressRoute, and no region has two candidate
+    # locations: the redundancy variant has no plan for any K, and says so.
+    assert got["redundant"] == []
+    r = run(["meetme", str(path), "--optimize", "-k", "2"], capsys, monkeypatch)
+    assert "K = 1, 2: no plan gives every region" in r.out

@@ -101,7 +101,7 @@ def meetme_command(
     tables = [
         *meetme_tables(table),
         sweep_table("optimum", plain, problem),
-        sweep_table("redundant (two locations per region)", ha, problem),
+        sweep_table("redundant (two locations per region)", ha, problem, circuits),
     ]
     emit_tables(fmt, data, tables, output, inputs)
     raise common.Exit(common.EXIT_OK)
