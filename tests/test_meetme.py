@@ -258,3 +258,34 @@ def test_a_site_nothing_can_serve_is_left_out_not_fatal(
     assert got["redundant"] == []
     r = run(["meetme", str(path), "--optimize", "-k", "2"], capsys, monkeypatch)
     assert "K = 1, 2: no plan gives every region" in r.out
+
+
+def test_an_own_circuit_as_near_as_a_remote_one_is_no_hairpin() -> None:
+    """Guide 001's hairpin is 'traffic routes to a distant location in order to get the meet-me
+    location'. A site whose own circuit is exactly as near as one over the WAN (20 ms both, its
+    internet 10 ms) needs no distant location: no hairpin, whatever the circuits' names."""
+    from _semantics import breakout, circuit, design, load, site
+
+    data = design(
+        sites={
+            "us": site("New York", "10.1.0.0/16", users=500, internet_latency_ms=10),
+            "eu": site("Boston", "10.2.0.0/16", users=300),
+        },
+        wan=[{"between": ["us", "eu"], "latency_ms": 10}],
+        breakouts={
+            "us-inet": breakout("us", "20.2.4.1/32", "20.2.4.0/24"),
+            "eu-inet": breakout("eu", "20.2.5.1/32", "20.2.5.0/24"),
+        },
+        circuits={
+            "z-local": circuit("us", "New York", "20.2.2.0/29", access_latency_ms=20),
+            "a-remote": circuit("eu", "New York", "20.2.2.8/29", access_latency_ms=10),
+        },
+    )
+    catalogs = load_catalogs()
+    engine = Engine(load(data).design, catalogs)
+    table = meetme(engine, rows(engine))
+    us = next(r for r in table.sites if r.site == "us")
+    assert us.via["z-local"].ms == pytest.approx(us.via["a-remote"].ms) == pytest.approx(20)
+    assert us.internet is not None and us.internet.ms == pytest.approx(10)
+    assert us.recommended == "internet"
+    assert us.hairpins == ()
