@@ -40,6 +40,15 @@ def test_headroom_reads_as_the_guide() -> None:
     assert advice(20_000, 0.2, 0.5) is None
 
 
+def test_headroom_exactly_at_the_bounds_is_within_target() -> None:
+    """A load of exactly 80 % of the circuit leaves exactly 20 % headroom, inside the target,
+    though 1 - 120 / 150 is 0.19999999999999996 in floating point."""
+    assert status(1 - 120 / 150, 0.2, 0.5) == "within target"
+    assert status(1 - 40 / 80, 0.2, 0.5) == "within target"
+    assert advice(40, 0.2, 0.5) == 50  # 40 of 50 Mbps: exactly 20 % left
+    assert advice(120, 0.2, 0.5) == 200  # no 150 Mbps size; 100 is too small
+
+
 def test_load_follows_users_profile_and_paths() -> None:
     d = _design()
     base = _base(d)
@@ -112,3 +121,22 @@ def test_bandwidth_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.M
     r = run_cli(["bandwidth", str(HA), "--failures", "nope"], capsys, monkeypatch)
     assert (r.code, r.out) == (2, "")
     assert "nope" in r.err
+
+
+def test_headroom_target_upside_down_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A target whose top is below its bottom would call one headroom both congestion risk and
+    cost: bad input, at headroom_max."""
+    text = HA.read_text() + "\nanalysis:\n  headroom_min: 0.6\n  headroom_max: 0.3\n"
+    assert "\nanalysis:" not in HA.read_text()  # the example sets no target of its own
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    out = tmp_path / "out.json"
+    r = run_cli(["bandwidth", str(bad), "-o", str(out)], capsys, monkeypatch)
+    line = len(text.splitlines())
+    assert (r.code, r.out) == (2, "")
+    assert r.err.strip().splitlines() == [
+        f"{bad}:{line}:17: analysis.headroom_max: must be at least 0.6, got 0.3 [ERP014]"
+    ]
+    assert not out.exists()

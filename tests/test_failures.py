@@ -127,6 +127,26 @@ def test_ranking_and_single_points_of_failure() -> None:
     assert results[0].users_affected == 10_000  # every person depends on that one egress
 
 
+def test_a_pair_of_failures_is_not_a_single_point_of_failure(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both circuits of the HA pair down sends everyone to the internet: ranked first at
+    --depth 2, but two failures, so no single point of failure and exit 0 (neither circuit alone
+    is one)."""
+    both = _one(HA, "circuit:chicago-er", "circuit:dallas-er")
+    assert both["users_lose_expressroute"] == 10_000
+    assert not both["single_point_of_failure"]
+    r = run_cli(
+        ["failures", str(HA), "--depth", "2", "--kinds", "circuit", "-f", "json"],
+        capsys,
+        monkeypatch,
+    )
+    data = json.loads(r.out)
+    assert data["results"][0]["failure"] == "circuit:chicago-er + circuit:dallas-er"
+    assert data["single_points_of_failure"] == []
+    assert r.code == 0
+
+
 def test_local_processes_give_the_same_answers() -> None:
     b = baseline(FIG17)
     todo = cases(b.design)
@@ -202,3 +222,41 @@ def test_kind_help_names_every_kind() -> None:
     from erplan.cli.commands_failures import KIND_HELP
 
     assert tuple(k.strip() for k in KIND_HELP.split(",")) == KINDS
+
+
+@pytest.mark.parametrize("mode", ["direct", "pac", "all"])
+def test_wan_link_cutting_a_branch_from_its_only_circuit(mode: str) -> None:
+    """A branch reaches the one circuit over one WAN link and has its own breakout: losing the
+    link sends its 50 people to the internet by hand (guide 001's manual failover), breaks
+    nothing, and is a single point of failure. The PAC step appears only where a PAC file sends
+    the ExpressRoute-able URLs DIRECT; a site without people is not listed."""
+    from _semantics import breakout, circuit, design, load, site
+
+    data = design(
+        sites={
+            "hq": site("New York", "10.1.0.0/16", users=500),
+            "br": site("Boston", "10.3.0.0/16", users=50, proxy={"mode": mode}),
+            "idle": site("Philadelphia", "10.4.0.0/16"),
+        },
+        wan=[
+            {"between": ["hq", "br"], "latency_ms": 5},
+            {"between": ["hq", "idle"], "latency_ms": 5},
+        ],
+        breakouts={
+            "hq-inet": breakout("hq", "20.2.4.1/32", "20.2.4.0/24"),
+            "br-inet": breakout("br", "20.2.6.1/32", "20.2.6.0/24"),
+        },
+        circuits={"hq-er": circuit("hq", "New York", "20.2.2.0/29")},
+    )
+    b = Baseline.build(load(data).design, load_catalogs())
+    every = {a.key: a for a in atoms(b.design)}
+    got = impact(b, evaluate(b, (every["wan:br|hq#0"],))).to_dict()
+    assert (got["users_lose_expressroute"], got["users_to_internet_manual"]) == (50, 50)
+    assert (got["users_broken"], got["flows_broken"]) == (0, 0)
+    assert got["single_point_of_failure"]
+    assert [s["site"] for s in got["sites"]] == ["br"]
+    steps = got["manual_steps"]
+    assert "br-inet" in steps[0] and "hq-er" in steps[0]
+    assert any(s.startswith("Proxy/PAC") for s in steps) == (mode == "pac")
+    idle = impact(b, evaluate(b, (every["wan:hq|idle#1"],))).to_dict()
+    assert idle["users_affected"] == 0 and not idle["sites"]

@@ -222,3 +222,70 @@ def test_meetme_cli_formats(
     assert (r.code, r.out) == (2, "")
     r = run(["meetme", str(ROOT / "nope.yaml")], capsys, monkeypatch)
     assert (r.code, r.out) == (2, "")
+
+
+def test_a_site_nothing_can_serve_is_left_out_not_fatal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No breakout anywhere and a site without WAN links: no plan reaches that site, which made
+    every K infeasible (exit 2). It is left out and named; the others are still optimized
+    (one location at New York serves both connected sites over the WAN)."""
+    from _semantics import circuit, design, site
+
+    data = design(
+        sites={
+            "us": site("New York", "10.1.0.0/16", users=500),
+            "eu": site("Amsterdam", "10.2.0.0/16", users=300),
+            "iso": site("Tokyo", "10.8.0.0/16", users=10),
+        },
+        wan=[{"between": ["us", "eu"], "latency_ms": 80}],
+        circuits={
+            "us-er": circuit("us", "New York", "20.2.2.0/29"),
+            "eu-er": circuit("eu", "Amsterdam", "20.2.2.8/29"),
+        },
+    )
+    path = tmp_path / "d.yaml"
+    path.write_text(json.dumps(data))
+    r = run(["meetme", str(path), "--optimize", "-k", "2", "-f", "json"], capsys, monkeypatch)
+    assert r.code == 0, r.err
+    got = json.loads(r.out)
+    assert got["unserved"] == ["iso"]
+    one, two = got["optimum"]
+    assert set(one["sites"]) == {"us", "eu"}
+    assert sorted(c["peering_location"] for c in two["circuits"]) == ["Amsterdam", "New York"]
+    # Without the internet everyone must be on ExpressRoute, and no region has two candidate
+    # locations: the redundancy variant has no plan for any K, and says so.
+    assert got["redundant"] == []
+    r = run(["meetme", str(path), "--optimize", "-k", "2"], capsys, monkeypatch)
+    assert "K = 1, 2: no plan gives every region" in r.out
+
+
+def test_an_own_circuit_as_near_as_a_remote_one_is_no_hairpin() -> None:
+    """Guide 001's hairpin is 'traffic routes to a distant location in order to get the meet-me
+    location'. A site whose own circuit is exactly as near as one over the WAN (20 ms both, its
+    internet 10 ms) needs no distant location: no hairpin, whatever the circuits' names."""
+    from _semantics import breakout, circuit, design, load, site
+
+    data = design(
+        sites={
+            "us": site("New York", "10.1.0.0/16", users=500, internet_latency_ms=10),
+            "eu": site("Boston", "10.2.0.0/16", users=300),
+        },
+        wan=[{"between": ["us", "eu"], "latency_ms": 10}],
+        breakouts={
+            "us-inet": breakout("us", "20.2.4.1/32", "20.2.4.0/24"),
+            "eu-inet": breakout("eu", "20.2.5.1/32", "20.2.5.0/24"),
+        },
+        circuits={
+            "z-local": circuit("us", "New York", "20.2.2.0/29", access_latency_ms=20),
+            "a-remote": circuit("eu", "New York", "20.2.2.8/29", access_latency_ms=10),
+        },
+    )
+    catalogs = load_catalogs()
+    engine = Engine(load(data).design, catalogs)
+    table = meetme(engine, rows(engine))
+    us = next(r for r in table.sites if r.site == "us")
+    assert us.via["z-local"].ms == pytest.approx(us.via["a-remote"].ms) == pytest.approx(20)
+    assert us.internet is not None and us.internet.ms == pytest.approx(10)
+    assert us.recommended == "internet"
+    assert us.hairpins == ()

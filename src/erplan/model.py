@@ -15,7 +15,8 @@ from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from erplan.model_base import Frozen as _Frozen
 from erplan.model_base import Silence
@@ -438,8 +439,23 @@ class Analysis(_Frozen):
         default=0.5,
         ge=0,
         le=1,
-        description="Circuit headroom above which the bandwidth is mostly unnecessary cost.",
+        description="Circuit headroom above which the bandwidth is mostly unnecessary cost "
+        "(at least headroom_min).",
     )
+
+    @field_validator("headroom_max")
+    @classmethod
+    def _target_is_a_range(cls, v: float, info: ValidationInfo) -> float:
+        # A target whose top is below its bottom calls the same headroom both congestion and
+        # cost; refused like any number out of its range (ERP014), at headroom_max.
+        low = info.data.get("headroom_min")
+        if low is not None and v < low:
+            raise PydanticCustomError(
+                "greater_than_equal",
+                "Input should be greater than or equal to headroom_min",
+                {"ge": low},
+            )
+        return v
 
 
 class Design(_Frozen):

@@ -55,7 +55,11 @@ def meetme_tables(table: MeetMe) -> list[Table]:
     return [Table("meet-me", head, body, notes)]
 
 
-def sweep_table(title: str, sols: list[Solution], problem: Problem) -> Table:
+def sweep_table(
+    title: str, sols: list[Solution], problem: Problem, asked: int | None = None
+) -> Table:
+    """K = 1 ... ``asked``: a K without a solution (the redundancy variant with too few
+    locations per region) is named under the table rather than silently missing."""
     head = ["K", "peering locations", "users on ER", "user-weighted ms", "gain ms", "seconds"]
     body: list[list[str]] = []
     prev: float | None = None
@@ -67,7 +71,18 @@ def sweep_table(title: str, sols: list[Solution], problem: Problem) -> Table:
             [str(s.k), locs, f"{on_er:,}", f"{s.weighted_ms:.2f}", gain, f"{s.seconds:.2f}"]
         )
         prev = s.weighted_ms
-    return Table(title, head, body, [])
+    notes = (
+        [f"left out (no internet figure and no location reachable): {', '.join(problem.unserved)}"]
+        if problem.unserved
+        else []
+    )
+    missing = [str(k) for k in range(1, (asked or 0) + 1) if k not in {s.k for s in sols}]
+    if missing:
+        notes.append(
+            f"K = {', '.join(missing)}: no plan gives every region with people on ExpressRoute "
+            "two peering locations among the candidates"
+        )
+    return Table(title, head, body, notes)
 
 
 def bandwidth_tables(report: Bandwidth) -> list[Table]:

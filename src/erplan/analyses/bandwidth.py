@@ -31,6 +31,9 @@ GUIDE_HEADROOM = "guide 001 'Bandwidth planning for Azure ExpressRoute' (20 % to
 # The failures whose moves count for the load after failure unless the user names others.
 FAILURE_KINDS = ("circuit", "location")
 GUIDE_NAT = "Microsoft NAT support for Office 365: 64,000 ports per address, 6,000 devices each"
+# Headroom is 1 - load / bandwidth in floating point: 1 - 120 / 150 is 0.19999999999999996, so
+# the bounds of the target are compared with this slack (exactly 20 % is within it).
+_SLACK = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,16 +116,16 @@ def _r(x: float | None) -> float | None:
 
 
 def status(headroom: float, low: float, high: float) -> str:
-    if headroom < low:
+    if headroom < low - _SLACK:
         return "congestion risk"
-    if headroom > high:
+    if headroom > high + _SLACK:
         return "over-provisioned (cost)"
     return "within target"
 
 
 def advice(load: float, low: float, high: float) -> int | None:
     for size in SIZES:
-        if 1 - load / size >= low:
+        if 1 - load / size >= low - _SLACK:
             return size
     return None
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from erplan.analyses.failures import Atom, Baseline, Origin, Outcome, describe
 from erplan.analyses.summary import ERRORS, FlowState
+from erplan.model import ProxyMode
 
 _RANK = {"ok": 0, "suboptimal": 1, "asymmetric": 2, "dropped": 3, "blackhole": 3, "unreachable": 4}
 GUIDE_SPOF = "guide 001 'Designing your availability plan': no single points of failure"
@@ -191,7 +192,9 @@ def impact(base: Baseline, out: Outcome) -> Impact:
     moved = sum(s.moved for s in sites)
     affected = sum(max(s.lose_er, s.broken) for s in sites)
     flows_broken = any(c.worse and c.after in ERRORS for c in change_list)
-    spof = affected > 0 or flows_broken
+    # A pair (--depth 2, or several --failure) that hurts is reported and ranked, but it is not
+    # a *single* point of failure (guide 001's test): only one element failing alone is.
+    spof = len(out.atoms) == 1 and (affected > 0 or flows_broken)
     return Impact(
         out.atoms,
         " + ".join(describe(a, d) for a in out.atoms),
@@ -292,7 +295,8 @@ def manual_steps(base: Baseline, sites: list[SiteImpact]) -> tuple[str, ...]:
     names = [s.site for s in sites if s.to_internet]
     breakouts = sorted({b for s in names if (b := d.site_breakout(s)) is not None})
     circuits = sorted({c for s in sites if s.to_internet for c in s.before})
-    pac = sorted(s for s in names if d.sites[s].proxy.mode.value != "direct")
+    # Only a PAC file sends the ExpressRoute-able URLs DIRECT (mode all sends them to the proxy).
+    pac = sorted(s for s in names if d.sites[s].proxy.mode is ProxyMode.PAC)
     steps = [
         f"NAT: translate the Microsoft 365 traffic of {', '.join(names)} at breakout(s) "
         f"{', '.join(breakouts) or '-'} with their internet NAT, not into the pools of "

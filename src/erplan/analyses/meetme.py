@@ -185,7 +185,11 @@ def site_row(
         for ms, _, name in options:
             if name == current and ms <= best[0] + tolerance_ms:
                 rec, rec_ms = name, ms
-    nearest = min(via.items(), key=lambda kv: (kv[1].ms, kv[0]), default=None)
+    # On a tie the site's own circuit is the nearest: an equally near one over the WAN is no
+    # hairpin the site needs.
+    nearest = min(
+        via.items(), key=lambda kv: (kv[1].ms, d.circuits[kv[0]].site != site, kv[0]), default=None
+    )
     hairpins: tuple[str, ...] = ()
     if (
         nearest is not None

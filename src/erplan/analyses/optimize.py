@@ -64,6 +64,9 @@ class Problem:
     internet: tuple[float | None, ...]
     facilities: tuple[Facility, ...]
     cost: tuple[dict[int, float], ...]  # per site: facility index -> ms (reachable only)
+    # Sites with people but neither an internet figure nor a reachable location: no plan can
+    # serve them, so they are left out (else every K would be infeasible) and named.
+    unserved: tuple[str, ...] = ()
 
     def value(self, open_: Sequence[int], circuit_cost: float = 0.0) -> float:
         """The objective of a given set of open facilities (every site on its best option)."""
@@ -173,8 +176,14 @@ def build(engine: Engine, table: MeetMe, candidates: Sequence[str] | None = None
             if wan is not None:
                 per_site[i][index] = (wan + access).ms
     internet = tuple(None if r.internet is None else r.internet.ms for r in rows)
+    keep = [i for i in range(len(rows)) if internet[i] is not None or per_site[i]]
     return Problem(
-        sites, tuple(r.users for r in rows), internet, tuple(facilities), tuple(per_site)
+        tuple(sites[i] for i in keep),
+        tuple(rows[i].users for i in keep),
+        tuple(internet[i] for i in keep),
+        tuple(facilities),
+        tuple(per_site[i] for i in keep),
+        tuple(s for i, s in enumerate(sites) if i not in keep),
     )
 
 

@@ -93,6 +93,7 @@ def meetme_command(
     data = {
         "meetme": table.to_dict(),
         "candidates": [f.location for f in problem.facilities],
+        "unserved": list(problem.unserved),
         "circuit_cost_ms": circuit_cost,
         "optimum": [s.to_dict(problem) for s in plain],
         "redundant": [s.to_dict(problem) for s in ha],
@@ -100,7 +101,7 @@ def meetme_command(
     tables = [
         *meetme_tables(table),
         sweep_table("optimum", plain, problem),
-        sweep_table("redundant (two locations per region)", ha, problem),
+        sweep_table("redundant (two locations per region)", ha, problem, circuits),
     ]
     emit_tables(fmt, data, tables, output, inputs)
     raise common.Exit(common.EXIT_OK)
