@@ -92,9 +92,13 @@ def test_stale_temporaries_of_dead_writers_are_removed(tmp_path: Path) -> None:
     assert remove_stale_temporaries(target) == [mine]
 
 
+# A writer started from a foreground shell: Ctrl-C is not ignored (a job started in the
+# background of a non-interactive shell inherits SIGINT ignored, and an ignored signal must stay
+# ignored - that is not what this test is about).
 _SLOW_WRITER = textwrap.dedent(
     """
-    import os, sys, time
+    import os, signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from erplan import files
     real = os.fsync
     def slow(fd):
