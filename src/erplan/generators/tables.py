@@ -181,7 +181,7 @@ def _outbound(
         ),
         ("IP advertisement and NAT in use", tuple(nat)),
         ("Connectivity method", tuple(method)),
-        ("Security/Perimeter Controls", _controls(design, engine, paths)),
+        ("Security/Perimeter Controls", _controls(engine, paths)),
         ("High Availability", tuple(ha)),
         ("Path symmetry control", (symmetry,)),
         ("erplan verdicts", (_verdicts(paths),)),
@@ -189,9 +189,10 @@ def _outbound(
     return Table("Outbound", service, tuple(rows))
 
 
-def _controls(design: Design, engine: Engine, paths: _Paths) -> tuple[str, ...]:
+def _controls(engine: Engine, paths: _Paths) -> tuple[str, ...]:
     """The devices each kind of path crosses there and back; with what each is for when the
     design says so, and how the security policy fares on the traced paths when it has one."""
+    design = engine.design
     stated = design.security is not None or any(
         d.purpose is not None for d in design.devices.values()
     )
@@ -307,7 +308,7 @@ def _inbound(engine: Engine, catalogs: Catalogs, name: str, results: list[FlowRe
             (f"{internal} (site {svc.site}), TCP {', '.join(map(str, svc.ports))}",),
         ),
         ("IP advertisement of the public endpoint", tuple(adverts) or ("none",)),
-        ("Security/Perimeter Controls", _controls(design, engine, paths)),
+        ("Security/Perimeter Controls", _controls(engine, paths)),
         ("High Availability", tuple(ha)),
         ("Path symmetry control", tuple(symmetry)),
         ("erplan verdicts", (_verdicts(paths),)),
