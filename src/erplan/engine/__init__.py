@@ -33,7 +33,7 @@ from erplan.engine.tracer import Tracer
 from erplan.engine.walk import Walker
 from erplan.facts import tenant_catalogs
 from erplan.latency import Geo
-from erplan.model import Design
+from erplan.model import Design, Server
 
 __all__ = [
     "Branch",
@@ -98,24 +98,25 @@ class Engine:
             yield self.class_key(flow), [flow]
         for name, site in d.sites.items():
             if site.users > 0:
-                yield from self._grouped((self.outbound(name, es.id) for es in sets), udp=True)
+                yield from self._grouped(name, sets)
         for name, srv in d.servers.items():
-            flows = (self.outbound(name, es.id, server=True) for es in o.server_sets(srv))
-            yield from self._grouped(flows, udp=True)
+            yield from self._grouped(name, o.server_sets(srv), srv)
         inbound: dict[GroupKey, list[Flow]] = {}
         for flow in o.inbound():
             inbound.setdefault(self.class_key(flow), []).append(flow)
         yield from inbound.items()
 
     def _grouped(
-        self, flows: Iterator[Flow], *, udp: bool
+        self, origin: str, sets: list[EndpointSet], server: Server | None = None
     ) -> Iterator[tuple[GroupKey, list[Flow]]]:
         groups: dict[GroupKey, list[Flow]] = {}
-        for flow in flows:
+        for listed in sets:
+            es = self.catalogs.endpoint_set(listed.id)
+            assert es is not None
+            flow = self._outbound(origin, es, server)
             members = groups.setdefault(self.class_key(flow), [])
             members.append(flow)
-            es = self.catalogs.endpoint_set(flow.endpoint_set or 0)
-            if udp and es is not None and es.tcp_ports and es.udp_ports:
+            if es.tcp_ports and es.udp_ports:
                 # Media and QUIC over UDP: the same path, NAT and state as its TCP flow.
                 members.append(self._udp(flow, es))
         yield from groups.items()
@@ -127,8 +128,10 @@ class Engine:
         """The flow of a site's users (or of a server) to one endpoint set."""
         es = self.catalogs.endpoint_set(set_id)
         assert es is not None
+        return self._outbound(origin, es, self.design.servers[origin] if server else None)
+
+    def _outbound(self, origin: str, es: EndpointSet, srv: Server | None) -> Flow:
         o = self.origins
-        srv = self.design.servers[origin] if server else None
         if srv is not None:
             resolving = srv.site
         else:
@@ -140,11 +143,10 @@ class Engine:
             # A Dynamics 365 environment lives in one region: every resolver gets its address.
             home = self.catalogs.region_front_end(es.region)
             answers = [(home, 1.0)] if home is not None else answers
-        flow = o.outbound(origin, es, answers[0][0] if answers else None, server=srv)
-        if len(answers) > 1 and flow.front_end is not None:
+        split: tuple[tuple[str, int, float], ...] = ()
+        if len(answers) > 1 and not o.set_facts(es)[3]:  # a third party's CDN answers alike
             split = tuple((fe.name, o.answer_address(es, fe), w) for fe, w in answers)
-            flow = flow._replace(answers=split)
-        return flow
+        return o.outbound(origin, es, answers[0][0] if answers else None, server=srv, answers=split)
 
     def class_key(self, flow: Flow) -> GroupKey:
         """Flows with the same key have the same branches (routing depends on the destination's

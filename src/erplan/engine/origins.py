@@ -27,6 +27,8 @@ _DNS_CANDIDATES = ("8.8.8.8", "9.9.9.9", "1.0.0.1", "4.2.2.2")
 _CDN_CANDIDATES = ("2.16.0.1", "23.0.0.1", "96.16.0.1", "184.24.0.1")
 _USER_CANDIDATES = ("81.2.69.160", "93.184.216.34", "151.101.1.1")
 _CLOUD_CANDIDATES = ("165.225.0.1", "136.226.0.1", "147.161.0.1")
+
+_flow = tuple.__new__
 SMTP = 25
 # Share of Exchange Online Protection's mail that comes from addresses outside the prefixes
 # advertised over ExpressRoute (guide 000 / M-RT: "SMTP uses more of Microsoft's network than the
@@ -81,7 +83,7 @@ class Origins:
         self.cloud_host = self._free(_CLOUD_CANDIDATES)
         tables.proxies.add(self.cloud_host)
         self._facts: dict[int, tuple[int, str, str | None, bool]] = {}
-        self._answers: dict[tuple[int, str], int] = {}
+        self._answers: dict[tuple[int, str | None], int] = {}
         self._chains: dict[str, tuple[ProxyHop, ...]] = {}
         self._sets: tuple[EndpointSet, ...] | None = None
         self._leaves: dict[tuple[str, bool], tuple[str, str | None, str | None]] = {}
@@ -158,14 +160,15 @@ class Origins:
 
     def answer_address(self, es: EndpointSet, front_end: FrontEnd | None) -> int:
         """The address the set's names resolve to when ``front_end`` answers (0: no answer)."""
-        if es.third_party:
-            return self.cdn_host
-        if front_end is None:
-            return 0
-        key = (es.id, front_end.name)
+        key = (es.id, None if front_end is None else front_end.name)
         got = self._answers.get(key)
         if got is None:
-            got = int(self.catalogs.front_end_address(es, front_end))
+            if es.third_party:
+                got = self.cdn_host
+            elif front_end is None:
+                got = 0
+            else:
+                got = int(self.catalogs.front_end_address(es, front_end))
             self._answers[key] = got
         return got
 
@@ -250,6 +253,7 @@ class Origins:
         *,
         server: Server | None = None,
         udp: bool = False,
+        answers: tuple[tuple[str, int, float], ...] = (),
     ) -> Flow:
         """The flow of a site's users (or of a server) to set ``es``; ``front_end``: what geoDNS
         answered where the flow's DNS query left (None: DNS found no way out)."""
@@ -263,23 +267,29 @@ class Origins:
         port, proto, fqdn, third = self.set_facts(es)
         if udp:
             key, port, proto = f"{key}/udp", es.udp_ports[0], "udp"
-        return Flow(
-            key,
-            Direction.OUTBOUND,
-            origin,
-            port,
-            proto,
-            es.id,
-            fqdn,
-            start,
-            proxy,
-            resolver,
-            front_end.name if front_end is not None and not third else None,
-            self.answer_address(es, front_end),
-            None,
-            es.express_route,
-            third,
-            kind,
+        # Built as a plain tuple of its 18 fields: a large design makes hundreds of thousands.
+        return _flow(
+            Flow,
+            (
+                key,
+                Direction.OUTBOUND,
+                origin,
+                port,
+                proto,
+                es.id,
+                fqdn,
+                start,
+                proxy,
+                resolver,
+                front_end.name if front_end is not None and not third else None,
+                self.answer_address(es, front_end),
+                None,
+                es.express_route,
+                third,
+                kind,
+                (),
+                answers,
+            ),
         )
 
     def dns(self, site: str) -> Flow:

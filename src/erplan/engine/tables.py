@@ -84,6 +84,7 @@ class Tables:
         self.region_prefs = {c: region_preferences(design, catalogs, c) for c in design.circuits}
         self.links_up = self._links_up()
         self._memo: dict[tuple[str, object, str | None], Decision] = {}
+        self._ranks: dict[tuple[str, frozenset[str]], list[tuple[tuple[int, int, int], str]]] = {}
         # Clients that may not reach the internet directly (guide 000 §2.2); the hosts that
         # stand apart from them (proxies, resolvers, servers) may.
         self.no_direct: PrefixTable[str] = PrefixTable()
@@ -124,7 +125,7 @@ class Tables:
         routers' decisions do and start afresh."""
         got = copy.copy(self)
         got.net, got.igp = net, igp
-        got._memo = {}
+        got._memo, got._ranks = {}, {}
         got.proxies = set(self.proxies)
         got._admitting = dict(self._admitting)
         got.dst_classes, got.src_classes = list(self.dst_classes), list(self.src_classes)
@@ -142,7 +143,7 @@ class Tables:
         old, design = self.net.design, net.design
         got = copy.copy(self)
         got.net, got.igp = net, igp
-        got._memo = {}
+        got._memo, got._ranks = {}, {}
         got.proxies = set(self.proxies)
         got._admitting = dict(self._admitting)
         got._learned = {
@@ -359,17 +360,7 @@ class Tables:
             return None
         if node.kind is Kind.SITE and not design.sites[node.name].er_routes:
             return None
-        ranked: list[tuple[tuple[int, int, int], str]] = []
-        for name in design.circuits:
-            if name not in admitting or not self.links_up[name]:
-                continue
-            own = (node.kind is Kind.CE and node.name == name) or (
-                node.kind is Kind.LINK and node.name == name and router in self.links_up[name]
-            )
-            d = 0 if own else self.igp.distance(router, f"ce:{name}")
-            if d >= INF:
-                continue
-            ranked.append(((-self.preference(name, regional), 0 if own else 1, d), name))
+        ranked = [(k, n) for k, n in self._ranked(router, regional) if n in admitting]
         if not ranked:
             return None
         top = min(k for k, _ in ranked)
@@ -396,6 +387,31 @@ class Tables:
         return Decision(
             Act.FORWARD, tuple(sorted(nexts)), route=route, tie=tie, culprit=("circuits", best[0])
         )
+
+    def _ranked(
+        self, router: str, regional: frozenset[str]
+    ) -> list[tuple[tuple[int, int, int], str]]:
+        """Every circuit the router reaches with a usable link, in the design's order, with
+        what BGP ranks it by from there (local preference, its own circuit first, IGP
+        distance): the same whatever a route's filter admits, so worked out once."""
+        key = (router, regional)
+        got = self._ranks.get(key)
+        if got is not None:
+            return got
+        node = self.net.nodes[router]
+        got = []
+        for name in self.net.design.circuits:
+            if not self.links_up[name]:
+                continue
+            own = (node.kind is Kind.CE and node.name == name) or (
+                node.kind is Kind.LINK and node.name == name and router in self.links_up[name]
+            )
+            d = 0 if own else self.igp.distance(router, f"ce:{name}")
+            if d >= INF:
+                continue
+            got.append(((-self.preference(name, regional), 0 if own else 1, d), name))
+        self._ranks[key] = got
+        return got
 
     def _default(self, router: str) -> Decision:
         net = self.net
