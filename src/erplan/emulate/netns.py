@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -467,6 +468,9 @@ def remove_run(prefix: str) -> list[str]:
     return removed
 
 
+OSPFD_GR_STATE = FRR_RUN / "ospfd-gr.json"
+
+
 def cleanup_leftovers(*, include_kept: bool = False, only: set[str] | None = None) -> list[str]:
     """Remove what dead runs left (never a run whose owner is alive; never a kept run unless
     ``include_kept``). Returns the run prefixes removed."""
@@ -478,7 +482,23 @@ def cleanup_leftovers(*, include_kept: bool = False, only: set[str] | None = Non
             continue
         remove_run(prefix)
         removed.append(prefix)
+    _forget_ospf_restart_state()
     return removed
+
+
+def _forget_ospf_restart_state() -> None:
+    """FRR 8.4's ospfd writes its graceful-restart state to one file for every instance,
+    whatever its path space. Remove it only when it is empty and no ospfd runs at all: then
+    it can only be ours (a host's own FRR keeps its ospfd running)."""
+    try:
+        state = json.loads(OSPFD_GR_STATE.read_text())
+    except (OSError, ValueError):
+        return
+    if state != {"instances": {}}:
+        return
+    if any(cmdline(pid).startswith(str(FRR_BIN / "ospfd")) and alive(pid) for pid in _pids()):
+        return
+    OSPFD_GR_STATE.unlink(missing_ok=True)
 
 
 def leftover_namespaces(prefixes: set[str] | None = None) -> list[str]:
