@@ -74,8 +74,6 @@ def test_sites_the_wan_does_not_join_are_unreachable() -> None:
     assert igp.reachable("site:e", "site:e")  # a router reaches itself, WAN or not
     assert igp.wan_next("site:a", "site:e") == ()
     assert igp.component("site:a") == igp.component("site:d") != igp.component("site:e")
-    assert igp.nearest("site:a", ["site:e"]) == ([], INF)
-    assert igp.nearest("site:a", ["site:d", "site:b", "site:e"])[0] == ["site:b"]
 
 
 def test_a_link_down_is_routed_around() -> None:
@@ -205,13 +203,6 @@ def test_separate_parts_of_the_wan_are_told_apart() -> None:
     assert len({parts["a"], parts["e"], parts["f"]}) == 3
     assert not igp.reachable("site:e", "site:f")
     assert igp.reachable("site:f", "site:g")
-
-
-def test_nearest_keeps_every_tie_and_nothing_farther() -> None:
-    igp = engine(_diamond()).igp
-    ab = igp.distance("site:a", "site:b")
-    assert igp.nearest("site:a", ["site:b", "site:d"]) == (["site:b"], ab)
-    assert igp.nearest("site:a", ["site:b", "site:c", "site:d"]) == (["site:b", "site:c"], ab)
 
 
 def test_a_router_behind_a_device_that_is_down_is_cut_off() -> None:

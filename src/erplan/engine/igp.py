@@ -347,17 +347,6 @@ class Igp:
             }
         return got
 
-    def nearest(self, router: str, targets: list[str]) -> tuple[list[str], int]:
-        """The targets nearest to ``router`` (every tie) and their distance."""
-        best, out = INF, []
-        for t in targets:
-            d = self.distance(router, t)
-            if d < best:
-                best, out = d, [t]
-            elif d == best and d < INF:
-                out.append(t)
-        return out, best
-
 
 def _tight(dist: dict[str, int], a: str, b: str, cost: int) -> bool:
     """Whether wire a-b is on a shortest path of the tree ``dist``."""
