@@ -116,7 +116,7 @@ def test_bad_plan_names_file_line_column(
 
 
 def test_apply_set_paths() -> None:
-    data = {"sites": {"a": {"users": 1}}, "wan": [{"up": True}]}
+    data = {"sites": {"a": {"users": 1}}, "wan": [{"up": True}], "circuits": {"c": {"up": True}}}
     assert (
         apply_set(
             data, {"sites.a.users": 5, "wan.0.up": False, "circuits.c.links.primary.up": False}
@@ -124,7 +124,21 @@ def test_apply_set_paths() -> None:
         == []
     )
     assert data["sites"]["a"]["users"] == 5 and data["wan"][0]["up"] is False
-    assert data["circuits"] == {"c": {"links": {"primary": {"up": False}}}}
+    assert data["circuits"] == {"c": {"up": True, "links": {"primary": {"up": False}}}}
     assert apply_set(data, {"sites.a.users": None}) == [] and "users" not in data["sites"]["a"]
     assert apply_set(data, {"sites.a.location.lat": 1}) == []
     assert apply_set(data, {"wan.x": 1}) and apply_set(data, {"sites.a.location.lat.x": 1})
+
+
+def test_a_path_into_an_object_the_design_lacks_is_one_problem_naming_it() -> None:
+    data = {"sites": {"dallas": {"users": 1}}, "circuits": {"dallas-er": {"up": True}}}
+    assert apply_set(data, {"circuits.dalas-er.up": False}) == [
+        "circuits.dalas-er.up: the design has no circuit named 'dalas-er'; did you mean "
+        "'dallas-er'?"
+    ]
+    assert apply_set(data, {"breakouts.x.up": False}) == [
+        "breakouts.x.up: the design has no breakout named 'x'"
+    ]
+    assert data == {"sites": {"dallas": {"users": 1}}, "circuits": {"dallas-er": {"up": True}}}
+    # A whole object may be added.
+    assert apply_set(data, {"sites.new": {"users": 2}}) == [] and data["sites"]["new"]

@@ -26,8 +26,11 @@ from erplan.files import ReadRefused, display_name, read_bounded
 from erplan.load import MAX_BYTES, LoadedDesign, SourceMap, load_mapping, load_text, parse_text
 from erplan.load.yaml_compose import decode
 from erplan.model import StagesPlan
+from erplan.names import closest
 
 CODE = "ERP030"
+# The design's named objects: a path into one names it.
+COLLECTIONS = ("sites", "breakouts", "circuits", "services", "devices", "servers")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,13 @@ def apply_set(data: dict[str, Any], changes: Mapping[str, Any]) -> list[str]:
     problems: list[str] = []
     for dotted, value in changes.items():
         parts = dotted.split(".")
+        objects = data.get(parts[0])
+        if parts[0] in COLLECTIONS and len(parts) > 2:
+            known = objects if isinstance(objects, dict) else {}
+            if parts[1] not in known:
+                # One value cannot make a whole object: the name is a slip.
+                problems.append(_no_such(dotted, parts[0], parts[1], known))
+                continue
         cur: Any = data
         ok = True
         for i, part in enumerate(parts):
@@ -119,6 +129,12 @@ def apply_set(data: dict[str, Any], changes: Mapping[str, Any]) -> list[str]:
         if not ok:
             continue
     return problems
+
+
+def _no_such(dotted: str, collection: str, name: str, known: Mapping[str, Any]) -> str:
+    message = f"{dotted}: the design has no {collection[:-1]} named {name!r}"
+    near = closest(name, [str(k) for k in known])
+    return message + (f"; did you mean {near!r}?" if near is not None else "")
 
 
 def _stage_design(
