@@ -51,10 +51,13 @@ def silence_map(design: Design, owner: Owner) -> Mapping[str, str]:
 def reason(design: Design, code: str, owners: Iterable[Owner]) -> str | None:
     """The reason the first of ``owners`` that silences ``code`` gives (by code, name or
     alias), or None."""
+    maps = [m for m in (silence_map(design, owner) for owner in owners) if m]
+    if not maps:  # the usual case: the code's names need not be looked up
+        return None
     info = find_code(code)
     keys = code_keys(info) if info is not None else frozenset({code.casefold()})
-    for owner in owners:
-        for key, why in silence_map(design, owner).items():
+    for silenced in maps:
+        for key, why in silenced.items():
             if key.casefold() in keys and why.strip():
                 return why.strip()
     return None
