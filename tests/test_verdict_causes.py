@@ -109,10 +109,11 @@ def test_an_asymmetric_reply_is_not_given_a_drop_reason() -> None:
 
 def _overlapping_public_sites() -> dict[str, Any]:
     """us's users hold the public 20.3.0.0/24, which us-er advertises untranslated; eu lists
-    the upper half, 20.3.0.128/25, among its own prefixes."""
+    the /23 around it (less specific than us's /24) and its upper half, 20.3.0.128/25, among
+    its own prefixes."""
     d = two_sites()
     d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
-    d["sites"]["eu"]["prefixes"] = ["10.2.0.0/16", "20.3.0.128/25"]
+    d["sites"]["eu"]["prefixes"] = ["20.3.0.0/23", "10.2.0.0/16", "20.3.0.128/25"]
     d["circuits"]["us-er"]["advertises"] = ["20.3.0.0/24"]
     del d["circuits"]["us-er"]["snat_pool"]
     return d
@@ -122,10 +123,11 @@ def test_a_reply_delivered_to_another_site_names_the_prefix_that_pulls_it() -> N
     """Replies to the upper half of us's prefix enter by us-er as they should, then us's router
     sends them to eu, whose /25 is the longest match: half the connections break (the first
     address of the range, and the resolver on it, are fine). The object to change is eu's
-    prefix, not us (the origin) nor the circuit the reply rightly came back by."""
+    /25 - the prefix that pulls them, not eu's /23, which us's /24 outweighs - and neither us
+    (the origin) nor the circuit the reply rightly came back by."""
     r = flow(results(_overlapping_public_sites()), "out/us/1")
     assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "delivered-elsewhere")
-    assert r.culprit == ("sites", "eu", "prefixes", 1)
+    assert r.culprit == ("sites", "eu", "prefixes", 2)
     assert owners(r, "back") == {"circuit:us-er": 1.0}
     m = re.fullmatch(
         r"the reply is delivered to hosts of eu, not to the initiator: (\S+) lies in "
