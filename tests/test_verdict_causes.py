@@ -107,27 +107,34 @@ def test_an_asymmetric_reply_is_not_given_a_drop_reason() -> None:
 # -- a packet delivered to another site's hosts --------------------------------------------------
 
 
-def _overlapping_public_sites() -> dict[str, Any]:
-    """us's users hold the public 20.3.0.0/24, which us-er advertises untranslated; eu lists
-    the /23 around it (less specific than us's /24) and its upper half, 20.3.0.128/25, among
-    its own prefixes."""
+def _overlapping_public_sites(eu: list[str]) -> dict[str, Any]:
+    """us's users hold the public 20.3.0.0/24, which us-er advertises untranslated; eu holds
+    the prefixes ``eu``."""
     d = two_sites()
     d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
-    d["sites"]["eu"]["prefixes"] = ["20.3.0.0/23", "10.2.0.0/16", "20.3.0.128/25"]
+    d["sites"]["eu"]["prefixes"] = eu
     d["circuits"]["us-er"]["advertises"] = ["20.3.0.0/24"]
     del d["circuits"]["us-er"]["snat_pool"]
     return d
 
 
-def test_a_reply_delivered_to_another_site_names_the_prefix_that_pulls_it() -> None:
-    """Replies to the upper half of us's prefix enter by us-er as they should, then us's router
+@pytest.mark.parametrize(
+    "eu",
+    [
+        ["20.3.0.0/23", "10.2.0.0/16", "20.3.0.128/25"],
+        ["10.2.0.0/16", "20.3.0.128/25", "20.3.0.0/23"],
+    ],
+)
+def test_a_reply_delivered_to_another_site_names_the_prefix_that_pulls_it(eu: list[str]) -> None:
+    """eu lists the /23 around us's /24 (less specific: us's /24 outweighs it) and its upper
+    half, 20.3.0.128/25. Replies to that half enter by us-er as they should, then us's router
     sends them to eu, whose /25 is the longest match: half the connections break (the first
-    address of the range, and the resolver on it, are fine). The object to change is eu's
-    /25 - the prefix that pulls them, not eu's /23, which us's /24 outweighs - and neither us
-    (the origin) nor the circuit the reply rightly came back by."""
-    r = flow(results(_overlapping_public_sites()), "out/us/1")
+    address of the range, and the resolver on it, are fine). The object to change is eu's /25
+    - whichever of eu's prefixes comes first - and neither us (the origin) nor the circuit the
+    reply rightly came back by."""
+    r = flow(results(_overlapping_public_sites(eu)), "out/us/1")
     assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "delivered-elsewhere")
-    assert r.culprit == ("sites", "eu", "prefixes", 2)
+    assert r.culprit == ("sites", "eu", "prefixes", eu.index("20.3.0.128/25"))
     assert owners(r, "back") == {"circuit:us-er": 1.0}
     m = re.fullmatch(
         r"the reply is delivered to hosts of eu, not to the initiator: (\S+) lies in "
@@ -139,11 +146,40 @@ def test_a_reply_delivered_to_another_site_names_the_prefix_that_pulls_it() -> N
     assert r.fix == CAUSES["delivered-elsewhere"][1]
 
 
+def test_a_published_host_of_another_site_pulls_the_reply_to_its_address() -> None:
+    """eu publishes web on 20.3.0.200 itself (no translation), inside us's public /24; eu's /23
+    covers it too. The one us user on that address gets its replies delivered to eu: the /32
+    of the service's public address is what pulls them, not eu's /23 (which us's /24
+    outweighs)."""
+    d = _overlapping_public_sites(["10.2.0.0/16", "20.3.0.0/23"])
+    d["services"] = {"web": service("eu", "20.3.0.200", None, ["eu-inet"], fqdn="w.contoso.com")}
+    r = flow(results(d), "out/us/1")
+    assert (r.verdict.value, r.cause_key) == ("dropped", "delivered-elsewhere")
+    assert share(r) == round(1 / 256, 6)  # one address of us's /24 (shares are rounded)
+    assert r.culprit == ("services", "web", "public_address")
+    assert r.cause.endswith(
+        ": 20.3.0.200 lies in 20.3.0.200/32 of site eu (its most specific prefix there)"
+    )
+
+
+def test_a_server_pulled_away_from_its_own_prefix_names_the_prefix_that_pulls_it() -> None:
+    """A New York server on 10.1.9.9, in us's own 10.1.0.0/16; eu lists 10.1.9.0/24 as well.
+    The server is where it belongs: eu's more specific prefix pulls its replies away."""
+    d = two_sites()
+    d["servers"] = {"app": {"site": "us", "address": "10.1.9.9", "connects_to": ["Exchange"]}}
+    d["sites"]["eu"]["prefixes"].append("10.1.9.0/24")
+    r = flow(results(d), "srv/app/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "delivered-elsewhere")
+    assert r.culprit == ("sites", "eu", "prefixes", 1)
+
+
 def test_a_server_outside_its_site_s_prefixes_is_its_own_culprit() -> None:
     """A New York server numbered in Amsterdam's prefix: its replies go to eu's hosts. eu's
-    prefix is where it belongs; what stands in the wrong place is the server's address."""
+    prefix is where it belongs; what stands in the wrong place is the server's address (a
+    device without an address at eu changes nothing)."""
     d = two_sites()
     d["servers"] = {"app": {"site": "us", "address": "10.2.9.9", "connects_to": ["Exchange"]}}
+    d["devices"] = {"fw": {"site": "eu"}}
     r = flow(results(d), "srv/app/1")
     assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "delivered-elsewhere")
     assert r.culprit == ("servers", "app", "address")
@@ -183,6 +219,22 @@ def test_a_proxy_numbered_in_another_site_fails_the_flows_it_serves_by_its_addre
     assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "proxy")
     assert r.culprit == ("devices", "px", "address")
     assert "delivered to hosts of us (10.1.7.7 is routed there), not to hosts of eu" in r.cause
+
+
+def test_a_proxied_flow_names_what_fails_the_proxy_s_dns() -> None:
+    """us sends everything to proxy px at eu, which resolves there; eu's breakout neither
+    advertises nor translates eu's public prefix, so eu's queries get no answer. us's own DNS
+    works: the flows fail by the proxy site's, and name its breakout's advertisements."""
+    d = two_sites()
+    d["sites"]["eu"]["prefixes"] = ["20.3.0.0/24"]
+    d["breakouts"]["eu-inet"] = {"site": "eu", "advertises": []}
+    d["sites"]["us"]["proxy"] = {"mode": "all", "device": "px"}
+    d["devices"] = {"px": {"kind": "proxy", "site": "eu", "address": "20.3.0.10"}}
+    found = results(d)
+    assert flow(found, "dns/us").verdict.value == "ok"
+    r = flow(found, "out/us/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "dns")
+    assert r.culprit == ("breakouts", "eu-inet", "advertises")
 
 
 # -- why a working flow is slow -------------------------------------------------------------------
@@ -368,20 +420,22 @@ def test_a_reply_with_no_way_back_is_no_route_back() -> None:
 
 
 def test_half_a_site_advertised_by_its_breakout_loses_half_its_replies() -> None:
-    """The breakout advertises the lower half of us's public /24 and translates nothing: the
-    resolver, on the first address, gets its answers; Microsoft has no route back to the upper
-    half. The culprit is the breakout's advertisements, where the missing half must go."""
+    """Breakout 'us:inet' (a name holding the edges' separator) advertises the lower half of
+    us's public /24 and translates nothing: the resolver, on the first address, gets its
+    answers; Microsoft has no route back to the upper half. The culprit is the breakout's
+    advertisements, where the missing half must go, named whole."""
     d = one_site()
-    d["breakouts"]["us-inet"] = {"site": "us", "advertises": ["20.3.0.0/25"]}
+    del d["breakouts"]["us-inet"]
+    d["breakouts"]["us:inet"] = {"site": "us", "advertises": ["20.3.0.0/25"]}
     d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
     found = results(d)
     assert flow(found, "dns/us").verdict.value == "ok"
     r = flow(found, "out/us/8")
     assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 0.5, "no-route-back")
-    assert r.culprit == ("breakouts", "us-inet", "advertises")
+    assert r.culprit == ("breakouts", "us:inet", "advertises")
     m = re.fullmatch(
         r"Microsoft has no route to this address: replies to (\S+) have no way back to breakout "
-        r"us-inet, which the request left by: it does not advertise (\S+) \(.+\)",
+        r"us:inet, which the request left by: it does not advertise (\S+) \(.+\)",
         r.cause,
     )
     assert m is not None, r.cause

@@ -143,13 +143,12 @@ class FailureCauses:
         what stands in the wrong place."""
         last = path.hops[-1]
         node = self.e.net.nodes[last.node]
-        if node.kind is not Kind.LAN or node.site is None:
-            return None
-        held = self._held(node.site, last.dst)
+        site = node.site if node.kind is Kind.LAN else None
+        held = self._held(site, last.dst) if site is not None else None
         if held is None:
             return None
         culprit, prefix = held
-        at = f"{addr(last.dst)} lies in {prefix} of site {node.site}"
+        at = f"{addr(last.dst)} lies in {prefix} of site {site}"
         stray = self._stray(last.dst)
         if stray is not None:
             culprit, what, home = stray
@@ -196,21 +195,22 @@ class FailureCauses:
         return None
 
     def _unadvertised(self, fwd: Path, back: Path) -> tuple[str, str, Culprit] | None:
-        """A reply the internet or Microsoft has no route for: the circuit or breakout the
-        request left by sends the source out without advertising it (nor translating it)."""
-        kind, _, name = (_owner(fwd.edge) or "").partition(":")
-        if kind not in ("circuit", "breakout") or not back.hops:
+        """A reply the internet or Microsoft has no route for, to a request that left by a
+        breakout: the breakout sends the source out without advertising it (nor translating
+        it). (By a circuit, Microsoft drops such a source on the way in: source-filter.)"""
+        owner = _owner(fwd.edge) or ""
+        if not owner.startswith("breakout:"):
             return None
         if self.e.net.nodes[back.hops[-1].node].kind not in (Kind.INTERNET, Kind.MICROSOFT):
             return None  # lost inside the customer network: not for want of an advertisement
+        name = owner.split(":", 1)[1]
         to = back.hops[0].dst  # the reply's destination: the source the request left with
         why = (
-            f"{back.reason}: replies to {addr(to)} have no way back to {kind} {name}, which "
-            f"the request left by: it does not advertise {addr(to)}"
+            f"{back.reason}: replies to {addr(to)} have no way back to breakout {name}, which "
+            f"the request left by: it does not advertise {addr(to)} (nor translate it to an "
+            "address the internet routes to it)"
         )
-        if kind == "breakout":
-            why += " (nor translate it to an address the internet routes to it)"
-        return "no-route-back", why, (kind + "s", name, "advertises")
+        return "no-route-back", why, ("breakouts", name, "advertises")
 
     def _reply_link(self, back: Path) -> str | None:
         """The circuit link a reply took: the one it entered by, or the one it was dropped on
