@@ -121,15 +121,15 @@ class FailureCauses:
         queries, or the users' leg to their proxy - as that connection's own failure names it
         (the flow's trace keeps only the reason)."""
         f = t.flow
-        chain = self.e.tracer.chain(f)
         if cause == "dns":
-            site = chain[-1].site if chain else f.start
-            if site is None or site not in self.design.sites:
-                return ()
-            dns = self.e.tracer.dns(site)
+            # Where the flow starts is where it resolves: its site, or its last proxy's.
+            if f.start not in self.design.sites:
+                return ()  # a cloud proxy: its DNS is outside the design
+            dns = self.e.tracer.dns(f.start)
             earlier = [(dns, list(dns.branches))]
         else:
-            earlier = [(t, legs) for _, legs in self.e.tracer.proxy_legs(f, chain)]
+            legs = self.e.tracer.proxy_legs(f, self.e.tracer.chain(f))
+            earlier = [(t, branches) for _, branches in legs]
         failing = [(x, b) for x, bs in earlier for b in bs if not b.outcome.works]
         if not failing:
             return ()
@@ -143,7 +143,7 @@ class FailureCauses:
         what stands in the wrong place."""
         last = path.hops[-1]
         node = self.e.net.nodes[last.node]
-        site = node.site if node.kind is Kind.LAN else None
+        site = node.site  # only hosts are delivered to: a site's, Microsoft's, the internet's
         held = self._held(site, last.dst) if site is not None else None
         if held is None:
             return None
