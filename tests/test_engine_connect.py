@@ -66,7 +66,8 @@ def test_a_reply_from_another_address_than_the_one_connected_to_is_dropped() -> 
 
 def test_a_reply_routed_to_another_site_never_reaches_the_initiator() -> None:
     """eu lists as its own the /24 the Microsoft initiator's address is in: us routes the
-    server's reply there (longest prefix first), and the initiator never gets it."""
+    server's reply there (longest prefix first), and the initiator never gets it. What pulls
+    the reply there is eu's prefix, which the finding names."""
     d = two_sites()
     d["sites"]["us"]["users"] = d["sites"]["eu"]["users"] = 0
     d["circuits"]["us-er"]["advertises"].append("20.2.3.0/24")
@@ -76,9 +77,14 @@ def test_a_reply_routed_to_another_site_never_reaches_the_initiator() -> None:
     r = inbound(results(d), "mail")
     assert r.verdict.value == "dropped"
     assert share(r) == 1.0
-    assert r.cause_key == "initiator"
+    assert r.cause_key == "delivered-elsewhere"
+    assert r.culprit == ("sites", "eu", "prefixes", 1)
+    assert r.cause == (
+        f"the reply is delivered to hosts of eu, not to the initiator: {initiator} lies in "
+        f"{d['sites']['eu']['prefixes'][1]} of site eu (its most specific prefix there)"
+    )
     for b in r.trace.branches:
-        assert b.back is not None and b.back.cause == "initiator"
+        assert b.back is not None and b.back.cause == "delivered-elsewhere"
         assert b.reason == "the reply is delivered to hosts of eu, not to the initiator"
         assert b.back.hops[-1].node == "lan:eu"
 

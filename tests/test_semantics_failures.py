@@ -6,6 +6,7 @@ is down"; DESIGN.md "Failures")."""
 from __future__ import annotations
 
 from _semantics import edges, flow, inbound, one_site, owners, results, share, two_sites
+from erplan.analyses.causes import CAUSES
 from test_semantics_inbound import RF, _filtered
 
 
@@ -108,7 +109,8 @@ def test_a_dead_link_firewall_is_the_cause_not_the_advertisement() -> None:
     r = flow(results(d), "out/us/1")
     assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 0.5, "device-down")
     assert r.culprit == ("devices", "fw1", "up")
-    assert "fw1 stands between us-er primary link and the site" in r.cause
+    where = "fw1 stands between us-er primary link and the site"
+    assert r.cause == f"{CAUSES['device-down'][0]}: {where}"
     d["devices"]["fw1"]["up"] = True  # up, it holds the sessions of one link only
     assert flow(results(d), "out/us/1").cause_key == "link-split"
 

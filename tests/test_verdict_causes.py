@@ -104,6 +104,139 @@ def test_an_asymmetric_reply_is_not_given_a_drop_reason() -> None:
     assert _in(m.group(1), "20.3.0.0/25")
 
 
+# -- a packet delivered to another site's hosts --------------------------------------------------
+
+
+def _overlapping_public_sites(eu: list[str]) -> dict[str, Any]:
+    """us's users hold the public 20.3.0.0/24, which us-er advertises untranslated; eu holds
+    the prefixes ``eu``."""
+    d = two_sites()
+    d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
+    d["sites"]["eu"]["prefixes"] = eu
+    d["circuits"]["us-er"]["advertises"] = ["20.3.0.0/24"]
+    del d["circuits"]["us-er"]["snat_pool"]
+    return d
+
+
+@pytest.mark.parametrize(
+    "eu",
+    [
+        ["20.3.0.0/23", "10.2.0.0/16", "20.3.0.128/25"],
+        ["10.2.0.0/16", "20.3.0.128/25", "20.3.0.0/23"],
+    ],
+)
+def test_a_reply_delivered_to_another_site_names_the_prefix_that_pulls_it(eu: list[str]) -> None:
+    """eu lists the /23 around us's /24 (less specific: us's /24 outweighs it) and its upper
+    half, 20.3.0.128/25. Replies to that half enter by us-er as they should, then us's router
+    sends them to eu, whose /25 is the longest match: half the connections break (the first
+    address of the range, and the resolver on it, are fine). The object to change is eu's /25
+    - whichever of eu's prefixes comes first - and neither us (the origin) nor the circuit the
+    reply rightly came back by."""
+    r = flow(results(_overlapping_public_sites(eu)), "out/us/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "delivered-elsewhere")
+    assert r.culprit == ("sites", "eu", "prefixes", eu.index("20.3.0.128/25"))
+    assert owners(r, "back") == {"circuit:us-er": 1.0}
+    m = re.fullmatch(
+        r"the reply is delivered to hosts of eu, not to the initiator: (\S+) lies in "
+        r"20\.3\.0\.128/25 of site eu \(its most specific prefix there\)",
+        r.cause,
+    )
+    assert m is not None, r.cause
+    assert _in(m.group(1), "20.3.0.128/25")
+    assert r.fix == CAUSES["delivered-elsewhere"][1]
+
+
+def test_a_published_host_of_another_site_pulls_the_reply_to_its_address() -> None:
+    """eu publishes web on 20.3.0.200 itself (no translation), inside us's public /24; eu's /23
+    covers it too. The one us user on that address gets its replies delivered to eu: the /32
+    of the service's public address is what pulls them, not eu's /23 (which us's /24
+    outweighs)."""
+    d = _overlapping_public_sites(["10.2.0.0/16", "20.3.0.0/23"])
+    d["services"] = {"web": service("eu", "20.3.0.200", None, ["eu-inet"], fqdn="w.contoso.com")}
+    r = flow(results(d), "out/us/1")
+    assert (r.verdict.value, r.cause_key) == ("dropped", "delivered-elsewhere")
+    assert share(r) == round(1 / 256, 6)  # one address of us's /24 (shares are rounded)
+    assert r.culprit == ("services", "web", "public_address")
+    assert r.cause.endswith(
+        ": 20.3.0.200 lies in 20.3.0.200/32 of site eu (its most specific prefix there)"
+    )
+
+
+def test_a_server_pulled_away_from_its_own_prefix_names_the_prefix_that_pulls_it() -> None:
+    """A New York server on 10.1.9.9, in us's own 10.1.0.0/16; eu lists 10.1.9.0/24 as well.
+    The server is where it belongs: eu's more specific prefix pulls its replies away."""
+    d = two_sites()
+    d["servers"] = {"app": {"site": "us", "address": "10.1.9.9", "connects_to": ["Exchange"]}}
+    d["sites"]["eu"]["prefixes"].append("10.1.9.0/24")
+    r = flow(results(d), "srv/app/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "delivered-elsewhere")
+    assert r.culprit == ("sites", "eu", "prefixes", 1)
+
+
+def test_a_server_outside_its_site_s_prefixes_is_its_own_culprit() -> None:
+    """A New York server numbered in Amsterdam's prefix: its replies go to eu's hosts. eu's
+    prefix is where it belongs; what stands in the wrong place is the server's address (a
+    device without an address at eu changes nothing)."""
+    d = two_sites()
+    d["servers"] = {"app": {"site": "us", "address": "10.2.9.9", "connects_to": ["Exchange"]}}
+    d["devices"] = {"fw": {"site": "eu"}}
+    r = flow(results(d), "srv/app/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "delivered-elsewhere")
+    assert r.culprit == ("servers", "app", "address")
+    assert r.cause == (
+        "the reply is delivered to hosts of eu, not to the initiator: the address of server app "
+        "10.2.9.9 lies in 10.2.0.0/16 of site eu, outside every prefix of its own site us"
+    )
+
+
+def test_a_request_to_microsoft_delivered_to_a_site_names_that_site_s_prefix() -> None:
+    """eu lists a Microsoft 365 range (52.96.0.0/14) among its prefixes: us's requests to
+    Exchange never leave the network - eu's prefix is longer than any route out. The cause is
+    not the inbound services' DNS record slip ("wrong-host"), and the culprit is eu's prefix,
+    not us, whose flows they are."""
+    d = two_sites()
+    d["sites"]["eu"]["prefixes"] = ["10.2.0.0/16", "52.96.0.0/14"]
+    r = flow(results(d), "out/us/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "delivered-elsewhere")
+    assert r.culprit == ("sites", "eu", "prefixes", 1)
+    assert r.flow.destination is not None
+    m = re.fullmatch(
+        r"the request is delivered to hosts of eu \((\S+) is routed there\), not to Microsoft "
+        r"network: (\S+) lies in 52\.96\.0\.0/14 of site eu \(its most specific prefix there\)",
+        r.cause,
+    )
+    assert m is not None, r.cause
+    assert m.group(1) == m.group(2) == str(IPv4Address(r.flow.destination))
+
+
+def test_a_proxy_numbered_in_another_site_fails_the_flows_it_serves_by_its_address() -> None:
+    """us sends everything to proxy px, which stands at eu but is numbered in us's prefix: the
+    users' leg to it ends at their own hosts. Every flow of us fails by the proxy's address."""
+    d = two_sites()
+    d["sites"]["us"]["proxy"] = {"mode": "all", "device": "px"}
+    d["devices"] = {"px": {"kind": "proxy", "site": "eu", "address": "10.1.7.7"}}
+    r = flow(results(d), "out/us/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "proxy")
+    assert r.culprit == ("devices", "px", "address")
+    assert "delivered to hosts of us (10.1.7.7 is routed there), not to hosts of eu" in r.cause
+
+
+def test_a_proxied_flow_names_what_fails_the_proxy_s_dns() -> None:
+    """us sends everything to proxy px at eu, which resolves there; eu's breakout neither
+    advertises nor translates eu's public prefix, so eu's queries get no answer. us's own DNS
+    works: the flows fail by the proxy site's, and name its breakout's advertisements."""
+    d = two_sites()
+    d["sites"]["eu"]["prefixes"] = ["20.3.0.0/24"]
+    d["breakouts"]["eu-inet"] = {"site": "eu", "advertises": []}
+    d["sites"]["us"]["proxy"] = {"mode": "all", "device": "px"}
+    d["devices"] = {"px": {"kind": "proxy", "site": "eu", "address": "20.3.0.10"}}
+    found = results(d)
+    assert flow(found, "dns/us").verdict.value == "ok"
+    r = flow(found, "out/us/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "dns")
+    assert r.culprit == ("breakouts", "eu-inet", "advertises")
+
+
 # -- why a working flow is slow -------------------------------------------------------------------
 
 
@@ -274,8 +407,39 @@ def test_a_reply_with_no_way_back_is_no_route_back() -> None:
     r = flow(found, "dns/us")
     assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 1.0, "no-route-back")
     assert r.fix == f"{CAUSES['no-route-back'][1]} (every flow of the site needs DNS)"
+    assert r.culprit == ("breakouts", "us-inet", "advertises")
+    assert r.cause == (
+        "no breakout advertises this address: replies to 20.3.0.1 have no way back to breakout "
+        "us-inet, which the request left by: it does not advertise 20.3.0.1 (nor translate it "
+        "to an address the internet routes to it)"
+    )
     out = flow(found, "out/us/8")
     assert (out.verdict.value, out.cause_key) == ("unreachable", "dns")
+    # The flows that need DNS name what fails it.
+    assert out.culprit == ("breakouts", "us-inet", "advertises")
+
+
+def test_half_a_site_advertised_by_its_breakout_loses_half_its_replies() -> None:
+    """Breakout 'us:inet' (a name holding the edges' separator) advertises the lower half of
+    us's public /24 and translates nothing: the resolver, on the first address, gets its
+    answers; Microsoft has no route back to the upper half. The culprit is the breakout's
+    advertisements, where the missing half must go, named whole."""
+    d = one_site()
+    del d["breakouts"]["us-inet"]
+    d["breakouts"]["us:inet"] = {"site": "us", "advertises": ["20.3.0.0/25"]}
+    d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
+    found = results(d)
+    assert flow(found, "dns/us").verdict.value == "ok"
+    r = flow(found, "out/us/8")
+    assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 0.5, "no-route-back")
+    assert r.culprit == ("breakouts", "us:inet", "advertises")
+    m = re.fullmatch(
+        r"Microsoft has no route to this address: replies to (\S+) have no way back to breakout "
+        r"us:inet, which the request left by: it does not advertise (\S+) \(.+\)",
+        r.cause,
+    )
+    assert m is not None, r.cause
+    assert m.group(1) == m.group(2) and _in(m.group(1), "20.3.0.128/25")
 
 
 def _no_route_service(**svc: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from _semantics import (
     site,
     two_sites,
 )
+from erplan.analyses.causes import CAUSES
 from erplan.analyses.failures import Baseline, atoms, evaluate
 from erplan.engine import Engine
 from test_dynamics import WEST_EUROPE, cold_potato
@@ -206,6 +207,31 @@ def test_a_circuit_next_door_slow_as_given_is_not_propagation() -> None:
     assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "slow-circuit")
     assert r.culprit == ("circuits", "us-er", "access_latency_ms")
     assert r.best is not None and r.best.ms < 25
+
+
+def test_an_own_circuit_slow_by_estimate_is_its_distant_peering_location() -> None:
+    """us's own circuit peers in Chicago, 1,100 km from New York, and no latency is given:
+    DESIGN.md "Latency" estimates the circuit's way to Microsoft from that distance (about
+    40 ms against the breakout next door). The routes are learned at us itself, so "stop
+    propagating them" would fix nothing; the object to change is the circuit's peering
+    location - or its measured latency, which replaces the estimate: given as 5 ms, the same
+    circuit is no longer slow."""
+    d = one_site(peering_location="Chicago")
+    r = flow(results(d), "out/us/1")
+    assert owners(r) == {"circuit:us-er": 1.0}
+    assert (r.verdict.value, share(r), r.cause_key) == (
+        "suboptimal",
+        1.0,
+        "distant-peering-location",
+    )
+    assert r.culprit == ("circuits", "us-er", "peering_location")
+    assert r.cause == CAUSES["distant-peering-location"][0]
+    assert r.fix == CAUSES["distant-peering-location"][1]
+    assert "propagat" not in r.cause + r.fix and "peering location" in r.cause
+    assert r.latency is not None and r.latency.estimated and r.latency.ms > 25
+    assert r.best is not None and r.best.ms < 25
+    measured = flow(results(one_site(peering_location="Chicago", access_latency_ms=5)), "out/us/1")
+    assert measured.verdict.value == "ok"
 
 
 # -- where the name resolves does not matter for Dynamics 365 --------------------------------------

@@ -4,6 +4,7 @@ choices (analyses/verdicts.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from ipaddress import IPv4Address
 from typing import Any
@@ -13,8 +14,10 @@ from ruamel.yaml import YAML
 
 from _semantics import CATALOGS, load, one_site, report, results, service, two_sites
 from erplan.analyses.causes import CAUSES
-from erplan.analyses.verdicts import FlowResult, Verdict, verify
+from erplan.analyses.flow_findings import flow_findings
+from erplan.analyses.verdicts import FlowResult, Verdict, rows, verify
 from erplan.diagnostics import Finding, Severity
+from erplan.engine import Engine
 from erplan.load import load_text
 from erplan.silencing import apply, owners_of
 from test_semantics_routing import _prepended, _tie
@@ -363,12 +366,23 @@ def test_a_finding_lists_three_names_then_counts_the_rest_and_points_at_its_culp
     assert f.location is not None and f.location != loaded.source.where(("sites", "us"))
 
 
-def test_a_finding_without_a_culprit_points_at_its_site() -> None:
+def _unadvertised_site() -> dict[str, Any]:
+    """us's public prefix leaves by a breakout that neither advertises nor translates it: the
+    resolver's replies have no way back."""
     d = one_site()
     d["breakouts"]["us-inet"] = {"site": "us", "advertises": []}
     d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
-    loaded = _loaded_text(d)
-    f = _finding(verify(loaded, CATALOGS), "ERP806", "us")
+    return d
+
+
+def _without_culprits(results: list[FlowResult]) -> list[FlowResult]:
+    return [dataclasses.replace(r, culprit=()) for r in results]
+
+
+def test_a_finding_without_a_culprit_points_at_its_site() -> None:
+    loaded = _loaded_text(_unadvertised_site())
+    engine = Engine(loaded.design, CATALOGS)
+    (f,) = [x for x in flow_findings(_without_culprits(rows(engine)), loaded) if x.code == "ERP806"]
     assert f.subject == "sites.us"
     assert f.location == loaded.source.where(("sites", "us")) is not None
 
@@ -376,14 +390,29 @@ def test_a_finding_without_a_culprit_points_at_its_site() -> None:
 def test_a_finding_without_a_culprit_is_silenced_by_its_site() -> None:
     """The one silencing mechanism: a flow finding with no culprit is about its origin, so the
     origin's `silence` map silences it (by code or by name) and nothing else."""
-    d = one_site()
-    d["breakouts"]["us-inet"] = {"site": "us", "advertises": []}
-    d["sites"]["us"]["prefixes"] = ["20.3.0.0/24"]
+    d = _unadvertised_site()
     d["sites"]["us"]["silence"] = {"ERP806": "the resolver moves to the new breakout in May"}
-    rep = report(d)
-    f = _finding(rep, "ERP806", "us")
+    loaded = load(d)
+    found = flow_findings(_without_culprits(rows(Engine(loaded.design, CATALOGS))), loaded)
+    found = apply(found, loaded.design)
+    (f,) = [x for x in found if x.code == "ERP806"]
     assert f.silenced == "the resolver moves to the new breakout in May"
-    assert all(x.silenced is None for x in rep.findings if x is not f)
+    assert all(x.silenced is None for x in found if x is not f)
+
+
+def test_an_unadvertised_reply_is_about_the_breakout_s_advertisements() -> None:
+    """The same design as verified: the finding names the advertisements of the breakout the
+    queries left by (what the fix adds to), points there and is silenced there, not by the
+    site."""
+    d = _unadvertised_site()
+    d["sites"]["us"]["silence"] = {"ERP806": "not this one"}
+    d["breakouts"]["us-inet"]["silence"] = {"ERP806": "the ISP announces it from May"}
+    loaded = _loaded_text(d)
+    f = _finding(verify(loaded, CATALOGS), "ERP806", "us")
+    assert f.subject == "breakouts.us-inet.advertises"
+    assert f.location == loaded.source.where(("breakouts", "us-inet", "advertises"))
+    assert f.location is not None and f.location != loaded.source.where(("sites", "us"))
+    assert f.silenced == "the ISP announces it from May"
 
 
 def test_a_server_s_silence_map_is_read_and_checked() -> None:

@@ -70,6 +70,14 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "hold the destination-NAT mapping at every entry Microsoft may use",
         "guide 000 §6.2-§6.4 (Figure 13), §7.4.3 (Figure 20)",
     ),
+    "delivered-elsewhere": (
+        "the packet is delivered to another site's hosts: a prefix there covers the address it "
+        "is sent to more specifically than anything at its destination",
+        "give every site, server and proxy addresses of its own: take the covering prefix out of "
+        "the other site (or move the server's or proxy's address into its own site's prefixes)",
+        "design notes 'Flow semantics' (site routers: internal prefixes, longest prefix first); "
+        "guide 000 §7.3.2 (different, non-overlapping address pools)",
+    ),
     "bypass": (
         "the reply bypasses a stateful device that saw the request",
         "place stateful devices where both directions of a connection cross them",
@@ -181,6 +189,16 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "breakout for this site's Microsoft 365 traffic",
         "guide 001 'Determine the appropriate meet-me location' (expected latency over the "
         "internet vs over ExpressRoute)",
+    ),
+    "distant-peering-location": (
+        "the site's own circuit peers at a peering location far from the site: by estimate (no "
+        "measured latency given), its way to Microsoft is much slower than another way the "
+        "design offers",
+        "peer at a location nearer the site's users (another meet-me location), or give the "
+        "circuit's measured latency to Microsoft (`access_latency_ms`) if the estimate is wrong; "
+        "else use a selective internet breakout for this site's Microsoft 365 traffic",
+        "guide 001 'Determine the appropriate meet-me location'; design notes 'Latency' "
+        "(estimates follow the distance, given figures win)",
     ),
     "not-propagated": (
         "the site reaches Microsoft over the internet although ExpressRoute is much nearer",

@@ -73,13 +73,24 @@ class FailureCauses:
         cause = path.cause or b.outcome.value
         culprit: Culprit = b.culprit
         why = b.reason
+        inbound_request = path is fwd and f.direction is Direction.INBOUND
+        if cause == "delivered-elsewhere" and not inbound_request:
+            pulled = self._delivered_elsewhere(path)
+            if pulled is not None:
+                return pulled
         if back is not None and path is back and cause == "no-route":
             cause = "no-route-back"
+        if cause == "no-route-back" and not culprit:
+            unadvertised = self._unadvertised(fwd, path)
+            if unadvertised is not None:
+                return unadvertised
         dead = self._cut_off_by(path) if cause in ("no-route", "no-route-back") else None
         if dead is not None:
             where = self.e.net.nodes[path.hops[-1].node].label
             why = f"{CAUSES['device-down'][0]}: {dead} stands between {where} and the site"
             return "device-down", why, ("devices", dead, "up")
+        if f.direction is Direction.INBOUND and path is fwd and cause == "delivered-elsewhere":
+            cause = "wrong-host"  # the record, the published address or the mapping: below
         if f.direction is Direction.INBOUND and path is fwd and cause in ("no-route", "wrong-host"):
             svc = self.design.services[f.origin]
             mismatch = svc.dns_record != svc.public_address
@@ -99,9 +110,107 @@ class FailureCauses:
                     f"to {svc.dns_record}, the public DNS record of {svc.fqdn}: nothing "
                     "advertises it"
                 )
+        if cause in ("dns", "proxy") and not culprit and f.direction is Direction.OUTBOUND:
+            culprit = self._earlier_culprit(t, cause)
         if cause not in CAUSES:
             cause = "no-session" if b.outcome is Outcome.DROPPED else "no-route"
         return cause, why, culprit
+
+    def _earlier_culprit(self, t: FlowTrace, cause: str) -> Culprit:
+        """The design object that fails a connection the flow needs first - its site's DNS
+        queries, or the users' leg to their proxy - as that connection's own failure names it
+        (the flow's trace keeps only the reason)."""
+        f = t.flow
+        if cause == "dns":
+            # Where the flow starts is where it resolves: its site, or its last proxy's.
+            if f.start not in self.design.sites:
+                return ()  # a cloud proxy: its DNS is outside the design
+            dns = self.e.tracer.dns(f.start)
+            earlier = [(dns, list(dns.branches))]
+        else:
+            legs = self.e.tracer.proxy_legs(f, self.e.tracer.chain(f))
+            earlier = [(t, branches) for _, branches in legs]
+        failing = [(x, b) for x, bs in earlier for b in bs if not b.outcome.works]
+        if not failing:
+            return ()
+        x, worst = max(failing, key=lambda xb: (xb[1].outcome.rank, xb[1].weight))
+        return self.failure(x, worst)[2]
+
+    def _delivered_elsewhere(self, path: Path) -> tuple[str, str, Culprit] | None:
+        """A packet delivered to another site's hosts: what pulls it there is the most specific
+        prefix those hosts hold over its address (longest prefix first) - unless the address
+        is a server's or a proxy's that no prefix of its own site holds: then that address is
+        what stands in the wrong place."""
+        last = path.hops[-1]
+        node = self.e.net.nodes[last.node]
+        site = node.site  # only hosts are delivered to: a site's, Microsoft's, the internet's
+        held = self._held(site, last.dst) if site is not None else None
+        if held is None:
+            return None
+        culprit, prefix = held
+        at = f"{addr(last.dst)} lies in {prefix} of site {site}"
+        stray = self._stray(last.dst)
+        if stray is not None:
+            culprit, what, home = stray
+            why = f"{path.reason}: {what} {at}, outside every prefix of its own site {home}"
+        else:
+            why = f"{path.reason}: {at} (its most specific prefix there)"
+        return "delivered-elsewhere", why, culprit
+
+    def _held(self, site: str, address: int) -> tuple[Culprit, IPv4Network] | None:
+        """The most specific prefix a site's hosts hold over ``address``, and its path: a site
+        prefix, or a service's public address that is its host's own (no translation)."""
+        d = self.design
+        found: list[tuple[Culprit, IPv4Network]] = [
+            (("sites", site, "prefixes", i), p)
+            for i, p in enumerate(d.sites[site].prefixes)
+            if _covers(p, address)
+        ]
+        found += [
+            (("services", name, "public_address"), IPv4Network(svc.public_address))
+            for name, svc in d.services.items()
+            if svc.site == site
+            and svc.internal_address is None
+            and int(svc.public_address) == address
+        ]
+        return max(found, key=lambda x: x[1].prefixlen, default=None)
+
+    def _stray(self, address: int) -> tuple[Culprit, str, str] | None:
+        """The server or proxy whose own address ``address`` is, when no prefix of its own
+        site holds it: (its address's path, what it is, its site)."""
+        d = self.design
+        owners: list[tuple[Culprit, str, str]] = [
+            (("servers", n, "address"), f"the address of server {n}", s.site)
+            for n, s in d.servers.items()
+            if int(s.address) == address
+        ]
+        owners += [
+            (("devices", n, "address"), f"the address of {v.kind.value} {n}", v.site)
+            for n, v in d.devices.items()
+            if v.address is not None and int(v.address) == address
+        ]
+        for culprit, what, site in owners:
+            if site in d.sites and not any(_covers(p, address) for p in d.sites[site].prefixes):
+                return culprit, what, site
+        return None
+
+    def _unadvertised(self, fwd: Path, back: Path) -> tuple[str, str, Culprit] | None:
+        """A reply the internet or Microsoft has no route for, to a request that left by a
+        breakout: the breakout sends the source out without advertising it (nor translating
+        it). (By a circuit, Microsoft drops such a source on the way in: source-filter.)"""
+        owner = _owner(fwd.edge) or ""
+        if not owner.startswith("breakout:"):
+            return None
+        if self.e.net.nodes[back.hops[-1].node].kind not in (Kind.INTERNET, Kind.MICROSOFT):
+            return None  # lost inside the customer network: not for want of an advertisement
+        name = owner.split(":", 1)[1]
+        to = back.hops[0].dst  # the reply's destination: the source the request left with
+        why = (
+            f"{back.reason}: replies to {addr(to)} have no way back to breakout {name}, which "
+            f"the request left by: it does not advertise {addr(to)} (nor translate it to an "
+            "address the internet routes to it)"
+        )
+        return "no-route-back", why, ("breakouts", name, "advertises")
 
     def _reply_link(self, back: Path) -> str | None:
         """The circuit link a reply took: the one it entered by, or the one it was dropped on

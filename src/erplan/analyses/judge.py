@@ -317,10 +317,13 @@ class Judge:
                 if best.kind == "circuit":
                     return "igp-metric", ("wan",)
             circ = self.design.circuits[name]
-            if circ.site == f.start and circ.access_latency_ms is not None:
-                # The site's own circuit, slow as measured (user to Microsoft over it): no route
-                # travels far, the circuit's way to Microsoft is slow (guide 001's meet-me table).
-                return "slow-circuit", ("circuits", name, "access_latency_ms")
+            if circ.site == f.start:
+                # The site's own circuit: no route travels far, the circuit's way to Microsoft
+                # is slow (guide 001's meet-me table) - as measured, or, estimated, because it
+                # peers far from the site (DESIGN.md "Latency": distance decides the estimate).
+                if circ.access_latency_ms is not None:
+                    return "slow-circuit", ("circuits", name, "access_latency_ms")
+                return "distant-peering-location", ("circuits", name, "peering_location")
             return "propagated", ("sites", f.start, "er_routes")
         # By a breakout: a working request always leaves by a circuit or a breakout.
         if best.kind == "breakout":

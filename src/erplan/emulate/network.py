@@ -51,6 +51,7 @@ from erplan.emulate.topology import (
 from erplan.facts import MICROSOFT_ASN, tenant_catalogs
 from erplan.model import Design
 
+DEFAULT = IPv4Network("0.0.0.0/0")
 MICROSOFT = "ms"
 INTERNET = "in"
 INTERNET_ASN = 64500

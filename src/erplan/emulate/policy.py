@@ -10,8 +10,8 @@ address the egress edge announces while it is up (else only a reject route is le
 from __future__ import annotations
 
 from erplan.emulate import frr
-from erplan.emulate.customer import DEFAULT, Layout
-from erplan.emulate.network import Builder
+from erplan.emulate.customer import Layout
+from erplan.emulate.network import DEFAULT, Builder
 from erplan.emulate.topology import Rule
 
 

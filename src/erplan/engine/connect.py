@@ -50,10 +50,9 @@ def connect(
                 continue
             wrong = _wrong_target(walker, f, expect, delivered_at)
             if wrong is not None:
-                fwd = fwd._replace(
-                    disposition=Disposition.DROPPED, reason=wrong, cause="wrong-host"
-                )
-                out.append(Branch(f.weight, fwd, None, Outcome.DROPPED, wrong, f.culprit, f.ties))
+                why, cause = wrong
+                fwd = fwd._replace(disposition=Disposition.DROPPED, reason=why, cause=cause)
+                out.append(Branch(f.weight, fwd, None, Outcome.DROPPED, why, f.culprit, f.ties))
                 continue
             # Requests that end alike (the two links of a circuit) get the same replies: the
             # reply depends on where the request ended, its addresses and the sessions it left.
@@ -85,14 +84,19 @@ def _path(walker: Walker, leaf: Leaf) -> Path:
     return Path(hops, leaf.disposition, leaf.reason, leaf.edge, leaf.culprit, leaf.cause, ms, est)
 
 
-def _wrong_target(walker: Walker, f: Leaf, expect: int | None, at: str | None) -> str | None:
+def _wrong_target(
+    walker: Walker, f: Leaf, expect: int | None, at: str | None
+) -> tuple[str, str] | None:
+    """(why, cause) when the request ends elsewhere than at its target."""
     if at is not None and f.node != at:
-        return (
+        why = (
             f"the request is delivered to {walker.nodes[f.node].label} ({addr(f.dst)} is "
             f"routed there), not to {walker.nodes[at].label}"
         )
+        return why, "delivered-elsewhere"
     if expect is not None and f.dst != expect:
-        return f"no host answers on {addr(f.dst)}: the request was meant for {addr(expect)}"
+        why = f"no host answers on {addr(f.dst)}: the request was meant for {addr(expect)}"
+        return why, "wrong-host"
     return None
 
 
@@ -102,13 +106,16 @@ def _judge(walker: Walker, fwd: Path, f: Leaf, r: Leaf, home: str, src: int, dst
     if r.disposition is not Disposition.DELIVERED:
         return Branch(r.weight, fwd, back, Outcome(r.disposition.value), r.reason, r.culprit, ties)
     if r.node != home or (r.src, r.dst) != (dst, src):
-        why = (
-            f"the initiator drops the reply: it comes from {addr(r.src)} to {addr(r.dst)}, "
-            f"not from {addr(dst)} to {addr(src)}"
-            if r.node == home
-            else f"the reply is delivered to {walker.nodes[r.node].label}, not to the initiator"
-        )
-        back = back._replace(disposition=Disposition.DROPPED, reason=why, cause="initiator")
+        if r.node == home:
+            why = (
+                f"the initiator drops the reply: it comes from {addr(r.src)} to {addr(r.dst)}, "
+                f"not from {addr(dst)} to {addr(src)}"
+            )
+            cause = "initiator"
+        else:
+            why = f"the reply is delivered to {walker.nodes[r.node].label}, not to the initiator"
+            cause = "delivered-elsewhere"
+        back = back._replace(disposition=Disposition.DROPPED, reason=why, cause=cause)
         return Branch(r.weight, fwd, back, Outcome.DROPPED, why, r.culprit, ties)
     missed = [s for i, s in enumerate(r.sessions) if i not in r.seen]
     if missed:
