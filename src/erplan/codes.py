@@ -206,6 +206,7 @@ _CAUSES_BY_VERDICT = {
 _FAILURE_CAUSES = (
     "return-elsewhere",
     "inbound-return-elsewhere",
+    "entry-prefers-another-circuit",
     "sender-outside-expressroute",
     "link-split",
     "source-filter",
