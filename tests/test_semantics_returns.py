@@ -166,3 +166,20 @@ def test_the_fix_named_for_an_entry_beside_a_preferred_circuit_works() -> None:
     r = inbound(results(data), "app")
     assert r.verdict.value in ("ok", "suboptimal") and share(r) == 0.0
     assert owners(r) == owners(r, "back") == {"circuit:c1": 1.0}
+
+
+@pytest.mark.parametrize("firewall", [False, True])
+def test_a_pool_advertised_on_one_link(firewall: bool) -> None:
+    """Microsoft returns the whole pool by the primary link while the customer edge sends half
+    the requests by the secondary: one session table before the split holds them all, but a
+    firewall on the secondary link is bypassed by every reply it should have seen."""
+    r = flow(results(d.pool_on_one_link(firewall)), "out/hq/1")
+    outcome = "dropped" if firewall else "ok"
+    assert edges(r) == {
+        ("circuit:c1/primary", "circuit:c1/primary", "ok"): 0.5,
+        ("circuit:c1/secondary", "circuit:c1/primary", outcome): 0.5,
+    }
+    assert r.verdict.value == outcome and share(r) == (0.5 if firewall else 0.0)
+    if firewall:
+        assert _back_causes(r) == {"delivered": 0.5, "bypass": 0.5}
+        assert r.cause_key == "bypass" and r.culprit == ("devices", "fw2")

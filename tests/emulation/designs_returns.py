@@ -254,3 +254,22 @@ def private_prepend() -> dict[str, Any]:
         },
         devices={"fw1": {"kind": "firewall", "site": "hq"}},
     )
+
+
+def pool_on_one_link(firewall: bool) -> dict[str, Any]:
+    """c1 translates before the split and advertises its pool on the primary link only; its
+    edge balances requests over both links, Microsoft returns every reply by the primary.
+    Harmless, unless a stateful device stands on the secondary link (``firewall``): half the
+    connections leave through it and their replies bypass it."""
+    links: dict[str, Any] = {"primary": {"advertises": ["20.83.0.0/29"]}}
+    devices: dict[str, Any] = {}
+    if firewall:
+        links["secondary"] = {"devices": ["fw2"]}
+        devices = {"devices": {"fw2": {"kind": "firewall", "site": "hq"}}}
+    return design(
+        "a pool advertised on one link" + (" and a firewall on the other" if firewall else ""),
+        {"hq": site("New York", ["10.83.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.83.9.1/32", "20.83.9.0/24")},
+        circuits={"c1": circuit("hq", "New York", snat_pool="20.83.0.0/29", links=links)},
+        **devices,
+    )
