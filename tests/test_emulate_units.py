@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from emulation import designs
+from emulation import designs, designs_returns
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, load_catalogs
 from erplan.emulate import costs, flows, frr, nft
 from erplan.emulate.addresses import AddressRange, pool_slots, split_ranges, spread
@@ -264,6 +264,20 @@ def test_geodns_answers_with_the_front_end_nearest_to_each_breakout() -> None:
     for es in flows.tenant_sets(d, CATALOGS):
         answer = by["us-inet"].answers[flows.set_name(es.id)]
         assert (answer == A("198.51.100.2")) == (es.id in third), es.id
+
+
+def test_geodns_knows_a_breakout_that_does_not_translate_by_what_it_advertises() -> None:
+    d = load_mapping(designs_returns.untranslated_breakout(), catalogs=CATALOGS).design
+    table, _ = flows.geodns_table(d, CATALOGS, A("198.51.100.2"))
+    assert [(e.breakout, e.sources) for e in table] == [("hq-inet", (IPv4Network("20.77.0.0/24"),))]
+    # A translating breakout's NAT range is asked first, whatever the design order; among
+    # untranslated ones the longest advertisement wins.
+    data = designs_returns.untranslated_breakout()
+    data["breakouts"]["wide"] = {"site": "hq", "advertises": ["20.0.0.0/8"]}
+    data["breakouts"]["nat"] = designs.breakout("hq", "20.77.0.9/32", "20.77.0.0/24")
+    d = load_mapping(data, catalogs=CATALOGS).design
+    table, _ = flows.geodns_table(d, CATALOGS, A("198.51.100.2"))
+    assert [e.breakout for e in table] == ["nat", "hq-inet", "wide"]
 
 
 # -- renderers and plans ------------------------------------------------------------------------

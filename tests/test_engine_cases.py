@@ -182,7 +182,9 @@ def test_inbound_without_covering_advertisement_is_unreachable() -> None:
 
 
 def test_public_server_replying_through_another_circuits_firewall_is_dropped() -> None:
-    """Guide 001 Problem 2 without NAT at all: the server's site prefers the other circuit."""
+    """Guide 001 Problem 2 without NAT at all: the server's site prefers the other circuit.
+    us-er's own edge prefers it too, so inbound source NAT alone would not help: the cause is
+    the entry's lower local preference."""
     d = two_sites(devices={"fw-eu": {"kind": "firewall", "site": "eu"}})
     d["circuits"]["eu-er"]["devices"] = ["fw-eu"]
     d["circuits"]["us-er"]["advertises"] = ["20.2.2.0/29", "20.2.3.10/32"]
@@ -200,5 +202,5 @@ def test_public_server_replying_through_another_circuits_firewall_is_dropped() -
     adfs = [r for r in pick(rep, "adfs") if r.flow.kind == "microsoft-365"]
     assert forward_edges(adfs) == {"circuit:us-er"}
     assert verdicts(adfs) == {"dropped"}
-    assert {r.cause_key for r in adfs} == {"inbound-return-elsewhere"}
-    assert {r.culprit for r in adfs} == {("services", "adfs", "inbound_snat")}
+    assert {r.cause_key for r in adfs} == {"entry-prefers-another-circuit"}
+    assert {r.culprit for r in adfs} == {("circuits", "us-er", "local_preference")}

@@ -207,6 +207,7 @@ _CAUSES_BY_VERDICT = {
 _FAILURE_CAUSES = (
     "return-elsewhere",
     "inbound-return-elsewhere",
+    "entry-prefers-another-circuit",
     "sender-outside-expressroute",
     "link-split",
     "source-filter",

@@ -10,7 +10,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
-from emulation import designs
+from emulation import designs, designs_returns
 from emulation.conftest_helpers import (
     CATALOGS,
     assert_agrees,
@@ -207,4 +207,41 @@ def test_a_link_firewall_down_leaves_the_other_link_but_not_microsofts_returns()
         assert edges(f) == {"circuit:eu-er/secondary"}, describe(f)
         lost = [c for c in f.connections if not c.ok]
         assert all(c.drops == [("device fw-eu (firewall, down)", "device down")] for c in lost)
+    assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_an_entry_edge_sends_a_reply_it_translated_back_to_the_preferred_circuit() -> None:
+    # Inbound source NAT brings every reply back to c1's edge; translated back, the reply is
+    # forwarded by that edge's own table, where c2's route (local preference 200, learned
+    # over iBGP) wins over its own session's: it leaves inwards, to c2, and is lost there.
+    data = designs_returns.entry_beside_a_preferred_circuit(inbound_snat=True)
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    entered = [f for key, f in by_key.items() if not key.endswith("/internet/443")]
+    assert entered
+    for f in entered:
+        assert f.attempted > 0 and f.completed == 0, describe(f)
+        assert edges(f) <= {"circuit:c1/primary", "circuit:c1/secondary"}, describe(f)
+        assert not edges(f, back=True), describe(f)
+        assert {node for c in f.connections for node, _ in c.drops} == {
+            "circuit c2 customer edge"
+        }, describe(f)
+    assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_geodns_answers_queries_from_a_breakout_that_does_not_translate() -> None:
+    # The breakout sends the resolver's own public address; geoDNS still knows where it is.
+    # Microsoft then returns to the site's /24 by ExpressRoute, past the breakout's firewall.
+    data = designs_returns.untranslated_breakout()
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    dns = by_key["dns/hq"]
+    assert dns.completed == dns.attempted and edges(dns) == {"breakout:hq-inet"}, describe(dns)
+    outbound = [f for key, f in by_key.items() if key.startswith("out/")]
+    assert outbound
+    for f in outbound:
+        assert f.attempted > 0 and f.completed == 0, describe(f)
+        assert edges(f) == {"breakout:hq-inet"}, describe(f)
+        assert edges(f, back=True) <= {"circuit:c1/primary", "circuit:c1/secondary"}, describe(f)
+        assert {c.outcome for c in f.connections} == {"dropped"}, describe(f)
     assert_agrees(data, report, _shared(data, by_key))

@@ -17,6 +17,16 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "routes away from the server's segment (Solution 1b)",
         "guide 001 Problems 1 and 2; guide 000 §7.4.2 (Figure 19)",
     ),
+    "entry-prefers-another-circuit": (
+        "the circuit the request enters by routes the initiator's address to another circuit "
+        "(a higher local preference): the reply leaves there, even when inbound source NAT "
+        "brings it back to the entry to be translated",
+        "give the entry circuit's Microsoft routes at least the local preference of every other "
+        "circuit (its edge then answers by its own links) and source-NAT inbound connections "
+        "at the entry; or publish the service on the preferred circuit",
+        "guide 001 Problem 2 and Solution 2; guide 000 §7.3.1 (local preference), §7.4.2 "
+        "(Figure 19)",
+    ),
     "sender-outside-expressroute": (
         "the initiator's address is not advertised over ExpressRoute: the reply cannot go back "
         "the way the request came",

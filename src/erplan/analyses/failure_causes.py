@@ -13,6 +13,7 @@ from erplan.analyses.causes import CAUSES, Culprit
 from erplan.engine import Branch, Direction, Disposition, Engine, FlowTrace, Outcome, Path
 from erplan.engine.network import Kind
 from erplan.engine.ranges import addr
+from erplan.engine.routes import Internal, Regional
 from erplan.engine.trace import edge_owner
 
 _EDGES = (Kind.LINK, Kind.CE, Kind.BREAKOUT)  # routers with one way into the customer network
@@ -48,6 +49,10 @@ class FailureCauses:
                 f"way ({gone})"
             )
             return "sender-outside-expressroute", why, ("services", f.origin, "entry")
+        if back is not None and not b.outcome.works and f.direction is Direction.INBOUND:
+            preferred = self._entry_prefers(owner_f, sender)
+            if preferred is not None:
+                return preferred
         if back is not None and owner_f and owner_b and owner_f != owner_b:
             if f.direction is Direction.INBOUND:
                 why = (
@@ -91,6 +96,15 @@ class FailureCauses:
             return "device-down", why, ("devices", dead, "up")
         if f.direction is Direction.INBOUND and path is fwd and cause == "delivered-elsewhere":
             cause = "wrong-host"  # the record, the published address or the mapping: below
+        cut = self._cut_by_wan(path) if cause in ("no-route", "no-route-back") else None
+        if cut is not None:
+            i, (a, z) = cut, self.design.wan[cut].between
+            where = self.e.net.nodes[path.hops[-1].node].label
+            why = (
+                f"the WAN link between {a} and {z} is down: {where} has no way on to "
+                f"{addr(path.hops[-1].dst)}, while the routes that lead here stay up"
+            )
+            return "down", why, ("wan", i, "up")
         if f.direction is Direction.INBOUND and path is fwd and cause in ("no-route", "wrong-host"):
             svc = self.design.services[f.origin]
             mismatch = svc.dns_record != svc.public_address
@@ -212,6 +226,38 @@ class FailureCauses:
         )
         return "no-route-back", why, ("breakouts", name, "advertises")
 
+    def _entry_prefers(self, entry: str | None, sender: int) -> tuple[str, str, Culprit] | None:
+        """An entry circuit whose own edge routes the initiator's address to another circuit
+        (a higher local preference): a reply leaves that way even when inbound source NAT
+        brings it back to the entry to be translated, so source NAT alone does not help."""
+        if entry is None or not entry.startswith("circuit:"):
+            return None
+        name = entry.split(":", 1)[1]
+        tables = self.e.tables
+        cls = tables.route_class(sender)
+        admitting = cls.circuits if isinstance(cls, Regional) else cls
+        if not isinstance(admitting, frozenset) or name not in admitting:
+            return None  # the entry has no route of its own for the sender: not a preference
+        decision = tables.customer_decision(f"ce:{name}", sender)
+        own = set(tables.links_up.get(name, ()))
+        if not decision.nexts or set(decision.nexts) <= own or len(decision.culprit) < 2:
+            return None
+        other = str(decision.culprit[1])
+        circuits = self.design.circuits
+        if other == name or other not in circuits:
+            return None
+        # What the fix changes: the entry's own local preference, raised to the other's, or
+        # the other's preference for a regional community the sender's prefix carries.
+        culprit: Culprit = ("circuits", name, "local_preference")
+        if circuits[other].local_preference <= circuits[name].local_preference:
+            culprit = ("circuits", other, "region_preference")
+        why = (
+            f"circuit {name}, which the request enters by, itself sends traffic to "
+            f"{addr(sender)} by circuit {other} ({decision.route}): a reply leaves that way "
+            "even after it is translated back at the entry"
+        )
+        return "entry-prefers-another-circuit", why, culprit
+
     def _reply_link(self, back: Path) -> str | None:
         """The circuit link a reply took: the one it entered by, or the one it was dropped on
         (a device standing on one link of a circuit: the link end of the device's wire, read
@@ -243,6 +289,26 @@ class FailureCauses:
             return None
         down = (d for w in inward for d in w.devices if not net.nodes[d].up)
         return next((net.nodes[d].name for d in down), None)
+
+    def _cut_by_wan(self, path: Path) -> int | None:
+        """The WAN link that is down between where ``path`` ends (a customer router) and the
+        holders of the internal address it heads for: the first whose being up joins them."""
+        if not path.hops:
+            return None
+        net, last = self.e.net, path.hops[-1]
+        site = net.nodes[last.node].site
+        cls = self.e.tables.route_class(last.dst)
+        if site is None or not isinstance(cls, Internal):
+            return None
+        holders = {net.nodes[a].site for a in cls.anchors} - {None}
+        wan = self.design.wan
+        up = [w.between for w in wan if w.up]
+        if not holders or _joined(up, site, holders):
+            return None
+        return next(
+            (i for i, w in enumerate(wan) if not w.up and _joined([*up, w.between], site, holders)),
+            None,
+        )
 
     def _path_owner(self, path: Path | None) -> str | None:
         """The circuit or breakout a path leaves or enters by, or heads for when it ends
@@ -296,6 +362,19 @@ class FailureCauses:
         if b.outcome is not Outcome.ASYMMETRIC:
             why += f"; {back.reason}" if back.reason else ""
         return "return-elsewhere", why, culprit
+
+
+def _joined(links: list[tuple[str, str]], site: str, others: set[str | None]) -> bool:
+    """Whether ``links`` join ``site`` to one of ``others``."""
+    seen, todo = {site}, [site]
+    while todo:
+        s = todo.pop()
+        for a, z in links:
+            for x, y in ((a, z), (z, a)):
+                if x == s and y not in seen:
+                    seen.add(y)
+                    todo.append(y)
+    return bool(seen & others)
 
 
 def _covers(p: IPv4Network, address: int) -> bool:

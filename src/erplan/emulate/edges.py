@@ -129,16 +129,20 @@ def add_circuit(
             ce_end.address,
             b.asn,
             import_map=(frr.MapEntry(next_hop=chain.outer.address),),
-            export_map=frr.DENY_ALL,
+            export_map=(frr.MapEntry(community_regex=ER_COMMUNITIES),),
             rr_client=True,
         )
     )
     session(b, router, ce_end.address)
+    # The customer edge is a customer router like any other: it also holds the other
+    # circuits' ExpressRoute routes (iBGP, through its site router, inwards), so a packet it
+    # forwards towards Microsoft (a reply it has just translated back) leaves by the circuit
+    # local preference prefers, which need not be its own.
     ce_neighbors = [
         frr.Neighbor(
             s_end.address,
             b.asn,
-            import_map=frr.DENY_ALL,
+            import_map=(frr.MapEntry(community_regex=ER_COMMUNITIES, next_hop=chain.outer.peer),),
             export_map=(frr.MapEntry(community_regex=ER_COMMUNITIES),),
         )
     ]

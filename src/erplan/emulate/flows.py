@@ -363,10 +363,13 @@ def _at(catalogs: Catalogs, es: EndpointSet, nearest: FrontEnd) -> FrontEnd:
 def geodns_table(
     design: Design, catalogs: Catalogs, third_party: IPv4Address
 ) -> tuple[list[GeoDnsEntry], list[str]]:
-    """Per breakout (design order): the front end nearest to it and the answer for every set.
+    """Per breakout: the front end nearest to it and the answer for every set, first match
+    wins.
 
-    A query is recognised by the NAT address it arrives from; the first breakout whose NAT
-    range holds it answers (notes name shared NAT ranges, where that is arbitrary)."""
+    A query is recognised by the address it arrives from: a breakout's NAT range (design
+    order; notes name shared NAT ranges, where that is arbitrary), else, for a breakout that
+    does not translate, the prefixes it advertises to the internet (longest first), which its
+    untranslated sources come from and the answer returns to."""
     from erplan.emulate.initiators import server_sets
 
     entries: list[GeoDnsEntry] = []
@@ -376,6 +379,7 @@ def geodns_table(
         asked.update((es.id, es) for es in server_sets(catalogs, server))
     sets = [asked[k] for k in sorted(asked)]
     owners: dict[IPv4Network, str] = {}
+    untranslated: list[tuple[IPv4Network, GeoDnsEntry]] = []
     for name, b in design.breakouts.items():
         for net in b.nat:
             for other_net, other in owners.items():
@@ -386,7 +390,7 @@ def geodns_table(
                     )
             owners.setdefault(net, name)
         point = place_point(design, catalogs, b.site)
-        if point is None or not b.nat:
+        if point is None:
             continue
         fe = catalogs.nearest_front_end(*point)
         answers = {
@@ -397,5 +401,9 @@ def geodns_table(
             )
             for es in sets
         }
-        entries.append(GeoDnsEntry(name, tuple(b.nat), fe.name, answers))
-    return entries, notes
+        if b.nat:
+            entries.append(GeoDnsEntry(name, tuple(b.nat), fe.name, answers))
+        else:
+            untranslated += [(p, GeoDnsEntry(name, (p,), fe.name, answers)) for p in b.advertises]
+    untranslated.sort(key=lambda pe: -pe[0].prefixlen)
+    return entries + [e for _, e in untranslated], notes
