@@ -5,13 +5,19 @@ shares its work by (docs/flow-semantics.md "Routing")."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from ipaddress import IPv4Address
 from typing import Any
 
 from _designs import CATALOGS, circuit, load, two_sites
 from _semantics import breakout, flow, owners, results, share
+from erplan.catalogs import Catalogs
 from erplan.engine import Engine
+from erplan.engine.igp import Igp
 from erplan.engine.routes import Act, Decision
+from erplan.engine.tables import Tables
+from erplan.facts import LINKS
 from test_dynamics import EU_ORG, US_ORG, cold_potato
 
 
@@ -167,6 +173,44 @@ def test_a_region_no_circuit_prefers_gets_a_plain_route() -> None:
     d["circuits"]["us-er"].pop("region_preference")
     got = engine(d).tables.customer_decision("site:us", ip(US_ORG.split("/")[0]) + 1)
     assert said(got) == (Act.FORWARD, ("ce:us-er",), "ExpressRoute route via us-er")
+
+
+def test_a_link_without_its_session_is_no_way_out_of_its_own() -> None:
+    """The primary link's session is down: to its router, its own circuit and us-er2 at the
+    same site are both iBGP routes at IGP distance 0, a tie; neither is its own way out."""
+    d = two_sites()
+    many = [f"31.0.{i}.0/24" for i in range(200)]
+    d["circuits"]["us-er"]["links"] = {"primary": {"advertises": many}}
+    d["circuits"]["us-er2"] = circuit("us", "Washington DC", "20.2.2.16/29")
+    got = engine(d).tables.customer_decision("link:us-er/primary", EXO)
+    assert said(got) == (Act.FORWARD, ("ce:us-er",), "ExpressRoute route via us-er, us-er2")
+    assert "tie" in got.tie
+
+
+def test_a_set_microsoft_keeps_off_expressroute_takes_the_default_route() -> None:
+    """A set the catalog marks as not ExpressRoute-able carries its service area's community
+    but is not advertised on the Microsoft peering: its prefixes take the default route."""
+    a = ip("13.107.128.1")  # in endpoint sets 1 and 2 (Exchange Online) only
+    off = {es.id for es in CATALOGS.endpoint_sets if any(IPv4Address(a) in n for n in es.ips)}
+    assert off == {1, 2}
+    sets = [
+        dataclasses.replace(es, express_route=False) if es.id in off else es
+        for es in CATALOGS.endpoint_sets
+    ]
+    c = CATALOGS
+    catalogs = Catalogs(
+        peering_locations=c.peering_locations,
+        places=c.places,
+        front_ends=c.front_ends,
+        geographies=c.geographies,
+        services=c.services,
+        regional_communities=c.regional_communities,
+        endpoint_sets=sets,
+        dynamics_regions=c.dynamics_regions,
+    )
+    assert decided(engine(two_sites()), "site:us", a)[1] == ("ce:us-er",)
+    got = Engine(load(two_sites()).design, catalogs).tables.customer_decision("site:us", a)
+    assert said(got) == (Act.FORWARD, ("edge:us-inet",), "default route to breakout us-inet")
 
 
 # -- internal routes ----------------------------------------------------------------------------
@@ -329,3 +373,61 @@ def test_tables_taken_over_classify_new_addresses_as_fresh_ones() -> None:
             over.dst_classes[over.dst_class(a)]
             == fresh.tables.dst_classes[fresh.tables.dst_class(a)]
         )
+
+
+def _down_and_fresh(d: dict[str, Any], what: dict[str, list[Any]]) -> tuple[Tables, Tables]:
+    """Tables for ``d`` with ``what`` down (a failure inside sites), derived from the tables of
+    ``d`` as it stands (``down``), and built afresh; the base tables have classified a few
+    addresses first, as a baseline's trace does (INET and EU_HOST are new to them)."""
+    base = engine(d)
+    for a in (POOL, EXO, ip("20.2.4.9"), ip("20.2.2.9")):
+        base.tables.dst_class(a)
+        base.tables.src_class(a)
+    failed = copy.deepcopy(d)
+    for name in what.get("circuits", ()):
+        failed["circuits"][name]["up"] = False
+    for name in what.get("breakouts", ()):
+        failed["breakouts"][name]["up"] = False
+    for name in what.get("devices", ()):
+        failed["devices"][name]["up"] = False
+    design = load(failed).design
+    links = [(c, link) for c in what.get("circuits", ()) for link in LINKS]
+    net = base.net.with_down(design, links, what.get("breakouts", []), what.get("devices", []))
+    igp = Igp(net)
+    igp.inherit(base.igp)
+    return base.tables.down(net, igp), Tables(net, igp)
+
+
+def _agree(mine: Tables, fresh: Tables) -> None:
+    assert mine.links_up == fresh.links_up
+    for a in (POOL, EXO, INET, EU_HOST, ip("20.2.4.9"), ip("20.2.2.9")):
+        assert mine.dst_classes[mine.dst_class(a)] == fresh.dst_classes[fresh.dst_class(a)], a
+        assert mine.src_classes[mine.src_class(a)] == fresh.src_classes[fresh.src_class(a)], a
+        for r in ("site:us", "site:eu", "ce:us-er", "link:us-er/primary", "edge:us-inet"):
+            assert said(mine.customer_decision(r, a)) == said(fresh.customer_decision(r, a))
+
+
+def test_tables_with_a_circuit_down_learn_and_decide_as_fresh_ones() -> None:
+    """What Microsoft learned over us-er is gone: nobody advertises its pool any more, and the
+    classes of addresses are made again."""
+    mine, fresh = _down_and_fresh(two_sites(), {"circuits": ["us-er"]})
+    _agree(mine, fresh)
+    assert said(mine.microsoft_decision(POOL)) == (
+        Act.NO_ROUTE,
+        (),
+        "Microsoft has no route to this address",
+    )
+
+
+def test_tables_with_a_breakout_down_learn_and_decide_as_fresh_ones() -> None:
+    mine, fresh = _down_and_fresh(two_sites(), {"breakouts": ["us-inet"]})
+    _agree(mine, fresh)
+    assert mine.internet_decision(ip("20.2.4.9")).act is Act.NO_ROUTE
+
+
+def test_tables_with_a_device_down_keep_what_microsoft_learned() -> None:
+    d = two_sites()
+    d["devices"] = {"fw": {"kind": "firewall", "site": "us"}}
+    d["circuits"]["us-er"]["devices"] = ["fw"]
+    mine, fresh = _down_and_fresh(d, {"devices": ["fw"]})
+    _agree(mine, fresh)
