@@ -1,7 +1,7 @@
-"""Each router's decision in words and in effect, one point of engine/tables.py at a time:
-what Microsoft and the internet say of an address, the customer routers' ExpressRoute,
-internal and default routes, a proxy's own egress, and the classes of addresses the walk
-shares its work by (docs/flow-semantics.md "Routing")."""
+"""Each router's decision in words and in effect, one point of engine/tables.py and
+engine/external.py at a time: what Microsoft and the internet say of an address, the customer
+routers' ExpressRoute, internal and default routes, a proxy's own egress, and the classes of
+addresses the walk shares its work by (docs/flow-semantics.md "Routing")."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def decided(e: Engine, router: str, dst: int) -> tuple[Act, tuple[str, ...], str
 
 
 def test_microsoft_and_the_internet_say_what_an_address_is() -> None:
-    t = engine(two_sites()).tables
+    t = engine(two_sites()).tables.external
     assert [said(t.microsoft_decision(WEB)), said(t.internet_decision(WEB))] == [
         (Act.DELIVER, (), "a Microsoft address"),
         (Act.FORWARD, ("microsoft",), "a Microsoft address"),
@@ -68,7 +68,7 @@ def test_microsoft_and_the_internet_say_what_an_address_is() -> None:
 def test_microsoft_names_the_edges_it_learned_a_prefix_over() -> None:
     """A pool learned on both links of a circuit names both links' edges (the design's words,
     not node ids); a breakout's prefix is the internet's, which names the breakout."""
-    t = engine(two_sites()).tables
+    t = engine(two_sites()).tables.external
     assert said(t.microsoft_decision(POOL)) == (
         Act.FORWARD,
         ("msee:us-er/primary", "msee:us-er/secondary"),
@@ -90,7 +90,7 @@ def test_microsoft_names_the_edges_it_learned_a_prefix_over() -> None:
 def test_the_internet_names_every_breakout_advertising_a_prefix() -> None:
     d = two_sites()
     d["breakouts"]["eu-inet"]["advertises"] = ["20.2.4.0/24"]
-    t = engine(d).tables
+    t = engine(d).tables.external
     assert said(t.internet_decision(ip("20.2.4.9"))) == (
         Act.FORWARD,
         ("edge:us-inet", "edge:eu-inet"),
@@ -412,7 +412,7 @@ def test_tables_with_a_circuit_down_learn_and_decide_as_fresh_ones() -> None:
     classes of addresses are made again."""
     mine, fresh = _down_and_fresh(two_sites(), {"circuits": ["us-er"]})
     _agree(mine, fresh)
-    assert said(mine.microsoft_decision(POOL)) == (
+    assert said(mine.external.microsoft_decision(POOL)) == (
         Act.NO_ROUTE,
         (),
         "Microsoft has no route to this address",
@@ -422,7 +422,7 @@ def test_tables_with_a_circuit_down_learn_and_decide_as_fresh_ones() -> None:
 def test_tables_with_a_breakout_down_learn_and_decide_as_fresh_ones() -> None:
     mine, fresh = _down_and_fresh(two_sites(), {"breakouts": ["us-inet"]})
     _agree(mine, fresh)
-    assert mine.internet_decision(ip("20.2.4.9")).act is Act.NO_ROUTE
+    assert mine.external.internet_decision(ip("20.2.4.9")).act is Act.NO_ROUTE
 
 
 def test_tables_with_a_device_down_keep_what_microsoft_learned() -> None:
