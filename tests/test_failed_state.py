@@ -168,7 +168,7 @@ def _tables_agree(base: Baseline, kinds: list[str], step: int = 1) -> int:
         mine = base.engine.tables.down(net, igp)
         fresh = Tables(net, igp)
         assert _answers(mine, addresses) == _answers(fresh, addresses), a
-        routes_changed += mine.ms_routes is not base.engine.tables.ms_routes
+        routes_changed += mine.external is not base.engine.tables.external
     return routes_changed
 
 

@@ -107,7 +107,7 @@ def test_microsoft_longest_match_then_expressroute_then_as_path() -> None:
     d["circuits"]["us-er"]["advertises"] = ["20.2.2.0/29", "20.2.4.0/25"]
     d["circuits"]["eu-er"]["advertises"] = ["20.2.2.8/29", "20.2.4.0/24"]
     e = engine(d)
-    t = e.tables
+    t = e.tables.external
     a = int(IPv4Address("20.2.4.1"))
     assert t.microsoft_decision(a).nexts == ("msee:us-er/primary", "msee:us-er/secondary")
     b = int(IPv4Address("20.2.4.200"))  # the /24 of eu-er beats the internet's /24 (us-inet)
@@ -123,7 +123,7 @@ def test_one_prefix_on_two_circuits_with_different_prepends() -> None:
         c["advertises"] = ["20.2.2.0/28"]
     d["circuits"]["eu-er"]["prepend"] = {"20.2.2.0/28": 2}
     e = engine(d)
-    got = e.tables.microsoft_decision(int(IPv4Address("20.2.2.1"))).nexts
+    got = e.tables.external.microsoft_decision(int(IPv4Address("20.2.2.1"))).nexts
     assert got == ("msee:us-er/primary", "msee:us-er/secondary")
 
 
@@ -134,7 +134,7 @@ def test_private_prepend_asn_has_no_effect() -> None:
     d["circuits"]["eu-er"]["prepend"] = {"20.2.2.0/28": 2}
     d["circuits"]["eu-er"]["prepend_asn"] = 65001
     e = engine(d)
-    got = e.tables.microsoft_decision(int(IPv4Address("20.2.2.1"))).nexts
+    got = e.tables.external.microsoft_decision(int(IPv4Address("20.2.2.1"))).nexts
     assert len(got) == 4
 
 
@@ -146,7 +146,7 @@ def test_over_200_prefixes_the_session_is_down() -> None:
     e = engine(d)
     assert e.tables.links_up["us-er"] == ("link:us-er/secondary",)
     assert nexts(e, "ce:us-er", EXO) == ("link:us-er/secondary",)
-    got = e.tables.microsoft_decision(int(IPv4Address("20.2.2.1"))).nexts
+    got = e.tables.external.microsoft_decision(int(IPv4Address("20.2.2.1"))).nexts
     assert got == ("msee:us-er/secondary",)
 
 
@@ -154,7 +154,7 @@ def test_private_and_default_prefixes_are_not_learned() -> None:
     d = two_sites()
     d["circuits"]["us-er"]["advertises"] = ["20.2.2.0/29", "10.1.0.0/16"]
     e = engine(d)
-    assert e.tables.microsoft_decision(int(IPv4Address("10.1.0.1"))).act is Act.NO_ROUTE
+    assert e.tables.external.microsoft_decision(int(IPv4Address("10.1.0.1"))).act is Act.NO_ROUTE
 
 
 def test_shortest_paths_follow_cost_not_latency() -> None:

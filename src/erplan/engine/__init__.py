@@ -2,8 +2,8 @@
 
 Pipeline inside the package (each module depends only on those before it)::
 
-    ranges → network → igp → tables → trace → sessions → segments → walk → connect
-    → origins → tracer → (this module: Engine)
+    ranges → network → igp → external → tables → trace → sessions → segments → walk
+    → connect → origins → tracer → (this module: Engine)
 
 ``Engine(design, catalogs)`` builds the network once; ``groups()`` lists every flow the design
 implies, grouped by the trace they share, and ``trace(flow)`` follows one, branch by branch.

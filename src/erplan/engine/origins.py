@@ -90,7 +90,7 @@ class Origins:
         self._users: dict[str, Sources | None] = {}
 
     def _free(self, candidates: tuple[str, ...]) -> int:
-        t = self.tables
+        t = self.tables.external
         for c in candidates:
             a = int(IPv4Address(c))
             if not t.is_customer(a) and not t.is_microsoft(a):

@@ -1,9 +1,10 @@
 """Each router's own table: where it sends a packet for a destination, and why.
 
 Customer routers: the IGP for internal prefixes, the ExpressRoute routes their BGP decision
-keeps, the default route (docs/flow-semantics.md "Inside the customer network"). Microsoft and
-the internet: longest prefix over what they learned ("Microsoft", "Internet"). Decisions depend
-on the destination only, so they are remembered per router and destination class.
+keeps, the default route (docs/flow-semantics.md "Inside the customer network"). Microsoft's and
+the internet's tables are theirs (``engine.external``); a destination's class holds their
+decisions too. Decisions depend on the destination only, so they are remembered per router and
+destination class.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import copy
 from ipaddress import IPv4Network
 
-from erplan.catalogs import MICROSOFT_INTERNET_BLOCK
+from erplan.engine.external import ExternalRoutes
 from erplan.engine.igp import INF, Igp
 from erplan.engine.network import Kind, Network
 from erplan.engine.ranges import PrefixTable, first_host
@@ -22,22 +23,17 @@ from erplan.engine.routes import (
     Entry,
     Internal,
     Microsoft365,
-    MsRoute,
     Regional,
     RouteClass,
     SrcClass,
 )
 from erplan.facts import (
     LINKS,
-    as_path_length,
     circuit_communities,
-    internet_routes,
-    learned_prefixes,
     region_preferences,
     session_up,
     source_filter,
 )
-from erplan.model import Design, LinkName
 
 
 class Tables:
@@ -46,10 +42,8 @@ class Tables:
         self.igp = igp
         design, catalogs = net.design, net.catalogs
         self.customer: PrefixTable[Entry] = PrefixTable()
-        self.microsoft_hosts: PrefixTable[bool] = PrefixTable()
-        self.customer_space: PrefixTable[bool] = PrefixTable()
-        self.ms_routes: PrefixTable[tuple[MsRoute, ...]] = PrefixTable()
-        self.inet_routes: PrefixTable[tuple[str, ...]] = PrefixTable()
+        # Microsoft's and the internet's routes: what they learn from the design.
+        self.external = ExternalRoutes(net)
         anchors: dict[IPv4Network, list[str]] = {}
         for prefix, anchor in net.owned:
             anchors.setdefault(prefix, [])
@@ -57,10 +51,7 @@ class Tables:
                 anchors[prefix].append(anchor)
         communities: dict[IPv4Network, set[str]] = {}
         regional: dict[IPv4Network, set[str]] = {}
-        self.microsoft_hosts.add(MICROSOFT_INTERNET_BLOCK, True)
         for es in catalogs.endpoint_sets:
-            for p in es.ips:
-                self.microsoft_hosts.add(p, True)
             if es.express_route and es.community is not None:
                 for p in es.ips:
                     communities.setdefault(p, set()).add(es.community)
@@ -70,14 +61,6 @@ class Tables:
             self.customer.add(p, Microsoft365(frozenset(cs), frozenset(regional.get(p, ()))))
         for p, owners in anchors.items():  # internal routes win over a Microsoft prefix
             self.customer.add(p, Internal(tuple(owners)))
-        for p in net.customer_prefixes():
-            self.customer_space.add(p, True)
-        # What Microsoft learns on each link's session, and the internet from each breakout.
-        self._learned = {
-            (name, link): _learned(design, name, link) for name in design.circuits for link in LINKS
-        }
-        self._advertised = {name: internet_routes(design, name) for name in design.breakouts}
-        self._route_tables()
         # Per circuit: what its route filter admits, its usable links, its local preference
         # per regional community (guide 000 §7.3.1: only routes that carry one match it).
         self.admits = {c: circuit_communities(design, catalogs, c) for c in design.circuits}
@@ -136,54 +119,25 @@ class Tables:
     def down(self, net: Network, igp: Igp) -> Tables:
         """These tables over the same network with circuits, links, breakouts or devices down
         and nothing else changed (``Network.with_down``): prefixes, filters, preferences and
-        proxies' egresses do not depend on what is up. What Microsoft learns is taken again for
-        the circuits that changed, what the internet learns for the breakouts that changed;
-        classes of addresses are kept only when neither changed. The routers' decisions and the
-        usable links start afresh."""
-        old, design = self.net.design, net.design
+        proxies' egresses do not depend on what is up. What Microsoft and the internet learn is
+        taken again where it changed (``ExternalRoutes.down``); classes of addresses are kept
+        only when it did not. The routers' decisions and the usable links start afresh."""
         got = copy.copy(self)
         got.net, got.igp = net, igp
         got._memo, got._ranks = {}, {}
         got.proxies = set(self.proxies)
         got._admitting = dict(self._admitting)
-        got._learned = {
-            (c, link): r if design.circuits[c] is old.circuits[c] else _learned(design, c, link)
-            for (c, link), r in self._learned.items()
-        }
-        got._advertised = {
-            b: r if design.breakouts[b] is old.breakouts[b] else internet_routes(design, b)
-            for b, r in self._advertised.items()
-        }
+        got.external = self.external.down(net.design)
         got.links_up = got._links_up()
-        if got._learned == self._learned and got._advertised == self._advertised:
+        if got.external is self.external:
             # Microsoft's and the internet's decisions are the same: so is every class.
             got.dst_classes, got.src_classes = list(self.dst_classes), list(self.src_classes)
             got._dst_ids, got._src_ids = dict(self._dst_ids), dict(self._src_ids)
             got._dst_numbers, got._src_numbers = dict(self._dst_numbers), dict(self._src_numbers)
             return got
-        got._route_tables()
         got.dst_classes, got.src_classes = [], []
         got._dst_ids, got._src_ids, got._dst_numbers, got._src_numbers = {}, {}, {}, {}
         return got
-
-    def _route_tables(self) -> None:
-        """Microsoft's and the internet's routes from what each session and breakout
-        advertises (``_learned``, ``_advertised``)."""
-        ms: dict[IPv4Network, list[MsRoute]] = {}
-        for learned in self._learned.values():
-            for p, r in learned:
-                ms.setdefault(p, []).append(r)
-        inet: dict[IPv4Network, list[str]] = {}
-        for name, prefixes in self._advertised.items():
-            for p in prefixes:
-                ms.setdefault(p, []).append(MsRoute("internet"))
-                inet.setdefault(p, []).append(f"edge:{name}")
-        self.ms_routes = PrefixTable()
-        self.inet_routes = PrefixTable()
-        for p, routes in ms.items():
-            self.ms_routes.add(p, tuple(dict.fromkeys(routes)))
-        for p, edges in inet.items():
-            self.inet_routes.add(p, tuple(dict.fromkeys(edges)))
 
     def _links_up(self) -> dict[str, tuple[str, ...]]:
         """Per circuit, the links whose session is up and whose wires are."""
@@ -210,11 +164,12 @@ class Tables:
         Packets whose destinations share a class are routed alike."""
         got = self._dst_ids.get(dst)
         if got is None:
-            inside = self.is_customer(dst) or dst in self.proxies
+            external = self.external
+            inside = external.is_customer(dst) or dst in self.proxies
             cls = DstClass(
                 self.route_class(dst),
-                self.microsoft_decision(dst),
-                self.internet_decision(dst),
+                external.microsoft_decision(dst),
+                external.internet_decision(dst),
                 inside,
             )
             got = self._dst_numbers.setdefault(cls, len(self.dst_classes))
@@ -266,12 +221,6 @@ class Tables:
         prefs = self.region_prefs[circuit]
         matched = [prefs[r] for r in regional if r in prefs]
         return max(matched) if matched else self.net.design.circuits[circuit].local_preference
-
-    def is_customer(self, dst: int) -> bool:
-        return self.customer_space.covers(dst)
-
-    def is_microsoft(self, dst: int) -> bool:
-        return self.microsoft_hosts.covers(dst)
 
     # -- customer routers -----------------------------------------------------------------------
     def customer_decision(self, router: str, dst: int) -> Decision:
@@ -475,53 +424,3 @@ class Tables:
             elif d == best and d < INF:
                 out.append(t)
         return out
-
-    # -- Microsoft and the internet ---------------------------------------------------------------
-    def microsoft_decision(self, dst: int) -> Decision:
-        if self.is_microsoft(dst):
-            return Decision(Act.DELIVER, route="a Microsoft address")
-        found = self.ms_routes.lookup(dst)
-        if found is not None:
-            length, routes = found
-            er = [r for r in routes if r.express_route]
-            if er:
-                shortest = min(r.as_path for r in er)
-                nexts = tuple(sorted(r.node for r in er if r.as_path == shortest))
-                names = ", ".join(_edge_id(self.net, n) for n in nexts)
-                return Decision(
-                    Act.FORWARD, nexts, route=f"/{length} learned over ExpressRoute ({names})"
-                )
-            return Decision(
-                Act.FORWARD, ("internet",), route=f"/{length} learned from the internet"
-            )
-        if self.is_customer(dst):
-            return Decision(Act.NO_ROUTE, route="Microsoft has no route to this address")
-        return Decision(Act.FORWARD, ("internet",), route="an internet address")
-
-    def internet_decision(self, dst: int) -> Decision:
-        if self.is_microsoft(dst):
-            return Decision(Act.FORWARD, ("microsoft",), route="a Microsoft address")
-        found = self.inet_routes.lookup(dst)
-        if found is not None:
-            length, edges = found
-            names = ", ".join(self.net.nodes[e].name for e in edges)
-            return Decision(Act.FORWARD, edges, route=f"/{length} advertised by {names}")
-        if self.is_customer(dst):
-            return Decision(Act.NO_ROUTE, route="no breakout advertises this address")
-        return Decision(Act.DELIVER, route="an internet host")
-
-
-def _learned(
-    design: Design, circuit: str, link: LinkName
-) -> tuple[tuple[IPv4Network, MsRoute], ...]:
-    """The routes Microsoft installs from one link's session."""
-    node = f"msee:{circuit}/{link}"
-    return tuple(
-        (p, MsRoute(node, as_path_length(design, circuit, p)))
-        for p in learned_prefixes(design, circuit, link)
-    )
-
-
-def _edge_id(net: Network, node: str) -> str:
-    edge = net.nodes[node].edge
-    return edge.id if edge is not None else node

@@ -277,7 +277,7 @@ class Tracer:
     def far_end(self, flow: Flow) -> str:
         """Where an outbound request must be delivered: Microsoft's network for a Microsoft
         front end, the internet for a third party's host."""
-        if not flow.third_party and self.o.tables.is_microsoft(flow.destination):
+        if not flow.third_party and self.o.tables.external.is_microsoft(flow.destination):
             return "microsoft"
         return "internet"
 
