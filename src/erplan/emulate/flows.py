@@ -164,7 +164,23 @@ def strata(design: Design, site: str) -> tuple[Stratum, ...]:
     prefixes = design.sites[site].prefixes
     pieces = split_ranges(prefixes, boundaries(design))
     total = sum(p.size for p in pieces)
-    return tuple(Stratum(p, p.size / total) for p in pieces)
+    # A resolver, proxy or server is counted with the users around it but never stands for
+    # them (flow-semantics "Flows"): its own piece lends its address to the piece before it
+    # (else after it) and opens no user connection; the breakout would let it out.
+    apart = {h.network_address for h in special_hosts(design)}
+    sizes = [p.size for p in pieces]
+    alone = [p.size == 1 and p.first in apart for p in pieces]
+    if all(alone):
+        alone = [False] * len(pieces)
+    for i, own in enumerate(alone):
+        if own:
+            j = next((k for k in range(i - 1, -1, -1) if not alone[k]), None)
+            if j is None:
+                j = next(k for k in range(i + 1, len(pieces)) if not alone[k])
+            sizes[j] += 1
+    return tuple(
+        Stratum(p, n / total) for p, n, own in zip(pieces, sizes, alone, strict=True) if not own
+    )
 
 
 def tenant_sets(design: Design, catalogs: Catalogs) -> list[EndpointSet]:

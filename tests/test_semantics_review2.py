@@ -1,0 +1,243 @@
+"""Proxies (PAC, chains, a cloud proxy, proxy-only sites), servers behind a firewall, a static
+NAT used both ways, regional preference on two circuits, a link down with a device on the
+other, and a resolver egress at a remote breakout whose range a circuit also advertises: each a
+small design (tests/emulation/designs_review2.py) that ``erplan emulate`` agreed with, judged by
+verdict, cause and share (docs/flow-semantics.md)."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any
+
+from _semantics import CATALOGS, edges, flow, load, owners, results, share
+from emulation import designs_review2 as designs
+from erplan.emulate import flows as emulated
+from erplan.facts import dynamics_sets
+
+ER_KEYS = ("out/hq/1", "out/hq/2", "out/hq/9", "out/hq/10")
+
+# -- proxies -----------------------------------------------------------------------------------
+
+
+def test_pac_direct_without_expressroute_routes_is_refused_at_a_proxy_only_site() -> None:
+    """DESIGN "Outbound flow" 1: "A DIRECT decision where clients may not reach the internet
+    directly works only over an ExpressRoute route". hq takes none (`er_routes: false`), so
+    its DIRECT names head for the breakout, which refuses them; the rest go by the proxy."""
+    rs = results(designs.pac_direct_without_routes(direct_internet=False))
+    for key in ER_KEYS:
+        r = flow(rs, key)
+        assert r.verdict.value == "dropped", key
+        assert r.cause_key == "no-direct-internet", key
+        assert share(r) == 1.0
+        # Refused before any edge: no request left, no reply came.
+        assert owners(r) == {None: 1.0} and owners(r, "back") == {None: 1.0}
+    proxied = flow(rs, "out/hq/8")
+    assert proxied.verdict.value == "ok"
+    assert owners(proxied) == {"breakout:hq-inet": 1.0}
+    assert flow(rs, "dns/hq").verdict.value == "ok"
+
+
+def test_pac_direct_without_expressroute_routes_leaves_by_the_internet_when_allowed() -> None:
+    rs = results(designs.pac_direct_without_routes(direct_internet=True))
+    for key in ER_KEYS:
+        r = flow(rs, key)
+        assert r.verdict.value == "ok", key
+        assert owners(r) == owners(r, "back") == {"breakout:hq-inet": 1.0}
+
+
+def test_pac_direct_with_the_circuit_down_is_refused_at_a_proxy_only_site() -> None:
+    rs = results(designs.pac_direct_circuit_down())
+    for key in ER_KEYS:
+        r = flow(rs, key)
+        assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "no-direct-internet", 1.0)
+    assert flow(rs, "out/hq/8").verdict.value == "ok"
+
+
+def test_pac_with_the_proxy_at_a_site_without_expressroute_routes() -> None:
+    """DIRECT names leave by hq's circuit; the others reach the proxy at dc, whose lack of
+    ExpressRoute routes does not matter to them, and leave by dc's breakout."""
+    rs = results(designs.pac_proxy_at_unscoped_site())
+    for key in ER_KEYS:
+        r = flow(rs, key)
+        assert r.verdict.value == "ok", key
+        assert owners(r) == owners(r, "back") == {"circuit:c1": 1.0}
+    proxied = flow(rs, "out/hq/8")
+    assert proxied.verdict.value == "ok"
+    assert owners(proxied) == owners(proxied, "back") == {"breakout:dc-inet": 1.0}
+
+
+def test_a_proxy_chain_leaves_by_the_upstream_proxys_egress() -> None:
+    rs = results(designs.proxy_chain())
+    for key in (*ER_KEYS, "out/hq/8"):
+        r = flow(rs, key)
+        assert r.verdict.value == "ok", key
+        assert owners(r) == owners(r, "back") == {"breakout:dc-inet": 1.0}
+
+
+def test_a_proxy_chain_whose_upstream_is_down_fails_every_proxied_name() -> None:
+    rs = results(designs.proxy_chain_upstream_down())
+    for key in (*ER_KEYS, "out/hq/8"):
+        r = flow(rs, key)
+        assert (r.verdict.value, r.cause_key, share(r)) == ("unreachable", "proxy", 1.0), key
+        assert "px2" in r.cause and "down" in r.cause
+
+
+def test_a_cloud_proxy_is_reached_by_the_sites_breakout() -> None:
+    rs = results(designs.cloud_proxy(breakout_up=True))
+    for key in (*ER_KEYS, "out/hq/8"):
+        r = flow(rs, key)
+        assert r.verdict.value == "ok", key
+        assert owners(r) == owners(r, "back") == {"breakout:hq-inet": 1.0}
+
+
+def test_a_cloud_proxy_behind_a_breakout_that_is_down_names_the_sites_dns() -> None:
+    """The clients resolve where they leave (their own site), and that fails: the cause is the
+    site's DNS, as the DNS flow says, not a DNS the model does not know."""
+    rs = results(designs.cloud_proxy(breakout_up=False))
+    dns = flow(rs, "dns/hq")
+    assert dns.verdict.value == "unreachable"
+    for key in (*ER_KEYS, "out/hq/8"):
+        r = flow(rs, key)
+        assert (r.verdict.value, r.cause_key, share(r)) == ("unreachable", "dns", 1.0), key
+        assert "not modelled" not in r.cause
+        assert dns.trace.branches[0].forward.reason in r.cause
+        assert r.culprit == dns.culprit
+
+
+# -- servers and static NAT --------------------------------------------------------------------
+
+
+def test_a_server_behind_a_firewall_loses_the_half_of_its_pool_pulled_back() -> None:
+    """c2 advertises the upper half of c1's pool more specifically: Microsoft returns that half
+    by c2, past the firewall and the NAT of c1 that hold the sessions."""
+    r = flow(results(designs.server_behind_firewall_pool()), "srv/mx/1")
+    assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "return-elsewhere", 0.5)
+    assert owners(r) == {"circuit:c1": 1.0}
+    assert owners(r, "back") == {"circuit:c1": 0.5, "circuit:c2": 0.5}
+    assert {k[2] for k in edges(r) if k[1] and k[1].startswith("circuit:c2")} == {"dropped"}
+
+
+def test_a_static_nat_translates_the_server_both_ways_inbound_and_outbound() -> None:
+    """DESIGN "State": a stateless one-to-one static NAT reverses every packet; the server's
+    own connections leave as its public address and its published service is reached on it,
+    both through the site firewall before the NAT."""
+    rs = results(designs.static_nat_both_ways())
+    out = flow(rs, "srv/mx/1")
+    assert out.verdict.value == "ok"
+    assert owners(out) == owners(out, "back") == {"circuit:c1": 1.0}
+    public = int(IPv4Address("20.72.0.10"))
+    for b in out.trace.branches:
+        assert b.forward.hops[-1].src == public
+    inbound = [r for r in rs if r.flow.direction.value == "inbound"]
+    assert inbound and all(r.verdict.value == "ok" for r in inbound)
+
+
+def test_a_static_nat_on_one_of_two_circuits_advertising_its_address() -> None:
+    """c2 advertises the public address too but holds the mapping statefully at its edge:
+    half the server's replies reach that edge, which never saw the connection; half of the
+    inbound connections enter by c2 and their replies head for c1."""
+    rs = results(designs.static_nat_return_elsewhere())
+    out = flow(rs, "srv/mx/1")
+    assert (out.verdict.value, out.cause_key, share(out)) == ("dropped", "return-elsewhere", 0.5)
+    assert owners(out, "back") == {"circuit:c1": 0.5, "circuit:c2": 0.5}
+    inbound = [r for r in rs if r.flow.direction.value == "inbound"]
+    assert inbound
+    for r in inbound:
+        assert (r.verdict.value, r.cause_key, share(r)) == (
+            "dropped",
+            "inbound-return-elsewhere",
+            0.5,
+        )
+        assert owners(r) == {"circuit:c1": 0.5, "circuit:c2": 0.5}
+
+
+# -- regional preference -----------------------------------------------------------------------
+
+
+def _dynamics_ids(data: dict[str, Any]) -> tuple[int, int]:
+    """The set ids of the design's East US and West Europe environments, in that order."""
+    east, west = (es.id for es in dynamics_sets(load(data).design, CATALOGS))
+    return east, west
+
+
+def test_region_preference_sends_one_regions_dynamics_by_the_other_circuit() -> None:
+    """c1's local preference (150) wins for Microsoft 365 and East US; c2's preference for West
+    Europe's regional community (200) wins for that region's Dynamics 365 prefixes only."""
+    rs = results(designs.region_preference_two_circuits())
+    east, west = _dynamics_ids(designs.region_preference_two_circuits())
+    for key in (*ER_KEYS, f"out/hq/{east}"):
+        r = flow(rs, key)
+        assert r.verdict.value == "ok", key
+        assert owners(r) == owners(r, "back") == {"circuit:c1": 1.0}, key
+    r = flow(rs, f"out/hq/{west}")
+    assert r.verdict.value == "ok"
+    assert owners(r) == owners(r, "back") == {"circuit:c2": 1.0}
+
+
+def test_region_preference_tied_with_local_preference_over_one_pool() -> None:
+    """West Europe's prefixes tie over c1 (local preference 200) and c2 (region preference
+    200): both branches are followed. One pool on both circuits loses half of every flow."""
+    rs = results(designs.region_tie_shared_pool())
+    _, west = _dynamics_ids(designs.region_tie_shared_pool())
+    r = flow(rs, f"out/hq/{west}")
+    assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "return-elsewhere", 0.5)
+    assert owners(r) == {"circuit:c1": 0.5, "circuit:c2": 0.5}
+    m365 = flow(rs, "out/hq/1")
+    assert (m365.verdict.value, share(m365)) == ("dropped", 0.5)
+    assert owners(m365) == {"circuit:c1": 1.0}
+
+
+# -- links -------------------------------------------------------------------------------------
+
+
+def test_primary_link_down_with_a_firewall_on_the_secondary_works() -> None:
+    rs = results(designs.primary_down_device_on_secondary())
+    for key in ER_KEYS:
+        r = flow(rs, key)
+        assert r.verdict.value == "ok", key
+        assert {k[:2] for k in edges(r)} == {("circuit:c1/secondary", "circuit:c1/secondary")}
+
+
+def test_primary_link_down_with_the_pool_advertised_on_it_alone_is_a_blackhole() -> None:
+    """The secondary carries the translated requests, but Microsoft has no route back to a pool
+    only the link that is down advertised."""
+    rs = results(designs.primary_down_pool_on_primary_only())
+    for key in ER_KEYS:
+        r = flow(rs, key)
+        assert (r.verdict.value, r.cause_key, share(r)) == ("blackhole", "no-route-back", 1.0)
+        assert owners(r) == {"circuit:c1": 1.0} and owners(r, "back") == {None: 1.0}
+
+
+# -- DNS ---------------------------------------------------------------------------------------
+
+
+def test_a_remote_resolver_egress_whose_range_a_circuit_advertises() -> None:
+    """hq's queries leave by dc's breakout and are answered over the internet; hq's
+    ExpressRoute names go by dc's circuit (dc's router holds the routes); but Microsoft answers
+    hq's internet-only Microsoft names over the circuit, whose edge never saw them."""
+    rs = results(designs.resolver_at_remote_breakout_pool_on_circuit())
+    assert flow(rs, "dns/hq").verdict.value == "ok"
+    assert owners(flow(rs, "dns/hq")) == {"breakout:dc-inet": 1.0}
+    for key in ER_KEYS:
+        r = flow(rs, key)
+        assert r.verdict.value == "ok", key
+        assert owners(r) == owners(r, "back") == {"circuit:c1": 1.0}
+    r = flow(rs, "out/hq/8")
+    assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "return-elsewhere", 1.0)
+    assert owners(r) == {"breakout:dc-inet": 1.0} and owners(r, "back") == {"circuit:c1": 1.0}
+
+
+# -- the emulation's sources -------------------------------------------------------------------
+
+
+def test_emulated_users_never_connect_from_the_proxy_or_resolver_address() -> None:
+    """flow-semantics "Flows": resolvers and proxies are counted with the users around them but
+    never stand for them. At a proxy-only site the breakout lets those two out: a user
+    connection opened from either address would pass where the users' are refused."""
+    d = load(designs.pac_direct_without_routes(direct_internet=False)).design
+    strata = emulated.strata(d, "hq")
+    apart = {IPv4Address("10.190.0.1"), IPv4Address("10.190.255.10")}
+    assert not any(s.piece.contains(a) and s.piece.size == 1 for s in strata for a in apart)
+    assert abs(sum(s.weight for s in strata) - 1.0) < 1e-12
+    covered = sum(s.piece.size for s in strata)
+    assert covered == IPv4Network("10.190.0.0/16").num_addresses - len(apart)
