@@ -241,3 +241,23 @@ def test_emulated_users_never_connect_from_the_proxy_or_resolver_address() -> No
     assert abs(sum(s.weight for s in strata) - 1.0) < 1e-12
     covered = sum(s.piece.size for s in strata)
     assert covered == IPv4Network("10.190.0.0/16").num_addresses - len(apart)
+
+
+def test_the_emulation_lists_the_dns_flows_the_model_judges() -> None:
+    """A proxy's site and a server's site resolve too, with or without users of their own: both
+    sides list the same DNS flows, so ``erplan emulate`` compares them rather than reporting
+    the model's alone."""
+    cases = [
+        designs.pac_proxy_at_unscoped_site(),
+        designs.proxy_chain(),
+        designs.cloud_proxy(breakout_up=True),
+        designs.static_nat_both_ways(),
+        designs.server_behind_firewall_pool(),
+        designs.resolver_at_remote_breakout_pool_on_circuit(),
+    ]
+    for data in cases:
+        d = load(data).design
+        model = {f.key for r in results(data) for f in r.flows if f.key.startswith("dns/")}
+        ours = {f.key for f in emulated.outbound_flows(d, CATALOGS) if f.direction == "dns"}
+        assert ours == model, data["name"]
+    assert "dns/dc" in {f.key for f in emulated.outbound_flows(load(cases[1]).design, CATALOGS)}
