@@ -10,6 +10,7 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 from _semantics import CATALOGS, edges, flow, load, owners, results, share
+from emulation import designs as designs_first
 from emulation import designs_review2 as designs
 from erplan.emulate import flows as emulated
 from erplan.facts import dynamics_sets
@@ -261,3 +262,29 @@ def test_the_emulation_lists_the_dns_flows_the_model_judges() -> None:
         ours = {f.key for f in emulated.outbound_flows(d, CATALOGS) if f.direction == "dns"}
         assert ours == model, data["name"]
     assert "dns/dc" in {f.key for f in emulated.outbound_flows(load(cases[1]).design, CATALOGS)}
+
+
+# -- inbound source NAT ------------------------------------------------------------------------
+
+
+def test_one_inbound_pool_on_two_devices_at_one_site_names_the_shared_pool() -> None:
+    """DESIGN "State": "two devices sharing one pool break each other's replies". Both entries
+    do source-NAT: the cause is the pool they share, and the fix is a pool per entry, not the
+    inbound source NAT they already have."""
+    rs = results(designs.inbound_snat_two_devices_one_site())
+    inbound = [r for r in rs if r.flow.direction.value == "inbound"]
+    assert inbound
+    for r in inbound:
+        assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "shared-inbound-pool", 0.5)
+        assert "10.255.9.0/28" in r.cause and "does not source-NAT" not in r.cause
+        assert r.culprit[0] == "circuits" and r.culprit[2] == "inbound_snat_pool"
+        assert owners(r) == {"circuit:c1": 0.5, "circuit:c2": 0.5}
+
+
+def test_one_inbound_pool_on_two_devices_at_two_sites_names_the_shared_pool() -> None:
+    r = next(
+        r
+        for r in results(designs_first.inbound_snat_two_devices())
+        if r.flow.direction.value == "inbound"
+    )
+    assert (r.verdict.value, r.cause_key) == ("dropped", "shared-inbound-pool")

@@ -13,8 +13,7 @@ def pac_direct_without_routes(direct_internet: bool) -> dict[str, Any]:
     no ExpressRoute routes (`er_routes: false`): DIRECT follows the default route to the
     breakout, which refuses it when the clients may not go out directly."""
     return design(
-        "PAC DIRECT without ExpressRoute routes"
-        + ("" if direct_internet else ", proxy only"),
+        "PAC DIRECT without ExpressRoute routes" + ("" if direct_internet else ", proxy only"),
         {
             "hq": site(
                 "New York",
@@ -25,9 +24,7 @@ def pac_direct_without_routes(direct_internet: bool) -> dict[str, Any]:
         },
         breakouts={"hq-inet": breakout("hq", "20.70.4.1/32", "20.70.4.0/24")},
         circuits={
-            "c1": circuit(
-                "hq", "New York", snat_pool="20.70.2.0/29", advertises=["20.70.2.0/29"]
-            )
+            "c1": circuit("hq", "New York", snat_pool="20.70.2.0/29", advertises=["20.70.2.0/29"])
         },
         devices={"px": {"kind": "proxy", "site": "hq", "address": "10.190.255.10"}},
     )
@@ -49,9 +46,7 @@ def pac_proxy_at_unscoped_site() -> dict[str, Any]:
         wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
         breakouts={"dc-inet": breakout("dc", "20.71.5.1/32", "20.71.5.0/24")},
         circuits={
-            "c1": circuit(
-                "hq", "New York", snat_pool="20.71.2.0/29", advertises=["20.71.2.0/29"]
-            )
+            "c1": circuit("hq", "New York", snat_pool="20.71.2.0/29", advertises=["20.71.2.0/29"])
         },
         devices={"px": {"kind": "proxy", "site": "dc", "address": "10.192.255.10"}},
     )
@@ -291,3 +286,45 @@ def proxy_chain_upstream_down() -> dict[str, Any]:
     d["name"] = "proxy chain, upstream down"
     d["devices"]["px2"]["up"] = False
     return d
+
+
+def inbound_snat_two_devices_one_site() -> dict[str, Any]:
+    """Two NAT devices at one site, one per entry circuit, translate inbound connections into
+    one pool: the site routes the pool to both (equal distance), so about half the replies of
+    each entry reach the device that did not translate them."""
+    return design(
+        "one inbound SNAT pool on two devices at one site",
+        {"dc": site("New York", ["10.203.0.0/16"], users=0)},
+        circuits={
+            "c1": circuit(
+                "dc",
+                "New York",
+                advertises=["20.79.0.10/32"],
+                devices=["nat1"],
+                inbound_snat_pool="10.255.9.0/28",
+            ),
+            "c2": circuit(
+                "dc",
+                "Washington DC",
+                advertises=["20.79.0.10/32"],
+                devices=["nat2"],
+                inbound_snat_pool="10.255.9.0/28",
+            ),
+        },
+        devices={
+            "nat1": {"kind": "nat", "site": "dc"},
+            "nat2": {"kind": "nat", "site": "dc"},
+        },
+        services={
+            "app": {
+                "fqdn": "app.contoso.com",
+                "dns_record": "20.79.0.10",
+                "public_address": "20.79.0.10",
+                "internal_address": "10.203.1.10",
+                "site": "dc",
+                "entry": ["expressroute"],
+                "initiator": "Exchange",
+                "used_by_internet_users": False,
+            }
+        },
+    )
