@@ -10,7 +10,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
-from emulation import designs
+from emulation import designs, designs_review2
 from emulation.conftest_helpers import (
     CATALOGS,
     assert_agrees,
@@ -208,3 +208,19 @@ def test_a_link_firewall_down_leaves_the_other_link_but_not_microsofts_returns()
         lost = [c for c in f.connections if not c.ok]
         assert all(c.drops == [("device fw-eu (firewall, down)", "device down")] for c in lost)
     assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_a_server_behind_a_firewall_and_its_sites_dns_match_the_model_flow_for_flow() -> None:
+    data = designs_review2.server_behind_firewall_pool()
+    report = run_mapping(data, connections=16)
+    by_key = flows(report)
+    # Nobody works at dc, but its server resolves there: the site's DNS is a flow on both sides.
+    assert set(by_key) == set(model_flows(data)), (sorted(by_key), sorted(model_flows(data)))
+    dns = by_key["dns/dc"]
+    assert dns.completed == dns.attempted and edges(dns) == {"breakout:dc-inet"}, describe(dns)
+    srv = by_key["srv/mx/1"]
+    # Half c1's pool is pulled back by c2's more specific prefix, past the firewall and NAT.
+    assert 0 < srv.completed < srv.attempted, describe(srv)
+    assert edges(srv) <= {"circuit:c1/primary", "circuit:c1/secondary"}, describe(srv)
+    assert edges(srv, back=True) & {"circuit:c2/primary", "circuit:c2/secondary"}, describe(srv)
+    assert_agrees(data, report, sorted(by_key))
