@@ -13,6 +13,7 @@ from _semantics import CATALOGS, edges, flow, load, owners, results, share
 from emulation import designs as designs_first
 from emulation import designs_review2 as designs
 from erplan.emulate import flows as emulated
+from erplan.emulate.results import PINNED, Connection
 from erplan.facts import dynamics_sets
 
 ER_KEYS = ("out/hq/1", "out/hq/2", "out/hq/9", "out/hq/10")
@@ -288,3 +289,19 @@ def test_one_inbound_pool_on_two_devices_at_two_sites_names_the_shared_pool() ->
         if r.flow.direction.value == "inbound"
     )
     assert (r.verdict.value, r.cause_key) == ("dropped", "shared-inbound-pool")
+
+
+def test_a_dns_query_that_left_and_got_no_answer_back_is_a_blackhole_in_the_emulation() -> None:
+    """The model judges the DNS flow as packets: a query out of a breakout that translates
+    nothing (a static NAT there cannot use the pool) has no route back, a blackhole. The
+    emulation classes its connections alike from what it saw: out by the breakout, nothing
+    back, no drop. A flow whose name did not resolve stays unreachable."""
+    r = flow(results(designs.static_nat_at_the_breakout()), "dns/dc")
+    assert (r.verdict.value, r.cause_key, share(r)) == ("blackhole", "no-route-back", 1.0)
+    lost = Connection(1, 0, 1.0, "10.204.0.2", "dns", stage="dns", forward=["breakout:dc-inet"])
+    assert lost.classify() == "blackhole"
+    unresolved = Connection(2, 0, 1.0, "10.204.0.2", "outbound", stage="dns")
+    assert unresolved.classify() == "unreachable"
+    pinned = Connection(3, 0, 1.0, "10.204.0.2", "dns", stage="dns", forward=["breakout:dc-inet"])
+    pinned.drops.append(("internet", PINNED))
+    assert pinned.classify() == "unreachable"

@@ -328,3 +328,45 @@ def inbound_snat_two_devices_one_site() -> dict[str, Any]:
             }
         },
     )
+
+
+def server_at_a_proxy_only_site() -> dict[str, Any]:
+    """A server at a proxy-only site without ExpressRoute routes: unlike the users, it may go
+    out directly, and reaches every set by the breakout."""
+    d = pac_direct_without_routes(direct_internet=False)
+    d["name"] = "server at a proxy-only site"
+    d["servers"] = {"mx": {"site": "hq", "address": "10.190.1.10", "connects_to": ["1", "8"]}}
+    return d
+
+
+def static_nat_at_the_breakout() -> dict[str, Any]:
+    """A server published on the internet through a static NAT at the breakout, whose public
+    address a circuit also advertises more specifically: Microsoft answers the server's
+    internet connections, and reaches the service, over the circuit."""
+    return design(
+        "static NAT at the breakout, its address also on a circuit",
+        {"dc": site("New York", ["10.204.0.0/16"], users=0)},
+        breakouts={"dc-inet": breakout("dc", "20.80.9.1/32", "20.80.9.0/24", devices=["nat1"])},
+        circuits={
+            "c1": circuit(
+                "dc",
+                "New York",
+                route_filter=["Other Office 365"],
+                snat_pool="20.80.2.0/29",
+                advertises=["20.80.2.0/29", "20.80.9.10/32"],
+            )
+        },
+        devices={"nat1": {"kind": "nat", "site": "dc", "static_nat": True}},
+        services={
+            "app": {
+                "fqdn": "app.contoso.com",
+                "dns_record": "20.80.9.10",
+                "public_address": "20.80.9.10",
+                "internal_address": "10.204.1.10",
+                "site": "dc",
+                "entry": ["internet"],
+                "initiator": "Exchange",
+            }
+        },
+        servers={"mx": {"site": "dc", "address": "10.204.1.10", "connects_to": ["1", "8"]}},
+    )
