@@ -305,3 +305,14 @@ def test_a_dns_query_that_left_and_got_no_answer_back_is_a_blackhole_in_the_emul
     pinned = Connection(3, 0, 1.0, "10.204.0.2", "dns", stage="dns", forward=["breakout:dc-inet"])
     pinned.drops.append(("internet", PINNED))
     assert pinned.classify() == "unreachable"
+
+
+def test_a_server_at_a_proxy_only_site_goes_out_directly_where_users_may_not() -> None:
+    """flow-semantics "Proxy-only sites": the site refuses its clients' direct connections,
+    except from its proxies, resolvers and servers."""
+    rs = results(designs.server_at_a_proxy_only_site())
+    assert flow(rs, "out/hq/1").cause_key == "no-direct-internet"
+    for key in ("srv/mx/1", "srv/mx/8"):
+        r = flow(rs, key)
+        assert r.verdict.value == "ok", key
+        assert owners(r) == owners(r, "back") == {"breakout:hq-inet": 1.0}
