@@ -9,6 +9,8 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
+import pytest
+
 from _semantics import CATALOGS, edges, flow, load, owners, results, share
 from emulation import designs as designs_first
 from emulation import designs_review2 as designs
@@ -316,3 +318,17 @@ def test_a_server_at_a_proxy_only_site_goes_out_directly_where_users_may_not() -
         r = flow(rs, key)
         assert r.verdict.value == "ok", key
         assert owners(r) == owners(r, "back") == {"breakout:hq-inet": 1.0}
+
+
+def test_one_pool_on_two_circuits_with_a_link_down_fails_two_thirds() -> None:
+    """Microsoft balances over every link left with the longest prefix (flow-semantics
+    "Microsoft"): three links, one of them c1's, so two thirds of the replies reach c2."""
+    rs = results(designs.shared_pool_one_link_down())
+    for key in ER_KEYS:
+        r = flow(rs, key)
+        assert r.verdict.value == "dropped" and r.cause_key == "return-elsewhere", key
+        assert share(r) == pytest.approx(2 / 3, abs=1e-6)
+        assert owners(r) == pytest.approx({"circuit:c1": 1.0})
+        back = owners(r, "back")
+        assert back == pytest.approx({"circuit:c1": 1 / 3, "circuit:c2": 2 / 3}, abs=1e-6)
+        assert {k[0] for k in edges(r)} == {"circuit:c1/secondary"}

@@ -370,3 +370,26 @@ def static_nat_at_the_breakout() -> dict[str, Any]:
         },
         servers={"mx": {"site": "dc", "address": "10.204.1.10", "connects_to": ["1", "8"]}},
     )
+
+
+def shared_pool_one_link_down() -> dict[str, Any]:
+    """Two circuits translate into one pool they both advertise; c1 (preferred) has its primary
+    link down. Microsoft balances replies over the three links left, so two thirds reach c2,
+    whose edge never saw the connection."""
+    pool = "20.81.0.0/29"
+    return design(
+        "one pool on two circuits, one link down",
+        {"hq": site("New York", ["10.205.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.81.9.1/32", "20.81.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                local_preference=200,
+                snat_pool=pool,
+                advertises=[pool],
+                links={"primary": {"up": False}},
+            ),
+            "c2": circuit("hq", "Washington DC", snat_pool=pool, advertises=[pool]),
+        },
+    )
