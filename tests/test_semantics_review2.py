@@ -332,3 +332,27 @@ def test_one_pool_on_two_circuits_with_a_link_down_fails_two_thirds() -> None:
         back = owners(r, "back")
         assert back == pytest.approx({"circuit:c1": 1 / 3, "circuit:c2": 2 / 3}, abs=1e-6)
         assert {k[0] for k in edges(r)} == {"circuit:c1/secondary"}
+
+
+def test_a_proxys_egress_across_a_site_with_routes_follows_that_sites_table() -> None:
+    """Hop by hop (DESIGN "Flow semantics"): the proxy's policy route leads towards dc's
+    breakout, but dc's router holds ExpressRoute routes and sends those names into c1."""
+    rs = results(designs.proxy_egress_across_a_site_with_routes())
+    for key in ER_KEYS:
+        r = flow(rs, key)
+        assert r.verdict.value == "ok", key
+        assert owners(r) == owners(r, "back") == {"circuit:c1": 1.0}
+    r = flow(rs, "out/hq/8")
+    assert r.verdict.value == "ok"
+    assert owners(r) == owners(r, "back") == {"breakout:dc-inet": 1.0}
+
+
+def test_one_inbound_pool_at_a_circuit_and_a_breakout_names_the_shared_pool() -> None:
+    """The pool is routed to the circuit's NAT device and the breakout's edge alike (one site,
+    equal distance): half the replies of each entry reach the other (emulated alike)."""
+    rs = results(designs.inbound_pool_on_a_circuit_and_a_breakout())
+    inbound = [r for r in rs if r.flow.direction.value == "inbound"]
+    assert {r.flow.kind for r in inbound} >= {"internet"}
+    for r in inbound:
+        assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "shared-inbound-pool", 0.5)
+        assert r.culprit == ("services", "app", "inbound_snat")

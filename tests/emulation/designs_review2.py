@@ -393,3 +393,58 @@ def shared_pool_one_link_down() -> dict[str, Any]:
             "c2": circuit("hq", "Washington DC", snat_pool=pool, advertises=[pool]),
         },
     )
+
+
+def proxy_egress_across_a_site_with_routes() -> dict[str, Any]:
+    """hq takes no ExpressRoute routes; its proxy's egress is dc's breakout, and dc holds the
+    routes of its own circuit: hop by hop, dc sends the proxy's ExpressRoute-able connections
+    into the circuit, the rest out of its breakout."""
+    return design(
+        "proxy egress across a site with ExpressRoute routes",
+        {
+            "hq": site(
+                "New York",
+                ["10.206.0.0/16"],
+                er_routes=False,
+                proxy={"mode": "all", "device": "px"},
+            ),
+            "dc": site("Washington DC", ["10.207.0.0/16"], users=0),
+        },
+        wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
+        breakouts={
+            "hq-inet": breakout("hq", "20.82.4.1/32", "20.82.4.0/24"),
+            "dc-inet": breakout("dc", "20.82.5.1/32", "20.82.5.0/24"),
+        },
+        circuits={
+            "c1": circuit(
+                "dc", "Washington DC", snat_pool="20.82.2.0/29", advertises=["20.82.2.0/29"]
+            )
+        },
+        devices={
+            "px": {"kind": "proxy", "site": "hq", "address": "10.206.255.10", "egress": "dc-inet"}
+        },
+    )
+
+
+def inbound_pool_on_a_circuit_and_a_breakout() -> dict[str, Any]:
+    """A service entered both ways translates inbound connections into one pool at the circuit
+    (a NAT device) and at the breakout (its edge): the pool is routed to one of them."""
+    return design(
+        "one inbound SNAT pool on a circuit and a breakout",
+        {"dc": site("New York", ["10.208.0.0/16"], users=0)},
+        breakouts={"dc-inet": breakout("dc", "20.83.9.1/32", "20.83.9.0/24")},
+        circuits={"c1": circuit("dc", "New York", advertises=["20.83.9.10/32"], devices=["nat1"])},
+        devices={"nat1": {"kind": "nat", "site": "dc"}},
+        services={
+            "app": {
+                "fqdn": "app.contoso.com",
+                "dns_record": "20.83.9.10",
+                "public_address": "20.83.9.10",
+                "internal_address": "10.208.1.10",
+                "site": "dc",
+                "entry": ["expressroute", "internet"],
+                "inbound_snat": {"c1": "10.255.10.0/28", "dc-inet": "10.255.10.0/28"},
+                "initiator": "Exchange",
+            }
+        },
+    )
