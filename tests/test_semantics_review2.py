@@ -6,6 +6,7 @@ verdict, cause and share (docs/flow-semantics.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
@@ -49,8 +50,13 @@ def test_pac_direct_without_expressroute_routes_leaves_by_the_internet_when_allo
         assert owners(r) == owners(r, "back") == {"breakout:hq-inet": 1.0}
 
 
-def test_pac_direct_with_the_circuit_down_is_refused_at_a_proxy_only_site() -> None:
-    rs = results(designs.pac_direct_circuit_down())
+@pytest.mark.parametrize("make", [designs.pac_direct_circuit_down, designs.pac_direct_filtered_out])
+def test_pac_direct_with_the_circuit_down_or_filtered_is_refused_at_a_proxy_only_site(
+    make: Callable[[], dict[str, Any]],
+) -> None:
+    """No ExpressRoute route for the DIRECT names: the circuit is down, or its route filter
+    leaves their service out."""
+    rs = results(make())
     for key in ER_KEYS:
         r = flow(rs, key)
         assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "no-direct-internet", 1.0)

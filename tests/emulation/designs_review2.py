@@ -448,3 +448,13 @@ def inbound_pool_on_a_circuit_and_a_breakout() -> dict[str, Any]:
             }
         },
     )
+
+
+def pac_direct_filtered_out() -> dict[str, Any]:
+    """A proxy-only site's PAC sends Exchange's names DIRECT, but its circuit's route filter
+    admits SharePoint only: no ExpressRoute route for them, so the perimeter refuses them."""
+    d = pac_direct_without_routes(direct_internet=False)
+    d["name"] = "PAC DIRECT for a service the route filter leaves out"
+    d["sites"]["hq"].pop("er_routes")
+    d["circuits"]["c1"]["route_filter"] = ["SharePoint"]
+    return d

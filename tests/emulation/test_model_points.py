@@ -224,3 +224,18 @@ def test_a_server_behind_a_firewall_and_its_sites_dns_match_the_model_flow_for_f
     assert edges(srv) <= {"circuit:c1/primary", "circuit:c1/secondary"}, describe(srv)
     assert edges(srv, back=True) & {"circuit:c2/primary", "circuit:c2/secondary"}, describe(srv)
     assert_agrees(data, report, sorted(by_key))
+
+
+def test_a_dns_query_out_of_a_breakout_that_translates_nothing_is_lost_on_the_way_back() -> None:
+    data = designs_review2.static_nat_at_the_breakout()
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    # A static NAT at the breakout cannot use its pool: the resolver's query leaves with its
+    # private source and no answer comes back by any edge, a blackhole as the model says.
+    dns = by_key["dns/dc"]
+    assert dns.completed == 0 and edges(dns) == {"breakout:dc-inet"}, describe(dns)
+    assert not edges(dns, back=True) and not any(c.drops for c in dns.connections)
+    assert {c.outcome for c in dns.connections} == {"blackhole"}, describe(dns)
+    for key in ("srv/mx/1", "srv/mx/8"):
+        assert {c.outcome for c in by_key[key].connections} == {"unreachable"}, key
+    assert_agrees(data, report, sorted(by_key))
