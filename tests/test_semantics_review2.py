@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from _semantics import CATALOGS, edges, flow, load, owners, results, share
+from _semantics import CATALOGS, edges, flow, hop_nodes, load, owners, results, share
 from emulation import designs as designs_first
 from emulation import designs_review2 as designs
 from erplan.emulate import flows as emulated
@@ -362,3 +362,20 @@ def test_one_inbound_pool_at_a_circuit_and_a_breakout_names_the_shared_pool() ->
     for r in inbound:
         assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "shared-inbound-pool", 0.5)
         assert r.culprit == ("services", "app", "inbound_snat")
+
+
+def test_a_region_preferred_circuit_behind_a_site_without_routes_is_left_by_its_breakout() -> None:
+    """Hop by hop: hq sends West Europe's prefixes towards c2, but c2's site dc keeps no
+    ExpressRoute routes in its table and forwards them by its default route, out of dc's
+    breakout (emulated alike); the rest still leaves by c1."""
+    data = designs.region_preferred_behind_a_scoped_site()
+    rs = results(data)
+    east, west = _dynamics_ids(data)
+    for key in (*ER_KEYS, f"out/hq/{east}"):
+        r = flow(rs, key)
+        assert r.verdict.value == "ok", key
+        assert owners(r) == owners(r, "back") == {"circuit:c1": 1.0}, key
+    r = flow(rs, f"out/hq/{west}")
+    assert r.verdict.value == "ok"
+    assert owners(r) == owners(r, "back") == {"breakout:dc-inet": 1.0}
+    assert {"site:hq", "site:dc", "edge:dc-inet"} <= hop_nodes(r, "forward")

@@ -458,3 +458,15 @@ def pac_direct_filtered_out() -> dict[str, Any]:
     d["sites"]["hq"].pop("er_routes")
     d["circuits"]["c1"]["route_filter"] = ["SharePoint"]
     return d
+
+
+def region_preferred_behind_a_scoped_site() -> dict[str, Any]:
+    """hq prefers c2 for West Europe's Dynamics 365 prefixes, but c2 attaches at dc, which takes
+    no ExpressRoute routes: hop by hop, dc's router sends those packets by its default route."""
+    d = region_preference_two_circuits()
+    d["name"] = "regional preference for a circuit behind a site without ExpressRoute routes"
+    d["sites"]["dc"] = site("Washington DC", ["10.209.0.0/16"], users=0, er_routes=False)
+    d["wan"] = [{"between": ["hq", "dc"], "latency_ms": 5}]
+    d["breakouts"]["dc-inet"] = breakout("dc", "20.74.10.1/32", "20.74.10.0/24")
+    d["circuits"]["c2"]["site"] = "dc"
+    return d
