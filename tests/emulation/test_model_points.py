@@ -10,7 +10,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
-from emulation import designs, designs_returns
+from emulation import designs, designs_returns, designs_review2
 from emulation.conftest_helpers import (
     CATALOGS,
     assert_agrees,
@@ -245,3 +245,34 @@ def test_geodns_answers_queries_from_a_breakout_that_does_not_translate() -> Non
         assert edges(f, back=True) <= {"circuit:c1/primary", "circuit:c1/secondary"}, describe(f)
         assert {c.outcome for c in f.connections} == {"dropped"}, describe(f)
     assert_agrees(data, report, _shared(data, by_key))
+
+
+def test_a_server_behind_a_firewall_and_its_sites_dns_match_the_model_flow_for_flow() -> None:
+    data = designs_review2.server_behind_firewall_pool()
+    report = run_mapping(data, connections=16)
+    by_key = flows(report)
+    # Nobody works at dc, but its server resolves there: the site's DNS is a flow on both sides.
+    assert set(by_key) == set(model_flows(data)), (sorted(by_key), sorted(model_flows(data)))
+    dns = by_key["dns/dc"]
+    assert dns.completed == dns.attempted and edges(dns) == {"breakout:dc-inet"}, describe(dns)
+    srv = by_key["srv/mx/1"]
+    # Half c1's pool is pulled back by c2's more specific prefix, past the firewall and NAT.
+    assert 0 < srv.completed < srv.attempted, describe(srv)
+    assert edges(srv) <= {"circuit:c1/primary", "circuit:c1/secondary"}, describe(srv)
+    assert edges(srv, back=True) & {"circuit:c2/primary", "circuit:c2/secondary"}, describe(srv)
+    assert_agrees(data, report, sorted(by_key))
+
+
+def test_a_dns_query_out_of_a_breakout_that_translates_nothing_is_lost_on_the_way_back() -> None:
+    data = designs_review2.static_nat_at_the_breakout()
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    # A static NAT at the breakout cannot use its pool: the resolver's query leaves with its
+    # private source and no answer comes back by any edge, a blackhole as the model says.
+    dns = by_key["dns/dc"]
+    assert dns.completed == 0 and edges(dns) == {"breakout:dc-inet"}, describe(dns)
+    assert not edges(dns, back=True) and not any(c.drops for c in dns.connections)
+    assert {c.outcome for c in dns.connections} == {"blackhole"}, describe(dns)
+    for key in ("srv/mx/1", "srv/mx/8"):
+        assert {c.outcome for c in by_key[key].connections} == {"unreachable"}, key
+    assert_agrees(data, report, sorted(by_key))

@@ -93,6 +93,13 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "place stateful devices where both directions of a connection cross them",
         "guide 000 §7.2; guide 001 'Ensuring route symmetry'",
     ),
+    "shared-inbound-pool": (
+        "two entries source-NAT inbound connections into one pool: replies to it are routed to "
+        "one of the devices, which drops those of the connections the other translated",
+        "give each entry its own inbound source-NAT pool, routed back to the device that "
+        "translates into it",
+        "guide 000 §7.4.2 (Figure 19); guide 001 Solution 2",
+    ),
     "no-session": (
         "a stateful device or NAT drops a packet of a connection it never saw start",
         "keep each connection's request and reply on the same stateful devices",

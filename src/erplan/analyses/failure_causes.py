@@ -15,6 +15,7 @@ from erplan.engine.network import Kind
 from erplan.engine.ranges import addr
 from erplan.engine.routes import Internal, Regional
 from erplan.engine.trace import edge_owner
+from erplan.facts import entry_breakouts, entry_circuits, inbound_pool
 
 _EDGES = (Kind.LINK, Kind.CE, Kind.BREAKOUT)  # routers with one way into the customer network
 _INWARD = (Kind.CE, Kind.SITE)
@@ -55,6 +56,9 @@ class FailureCauses:
                 return preferred
         if back is not None and owner_f and owner_b and owner_f != owner_b:
             if f.direction is Direction.INBOUND:
+                shared = self._shared_inbound_pool(f.origin, owner_f, back.reason)
+                if shared is not None:
+                    return shared
                 why = (
                     f"the request enters by {fwd.edge}, but the server's reply heads for "
                     f"{owner_b}: the entry does not source-NAT the connection, and the server's "
@@ -257,6 +261,33 @@ class FailureCauses:
             "even after it is translated back at the entry"
         )
         return "entry-prefers-another-circuit", why, culprit
+
+    def _shared_inbound_pool(
+        self, service: str, entry: str, reason: str
+    ) -> tuple[str, str, Culprit] | None:
+        """The entry source-NATs the connection, but into a pool another entry translates into
+        too: the server's network routes the pool to one of them (DESIGN "State")."""
+        d = self.design
+        svc = d.services[service]
+        kind, _, name = entry.partition(":")
+        pool = inbound_pool(d, svc, name)
+        if pool is None:
+            return None
+        pools = {
+            o: inbound_pool(d, svc, o) for o in [*entry_circuits(d, svc), *entry_breakouts(d, svc)]
+        }
+        other = next((o for o, p in pools.items() if o != name and p and p.overlaps(pool)), None)
+        if other is None:
+            return None
+        why = (
+            f"the request enters by {entry} and is source-NATed into {pool}, which {other} "
+            f"translates into too: the server's network routes that pool to one of them, and the "
+            f"replies of the other's connections reach a device that never saw them ({reason})"
+        )
+        culprit: Culprit = ("services", service, "inbound_snat")
+        if kind == "circuit" and name not in svc.inbound_snat:
+            culprit = ("circuits", name, "inbound_snat_pool")
+        return "shared-inbound-pool", why, culprit
 
     def _reply_link(self, back: Path) -> str | None:
         """The circuit link a reply took: the one it entered by, or the one it was dropped on

@@ -164,7 +164,23 @@ def strata(design: Design, site: str) -> tuple[Stratum, ...]:
     prefixes = design.sites[site].prefixes
     pieces = split_ranges(prefixes, boundaries(design))
     total = sum(p.size for p in pieces)
-    return tuple(Stratum(p, p.size / total) for p in pieces)
+    # A resolver, proxy or server is counted with the users around it but never stands for
+    # them (flow-semantics "Flows"): its own piece lends its address to the piece before it
+    # (else after it) and opens no user connection; the breakout would let it out.
+    apart = {h.network_address for h in special_hosts(design)}
+    sizes = [p.size for p in pieces]
+    alone = [p.size == 1 and p.first in apart for p in pieces]
+    if all(alone):
+        alone = [False] * len(pieces)
+    for i, own in enumerate(alone):
+        if own:
+            j = next((k for k in range(i - 1, -1, -1) if not alone[k]), None)
+            if j is None:
+                j = next(k for k in range(i + 1, len(pieces)) if not alone[k])
+            sizes[j] += 1
+    return tuple(
+        Stratum(p, n / total) for p, n, own in zip(pieces, sizes, alone, strict=True) if not own
+    )
 
 
 def tenant_sets(design: Design, catalogs: Catalogs) -> list[EndpointSet]:
@@ -269,23 +285,55 @@ def closed_sites(design: Design) -> list[str]:
     return [n for n, s in design.sites.items() if not s.proxy.direct_internet]
 
 
+def _dns_flow(design: Design, site_name: str, problem: str | None) -> FlowSpec:
+    site = design.sites[site_name]
+    return FlowSpec(
+        key=f"dns/{site_name}",
+        direction="dns",
+        origin=site_name,
+        port=53,
+        strata=strata(design, site_name) if site.prefixes else (),
+        name=None,
+        resolver_site=resolver_site(design, site_name),
+        problem=problem or (None if site.prefixes else f"site {site_name} has no prefixes"),
+    )
+
+
+def resolving_sites(design: Design) -> list[str]:
+    """Sites whose DNS is a flow of its own (flow-semantics "Flows"): those with users, the
+    site of the last proxy their clients use (a cloud proxy has none), servers' sites."""
+    out: dict[str, None] = {}
+    for name, site in design.sites.items():
+        if site.users <= 0:
+            continue
+        out[name] = None
+        if site.proxy.mode is ProxyMode.DIRECT:
+            continue
+        at: str | None = site.proxy.site or name
+        dev_name = site.proxy.device
+        seen: set[str] = set()
+        while dev_name in design.devices and dev_name not in seen:
+            seen.add(dev_name)
+            dev = design.devices[dev_name]
+            at = None if dev.egress == "cloud" else dev.site
+            dev_name = dev.upstream
+        if at is not None:
+            out[at] = None
+    out.update((s.site, None) for s in design.servers.values())
+    return list(out)
+
+
 def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
     sets = tenant_sets(design, catalogs)
+    for name in resolving_sites(design):
+        if design.sites[name].users <= 0:
+            yield _dns_flow(design, name, None)
     for site_name, site in design.sites.items():
         if site.users <= 0:
             continue
         problem = None if site.prefixes else f"site {site_name} has users but no prefixes"
         origin_strata = strata(design, site_name) if site.prefixes else ()
-        yield FlowSpec(
-            key=f"dns/{site_name}",
-            direction="dns",
-            origin=site_name,
-            port=53,
-            strata=origin_strata,
-            name=None,
-            resolver_site=resolver_site(design, site_name),
-            problem=problem,
-        )
+        yield _dns_flow(design, site_name, problem)
         site_proxy = proxy_of(design, site_name)
         for es in sets:
             proxy = site_proxy if _uses_proxy(design, site_name, es) else None

@@ -76,6 +76,10 @@ class Connection:
             self.outcome = "dropped"
         elif any(reason == DOWN for _, reason in self.drops):
             self.outcome = "blackhole"
+        elif self.direction == "dns" and self.forward and not self.back and not self.drops:
+            # The resolver's query left and no answer came back by any edge: lost on the way
+            # back, as for any packet (a name another flow could not resolve is unreachable).
+            self.outcome = "blackhole"
         elif self.drops or self.stage == "dns" or not self.origin_route:
             self.outcome = "unreachable"
         else:

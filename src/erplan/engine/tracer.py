@@ -159,9 +159,13 @@ class Tracer:
         assert es is not None
         chain = self.chain(flow)
         resolving = chain[-1].site if chain else flow.start
+        if resolving is None:
+            # A cloud proxy: its clients resolve at their own site (Engine.outbound), and need
+            # that to reach the proxy at all.
+            resolving = flow.origin
         if (flow.front_end is None and not flow.third_party) or flow.destination == 0:
             dns = self.dns(resolving) if resolving is not None else None
-            why = _why(dns) if dns is not None else "the cloud proxy's DNS is not modelled"
+            why = _why(dns) if dns is not None else "no site resolves the name"
             return failed(flow, f"DNS does not resolve: {why}", _culprit(dns), cause="dns")
         fe = o.catalogs.front_end(flow.front_end) if flow.front_end else None
         ms_point = self.geo.fe_point(fe) if fe is not None else None
