@@ -145,7 +145,8 @@ def test_a_static_nat_translates_the_server_both_ways_inbound_and_outbound() -> 
 def test_a_static_nat_on_one_of_two_circuits_advertising_its_address() -> None:
     """c2 advertises the public address too but holds the mapping statefully at its edge:
     half the server's replies reach that edge, which never saw the connection; half of the
-    inbound connections enter by c2 and their replies head for c1."""
+    inbound connections enter by c2 and their replies head for c1, which c2's own edge prefers
+    (local preference 200): source NAT at c2 alone would not bring them back by c2."""
     rs = results(designs.static_nat_return_elsewhere())
     out = flow(rs, "srv/mx/1")
     assert (out.verdict.value, out.cause_key, share(out)) == ("dropped", "return-elsewhere", 0.5)
@@ -155,9 +156,10 @@ def test_a_static_nat_on_one_of_two_circuits_advertising_its_address() -> None:
     for r in inbound:
         assert (r.verdict.value, r.cause_key, share(r)) == (
             "dropped",
-            "inbound-return-elsewhere",
+            "entry-prefers-another-circuit",
             0.5,
         )
+        assert r.culprit == ("circuits", "c2", "local_preference")
         assert owners(r) == {"circuit:c1": 0.5, "circuit:c2": 0.5}
 
 
