@@ -17,32 +17,55 @@ from erplan.model import ProxyMode
     source="Guide 000 §2.1 (internet connectivity is a mandatory prerequisite: DNS and CDNs "
     "need it, Figure 2); guide 001 'High availability' (many services are only available over "
     "the internet)",
-    fix="Give the site a breakout (`breakout`), or a proxy at a site that has one.",
+    fix="Give the site a breakout (`breakout`) or a WAN link to a site with one, or a proxy at "
+    "a site that has one.",
 )
 def site_without_internet(ctx: Context) -> Iterator[Hit]:
     """Not every Microsoft 365 endpoint is reachable over ExpressRoute: DNS resolution and the
-    content served by CDNs always need the internet. A site with users but no breakout of its
-    own, none named, and no proxy at a site with one cannot use Microsoft 365 at all.
+    content served by CDNs always need the internet. A site with users that reaches no
+    breakout - none of its own, none named, none over the WAN links that are up (a site
+    without one takes the nearest), and no proxy at a site that reaches one - cannot use
+    Microsoft 365 at all.
     """
     d = ctx.design
+    online = _reaching_a_breakout(ctx)
     for name, s in d.sites.items():
-        if s.users == 0 or d.site_breakout(name) is not None:
+        if s.users == 0 or name in online:
             continue
         proxy_site = s.proxy.site
-        if (
-            s.proxy.mode != ProxyMode.DIRECT
-            and proxy_site is not None
-            and proxy_site in d.sites
-            and d.site_breakout(proxy_site) is not None
-        ):
+        if proxy_site is None and s.proxy.device in d.devices:
+            proxy_site = d.devices[s.proxy.device].site
+        if s.proxy.mode != ProxyMode.DIRECT and proxy_site in online:
             continue
         yield Hit(
-            f"site {name} has {s.users} users but no path to the internet (no breakout, no "
-            "proxy at a site with one): DNS and CDN content are unreachable",
+            f"site {name} has {s.users} users but no path to the internet (no breakout it "
+            "reaches over the WAN, no proxy at a site that reaches one): DNS and CDN content "
+            "are unreachable",
             ("sites", name),
             (("sites", name),),
             key=True,
         )
+
+
+def _reaching_a_breakout(ctx: Context) -> set[str]:
+    """The sites that name a breakout, or reach a site holding one over WAN links that are up."""
+    d = ctx.design
+    links: dict[str, list[str]] = {name: [] for name in d.sites}
+    for w in d.wan:
+        a, b = w.between
+        if w.up and a in links and b in links:
+            links[a].append(b)
+            links[b].append(a)
+    holding = {b.site for b in d.breakouts.values() if b.site in links}
+    online = holding | {name for name in d.sites if d.site_breakout(name) is not None}
+    # Every site joined to one that holds a breakout reaches it.
+    stack = list(holding)
+    while stack:
+        for nxt in links[stack.pop()]:
+            if nxt not in online:
+                online.add(nxt)
+                stack.append(nxt)
+    return online
 
 
 @rule(
