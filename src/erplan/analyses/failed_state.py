@@ -19,6 +19,7 @@ tests/test_failed_state.py).
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -145,15 +146,26 @@ class KnownOptions:
     the baseline did not offer stays out, and what it offered over the same paths is offered
     alike while its links, breakout and stubs are up. None: work them out."""
 
-    __slots__ = ("engine", "known")
+    __slots__ = ("engine", "known", "wan_only")
 
-    def __init__(self, engine: Engine, known: dict[tuple[object, ...], list[Option]]) -> None:
-        self.engine, self.known = engine, known
+    def __init__(
+        self,
+        engine: Engine,
+        known: dict[tuple[object, ...], list[Option]],
+        *,
+        wan_only: bool = False,
+    ) -> None:
+        """``wan_only``: only WAN links are down. Then every circuit link, breakout and stub is
+        as it was, and a distance that is kept is the baseline's, finite: every option whose
+        paths are kept is still usable."""
+        self.engine, self.known, self.wan_only = engine, known, wan_only
 
     def __call__(self, key: tuple[object, ...], site: str) -> list[Option] | None:
         known = self.known.get(key)
         if known is None or not all(self._kept(site, o) for o in known):
             return None
+        if self.wan_only:
+            return known
         return [o for o in known if self._usable(site, o)]
 
     def _kept(self, site: str, o: Option) -> bool:
@@ -199,12 +211,12 @@ def failed_engine(design: Design, base: Baseline) -> Engine:
     else:
         inside = _inside_network(design, base)
         e.net = inside or Network(design, e.catalogs, e.geo)
-        e.igp = Igp(e.net)
         # Failures inside sites share one IGP's trees: the WAN is the same for all of them,
         # and a tree one of them grows serves the next (the baseline's stays as it is).
         if base.inside_igp is None:
             base.inside_igp = Igp(base.engine.net)
             base.inside_igp.inherit(base.engine.igp)
+        e.igp = Igp(e.net, like=base.inside_igp if inside is not None else None)
         e.igp.inherit(base.inside_igp, share=True)
         # Only elements inside sites down: the baseline's prefixes and filters hold.
         e.tables = (
@@ -232,13 +244,16 @@ def _wan_network(design: Design, base: Baseline) -> tuple[Network, list[tuple[st
         if mine.keys() != theirs.keys() or any(mine[k] is not theirs[k] for k in mine):
             return None
     down = [i for i, (a, b) in enumerate(zip(old.wan, design.wan, strict=True)) if a is not b]
-    pairs = [tuple(sorted(w.between)) for w in old.wan]
+    if not base.wan_pairs:
+        base.wan_pairs = [tuple(sorted(w.between)) for w in old.wan]
+        base.wan_pair_count = Counter(base.wan_pairs)
+    pairs = base.wan_pairs
     net = copy.copy(base.engine.net)
     net.design = design
     net.wires = dict(net.wires)
     cut: list[tuple[str, str]] = []
     for i in down:
-        if pairs.count(pairs[i]) != 1 or not old.wan[i].up or design.wan[i].up:
+        if base.wan_pair_count[pairs[i]] != 1 or not old.wan[i].up or design.wan[i].up:
             return None
         a, b = (f"site:{x}" for x in pairs[i])
         w = net.wires[a].get(b)

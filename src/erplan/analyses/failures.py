@@ -18,6 +18,7 @@ the tests check that both agree on every example.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -315,6 +316,9 @@ class Baseline:
     # Per site's users and server: the sites whose DNS answers its flows, and the flows (one per
     # endpoint set, in the engine's order, without their UDP twins).
     flows_of: dict[Origin, tuple[tuple[str, ...], list[Flow]]] = field(default_factory=dict)
+    # Each WAN link's pair of sites (sorted), and how many links join each pair.
+    wan_pairs: list[tuple[str, ...]] = field(default_factory=list)
+    wan_pair_count: Counter[tuple[str, ...]] = field(default_factory=Counter)
 
     @classmethod
     def build(cls, design: Design, catalogs: Catalogs) -> Baseline:
@@ -432,7 +436,11 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
             j = base.judge
             verdicts.judge.inherit = Inherit(j.table, j.starts, base.engine.net.site_links())
             verdicts.judge.egress_ms = base.judge.egress_ms  # the same geography
-            verdicts.judge.known_options = KnownOptions(engine, j.options())
+            wan_only = all(a.kind == "wan" for a in failed)
+            verdicts.judge.known_options = KnownOptions(engine, j.options(), wan_only=wan_only)
+            if wan_only:
+                # The egresses and the stubs that lead to them are the baseline's.
+                verdicts.judge.known_starts = j.starts
         for flows in origin_groups(engine, affected, base.resolving, known):
             r = verdicts.result(tuple(flows), engine.trace(flows[0]))
             new_states.append(state_of(engine, r))

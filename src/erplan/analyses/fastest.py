@@ -137,15 +137,18 @@ def repair(
     where = {(o.kind, o.name): n for _, n, _, o in after}
     if len(where) != len(after):
         return None
-    kept = {(o.kind, o.name): (ms, site, o.latency.estimated) for ms, _, site, o in before}
-    for ms, _, site, o in after:  # nothing added or changed
-        if kept.get((o.kind, o.name)) != (ms, site, o.latency.estimated):
-            return None
-    order = [where[(o.kind, o.name)] for _, _, _, o in before if (o.kind, o.name) in where]
-    if order != sorted(order):
-        return None  # ties would break otherwise
-    gone = {(o.kind, o.name) for _, _, _, o in before} - where.keys()
-    dirty = [s for s, o in table.items() if (o.kind, o.name) in gone]
+    dirty: list[str] = []
+    if after is not before:  # the very same starts: nothing added, changed or removed
+        kept = {(o.kind, o.name): (ms, site, o.latency.estimated) for ms, _, site, o in before}
+        for ms, _, site, o in after:  # nothing added or changed
+            if kept.get((o.kind, o.name)) != (ms, site, o.latency.estimated):
+                return None
+        order = [where[(o.kind, o.name)] for _, _, _, o in before if (o.kind, o.name) in where]
+        if order != sorted(order):
+            return None  # ties would break otherwise
+        gone = {(o.kind, o.name) for _, _, _, o in before} - where.keys()
+        if gone:
+            dirty = [s for s, o in table.items() if (o.kind, o.name) in gone]
     for u, v, ms in removed:
         if u in table and v in table and _tight(table[u], ms, table[v]):
             dirty.append(v)

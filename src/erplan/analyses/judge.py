@@ -39,6 +39,9 @@ class Judge:
         # A failed state's options derived from the baseline's (key, site router -> options,
         # or None when they must be worked out: ``failed_state.KnownOptions``).
         self.known_options: Callable[[tuple[object, ...], str], list[Option] | None] | None = None
+        # A failed state whose egresses are the baseline's (only WAN links down): the baseline
+        # judge's starts, by key (``_starts`` would make the same ones again).
+        self.known_starts: dict[tuple[object, ...], list[Start]] | None = None
 
     def table(self, key: tuple[object, ...]) -> Table | None:
         """The fastest-egress table searched for ``key`` (front end, circuits, third party)."""
@@ -239,6 +242,17 @@ class Judge:
     def _fastest(self, fe: FrontEnd, circuits: tuple[str, ...], third_party: bool) -> Searching:
         """For every site, the fastest egress towards ``fe`` (``fastest.search``, run as far
         as the sites asked for)."""
+        key = (fe.name, circuits, third_party)
+        starts = self.known_starts.get(key) if self.known_starts is not None else None
+        if starts is None:
+            starts = self._starts(fe, circuits, third_party)
+        self.starts[key] = starts
+        links = self.e.net.site_links()
+        got = self.inherit(key, starts, links) if self.inherit is not None else None
+        return Searching(starts, links, whole=got)
+
+    def _starts(self, fe: FrontEnd, circuits: tuple[str, ...], third_party: bool) -> list[Start]:
+        """Every egress still usable towards ``fe``, at its own latency, in the design's order."""
         e, geo, d = self.e, self.geo, self.design
         fe_point = geo.fe_point(fe)
         starts: list[Start] = []
@@ -262,11 +276,7 @@ class Judge:
                 lat = leg if third_party else leg + geo.backbone(geo.fe_point(near), fe_point)
                 known[("breakout", name, fe.name, third_party)] = lat
             starts.append((lat.ms, len(starts), f"site:{bk.site}", Option("breakout", name, lat)))
-        key = (fe.name, circuits, third_party)
-        self.starts[key] = starts
-        links = e.net.site_links()
-        got = self.inherit(key, starts, links) if self.inherit is not None else None
-        return Searching(starts, links, whole=got)
+        return starts
 
     def _far_region(self, b: Branch, opts: list[Option]) -> bool:
         """Inbound: an active/active pair inside one region is a design choice, not a defect;

@@ -106,25 +106,45 @@ class SlowRows:
                         useful[i] = np.any(np.abs(ds[i][None, :] + dx - to_x) <= _TOL, axis=0)
             self._dist[metric] = ds
             self._useful[metric] = useful
+        self._hits = self._wire_hits(nodes, at)
         self._ready = True
+
+    def _wire_hits(self, nodes: list[str], at: dict[str, int]) -> dict[tuple[str, str], Any]:
+        """For every WAN wire, each way, which origins it lies on a useful shortest path of
+        (``_on_path``, worked out for every wire at once: a sweep asks about each of them)."""
+        import numpy as np
+
+        wires = self.e.net.wires
+        pairs = [(a, b) for a in nodes for b in wires[a] if b in at]
+        if not pairs or not self._row:
+            return {p: np.zeros(len(self._row), dtype=bool) for p in pairs}
+        ia = np.array([at[a] for a, _ in pairs])
+        ib = np.array([at[b] for _, b in pairs])
+        hit = np.zeros((len(self._row), len(pairs)), dtype=bool)
+        for metric in ("latency", "cost"):
+            w = np.array(
+                [
+                    max(
+                        wires[a][b].leg.ms if metric == "latency" else float(wires[a][b].cost),
+                        _ZERO,
+                    )
+                    for a, b in pairs
+                ]
+            )
+            d, useful = self._dist[metric], self._useful[metric]
+            with np.errstate(invalid="ignore"):
+                hit |= (np.abs(d[:, ia] + w - d[:, ib]) <= _TOL) & useful[:, ib]
+                hit |= (np.abs(d[:, ib] + w - d[:, ia]) <= _TOL) & useful[:, ia]
+        return {p: hit[:, k] for k, p in enumerate(pairs)}
 
     def _on_path(self, start: str, a: str, b: str) -> bool:
         if not self._ready:
             self._prepare()
-        wire = self.e.net.wires.get(a, {}).get(b)
         row = self._row.get(start)
-        if wire is None or row is None or a not in self._at or b not in self._at:
+        hits = self._hits.get((a, b))
+        if hits is None or row is None:
             return True  # not a wire or an origin this knows: do not guess
-        ia, ib = self._at[a], self._at[b]
-        for metric, w in (("latency", wire.leg.ms), ("cost", float(wire.cost))):
-            d = self._dist[metric][row]
-            useful = self._useful[metric][row]
-            w = max(w, _ZERO)
-            if abs(d[ia] + w - d[ib]) <= _TOL and useful[ib]:
-                return True
-            if abs(d[ib] + w - d[ia]) <= _TOL and useful[ia]:
-                return True
-        return False
+        return bool(hits[row])
 
     # -- which rows -----------------------------------------------------------------------------
     def affected(self, kind: str, name: str) -> list[int]:
