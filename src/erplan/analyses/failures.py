@@ -420,7 +420,7 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
         for a in failed:
             # The best the design offers may have got worse: the slow rows whose best (or the
             # circuits weighed for their cause) the failure can change are judged again.
-            slow.update(base.slow.affected(a.kind, a.name))
+            slow.update(base.slow.affected(a.kind, a.name, alone=len(failed) == 1))
     new_states: list[FlowState] = []
     retraced = 0
     if full or affected or slow:

@@ -5,7 +5,9 @@ trace untouched, its judgement can only change when the best, or the circuits th
 for the cause, change:
 
 - a circuit, one of its links, its peering location, or a device on its path: any row (the
-  circuits are weighed for every slow row);
+  circuits are weighed for every slow row); but a link alone whose circuit keeps another link
+  up: none (the judge sees a circuit's links only as whether any is up, and the IGP, the stubs
+  and the route filters do not change);
 - a breakout, or a device on its path: the rows whose best is that breakout (removing another
   option leaves the minimum where it is);
 - a WAN link: the rows whose origin reaches some option's site along a shortest path through
@@ -147,7 +149,13 @@ class SlowRows:
         return bool(hits[row])
 
     # -- which rows -----------------------------------------------------------------------------
-    def affected(self, kind: str, name: str) -> list[int]:
+    def affected(self, kind: str, name: str, *, alone: bool = True) -> list[int]:
+        """The slow rows failure ``kind``/``name`` can change (``alone``: it is the only
+        failure, not one of a pair)."""
+        if kind == "link" and alone:
+            circuit = name.rpartition("/")[0]
+            if any(x != f"link:{name}" for x in self.e.tables.links_up[circuit]):
+                return []
         if kind in ("circuit", "link", "location"):
             return self.rows
         if kind == "breakout":
