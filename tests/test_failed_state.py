@@ -16,6 +16,7 @@ import pytest
 
 from erplan.analyses.failed_state import (
     Known,
+    KnownInbound,
     KnownOptions,
     _inside_network,
     _wan_network,
@@ -273,13 +274,21 @@ def test_adopted_traces_on_a_generated_design_and_a_blind_adoption_fails() -> No
 def _options_agree(base: Baseline, blind: bool = False, blind_wan: bool = False) -> tuple[int, int]:
     """For every single failure: the options (circuits, breakouts and their latencies) a
     judge derives from the baseline's against those a fresh engine's judge works out, for
-    every outbound row. ``blind``: the baseline's options as they were (a broken derivation);
-    ``blind_wan``: options kept unchecked after every failure, not only a WAN link's.
+    every outbound row, and the inbound options for every inbound row. ``blind``: the
+    baseline's options as they were (a broken derivation); ``blind_wan``: options kept
+    unchecked after every failure, not only a WAN link's.
     Returns (options compared, lists that differ)."""
     judge = base.judge
     assert judge is not None
     compared = wrong = 0
     rows = [r for r in base.results if r.flow.direction is Direction.OUTBOUND and r.flow.front_end]
+    inbound = [
+        r for r in base.results if r.flow.direction is Direction.INBOUND and r.flow.front_end
+    ]
+    for r in inbound:  # the baseline's inbound options, as the sweep's baseline has them
+        fe = base.catalogs.front_end(r.flow.front_end or "")
+        assert fe is not None
+        judge.inbound_options(r.trace, fe)
     for a in atoms(base.design):
         failed = apply(base.design, (a,))
         engine = failed_engine(failed, base)
@@ -287,6 +296,7 @@ def _options_agree(base: Baseline, blind: bool = False, blind_wan: bool = False)
         # As the sweep does: after a WAN failure the options whose paths are kept stand.
         wan_only = blind_wan or a.kind == "wan"
         mine.known_options = KnownOptions(engine, judge.options(), wan_only=wan_only)
+        mine.known_inbound = KnownInbound(engine, judge.inbound())
         fresh = Judge(Engine(failed, base.catalogs))
         for r in rows:
             fe = base.catalogs.front_end(r.flow.front_end or "")
@@ -297,6 +307,12 @@ def _options_agree(base: Baseline, blind: bool = False, blind_wan: bool = False)
                     got = judge.outbound_options(r.trace, fe, breakouts=breakouts)
                 compared += len(got)
                 wrong += got != fresh.outbound_options(r.trace, fe, breakouts=breakouts)
+        for r in inbound:
+            fe = base.catalogs.front_end(r.flow.front_end or "")
+            assert fe is not None
+            got = (judge if blind else mine).inbound_options(r.trace, fe)
+            compared += len(got)
+            wrong += got != fresh.inbound_options(r.trace, fe)
     return compared, wrong
 
 

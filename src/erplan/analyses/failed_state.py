@@ -177,8 +177,46 @@ class KnownOptions:
         """What ``outbound_options`` checks besides distances and latencies."""
         e = self.engine
         if o.kind == "circuit":
-            return bool(e.tables.links_up[o.name]) and e.igp.distance(site, f"ce:{o.name}") < INF
-        return e.design.breakouts[o.name].up and e.igp.distance(site, f"edge:{o.name}") < INF
+            return bool(e.tables.links_up[o.name]) and self._reaches(site, f"ce:{o.name}")
+        return e.design.breakouts[o.name].up and self._reaches(site, f"edge:{o.name}")
+
+    def _reaches(self, site: str, router: str) -> bool:
+        """``igp.distance(site, router) < INF`` for an option whose paths are kept: between
+        two sites the distance is the baseline's, finite (the option was offered), so only
+        the routers' stubs can cut it off."""
+        igp = self.engine.igp
+        if self.engine.net.nodes[router].site != site.removeprefix("site:"):
+            return igp.stub(site) is not None and igp.stub(router) is not None
+        return igp.distance(site, router) < INF
+
+
+class KnownInbound:
+    """The circuits and breakouts by which a front end reaches a service's site
+    (``Judge.inbound_options``), taken from the baseline's when the IGP latencies they were
+    made from are the same (``Igp.kept``). A failure only removes: a circuit's usable links and
+    a breakout being up can only be lost, and a site the WAN did not join stays apart, so what
+    the baseline did not offer stays out. None: work them out."""
+
+    __slots__ = ("engine", "known")
+
+    def __init__(self, engine: Engine, known: dict[tuple[str, str], list[Option]]) -> None:
+        self.engine, self.known = engine, known
+
+    def __call__(self, site: str, front_end: str) -> list[Option] | None:
+        known = self.known.get((site, front_end))
+        if known is None:
+            return None
+        e, target = self.engine, f"site:{site}"
+        d = e.design
+        out: list[Option] = []
+        for o in known:
+            circuit = o.kind == "circuit"
+            where = d.circuits[o.name].site if circuit else d.breakouts[o.name].site
+            if not e.igp.kept(target, f"site:{where}"):
+                return None
+            if e.tables.links_up[o.name] if circuit else d.breakouts[o.name].up:
+                out.append(o)
+        return out
 
 
 def inbound_of(groups: Iterable[list[Flow]], wanted: set[Origin]) -> list[list[Flow]]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from erplan.analyses.failed_state import (
     Known,
+    KnownInbound,
     KnownOptions,
     Traced,
     adopt_traces,
@@ -436,6 +437,7 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
             j = base.judge
             verdicts.judge.inherit = Inherit(j.table, j.starts, base.engine.net.site_links())
             verdicts.judge.egress_ms = base.judge.egress_ms  # the same geography
+            verdicts.judge.known_inbound = KnownInbound(engine, j.inbound())
             wan_only = all(a.kind == "wan" for a in failed)
             verdicts.judge.known_options = KnownOptions(engine, j.options(), wan_only=wan_only)
             if wan_only:
