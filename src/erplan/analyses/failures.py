@@ -310,6 +310,7 @@ class Baseline:
     judge: Judge | None = None  # the baseline's judge, its fastest-egress tables searched
     origin_states: dict[Origin, list[FlowState]] = field(default_factory=dict)
     load_by_site: dict[str, dict[str, float]] = field(default_factory=dict)
+    load_total: dict[str, float] | None = None  # load_by_site summed per egress (impact.py)
     traced: Traced | None = None  # DNS traces and legs a failed state may take
     inside_igp: Igp | None = None  # the IGP whose trees failures inside sites share
     inbound: list[list[Flow]] = field(default_factory=list)  # the groups of flows to services

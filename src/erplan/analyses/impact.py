@@ -275,11 +275,14 @@ def _mean_ms(states: list[FlowState]) -> float | None:
 def _load_delta(base: Baseline, out: Outcome) -> dict[str, float]:
     if not out.load_by_site:
         return {}
-    total: dict[str, float] = {}
-    for per in base.load_by_site.values():
-        for e, x in per.items():
-            total[e] = total.get(e, 0.0) + x
-    before = dict(total)
+    if base.load_total is None:
+        # Summed once per baseline, in the same order every failure would sum it.
+        base.load_total = {}
+        for per in base.load_by_site.values():
+            for e, x in per.items():
+                base.load_total[e] = base.load_total.get(e, 0.0) + x
+    before = base.load_total
+    total = dict(before)
     for site, per in out.load_by_site.items():
         for e, x in base.load_by_site.get(site, {}).items():
             total[e] = total.get(e, 0.0) - x

@@ -56,6 +56,7 @@ class SlowRows:
             | {f"site:{b.site}" for b in d.breakouts.values()}
         )
         self._ready = False
+        self._by_wire: dict[tuple[str, str], list[int]] = {}  # a WAN link's rows, once asked
         where: dict[str, str] = {}
         for name, c in d.circuits.items():
             for dev in c.devices:
@@ -109,6 +110,10 @@ class SlowRows:
             self._dist[metric] = ds
             self._useful[metric] = useful
         self._hits = self._wire_hits(nodes, at)
+        # Each slow row's origin as a row of the distance arrays (-1: not one this knows).
+        self._row_of = np.array(
+            [self._row.get(f"site:{self.start[i]}", -1) for i in self.rows], dtype=int
+        )
         self._ready = True
 
     def _wire_hits(self, nodes: list[str], at: dict[str, int]) -> dict[tuple[str, str], Any]:
@@ -138,6 +143,20 @@ class SlowRows:
                 hit |= (np.abs(d[:, ia] + w - d[:, ib]) <= _TOL) & useful[:, ib]
                 hit |= (np.abs(d[:, ib] + w - d[:, ia]) <= _TOL) & useful[:, ia]
         return {p: hit[:, k] for k, p in enumerate(pairs)}
+
+    def _rows_on(self, wire: tuple[str, str]) -> list[int]:
+        """The slow rows whose origin has ``wire`` on a useful shortest path (``_on_path`` for
+        each row's origin, read off the wire's column at once)."""
+        import numpy as np
+
+        if not self._ready:
+            self._prepare()
+        hits = self._hits.get(wire)
+        if hits is None:
+            return list(self.rows)  # not a wire this knows: do not guess
+        at = self._row_of
+        picked = np.where(at >= 0, hits[np.maximum(at, 0)], True) if len(at) else at
+        return [i for i, p in zip(self.rows, picked.tolist(), strict=True) if p]
 
     def _on_path(self, start: str, a: str, b: str) -> bool:
         if not self._ready:
@@ -169,7 +188,9 @@ class SlowRows:
             return [i for i in self.rows if self.best[i] == ("breakout", path.split(":", 1)[1])]
         if kind == "wan":
             a, b = name.split("#", 1)[0].split("|")
-            starts = {self.start[i] for i in self.rows}
-            hit = {s for s in starts if self._on_path(f"site:{s}", f"site:{a}", f"site:{b}")}
-            return [i for i in self.rows if self.start[i] in hit]
+            wire = (f"site:{a}", f"site:{b}")
+            got = self._by_wire.get(wire)
+            if got is None:
+                got = self._by_wire[wire] = self._rows_on(wire)
+            return got
         return []
