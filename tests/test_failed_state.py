@@ -16,6 +16,7 @@ import pytest
 
 from erplan.analyses.failed_state import (
     Known,
+    KnownInbound,
     KnownOptions,
     _inside_network,
     _wan_network,
@@ -32,6 +33,7 @@ from erplan.analyses.failures import (
     down_keys,
     origin_groups,
 )
+from erplan.analyses.fastest import Inherit
 from erplan.analyses.judge import Judge
 from erplan.catalogs import load_catalogs
 from erplan.engine import Direction, Engine
@@ -55,19 +57,29 @@ def test_igp_without_a_wan_link_equals_a_fresh_igp() -> None:
     sites = sorted(r for r in base.engine.net.wires if r.startswith("site:"))
     for s in sites[::2]:  # the baseline holds trees and latencies of half the sites
         igp.latency(sites[0], s)
-    repaired = 0
+    repaired = shared = split = 0
     for a in atoms(design, ["wan"]):
         got = _wan_network(apply(design, (a,)), base)
         assert got is not None, a
         net, cut = got
         mine, fresh = igp.without(net, cut), Igp(net)
         repaired += len(mine._before)
+        # The parts of the WAN: taken from the baseline's when the wire is no bridge.
+        shared += mine._comp is igp._comp
+        parts = {fresh.component(x) for x in sites}
+        split += len(parts) > len({igp.component(x) for x in sites})
+        assert (mine._comp is igp._comp) == (frozenset(cut[0]) not in igp._bridges()), a
+        for x in sites:
+            for y in sites[:: len(sites) // 5]:
+                same = fresh.component(x) == fresh.component(y)
+                assert (mine.component(x) == mine.component(y)) == same, (a, x, y)
         for x in sites:
             for y in sites[::3]:
                 assert mine.site_distance(x, y) == fresh.site_distance(x, y), (a, x, y)
                 assert mine.latency(x, y) == fresh.latency(x, y), (a, x, y)
                 assert mine.wan_next(x, y) == fresh.wan_next(x, y), (a, x, y)
     assert repaired > 0  # some trees crossed a failed link and were repaired
+    assert shared > 0 and split > 0  # wires that are bridges and wires that are not
 
 
 def test_igp_kept_distances_and_latencies_are_the_fresh_ones() -> None:
@@ -259,20 +271,32 @@ def test_adopted_traces_on_a_generated_design_and_a_blind_adoption_fails() -> No
     assert _adoption_errors(base, blind=True)[1] > 0
 
 
-def _options_agree(base: Baseline, blind: bool = False) -> tuple[int, int]:
+def _options_agree(base: Baseline, blind: bool = False, blind_wan: bool = False) -> tuple[int, int]:
     """For every single failure: the options (circuits, breakouts and their latencies) a
     judge derives from the baseline's against those a fresh engine's judge works out, for
-    every outbound row. ``blind``: the baseline's options as they were (a broken derivation).
+    every outbound row, and the inbound options for every inbound row. ``blind``: the
+    baseline's options as they were (a broken derivation); ``blind_wan``: options kept
+    unchecked after every failure, not only a WAN link's.
     Returns (options compared, lists that differ)."""
     judge = base.judge
     assert judge is not None
     compared = wrong = 0
     rows = [r for r in base.results if r.flow.direction is Direction.OUTBOUND and r.flow.front_end]
+    inbound = [
+        r for r in base.results if r.flow.direction is Direction.INBOUND and r.flow.front_end
+    ]
+    for r in inbound:  # the baseline's inbound options, as the sweep's baseline has them
+        fe = base.catalogs.front_end(r.flow.front_end or "")
+        assert fe is not None
+        judge.inbound_options(r.trace, fe)
     for a in atoms(base.design):
         failed = apply(base.design, (a,))
         engine = failed_engine(failed, base)
         mine = Judge(engine)
-        mine.known_options = KnownOptions(engine, judge.options())
+        # As the sweep does: after a WAN failure the options whose paths are kept stand.
+        wan_only = blind_wan or a.kind == "wan"
+        mine.known_options = KnownOptions(engine, judge.options(), wan_only=wan_only)
+        mine.known_inbound = KnownInbound(engine, judge.inbound())
         fresh = Judge(Engine(failed, base.catalogs))
         for r in rows:
             fe = base.catalogs.front_end(r.flow.front_end or "")
@@ -283,6 +307,12 @@ def _options_agree(base: Baseline, blind: bool = False) -> tuple[int, int]:
                     got = judge.outbound_options(r.trace, fe, breakouts=breakouts)
                 compared += len(got)
                 wrong += got != fresh.outbound_options(r.trace, fe, breakouts=breakouts)
+        for r in inbound:
+            fe = base.catalogs.front_end(r.flow.front_end or "")
+            assert fe is not None
+            got = (judge if blind else mine).inbound_options(r.trace, fe)
+            compared += len(got)
+            wrong += got != fresh.inbound_options(r.trace, fe)
     return compared, wrong
 
 
@@ -302,6 +332,8 @@ def test_judge_options_on_a_generated_design_and_stale_options_fail() -> None:
     assert compared > 0 and wrong == 0
     # The baseline's options taken as they are miss the failed circuits: the check can fail.
     assert _options_agree(base, blind=True)[1] > 0
+    # Kept options unchecked after a failure inside sites offer circuits that are down.
+    assert _options_agree(base, blind_wan=True)[1] > 0
 
 
 def test_failures_inside_sites_share_trees_that_answer_as_fresh_ones() -> None:
@@ -326,3 +358,34 @@ def test_failures_inside_sites_share_trees_that_answer_as_fresh_ones() -> None:
     mine = Igp(cut[0])
     mine.inherit(shared, share=True)
     assert not mine._trees and not mine.kept(sites[0], sites[1])
+
+
+def _best_agree(base: Baseline, kinds: list[str]) -> tuple[int, int]:
+    """For every single failure of ``kinds``: the fastest way a judge set up as the sweep sets
+    it up after a WAN failure (the baseline's egresses, its tables repaired) offers every
+    outbound row, against a fresh engine's judge. Returns (rows compared, answers that differ)."""
+    judge = base.judge
+    assert judge is not None
+    compared = wrong = 0
+    rows = [r for r in base.results if r.flow.direction is Direction.OUTBOUND and r.flow.front_end]
+    for a in atoms(base.design, kinds):
+        failed = apply(base.design, (a,))
+        engine = failed_engine(failed, base)
+        mine = Judge(engine)
+        mine.inherit = Inherit(judge.table, judge.starts, base.engine.net.site_links())
+        mine.known_starts = judge.starts
+        fresh = Judge(Engine(failed, base.catalogs))
+        for r in rows:
+            fe = base.catalogs.front_end(r.flow.front_end or "")
+            assert fe is not None
+            compared += 1
+            wrong += mine.best_outbound(r.trace, fe) != fresh.best_outbound(r.trace, fe)
+    return compared, wrong
+
+
+def test_the_baseline_egresses_after_a_wan_failure_give_the_fresh_best() -> None:
+    base = _generated()
+    compared, wrong = _best_agree(base, ["wan"])
+    assert compared > 0 and wrong == 0
+    # After a breakout failure the baseline's egresses still offer it: the check can fail.
+    assert _best_agree(base, ["breakout"])[1] > 0

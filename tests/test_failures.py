@@ -17,7 +17,7 @@ from erplan.analyses.impact import impact
 from erplan.analyses.sweep import cases, rank, run
 from erplan.catalogs import load_catalogs
 from erplan.engine import Engine
-from erplan.load import load_design
+from erplan.load import load_design, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -93,6 +93,42 @@ def test_active_active_pair_fails_over_automatically() -> None:
     # region': after the failure Dallas carries both sites' ExpressRoute traffic.
     load = _one(HA, "circuit:chicago-er")["circuit_load_mbps"]
     assert set(load) == {"chicago-er", "dallas-er"} and load["chicago-er"] == 0  # type: ignore[index]
+
+
+_SPLIT_SITE = """  stlouis:
+    location: St. Louis
+    users: 2000
+    prefixes: [10.30.0.0/16]
+    breakout: chicago-inet
+    proxy:
+      mode: pac
+      site: chicago
+      address: proxy.contoso.com:8080
+"""
+_SPLIT_WAN = """  - between: [stlouis, chicago]
+    latency_ms: 10
+  - between: [stlouis, dallas]
+    latency_ms: 10
+"""
+
+
+def test_a_site_split_over_two_circuits_fails_over_its_share() -> None:
+    """A site as near to Chicago as to Dallas sends half its ExpressRoute traffic by each
+    circuit (equal-cost hot potato): when one circuit fails, half of its people fail over."""
+    catalogs = load_catalogs()
+    text = HA.read_text().replace("wan:\n", _SPLIT_SITE + "wan:\n" + _SPLIT_WAN, 1)
+    b = Baseline.build(load_text(text, "split.yaml", catalogs).design, catalogs)
+    er = [s for s in b.origin_states[("users", "stlouis")] if s.express_route]
+    assert er and all(
+        dict(s.edges) == {"circuit:chicago-er": 0.5, "circuit:dallas-er": 0.5} for s in er
+    )
+    for circuit, own in (("chicago-er", "chicago"), ("dallas-er", "dallas")):
+        got = impact(b, evaluate(b, (Atom("circuit", circuit),))).to_dict()
+        sites = {s["site"]: s for s in got["sites"]}  # type: ignore[attr-defined]
+        assert sites["stlouis"]["failed_over"] == 1000
+        assert sites["stlouis"]["lose_expressroute"] == 0
+        assert sites[own]["failed_over"] == b.design.sites[own].users  # wholly on the circuit
+        assert got["users_failed_over"] == 1000 + b.design.sites[own].users
 
 
 def test_single_circuit_with_internet_backup_is_manual() -> None:

@@ -22,7 +22,7 @@ from erplan.analyses.verdicts import rows
 from erplan.catalogs import load_catalogs
 from erplan.engine import Engine
 from erplan.latency import Ms
-from erplan.load import load_design
+from erplan.load import load_design, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = ROOT / "examples" / "g001-meet-me-table.yaml"
@@ -33,6 +33,26 @@ def _table(path: Path) -> tuple[Engine, MeetMe]:
     catalogs = load_catalogs()
     engine = Engine(load_design(path, catalogs).design, catalogs)
     return engine, meetme(engine, rows(engine))
+
+
+def test_a_site_no_egress_serves_is_left_out_of_the_figures_not_blanking_them() -> None:
+    """A site with people but neither a breakout nor a WAN link to any circuit has no figure:
+    the user-weighted figures stand for the other sites, and its people are counted apart."""
+    catalogs = load_catalogs()
+    island = "  island:\n    location: Denver\n    users: 1000\n    prefixes: [10.80.0.0/16]\n"
+    text = TABLE.read_text().replace("wan:\n", island + "wan:\n", 1)
+    engine = Engine(load_text(text, "island.yaml", catalogs).design, catalogs)
+    got = meetme(engine, rows(engine))
+    _, alone = _table(TABLE)
+    assert alone.plan_ms is not None and not alone.left_out
+    assert got.plan_ms == pytest.approx(alone.plan_ms)
+    assert got.internet_ms == pytest.approx(alone.internet_ms or 0)
+    assert got.as_written_ms == pytest.approx(alone.as_written_ms or 0)
+    assert got.users == alone.users + 1000
+    assert got.left_out == {"plan": 1000, "all_internet": 1000, "as_written": 1000}
+    assert got.to_dict()["users_left_out"] == got.left_out
+    assert any("island" in n and "1,000 users" in n for n in got.notes)
+    assert alone.to_dict()["users_left_out"] == {"plan": 0, "all_internet": 0, "as_written": 0}
 
 
 def test_guide_meet_me_table_reads_as_the_guide() -> None:

@@ -46,7 +46,11 @@ def meetme_tables(table: MeetMe) -> list[Table]:
     notes = [
         "user-weighted latency to Microsoft's network: "
         f"plan {_ms(table.plan_ms)} ms, all internet {_ms(table.internet_ms)} ms, "
-        f"as written {_ms(table.as_written_ms)} ms ({table.users:,} users)",
+        f"as written {_ms(table.as_written_ms)} ms ({table.users:,} users"
+        + "".join(
+            f"; {n:,} left out of {k.replace('_', ' ')}" for k, n in table.left_out.items() if n
+        )
+        + ")",
         "~ estimated figure; hairpin: the nearest circuit is reached over the WAN and is "
         "slower than the local internet (guide 001: 'use selective Internet breakout egress "
         "points to avoid the hairpin')",

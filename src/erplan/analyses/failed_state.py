@@ -19,6 +19,7 @@ tests/test_failed_state.py).
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -145,15 +146,26 @@ class KnownOptions:
     the baseline did not offer stays out, and what it offered over the same paths is offered
     alike while its links, breakout and stubs are up. None: work them out."""
 
-    __slots__ = ("engine", "known")
+    __slots__ = ("engine", "known", "wan_only")
 
-    def __init__(self, engine: Engine, known: dict[tuple[object, ...], list[Option]]) -> None:
-        self.engine, self.known = engine, known
+    def __init__(
+        self,
+        engine: Engine,
+        known: dict[tuple[object, ...], list[Option]],
+        *,
+        wan_only: bool = False,
+    ) -> None:
+        """``wan_only``: only WAN links are down. Then every circuit link, breakout and stub is
+        as it was, and a distance that is kept is the baseline's, finite: every option whose
+        paths are kept is still usable."""
+        self.engine, self.known, self.wan_only = engine, known, wan_only
 
     def __call__(self, key: tuple[object, ...], site: str) -> list[Option] | None:
         known = self.known.get(key)
         if known is None or not all(self._kept(site, o) for o in known):
             return None
+        if self.wan_only:
+            return known
         return [o for o in known if self._usable(site, o)]
 
     def _kept(self, site: str, o: Option) -> bool:
@@ -165,8 +177,46 @@ class KnownOptions:
         """What ``outbound_options`` checks besides distances and latencies."""
         e = self.engine
         if o.kind == "circuit":
-            return bool(e.tables.links_up[o.name]) and e.igp.distance(site, f"ce:{o.name}") < INF
-        return e.design.breakouts[o.name].up and e.igp.distance(site, f"edge:{o.name}") < INF
+            return bool(e.tables.links_up[o.name]) and self._reaches(site, f"ce:{o.name}")
+        return e.design.breakouts[o.name].up and self._reaches(site, f"edge:{o.name}")
+
+    def _reaches(self, site: str, router: str) -> bool:
+        """``igp.distance(site, router) < INF`` for an option whose paths are kept: between
+        two sites the distance is the baseline's, finite (the option was offered), so only
+        the routers' stubs can cut it off."""
+        igp = self.engine.igp
+        if self.engine.net.nodes[router].site != site.removeprefix("site:"):
+            return igp.stub(site) is not None and igp.stub(router) is not None
+        return igp.distance(site, router) < INF
+
+
+class KnownInbound:
+    """The circuits and breakouts by which a front end reaches a service's site
+    (``Judge.inbound_options``), taken from the baseline's when the IGP latencies they were
+    made from are the same (``Igp.kept``). A failure only removes: a circuit's usable links and
+    a breakout being up can only be lost, and a site the WAN did not join stays apart, so what
+    the baseline did not offer stays out. None: work them out."""
+
+    __slots__ = ("engine", "known")
+
+    def __init__(self, engine: Engine, known: dict[tuple[str, str], list[Option]]) -> None:
+        self.engine, self.known = engine, known
+
+    def __call__(self, site: str, front_end: str) -> list[Option] | None:
+        known = self.known.get((site, front_end))
+        if known is None:
+            return None
+        e, target = self.engine, f"site:{site}"
+        d = e.design
+        out: list[Option] = []
+        for o in known:
+            circuit = o.kind == "circuit"
+            where = d.circuits[o.name].site if circuit else d.breakouts[o.name].site
+            if not e.igp.kept(target, f"site:{where}"):
+                return None
+            if e.tables.links_up[o.name] if circuit else d.breakouts[o.name].up:
+                out.append(o)
+        return out
 
 
 def inbound_of(groups: Iterable[list[Flow]], wanted: set[Origin]) -> list[list[Flow]]:
@@ -199,12 +249,12 @@ def failed_engine(design: Design, base: Baseline) -> Engine:
     else:
         inside = _inside_network(design, base)
         e.net = inside or Network(design, e.catalogs, e.geo)
-        e.igp = Igp(e.net)
         # Failures inside sites share one IGP's trees: the WAN is the same for all of them,
         # and a tree one of them grows serves the next (the baseline's stays as it is).
         if base.inside_igp is None:
             base.inside_igp = Igp(base.engine.net)
             base.inside_igp.inherit(base.engine.igp)
+        e.igp = Igp(e.net, like=base.inside_igp if inside is not None else None)
         e.igp.inherit(base.inside_igp, share=True)
         # Only elements inside sites down: the baseline's prefixes and filters hold.
         e.tables = (
@@ -232,13 +282,16 @@ def _wan_network(design: Design, base: Baseline) -> tuple[Network, list[tuple[st
         if mine.keys() != theirs.keys() or any(mine[k] is not theirs[k] for k in mine):
             return None
     down = [i for i, (a, b) in enumerate(zip(old.wan, design.wan, strict=True)) if a is not b]
-    pairs = [tuple(sorted(w.between)) for w in old.wan]
+    if not base.wan_pairs:
+        base.wan_pairs = [tuple(sorted(w.between)) for w in old.wan]
+        base.wan_pair_count = Counter(base.wan_pairs)
+    pairs = base.wan_pairs
     net = copy.copy(base.engine.net)
     net.design = design
     net.wires = dict(net.wires)
     cut: list[tuple[str, str]] = []
     for i in down:
-        if pairs.count(pairs[i]) != 1 or not old.wan[i].up or design.wan[i].up:
+        if base.wan_pair_count[pairs[i]] != 1 or not old.wan[i].up or design.wan[i].up:
             return None
         a, b = (f"site:{x}" for x in pairs[i])
         w = net.wires[a].get(b)

@@ -18,12 +18,14 @@ the tests check that both agree on every example.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from erplan.analyses.failed_state import (
     Known,
+    KnownInbound,
     KnownOptions,
     Traced,
     adopt_traces,
@@ -308,6 +310,7 @@ class Baseline:
     judge: Judge | None = None  # the baseline's judge, its fastest-egress tables searched
     origin_states: dict[Origin, list[FlowState]] = field(default_factory=dict)
     load_by_site: dict[str, dict[str, float]] = field(default_factory=dict)
+    load_total: dict[str, float] | None = None  # load_by_site summed per egress (impact.py)
     traced: Traced | None = None  # DNS traces and legs a failed state may take
     inside_igp: Igp | None = None  # the IGP whose trees failures inside sites share
     inbound: list[list[Flow]] = field(default_factory=list)  # the groups of flows to services
@@ -315,6 +318,9 @@ class Baseline:
     # Per site's users and server: the sites whose DNS answers its flows, and the flows (one per
     # endpoint set, in the engine's order, without their UDP twins).
     flows_of: dict[Origin, tuple[tuple[str, ...], list[Flow]]] = field(default_factory=dict)
+    # Each WAN link's pair of sites (sorted), and how many links join each pair.
+    wan_pairs: list[tuple[str, ...]] = field(default_factory=list)
+    wan_pair_count: Counter[tuple[str, ...]] = field(default_factory=Counter)
 
     @classmethod
     def build(cls, design: Design, catalogs: Catalogs) -> Baseline:
@@ -416,7 +422,7 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
         for a in failed:
             # The best the design offers may have got worse: the slow rows whose best (or the
             # circuits weighed for their cause) the failure can change are judged again.
-            slow.update(base.slow.affected(a.kind, a.name))
+            slow.update(base.slow.affected(a.kind, a.name, alone=len(failed) == 1))
     new_states: list[FlowState] = []
     retraced = 0
     if full or affected or slow:
@@ -432,7 +438,12 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
             j = base.judge
             verdicts.judge.inherit = Inherit(j.table, j.starts, base.engine.net.site_links())
             verdicts.judge.egress_ms = base.judge.egress_ms  # the same geography
-            verdicts.judge.known_options = KnownOptions(engine, j.options())
+            verdicts.judge.known_inbound = KnownInbound(engine, j.inbound())
+            wan_only = all(a.kind == "wan" for a in failed)
+            verdicts.judge.known_options = KnownOptions(engine, j.options(), wan_only=wan_only)
+            if wan_only:
+                # The egresses and the stubs that lead to them are the baseline's.
+                verdicts.judge.known_starts = j.starts
         for flows in origin_groups(engine, affected, base.resolving, known):
             r = verdicts.result(tuple(flows), engine.trace(flows[0]))
             new_states.append(state_of(engine, r))

@@ -54,13 +54,22 @@ class Searching:
     to its end) and every ``get`` are exactly what ``search`` gives. The judge asks for the
     sites of its slow flows, mostly near the front end: it rarely needs the whole network."""
 
-    def __init__(self, starts: Sequence[Start], links: Links, whole: Table | None = None) -> None:
+    def __init__(
+        self,
+        starts: Sequence[Start],
+        links: Links,
+        whole: Table | None = None,
+        heap: list[tuple[float, int, str, bool]] | None = None,
+    ) -> None:
+        """``whole``: the labels known already, final; ``heap``: where the search goes on from
+        them (none: they are every label)."""
         self.starts, self.links = starts, links
-        self.heap = (
-            []
-            if whole is not None
-            else [(ms, n, site, o.latency.estimated) for ms, n, site, o in starts]
-        )
+        if heap is not None:
+            self.heap = heap
+        elif whole is not None:
+            self.heap = []
+        else:
+            self.heap = [(ms, n, site, o.latency.estimated) for ms, n, site, o in starts]
         heapq.heapify(self.heap)
         self.done: Table = whole if whole is not None else {}
 
@@ -134,23 +143,40 @@ def repair(
 ) -> Table | None:
     """``search(after, links_after)`` from ``table = search(before, links_before)``, when the
     failed state only removes starts and the legs ``removed`` (``removed_legs``); else None."""
+    got = resume(table, before, after, links_before, links_after, removed)
+    return None if got is None else got.table()
+
+
+def resume(
+    table: Table,
+    before: Sequence[Start],
+    after: Sequence[Start],
+    links_before: Links,
+    links_after: Links,
+    removed: Sequence[tuple[str, str, float]],
+) -> Searching | None:
+    """``repair``, with the sites searched again labelled only as far as they are asked for
+    (``Searching``): the labels kept are final, and the search goes on from their edge."""
     where = {(o.kind, o.name): n for _, n, _, o in after}
     if len(where) != len(after):
         return None
-    kept = {(o.kind, o.name): (ms, site, o.latency.estimated) for ms, _, site, o in before}
-    for ms, _, site, o in after:  # nothing added or changed
-        if kept.get((o.kind, o.name)) != (ms, site, o.latency.estimated):
-            return None
-    order = [where[(o.kind, o.name)] for _, _, _, o in before if (o.kind, o.name) in where]
-    if order != sorted(order):
-        return None  # ties would break otherwise
-    gone = {(o.kind, o.name) for _, _, _, o in before} - where.keys()
-    dirty = [s for s, o in table.items() if (o.kind, o.name) in gone]
+    dirty: list[str] = []
+    if after is not before:  # the very same starts: nothing added, changed or removed
+        kept = {(o.kind, o.name): (ms, site, o.latency.estimated) for ms, _, site, o in before}
+        for ms, _, site, o in after:  # nothing added or changed
+            if kept.get((o.kind, o.name)) != (ms, site, o.latency.estimated):
+                return None
+        order = [where[(o.kind, o.name)] for _, _, _, o in before if (o.kind, o.name) in where]
+        if order != sorted(order):
+            return None  # ties would break otherwise
+        gone = {(o.kind, o.name) for _, _, _, o in before} - where.keys()
+        if gone:
+            dirty = [s for s, o in table.items() if (o.kind, o.name) in gone]
     for u, v, ms in removed:
         if u in table and v in table and _tight(table[u], ms, table[v]):
             dirty.append(v)
     if not dirty:
-        return table
+        return Searching(after, links_after, whole=table)
     # Every site reached from a dirty one along tight legs.
     stale = set(dirty)
     stack = list(stale)
@@ -171,8 +197,7 @@ def repair(
             if got is not None:
                 n = where[(got.kind, got.name)]
                 heap.append((got.latency.ms + ms, n, v, got.latency.estimated or est))
-    heapq.heapify(heap)
-    return _run(heap, after, links_after, done)
+    return Searching(after, links_after, whole=done, heap=heap)
 
 
 def _tight(a: Option, leg: float, b: Option) -> bool:
@@ -190,7 +215,7 @@ class Inherit:
         self.removed: list[tuple[str, str, float]] | None = None
         self.diffed = False
 
-    def __call__(self, key: Key, starts: list[Start], links: Links) -> Table | None:
+    def __call__(self, key: Key, starts: list[Start], links: Links) -> Searching | None:
         if not self.diffed:
             self.removed, self.diffed = removed_legs(self.links, links), True
         if self.removed is None:
@@ -207,7 +232,7 @@ class Inherit:
             table = self.tables(k)
             if table is None:
                 continue
-            got = repair(table, self.starts[k], starts, self.links, links, self.removed)
+            got = resume(table, self.starts[k], starts, self.links, links, self.removed)
             if got is not None:
                 return got
         return None

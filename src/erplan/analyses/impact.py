@@ -34,7 +34,7 @@ class SiteImpact:
     lose_er: int  # users whose ExpressRoute traffic no longer leaves by a circuit
     broken: int  # users with flows that newly fail
     to_internet: int  # of lose_er, those whose traffic works over the internet (manual)
-    moved: int  # users whose ExpressRoute traffic fails over to other circuits
+    moved: int  # users whose ExpressRoute traffic fails over to other circuits (the share)
     before: tuple[str, ...]  # circuits used before
     after: tuple[str, ...]  # circuits used after
     ms_before: float | None  # to Microsoft's network, ExpressRoute-able flows
@@ -219,7 +219,7 @@ def _site(base: Baseline, out: Outcome, name: str) -> SiteImpact:
     before, after = _site_rows(base.origin_states, name), _site_rows(merged, name)
     b_er = [s for s in before if s.express_route and s.direction == "outbound"]
     a_by = {s.keys[0]: s for s in after}
-    lose = inet = broken = 0.0
+    lose = inet = broken = moved = 0.0
     for s in b_er:
         a = a_by.get(s.keys[0]) or _find(after, s.keys[0])
         if a is None:
@@ -228,6 +228,11 @@ def _site(base: Baseline, out: Outcome, name: str) -> SiteImpact:
         if drop > lose:
             lose = drop
             inet = min(drop, sum(x for e, x in a.edges if e.startswith("breakout:")))
+        # The share that left circuits the flow no longer uses, less what left ExpressRoute:
+        # a site split over two circuits moves only the half on the one that failed.
+        now = {e for e, _ in a.edges if e.startswith("circuit:")}
+        gone = sum(x for e, x in s.edges if e.startswith("circuit:") and e not in now)
+        moved = max(moved, gone - drop)
     for s in before:
         a = a_by.get(s.keys[0]) or _find(after, s.keys[0])
         if a is not None:
@@ -235,14 +240,13 @@ def _site(base: Baseline, out: Outcome, name: str) -> SiteImpact:
     circ_b = _circuits(b_er)
     a_er = [x for x in after if x.express_route and x.direction == "outbound"]
     circ_a = _circuits(a_er)
-    moved = users if circ_b and circ_a and circ_a != circ_b else 0
     return SiteImpact(
         name,
         users,
         round(users * lose),
         round(users * broken),
         round(users * inet),
-        moved,
+        round(users * moved),
         circ_b,
         circ_a,
         _mean_ms(b_er),
@@ -271,11 +275,14 @@ def _mean_ms(states: list[FlowState]) -> float | None:
 def _load_delta(base: Baseline, out: Outcome) -> dict[str, float]:
     if not out.load_by_site:
         return {}
-    total: dict[str, float] = {}
-    for per in base.load_by_site.values():
-        for e, x in per.items():
-            total[e] = total.get(e, 0.0) + x
-    before = dict(total)
+    if base.load_total is None:
+        # Summed once per baseline, in the same order every failure would sum it.
+        base.load_total = {}
+        for per in base.load_by_site.values():
+            for e, x in per.items():
+                base.load_total[e] = base.load_total.get(e, 0.0) + x
+    before = base.load_total
+    total = dict(before)
     for site, per in out.load_by_site.items():
         for e, x in base.load_by_site.get(site, {}).items():
             total[e] = total.get(e, 0.0) - x

@@ -20,6 +20,8 @@ from erplan.engine.routes import Microsoft365
 from erplan.engine.trace import edge_owner
 from erplan.latency import ZERO, Ms, Point
 
+# A failed state's fastest-egress search derived from the baseline's (key, starts, WAN legs).
+Inheriting = Callable[[tuple[object, ...], list[Start], Links], Searching | None]
 TENANT_AREAS = frozenset({"Exchange", "SharePoint", "Skype"})
 
 
@@ -35,10 +37,15 @@ class Judge:
         # An egress's latency to a front end (geography only: judges on one geography share it).
         self.egress_ms: dict[tuple[str, str, str, bool], Ms] = {}
         # A failed state's tables derived from the baseline's (failures.py); None: search.
-        self.inherit: Callable[[tuple[object, ...], list[Start], Links], Table | None] | None = None
+        self.inherit: Inheriting | None = None
         # A failed state's options derived from the baseline's (key, site router -> options,
         # or None when they must be worked out: ``failed_state.KnownOptions``).
         self.known_options: Callable[[tuple[object, ...], str], list[Option] | None] | None = None
+        # Likewise for the inbound options (site, front end -> options, or None: work them out).
+        self.known_inbound: Callable[[str, str], list[Option] | None] | None = None
+        # A failed state whose egresses are the baseline's (only WAN links down): the baseline
+        # judge's starts, by key (``_starts`` would make the same ones again).
+        self.known_starts: dict[tuple[object, ...], list[Start]] | None = None
 
     def table(self, key: tuple[object, ...]) -> Table | None:
         """The fastest-egress table searched for ``key`` (front end, circuits, third party)."""
@@ -48,6 +55,10 @@ class Judge:
     def options(self) -> dict[tuple[object, ...], list[Option]]:
         """The options worked out so far (``outbound_options``), by key."""
         return self._best
+
+    def inbound(self) -> dict[tuple[str, str], list[Option]]:
+        """The inbound options worked out so far (``inbound_options``), by (site, front end)."""
+        return self._inbound
 
     # -- latency ----------------------------------------------------------------------------------
     def front_end(self, t: FlowTrace) -> FrontEnd | None:
@@ -104,7 +115,11 @@ class Judge:
         site = self.design.services[t.flow.origin].site
         got = self._inbound.get((site, fe.name))
         if got is None:
-            got = self._inbound[(site, fe.name)] = self._inbound_options(site, fe)
+            known = self.known_inbound
+            got = known(site, fe.name) if known is not None else None
+            if got is None:
+                got = self._inbound_options(site, fe)
+            self._inbound[(site, fe.name)] = got
         return got
 
     def _inbound_options(self, site: str, fe: FrontEnd) -> list[Option]:
@@ -239,6 +254,17 @@ class Judge:
     def _fastest(self, fe: FrontEnd, circuits: tuple[str, ...], third_party: bool) -> Searching:
         """For every site, the fastest egress towards ``fe`` (``fastest.search``, run as far
         as the sites asked for)."""
+        key = (fe.name, circuits, third_party)
+        starts = self.known_starts.get(key) if self.known_starts is not None else None
+        if starts is None:
+            starts = self._starts(fe, circuits, third_party)
+        self.starts[key] = starts
+        links = self.e.net.site_links()
+        got = self.inherit(key, starts, links) if self.inherit is not None else None
+        return got if got is not None else Searching(starts, links)
+
+    def _starts(self, fe: FrontEnd, circuits: tuple[str, ...], third_party: bool) -> list[Start]:
+        """Every egress still usable towards ``fe``, at its own latency, in the design's order."""
         e, geo, d = self.e, self.geo, self.design
         fe_point = geo.fe_point(fe)
         starts: list[Start] = []
@@ -262,11 +288,7 @@ class Judge:
                 lat = leg if third_party else leg + geo.backbone(geo.fe_point(near), fe_point)
                 known[("breakout", name, fe.name, third_party)] = lat
             starts.append((lat.ms, len(starts), f"site:{bk.site}", Option("breakout", name, lat)))
-        key = (fe.name, circuits, third_party)
-        self.starts[key] = starts
-        links = e.net.site_links()
-        got = self.inherit(key, starts, links) if self.inherit is not None else None
-        return Searching(starts, links, whole=got)
+        return starts
 
     def _far_region(self, b: Branch, opts: list[Option]) -> bool:
         """Inbound: an active/active pair inside one region is a design choice, not a defect;

@@ -82,6 +82,9 @@ class MeetMe:
     as_written_ms: float | None  # user-weighted, the design as written
     users: int
     notes: tuple[str, ...] = field(default=())
+    # Per figure ("plan", "all_internet", "as_written"): the users of sites without that figure
+    # (a site no egress serves), left out of it rather than blanking it.
+    left_out: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +96,7 @@ class MeetMe:
                 "as_written": _round(self.as_written_ms),
             },
             "users": self.users,
+            "users_left_out": {k: self.left_out.get(k, 0) for k in FIGURES},
             "hairpins": [
                 {"site": s.site, "circuits": list(s.hairpins), "in_use": s.hairpin_in_use}
                 for s in self.sites
@@ -101,6 +105,9 @@ class MeetMe:
             "notes": list(self.notes),
             "guide": GUIDE,
         }
+
+
+FIGURES = ("plan", "all_internet", "as_written")  # the user-weighted figures, as JSON names them
 
 
 def _r(m: Ms | None) -> float | None:
@@ -229,28 +236,41 @@ def meetme(engine: Engine, results: Sequence[FlowResult], tolerance_ms: float = 
     ]
     users = sum(r.users for r in rows)
     notes: list[str] = []
+    left_out: dict[str, int] = {}
 
     def weighted(pick: str) -> float | None:
+        """Over the sites that have the figure; the users of the others are counted apart,
+        so one site no egress serves does not blank the figure of every other."""
         total = 0.0
+        covered = 0
         for r in rows:
             if pick == "plan":
                 ms = r.recommended_ms
-            elif pick == "internet":
+            elif pick == "all_internet":
                 ms = None if r.internet is None else r.internet.ms
             else:
                 ms = None if r.as_written is None else r.as_written.ms
             if ms is None:
                 if r.users:
-                    notes.append(f"site {r.site}: no {pick.replace('_', ' ')} figure")
-                    return None
+                    missing.setdefault(r.site, []).append(pick.replace("_", " "))
+                    left_out[pick] = left_out.get(pick, 0) + r.users
                 continue
             total += r.users * ms
-        return total / users if users else None
+            covered += r.users
+        return total / covered if covered else None
 
-    plan = weighted("plan")
-    inet = weighted("internet")
-    written = weighted("as_written")
-    return MeetMe(tuple(rows), tuple(d.circuits), plan, inet, written, users, tuple(notes))
+    missing: dict[str, list[str]] = {}
+    plan, inet, written = (weighted(k) for k in FIGURES)
+    for row in rows:
+        if row.site in missing:
+            what = " or ".join(missing[row.site])
+            them = "those user-weighted figures" if len(missing[row.site]) > 1 else "that figure"
+            notes.append(
+                f"site {row.site}: no {what} figure; its {row.users:,} users are left out of {them}"
+            )
+    return MeetMe(
+        tuple(rows), tuple(d.circuits), plan, inet, written, users, tuple(notes), left_out
+    )
 
 
 def report_tables(loaded: Any, catalogs: Catalogs, report: Report) -> list[Table]:

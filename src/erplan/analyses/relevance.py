@@ -5,7 +5,9 @@ trace untouched, its judgement can only change when the best, or the circuits th
 for the cause, change:
 
 - a circuit, one of its links, its peering location, or a device on its path: any row (the
-  circuits are weighed for every slow row);
+  circuits are weighed for every slow row); but a link alone whose circuit keeps another link
+  up: none (the judge sees a circuit's links only as whether any is up, and the IGP, the stubs
+  and the route filters do not change);
 - a breakout, or a device on its path: the rows whose best is that breakout (removing another
   option leaves the minimum where it is);
 - a WAN link: the rows whose origin reaches some option's site along a shortest path through
@@ -54,6 +56,7 @@ class SlowRows:
             | {f"site:{b.site}" for b in d.breakouts.values()}
         )
         self._ready = False
+        self._by_wire: dict[tuple[str, str], list[int]] = {}  # a WAN link's rows, once asked
         where: dict[str, str] = {}
         for name, c in d.circuits.items():
             for dev in c.devices:
@@ -106,28 +109,72 @@ class SlowRows:
                         useful[i] = np.any(np.abs(ds[i][None, :] + dx - to_x) <= _TOL, axis=0)
             self._dist[metric] = ds
             self._useful[metric] = useful
+        self._hits = self._wire_hits(nodes, at)
+        # Each slow row's origin as a row of the distance arrays (-1: not one this knows).
+        self._row_of = np.array(
+            [self._row.get(f"site:{self.start[i]}", -1) for i in self.rows], dtype=int
+        )
         self._ready = True
+
+    def _wire_hits(self, nodes: list[str], at: dict[str, int]) -> dict[tuple[str, str], Any]:
+        """For every WAN wire, each way, which origins it lies on a useful shortest path of
+        (``_on_path``, worked out for every wire at once: a sweep asks about each of them)."""
+        import numpy as np
+
+        wires = self.e.net.wires
+        pairs = [(a, b) for a in nodes for b in wires[a] if b in at]
+        if not pairs or not self._row:
+            return {p: np.zeros(len(self._row), dtype=bool) for p in pairs}
+        ia = np.array([at[a] for a, _ in pairs])
+        ib = np.array([at[b] for _, b in pairs])
+        hit = np.zeros((len(self._row), len(pairs)), dtype=bool)
+        for metric in ("latency", "cost"):
+            w = np.array(
+                [
+                    max(
+                        wires[a][b].leg.ms if metric == "latency" else float(wires[a][b].cost),
+                        _ZERO,
+                    )
+                    for a, b in pairs
+                ]
+            )
+            d, useful = self._dist[metric], self._useful[metric]
+            with np.errstate(invalid="ignore"):
+                hit |= (np.abs(d[:, ia] + w - d[:, ib]) <= _TOL) & useful[:, ib]
+                hit |= (np.abs(d[:, ib] + w - d[:, ia]) <= _TOL) & useful[:, ia]
+        return {p: hit[:, k] for k, p in enumerate(pairs)}
+
+    def _rows_on(self, wire: tuple[str, str]) -> list[int]:
+        """The slow rows whose origin has ``wire`` on a useful shortest path (``_on_path`` for
+        each row's origin, read off the wire's column at once)."""
+        import numpy as np
+
+        if not self._ready:
+            self._prepare()
+        hits = self._hits.get(wire)
+        if hits is None:
+            return list(self.rows)  # not a wire this knows: do not guess
+        at = self._row_of
+        picked = np.where(at >= 0, hits[np.maximum(at, 0)], True) if len(at) else at
+        return [i for i, p in zip(self.rows, picked.tolist(), strict=True) if p]
 
     def _on_path(self, start: str, a: str, b: str) -> bool:
         if not self._ready:
             self._prepare()
-        wire = self.e.net.wires.get(a, {}).get(b)
         row = self._row.get(start)
-        if wire is None or row is None or a not in self._at or b not in self._at:
+        hits = self._hits.get((a, b))
+        if hits is None or row is None:
             return True  # not a wire or an origin this knows: do not guess
-        ia, ib = self._at[a], self._at[b]
-        for metric, w in (("latency", wire.leg.ms), ("cost", float(wire.cost))):
-            d = self._dist[metric][row]
-            useful = self._useful[metric][row]
-            w = max(w, _ZERO)
-            if abs(d[ia] + w - d[ib]) <= _TOL and useful[ib]:
-                return True
-            if abs(d[ib] + w - d[ia]) <= _TOL and useful[ia]:
-                return True
-        return False
+        return bool(hits[row])
 
     # -- which rows -----------------------------------------------------------------------------
-    def affected(self, kind: str, name: str) -> list[int]:
+    def affected(self, kind: str, name: str, *, alone: bool = True) -> list[int]:
+        """The slow rows failure ``kind``/``name`` can change (``alone``: it is the only
+        failure, not one of a pair)."""
+        if kind == "link" and alone:
+            circuit = name.rpartition("/")[0]
+            if any(x != f"link:{name}" for x in self.e.tables.links_up[circuit]):
+                return []
         if kind in ("circuit", "link", "location"):
             return self.rows
         if kind == "breakout":
@@ -141,7 +188,9 @@ class SlowRows:
             return [i for i in self.rows if self.best[i] == ("breakout", path.split(":", 1)[1])]
         if kind == "wan":
             a, b = name.split("#", 1)[0].split("|")
-            starts = {self.start[i] for i in self.rows}
-            hit = {s for s in starts if self._on_path(f"site:{s}", f"site:{a}", f"site:{b}")}
-            return [i for i in self.rows if self.start[i] in hit]
+            wire = (f"site:{a}", f"site:{b}")
+            got = self._by_wire.get(wire)
+            if got is None:
+                got = self._by_wire[wire] = self._rows_on(wire)
+            return got
         return []

@@ -14,7 +14,7 @@ the destination's own.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 
 from erplan.engine.network import Kind, Network
@@ -24,14 +24,19 @@ INF = 1 << 62
 
 
 class Igp:
-    def __init__(self, net: Network) -> None:
+    def __init__(self, net: Network, like: Igp | None = None) -> None:
+        """``like``: an IGP over a network that this one copied (``Network.with_down``): the
+        WAN neighbours of a router whose wires are the very same are taken from it."""
         self.net = net
         self._trees: dict[str, dict[str, int]] = {}
         self._dags: dict[str, list[dict[str, tuple[str, ...]]]] = {}
         self._preds: dict[str, dict[str, tuple[str, ...]]] = {}  # per tree (``_dag``)
         self._stub: dict[str, tuple[str, ...] | None] = {}
+        theirs = like.net.wires if like is not None else {}
         self._wan: dict[str, tuple[tuple[str, int], ...]] = {
-            r: tuple((v, w.cost) for v, w in ws.items() if w.up and v.startswith("site:"))
+            r: like._wan[r]
+            if like is not None and theirs.get(r) is ws
+            else tuple((v, w.cost) for v, w in ws.items() if w.up and v.startswith("site:"))
             for r, ws in net.wires.items()
             if r.startswith("site:")
         }
@@ -44,6 +49,7 @@ class Igp:
         self._stale: dict[str, set[str]] = {}  # per repaired tree, the routers searched again
         # Roots whose trees were taken whole from another IGP (or share its tables).
         self._kept: AbstractSet[str] = set()
+        self._bridge_set: set[frozenset[str]] | None = None
 
     def without(self, net: Network, down: list[tuple[str, str]]) -> Igp:
         """This IGP on ``net``: the same network with the WAN wires ``down`` (site router
@@ -61,6 +67,11 @@ class Igp:
         got._trees, got._lat, got._dags, got._comp, got._preds = {}, {}, {}, {}, {}
         got._before, got._cut, got._lat_before, got._stale = {}, cut, {}, {}
         got._kept = set()
+        got._bridge_set = None
+        if len(gone) == 2 and len(cut) == 2 and frozenset(down[0]) not in self._bridges():
+            # One wire down that is no bridge: every site reaches what it reached before.
+            self.component(down[0][0])
+            got._comp = self._comp
         if len(cut) == len(gone) and all(c > 0 for _, _, c in cut):
             for root, dist in self._trees.items():
                 if any(_tight(dist, a, b, c) for a, b, c in cut):
@@ -72,6 +83,42 @@ class Igp:
                     got._kept.add(root)
                     if root in self._lat:
                         got._lat[root] = self._lat[root]
+        return got
+
+    def _bridges(self) -> set[frozenset[str]]:
+        """The WAN wires (up) whose loss splits a part of the WAN (found once, by depth-first
+        search: a wire is a bridge when nothing below it climbs back above it)."""
+        got = self._bridge_set
+        if got is not None:
+            return got
+        got = set()
+        order: dict[str, int] = {}
+        low: dict[str, int] = {}
+        for root in self._wan:
+            if root in order:
+                continue
+            order[root] = low[root] = len(order)
+            stack: list[tuple[str, str | None, Iterator[tuple[str, int]]]] = [
+                (root, None, iter(self._wan[root]))
+            ]
+            while stack:
+                u, parent, it = stack[-1]
+                for v, _ in it:
+                    if v == parent:
+                        continue
+                    if v in order:
+                        low[u] = min(low[u], order[v])
+                    else:
+                        order[v] = low[v] = len(order)
+                        stack.append((v, u, iter(self._wan[v])))
+                        break
+                else:
+                    stack.pop()
+                    if parent is not None:
+                        low[parent] = min(low[parent], low[u])
+                        if low[u] > order[parent]:
+                            got.add(frozenset((parent, u)))
+        self._bridge_set = got
         return got
 
     def inherit(self, other: Igp, *, share: bool = False) -> None:
