@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from _semantics import breakout, design, flow, results, share, site
+from _semantics import (
+    breakout,
+    design,
+    edges,
+    flow,
+    one_site,
+    owners,
+    results,
+    share,
+    site,
+    two_sites,
+)
 
 
 def _resolver_elsewhere(**extra: Any) -> dict[str, Any]:
@@ -36,3 +47,207 @@ def test_a_resolver_egress_that_is_down_fails_every_flow_of_the_site_it_serves()
     assert "eu-inet, the resolver egress of site us, is down" in r.cause
     out = flow(rs, "out/us/8")
     assert (out.verdict.value, share(out), out.cause_key) == ("unreachable", 1.0, "dns")
+
+
+def _pinned_elsewhere(egress: str) -> dict[str, Any]:
+    """eu routes its internet traffic to breakout a-inet; b-inet, at eu too, advertises the
+    prefix holding a-inet's NAT address as well, so the internet sends half of the replies to
+    a-inet's NAT address to b-inet, which holds no session. us resolves through ``egress``."""
+    return design(
+        sites={
+            "us": site("New York", "10.1.0.0/16", users=100, resolver_egress=egress),
+            "eu": site("Amsterdam", "10.2.0.0/16", users=50, breakout="a-inet"),
+        },
+        wan=[{"between": ["us", "eu"], "latency_ms": 80}],
+        breakouts={
+            "a-inet": breakout("eu", "20.2.4.1/32", "20.2.4.0/24"),
+            "b-inet": breakout("eu", "20.2.5.1/32", "20.2.4.0/24"),
+        },
+    )
+
+
+def test_queries_that_would_leave_by_another_breakout_than_the_resolver_egress_fail() -> None:
+    """flow-semantics "Resolver": a site that names its resolver egress has its queries
+    forwarded out of that breakout only; the resolver's site sends them to a-inet, so every
+    query of us that would be answered is unanswered, blamed on us's resolver egress. eu itself
+    names none: its queries follow the default route (half the replies are lost at b-inet)."""
+    rs = results(_pinned_elsewhere("b-inet"))
+    r = flow(rs, "dns/us")
+    assert (r.verdict.value, share(r)) == ("unreachable", 1.0)
+    assert (r.cause_key, r.culprit) == ("dns", ("sites", "us", "resolver_egress"))
+    assert r.cause == (
+        "the resolver's queries would leave by breakout:a-inet, not by breakout b-inet, "
+        "the resolver egress of site us"
+    )
+    pinned = [b for b in r.trace.branches if b.back is None]
+    assert [(b.weight, b.forward.edge) for b in pinned] == [(0.5, "breakout:a-inet")]
+    (b,) = pinned
+    assert (b.forward.disposition.value, b.forward.cause) == ("unreachable", "dns")
+    assert b.forward.reason == b.reason == r.cause
+    assert b.forward.culprit == b.culprit == ("sites", "us", "resolver_egress")
+    assert b.forward.hops[-1].node == "internet"  # the query got that far: its hops are kept
+    eu = flow(rs, "dns/eu")
+    assert (eu.verdict.value, share(eu), eu.cause_key) == ("dropped", 0.5, "return-elsewhere")
+    out = flow(rs, "out/us/8")
+    assert (out.verdict.value, share(out), out.cause_key) == ("unreachable", 1.0, "dns")
+
+
+def test_queries_pinned_to_the_breakout_they_leave_by_keep_every_reply() -> None:
+    """The same network with us resolving through a-inet, where the queries do leave: nothing
+    is pinned away, and the replies lost at b-inet stay a dropped half, as for eu."""
+    r = flow(results(_pinned_elsewhere("a-inet")), "dns/us")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "return-elsewhere")
+    assert r.culprit == ("breakouts", "b-inet", "advertises", 0)
+    assert round(sum(b.weight for b in r.trace.branches), 9) == 1.0
+    assert {(b.back.edge if b.back else None, b.outcome.value) for b in r.trace.branches} == {
+        ("breakout:a-inet", "ok"),
+        ("breakout:b-inet", "dropped"),
+    }
+
+
+def test_each_site_has_its_own_leg_to_a_shared_resolver() -> None:
+    """us and uk both resolve at eu; uk's only WAN link is down. uk's queries cannot reach the
+    resolver (every flow of uk fails by DNS); us's reach it and its flows work."""
+    d = _resolver_elsewhere()
+    d["sites"]["uk"] = site("London", "10.3.0.0/16", users=10, resolver_egress="eu-inet")
+    d["wan"].append({"between": ["uk", "eu"], "latency_ms": 10, "up": False})
+    rs = results(d)
+    assert flow(rs, "dns/us").verdict.value == "ok"
+    us = flow(rs, "out/us/8")  # slow by its distant resolver, but it works
+    assert (us.verdict.value, us.share_affected) == ("suboptimal", 0.0)
+    uk = flow(rs, "dns/uk")
+    assert (uk.verdict.value, share(uk)) == ("unreachable", 1.0)
+    assert uk.cause.startswith("the clients cannot reach the resolver at eu: ")
+    out = flow(rs, "out/uk/8")
+    assert (out.verdict.value, share(out), out.cause_key) == ("unreachable", 1.0, "dns")
+
+
+def test_clients_without_an_address_cannot_ask_a_resolver_elsewhere() -> None:
+    """A site with users but no prefixes resolving at eu: its clients have no address, so its
+    DNS flow fails where it starts (no route, crossing nothing), blamed on its prefixes, and
+    every flow of the site fails by DNS with that reason."""
+    d = _resolver_elsewhere()
+    del d["sites"]["us"]["prefixes"]
+    rs = results(d)
+    r = flow(rs, "dns/us")
+    why = "site us has no prefixes: its clients have no address"
+    assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "no-route")
+    assert (r.cause, r.culprit) == (why, ("sites", "us", "prefixes"))
+    (b,) = r.to_dict(detail=True)["branches"]
+    assert b["forward"]["disposition"] == "unreachable"
+    assert (b["forward"]["reason"], b["forward"]["cause"], b["forward"]["hops"]) == (
+        why,
+        "no-route",
+        [],
+    )
+    out = flow(rs, "out/us/8")
+    assert (out.verdict.value, share(out), out.cause_key) == ("unreachable", 1.0, "dns")
+    assert out.cause == f"DNS does not resolve: {why}"
+    assert out.culprit == ("sites", "us", "prefixes")
+    (ob,) = out.trace.branches
+    assert (ob.reason, ob.culprit) == (out.cause, out.culprit)
+
+
+# -- proxies ---------------------------------------------------------------------------------
+
+
+def _eu_through_us_proxy() -> dict[str, Any]:
+    d = two_sites()
+    d["sites"]["eu"]["proxy"] = {"mode": "all", "site": "us"}
+    return d
+
+
+def test_a_proxied_flow_crosses_the_leg_to_the_proxy_first_and_last() -> None:
+    """flow-semantics "Proxies": the client's leg to the proxy comes first on the way out and
+    last on the way back; the path's total is the sum of the hops it shows (DESIGN.md
+    "Latency"), and the edge is the proxy's."""
+    r = flow(results(_eu_through_us_proxy()), "out/eu/8")
+    assert r.verdict.value == "ok"
+    assert edges(r) == {("breakout:us-inet", "breakout:us-inet", "ok"): 1.0}
+    (b,) = r.trace.branches
+    assert b.back is not None
+    fwd = [h.node for h in b.forward.hops]
+    back = [h.node for h in b.back.hops]
+    leg = ["lan:eu", "site:eu", "site:us", "lan:us"]
+    assert fwd[:4] == leg and fwd[4:] == [
+        "lan:us",
+        "site:us",
+        "edge:us-inet",
+        "internet",
+        "microsoft",
+    ]
+    assert back[-4:] == leg[::-1] and back[0] == "microsoft"
+    for path in (b.forward, b.back):
+        assert abs(path.ms - sum(h.ms for h in path.hops)) < 1e-9
+    assert b.forward.ms > 80 / 2  # the WAN leg is in it
+
+
+def test_an_estimated_leg_to_the_proxy_makes_the_latency_estimated() -> None:
+    """The proxy's own site gives its internet latency (no estimate); the WAN link to it has
+    none, so the users' latency through the proxy is estimated, both ways."""
+    d = _eu_through_us_proxy()
+    d["sites"]["us"]["internet_latency_ms"] = 5
+    del d["wan"][0]["latency_ms"]
+    rs = results(d)
+    own = flow(rs, "out/us/8")
+    assert own.latency is not None and not own.latency.estimated
+    r = flow(rs, "out/eu/8")
+    assert r.latency is not None and r.latency.estimated
+    (b,) = r.trace.branches
+    assert b.back is not None and b.forward.estimated and b.back.estimated
+
+
+def test_a_leg_split_over_two_wan_paths_shares_the_flow_between_them() -> None:
+    """eu reaches the proxy at us through a or b at equal cost, both ways: four combinations of
+    a quarter each, shares that add up to the whole flow."""
+    d = _eu_through_us_proxy()
+    d["sites"]["a"] = site("London", "10.3.0.0/16")
+    d["sites"]["b"] = site("Paris", "10.4.0.0/16")
+    d["wan"] = [{"between": ["eu", t], "latency_ms": 20} for t in ("a", "b")] + [
+        {"between": [t, "us"], "latency_ms": 60} for t in ("a", "b")
+    ]
+    r = flow(results(d), "out/eu/8")
+    assert r.verdict.value == "ok"
+    assert edges(r) == {("breakout:us-inet", "breakout:us-inet", "ok"): 1.0}
+    got = {}
+    for b in r.trace.branches:
+        assert b.back is not None
+        via = (b.forward.hops[2].node, b.back.hops[-3].node)
+        got[via] = got.get(via, 0.0) + b.weight
+    assert got == {(f, r_): 0.25 for f in ("site:a", "site:b") for r_ in ("site:a", "site:b")}
+
+
+def test_a_proxied_request_dropped_at_microsoft_shows_the_leg_and_has_no_reply() -> None:
+    """The proxy's circuit advertises another prefix than its pool: Microsoft drops the
+    translated sources on entry. The users' request crossed their leg to the proxy first."""
+    d = _eu_through_us_proxy()
+    d["circuits"]["us-er"]["advertises"] = ["20.2.3.0/24"]
+    d["circuits"]["eu-er"]["up"] = False
+    r = flow(results(d), "out/eu/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "source-filter")
+    assert owners(r) == {"circuit:us-er": 1.0}
+    for b in r.trace.branches:
+        assert b.back is None
+        assert [h.node for h in b.forward.hops[:4]] == ["lan:eu", "site:eu", "site:us", "lan:us"]
+        assert b.forward.hops[-1].node.startswith("msee:us-er/")
+
+
+def test_a_cloud_proxy_connects_from_the_internet_after_the_users_leg_to_it() -> None:
+    """flow-semantics "Proxies": a cloud proxy connects to Microsoft from the internet. The
+    users' leg to it leaves by their breakout, which is the edge the flow crosses both ways;
+    the ExpressRoute-able set goes the same way (the circuit is not on the path)."""
+    d = one_site()
+    d["sites"]["us"]["proxy"] = {"mode": "all", "device": "zs"}
+    d["devices"] = {"zs": {"kind": "proxy", "site": "us", "egress": "cloud"}}
+    rs = results(d)
+    for key in ("out/us/1", "out/us/8"):
+        r = flow(rs, key)
+        assert r.verdict.value == "ok", key
+        assert edges(r) == {("breakout:us-inet", "breakout:us-inet", "ok"): 1.0}, key
+        assert (r.flow.start, r.flow.proxy) == ("cloud:zs", "zs")
+        (b,) = r.trace.branches
+        assert b.back is not None
+        nodes = [h.node for h in b.forward.hops]
+        assert nodes == ["lan:us", "site:us", "edge:us-inet", "internet", "internet", "microsoft"]
+        assert [h.node for h in b.back.hops] == nodes[::-1]
+        assert abs(b.forward.ms - sum(h.ms for h in b.forward.hops)) < 1e-9
