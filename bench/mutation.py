@@ -10,6 +10,7 @@ the reason each survivor is left.
 
     nice .venv/bin/python bench/mutation.py                      # the verdict layer
     nice .venv/bin/python bench/mutation.py engine.sessions engine.connect
+    nice .venv/bin/python bench/mutation.py engine.__init__       # the package's own module
     .venv/bin/python bench/mutation.py --report-only --survivors /tmp/survivors.txt
 """
 
@@ -44,10 +45,23 @@ def _mutmut() -> str:
 
 
 def _module_of(mutant: str) -> str:
-    """erplan.analyses.judge.xǁJudgeǁfailure -> analyses.judge (the module part)."""
+    """erplan.analyses.judge.xǁJudgeǁfailure -> analyses.judge (the module part); a package's
+    own module is named as mutmut leaves it out: erplan.engine.xǁEngineǁgroups ->
+    engine.__init__."""
     parts = mutant.split(".")
-    mod = [p for p in parts[1:] if not p.startswith("x")]
-    return ".".join(mod)
+    mod = ".".join(p for p in parts[1:] if not p.startswith("x"))
+    if (ROOT / "src" / "erplan" / mod.replace(".", "/") / "__init__.py").exists():
+        return f"{mod}.__init__"
+    return mod
+
+
+def _pattern(module: str) -> str:
+    """The mutants of ``module``: engine.__init__ -> erplan.engine.x* (mutmut names a
+    package's own functions after the package)."""
+    package, dot, last = module.rpartition(".")
+    if last == "__init__" and dot:
+        return f"erplan.{package}.x*"
+    return f"erplan.{module}.*"
 
 
 def results() -> dict[str, Counter[str]]:
@@ -105,7 +119,7 @@ def main() -> int:
     for module in [] if args.report_only else modules:
         start = time.monotonic()
         subprocess.run(
-            [_mutmut(), "run", "--max-children", str(args.max_children), f"erplan.{module}.*"],
+            [_mutmut(), "run", "--max-children", str(args.max_children), _pattern(module)],
             cwd=ROOT,
             check=True,
             stdout=subprocess.DEVNULL,
