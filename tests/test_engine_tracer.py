@@ -5,9 +5,11 @@ their shares, inbound connections from where their initiator stands (docs/flow-s
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address
 from typing import Any
 
 from _semantics import (
+    INET_SET,
     breakout,
     design,
     edges,
@@ -251,3 +253,56 @@ def test_a_cloud_proxy_connects_from_the_internet_after_the_users_leg_to_it() ->
         assert nodes == ["lan:us", "site:us", "edge:us-inet", "internet", "internet", "microsoft"]
         assert [h.node for h in b.back.hops] == nodes[::-1]
         assert abs(b.forward.ms - sum(h.ms for h in b.forward.hops)) < 1e-9
+
+
+# -- the connection itself -------------------------------------------------------------------
+
+
+def test_a_request_to_a_microsoft_address_a_site_holds_goes_to_that_site() -> None:
+    """eu holds (as a /32) the address geoDNS answers us's set 8 with: the WAN routes us's
+    request there, and it reaches hosts of eu, not Microsoft - the wrong host, for every
+    connection; eu's own request stays inside eu the same way."""
+    answered = flow(results(two_sites()), "out/us/8").flow.destination
+    d = two_sites()
+    d["sites"]["eu"]["prefixes"].append(f"{IPv4Address(answered)}/32")
+    rs = results(d)
+    r = flow(rs, "out/us/8")
+    assert r.flow.destination == answered
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "wrong-host")
+    assert r.cause == (
+        f"the request is delivered to hosts of eu ({IPv4Address(answered)} is routed there), "
+        "not to Microsoft network"
+    )
+    assert {b.forward.hops[-1].node for b in r.trace.branches} == {"lan:eu"}
+
+
+def _given(ms: float) -> dict[str, Any]:
+    """eu leaves for the internet by us-inet, 30 ms away over the WAN, and gives its internet
+    latency (users -> Microsoft network over that breakout)."""
+    d = two_sites()
+    del d["breakouts"]["eu-inet"]
+    d["sites"]["eu"]["breakout"] = "us-inet"
+    d["sites"]["eu"]["internet_latency_ms"] = ms
+    d["wan"][0]["latency_ms"] = 30
+    return d
+
+
+def test_a_given_internet_latency_includes_the_wan_legs_to_the_breakout() -> None:
+    """DESIGN.md "Latency": a site's given internet latency is users -> Microsoft network over
+    its breakout, WAN legs included: 100 ms given is 100 ms in all, of which the 30 ms WAN
+    round trip is one part and the internet leg the rest; no estimate."""
+    r = flow(results(_given(100)), f"out/eu/{INET_SET}")
+    assert r.verdict.value == "ok"
+    assert r.latency is not None and (r.latency.ms, r.latency.estimated) == (100.0, False)
+    (b,) = r.trace.branches
+    legs = {h.node: h.ms for h in b.forward.hops}
+    assert (legs["site:us"], legs["internet"]) == (15.0, 35.0)
+
+
+def test_a_given_internet_latency_below_the_wan_leaves_the_internet_leg_at_zero() -> None:
+    """A given figure smaller than the WAN round trip to the breakout cannot be negative on
+    the internet: the latency is the WAN's alone."""
+    r = flow(results(_given(10)), f"out/eu/{INET_SET}")
+    assert r.latency is not None and (r.latency.ms, r.latency.estimated) == (30.0, False)
+    (b,) = r.trace.branches
+    assert {h.node: h.ms for h in b.forward.hops}["internet"] == 0.0
