@@ -306,3 +306,23 @@ def test_a_given_internet_latency_below_the_wan_leaves_the_internet_leg_at_zero(
     assert r.latency is not None and (r.latency.ms, r.latency.estimated) == (30.0, False)
     (b,) = r.trace.branches
     assert {h.node: h.ms for h in b.forward.hops}["internet"] == 0.0
+
+
+def test_a_leg_to_the_proxy_that_fails_for_half_the_users_fails_half_their_flow() -> None:
+    """uk holds the upper half of eu's /24 more specifically: the proxy's replies to those
+    users are delivered to uk. That half of eu's proxied flow fails at its leg to the proxy,
+    the other half goes on, with the whole of its share."""
+    d = _eu_through_us_proxy()
+    d["sites"]["eu"]["prefixes"] = ["10.2.0.0/24"]
+    d["sites"]["uk"] = site("London", "10.2.0.128/25")
+    d["wan"].append({"between": ["uk", "us"], "latency_ms": 10})
+    r = flow(results(d), f"out/eu/{INET_SET}")
+    assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 0.5, "proxy")
+    assert r.cause == (
+        "the connection to the proxy site:us fails: the reply is delivered to hosts of uk, "
+        "not to the initiator"
+    )
+    assert edges(r) == {
+        (None, None, "unreachable"): 0.5,
+        ("breakout:us-inet", "breakout:us-inet", "ok"): 0.5,
+    }
