@@ -326,3 +326,44 @@ def test_a_leg_to_the_proxy_that_fails_for_half_the_users_fails_half_their_flow(
         (None, None, "unreachable"): 0.5,
         ("breakout:us-inet", "breakout:us-inet", "ok"): 0.5,
     }
+
+
+def test_users_without_an_address_reach_no_proxy() -> None:
+    """A site with users but no prefixes: its direct flows fail (its users have no address),
+    and so do the flows it sends through a proxy at another site - the users' leg to the proxy
+    must work first (flow-semantics "Proxies"), and they have nothing to send it from."""
+    d = two_sites()
+    del d["sites"]["eu"]["prefixes"]
+    why = "site eu has no prefixes: its users have no address"
+    direct = flow(results(d), f"out/eu/{INET_SET}")
+    assert (direct.verdict.value, share(direct), direct.cause) == ("unreachable", 1.0, why)
+    d["sites"]["eu"]["proxy"] = {"mode": "all", "site": "us"}
+    r = flow(results(d), f"out/eu/{INET_SET}")
+    assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "proxy")
+    assert r.cause == f"the connection to the proxy site:us fails: {why}"
+    assert r.culprit == ("sites", "eu", "prefixes")
+    assert edges(r) == {(None, None, "unreachable"): 1.0}  # nothing was sent
+
+
+def test_a_proxy_without_an_address_before_the_last_breaks_the_chain() -> None:
+    """eu's clients use px1, at a site without prefixes and without an address of its own,
+    which forwards to px2 (which has one): nothing reaches px1, so nothing reaches px2 or
+    Microsoft either - as when px1 is the only proxy."""
+    d = two_sites()
+    d["sites"]["eu"]["proxy"] = {"mode": "all", "device": "px1"}
+    d["sites"]["x"] = {"location": "London", "users": 0}
+    d["wan"].append({"between": ["x", "eu"], "latency_ms": 5})
+    d["devices"] = {
+        "px1": {"kind": "proxy", "site": "x", "upstream": "px2"},
+        "px2": {"kind": "proxy", "site": "us", "address": "10.1.9.9"},
+    }
+    r = flow(results(d), f"out/eu/{INET_SET}")
+    assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "proxy")
+    assert r.cause == "the connection to the proxy px1 fails: the proxy px1 has no address"
+    assert r.culprit == ("sites", "x", "prefixes")
+    d["sites"]["x"]["prefixes"] = ["10.3.0.0/16"]
+    ok = flow(results(d), f"out/eu/{INET_SET}")
+    assert ok.verdict.value == "ok"
+    (b,) = ok.trace.branches
+    nodes = [h.node for h in b.forward.hops]
+    assert nodes[:2] == ["lan:eu", "site:eu"] and "site:x" in nodes and "lan:x" in nodes

@@ -260,6 +260,15 @@ class Tracer:
                 )
                 break
             if hop.address is None or prev_sources is None or prev_site is None:
+                # Nothing reaches a proxy without an address, nor leaves clients without one.
+                owner = hop.site if hop.address is None else prev_site
+                why = (
+                    f"the proxy {hop.name} has no address"
+                    if hop.address is None
+                    else f"site {owner} has no prefixes: its users have no address"
+                )
+                lost = failed(flow, why, ("sites", owner or "", "prefixes"))
+                out.append((what, list(lost.branches)))
                 break
             if hop.cloud:
                 ctx = Context(microsoft_end=False)
