@@ -367,3 +367,21 @@ def test_a_proxy_without_an_address_before_the_last_breaks_the_chain() -> None:
     (b,) = ok.trace.branches
     nodes = [h.node for h in b.forward.hops]
     assert nodes[:2] == ["lan:eu", "site:eu"] and "site:x" in nodes and "lan:x" in nodes
+
+
+def test_clients_whose_resolver_address_another_site_holds_reach_the_wrong_host() -> None:
+    """The resolver at eu runs on eu's first address; uk holds eu's first /24 more
+    specifically, so us's queries to the resolver are delivered to uk's hosts: none is
+    answered, and every flow of us fails by DNS."""
+    d = _resolver_elsewhere()
+    d["sites"]["uk"] = site("London", "10.2.0.0/24")
+    d["wan"].append({"between": ["uk", "us"], "latency_ms": 10})
+    rs = results(d)
+    r = flow(rs, "dns/us")
+    assert (r.verdict.value, share(r)) == ("unreachable", 1.0)
+    assert r.cause == (
+        "the clients cannot reach the resolver at eu: the request is delivered to hosts of uk "
+        "(10.2.0.1 is routed there), not to hosts of eu"
+    )
+    out = flow(rs, f"out/us/{INET_SET}")
+    assert (out.verdict.value, share(out), out.cause_key) == ("unreachable", 1.0, "dns")
