@@ -298,3 +298,20 @@ def test_dns_is_traced_for_sites_with_people_their_proxies_sites_and_servers_sit
     assert keys == ["dns/us", "dns/eu", "dns/px", "dns/srv"]
     d["sites"]["us"]["users"] = 0
     assert [k for k in _flows(d) if k.startswith("dns/")] == ["dns/eu", "dns/px", "dns/srv"]
+
+
+def test_a_dns_flow_starts_at_its_site_and_asks_the_internet_dns_server() -> None:
+    """flow-semantics "Flows": dns/<site> is opened by the site's clients, UDP 53, towards an
+    internet DNS server, through the site's resolver egress (`--format json`)."""
+    d = two_sites()
+    d["sites"]["eu"]["resolver_egress"] = "us-inet"
+    got = flow(results(d), "dns/eu").to_dict()
+    assert {k: got[k] for k in ("keys", "direction", "origin", "start", "port", "resolver")} == {
+        "keys": ["dns/eu"],
+        "direction": "dns",
+        "origin": "eu",
+        "start": "eu",
+        "port": 53,
+        "resolver": "us-inet",
+    }
+    assert got["destination"] == "8.8.8.8"
