@@ -385,3 +385,29 @@ def test_clients_whose_resolver_address_another_site_holds_reach_the_wrong_host(
     )
     out = flow(rs, f"out/us/{INET_SET}")
     assert (out.verdict.value, share(out), out.cause_key) == ("unreachable", 1.0, "dns")
+
+
+def _cloud_proxied() -> dict[str, Any]:
+    d = one_site()
+    d["sites"]["us"]["proxy"] = {"mode": "all", "device": "zs"}
+    d["devices"] = {"zs": {"kind": "proxy", "site": "us", "egress": "cloud"}}
+    return d
+
+
+def test_a_cloud_proxied_flow_needs_its_sites_dns_like_any_other() -> None:
+    """The clients find their cloud proxy, and geoDNS the front end it reaches, through their
+    site's resolver (a cloud proxy resolves near where the clients leave). us's resolver
+    egress is down: every flow of us is unreachable by DNS - proxied or not, Microsoft's or a
+    third party's - blamed on that breakout."""
+    d = _cloud_proxied()
+    d["breakouts"]["dns-inet"] = breakout("us", "20.2.7.1/32", "20.2.7.0/24", up=False)
+    d["sites"]["us"]["resolver_egress"] = "dns-inet"
+    rs = results(d)
+    why = "breakout dns-inet, the resolver egress of site us, is down"
+    third = [r for r in rs if r.flow.kind == "users" and r.flow.third_party]
+    assert third
+    for r in [flow(rs, "out/us/1"), flow(rs, f"out/us/{INET_SET}"), *third]:
+        assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "dns"), r.flow.key
+        # a third party's name needs no geoDNS answer: its queries simply get no answer
+        what = "DNS queries do not get through" if r.flow.third_party else "DNS does not resolve"
+        assert (r.cause, r.culprit) == (f"{what}: {why}", ("breakouts", "dns-inet")), r.flow.key

@@ -69,6 +69,13 @@ class ProxyHop:
         return self.site is None
 
 
+def resolving_site(origin: str, chain: tuple[ProxyHop, ...]) -> str:
+    """The site whose resolver answers the names of a users' flow: its last proxy's, or its
+    own when it goes direct or to a cloud proxy (which resolves near where the clients leave,
+    and which they find through their own resolver)."""
+    return (chain[-1].site or origin) if chain else origin
+
+
 class Origins:
     def __init__(self, net: Network, tables: Tables) -> None:
         self.net = net
