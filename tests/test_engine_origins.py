@@ -315,3 +315,19 @@ def test_a_dns_flow_starts_at_its_site_and_asks_the_internet_dns_server() -> Non
         "resolver": "us-inet",
     }
     assert got["destination"] == "8.8.8.8"
+
+
+def test_a_service_named_by_its_name_or_alias_means_its_service_areas_sets() -> None:
+    """tenant.services and servers.connects_to name services as the catalog does (Exchange
+    Online, EXO) or by service area (Exchange): the same endpoint sets either way."""
+    want = _flows(one_site())
+    for name in ("Exchange Online", "EXO"):
+        d = one_site()
+        d["tenant"]["services"] = [name]
+        d["servers"] = {"hub": {"site": "us", "address": "10.1.5.5", "connects_to": [name]}}
+        got = _flows(d)
+        d["tenant"]["services"] = ["Exchange"]
+        d["servers"]["hub"]["connects_to"] = ["Exchange"]
+        assert sorted(got) == sorted(_flows(d)), name
+        assert {k for k in got if k.startswith("out/")} < set(want)
+        assert f"srv/hub/{ER_SET}" in got and f"srv/hub/{ER_SET}/udp" in got

@@ -118,7 +118,7 @@ def test_each_site_has_its_own_leg_to_a_shared_resolver() -> None:
     us = flow(rs, "out/us/8")  # slow by its distant resolver, but it works
     assert (us.verdict.value, us.share_affected) == ("suboptimal", 0.0)
     uk = flow(rs, "dns/uk")
-    assert (uk.verdict.value, share(uk)) == ("unreachable", 1.0)
+    assert (uk.verdict.value, share(uk), uk.cause_key) == ("unreachable", 1.0, "resolver")
     assert uk.cause.startswith("the clients cannot reach the resolver at eu: ")
     out = flow(rs, "out/uk/8")
     assert (out.verdict.value, share(out), out.cause_key) == ("unreachable", 1.0, "dns")
@@ -246,7 +246,8 @@ def test_a_cloud_proxy_connects_from_the_internet_after_the_users_leg_to_it() ->
         r = flow(rs, key)
         assert r.verdict.value == "ok", key
         assert edges(r) == {("breakout:us-inet", "breakout:us-inet", "ok"): 1.0}, key
-        assert (r.flow.start, r.flow.proxy) == ("cloud:zs", "zs")
+        # its clients resolve at home: the site's resolver egress
+        assert (r.flow.start, r.flow.proxy, r.flow.resolver) == ("cloud:zs", "zs", "us-inet")
         (b,) = r.trace.branches
         assert b.back is not None
         nodes = [h.node for h in b.forward.hops]

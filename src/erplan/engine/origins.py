@@ -244,7 +244,11 @@ class Origins:
             chain = self.proxy_chain(site, es)
             last = chain[-1] if chain else None
             start = site if last is None else (last.site or f"cloud:{last.name}")
-            resolver = self.design.site_resolver_egress(site) if last is None else last.resolver
+            # A cloud proxy's clients find it, and their answers, through their own resolver.
+            if last is None or last.cloud:
+                resolver = self.design.site_resolver_egress(site)
+            else:
+                resolver = last.resolver
             got = self._leaves[key] = (start, resolver, chain[0].name if chain else None)
         return got
 
