@@ -9,6 +9,7 @@ from ipaddress import IPv4Address
 from typing import Any
 
 from _semantics import (
+    ER_SET,
     INET_SET,
     breakout,
     design,
@@ -21,6 +22,7 @@ from _semantics import (
     site,
     two_sites,
 )
+from test_semantics_dns import _split_queries
 
 
 def _resolver_elsewhere(**extra: Any) -> dict[str, Any]:
@@ -412,3 +414,34 @@ def test_a_cloud_proxied_flow_needs_its_sites_dns_like_any_other() -> None:
         # a third party's name needs no geoDNS answer: its queries simply get no answer
         what = "DNS queries do not get through" if r.flow.third_party else "DNS does not resolve"
         assert (r.cause, r.culprit) == (f"{what}: {why}", ("breakouts", "dns-inet")), r.flow.key
+
+
+def test_answers_split_by_the_queries_that_get_through_and_the_rest_fail() -> None:
+    """r's queries leave by a-inet (New York) and b-inet (Amsterdam) at equal cost; c-inet
+    advertises b-inet's NAT prefix too, so half of b-inet's answers are lost. A quarter of the
+    queries fail, which fails a quarter of r's flow; the rest is answered two to one in New
+    York and Amsterdam (flow-semantics "geoDNS": each answer with its share of the queries
+    that get an answer), and the flow keeps the note of its failing DNS."""
+    d = _split_queries("a-inet")
+    d["sites"]["c"] = site("London", "10.4.0.0/16")
+    d["breakouts"]["c-inet"] = breakout("c", "20.2.8.1/32", "20.2.5.0/24")
+    d["wan"].append({"between": ["c", "b"], "latency_ms": 50})
+    rs = results(d)
+    dns = flow(rs, "dns/r")
+    assert (dns.verdict.value, share(dns)) == ("dropped", 0.25)
+    r = flow(rs, f"out/r/{ER_SET}")
+    assert [(fe, round(w, 9)) for fe, _, w in r.flow.answers] == [
+        ("New York", round(2 / 3, 9)),
+        ("Amsterdam", round(1 / 3, 9)),
+    ]
+    assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 0.25, "dns")
+    per_answer: dict[str | None, float] = {}
+    for b in r.trace.branches:
+        if b.outcome.works:
+            per_answer[b.front_end] = per_answer.get(b.front_end, 0.0) + b.weight
+    assert {k: round(v, 9) for k, v in per_answer.items()} == {"New York": 0.5, "Amsterdam": 0.25}
+    ((what, part, why),) = r.trace.before
+    assert (what, round(part, 9)) == ("DNS queries do not get through", 0.25)
+    assert (
+        why == "breakout c-inet holds no session for this connection (the request did not cross it)"
+    )
