@@ -157,6 +157,7 @@ def test_inbound_flows_come_from_every_region_the_tenants_first_each_port() -> N
     assert not [f for f in flows if f.kind == "microsoft"]
     for f in flows:
         assert f.destination == int(IPv4Address("20.2.3.59")) and f.start == "us"
+        assert (f.fqdn, f.proto) == ("mail.contoso.com", "tcp")
         assert f.source == f.shares[0][0] and sum(w for _, w in f.shares) == 1.0
 
 
@@ -315,6 +316,7 @@ def test_a_dns_flow_starts_at_its_site_and_asks_the_internet_dns_server() -> Non
         "resolver": "us-inet",
     }
     assert got["destination"] == "8.8.8.8"
+    assert flow(results(d), "dns/eu").flow.proto == "udp"
 
 
 def test_a_service_named_by_its_name_or_alias_means_its_service_areas_sets() -> None:
