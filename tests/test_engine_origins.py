@@ -179,6 +179,7 @@ def test_inbound_flows_from_the_regions_named_and_other_microsoft_services() -> 
     ]
     other = flows[-1]
     assert other.key == "in/mail/microsoft/443" and other.shares == ((other.source, 1.0),)
+    assert {(f.fqdn, f.port, f.start) for f in flows} == {("mail.contoso.com", 443, "us")}
     for es in CATALOGS.expressroute_sets():
         assert all(IPv4Address(other.source) not in IPv4Network(p) for p in es.ips)
     rs = results(d)
