@@ -445,3 +445,17 @@ def test_answers_split_by_the_queries_that_get_through_and_the_rest_fail() -> No
     assert (
         why == "breakout c-inet holds no session for this connection (the request did not cross it)"
     )
+
+
+def test_a_proxy_only_site_lets_its_clients_reach_their_cloud_proxy() -> None:
+    """flow-semantics "Proxy-only sites": the site router refuses the clients' new connections
+    that would leave by a breakout, except towards a cloud proxy: through it the flows work;
+    without it they are dropped at the perimeter."""
+    d = _cloud_proxied()
+    d["sites"]["us"]["proxy"]["direct_internet"] = False
+    r = flow(results(d), f"out/us/{INET_SET}")
+    assert r.verdict.value == "ok"
+    assert edges(r) == {("breakout:us-inet", "breakout:us-inet", "ok"): 1.0}
+    d["sites"]["us"]["proxy"] = {"mode": "direct", "direct_internet": False}
+    r = flow(results(d), f"out/us/{INET_SET}")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "no-direct-internet")
