@@ -10,12 +10,15 @@ the reason each survivor is left.
 
     nice .venv/bin/python bench/mutation.py                      # the verdict layer
     nice .venv/bin/python bench/mutation.py engine.sessions engine.connect
+    nice .venv/bin/python bench/mutation.py engine.__init__       # the package's own module
+    nice .venv/bin/python bench/mutation.py engine.tracer --sample 8   # 8 more, at random
     .venv/bin/python bench/mutation.py --report-only --survivors /tmp/survivors.txt
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import re
 import shutil
 import subprocess
@@ -44,10 +47,23 @@ def _mutmut() -> str:
 
 
 def _module_of(mutant: str) -> str:
-    """erplan.analyses.judge.xǁJudgeǁfailure -> analyses.judge (the module part)."""
+    """erplan.analyses.judge.xǁJudgeǁfailure -> analyses.judge (the module part); a package's
+    own module is named as mutmut leaves it out: erplan.engine.xǁEngineǁgroups ->
+    engine.__init__."""
     parts = mutant.split(".")
-    mod = [p for p in parts[1:] if not p.startswith("x")]
-    return ".".join(mod)
+    mod = ".".join(p for p in parts[1:] if not p.startswith("x"))
+    if (ROOT / "src" / "erplan" / mod.replace(".", "/") / "__init__.py").exists():
+        return f"{mod}.__init__"
+    return mod
+
+
+def _pattern(module: str) -> str:
+    """The mutants of ``module``: engine.__init__ -> erplan.engine.x* (mutmut names a
+    package's own functions after the package)."""
+    package, dot, last = module.rpartition(".")
+    if last == "__init__" and dot:
+        return f"erplan.{package}.x*"
+    return f"erplan.{module}.*"
 
 
 def results() -> dict[str, Counter[str]]:
@@ -79,6 +95,23 @@ def survivors(modules: tuple[str, ...]) -> list[str]:
     return names
 
 
+def unchecked(module: str) -> list[str]:
+    """The mutants of ``module`` not checked yet, by name."""
+    out = subprocess.run(
+        [_mutmut(), "results", "--all", "true"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    names = []
+    for line in out.splitlines():
+        name, _, status = line.strip().partition(": ")
+        if status == "not checked" and _module_of(name.split("__mutmut_")[0]) == module:
+            names.append(name)
+    return names
+
+
 def row(module: str, c: Counter[str], seconds: float | None) -> str:
     checked = sum(n for s, n in c.items() if s not in ("not checked", "skipped"))
     caught = sum(c[s] for s in CAUGHT)
@@ -97,6 +130,12 @@ def main() -> int:
     ap.add_argument("--report-only", action="store_true", help="count stored results only")
     ap.add_argument("--survivors", type=Path, help="write the surviving mutants' names here")
     ap.add_argument("--max-children", type=int, default=2)
+    ap.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="check N more mutants of each module, drawn at random among those not checked",
+    )
     args = ap.parse_args()
     modules = tuple(args.modules)
     if args.fresh:
@@ -104,8 +143,15 @@ def main() -> int:
     took: dict[str, float] = {}
     for module in [] if args.report_only else modules:
         start = time.monotonic()
+        names = [_pattern(module)]
+        if args.sample:
+            left = sorted(unchecked(module))
+            random.Random(9).shuffle(left)
+            names = left[: args.sample]
+            if not names:
+                continue
         subprocess.run(
-            [_mutmut(), "run", "--max-children", str(args.max_children), f"erplan.{module}.*"],
+            [_mutmut(), "run", "--max-children", str(args.max_children), *names],
             cwd=ROOT,
             check=True,
             stdout=subprocess.DEVNULL,

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from erplan.catalogs import Catalogs, EndpointSet, FrontEnd
 from erplan.engine.igp import Igp
 from erplan.engine.network import Network
-from erplan.engine.origins import Origins
+from erplan.engine.origins import Origins, resolving_site
 from erplan.engine.tables import Tables
 from erplan.engine.trace import (
     Branch,
@@ -135,9 +135,7 @@ class Engine:
         if srv is not None:
             resolving = srv.site
         else:
-            chain = o.proxy_chain(origin, es)
-            # A cloud proxy resolves near where the clients leave.
-            resolving = chain[-1].site or origin if chain else origin
+            resolving = resolving_site(origin, o.proxy_chain(origin, es))
         answers = self.tracer.answers(resolving)
         if es.region is not None and answers:
             # A Dynamics 365 environment lives in one region: every resolver gets its address.

@@ -71,6 +71,13 @@ class ProxyHop:
         return self.site is None
 
 
+def resolving_site(origin: str, chain: tuple[ProxyHop, ...]) -> str:
+    """The site whose resolver answers the names of a users' flow: its last proxy's, or its
+    own when it goes direct or to a cloud proxy (which resolves near where the clients leave,
+    and which they find through their own resolver)."""
+    return (chain[-1].site or origin) if chain else origin
+
+
 class Origins:
     def __init__(self, net: Network, tables: Tables) -> None:
         self.net = net
@@ -240,7 +247,11 @@ class Origins:
             chain = self.proxy_chain(site, es)
             last = chain[-1] if chain else None
             start = site if last is None else (last.site or f"cloud:{last.name}")
-            resolver = self.design.site_resolver_egress(site) if last is None else last.resolver
+            # A cloud proxy's clients find it, and their answers, through their own resolver.
+            if last is None or last.cloud:
+                resolver = self.design.site_resolver_egress(site)
+            else:
+                resolver = last.resolver
             got = self._leaves[key] = (start, resolver, chain[0].name if chain else None)
         return got
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from erplan.catalogs import FrontEnd
 from erplan.engine.connect import connect
 from erplan.engine.igp import Igp
-from erplan.engine.origins import Origins, ProxyHop, Sources
+from erplan.engine.origins import Origins, ProxyHop, Sources, resolving_site
 from erplan.engine.sessions import Context, Culprit
 from erplan.engine.trace import Branch, Disposition, Flow, FlowTrace, Outcome, Path
 from erplan.engine.walk import Walker
@@ -158,15 +158,10 @@ class Tracer:
         es = o.catalogs.endpoint_set(flow.endpoint_set or 0)
         assert es is not None
         chain = self.chain(flow)
-        resolving = chain[-1].site if chain else flow.start
-        if resolving is None:
-            # A cloud proxy: its clients resolve at their own site (Engine.outbound), and need
-            # that to reach the proxy at all.
-            resolving = flow.origin
+        resolving = resolving_site(flow.origin, chain) if chain else flow.start
         if (flow.front_end is None and not flow.third_party) or flow.destination == 0:
-            dns = self.dns(resolving) if resolving is not None else None
-            why = _why(dns) if dns is not None else "no site resolves the name"
-            return failed(flow, f"DNS does not resolve: {why}", _culprit(dns), cause="dns")
+            dns = self.dns(resolving)
+            return failed(flow, f"DNS does not resolve: {_why(dns)}", _culprit(dns), cause="dns")
         fe = o.catalogs.front_end(flow.front_end) if flow.front_end else None
         ms_point = self.geo.fe_point(fe) if fe is not None else None
         if chain and chain[-1].cloud:
@@ -219,17 +214,16 @@ class Tracer:
         out = FlowTrace(flow, tuple(main))
         for what, pre in reversed(self.proxy_legs(flow, chain)):
             out = combine(flow, pre, list(out.branches), what, "proxy", out.before, lead=True)
-        if resolving is not None:
-            dns = self.dns(resolving)
-            if 1.0 - sum(b.weight for b in dns.branches if b.outcome.works) > 1e-12:
-                out = combine(
-                    flow,
-                    list(dns.branches),
-                    list(out.branches),
-                    "DNS queries do not get through",
-                    "dns",
-                    out.before,
-                )
+        dns = self.dns(resolving)
+        if 1.0 - sum(b.weight for b in dns.branches if b.outcome.works) > 1e-12:
+            out = combine(
+                flow,
+                list(dns.branches),
+                list(out.branches),
+                "DNS queries do not get through",
+                "dns",
+                out.before,
+            )
         return out
 
     def chain(self, flow: Flow) -> tuple[ProxyHop, ...]:
@@ -264,6 +258,15 @@ class Tracer:
                 )
                 break
             if hop.address is None or prev_sources is None or prev_site is None:
+                # Nothing reaches a proxy without an address, nor leaves clients without one.
+                owner = hop.site if hop.address is None else prev_site
+                why = (
+                    f"the proxy {hop.name} has no address"
+                    if hop.address is None
+                    else f"site {owner} has no prefixes: its users have no address"
+                )
+                lost = failed(flow, why, ("sites", owner or "", "prefixes"))
+                out.append((what, list(lost.branches)))
                 break
             if hop.cloud:
                 ctx = Context(microsoft_end=False)
@@ -413,16 +416,13 @@ def _led(leg: Branch, b: Branch, share: float) -> Branch:
     return b._replace(weight=b.weight * share, forward=fwd, back=back, ties=ties)
 
 
-def _why(trace: FlowTrace | None) -> str:
-    if trace is None:
-        return "no answer"
+def _why(trace: FlowTrace) -> str:
     reasons = [b.reason for b in trace.branches if not b.outcome.works]
     return reasons[0] if reasons else "no answer"
 
 
-def _culprit(trace: FlowTrace | None) -> Culprit:
-    if trace is not None:
-        for b in trace.branches:
-            if not b.outcome.works and b.culprit:
-                return b.culprit
+def _culprit(trace: FlowTrace) -> Culprit:
+    for b in trace.branches:
+        if not b.outcome.works and b.culprit:
+            return b.culprit
     return ()
