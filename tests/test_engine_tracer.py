@@ -271,11 +271,13 @@ def test_a_request_to_a_microsoft_address_a_site_holds_goes_to_that_site() -> No
     rs = results(d)
     r = flow(rs, "out/us/8")
     assert r.flow.destination == answered
-    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "wrong-host")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "delivered-elsewhere")
     assert r.cause == (
         f"the request is delivered to hosts of eu ({IPv4Address(answered)} is routed there), "
-        "not to Microsoft network"
+        f"not to Microsoft network: {IPv4Address(answered)} lies in {IPv4Address(answered)}/32 "
+        "of site eu (its most specific prefix there)"
     )
+    assert r.culprit == ("sites", "eu", "prefixes", 1)
     assert {b.forward.hops[-1].node for b in r.trace.branches} == {"lan:eu"}
 
 
