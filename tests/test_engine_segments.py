@@ -1,0 +1,1 @@
+"""Routed stretches between routers (engine/segments.py)."""
