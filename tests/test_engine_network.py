@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from _semantics import CATALOGS, edges, flow, load, one_site, owners, share, two_sites
+from _semantics import (
+    CATALOGS,
+    edges,
+    flow,
+    inbound,
+    load,
+    one_site,
+    owners,
+    results,
+    service,
+    share,
+    two_sites,
+)
 from erplan.analyses.failed_state import failed_engine
 from erplan.analyses.failures import Atom, Baseline, apply
 from erplan.analyses.verdicts import FlowResult, rows
@@ -24,7 +36,46 @@ def _base(data: dict[str, Any]) -> Baseline:
     return Baseline.build(load(data).design, CATALOGS)
 
 
-# -- circuit links ---------------------------------------------------------------------------------
+# -- customer edges and links ----------------------------------------------------------------------
+def test_a_reply_stopped_at_a_customer_edge_that_translates_names_that_circuit() -> None:
+    """us-er also advertises the breakout's NAT range: Microsoft returns the replies of us's
+    internet traffic by ExpressRoute, and the customer edge, which translates into the
+    circuit's pool and never saw the request, drops them: each branch names the circuit."""
+    d = one_site()
+    d["circuits"]["us-er"]["advertises"].append("20.2.4.0/24")
+    r = flow(results(d), "out/us/8")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "return-elsewhere")
+    assert owners(r, "back") == {"circuit:us-er": 1.0}
+    for b in r.trace.branches:
+        assert b.back is not None and b.back.cause == "no-session"
+        assert b.back.hops[-1].node == "ce:us-er"
+        assert b.culprit == ("circuits", "us-er")
+
+
+def test_a_reply_stopped_at_a_link_that_translates_names_that_link() -> None:
+    """Each link of us-er translates into its own pool (state per link); mail is published by
+    us-er. Microsoft returns half the replies by the other link, whose edge holds no session:
+    the branch names that link of the circuit as what to fix, the flow a link split."""
+    d = one_site(
+        links={
+            "primary": {"snat_pool": "20.2.2.16/29", "advertises": ["20.2.2.16/29"]},
+            "secondary": {"snat_pool": "20.2.2.24/29", "advertises": ["20.2.2.24/29"]},
+        }
+    )
+    del d["circuits"]["us-er"]["snat_pool"]
+    d["services"] = {"mail": service("us", "20.2.2.17", "10.1.5.5", ["us-er"])}
+    r = inbound(results(d), "mail")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "link-split")
+    assert edges(r) == {
+        ("circuit:us-er/primary", "circuit:us-er/primary", "ok"): 0.5,
+        ("circuit:us-er/primary", None, "dropped"): 0.5,
+    }
+    (stopped,) = [b for b in r.trace.branches if b.outcome.value == "dropped"]
+    assert stopped.back is not None and stopped.back.cause == "no-session"
+    assert stopped.culprit == ("circuits", "us-er", "links", "secondary")
+
+
+# -- circuit links that fail ---------------------------------------------------------------------
 def test_a_link_the_design_does_not_list_goes_down_alone() -> None:
     """The primary link of us-er, which the design does not list, fails: Exchange leaves and
     comes back by the secondary link alone; then the secondary fails instead, derived from the
@@ -78,3 +129,28 @@ def test_a_failed_circuit_firewall_sends_the_site_to_the_other_circuit() -> None
     assert (r.verdict.value, r.share_affected) == ("suboptimal", 0.0)
     assert owners(r, "forward") == {"circuit:us-er": 1.0}
     assert owners(r, "back") == {"circuit:us-er": 1.0}
+
+
+def test_a_failed_nat_device_sends_the_site_to_the_circuit_that_still_translates() -> None:
+    """us-er's pool is translated at its NAT device nat-us, which fails: the pool no longer
+    leads anywhere, and us's Exchange traffic leaves, translated, by eu's circuit over the WAN
+    (every branch works, slower)."""
+    d = two_sites()
+    d["circuits"]["us-er"]["devices"] = ["nat-us"]
+    d["devices"] = {"nat-us": {"site": "us", "kind": "nat"}}
+    base = _base(d)
+    assert owners(flow(base.results, "out/us/1")) == {"circuit:us-er": 1.0}
+    r = flow(_failed(base, Atom("device", "nat-us")), "out/us/1")
+    assert (r.verdict.value, r.share_affected, r.cause_key) == ("suboptimal", 0.0, "propagated")
+    assert owners(r, "forward") == {"circuit:eu-er": 1.0}
+    assert owners(r, "back") == {"circuit:eu-er": 1.0}
+
+
+# -- breakouts -------------------------------------------------------------------------------------
+def test_a_failed_breakout_sends_its_site_to_the_other_breakout() -> None:
+    """eu-inet fails (eu resolves at us-inet): eu's internet traffic takes us-inet both ways."""
+    d = two_sites()
+    d["sites"]["eu"]["resolver_egress"] = "us-inet"
+    r = flow(_failed(_base(d), Atom("breakout", "eu-inet")), "out/eu/8")
+    assert (r.verdict.value, r.share_affected) == ("ok", 0.0)
+    assert edges(r) == {("breakout:us-inet", "breakout:us-inet", "ok"): 1.0}
