@@ -154,3 +154,30 @@ def test_a_failed_breakout_sends_its_site_to_the_other_breakout() -> None:
     r = flow(_failed(_base(d), Atom("breakout", "eu-inet")), "out/eu/8")
     assert (r.verdict.value, r.share_affected) == ("ok", 0.0)
     assert edges(r) == {("breakout:us-inet", "breakout:us-inet", "ok"): 1.0}
+
+
+def test_a_failed_nat_device_that_publishes_a_service_is_named_as_the_cause() -> None:
+    """mail is published at us-er's NAT device, which fails: Microsoft's requests die at the
+    links, whose way in crosses the dead device - the device is named, as in the design written
+    with it down (tests/test_semantics_failures.py)."""
+    d = one_site(devices=["nat-us"], advertises=["20.2.2.0/29", "20.2.3.0/24"])
+    d["devices"] = {"nat-us": {"site": "us", "kind": "nat"}}
+    d["services"] = {"mail": service("us", "20.2.3.59", "10.1.5.5", ["us-er"])}
+    base = _base(d)
+    assert inbound(base.results, "mail").verdict.value == "ok"
+    r = inbound(_failed(base, Atom("device", "nat-us")), "mail")
+    assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 1.0, "device-down")
+    assert r.culprit == ("devices", "nat-us", "up")
+    assert owners(r, "forward") == {"circuit:us-er": 1.0}
+
+
+def test_a_failed_device_that_stands_on_no_path_changes_nothing() -> None:
+    """spare is declared at us but stands on no path: its failure leaves every flow as it
+    was."""
+    d = one_site()
+    d["devices"] = {"spare": {"site": "us"}}
+    base = _base(d)
+    got = _failed(base, Atom("device", "spare"))
+    before = {r.flow.key: (r.verdict.value, r.share, edges(r)) for r in base.results}
+    assert {r.flow.key: (r.verdict.value, r.share, edges(r)) for r in got} == before
+    assert before["out/us/1"][0] == "ok"

@@ -122,18 +122,25 @@ class FailureCauses:
 
     def _cut_off_by(self, path: Path) -> str | None:
         """The device that is down on the only way in from where ``path`` ends (a link's,
-        a circuit's or a breakout's edge): the packets reach that edge and go no further."""
+        a circuit's or a breakout's edge): the packets reach that edge and go no further.
+        The way in is followed through the customer edge: a link's edge has no route either
+        when a device between its customer edge and the site is down (a NAT device holding
+        the address it is sent to)."""
         if not path.hops:
             return None
         net = self.e.net
         node = net.nodes[path.hops[-1].node]
-        if node.kind not in _EDGES:
-            return None
-        inward = [w for v, w in net.wires[node.id].items() if net.nodes[v].kind in _INWARD]
-        if not inward or any(w.up for w in inward):
-            return None
-        down = (d for w in inward for d in w.devices if not net.nodes[d].up)
-        return next((net.nodes[d].name for d in down), None)
+        while node.kind in _EDGES:
+            inward = [(v, w) for v, w in net.wires[node.id].items() if net.nodes[v].kind in _INWARD]
+            if not inward:
+                return None
+            if not any(w.up for _, w in inward):
+                down = (d for _, w in inward for d in w.devices if not net.nodes[d].up)
+                return next((net.nodes[d].name for d in down), None)
+            if len(inward) != 1:
+                return None
+            node = net.nodes[inward[0][0]]
+        return None
 
     def _path_owner(self, path: Path | None) -> str | None:
         """The circuit or breakout a path leaves or enters by, or heads for when it ends
