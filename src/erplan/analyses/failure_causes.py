@@ -11,7 +11,7 @@ from ipaddress import IPv4Network
 
 from erplan.analyses.causes import CAUSES, Culprit
 from erplan.engine import Branch, Direction, Disposition, Engine, FlowTrace, Outcome, Path
-from erplan.engine.network import Kind
+from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
 from erplan.engine.trace import edge_owner
 
