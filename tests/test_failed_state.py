@@ -38,7 +38,8 @@ from erplan.analyses.judge import Judge
 from erplan.catalogs import load_catalogs
 from erplan.engine import Direction, Engine
 from erplan.engine.igp import Igp
-from erplan.engine.network import Kind, Network
+from erplan.engine.network import Network
+from erplan.engine.nodes import Kind
 from erplan.engine.tables import Tables
 from erplan.load import load_design, load_text
 

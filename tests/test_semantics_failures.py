@@ -5,7 +5,17 @@ is down"; DESIGN.md "Failures")."""
 
 from __future__ import annotations
 
-from _semantics import edges, flow, inbound, one_site, owners, results, share, two_sites
+from _semantics import (
+    edges,
+    flow,
+    inbound,
+    one_site,
+    owners,
+    results,
+    service,
+    share,
+    two_sites,
+)
 from erplan.analyses.causes import CAUSES
 from test_semantics_inbound import RF, _filtered
 
@@ -124,6 +134,19 @@ def test_inbound_through_a_dead_circuit_firewall_names_the_firewall() -> None:
     r = inbound(results(d), "mail")
     assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 1.0, "device-down")
     assert r.culprit == ("devices", "fw", "up")
+
+
+def test_inbound_through_a_dead_nat_device_names_the_device() -> None:
+    """mail is published at us-er's NAT device, which is down: Microsoft's requests reach the
+    links, whose way in to the published address crosses the dead device. The device is what
+    to fix, as for a plain firewall - not a missing route to give the origin."""
+    d = one_site(devices=["nat-us"], advertises=["20.2.2.0/29", "20.2.3.0/24"])
+    d["devices"] = {"nat-us": {"site": "us", "kind": "nat", "up": False}}
+    d["services"] = {"mail": service("us", "20.2.3.59", "10.1.5.5", ["us-er"])}
+    r = inbound(results(d), "mail")
+    assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 1.0, "device-down")
+    assert r.culprit == ("devices", "nat-us", "up")
+    assert "nat-us stands between us-er primary link and the site" in r.cause
 
 
 def test_a_route_missing_beyond_an_edge_is_not_blamed_on_a_device() -> None:

@@ -271,7 +271,7 @@ def _wan_network(design: Design, base: Baseline) -> tuple[Network, list[tuple[st
     between its two sites: the baseline's network with those wires down (a WAN wire carries
     no device and nothing else in the network depends on it), and the site routers of each
     wire down. Else None: build it anew."""
-    from erplan.engine.network import Wire
+    from erplan.engine.nodes import Wire
 
     old = base.design
     for mine, theirs in (

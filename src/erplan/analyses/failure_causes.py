@@ -11,7 +11,7 @@ from ipaddress import IPv4Network
 
 from erplan.analyses.causes import CAUSES, Culprit
 from erplan.engine import Branch, Direction, Disposition, Engine, FlowTrace, Outcome, Path
-from erplan.engine.network import Kind
+from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
 from erplan.engine.routes import Internal, Regional
 from erplan.engine.trace import edge_owner
@@ -308,18 +308,25 @@ class FailureCauses:
 
     def _cut_off_by(self, path: Path) -> str | None:
         """The device that is down on the only way in from where ``path`` ends (a link's,
-        a circuit's or a breakout's edge): the packets reach that edge and go no further."""
+        a circuit's or a breakout's edge): the packets reach that edge and go no further.
+        The way in is followed through the customer edge: a link's edge has no route either
+        when a device between its customer edge and the site is down (a NAT device holding
+        the address it is sent to)."""
         if not path.hops:
             return None
         net = self.e.net
         node = net.nodes[path.hops[-1].node]
-        if node.kind not in _EDGES:
-            return None
-        inward = [w for v, w in net.wires[node.id].items() if net.nodes[v].kind in _INWARD]
-        if not inward or any(w.up for w in inward):
-            return None
-        down = (d for w in inward for d in w.devices if not net.nodes[d].up)
-        return next((net.nodes[d].name for d in down), None)
+        while node.kind in _EDGES:
+            inward = [(v, w) for v, w in net.wires[node.id].items() if net.nodes[v].kind in _INWARD]
+            if not inward:
+                return None
+            if not any(w.up for _, w in inward):
+                down = (d for _, w in inward for d in w.devices if not net.nodes[d].up)
+                return next((net.nodes[d].name for d in down), None)
+            if len(inward) != 1:
+                return None
+            node = net.nodes[inward[0][0]]
+        return None
 
     def _cut_by_wan(self, path: Path) -> int | None:
         """The WAN link that is down between where ``path`` ends (a customer router) and the

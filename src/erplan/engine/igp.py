@@ -17,7 +17,8 @@ import heapq
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 
-from erplan.engine.network import Kind, Network
+from erplan.engine.network import Network
+from erplan.engine.nodes import Kind
 from erplan.latency import ZERO, Ms
 
 INF = 1 << 62

@@ -16,12 +16,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from enum import StrEnum
 from ipaddress import IPv4Network
 
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, Catalogs
-from erplan.engine.ranges import Boundaries, Range, first_host, net_range
+from erplan.engine.nodes import Kind, NatRules, Node, Wire
+from erplan.engine.ranges import Boundaries, first_host, net_range
 from erplan.engine.trace import device_node
 from erplan.facts import (
     LINKS,
@@ -39,65 +38,6 @@ from erplan.latency import ZERO, Geo, Ms
 from erplan.model import Design, LinkName
 
 COST_SCALE = 1_000_000  # IGP costs in micro-units: exact sums, exact ties
-
-
-class Kind(StrEnum):
-    LAN = "hosts"
-    SITE = "site"
-    DEVICE = "device"
-    CE = "customer-edge"
-    LINK = "link-edge"
-    MSEE = "msee"
-    BREAKOUT = "breakout-edge"
-    INTERNET = "internet"
-    MICROSOFT = "microsoft"
-
-
-@dataclass(slots=True, eq=False)
-class NatRules:
-    """What one NAT point translates (docs/flow-semantics.md "Who translates")."""
-
-    point: NatPoint
-    outer: str  # the router on the outside of the translation
-    snat: tuple[Range, ...] = ()  # the pool's sub-ranges, outbound
-    snat_size: int = 0
-    dnat: dict[int, tuple[str, int]] = field(default_factory=dict)  # public -> (service, internal)
-    inbound: dict[str, tuple[tuple[Range, ...], int]] = field(default_factory=dict)
-    static: bool = False
-    static_back: dict[int, int] = field(default_factory=dict)  # internal -> public (static NAT)
-
-
-@dataclass(slots=True, eq=False)
-class Node:
-    id: str
-    kind: Kind
-    label: str
-    site: str | None = None  # customer nodes: the site they stand at
-    name: str = ""  # the design object: site, device, circuit or breakout name
-    link: LinkName | None = None
-    parent: str | None = None  # stub routers: the router towards the site router
-    up: bool = True
-    stateful: bool = False
-    nat: NatRules | None = None
-    session: str = ""  # session table key (a device's name is shared by all its positions)
-    edge: Edge | None = None
-    culprit: tuple[str | int, ...] = ()  # where the node is defined in the design
-    path: str | None = None  # the circuit or breakout whose path it stands on
-
-
-@dataclass(frozen=True, slots=True)
-class Wire:
-    """A connection between two routers ``a`` and ``b``, through ``devices`` (from ``a``)."""
-
-    a: str
-    b: str
-    devices: tuple[str, ...]
-    up: bool
-    leg: Ms  # round trip of the leg
-    cost: int = 0  # IGP cost (WAN links)
-
-    def devices_from(self, start: str) -> tuple[str, ...]:
-        return self.devices if start == self.a else self.devices[::-1]
 
 
 class Network:

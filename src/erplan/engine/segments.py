@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from erplan.engine.igp import Igp
-from erplan.engine.network import Kind, Network, Node
+from erplan.engine.network import Network
+from erplan.engine.nodes import Kind, Node
 from erplan.engine.routes import Act, DstClass
 from erplan.engine.sessions import Context, Culprit, Mode, join
 from erplan.engine.tables import Tables

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
-from erplan.engine.network import NatRules
+from erplan.engine.nodes import NatRules
 from erplan.engine.ranges import addr
 from erplan.latency import Ms, Point
 

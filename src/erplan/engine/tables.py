@@ -14,7 +14,8 @@ from ipaddress import IPv4Network
 
 from erplan.engine.external import ExternalRoutes
 from erplan.engine.igp import INF, Igp
-from erplan.engine.network import Kind, Network
+from erplan.engine.network import Network
+from erplan.engine.nodes import Kind
 from erplan.engine.ranges import PrefixTable, first_host
 from erplan.engine.routes import (
     Act,

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from erplan.engine.igp import Igp
-from erplan.engine.network import Network, Node, Wire
+from erplan.engine.network import Network
+from erplan.engine.nodes import Node, Wire
 from erplan.engine.ranges import addr
 from erplan.engine.routes import Act
 from erplan.engine.segments import DST, LEAF, OUTER, ROUTER, SRC, Scope, Seg, Segments

@@ -158,7 +158,7 @@ class Planner:
         return route_of(es.id, trace, proxied, self._devices_at(engine))
 
     def _devices_at(self, engine: Engine) -> dict[str, str]:
-        from erplan.engine.network import Kind
+        from erplan.engine.nodes import Kind
 
         return {n.id: n.name for n in engine.net.nodes.values() if n.kind is Kind.DEVICE}
 

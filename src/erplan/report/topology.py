@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from erplan.catalogs import Catalogs
-from erplan.engine.network import Kind, Network, Node, Wire
+from erplan.engine.network import Network
+from erplan.engine.nodes import Kind, Node, Wire
 from erplan.latency import Point
 from erplan.model import Design
 from erplan.report.layout import (

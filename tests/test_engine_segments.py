@@ -1,0 +1,27 @@
+"""Routed stretches between routers (engine/segments.py): what a packet meets between two
+stateful boxes - the devices on a wire, each router's decision, where the stretch ends - as the
+trace shows it (docs/flow-semantics.md "The network": "A device is a bump in the wire: it makes
+no routing decision")."""
+
+from __future__ import annotations
+
+from _semantics import flow, one_site, owners, results
+
+
+def test_a_stateless_device_on_the_way_is_a_hop_that_decides_nothing() -> None:
+    """us-er's circuit firewall keeps no state: the routed stretch crosses it, both ways, as a
+    hop of its own between the site router and the customer edge, named by its kind and name,
+    with no routing decision of its own."""
+    d = one_site(devices=["fw"])
+    d["devices"] = {"fw": {"site": "us", "stateful": False}}
+    r = flow(results(d), "out/us/1")
+    assert (r.verdict.value, r.share_affected) == ("ok", 0.0)
+    assert owners(r, "forward") == {"circuit:us-er": 1.0}
+    for b in r.trace.branches:
+        assert b.back is not None
+        fwd = [(h.label, h.action) for h in b.forward.hops]
+        back = [(h.label, h.action) for h in b.back.hops]
+        i = fwd.index(("firewall fw", ""))
+        assert (fwd[i - 1][0], fwd[i + 1][0]) == ("site us", "customer edge us-er")
+        j = back.index(("firewall fw", ""))
+        assert (back[j - 1][0], back[j + 1][0]) == ("customer edge us-er", "site us")
