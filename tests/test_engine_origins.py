@@ -334,3 +334,19 @@ def test_a_service_named_by_its_name_or_alias_means_its_service_areas_sets() -> 
         assert sorted(got) == sorted(_flows(d)), name
         assert {k for k in got if k.startswith("out/")} < set(want)
         assert f"srv/hub/{ER_SET}" in got and f"srv/hub/{ER_SET}/udp" in got
+
+
+def test_the_internet_hosts_take_the_first_address_no_prefix_holds() -> None:
+    """The hosts that stand for the internet (DNS servers, third parties, users) take an address
+    outside the customer's and Microsoft's space, however much of it the design claims: here
+    every x.0.0.1 is held (the first /8 address of each unicast /8), the upper half of
+    208-223.x.x.x is not."""
+    d = one_site()
+    held = ["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/4"]
+    held += [f"{x}.0.0.0/9" for x in range(208, 224)]
+    d["sites"]["us"]["prefixes"] = [*d["sites"]["us"]["prefixes"], *held]
+    o = _engine(d).origins
+    hosts = {o.dns_host, o.cdn_host}
+    assert hosts == {int(IPv4Address("208.128.0.1"))}
+    for h in hosts:
+        assert not any(IPv4Address(h) in IPv4Network(p) for p in held)

@@ -206,14 +206,14 @@ def origin_groups(
         if site.users > 0 and ("users", name) in wanted:
             flows = known.flows(("users", name)) if known is not None else None
             if flows is None:
-                flows = [engine.outbound(name, es.id) for es in sets]
-            yield from _grouped(engine, flows)
+                flows = list(engine.origin_flows(name, sets))
+            yield from (members for _, members in engine.grouped(flows))
     for name, srv in d.servers.items():
         if ("server", name) in wanted:
             flows = known.flows(("server", name)) if known is not None else None
             if flows is None:
-                flows = [engine.outbound(name, es.id, server=True) for es in o.server_sets(srv)]
-            yield from _grouped(engine, flows)
+                flows = list(engine.origin_flows(name, o.server_sets(srv), srv))
+            yield from (members for _, members in engine.grouped(flows))
     if known is not None:
         yield from inbound_of(known.inbound, wanted)
     elif any(k == "service" for k, _ in wanted):
@@ -222,18 +222,6 @@ def origin_groups(
             if ("service", flow.origin) in wanted:
                 groups.setdefault(engine.class_key(flow), []).append(flow)
         yield from groups.values()
-
-
-def _grouped(engine: Engine, flows: Iterable[Flow]) -> Iterator[list[Flow]]:
-    groups: dict[tuple[object, ...], list[Flow]] = {}
-    for flow in flows:
-        members = groups.setdefault(engine.class_key(flow), [])
-        members.append(flow)
-        es = engine.catalogs.endpoint_set(flow.endpoint_set or 0)
-        if es is not None and es.tcp_ports and es.udp_ports:
-            # Media over UDP: the same path as its TCP flow (as the engine groups it).
-            members.append(flow._replace(key=f"{flow.key}/udp", port=es.udp_ports[0], proto="udp"))
-    yield from groups.values()
 
 
 def resolver_leg(engine: Engine, site: str) -> list[Branch]:

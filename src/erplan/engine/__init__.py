@@ -12,9 +12,9 @@ The semantics are in docs/flow-semantics.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from erplan.catalogs import Catalogs, EndpointSet, FrontEnd
+from erplan.catalogs import Catalogs, EndpointSet
 from erplan.engine.igp import Igp
 from erplan.engine.network import Network
 from erplan.engine.origins import Origins, resolving_site
@@ -98,31 +98,36 @@ class Engine:
             yield self.class_key(flow), [flow]
         for name, site in d.sites.items():
             if site.users > 0:
-                yield from self._grouped(name, sets)
+                yield from self.grouped(self.origin_flows(name, sets))
         for name, srv in d.servers.items():
-            yield from self._grouped(name, o.server_sets(srv), srv)
+            yield from self.grouped(self.origin_flows(name, o.server_sets(srv), srv))
         inbound: dict[GroupKey, list[Flow]] = {}
         for flow in o.inbound():
             inbound.setdefault(self.class_key(flow), []).append(flow)
         yield from inbound.items()
 
-    def _grouped(
+    def origin_flows(
         self, origin: str, sets: list[EndpointSet], server: Server | None = None
-    ) -> Iterator[tuple[GroupKey, list[Flow]]]:
-        groups: dict[GroupKey, list[Flow]] = {}
+    ) -> Iterator[Flow]:
+        """The outbound flows of a site's users (or of a server) to ``sets``."""
         for listed in sets:
             es = self.catalogs.endpoint_set(listed.id)
             assert es is not None
-            flow = self._outbound(origin, es, server)
+            yield self._outbound(origin, es, server)
+
+    def grouped(self, flows: Iterable[Flow]) -> Iterator[tuple[GroupKey, list[Flow]]]:
+        """Outbound flows in groups that share a trace, each set's UDP flow beside its TCP
+        flow: media and QUIC over UDP take the same path, NAT and state."""
+        groups: dict[GroupKey, list[Flow]] = {}
+        for flow in flows:
             members = groups.setdefault(self.class_key(flow), [])
             members.append(flow)
-            if es.tcp_ports and es.udp_ports:
-                # Media and QUIC over UDP: the same path, NAT and state as its TCP flow.
-                members.append(self._udp(flow, es))
+            es = self.catalogs.endpoint_set(flow.endpoint_set or 0)
+            if es is not None and es.tcp_ports and es.udp_ports:
+                members.append(
+                    flow._replace(key=f"{flow.key}/udp", port=es.udp_ports[0], proto="udp")
+                )
         yield from groups.items()
-
-    def _udp(self, flow: Flow, es: EndpointSet) -> Flow:
-        return flow._replace(key=f"{flow.key}/udp", port=es.udp_ports[0], proto="udp")
 
     def outbound(self, origin: str, set_id: int, *, server: bool = False) -> Flow:
         """The flow of a site's users (or of a server) to one endpoint set."""
@@ -170,11 +175,6 @@ class Engine:
     # -- tracing -------------------------------------------------------------------------------
     def dns(self, site: str) -> FlowTrace:
         return self.tracer.dns(site)
-
-    def answer(self, site: str) -> FrontEnd | None:
-        """The front end geoDNS answers most of the site's queries with."""
-        answers = self.tracer.answers(site)
-        return answers[0][0] if answers else None
 
     def trace(self, flow: Flow) -> FlowTrace:
         if flow.direction is Direction.DNS:

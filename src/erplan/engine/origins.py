@@ -102,10 +102,14 @@ class Origins:
             a = int(IPv4Address(c))
             if not t.is_customer(a) and not t.is_microsoft(a):
                 return a
-        for first in range(2, 224):  # x.0.0.1 in every unicast /8, until one is free
-            a = (first << 24) | 1
-            if not t.is_customer(a) and not t.is_microsoft(a):
+        # Else the first unicast address outside both, jumping past each prefix that holds one.
+        a, end = (1 << 24) | 1, 224 << 24
+        while a < end:
+            hit = t.customer_space.lookup(a) or t.microsoft_hosts.lookup(a)
+            if hit is None:
                 return a
+            size = 1 << (32 - hit[0])
+            a = (a // size + 1) * size + 1
         raise ValueError("the design's prefixes leave no internet address free")
 
     # -- endpoint sets -------------------------------------------------------------------------
@@ -263,7 +267,6 @@ class Origins:
         front_end: FrontEnd | None,
         *,
         server: Server | None = None,
-        udp: bool = False,
         answers: tuple[tuple[str, int, float], ...] = (),
     ) -> Flow:
         """The flow of a site's users (or of a server) to set ``es``; ``front_end``: what geoDNS
@@ -276,8 +279,6 @@ class Origins:
             start, resolver, proxy = server.site, d.site_resolver_egress(server.site), None
             key, kind = f"srv/{origin}/{es.id}", "server"
         port, proto, fqdn, third = self.set_facts(es)
-        if udp:
-            key, port, proto = f"{key}/udp", es.udp_ports[0], "udp"
         # Built as a plain tuple of its 18 fields: a large design makes hundreds of thousands.
         return _flow(
             Flow,
