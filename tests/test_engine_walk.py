@@ -271,3 +271,70 @@ def test_a_reply_pulled_back_from_inside_turns_at_the_nat_that_holds_its_session
             ("site:us", "internal route to hosts of us", user, None),
             ("lan:us", "", user, None),
         ]
+
+
+# -- loops --------------------------------------------------------------------------------------
+# mail's DNS record is not its published address but another address of the breakout's
+# advertised /24, which no NAT point translates: the internet sends it to the breakout, and the
+# breakout has nowhere to deliver it.
+
+
+def _misrecorded(record: str, nat_device: bool) -> dict[str, Any]:
+    d = one_site()
+    d["sites"]["us"]["users"] = 0
+    if nat_device:
+        d["breakouts"]["us-inet"]["devices"] = ["nat"]
+        d["devices"] = {"nat": {"kind": "nat", "site": "us"}}
+    d["services"] = {"mail": service("us", "20.2.4.59", INTERNAL, ["us-inet"], dns_record=record)}
+    return d
+
+
+def test_a_loop_through_a_translating_edge_is_a_blackhole_at_that_edge() -> None:
+    """flow-semantics "Verdicts": blackhole covers "a loop". The breakout edge sends the
+    address back to the internet (translated into its NAT address on the way out) and the
+    internet returns it: the walk ends when the packet comes back with addresses it already
+    had there."""
+    r = inbound(results(_misrecorded("20.2.4.60", nat_device=False)), "mail", "internet")
+    assert r.verdict.value == "blackhole"
+    assert share(r) == 1.0
+    assert r.cause_key == "loop"
+    why = "routing loop: the packet comes back to breakout us-inet"
+    for b in r.trace.branches:
+        assert (b.outcome.value, b.forward.cause, b.reason, b.culprit) == (
+            "blackhole",
+            "loop",
+            why,
+            ("breakouts", "us-inet"),
+        )
+        nodes = [h.node for h in b.forward.hops]
+        assert nodes == ["internet", "edge:us-inet"] * 3
+        assert b.forward.hops[-1].action.endswith(why)
+        assert {h.dst for h in b.forward.hops} == {ip("20.2.4.60")}
+
+
+def test_a_loop_through_a_nat_device_is_a_blackhole_at_that_device() -> None:
+    """The DNS record is the breakout's NAT address, which the nat device translates into: the
+    edge routes it inwards to the device, the site router outwards to it again; the device,
+    which already holds the connection's session, is met a second time from the same side with
+    the same addresses - a loop there."""
+    r = inbound(results(_misrecorded("20.2.4.1", nat_device=True)), "mail", "internet")
+    assert r.verdict.value == "blackhole"
+    assert share(r) == 1.0
+    assert r.cause_key == "loop"
+    why = "routing loop: the packet comes back to nat nat"
+    dev = "device:nat@breakout:us-inet"
+    for b in r.trace.branches:
+        assert (b.outcome.value, b.forward.cause, b.reason, b.culprit) == (
+            "blackhole",
+            "loop",
+            why,
+            ("devices", "nat"),
+        )
+        assert [(h.node, h.action) for h in b.forward.hops[1:]] == [
+            ("edge:us-inet", "internal route to nat nat"),
+            (dev, ""),
+            ("site:us", "internal route to nat nat"),
+            (dev, "session already held"),
+            ("edge:us-inet", "internal route to nat nat"),
+            (dev, why),
+        ]
