@@ -338,3 +338,56 @@ def test_a_loop_through_a_nat_device_is_a_blackhole_at_that_device() -> None:
             ("edge:us-inet", "internal route to nat nat"),
             (dev, why),
         ]
+
+
+# -- translating routers ------------------------------------------------------------------------
+
+
+def _published_at_the_edges(eu_more_specific: bool) -> dict[str, Any]:
+    """mail (at us) is published by both customer edges, which translate; eu-er may advertise
+    the published address more specifically, drawing Microsoft's connections to it."""
+    d = two_sites()
+    d["sites"]["us"]["users"] = d["sites"]["eu"]["users"] = 0
+    d["circuits"]["us-er"]["advertises"].append("20.2.3.0/24")
+    if eu_more_specific:
+        d["circuits"]["eu-er"]["advertises"].append("20.2.3.0/25")
+    d["services"] = {"mail": service("us", PUBLIC, INTERNAL, ["us-er", "eu-er"])}
+    return d
+
+
+def test_a_customer_edge_translates_back_the_reply_of_a_connection_it_holds() -> None:
+    """The reply leaves by the customer edge that translated the request: it is translated back
+    there, from the server's address to the published one."""
+    r = inbound(results(_published_at_the_edges(eu_more_specific=False)), "mail")
+    assert r.verdict.value == "ok"
+    assert share(r) == 0.0
+    for b in r.trace.branches:
+        assert b.back is not None
+        (ce,) = _at(b.back.hops, "ce:us-er")
+        assert (ce.action, ce.src_before, ce.src, ce.dst_before) == (
+            "translated back; ExpressRoute route via us-er",
+            ip(INTERNAL),
+            ip(PUBLIC),
+            None,
+        )
+
+
+def test_a_customer_edge_that_did_not_see_the_request_drops_the_reply() -> None:
+    """flow-semantics "State": "a NAT point reverses a translation only for connections it
+    holds a session for": the request enters by eu-er, the reply reaches us-er's edge, which
+    has the same mapping but no session - dropped there, us-er the culprit."""
+    r = inbound(results(_published_at_the_edges(eu_more_specific=True)), "mail")
+    assert r.verdict.value == "dropped"
+    assert share(r) == 1.0
+    assert owners(r, "forward") == {"circuit:eu-er": 1.0}
+    why = "customer edge us-er holds no session for this connection (the request did not cross it)"
+    for b in r.trace.branches:
+        assert b.back is not None
+        assert (b.outcome.value, b.back.cause, b.reason, b.culprit) == (
+            "dropped",
+            "no-session",
+            why,
+            ("circuits", "us-er"),
+        )
+        last = b.back.hops[-1]
+        assert (last.node, last.action, last.src) == ("ce:us-er", why, ip(INTERNAL))
