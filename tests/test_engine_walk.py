@@ -391,3 +391,49 @@ def test_a_customer_edge_that_did_not_see_the_request_drops_the_reply() -> None:
         )
         last = b.back.hops[-1]
         assert (last.node, last.action, last.src) == ("ce:us-er", why, ip(INTERNAL))
+
+
+def test_a_new_connection_to_an_edges_own_nat_address_ends_there() -> None:
+    """The DNS record is the address the breakout edge itself translates into: a connection
+    cannot be opened to it (no session is held for it, it is no host) - a blackhole at the
+    edge, named by the address."""
+    r = inbound(results(_misrecorded("20.2.4.1", nat_device=False)), "mail", "internet")
+    assert r.verdict.value == "blackhole"
+    assert share(r) == 1.0
+    assert r.cause_key == "translated-address"
+    why = "20.2.4.1 is a translated address of breakout us-inet, not a host"
+    for b in r.trace.branches:
+        assert (b.outcome.value, b.forward.cause, b.reason, b.culprit) == (
+            "blackhole",
+            "translated-address",
+            why,
+            ("breakouts", "us-inet"),
+        )
+        last = b.forward.hops[-1]
+        assert (last.node, last.action, last.dst) == ("edge:us-inet", why, ip("20.2.4.1"))
+
+
+def test_a_translating_edge_with_no_route_to_the_server_is_a_blackhole_there() -> None:
+    """mail (at eu) is published on us-er only, and the WAN between the sites is down: after
+    destination NAT the customer edge has no route to the server - a blackhole there (not
+    unreachable: the connection started in Microsoft's network), the circuit the culprit."""
+    d = two_sites()
+    d["sites"]["us"]["users"] = d["sites"]["eu"]["users"] = 0
+    d["wan"][0]["up"] = False
+    d["circuits"]["us-er"]["advertises"].append("20.2.3.0/24")
+    d["services"] = {"mail": service("eu", PUBLIC, "10.2.5.5", ["us-er"])}
+    r = inbound(results(d), "mail")
+    assert r.verdict.value == "blackhole"
+    assert share(r) == 1.0
+    assert r.cause_key == "no-route"
+    why = "customer edge us-er: no route to the internal prefix (its holders are unreachable)"
+    for b in r.trace.branches:
+        assert (b.outcome.value, b.forward.cause, b.reason, b.culprit) == (
+            "blackhole",
+            "no-route",
+            why,
+            ("circuits", "us-er"),
+        )
+        last = b.forward.hops[-1]
+        assert (last.node, last.dst_before, last.dst) == ("ce:us-er", ip(PUBLIC), ip("10.2.5.5"))
+        assert last.action == f"destination NAT {PUBLIC} -> 10.2.5.5 (mail); {why}"
