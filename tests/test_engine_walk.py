@@ -191,34 +191,32 @@ def test_a_reply_meeting_a_firewall_the_request_did_not_cross_stops_there() -> N
         )
 
 
-def _tied_entries(static_a: bool) -> dict[str, Any]:
-    """mail is published on two tied circuits of one site, each by its own nat device (nat-a
-    static NAT or not, nat-b keeping sessions); a firewall stands before the hosts."""
+def _tied_entries(nat: str) -> dict[str, Any]:
+    """mail is published on two tied circuits of one site, each translating it: by its own nat
+    device (``devices``; ``static-a``: nat-a with static NAT) or by its customer edge
+    (``edges``); a firewall stands before the hosts."""
     d = one_site()
     del d["circuits"]["us-er"]
     d["sites"]["us"]["users"] = 0
     d["sites"]["us"]["devices"] = ["fw"]
     d["devices"] = {"fw": {"kind": "firewall", "site": "us"}}
     for c in ("a", "b"):
-        d["circuits"][f"{c}-er"] = circuit(
-            "us", "New York", None, advertises=["20.2.3.0/24"], devices=[f"nat-{c}"]
-        )
-        d["devices"][f"nat-{c}"] = {
-            "kind": "nat",
-            "site": "us",
-            "static_nat": static_a and c == "a",
-        }
+        d["circuits"][f"{c}-er"] = circuit("us", "New York", None, advertises=["20.2.3.0/24"])
+        if nat != "edges":
+            d["circuits"][f"{c}-er"]["devices"] = [f"nat-{c}"]
+            static = nat == "static-a" and c == "a"
+            d["devices"][f"nat-{c}"] = {"kind": "nat", "site": "us", "static_nat": static}
     d["services"] = {"mail": service("us", PUBLIC, INTERNAL, ["a-er", "b-er"])}
     return d
 
 
-@pytest.mark.parametrize("static_a", [False, True])
-def test_each_tied_reply_meets_only_its_own_circuits_translation(static_a: bool) -> None:
+@pytest.mark.parametrize("nat", ["devices", "static-a", "edges"])
+def test_each_tied_reply_meets_only_its_own_circuits_translation(nat: str) -> None:
     """flow-semantics "State": the reply ties between the circuits as the request did; by the
     circuit the request entered it is translated back; by the other one it meets a NAT that
     holds no session (dropped there) or, static, one that translates it and so bypasses the
     entry's session. Every branch's reply starts the same: hosts, firewall, router."""
-    r = inbound(results(_tied_entries(static_a)), "mail")
+    r = inbound(results(_tied_entries(nat)), "mail")
     assert r.verdict.value == "dropped"
     assert share(r) == 0.5
     a, b = "circuit:a-er", "circuit:b-er"
@@ -232,10 +230,10 @@ def test_each_tied_reply_meets_only_its_own_circuits_translation(static_a: bool)
             ("device:fw@site:us", ""),
             ("site:us", "ExpressRoute route via a-er, b-er"),
         ]
-        nat = br.back.hops[3]
-        assert nat.src_before == (ip(INTERNAL) if br.outcome.value != "dropped" or back else None)
+        translated = br.outcome.value != "dropped" or back is not None
+        assert br.back.hops[3].src_before == (ip(INTERNAL) if translated else None)
     want = {(a, a, "ok"): 0.25, (b, b, "ok"): 0.25, (a, None, "dropped"): 0.25}
-    if static_a:
+    if nat == "static-a":
         want[(b, a, "dropped")] = 0.25
     else:
         want[(b, None, "dropped")] = 0.25
