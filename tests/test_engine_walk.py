@@ -231,7 +231,11 @@ def test_each_tied_reply_meets_only_its_own_circuits_translation(nat: str) -> No
             ("site:us", "ExpressRoute route via a-er, b-er"),
         ]
         translated = br.outcome.value != "dropped" or back is not None
-        assert br.back.hops[3].src_before == (ip(INTERNAL) if translated else None)
+        point = br.back.hops[3]
+        assert (point.src_before, point.dst_before) == (
+            (ip(INTERNAL) if translated else None),
+            None,
+        )
     want = {(a, a, "ok"): 0.25, (b, b, "ok"): 0.25, (a, None, "dropped"): 0.25}
     if nat == "static-a":
         want[(b, a, "dropped")] = 0.25
