@@ -46,13 +46,13 @@ def test_a_firewall_on_the_path_both_ways_creates_and_meets_its_session() -> Non
 
 
 def _chains() -> dict[str, Any]:
-    """fw stands between the hosts and the router and again on both circuits of the site, which
-    tie; on each circuit it is followed by a firewall, the nat device that translates into the
-    circuit's pool, and another firewall."""
+    """fw stands between the hosts and the router (with fw9) and again on both circuits of the
+    site, which tie; on each circuit it is followed by a firewall, the nat
+    device that translates into the circuit's pool, and another firewall."""
     d = one_site()
     d["circuits"]["us-er2"] = circuit("us", "New York", "20.2.2.8/29")
-    d["sites"]["us"]["devices"] = ["fw"]
-    d["devices"] = {"fw": {"kind": "firewall", "site": "us"}}
+    d["sites"]["us"]["devices"] = ["fw", "fw9"]
+    d["devices"] = {n: {"kind": "firewall", "site": "us"} for n in ("fw", "fw9")}
     for c in ("us-er", "us-er2"):
         d["circuits"][c]["devices"] = ["fw", f"fw0-{c}", f"nat-{c}", f"fw2-{c}"]
         d["devices"][f"fw0-{c}"] = {"kind": "firewall", "site": "us"}
@@ -88,6 +88,7 @@ def test_every_device_of_a_wire_is_crossed_in_order_and_one_device_keeps_one_ses
             if h.node.startswith("device:")
         ] == [
             ("device:fw@site:us", "session created", user, None, ms, None),
+            ("device:fw9@site:us", "session created", user, None, ms, None),
             (f"device:fw{wire}", "session already held", user, None, ms, None),
             (f"device:fw0-{c}{wire}", "session created", user, None, ms, None),
             (f"device:nat-{c}{wire}", f"source NAT into {prefix}", pool, user, ms, None),
@@ -102,6 +103,7 @@ def test_every_device_of_a_wire_is_crossed_in_order_and_one_device_keeps_one_ses
             (f"device:nat-{c}{wire}", "translated back", ms, None, user, pool),
             (f"device:fw0-{c}{wire}", "", ms, None, user, None),
             (f"device:fw{wire}", "", ms, None, user, None),
+            ("device:fw9@site:us", "", ms, None, user, None),
             ("device:fw@site:us", "", ms, None, user, None),
             ("lan:us", "", ms, None, user, None),
         ]
@@ -194,12 +196,12 @@ def test_a_reply_meeting_a_firewall_the_request_did_not_cross_stops_there() -> N
 def _tied_entries(nat: str) -> dict[str, Any]:
     """mail is published on two tied circuits of one site, each translating it: by its own nat
     device (``devices``; ``static-a``: nat-a with static NAT) or by its customer edge
-    (``edges``); a firewall stands before the hosts."""
+    (``edges``); two firewalls stand before the hosts."""
     d = one_site()
     del d["circuits"]["us-er"]
     d["sites"]["us"]["users"] = 0
-    d["sites"]["us"]["devices"] = ["fw"]
-    d["devices"] = {"fw": {"kind": "firewall", "site": "us"}}
+    d["sites"]["us"]["devices"] = ["fw", "fw9"]
+    d["devices"] = {n: {"kind": "firewall", "site": "us"} for n in ("fw", "fw9")}
     for c in ("a", "b"):
         d["circuits"][f"{c}-er"] = circuit("us", "New York", None, advertises=["20.2.3.0/24"])
         if nat != "edges":
@@ -215,7 +217,7 @@ def test_each_tied_reply_meets_only_its_own_circuits_translation(nat: str) -> No
     """flow-semantics "State": the reply ties between the circuits as the request did; by the
     circuit the request entered it is translated back; by the other one it meets a NAT that
     holds no session (dropped there) or, static, one that translates it and so bypasses the
-    entry's session. Every branch's reply starts the same: hosts, firewall, router."""
+    entry's session. Every branch's reply starts the same: hosts, firewalls, router."""
     r = inbound(results(_tied_entries(nat)), "mail")
     assert r.verdict.value == "dropped"
     assert share(r) == 0.5
@@ -225,16 +227,16 @@ def test_each_tied_reply_meets_only_its_own_circuits_translation(nat: str) -> No
         assert br.back is not None
         fwd, back = edge_owner(br.forward.edge), edge_owner(br.back.edge)
         by[(fwd, back, br.outcome.value)] = by.get((fwd, back, br.outcome.value), 0.0) + br.weight
-        assert [(h.node, h.action) for h in br.back.hops[:3]] == [
+        assert [(h.node, h.action) for h in br.back.hops[:4]] == [
             ("lan:us", "default route to the site router"),
             ("device:fw@site:us", ""),
+            ("device:fw9@site:us", ""),
             ("site:us", "ExpressRoute route via a-er, b-er"),
         ]
         translated = br.outcome.value != "dropped" or back is not None
-        point = br.back.hops[3]
-        assert (point.src_before, point.dst_before) == (
-            (ip(INTERNAL) if translated else None),
-            None,
+        point = br.back.hops[4]
+        assert (point.src_before, point.src, point.dst_before) == (
+            (ip(INTERNAL), ip(PUBLIC), None) if translated else (None, ip(INTERNAL), None)
         )
     want = {(a, a, "ok"): 0.25, (b, b, "ok"): 0.25, (a, None, "dropped"): 0.25}
     if nat == "static-a":
@@ -439,3 +441,29 @@ def test_a_translating_edge_with_no_route_to_the_server_is_a_blackhole_there() -
         last = b.forward.hops[-1]
         assert (last.node, last.dst_before, last.dst) == ("ce:us-er", ip(PUBLIC), ip("10.2.5.5"))
         assert last.action == f"destination NAT {PUBLIC} -> 10.2.5.5 (mail); {why}"
+
+
+def test_static_nat_on_a_reply_to_the_servers_own_connection_rewrites_only_its_destination() -> (
+    None
+):
+    """devices.static_nat, "applied both ways to every packet": a server behind it connects to
+    Exchange from its published address; Microsoft's reply comes back to that address and is
+    translated to the server's, its source untouched."""
+    d = one_site(devices=["nat"], advertises=["20.2.3.0/24"])
+    del d["circuits"]["us-er"]["snat_pool"]
+    d["devices"] = {"nat": {"kind": "nat", "site": "us", "static_nat": True}}
+    d["services"] = {"mail": service("us", PUBLIC, INTERNAL, ["us-er"])}
+    d["servers"] = {"hub": {"site": "us", "address": INTERNAL, "connects_to": ["Exchange"]}}
+    r = flow(results(d), "srv/hub/1")
+    assert r.verdict.value == "ok"
+    for b in r.trace.branches:
+        assert b.back is not None
+        (back,) = _at(b.back.hops, "device:nat@")
+        ms = b.forward.hops[-1].dst
+        assert (back.action, back.src_before, back.src, back.dst_before, back.dst) == (
+            "static NAT",
+            None,
+            ms,
+            ip(PUBLIC),
+            ip(INTERNAL),
+        )
