@@ -467,3 +467,27 @@ def test_static_nat_on_a_reply_to_the_servers_own_connection_rewrites_only_its_d
             ip(PUBLIC),
             ip(INTERNAL),
         )
+
+
+def test_tied_translating_edges_leave_the_shared_start_of_the_path_alone() -> None:
+    """Two tied circuits whose customer edges translate into their pools: each branch shows
+    the same way to the router (hosts, both firewalls) and its own edge's source NAT."""
+    d = one_site()
+    d["circuits"]["us-er2"] = circuit("us", "New York", "20.2.2.8/29")
+    d["sites"]["us"]["devices"] = ["fw", "fw9"]
+    d["devices"] = {n: {"kind": "firewall", "site": "us"} for n in ("fw", "fw9")}
+    r = flow(results(d), "out/us/1")
+    assert r.verdict.value == "ok"
+    assert owners(r, "forward") == {"circuit:us-er": 0.5, "circuit:us-er2": 0.5}
+    pools = {"circuit:us-er": "20.2.2.0/29", "circuit:us-er2": "20.2.2.8/29"}
+    for b in r.trace.branches:
+        owner = edge_owner(b.forward.edge)
+        assert owner is not None
+        assert [(h.node, h.action) for h in b.forward.hops[:4]] == [
+            ("lan:us", "default route to the site router"),
+            ("device:fw@site:us", "session created"),
+            ("device:fw9@site:us", "session created"),
+            ("site:us", "ExpressRoute route via us-er, us-er2"),
+        ]
+        (ce,) = _at(b.forward.hops, "ce:")
+        assert ce.action.endswith(f"; source NAT into {pools[owner]}")
