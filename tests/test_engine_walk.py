@@ -40,6 +40,10 @@ def test_a_firewall_on_the_path_both_ways_creates_and_meets_its_session() -> Non
     assert owners(r, "back") == {"circuit:us-er": 1.0}
     for b in r.trace.branches:
         assert b.back is not None
+        assert (b.forward.hops[0].label, b.back.hops[0].label) == (
+            "hosts of us",
+            "Microsoft network",
+        )
         (fw,) = _at(b.forward.hops, "device:fw@")
         assert fw.action == "session created"
         assert len(_at(b.back.hops, "device:fw@")) == 1
