@@ -45,7 +45,7 @@ def test_a_firewall_on_the_path_both_ways_creates_and_meets_its_session() -> Non
             "Microsoft network",
         )
         (fw,) = _at(b.forward.hops, "device:fw@")
-        assert fw.action == "session created"
+        assert (fw.label, fw.action) == ("firewall fw", "session created")
         assert len(_at(b.back.hops, "device:fw@")) == 1
 
 
