@@ -17,7 +17,7 @@ from erplan.analyses.failures import Baseline, apply, atoms, crossing, down_keys
 from erplan.analyses.verdicts import Verdicts
 from erplan.catalogs import load_catalogs
 from erplan.engine import Engine
-from erplan.engine.network import Wire
+from erplan.engine.nodes import Wire
 from erplan.load import load_design, load_text
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,66 +11,26 @@ box it reaches, is translated back only there, and must not bypass a box that ho
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import NamedTuple
-
 from erplan.engine.igp import Igp
 from erplan.engine.network import Network
 from erplan.engine.nodes import Node, Wire
+from erplan.engine.packet import Leaf, State, end, held_session, hop, mark, reply_session
 from erplan.engine.ranges import addr
 from erplan.engine.routes import Act
-from erplan.engine.segments import DST, LEAF, OUTER, ROUTER, SRC, Scope, Seg, Segments
+from erplan.engine.segments import DST, LEAF, OUTER, ROUTER, SRC, Seg, Segments
 from erplan.engine.sessions import (
     Context,
-    Culprit,
     Mode,
     Session,
     device_options,
     join,
     pre_routing,
     static_nat,
-    unique,
 )
 from erplan.engine.tables import Tables
 from erplan.engine.trace import Disposition, Hop
 
 __all__ = ["Context", "Leaf", "Mode", "Session", "Walker"]
-
-# A hop from its nine fields without the named tuple's keyword handling: hops are made per
-# packet per stretch, the walk's commonest allocation.
-_hop = tuple.__new__
-_KEEP = -1  # not an address: "leave this field of the hop as it is"
-
-
-class Leaf(NamedTuple):
-    weight: float
-    hops: tuple[Hop, ...]
-    disposition: Disposition
-    reason: str
-    edge: str | None
-    culprit: Culprit
-    node: str
-    prev: str
-    src: int
-    dst: int
-    sessions: tuple[Session, ...]
-    seen: frozenset[int]
-    ties: tuple[str, ...]
-    cause: str  # what ended it, as a key: delivered, no-session, source-filter, no-route, ...
-
-
-@dataclass(slots=True)
-class _State:
-    mode: Mode
-    scope: Scope
-    first: str
-    hops: list[Hop] = field(default_factory=list)
-    sessions: list[Session] = field(default_factory=list)
-    seen: set[int] = field(default_factory=set)
-    visited: set[tuple[object, ...]] = field(default_factory=set)
-    ties: list[str] = field(default_factory=list)
-    edges: list[str] = field(default_factory=list)
-    leaves: list[Leaf] = field(default_factory=list)
 
 
 class Walker:
@@ -94,85 +54,18 @@ class Walker:
         weight: float = 1.0,
         sessions: tuple[Session, ...] = (),
     ) -> list[Leaf]:
-        st = _State(mode, self.segs.scope(mode, ctx), start, sessions=list(sessions))
+        st = State(mode, self.segs.scope(mode, ctx), start, sessions=list(sessions))
         st.hops.append(Hop(start, self.nodes[start].label, "", src, dst))
         self._router(start, prev, src, dst, weight, st)
         return st.leaves
 
     # -- the stateful walk ------------------------------------------------------------------------
-    def _leaf(
-        self,
-        st: _State,
-        node: str,
-        prev: str,
-        src: int,
-        dst: int,
-        w: float,
-        disposition: Disposition,
-        reason: str,
-        culprit: Culprit = (),
-        cause: str = "",
-    ) -> None:
-        last = st.hops[-1]
-        if disposition is not Disposition.DELIVERED:
-            st.hops[-1] = last._replace(action=join(last.action, reason))
-        st.leaves.append(
-            Leaf(
-                w,
-                tuple(st.hops),
-                disposition,
-                reason,
-                st.edges[0] if st.edges else None,
-                culprit,
-                node,
-                prev,
-                src,
-                dst,
-                tuple(st.sessions),
-                frozenset(st.seen),
-                unique(st.ties),
-                cause or disposition.value,
-            )
-        )
-        st.hops[-1] = last
-
-    def _mark(
-        self,
-        st: _State,
-        action: str = "",
-        *,
-        src: int = _KEEP,
-        dst: int = _KEEP,
-        src_before: int | None = _KEEP,
-        dst_before: int | None = _KEEP,
-    ) -> Hop:
-        """Note on the current hop what happens there (the addresses the packet leaves with,
-        those it had before a rewrite; a field not given stays); returns the hop as it was,
-        to restore."""
-        before = st.hops[-1]
-        node, label, act, hsrc, hdst, hsb, hdb, ms, est = before
-        st.hops[-1] = _hop(
-            Hop,
-            (
-                node,
-                label,
-                join(act, action) if action else act,
-                hsrc if src == _KEEP else src,
-                hdst if dst == _KEEP else dst,
-                hsb if src_before == _KEEP else src_before,
-                hdb if dst_before == _KEEP else dst_before,
-                ms,
-                est,
-            ),
-        )
-        return before
-
-    def _router(self, r: str, prev: str, src: int, dst: int, w: float, st: _State) -> None:
+    def _router(self, r: str, prev: str, src: int, dst: int, w: float, st: State) -> None:
         """At router ``r`` (its hop already on the path): its sessions and translations, if it
         translates, then its table."""
         key = ("r", r, src, dst)
         if key in st.visited:
-            self._leaf(
+            end(
                 st,
                 r,
                 prev,
@@ -196,7 +89,7 @@ class Walker:
                 outer = OUTER.get(node.kind)
                 if outer is not None and prev.startswith(outer):
                     for nsrc, ndst, share, note in pre_routing(rules, src, dst):
-                        before = self._mark(
+                        before = mark(
                             st,
                             note,
                             src=nsrc,
@@ -215,12 +108,10 @@ class Walker:
         finally:
             st.visited.discard(key)
 
-    def _router_reply(
-        self, node: Node, prev: str, src: int, dst: int, w: float, st: _State
-    ) -> None:
-        got = self._match(node, src, dst, st)
+    def _router_reply(self, node: Node, prev: str, src: int, dst: int, w: float, st: State) -> None:
+        got = reply_session(node, src, dst, st)
         if got is None:
-            self._leaf(
+            end(
                 st,
                 node.id,
                 prev,
@@ -238,7 +129,7 @@ class Walker:
         st.seen.add(idx)
         before = st.hops[-1]
         if (nsrc, ndst) != (src, dst):
-            self._mark(
+            mark(
                 st,
                 "translated back",
                 src=nsrc,
@@ -260,14 +151,14 @@ class Walker:
         src: int,
         dst: int,
         w: float,
-        st: _State,
+        st: State,
     ) -> None:
         """A new connection at a translating router: its table, then source NAT into its pool
         on the way out, and a session per way it leaves."""
         r = node.id
         d = self.tables.customer_decision(r, dst)
         if d.act is Act.DELIVER:
-            self._leaf(
+            end(
                 st,
                 r,
                 prev,
@@ -281,7 +172,7 @@ class Walker:
             )
             return
         if d.act is Act.NO_ROUTE:
-            self._leaf(
+            end(
                 st,
                 r,
                 prev,
@@ -294,7 +185,7 @@ class Walker:
                 "no-route",
             )
             return
-        before = self._mark(st, d.route)
+        before = mark(st, d.route)
         if d.tie:
             st.ties.append(d.tie)
         rules = node.nat
@@ -315,9 +206,7 @@ class Walker:
                     # Without source NAT here the hop keeps what the arrival recorded (the
                     # source inbound source NAT replaced).
                     routed = (
-                        self._mark(st, note, src=nsrc, src_before=src)
-                        if nsrc != src
-                        else self._mark(st, note)
+                        mark(st, note, src=nsrc, src_before=src) if nsrc != src else mark(st, note)
                     )
                     st.sessions.append(
                         Session(node.session, r, arrival[0], arrival[1], nsrc, dst, prev)
@@ -333,12 +222,12 @@ class Walker:
             st.hops[-1] = before
 
     def _wire(
-        self, wire: Wire, a: str, b: str, i: int, src: int, dst: int, w: float, st: _State
+        self, wire: Wire, a: str, b: str, i: int, src: int, dst: int, w: float, st: State
     ) -> None:
         devices = wire.devices_from(a)
         self._segments(self.segs.wire(a, b, devices, i, src, dst, st.scope), src, dst, w, st)
 
-    def _segments(self, segs: tuple[Seg, ...], src: int, dst: int, w: float, st: _State) -> None:
+    def _segments(self, segs: tuple[Seg, ...], src: int, dst: int, w: float, st: State) -> None:
         """Follow each way a routed stretch ends: a leaf, a stateful device, a stateful router."""
         hops = st.hops
         for seg in segs:
@@ -347,7 +236,7 @@ class Walker:
                 hops[-1] = start._replace(action=join(start.action, seg.note))
             # The stretch's hops are templates: this packet's addresses go in.
             hops.extend(
-                [_hop(Hop, (h[0], h[1], h[2], src, dst, None, None, h[7], h[8])) for h in seg.hops]
+                [hop(Hop, (h[0], h[1], h[2], src, dst, None, None, h[7], h[8])) for h in seg.hops]
             )
             st.edges.extend(seg.edges)
             st.ties.extend(seg.ties)
@@ -361,9 +250,7 @@ class Walker:
                     reason = seg.reason
                     if "\x01" in reason:
                         reason = reason.replace(SRC, addr(src)).replace(DST, addr(dst))
-                    self._leaf(
-                        st, seg.node, seg.prev, src, dst, sw, disp, reason, seg.culprit, seg.cause
-                    )
+                    end(st, seg.node, seg.prev, src, dst, sw, disp, reason, seg.culprit, seg.cause)
                 elif seg.end == ROUTER:
                     self._router(seg.node, seg.prev, src, dst, sw, st)
                 else:
@@ -386,13 +273,13 @@ class Walker:
         src: int,
         dst: int,
         w: float,
-        st: _State,
+        st: State,
     ) -> None:
         """A stateful device (its hop on the path): sessions, translations, then on."""
         nid = devices[i]
         key = ("d", nid, a, src, dst)
         if key in st.visited:
-            self._leaf(
+            end(
                 st,
                 nid,
                 a,
@@ -420,17 +307,17 @@ class Walker:
         src: int,
         dst: int,
         w: float,
-        st: _State,
+        st: State,
     ) -> None:
         nid = devices[i]
         node = self.nodes[nid]
         rules = node.nat
         wire = self.net.wires[a][b]
         if st.mode is Mode.NEW:
-            held = self._held(node, src, dst, st) if node.stateful else None
+            held = held_session(node, src, dst, st) if node.stateful else None
             if held is not None:
                 # Crossed again by the same connection: its session is already there.
-                before = self._mark(
+                before = mark(
                     st,
                     "session already held",
                     src=held.out_src,
@@ -444,7 +331,7 @@ class Walker:
                     st.hops[-1] = before
                 return
             if rules is None:
-                before = self._mark(st, "session created")
+                before = mark(st, "session created")
                 st.sessions.append(Session(node.session, nid, src, dst, src, dst, a))
                 try:
                     self._wire(wire, a, b, i + 1, src, dst, w, st)
@@ -454,7 +341,7 @@ class Walker:
                 return
             options = device_options(rules, b == rules.outer, src, dst)
             for nsrc, ndst, share, note in options:
-                before = self._mark(
+                before = mark(
                     st,
                     note,
                     src=nsrc,
@@ -475,7 +362,7 @@ class Walker:
             nsrc, ndst = static_nat(rules, src, dst)
             before = st.hops[-1]
             if (nsrc, ndst) != (src, dst):
-                self._mark(
+                mark(
                     st,
                     "static NAT",
                     src=nsrc,
@@ -488,9 +375,9 @@ class Walker:
             finally:
                 st.hops[-1] = before
             return
-        got = self._match(node, src, dst, st)
+        got = reply_session(node, src, dst, st)
         if got is None:
-            self._leaf(
+            end(
                 st,
                 nid,
                 a,
@@ -507,7 +394,7 @@ class Walker:
         nsrc, ndst = s.in_dst, s.in_src
         before = st.hops[-1]
         if (nsrc, ndst) != (src, dst):
-            self._mark(
+            mark(
                 st,
                 "translated back",
                 src=nsrc,
@@ -526,20 +413,7 @@ class Walker:
             st.seen.discard(idx)
             st.hops[-1] = before
 
-    def _held(self, node: Node, src: int, dst: int, st: _State) -> Session | None:
-        """The session a stateful box already holds for a first packet crossing it again."""
-        for s in st.sessions:
-            if s.table == node.session and s.in_src == src and s.in_dst == dst:
-                return s
-        return None
-
-    def _match(self, node: Node, src: int, dst: int, st: _State) -> tuple[int, Session] | None:
-        for i, s in enumerate(st.sessions):
-            if s.table == node.session and s.out_src == dst and s.out_dst == src:
-                return i, s
-        return None
-
-    def _no_route(self, r: str, st: _State) -> Disposition:
+    def _no_route(self, r: str, st: State) -> Disposition:
         if st.mode is Mode.NEW and r in (st.first, f"site:{self.nodes[st.first].site}"):
             return Disposition.UNREACHABLE
         return Disposition.BLACKHOLE
