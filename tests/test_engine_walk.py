@@ -424,7 +424,8 @@ def test_a_new_connection_to_an_edges_own_nat_address_ends_there() -> None:
 def test_a_translating_edge_with_no_route_to_the_server_is_a_blackhole_there() -> None:
     """mail (at eu) is published on us-er only, and the WAN between the sites is down: after
     destination NAT the customer edge has no route to the server - a blackhole there (not
-    unreachable: the connection started in Microsoft's network), the circuit the culprit."""
+    unreachable: the connection started in Microsoft's network), the circuit the culprit of the
+    hop; the flow's cause is the WAN link that is down."""
     d = two_sites()
     d["sites"]["us"]["users"] = d["sites"]["eu"]["users"] = 0
     d["wan"][0]["up"] = False
@@ -433,7 +434,7 @@ def test_a_translating_edge_with_no_route_to_the_server_is_a_blackhole_there() -
     r = inbound(results(d), "mail")
     assert r.verdict.value == "blackhole"
     assert share(r) == 1.0
-    assert r.cause_key == "no-route"
+    assert (r.cause_key, r.culprit) == ("down", ("wan", 0, "up"))
     why = "customer edge us-er: no route to the internal prefix (its holders are unreachable)"
     for b in r.trace.branches:
         assert (b.outcome.value, b.forward.cause, b.reason, b.culprit) == (
