@@ -29,6 +29,7 @@ from erplan.analyses.paths import touched
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace
 from erplan.engine.igp import INF
 from erplan.engine.network import Network
+from erplan.engine.origins import Resolving
 from erplan.model import CircuitLink, Design, LinkName
 
 if TYPE_CHECKING:
@@ -97,12 +98,13 @@ def same_services(engine: Engine, base: Baseline) -> bool:
 
 
 def flows_by_origin(
-    design: Design, results: Sequence[FlowResult], rows_of: dict[Origin, list[int]]
-) -> dict[Origin, tuple[tuple[str, ...], list[Flow]]]:
-    """Per site's users and per server, the sites whose DNS answers decide its flows and the
-    flows as the engine makes them: one per endpoint set, in the order of the sets' ids (both
-    ``endpoint_sets`` and ``server_sets`` sort by id), without the UDP twins grouping adds."""
-    out: dict[Origin, tuple[tuple[str, ...], list[Flow]]] = {}
+    engine: Engine, results: Sequence[FlowResult], rows_of: dict[Origin, list[int]]
+) -> dict[Origin, tuple[tuple[Resolving, ...], list[Flow]]]:
+    """Per site's users and per server, who resolves the names its flows were made from
+    (``Tracer.resolving``) and the flows as the engine makes them: one per endpoint set, in the
+    order of the sets' ids (both ``endpoint_sets`` and ``server_sets`` sort by id), without the
+    UDP twins grouping adds."""
+    out: dict[Origin, tuple[tuple[Resolving, ...], list[Flow]]] = {}
     for o, idx in rows_of.items():
         if o[0] not in ("users", "server"):
             continue
@@ -110,9 +112,8 @@ def flows_by_origin(
             (f for i in idx for f in results[i].flows if not f.key.endswith("/udp")),
             key=lambda f: f.endpoint_set or 0,
         )
-        # Where each flow's DNS query is answered: its last proxy's site, else where it starts.
-        sites = {f.start if f.start in design.sites else f.origin for f in flows}
-        out[o] = (tuple(sorted(s for s in sites if s is not None)), flows)
+        resolving = dict.fromkeys(engine.tracer.resolving(f) for f in flows)
+        out[o] = (tuple(resolving), flows)
     return out
 
 
@@ -132,9 +133,9 @@ class Known:
         got = self.base.flows_of.get(origin)
         if got is None:
             return None
-        sites, flows = got
+        resolving, flows = got
         mine, theirs = self.engine.tracer, self.base.engine.tracer
-        if any(mine.answers(s) != theirs.answers(s) for s in sites):
+        if any(mine.answers(r) != theirs.answers(r) for r in resolving):
             return None
         return flows
 

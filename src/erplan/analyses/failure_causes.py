@@ -135,15 +135,12 @@ class FailureCauses:
         return cause, why, culprit
 
     def _earlier_culprit(self, t: FlowTrace, cause: str) -> Culprit:
-        """The design object that fails a connection the flow needs first - its site's DNS
-        queries, or the users' leg to their proxy - as that connection's own failure names it
-        (the flow's trace keeps only the reason)."""
+        """The design object that fails a connection the flow needs first - the DNS queries
+        that resolve its names, or the users' leg to their proxy - as that connection's own
+        failure names it (the flow's trace keeps only the reason)."""
         f = t.flow
         if cause == "dns":
-            # Where the flow starts is where it resolves: its site, or its last proxy's.
-            if f.start not in self.design.sites:
-                return ()  # a cloud proxy: its DNS is outside the design
-            dns = self.e.tracer.dns(f.start)
+            dns = self.e.tracer.resolved(self.e.tracer.resolving(f))
             earlier = [(dns, list(dns.branches))]
         else:
             legs = self.e.tracer.proxy_legs(f, self.e.tracer.chain(f))

@@ -46,6 +46,7 @@ from erplan.catalogs import Catalogs, EndpointSet
 from erplan.engine import Branch, Direction, Engine, Flow
 from erplan.engine.connect import connect
 from erplan.engine.igp import Igp
+from erplan.engine.origins import Resolving
 from erplan.engine.sessions import Context
 from erplan.model import CircuitLink, Design, LinkName
 from erplan.tables import Table
@@ -249,26 +250,28 @@ def resolver_leg(engine: Engine, site: str) -> list[Branch]:
 class _Deps:
     def __init__(self, engine: Engine) -> None:
         self.e = engine
-        self._dns: dict[str, set[str]] = {}
+        self._dns: dict[Resolving, set[str]] = {}
 
-    def dns(self, site: str) -> set[str]:
-        got = self._dns.get(site)
+    def dns(self, r: Resolving) -> set[str]:
+        """The failure keys the DNS that ``r`` resolves by crosses (a site's clients' leg to
+        their resolver too)."""
+        got = self._dns.get(r)
         if got is None:
-            got = touched(self.e.dns(site))
-            for b in resolver_leg(self.e, site):
-                got |= branch_touch(b)
-            self._dns[site] = got
+            got = touched(self.e.tracer.resolved(r))
+            if r.proxy is None:
+                for b in resolver_leg(self.e, r.site):
+                    got |= branch_touch(b)
+            self._dns[r] = got
         return got
 
     def of(self, r: FlowResult) -> set[str]:
         f = r.flow
         keys = touched(r.trace)
         if f.direction is Direction.DNS:
-            return keys | self.dns(f.origin)
+            return keys | self.dns(Resolving(f.origin))
         if f.direction is Direction.OUTBOUND:
-            for site in {f.origin, f.start, f.proxy}:
-                if site is not None and site in self.e.design.sites:
-                    keys |= self.dns(site)
+            for got in dns_of_flow(self.e, f):
+                keys |= self.dns(got)
             chain = self.e.tracer.chain(f)
             for hop in chain:
                 keys.add(f"device:{hop.name}")
@@ -276,6 +279,18 @@ class _Deps:
                 for b in legs:
                     keys |= branch_touch(b)
         return keys
+
+
+def dns_of_flow(engine: Engine, f: Flow) -> list[Resolving]:
+    """The DNS a row of flow ``f`` stands on: the one resolving its names
+    (``Tracer.resolving``), and its origin site's clients' (a DNS row's own)."""
+    if f.direction is Direction.INBOUND:
+        return []
+    own = Resolving(f.origin) if f.origin in engine.design.sites else None
+    if f.direction is Direction.DNS:
+        return [own] if own is not None else []
+    found = engine.tracer.resolving(f)
+    return list(dict.fromkeys(x for x in (own, found) if x is not None))
 
 
 # -- the baseline and one failure -----------------------------------------------------------
@@ -303,9 +318,9 @@ class Baseline:
     inside_igp: Igp | None = None  # the IGP whose trees failures inside sites share
     inbound: list[list[Flow]] = field(default_factory=list)  # the groups of flows to services
     sets: list[EndpointSet] = field(default_factory=list)  # the tenant's endpoint sets
-    # Per site's users and server: the sites whose DNS answers its flows, and the flows (one per
+    # Per site's users and server: who resolves its flows' names, and the flows (one per
     # endpoint set, in the engine's order, without their UDP twins).
-    flows_of: dict[Origin, tuple[tuple[str, ...], list[Flow]]] = field(default_factory=dict)
+    flows_of: dict[Origin, tuple[tuple[Resolving, ...], list[Flow]]] = field(default_factory=dict)
     # Each WAN link's pair of sites (sorted), and how many links join each pair.
     wan_pairs: list[tuple[str, ...]] = field(default_factory=list)
     wan_pair_count: Counter[tuple[str, ...]] = field(default_factory=Counter)
@@ -327,13 +342,11 @@ class Baseline:
             rows_of.setdefault(o, []).append(i)
             for k in finder.of(r):
                 deps.setdefault(k, set()).add(o)
-            if r.flow.direction is not Direction.INBOUND:
-                f = r.flow
-                for site in {f.origin, f.start, f.proxy}:
-                    if site is not None and site in design.sites:
-                        egress = design.site_resolver_egress(site)
-                        if egress is not None:
-                            dns_of.setdefault(egress, set()).add(o)
+            for got in dns_of_flow(engine, r.flow):
+                # A proxy that resolves by itself asks no resolver: none can fail it.
+                egress = got.egress(design) if got.proxy is None else None
+                if egress is not None:
+                    dns_of.setdefault(egress, set()).add(o)
         sub = [i for i, r in enumerate(results) if r.verdict.value == "suboptimal"]
         slow = SlowRows(engine, results, sub)
         base = cls(
@@ -357,7 +370,7 @@ class Baseline:
         services = {o for o in rows_of if o[0] == "service"}
         base.inbound = list(origin_groups(engine, services)) if services else []
         base.sets = engine.origins.endpoint_sets()
-        base.flows_of = flows_by_origin(design, results, rows_of)
+        base.flows_of = flows_by_origin(engine, results, rows_of)
         return base
 
 

@@ -3,8 +3,10 @@
 
 Optimality (design notes, "Flow semantics"): the
 latency from the user to the front end, the same legs for ExpressRoute and the internet, against
-the best the design offers that origin for the same front end in the same state; then against
-the front end a resolver at the flow's own egress would have answered (a distant resolver).
+the best the design offers that origin for the same front end in the same state (for a flow
+whose proxy resolves by itself, also for the front end the users' own resolver answers); then
+against the front end a resolver at the flow's own egress would have answered (a distant
+resolver).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from erplan.analyses.fastest import Links, Option, Searching, Start, Table
 from erplan.catalogs import FrontEnd
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace
 from erplan.engine.igp import INF
+from erplan.engine.origins import Resolving
 from erplan.engine.routes import Microsoft365
 from erplan.engine.trace import edge_owner
 from erplan.latency import ZERO, Ms, Point
@@ -196,7 +199,7 @@ class Judge:
                 return None
             best = min(opts, key=lambda o: o.latency.ms)
         else:
-            found = self.best_outbound(t, fe)
+            found = self.best_for(t, fe)
             if found is None:
                 return None
             best, opts = found, []
@@ -218,6 +221,22 @@ class Judge:
         it is answered, so a distant resolver is never the cause."""
         es = self.e.catalogs.endpoint_set(f.endpoint_set) if f.endpoint_set is not None else None
         return es is not None and es.region is not None
+
+    def best_for(self, t: FlowTrace, fe: FrontEnd) -> Option | None:
+        """The best the design offers an outbound flow towards ``fe``; for one whose names a
+        proxy resolves by itself, so that the answer follows the proxy's egress, the best the
+        users' own site has too: towards the front end their own resolver answers."""
+        best = self.best_outbound(t, fe)
+        f = t.flow
+        if f.kind != "users" or self.e.tracer.resolving(f).proxy is None:
+            return best
+        answers = self.e.tracer.answers(Resolving(f.origin))
+        if not answers or answers[0][0].name == fe.name:
+            return best
+        alt = self.best_outbound(t, answers[0][0])
+        if alt is None or (best is not None and best.latency.ms <= alt.latency.ms):
+            return best
+        return alt
 
     def best_outbound(self, t: FlowTrace, fe: FrontEnd) -> Option | None:
         """The fastest way the design offers the flow's start site to ``fe``."""

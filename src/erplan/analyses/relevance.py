@@ -49,7 +49,7 @@ class SlowRows:
                 best = min(opts, key=lambda o: o.latency.ms) if opts else None
             else:
                 self.start[i] = f.start
-                best = judge.best_outbound(t, fe) if fe is not None else None
+                best = judge.best_for(t, fe) if fe is not None else None
             self.best[i] = None if best is None else (best.kind, best.name)
         self.options = sorted(
             {f"site:{c.site}" for c in d.circuits.values()}

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from erplan.catalogs import Catalogs, EndpointSet
 from erplan.engine.igp import Igp
 from erplan.engine.network import Network
-from erplan.engine.origins import Origins, resolving_site
+from erplan.engine.origins import Origins, Resolving, resolving_at
 from erplan.engine.tables import Tables
 from erplan.engine.trace import (
     Branch,
@@ -71,8 +71,9 @@ class Engine:
             yield from group
 
     def resolving_sites(self) -> dict[str, None]:
-        """The sites whose DNS flows are traced, in order: sites with people, the sites their
-        proxies stand at, servers' sites. The design alone decides them."""
+        """The sites whose DNS flows are traced, in order: sites with people, the sites whose
+        resolvers answer for their proxies (``resolving_at``), servers' sites. The design alone
+        decides them."""
         d, o = self.design, self.origins
         resolving: dict[str, None] = {}
         # A proxy chain depends on whether the set is ExpressRoute-able: one set of each kind.
@@ -81,9 +82,9 @@ class Engine:
             if site.users > 0:
                 resolving[name] = None
                 for es in kinds:
-                    chain = o.proxy_chain(name, es)
-                    if chain and chain[-1].site is not None:
-                        resolving[chain[-1].site] = None
+                    r = resolving_at(name, o.proxy_chain(name, es))
+                    if r.proxy is None:
+                        resolving[r.site] = None
         for srv in d.servers.values():
             resolving[srv.site] = None
         return resolving
@@ -138,9 +139,9 @@ class Engine:
     def _outbound(self, origin: str, es: EndpointSet, srv: Server | None) -> Flow:
         o = self.origins
         if srv is not None:
-            resolving = srv.site
+            resolving = Resolving(srv.site)
         else:
-            resolving = resolving_site(origin, o.proxy_chain(origin, es))
+            resolving = resolving_at(origin, o.proxy_chain(origin, es))
         answers = self.tracer.answers(resolving)
         if es.region is not None and answers:
             # A Dynamics 365 environment lives in one region: every resolver gets its address.

@@ -35,9 +35,18 @@ from erplan.facts import (
     translations,
 )
 from erplan.latency import ZERO, Geo, Ms
-from erplan.model import Design, LinkName
+from erplan.model import Design, Device, LinkName
 
 COST_SCALE = 1_000_000  # IGP costs in micro-units: exact sums, exact ties
+
+
+def device_address(design: Design, dev: Device) -> int | None:
+    """Where a device that opens connections (a proxy) stands: its own address, else the
+    first usable address of its site's first prefix (None: neither)."""
+    if dev.address is not None:
+        return int(dev.address)
+    prefixes = design.sites[dev.site].prefixes
+    return first_host(prefixes[0]) if prefixes else None
 
 
 class Network:

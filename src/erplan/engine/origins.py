@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
+from typing import NamedTuple
 
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, EndpointSet, FrontEnd
-from erplan.engine.network import Network
+from erplan.engine.network import Network, device_address
 from erplan.engine.ranges import first_host, net_range
 from erplan.engine.tables import Tables
 from erplan.engine.trace import Direction, Flow
 from erplan.facts import dynamics_sets
-from erplan.model import ProxyMode, Server, Service
+from erplan.model import Design, ProxyMode, Server, Service
 
 # Internet hosts: a DNS server, a third-party CDN, an internet user and a cloud proxy, at public
 # addresses outside everything the design and the catalogs name (the first free candidate).
@@ -65,17 +66,38 @@ class ProxyHop:
     address: int | None
     resolver: str | None  # the breakout its DNS queries (and connections) leave by
     up: bool = True
+    egress: str | None = None  # its own breakout (device ``egress``): it resolves by itself
 
     @property
     def cloud(self) -> bool:
         return self.site is None
 
 
-def resolving_site(origin: str, chain: tuple[ProxyHop, ...]) -> str:
-    """The site whose resolver answers the names of a users' flow: its last proxy's, or its
-    own when it goes direct or to a cloud proxy (which resolves near where the clients leave,
-    and which they find through their own resolver)."""
-    return (chain[-1].site or origin) if chain else origin
+class Resolving(NamedTuple):
+    """Who resolves a flow's names (docs/flow-semantics.md "Resolver"): the clients of
+    ``site`` through their resolver, or ``proxy``, a proxy with an egress of its own, by itself
+    from its address at ``site``, its queries leaving by that egress."""
+
+    site: str
+    proxy: ProxyHop | None = None
+
+    def egress(self, design: Design) -> str | None:
+        """The breakout the queries must leave by (None: the resolver's default route)."""
+        if self.proxy is not None:
+            return self.proxy.egress
+        return design.site_resolver_egress(self.site)
+
+
+def resolving_at(origin: str, chain: tuple[ProxyHop, ...]) -> Resolving:
+    """Who resolves the names of a flow of ``origin`` (a site's users, or a server's site)
+    through ``chain``: the last proxy by itself when it has an egress of its own, else its
+    site's resolver; the origin's own when it goes direct or to a cloud proxy (which resolves
+    near where the clients leave, and which they find through their own resolver)."""
+    if not chain or chain[-1].cloud:
+        return Resolving(origin)
+    last = chain[-1]
+    assert last.site is not None
+    return Resolving(last.site, last if last.egress is not None else None)
 
 
 class Origins:
@@ -228,17 +250,15 @@ class Origins:
         name: str | None = proxy.device
         while name is not None and all(h.name != name for h in chain):
             dev = d.devices[name]
-            cloud = dev.egress == "cloud"
-            where = None if cloud else dev.site
-            if dev.address is not None:
-                address: int | None = int(dev.address)
-            elif cloud:
-                address = self.cloud_host
+            address: int | None
+            if dev.egress == "cloud":
+                address = self.cloud_host if dev.address is None else int(dev.address)
+                chain.append(ProxyHop(name, None, address, None, dev.up))
             else:
-                prefixes = d.sites[dev.site].prefixes
-                address = first_host(prefixes[0]) if prefixes else None
-            egress = None if cloud else (dev.egress or d.site_resolver_egress(dev.site))
-            chain.append(ProxyHop(name, where, address, egress, dev.up))
+                own = dev.egress if dev.egress in d.breakouts else None
+                egress = own or d.site_resolver_egress(dev.site)
+                address = device_address(d, dev)
+                chain.append(ProxyHop(name, dev.site, address, egress, dev.up, own))
             name = dev.upstream
         return tuple(chain)
 

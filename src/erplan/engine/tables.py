@@ -14,9 +14,9 @@ from ipaddress import IPv4Network
 
 from erplan.engine.external import ExternalRoutes
 from erplan.engine.igp import INF, Igp
-from erplan.engine.network import Network
+from erplan.engine.network import Network, device_address
 from erplan.engine.nodes import Kind
-from erplan.engine.ranges import PrefixTable, first_host
+from erplan.engine.ranges import PrefixTable
 from erplan.engine.routes import (
     Act,
     Decision,
@@ -82,11 +82,9 @@ class Tables:
         self.egress: dict[int, str] = {}
         for dev in design.devices.values():
             if dev.egress is not None and dev.egress in design.breakouts:
-                prefixes = design.sites[dev.site].prefixes
-                if dev.address is not None:
-                    self.egress[int(dev.address)] = dev.egress
-                elif prefixes:
-                    self.egress[first_host(prefixes[0])] = dev.egress
+                address = device_address(design, dev)
+                if address is not None:
+                    self.egress[address] = dev.egress
         self._admitting: dict[frozenset[str], frozenset[str]] = {}
         # Microsoft's inbound filter on each circuit: the public prefixes advertised on it.
         self.filters: dict[str, PrefixTable[bool]] = {}

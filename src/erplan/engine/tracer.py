@@ -12,9 +12,9 @@ from __future__ import annotations
 from erplan.catalogs import FrontEnd
 from erplan.engine.connect import connect
 from erplan.engine.igp import Igp
-from erplan.engine.origins import Origins, ProxyHop, Sources, resolving_site
+from erplan.engine.origins import Origins, ProxyHop, Resolving, Sources, resolving_at
 from erplan.engine.sessions import Context, Culprit
-from erplan.engine.trace import Branch, Disposition, Flow, FlowTrace, Outcome, Path
+from erplan.engine.trace import Branch, Direction, Disposition, Flow, FlowTrace, Outcome, Path
 from erplan.engine.walk import Walker
 from erplan.latency import Geo, Ms
 from erplan.model import Design
@@ -29,7 +29,8 @@ class Tracer:
         self.o = o
         self._dns: dict[str, FlowTrace] = {}
         self._legs: dict[tuple[object, ...], list[Branch]] = {}
-        self._answers: dict[str, list[tuple[FrontEnd, float]]] = {}
+        self._answers: dict[Resolving, list[tuple[FrontEnd, float]]] = {}
+        self._proxy_dns: dict[ProxyHop, FlowTrace] = {}
 
     def traced(self) -> tuple[dict[str, FlowTrace], dict[tuple[object, ...], list[Branch]]]:
         """The DNS traces (by site) and internal legs worked out so far."""
@@ -51,19 +52,34 @@ class Tracer:
             self._dns[site] = got
         return got
 
-    def answers(self, site: str) -> list[tuple[FrontEnd, float]]:
-        """The front ends geoDNS answers the site's queries with, each the one nearest to a
-        breakout they leave by, with its share of the queries that get an answer (most
-        answered first; ties by the front end's name, never the design's)."""
-        got = self._answers.get(site)
+    def resolved(self, r: Resolving) -> FlowTrace:
+        """The DNS trace the names of flows resolved by ``r`` depend on: its site's clients',
+        or a proxy's own."""
+        if r.proxy is None:
+            return self.dns(r.site)
+        got = self._proxy_dns.get(r.proxy)
         if got is None:
-            got = self._answers[site] = self._answer(site)
+            got = self._proxy_dns[r.proxy] = self._trace_proxy_dns(r.site, r.proxy)
         return got
 
-    def _answer(self, site: str) -> list[tuple[FrontEnd, float]]:
+    def resolving(self, flow: Flow) -> Resolving:
+        """Who resolves an outbound flow's names (``resolving_at``)."""
+        chain = self.chain(flow)
+        return resolving_at(flow.origin if chain else flow.start, chain)
+
+    def answers(self, r: Resolving) -> list[tuple[FrontEnd, float]]:
+        """The front ends geoDNS answers ``r``'s queries with, each the one nearest to a
+        breakout they leave by, with its share of the queries that get an answer (most
+        answered first; ties by the front end's name, never the design's)."""
+        got = self._answers.get(r)
+        if got is None:
+            got = self._answers[r] = self._answer(r)
+        return got
+
+    def _answer(self, r: Resolving) -> list[tuple[FrontEnd, float]]:
         by: dict[str, tuple[FrontEnd, float]] = {}
         total = 0.0
-        for b in self.dns(site).branches:
+        for b in self.resolved(r).branches:
             if b.outcome.works and b.forward.edge is not None:
                 _, fe = self.geo.breakout_internet(b.forward.edge.split(":", 1)[1])
                 got = by.get(fe.name)
@@ -74,6 +90,35 @@ class Tracer:
         return sorted(
             ((fe, w / total) for fe, w in by.values()), key=lambda x: (-round(x[1], 9), x[0].name)
         )
+
+    def _trace_proxy_dns(self, site: str, hop: ProxyHop) -> FlowTrace:
+        """A proxy with an egress of its own resolves by itself: its query goes from its
+        address to the internet's DNS server, and its policy route (``Tables.egress``) lets it
+        out by that egress only, as its connections."""
+        o = self.o
+        flow = Flow(
+            f"dns/{hop.name}",
+            Direction.DNS,
+            site,
+            53,
+            "udp",
+            start=site,
+            resolver=hop.egress,
+            destination=o.dns_host,
+            kind="dns",
+        )
+        if hop.address is None:
+            return failed(flow, f"the proxy {hop.name} has no address", ("sites", site, "prefixes"))
+        main = connect(
+            self.walker,
+            f"lan:{site}",
+            [(hop.address, 1.0)],
+            o.dns_host,
+            Context(microsoft_end=False),
+            home=f"lan:{site}",
+            delivered_at="internet",
+        )
+        return FlowTrace(flow, tuple(main))
 
     def _trace_dns(self, flow: Flow) -> FlowTrace:
         d, o = self.design, self.o
@@ -158,9 +203,9 @@ class Tracer:
         es = o.catalogs.endpoint_set(flow.endpoint_set or 0)
         assert es is not None
         chain = self.chain(flow)
-        resolving = resolving_site(flow.origin, chain) if chain else flow.start
+        resolving = self.resolving(flow)
         if (flow.front_end is None and not flow.third_party) or flow.destination == 0:
-            dns = self.dns(resolving)
+            dns = self.resolved(resolving)
             return failed(flow, f"DNS does not resolve: {_why(dns)}", _culprit(dns), cause="dns")
         fe = o.catalogs.front_end(flow.front_end) if flow.front_end else None
         ms_point = self.geo.fe_point(fe) if fe is not None else None
@@ -214,7 +259,7 @@ class Tracer:
         out = FlowTrace(flow, tuple(main))
         for what, pre in reversed(self.proxy_legs(flow, chain)):
             out = combine(flow, pre, list(out.branches), what, "proxy", out.before, lead=True)
-        dns = self.dns(resolving)
+        dns = self.resolved(resolving)
         if 1.0 - sum(b.weight for b in dns.branches if b.outcome.works) > 1e-12:
             out = combine(
                 flow,
