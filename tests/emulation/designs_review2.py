@@ -470,3 +470,29 @@ def region_preferred_behind_a_scoped_site() -> dict[str, Any]:
     d["breakouts"]["dc-inet"] = breakout("dc", "20.74.10.1/32", "20.74.10.0/24")
     d["circuits"]["c2"]["site"] = "dc"
     return d
+
+
+def proxy_resolving_at_its_egress() -> dict[str, Any]:
+    """Every name of hq (New York) goes to its proxy, which stands at hq and leaves by ams-inet
+    in Amsterdam (its `egress`), where it resolves too; hq's own queries must leave by hq-inet
+    (its resolver egress), which is down: hq's DNS fails, the proxied flows do not."""
+    return design(
+        "proxy resolving at its egress, the site's resolver egress down",
+        {
+            "hq": site(
+                "New York",
+                ["10.210.0.0/16"],
+                resolver_egress="hq-inet",
+                proxy={"mode": "all", "device": "px"},
+            ),
+            "ams": site("Amsterdam", ["10.211.0.0/16"], users=0),
+        },
+        wan=[{"between": ["hq", "ams"], "latency_ms": 80}],
+        breakouts={
+            "hq-inet": breakout("hq", "20.84.4.1/32", "20.84.4.0/24", up=False),
+            "ams-inet": breakout("ams", "20.84.5.1/32", "20.84.5.0/24"),
+        },
+        devices={
+            "px": {"kind": "proxy", "site": "hq", "address": "10.210.255.10", "egress": "ams-inet"}
+        },
+    )

@@ -276,3 +276,22 @@ def test_a_dns_query_out_of_a_breakout_that_translates_nothing_is_lost_on_the_wa
     for key in ("srv/mx/1", "srv/mx/8"):
         assert {c.outcome for c in by_key[key].connections} == {"unreachable"}, key
     assert_agrees(data, report, sorted(by_key))
+
+
+def test_a_proxy_with_an_egress_of_its_own_resolves_there() -> None:
+    data = designs_review2.proxy_resolving_at_its_egress()
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    dns = by_key["dns/hq"]
+    assert dns.completed == 0, describe(dns)
+    proxied = [f for key, f in by_key.items() if key.startswith("out/hq/")]
+    assert proxied
+    for f in proxied:
+        # Its own query left by ams-inet: the answer is Amsterdam's front end, as for a client
+        # there, and the connection leaves there too; hq's failed resolver plays no part.
+        assert f.completed == f.attempted, describe(f)
+        assert edges(f) == {"breakout:ams-inet"}, describe(f)
+        if f.spec.endpoint_set is not None and not f.spec.third_party:
+            want = str(_front_end_answer(f.spec.endpoint_set, "Amsterdam"))
+            assert {c.answer for c in f.connections} == {want}, describe(f)
+    assert_agrees(data, report, _shared(data, by_key))

@@ -11,8 +11,9 @@ fast and depends on nothing of erplan.
   breakout whose NAT range the query came from, and the probe name with that source address;
 - resolver (UDP 53 on its address): forwards each query from its own address to the geoDNS
   server, on the flow port a ``p<port>.`` first label names (53 otherwise);
-- proxy (TCP 3128 on its address): ``CONNECT name:port``, resolved through its site's resolver,
-  connected from its own address.
+- proxy (TCP 3128 on its address): ``CONNECT name:port``, resolved through its site's resolver
+  (or, for a proxy with an egress of its own, by the geoDNS server itself), connected from its
+  own address.
 """
 
 from __future__ import annotations

@@ -128,6 +128,8 @@ def _sites(b: Builder, layout: Layout, devices: Devices) -> None:
         }
     for addr, spec in proxies.items():
         resolver = layout.resolvers.get(spec.resolver_site) if spec.resolver_site else None
+        if spec.egress is not None:
+            resolver = b.dns_server  # it resolves by itself, out of its egress
         b.drafts[layout.hosts[spec.site]].agent.setdefault("proxies", []).append(
             {"listen": str(addr), "resolver": str(resolver) if resolver is not None else None}
         )

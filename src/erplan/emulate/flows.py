@@ -52,6 +52,7 @@ class FlowSpec:
     proxy_site: str | None = None  # outbound through the proxy at this site
     proxy_address: IPv4Address | None = None  # ... listening on this address
     resolver_site: str | None = None  # the site whose resolver the opener asks
+    own_dns: bool = False  # the opener (a proxy with an egress) asks the internet's DNS itself
     service: str | None = None
     front_end: str | None = None
     initiator: IPv4Address | None = None
@@ -232,7 +233,8 @@ def _uses_proxy(design: Design, site: str, es: EndpointSet) -> bool:
 @dataclass(frozen=True)
 class ProxySpec:
     """Where a site's proxy runs, what it listens on, whose resolver it asks, and the breakout
-    its own connections must leave by (a policy route; None: routed like any host)."""
+    its own connections and DNS queries must leave by (a policy route; None: routed like any
+    host, resolving through ``resolver_site``)."""
 
     site: str
     address: IPv4Address | None
@@ -268,11 +270,12 @@ def proxy_of(design: Design, site: str) -> ProxySpec:
     address = dev.address or host_address(design, dev.site)
     if address is None and problem is None:
         problem = f"proxy {proxy.device} has no address (site {dev.site} has no prefix)"
-    # Its DNS queries leave by its egress (else its site's resolver egress); its connections
-    # by its egress breakout, whatever the routers prefer for other hosts.
-    dns = dev.egress if dev.egress in design.breakouts else design.site_resolver_egress(dev.site)
+    # With an egress breakout of its own, its connections leave by it whatever the routers
+    # prefer for other hosts, and so do its DNS queries: it asks the internet's DNS server
+    # itself, from its own address (flow-semantics "Resolver"). Else its site's resolver.
     egress = dev.egress if dev.egress in design.breakouts else None
-    return ProxySpec(dev.site, address, breakout_resolver(design, dns, dev.site), egress, problem)
+    resolver = None if egress is not None else resolver_site(design, dev.site)
+    return ProxySpec(dev.site, address, resolver, egress, problem)
 
 
 def proxied_sites(design: Design) -> list[str]:
@@ -301,7 +304,8 @@ def _dns_flow(design: Design, site_name: str, problem: str | None) -> FlowSpec:
 
 def resolving_sites(design: Design) -> list[str]:
     """Sites whose DNS is a flow of its own (flow-semantics "Flows"): those with users, the
-    site of the last proxy their clients use (a cloud proxy has none), servers' sites."""
+    site whose resolver answers the last proxy their clients use (a cloud proxy, or one with
+    an egress breakout of its own, has none), servers' sites."""
     out: dict[str, None] = {}
     for name, site in design.sites.items():
         if site.users <= 0:
@@ -315,7 +319,8 @@ def resolving_sites(design: Design) -> list[str]:
         while dev_name in design.devices and dev_name not in seen:
             seen.add(dev_name)
             dev = design.devices[dev_name]
-            at = None if dev.egress == "cloud" else dev.site
+            # A cloud proxy has no site; one with an egress breakout resolves by itself.
+            at = None if dev.egress == "cloud" or dev.egress in design.breakouts else dev.site
             dev_name = dev.upstream
         if at is not None:
             out[at] = None
@@ -356,6 +361,7 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
                     resolver_site=proxy.resolver_site
                     if proxy
                     else resolver_site(design, site_name),
+                    own_dns=proxy is not None and proxy.egress is not None,
                     problem=flow_problem,
                     proto=proto,
                 )

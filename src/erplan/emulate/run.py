@@ -123,6 +123,8 @@ def make_jobs(
 def _job(p: Plan, spec: FlowSpec, port: int, source: str) -> dict[str, Any]:
     job: dict[str, Any] = {"id": port, "port": port, "source": source, "proto": spec.proto}
     resolver = p.resolvers.get(spec.resolver_site) if spec.resolver_site else None
+    if spec.own_dns:
+        resolver = p.dns_server
     if spec.direction == "inbound":
         job.update(kind="inbound", destination=str(spec.destination))
     elif spec.direction == "dns":
