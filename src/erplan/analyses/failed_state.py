@@ -97,6 +97,18 @@ def same_services(engine: Engine, base: Baseline) -> bool:
     )
 
 
+def dns_of_flow(engine: Engine, f: Flow) -> list[Resolving]:
+    """The DNS a row of flow ``f`` stands on: the one resolving its names
+    (``Tracer.resolving``), and its origin site's clients' (a DNS row's own)."""
+    if f.direction is Direction.INBOUND:
+        return []
+    own = Resolving(f.origin) if f.origin in engine.design.sites else None
+    if f.direction is Direction.DNS:
+        return [own] if own is not None else []
+    found = engine.tracer.resolving(f)
+    return list(dict.fromkeys(x for x in (own, found) if x is not None))
+
+
 def flows_by_origin(
     engine: Engine, results: Sequence[FlowResult], rows_of: dict[Origin, list[int]]
 ) -> dict[Origin, tuple[tuple[Resolving, ...], list[Flow]]]:

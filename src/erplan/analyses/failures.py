@@ -30,6 +30,7 @@ from erplan.analyses.failed_state import (
     Traced,
     adopt_traces,
     branch_touch,
+    dns_of_flow,
     failed_engine,
     flows_by_origin,
     inbound_of,
@@ -279,18 +280,6 @@ class _Deps:
                 for b in legs:
                     keys |= branch_touch(b)
         return keys
-
-
-def dns_of_flow(engine: Engine, f: Flow) -> list[Resolving]:
-    """The DNS a row of flow ``f`` stands on: the one resolving its names
-    (``Tracer.resolving``), and its origin site's clients' (a DNS row's own)."""
-    if f.direction is Direction.INBOUND:
-        return []
-    own = Resolving(f.origin) if f.origin in engine.design.sites else None
-    if f.direction is Direction.DNS:
-        return [own] if own is not None else []
-    found = engine.tracer.resolving(f)
-    return list(dict.fromkeys(x for x in (own, found) if x is not None))
 
 
 # -- the baseline and one failure -----------------------------------------------------------
