@@ -5,6 +5,7 @@ download (``--endpoints FILE``). Where each fact comes from: ``data/SOURCES.md``
 
 from erplan.catalogs.catalog import (
     MICROSOFT_INTERNET_BLOCK,
+    OTHER_MICROSOFT,
     Catalogs,
     great_circle_km,
     load_catalogs,
@@ -28,6 +29,7 @@ from erplan.names import closest as suggest
 __all__ = [
     "MAX_ENDPOINTS_BYTES",
     "MICROSOFT_INTERNET_BLOCK",
+    "OTHER_MICROSOFT",
     "SERVICE_AREA_COMMUNITY",
     "Catalogs",
     "Change",

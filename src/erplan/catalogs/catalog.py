@@ -40,6 +40,20 @@ SHIPPED_ENDPOINTS = "endpoints_worldwide.json"
 # Microsoft's own (Azure) address space that no Microsoft 365 endpoint set lists, so it is never
 # advertised over ExpressRoute (SOURCES.md, "front_ends.csv").
 MICROSOFT_INTERNET_BLOCK = IPv4Network("13.64.0.0/11")
+# Microsoft's hosts outside every Microsoft 365 set (Azure and other Microsoft services), as a
+# set of their own: answered from the block above, advertised over no ExpressRoute session.
+OTHER_MICROSOFT = EndpointSet(
+    id=0,
+    service_area="Microsoft",
+    display_name="other Microsoft services",
+    urls=(),
+    ips=(MICROSOFT_INTERNET_BLOCK,),
+    tcp_ports=(),
+    udp_ports=(),
+    express_route=False,
+    category="Default",
+    required=False,
+)
 EARTH_RADIUS_KM = 6371.0
 MAX_TENANTS = 8  # catalogs with a tenant's Dynamics 365 sets kept per catalogs object
 

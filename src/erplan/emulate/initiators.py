@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Address
 
-from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, Catalogs, EndpointSet, FrontEnd
+from erplan.catalogs import OTHER_MICROSOFT, Catalogs, EndpointSet, FrontEnd
 from erplan.emulate.addresses import AddressRange
 from erplan.emulate.flows import (
     FlowSpec,
@@ -76,20 +76,6 @@ def server_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
 SMTP = 25
 SMTP_AREA = "Exchange"
 SMTP_OUTSIDE_SHARE = 0.5
-# Microsoft's hosts outside every Microsoft 365 set (Azure and other Microsoft services): the
-# catalog places them in Microsoft's internet-only block, advertised over no ExpressRoute session.
-OTHER_MICROSOFT = EndpointSet(
-    id=0,
-    service_area="Microsoft",
-    display_name="other Microsoft services",
-    urls=(),
-    ips=(MICROSOFT_INTERNET_BLOCK,),
-    tcp_ports=(),
-    udp_ports=(),
-    express_route=False,
-    category="Default",
-    required=False,
-)
 
 
 def initiator_front_ends(design: Design, catalogs: Catalogs, service: str) -> list[FrontEnd]:

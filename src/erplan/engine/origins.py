@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import NamedTuple
 
-from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, EndpointSet, FrontEnd
+from erplan.catalogs import OTHER_MICROSOFT, EndpointSet, FrontEnd
 from erplan.engine.network import Network, device_address
 from erplan.engine.ranges import first_host, net_range
 from erplan.engine.tables import Tables
@@ -363,7 +363,7 @@ class Origins:
                     )
             home = cat.home_front_end(svc.initiator_geography or d.tenant.geography)
             if svc.used_by_other_microsoft_services and home is not None:
-                other = int(cat.front_end_address(_other_microsoft(), home))
+                other = int(cat.front_end_address(OTHER_MICROSOFT, home))
                 for port in svc.ports:
                     yield Flow(
                         f"in/{name}/microsoft/{port}",
@@ -421,7 +421,7 @@ class Origins:
         main = int(self.catalogs.front_end_address(es, fe))
         if port != SMTP or es.service_area != "Exchange":
             return ((main, 1.0),)
-        outside = int(self.catalogs.front_end_address(_other_microsoft(), fe))
+        outside = int(self.catalogs.front_end_address(OTHER_MICROSOFT, fe))
         return ((main, 1.0 - SMTP_OUTSIDE_SHARE), (outside, SMTP_OUTSIDE_SHARE))
 
     def initiator_set(self, initiator: str, port: int | None = None) -> EndpointSet | None:
@@ -435,19 +435,3 @@ class Origins:
         on_port = [es for es in er if port is not None and port in es.tcp_ports]
         chosen = on_port or er
         return chosen[0] if chosen else None
-
-
-def _other_microsoft() -> EndpointSet:
-    """Microsoft hosts outside every Microsoft 365 set (Azure and other Microsoft services)."""
-    return EndpointSet(
-        id=0,
-        service_area="Microsoft",
-        display_name="other Microsoft services",
-        urls=(),
-        ips=(MICROSOFT_INTERNET_BLOCK,),
-        tcp_ports=(),
-        udp_ports=(),
-        express_route=False,
-        category="Default",
-        required=False,
-    )
