@@ -115,10 +115,34 @@ def _sweep(base: Baseline, failed: tuple[Atom, ...]) -> dict[str, FlowState]:
 def test_the_failure_sweep_equals_a_full_verify() -> None:
     """Every element of the design down on its own (circuits, links, breakouts, resolvers, the
     WAN link, the proxy), the sweep says what a full re-verify says. The site's resolver egress
-    down leaves the proxied flows alone; the proxy's egress down makes them unreachable for
-    want of DNS."""
+    down, or its resolvers failing, leaves the proxied flows alone; the proxy's egress down
+    makes them unreachable for want of DNS."""
     base = Baseline.build(load(_ny_proxy_leaving_in_amsterdam()).design, CATALOGS)
     states = {a.key: _sweep(base, (a,))[PROXIED] for a in atoms(base.design)}
     got = {k: (s.verdict, round(s.share, 9), s.cause) for k, s in states.items()}
     assert got["breakout:us-inet"] == ("ok", 0.0, "")
     assert got["breakout:eu-inet"] == ("unreachable", 1.0, "dns")
+    assert got["resolver:us-inet"] == ("ok", 0.0, "")
+
+
+def test_the_sites_resolver_failing_is_verify_with_its_egress_down() -> None:
+    """us-inet carries nothing but us's DNS queries here (us's internet-only names go to the
+    proxy, the rest over us-er): its resolvers failing is that breakout down. The sweep's rows
+    are a full re-verify's with us-inet down, row by row - us's DNS and DIRECT flows unreachable
+    by DNS, the proxied flows ok (slow no longer: us's resolver answers no front end to judge
+    them against) - but for the path of us's DNS query, which that verify still walks to the
+    breakout it would leave by (the resolver that failed sends none)."""
+    base = Baseline.build(load(_ny_proxy_leaving_in_amsterdam()).design, CATALOGS)
+    swept = _sweep(base, (Atom("resolver", "us-inet"),))
+    d = _ny_proxy_leaving_in_amsterdam()
+    d["breakouts"]["us-inet"]["up"] = False
+    verified = Baseline.build(load(d).design, CATALOGS).by_key
+    assert set(swept) == set(verified)
+    for k, y in verified.items():
+        x = swept[k]
+        got = (x.verdict, round(x.share, 9), x.cause, x.edges, x.latency_ms)
+        assert got == (y.verdict, round(y.share, 9), y.cause, y.edges, y.latency_ms), k
+        assert x.paths == y.paths or k == "dns/us", k
+    assert (swept[DIRECT].verdict, swept[DIRECT].cause) == ("unreachable", "dns")
+    assert (swept[PROXIED].verdict, swept[PROXIED].cause) == ("ok", "")
+    assert base.by_key[PROXIED].verdict == "suboptimal"

@@ -237,11 +237,14 @@ def inbound_of(groups: Iterable[list[Flow]], wanted: set[Origin]) -> list[list[F
     return [g for g in groups if ("service", g[0].origin) in wanted]
 
 
-def failed_engine(design: Design, base: Baseline) -> Engine:
-    """``Engine(design, catalogs)`` for a failed copy of the baseline's design, reusing the
-    baseline's geography: coordinates and latency legs do not depend on what is up, and working
-    them out is a third of building an engine. The stages are those of ``Engine.__init__``; the
-    tests compare this engine's answers with a plain ``Engine``'s (``full=True``)."""
+def failed_engine(
+    design: Design, base: Baseline, resolvers_down: frozenset[str] = frozenset()
+) -> Engine:
+    """``Engine(design, catalogs, resolvers_down=...)`` for a failed copy of the baseline's
+    design, reusing the baseline's geography: coordinates and latency legs do not depend on what
+    is up, and working them out is a third of building an engine. The stages are those of
+    ``Engine.__init__``; the tests compare this engine's answers with a plain ``Engine``'s
+    (``full=True``)."""
     from erplan.engine.igp import Igp
     from erplan.engine.origins import Origins
     from erplan.engine.tables import Tables
@@ -275,7 +278,7 @@ def failed_engine(design: Design, base: Baseline) -> Engine:
         )
     e.walker = Walker(e.net, e.igp, e.tables)
     e.origins = Origins(e.net, e.tables)
-    e.tracer = Tracer(design, e.geo, e.igp, e.walker, e.origins)
+    e.tracer = Tracer(design, e.geo, e.igp, e.walker, e.origins, resolvers_down=resolvers_down)
     return e
 
 

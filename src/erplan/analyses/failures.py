@@ -2,10 +2,11 @@
 
 A failure is applied by building the design with that element down (``up: false`` on a
 circuit, a link, a breakout, a device or a WAN link; a peering location: every circuit there)
-and tracing again. A resolver egress failure is the DNS service at that egress failing while the
-breakout still carries traffic: the engine has no state for a resolver that is down, so every
-flow whose DNS resolves there is unreachable (flow semantics: if DNS cannot get out, "every flow
-of that origin is unreachable"); the breakout itself failing is the breakout case.
+and tracing again. A resolver egress failure is the resolvers that forward out of that egress
+answering nothing while the breakout still carries traffic: the design cannot state it, the
+engine is told (``Engine(..., resolvers_down=...)``). The DNS rows of the sites that name it fail,
+and so does every row whose names those resolvers resolve (``Tracer.resolving``): a proxy that
+resolves by itself asks none of them. The breakout itself failing is the breakout case.
 
 Recomputation is incremental: the baseline records which design elements each row's trace (and
 the DNS and proxy legs it needs first) crosses; a failure re-derives and re-traces only the
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from erplan.analyses.failed_state import (
@@ -129,13 +130,12 @@ def touch_keys(atom: Atom, design: Design) -> set[str]:
         return {f"circuit:{c}" for c, x in design.circuits.items() if x.peering_location == n}
     if k == "wan":
         return {f"wan:{n.split('#')[0]}"}
-    if k == "resolver":
-        return set()
     return {atom.key}
 
 
 def apply(design: Design, failed: Sequence[Atom]) -> Design:
-    """The design with the atoms down (a resolver failure leaves the design as it is)."""
+    """The design with the atoms down (a resolver failure leaves the design as it is: the
+    engine is told, ``resolvers_down``)."""
     circuits = dict(design.circuits)
     breakouts = dict(design.breakouts)
     devices = dict(design.devices)
@@ -255,13 +255,15 @@ class _Deps:
 
     def dns(self, r: Resolving) -> set[str]:
         """The failure keys the DNS that ``r`` resolves by crosses (a site's clients' leg to
-        their resolver too)."""
+        their resolver too, and the resolvers at its resolver egress)."""
         got = self._dns.get(r)
         if got is None:
             got = touched(self.e.tracer.resolved(r))
             if r.proxy is None:
                 for b in resolver_leg(self.e, r.site):
                     got |= branch_touch(b)
+                if (egress := r.egress(self.e.design)) is not None:
+                    got.add(f"resolver:{egress}")
             self._dns[r] = got
         return got
 
@@ -295,7 +297,6 @@ class Baseline:
     by_key: dict[str, FlowState]
     rows_of: dict[Origin, list[int]]  # origin -> indexes into results/states
     deps: dict[str, set[Origin]]  # touch key -> origins whose rows cross it
-    dns_of: dict[str, set[Origin]]  # resolver egress breakout -> origins resolving there
     suboptimal: list[int]
     slow: SlowRows
     resolving: dict[str, None]
@@ -324,18 +325,12 @@ class Baseline:
         states = [state_of(engine, r) for r in results]
         rows_of: dict[Origin, list[int]] = {}
         deps: dict[str, set[Origin]] = {}
-        dns_of: dict[str, set[Origin]] = {}
         finder = _Deps(engine)
         for i, r in enumerate(results):
             o = origin_of(r.flow)
             rows_of.setdefault(o, []).append(i)
             for k in finder.of(r):
                 deps.setdefault(k, set()).add(o)
-            for got in dns_of_flow(engine, r.flow):
-                # A proxy that resolves by itself asks no resolver: none can fail it.
-                egress = got.egress(design) if got.proxy is None else None
-                if egress is not None:
-                    dns_of.setdefault(egress, set()).add(o)
         sub = [i for i, r in enumerate(results) if r.verdict.value == "suboptimal"]
         slow = SlowRows(engine, results, sub)
         base = cls(
@@ -347,7 +342,6 @@ class Baseline:
             index(states),
             rows_of,
             deps,
-            dns_of,
             sub,
             slow,
             resolving_sites(engine),
@@ -403,6 +397,7 @@ def crossing(base: Baseline, down: set[str]) -> set[Origin]:
 
 def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> Outcome:
     design = apply(base.design, failed)
+    resolvers = frozenset(a.name for a in failed if a.kind == "resolver")
     slow: set[int] = set()
     down = down_keys(base, failed)
     if full:
@@ -417,7 +412,11 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
     retraced = 0
     if full or affected or slow:
         # The full recompute builds its engine the plain way: it is the reference.
-        engine = Engine(design, base.catalogs) if full else failed_engine(design, base)
+        engine = (
+            Engine(design, base.catalogs, resolvers_down=resolvers)
+            if full
+            else failed_engine(design, base, resolvers)
+        )
         verdicts = Verdicts(engine)
         known = None
         if not full:
@@ -460,33 +459,11 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
         # A row judged again: the origin's other rows stay as they were.
         rows = after.setdefault(o, list(base.origin_states.get(o, [])))
         rows[:] = [x for x in rows if x.keys[0] not in st.keys] + [st]
-    dns_origins: set[Origin] = set()
-    for a in failed:
-        if a.kind == "resolver":
-            dns_origins |= base.dns_of.get(a.name, set())
-    for o in dns_origins:
-        after[o] = [_unresolved(x) for x in after.get(o, base.origin_states.get(o, []))]
     sites = {n for k, n in after if k == "users"}
     moved = [st for o, states in after.items() if o[0] == "users" for st in states]
     by_site = loads(design, base.catalogs, moved).by_site
     load = {site: by_site.get(site, {}) for site in sites}
     return Outcome(tuple(failed), after, retraced, load, base)
-
-
-def _unresolved(s: FlowState) -> FlowState:
-    return replace(
-        s,
-        verdict="unreachable",
-        share=1.0,
-        failing=1.0,
-        cause="dns",
-        latency_ms=None,
-        network_ms=None,
-        edges=(),
-        er_share=0.0,
-        translated=(),
-        paths=frozenset(),
-    )
 
 
 def report_tables(loaded: Any, catalogs: Catalogs, report: object) -> list[Table]:

@@ -51,7 +51,11 @@ GroupKey = tuple[object, ...]
 
 
 class Engine:
-    def __init__(self, design: Design, catalogs: Catalogs) -> None:
+    def __init__(
+        self, design: Design, catalogs: Catalogs, *, resolvers_down: frozenset[str] = frozenset()
+    ) -> None:
+        """``resolvers_down``: resolver egresses whose resolvers answer nothing although the
+        breakout still carries traffic (a failure the design cannot state: ``Tracer``)."""
         self.design = design
         # The tenant's Dynamics 365 sets join the catalog: every stage looks sets up here.
         self.catalogs = catalogs = tenant_catalogs(design, catalogs)
@@ -61,7 +65,9 @@ class Engine:
         self.tables = Tables(self.net, self.igp)
         self.walker = Walker(self.net, self.igp, self.tables)
         self.origins = Origins(self.net, self.tables)
-        self.tracer = Tracer(design, self.geo, self.igp, self.walker, self.origins)
+        self.tracer = Tracer(
+            design, self.geo, self.igp, self.walker, self.origins, resolvers_down=resolvers_down
+        )
 
     # -- which flows ---------------------------------------------------------------------------
     def flows(self) -> Iterator[Flow]:

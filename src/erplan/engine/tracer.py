@@ -21,8 +21,19 @@ from erplan.model import Design
 
 
 class Tracer:
-    def __init__(self, design: Design, geo: Geo, igp: Igp, walker: Walker, o: Origins) -> None:
+    def __init__(
+        self,
+        design: Design,
+        geo: Geo,
+        igp: Igp,
+        walker: Walker,
+        o: Origins,
+        *,
+        resolvers_down: frozenset[str] = frozenset(),
+    ) -> None:
         self.design = design
+        # The resolver egresses whose resolvers are down (docs/flow-semantics.md "Resolver").
+        self.resolvers_down = resolvers_down
         self.geo = geo
         self.igp = igp
         self.walker = walker
@@ -124,6 +135,9 @@ class Tracer:
         d, o = self.design, self.o
         site = flow.origin
         resolver = d.site_resolver_egress(site)
+        if resolver is not None and resolver in self.resolvers_down:
+            why = f"the resolvers at egress {resolver}, which site {site} uses, are down"
+            return failed(flow, why, ("sites", site, "resolver_egress"), cause="dns")
         # Without a resolver egress or a breakout, the site resolves itself and its queries
         # leave by its default route.
         rsite = d.breakouts[resolver].site if resolver is not None else site
