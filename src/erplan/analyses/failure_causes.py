@@ -13,7 +13,7 @@ from erplan.analyses.causes import CAUSES, Culprit
 from erplan.engine import Branch, Direction, Disposition, Engine, FlowTrace, Outcome, Path
 from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
-from erplan.engine.routes import Internal, Regional
+from erplan.engine.routes import Internal, Microsoft365, Regional
 from erplan.engine.trace import edge_owner
 from erplan.facts import entry_breakouts, entry_circuits, inbound_pool
 
@@ -44,6 +44,16 @@ class FailureCauses:
             gone = back.reason
             if back.disposition is Disposition.DELIVERED:  # asymmetric: where it goes instead
                 gone = f"it leaves by {back.edge}"
+            entry = self.e.tables.entry(sender)
+            if isinstance(entry, Microsoft365) and owner_f:
+                # Advertised by Microsoft, refused by every route filter: the filter is the fix.
+                circuit = owner_f.split(":", 1)[1]
+                why = (
+                    f"the sender {addr(sender)} is in a prefix Microsoft advertises over "
+                    f"ExpressRoute, but no circuit's route filter admits its service: the "
+                    f"request enters by {fwd.edge}, the reply cannot go back that way ({gone})"
+                )
+                return "initiator-filtered", why, ("circuits", circuit, "route_filter")
             why = (
                 f"the sender {addr(sender)} is not among the prefixes Microsoft advertises over "
                 f"ExpressRoute: the request enters by {fwd.edge}, the reply cannot go back that "

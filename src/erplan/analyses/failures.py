@@ -254,15 +254,15 @@ class _Deps:
     def dns(self, site: str) -> set[str]:
         got = self._dns.get(site)
         if got is None:
-            got = touched(self.e.dns(site))
+            got = touched(self.e.dns(site), self.e.tables)
             for b in resolver_leg(self.e, site):
-                got |= branch_touch(b)
+                got |= branch_touch(b, self.e.tables)
             self._dns[site] = got
         return got
 
     def of(self, r: FlowResult) -> set[str]:
         f = r.flow
-        keys = touched(r.trace)
+        keys = touched(r.trace, self.e.tables)
         if f.direction is Direction.DNS:
             return keys | self.dns(f.origin)
         if f.direction is Direction.OUTBOUND:
@@ -274,7 +274,7 @@ class _Deps:
                 keys.add(f"device:{hop.name}")
             for _, legs in self.e.tracer.proxy_legs(f, chain):
                 for b in legs:
-                    keys |= branch_touch(b)
+                    keys |= branch_touch(b, self.e.tables)
         return keys
 
 

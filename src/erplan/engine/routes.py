@@ -21,6 +21,9 @@ class Decision(NamedTuple):
     route: str = ""  # which route, in words
     tie: str = ""  # an undecided tie at this router, in words
     culprit: tuple[str | int, ...] = ()
+    # The nodes the router chose to head for (a circuit's CE, a breakout's edge): a transit
+    # router may still send the packet elsewhere, but this router's choice needs them up.
+    toward: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -260,7 +260,10 @@ class Tables:
             nexts = self.igp.toward(router, target)
             if nexts:
                 return Decision(
-                    Act.FORWARD, tuple(sorted(nexts)), route=f"policy route to breakout {egress}"
+                    Act.FORWARD,
+                    tuple(sorted(nexts)),
+                    route=f"policy route to breakout {egress}",
+                    toward=(target,),
                 )
         return Decision(
             Act.NO_ROUTE,
@@ -335,7 +338,12 @@ class Tables:
             tagged = ", ".join(sorted(regional))
             route += f" (local preference {-top[0]} for regional community {tagged})"
         return Decision(
-            Act.FORWARD, tuple(sorted(nexts)), route=route, tie=tie, culprit=("circuits", best[0])
+            Act.FORWARD,
+            tuple(sorted(nexts)),
+            route=route,
+            tie=tie,
+            culprit=("circuits", best[0]),
+            toward=tuple(f"ce:{n}" for n in best),
         )
 
     def _ranked(
@@ -408,7 +416,7 @@ class Tables:
         nexts: set[str] = set()
         for e in chosen:
             nexts.update(self.igp.toward(router, e))
-        return Decision(Act.FORWARD, tuple(sorted(nexts)), route=route)
+        return Decision(Act.FORWARD, tuple(sorted(nexts)), route=route, toward=tuple(chosen))
 
     def _nearest(self, router: str, targets: list[str]) -> list[str]:
         """The targets nearest to a site router by IGP, every tie (one tree, of the router's

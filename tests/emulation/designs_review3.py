@@ -1,0 +1,239 @@
+"""Small designs for points the first two reviews leave out: a route filter that admits a service
+at one circuit only, a prefix limit on one link, a proxy at another site, two firewalls with
+the reply leaving by the breakout, entries from two regions, double NAT, a server at a scoped
+site, as plain data (the helpers of ``designs``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulation.designs import breakout, circuit, design, site
+
+
+def filter_at_the_other_circuit() -> dict[str, Any]:
+    """hq prefers its own c1 (local preference 200), whose route filter admits SharePoint only;
+    Exchange's routes come from c2 at dr alone, so Exchange leaves by c2 across the WAN."""
+    return design(
+        "route filter admits the service at the less preferred circuit only",
+        {
+            "hq": site("New York", ["10.210.0.0/16"]),
+            "dr": site("Washington DC", ["10.211.0.0/16"], users=0),
+        },
+        wan=[{"between": ["hq", "dr"], "latency_ms": 5}],
+        breakouts={"hq-inet": breakout("hq", "20.80.9.1/32", "20.80.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                route_filter=["SharePoint"],
+                local_preference=200,
+                snat_pool="20.80.0.0/29",
+                advertises=["20.80.0.0/29"],
+            ),
+            "c2": circuit(
+                "dr", "Washington DC", snat_pool="20.80.0.8/29", advertises=["20.80.0.8/29"]
+            ),
+        },
+    )
+
+
+def prefix_limit_on_one_link() -> dict[str, Any]:
+    """The primary link advertises 200 more /32s of its own besides the circuit's pool: that
+    session sends 201 prefixes and Microsoft ends it; the secondary carries everything."""
+    pool = "20.81.0.0/29"
+    more = [f"20.81.{1 + i // 250}.{i % 250}/32" for i in range(200)]
+    return design(
+        "201 prefixes on the primary link only",
+        {"hq": site("New York", ["10.212.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.81.9.1/32", "20.81.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                snat_pool=pool,
+                advertises=[pool],
+                links={"primary": {"advertises": more}},
+            )
+        },
+    )
+
+
+def proxy_site_all() -> dict[str, Any]:
+    """hq's clients send everything to a proxy at dc (`proxy.site`, no device); dc takes the
+    preferred circuit's routes, which is c1 back at hq (local preference 200): the proxy's
+    ExpressRoute-able connections cross the WAN back to hq and leave by c1."""
+    return design(
+        "proxy at another site, preferred circuit at the clients' site",
+        {
+            "hq": site("New York", ["10.213.0.0/16"], proxy={"mode": "all", "site": "dc"}),
+            "dc": site("Washington DC", ["10.214.0.0/16"], users=0),
+        },
+        wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
+        breakouts={
+            "hq-inet": breakout("hq", "20.82.8.1/32", "20.82.8.0/24"),
+            "dc-inet": breakout("dc", "20.82.9.1/32", "20.82.9.0/24"),
+        },
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                local_preference=200,
+                snat_pool="20.82.0.0/29",
+                advertises=["20.82.0.0/29"],
+            ),
+            "c2": circuit(
+                "dc", "Washington DC", snat_pool="20.82.0.8/29", advertises=["20.82.0.8/29"]
+            ),
+        },
+    )
+
+
+def two_firewalls_reply_by_breakout() -> dict[str, Any]:
+    """A service entered by c1, through a perimeter firewall (a site device) and c1's own
+    firewall; c1's route filter leaves Exchange out, so the reply to Exchange's initiator
+    follows the default route to the breakout: the site firewall sees both directions, c1's
+    firewall and its destination NAT only the request."""
+    return design(
+        "perimeter and circuit firewalls, reply by the breakout",
+        {"dc": site("New York", ["10.215.0.0/16"], users=0, devices=["fw-p"])},
+        breakouts={"dc-inet": breakout("dc", "20.83.9.1/32", "20.83.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "dc",
+                "New York",
+                route_filter=["SharePoint"],
+                advertises=["20.83.0.10/32"],
+                devices=["fw-c"],
+            )
+        },
+        devices={
+            "fw-p": {"kind": "firewall", "site": "dc"},
+            "fw-c": {"kind": "firewall", "site": "dc"},
+        },
+        services={
+            "app": {
+                "fqdn": "app.contoso.com",
+                "dns_record": "20.83.0.10",
+                "public_address": "20.83.0.10",
+                "internal_address": "10.215.1.10",
+                "site": "dc",
+                "entry": ["expressroute"],
+                "initiator": "Exchange",
+                "used_by_internet_users": False,
+            }
+        },
+    )
+
+
+def entries_from_two_regions() -> dict[str, Any]:
+    """A service at hq entered by hq's circuit (New York) and eu's (Amsterdam), each with its own
+    inbound source NAT, initiated from Boydton and Amsterdam: Microsoft's path to the
+    published address does not depend on the region it starts in (equal AS paths: every link)."""
+    return design(
+        "entries from two regions",
+        {
+            "hq": site("New York", ["10.216.0.0/16"], users=0),
+            "eu": site("Amsterdam", ["10.217.0.0/16"], users=0),
+        },
+        wan=[{"between": ["hq", "eu"], "latency_ms": 80}],
+        breakouts={"hq-inet": breakout("hq", "20.84.9.1/32", "20.84.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq", "New York", advertises=["20.84.0.10/32"], inbound_snat_pool="20.84.1.0/29"
+            ),
+            "c2": circuit(
+                "eu", "Amsterdam", advertises=["20.84.0.10/32"], inbound_snat_pool="20.84.1.8/29"
+            ),
+        },
+        services={
+            "app": {
+                "fqdn": "app.contoso.com",
+                "dns_record": "20.84.0.10",
+                "public_address": "20.84.0.10",
+                "internal_address": "10.216.1.10",
+                "site": "hq",
+                "entry": ["expressroute"],
+                "initiator": "Exchange",
+                "initiator_regions": ["Boydton", "Amsterdam"],
+                "used_by_internet_users": False,
+            }
+        },
+    )
+
+
+def static_nat_on_two_circuits() -> dict[str, Any]:
+    """A server published by stateless static NAT on both of its site's circuits (the same
+    mapping on each, no firewall): whichever circuit Microsoft returns by reverses it, so the
+    server's connections and the service's entries work both ways, asymmetrically."""
+    static = {"kind": "nat", "site": "dc", "static_nat": True}
+    return design(
+        "one static NAT mapping on two circuits",
+        {"dc": site("New York", ["10.223.0.0/16"], users=0)},
+        breakouts={"dc-inet": breakout("dc", "20.85.9.1/32", "20.85.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "dc",
+                "New York",
+                local_preference=200,
+                advertises=["20.85.0.10/32"],
+                devices=["nat1"],
+            ),
+            "c2": circuit("dc", "Washington DC", advertises=["20.85.0.10/32"], devices=["nat2"]),
+        },
+        devices={"nat1": dict(static), "nat2": dict(static)},
+        services={
+            "app": {
+                "fqdn": "app.contoso.com",
+                "dns_record": "20.85.0.10",
+                "public_address": "20.85.0.10",
+                "internal_address": "10.223.1.10",
+                "site": "dc",
+                "entry": ["expressroute"],
+                "initiator": "Exchange",
+                "used_by_internet_users": False,
+            }
+        },
+        servers={"mx": {"site": "dc", "address": "10.223.1.10", "connects_to": ["1"]}},
+    )
+
+
+def server_at_a_scoped_site() -> dict[str, Any]:
+    """A server at dr, which takes no ExpressRoute routes and designates hq's breakout: its
+    packets follow the default route to hq, whose router holds c1's routes and sends them
+    there (hop by hop); a firewall at dr sees both ways."""
+    return design(
+        "server at a scoped site behind a site with routes",
+        {
+            "hq": site("New York", ["10.219.0.0/16"]),
+            "dr": site(
+                "Washington DC", ["10.220.0.0/16"], users=0, er_routes=False, devices=["fw"]
+            ),
+        },
+        wan=[{"between": ["hq", "dr"], "latency_ms": 5}],
+        breakouts={"hq-inet": breakout("hq", "20.86.9.1/32", "20.86.9.0/24")},
+        circuits={
+            "c1": circuit("hq", "New York", snat_pool="20.86.0.0/29", advertises=["20.86.0.0/29"])
+        },
+        devices={"fw": {"kind": "firewall", "site": "dr"}},
+        servers={"mx": {"site": "dr", "address": "10.220.1.10", "connects_to": ["1", "8"]}},
+    )
+
+
+def hairpin_to_a_distant_circuit() -> dict[str, Any]:
+    """eu's only ExpressRoute path is hq's New York circuit (80 ms away) while eu has its own
+    breakout: the path is the same on both sides; the model calls it slow."""
+    return design(
+        "a distant circuit",
+        {
+            "hq": site("New York", ["10.221.0.0/16"], users=0),
+            "eu": site("Amsterdam", ["10.222.0.0/16"]),
+        },
+        wan=[{"between": ["hq", "eu"], "latency_ms": 80}],
+        breakouts={
+            "hq-inet": breakout("hq", "20.87.8.1/32", "20.87.8.0/24"),
+            "eu-inet": breakout("eu", "20.87.9.1/32", "20.87.9.0/24"),
+        },
+        circuits={
+            "c1": circuit("hq", "New York", snat_pool="20.87.0.0/29", advertises=["20.87.0.0/29"])
+        },
+    )

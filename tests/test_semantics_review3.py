@@ -1,0 +1,133 @@
+"""A third review of the flow engine against the emulation (`erplan emulate`): small designs in
+tests/emulation/designs_review3.py, each judged by `erplan verify --format json` and built for
+real, compared by verdict, share, edges each way and cause.
+
+Designs tried, and what each side said:
+
+- filter_at_the_other_circuit (hq prefers c1, whose filter admits SharePoint only; Exchange
+  leaves by c2 at dr): both ok, by c2 both ways. Agree.
+- prefix_limit_on_one_link (201 prefixes on the primary only): both ok, by the secondary alone
+  both ways. Agree.
+- proxy_site_all (`proxy.site` at dc, preferred circuit back at hq): both ok, the proxy's
+  ExpressRoute names by hq's c1, the rest by dc's breakout. Agree.
+- two_firewalls_reply_by_breakout (perimeter and circuit firewalls, the entry circuit's filter
+  leaves Exchange out): both dropped 100 %, the reply by the breakout. Agree on the verdict;
+  the model's words were wrong: "the initiator's address is not advertised over ExpressRoute"
+  and a fix at the service's entry, where Microsoft does advertise it and the route filter
+  refuses it. Fixed: cause ``initiator-filtered``, culprit the circuit's route filter.
+- entries_from_two_regions (one service, two circuits in two regions, inbound NAT on each,
+  initiators in two regions): both work, Microsoft enters by all four links whatever region
+  the initiator is in. Agree (the model also calls the far entry slow; latency is not emulated).
+- static_nat_on_two_circuits (one stateless static NAT mapping on each of two circuits): both
+  asymmetric, nothing dropped, the server's replies and the service's entries over both
+  circuits. Agree.
+- server_at_a_scoped_site (a server at a site without ExpressRoute routes behind a site with
+  them): both ok, hop by hop by hq's circuit. Agree.
+- hairpin_to_a_distant_circuit (Amsterdam users on a New York circuit): both work by c1; the
+  model says suboptimal (latency is not emulated). Agree.
+- pool_on_internet_more_specific (a breakout advertises half the circuit's pool more
+  specifically): see the test below.
+- igp_hairpin (a WAN cost sends a site to the far circuit): see the test below.
+
+And `erplan failures` against `erplan verify` of the design written with the element down
+(tests/test_failures_as_designs.py): the sweep kept a row whose path did not cross the failed
+circuit although the first router had chosen that circuit's routes (hop by hop, a scoped
+transit site sent the packets to its breakout). With the circuit down the first router takes
+another circuit: the sweep said the old breakout. Fixed: a row depends on what each router on
+its path chose to head for, not only on what its packets crossed.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from _semantics import CATALOGS, flow, load, owners, results, share
+from emulation import designs_review2
+from emulation import designs_review3 as designs
+from erplan.analyses.failures import Atom, Baseline, evaluate
+
+ER_KEYS = ("out/hq/1", "out/hq/2", "out/hq/9", "out/hq/10")
+
+
+# -- failures: the sweep against the design written with the element down ----------------------
+
+
+def test_a_failed_circuit_whose_routes_a_router_chose_changes_that_routers_choice() -> None:
+    """hq sends West Europe's Dynamics 365 prefixes towards c2 (its region preference), but c2's
+    site dc takes no ExpressRoute routes and sends them out of its breakout: no packet crosses
+    c2. With c2 down hq chooses c1, which the packets then cross."""
+    data = designs_review2.region_preferred_behind_a_scoped_site()
+    base = Baseline.build(load(data).design, CATALOGS)
+    key = "out/hq/10006"
+    assert dict(base.by_key[key].edges) == {"breakout:dc-inet": 1.0}
+    swept = evaluate(base, (Atom("circuit", "c2"),)).by_key[key]
+    down = copy.deepcopy(data)
+    down["circuits"]["c2"]["up"] = False
+    fresh = flow(results(down), key)
+    assert owners(fresh) == {"circuit:c1": 1.0}
+    assert dict(swept.edges) == {"circuit:c1": 1.0}
+    assert swept.paths == evaluate(base, (Atom("circuit", "c2"),), full=True).by_key[key].paths
+
+
+# -- causes --------------------------------------------------------------------------------------
+
+
+def test_a_reply_without_a_route_because_the_filter_refuses_the_initiator_names_the_filter() -> (
+    None
+):
+    """Microsoft advertises Exchange's prefixes; c1's route filter leaves them out, so the reply
+    to Exchange's connection follows the default route to the breakout, past c1's firewall and
+    destination NAT: the fix is c1's route filter, not where the service is received."""
+    rs = results(designs.two_firewalls_reply_by_breakout())
+    keys = [k for r in rs for k in (f.key for f in r.flows) if k.startswith("in/app/")]
+    assert keys
+    for key in keys:
+        r = flow(rs, key)
+        assert (r.verdict.value, share(r)) == ("dropped", 1.0), key
+        assert r.cause_key == "initiator-filtered", key
+        assert r.culprit == ("circuits", "c1", "route_filter"), key
+        assert "no circuit's route filter admits its service" in r.cause
+        assert "breakout dc-inet holds no session" in r.cause
+        assert "route filter" in r.fix
+        assert owners(r) == {"circuit:c1": 1.0}
+
+
+# -- designs both sides agree on ----------------------------------------------------------------
+
+
+def test_a_service_admitted_only_at_the_less_preferred_circuit_leaves_by_it() -> None:
+    rs = results(designs.filter_at_the_other_circuit())
+    for key in ER_KEYS:
+        r = flow(rs, key)
+        assert r.verdict.value == "ok", key
+        assert owners(r) == owners(r, "back") == {"circuit:c2": 1.0}, key
+
+
+def test_a_link_over_the_prefix_limit_leaves_the_other_link_both_ways() -> None:
+    rs = results(designs.prefix_limit_on_one_link())
+    for key in ER_KEYS:
+        r = flow(rs, key)
+        assert r.verdict.value == "ok", key
+        edges = {b.forward.edge for b in r.trace.branches} | {
+            b.back.edge for b in r.trace.branches if b.back is not None
+        }
+        assert edges == {"circuit:c1/secondary"}, key
+
+
+def test_one_static_nat_mapping_on_two_circuits_is_asymmetric_and_works() -> None:
+    rs = results(designs.static_nat_on_two_circuits())
+    srv = flow(rs, "srv/mx/1")
+    assert (srv.verdict.value, share(srv)) == ("asymmetric", 0.5)
+    assert owners(srv) == {"circuit:c1": 1.0}
+    assert owners(srv, "back") == {"circuit:c1": 0.5, "circuit:c2": 0.5}
+    entered = flow(rs, "in/app/Boydton/443")
+    assert (entered.verdict.value, share(entered)) == ("asymmetric", 0.5)
+    assert owners(entered, "back") == {"circuit:c1": 1.0}
+
+
+def test_entries_from_two_regions_do_not_depend_on_the_region() -> None:
+    rs = results(designs.entries_from_two_regions())
+    for key in ("in/app/Boydton/443", "in/app/Amsterdam/443"):
+        r = flow(rs, key)
+        assert r.verdict.value in ("ok", "suboptimal"), key
+        assert owners(r) == owners(r, "back") == {"circuit:c1": 0.5, "circuit:c2": 0.5}, key
