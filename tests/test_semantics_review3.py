@@ -45,6 +45,7 @@ from _semantics import CATALOGS, flow, load, owners, results, share
 from emulation import designs_review2
 from emulation import designs_review3 as designs
 from erplan.analyses.failures import Atom, Baseline, evaluate
+from erplan.emulate import flows as emulated
 
 ER_KEYS = ("out/hq/1", "out/hq/2", "out/hq/9", "out/hq/10")
 
@@ -90,6 +91,52 @@ def test_a_reply_without_a_route_because_the_filter_refuses_the_initiator_names_
         assert "breakout dc-inet holds no session" in r.cause
         assert "route filter" in r.fix
         assert owners(r) == {"circuit:c1": 1.0}
+
+
+def test_an_igp_cost_past_a_nearer_circuit_is_the_igp_metric_even_when_the_internet_is_best() -> (
+    None
+):
+    """eu's own breakout is its fastest way to Microsoft, and c2 (beside it, at equal local
+    preference) is faster than c1; the WAN costs lead eu to c1 across the Atlantic. Nothing is
+    propagated that should not be: the IGP metric is the cause, the WAN costs the fix."""
+    rs = results(designs.igp_hairpin())
+    for key in ("out/eu/1", "out/eu/2", "out/eu/9", "out/eu/10"):
+        r = flow(rs, key)
+        assert r.verdict.value == "suboptimal", key
+        assert owners(r) == {"circuit:c1": 1.0}, key
+        assert r.best is not None and r.latency is not None and r.best.ms < r.latency.ms, key
+        assert (r.cause_key, r.culprit) == ("igp-metric", ("wan",)), key
+    assert flow(rs, "out/eu/8").verdict.value == "ok"
+
+
+# -- the emulation's flows of a proxy chain (no namespaces) --------------------------------------
+
+
+def test_the_emulation_sends_a_chains_clients_to_its_first_proxy_and_out_from_its_last() -> None:
+    data = designs.proxy_chain_to_a_site_with_a_circuit()
+    design = load(data).design
+    spec = emulated.proxy_of(design, "hq")
+    assert spec.problem is None
+    assert (spec.site, str(spec.address), str(spec.listen)) == (
+        "dc",
+        "10.230.255.10",
+        "10.229.255.10",
+    )
+    assert [(s, str(a), str(b)) for s, a, b in spec.relays] == [
+        ("hq", "10.229.255.10", "10.230.255.10")
+    ]
+    flows = {f.key: f for f in emulated.all_flows(design, CATALOGS)}
+    tcp, udp = flows["out/hq/1"], flows["out/hq/1/udp"]
+    assert (str(tcp.proxy_listen), str(tcp.proxy_address), tcp.proxy_site) == (
+        "10.229.255.10",
+        "10.230.255.10",
+        "dc",
+    )
+    # Datagrams leave from the last proxy, as the model sends them.
+    assert [str(s.piece.first) for s in udp.strata] == ["10.230.255.10"]
+    # A proxy that is down anywhere in the chain is still not emulated.
+    data["devices"]["px2"]["up"] = False
+    assert "px2 is down" in (emulated.proxy_of(load(data).design, "hq").problem or "")
 
 
 # -- designs both sides agree on ----------------------------------------------------------------

@@ -237,3 +237,109 @@ def hairpin_to_a_distant_circuit() -> dict[str, Any]:
             "c1": circuit("hq", "New York", snat_pool="20.87.0.0/29", advertises=["20.87.0.0/29"])
         },
     )
+
+
+def pool_on_internet_more_specific() -> dict[str, Any]:
+    """hq's breakout announces the upper half of c1's pool to the internet, more specifically
+    than c1 does: Microsoft returns that half by the internet, to a breakout edge that saw
+    none of those connections."""
+    return design(
+        "half a circuit pool announced to the internet more specifically",
+        {"hq": site("New York", ["10.224.0.0/16"])},
+        breakouts={
+            "hq-inet": {
+                "site": "hq",
+                "nat": ["20.88.9.1/32"],
+                "advertises": ["20.88.9.0/24", "20.88.0.4/30"],
+            }
+        },
+        circuits={
+            "c1": circuit("hq", "New York", snat_pool="20.88.0.0/29", advertises=["20.88.0.0/29"])
+        },
+    )
+
+
+def igp_hairpin() -> dict[str, Any]:
+    """eu sits beside the Amsterdam circuit c2, but its WAN link there costs more than the one
+    to New York: the IGP sends eu's ExpressRoute traffic across the Atlantic to c1."""
+    return design(
+        "an IGP cost that leads to the far circuit",
+        {
+            "eu": site("Amsterdam", ["10.225.0.0/16"]),
+            "ams": site("Amsterdam", ["10.226.0.0/16"], users=0),
+            "hq": site("New York", ["10.227.0.0/16"], users=0),
+        },
+        wan=[
+            {"between": ["eu", "hq"], "latency_ms": 80, "cost": 10},
+            {"between": ["eu", "ams"], "latency_ms": 5, "cost": 100},
+        ],
+        breakouts={"eu-inet": breakout("eu", "20.89.9.1/32", "20.89.9.0/24")},
+        circuits={
+            "c1": circuit("hq", "New York", snat_pool="20.89.0.0/29", advertises=["20.89.0.0/29"]),
+            "c2": circuit(
+                "ams", "Amsterdam", snat_pool="20.89.0.8/29", advertises=["20.89.0.8/29"]
+            ),
+        },
+    )
+
+
+def one_nat_device_on_two_circuits() -> dict[str, Any]:
+    """One NAT device stands on both circuits' paths and translates into one pool both
+    advertise; c1 (preferred) admits SharePoint only, so Exchange leaves by c2. Microsoft returns
+    half the replies by c1: they cross the same device, which holds the session."""
+    return design(
+        "one NAT device on two circuits, the service filtered at one",
+        {"hq": site("New York", ["10.228.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.90.9.1/32", "20.90.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                route_filter=["SharePoint"],
+                local_preference=200,
+                snat_pool="20.90.0.0/29",
+                advertises=["20.90.0.0/29"],
+                devices=["nat"],
+            ),
+            "c2": circuit(
+                "hq",
+                "Washington DC",
+                snat_pool="20.90.0.0/29",
+                advertises=["20.90.0.0/29"],
+                devices=["nat"],
+            ),
+        },
+        devices={"nat": {"kind": "nat", "site": "hq"}},
+    )
+
+
+def proxy_chain_to_a_site_with_a_circuit() -> dict[str, Any]:
+    """hq's proxy forwards everything to an upstream proxy at dc without an egress of its own:
+    the upstream's connections are routed from dc, its ExpressRoute names by dc's circuit c2
+    (hq's c1 is less preferred), the rest by dc's breakout."""
+    return design(
+        "proxy chain to a site with a preferred circuit",
+        {
+            "hq": site("New York", ["10.229.0.0/16"], proxy={"mode": "all", "device": "px1"}),
+            "dc": site("Washington DC", ["10.230.0.0/16"], users=0),
+        },
+        wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
+        breakouts={
+            "hq-inet": breakout("hq", "20.91.8.1/32", "20.91.8.0/24"),
+            "dc-inet": breakout("dc", "20.91.9.1/32", "20.91.9.0/24"),
+        },
+        circuits={
+            "c1": circuit("hq", "New York", snat_pool="20.91.0.0/29", advertises=["20.91.0.0/29"]),
+            "c2": circuit(
+                "dc",
+                "Washington DC",
+                local_preference=200,
+                snat_pool="20.91.0.8/29",
+                advertises=["20.91.0.8/29"],
+            ),
+        },
+        devices={
+            "px1": {"kind": "proxy", "site": "hq", "address": "10.229.255.10", "upstream": "px2"},
+            "px2": {"kind": "proxy", "site": "dc", "address": "10.230.255.10"},
+        },
+    )

@@ -336,8 +336,9 @@ class Judge:
                     if any(r in tables.region_prefs[name] for r in regional):
                         return "region-preference", ("circuits", name, "region_preference")
                     return "local-preference", ("circuits", name, "local_preference")
-                if best.kind == "circuit":
-                    return "igp-metric", ("wan",)
+                # A faster circuit admits the same routes at the same preference: the IGP led
+                # the site past it, whether or not the internet is faster still.
+                return "igp-metric", ("wan",)
             circ = self.design.circuits[name]
             if circ.site == f.start:
                 # The site's own circuit: no route travels far, the circuit's way to Microsoft

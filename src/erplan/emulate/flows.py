@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
+from itertools import pairwise
 from typing import Literal
 
 from erplan.catalogs import Catalogs, EndpointSet, FrontEnd
@@ -51,6 +52,7 @@ class FlowSpec:
     third_party: bool = False
     proxy_site: str | None = None  # outbound through the proxy at this site
     proxy_address: IPv4Address | None = None  # ... listening on this address
+    proxy_listen: IPv4Address | None = None  # a chain's first proxy, where the clients connect
     resolver_site: str | None = None  # the site whose resolver the opener asks
     service: str | None = None
     front_end: str | None = None
@@ -239,6 +241,10 @@ class ProxySpec:
     resolver_site: str | None
     egress: str | None = None
     problem: str | None = None
+    # A chain: where the clients connect (the first proxy), and each proxy before the last
+    # with the address it forwards to, (site, address, upstream address).
+    listen: IPv4Address | None = None
+    relays: tuple[tuple[str, IPv4Address, IPv4Address], ...] = ()
 
 
 def breakout_resolver(design: Design, breakout: str | None, site: str) -> str | None:
@@ -258,21 +264,40 @@ def proxy_of(design: Design, site: str) -> ProxySpec:
         at = proxy.site or site
         problem = None if design.sites[at].prefixes else f"proxy site {at} has no prefix"
         return ProxySpec(at, host_address(design, at), resolver_site(design, at), None, problem)
-    dev = design.devices[proxy.device]
-    if dev.egress == "cloud":
-        problem = f"proxy {proxy.device} is a cloud service: not emulated yet"
-    elif dev.upstream is not None:
-        problem = f"proxy {proxy.device} forwards to {dev.upstream}: chains are not emulated yet"
-    elif not dev.up:
-        problem = f"proxy {proxy.device} is down: not emulated yet"
-    address = dev.address or host_address(design, dev.site)
-    if address is None and problem is None:
-        problem = f"proxy {proxy.device} has no address (site {dev.site} has no prefix)"
+    # A chain: each proxy forwards to its upstream; the last one connects out.
+    name = proxy.device
+    hops: list[tuple[str, IPv4Address | None]] = []
+    while True:
+        dev = design.devices[name]
+        address = dev.address or host_address(design, dev.site)
+        hops.append((dev.site, address))
+        if problem is None:
+            problem = _proxy_problem(name, dev.egress == "cloud", dev.up, address, dev.site)
+        if dev.upstream is None or dev.upstream not in design.devices:
+            break
+        if len(hops) > len(design.devices):
+            problem = problem or f"proxy {proxy.device}: its chain loops"
+            break
+        name = dev.upstream
+    relays = tuple((site, a, b) for (site, a), (_, b) in pairwise(hops) if a and b)
     # Its DNS queries leave by its egress (else its site's resolver egress); its connections
     # by its egress breakout, whatever the routers prefer for other hosts.
     dns = dev.egress if dev.egress in design.breakouts else design.site_resolver_egress(dev.site)
     egress = dev.egress if dev.egress in design.breakouts else None
-    return ProxySpec(dev.site, address, breakout_resolver(design, dns, dev.site), egress, problem)
+    resolver = breakout_resolver(design, dns, dev.site)
+    return ProxySpec(dev.site, address, resolver, egress, problem, hops[0][1], relays)
+
+
+def _proxy_problem(
+    name: str, cloud: bool, up: bool, address: IPv4Address | None, site: str
+) -> str | None:
+    if cloud:
+        return f"proxy {name} is a cloud service: not emulated yet"
+    if not up:
+        return f"proxy {name} is down: not emulated yet"
+    if address is None:
+        return f"proxy {name} has no address (site {site} has no prefix)"
+    return None
 
 
 def proxied_sites(design: Design) -> list[str]:
@@ -353,6 +378,7 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
                     third_party=es.third_party,
                     proxy_site=at,
                     proxy_address=proxy.address if proxy is not None else None,
+                    proxy_listen=proxy.listen if proxy is not None else None,
                     resolver_site=proxy.resolver_site
                     if proxy
                     else resolver_site(design, site_name),
