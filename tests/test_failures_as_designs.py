@@ -6,6 +6,7 @@ state against a fresh check of another file, not against its own full recompute)
 from __future__ import annotations
 
 import copy
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +28,21 @@ KINDS = ("circuit", "link", "location", "breakout", "device", "wan")
 
 def _small_designs() -> list[tuple[str, dict[str, Any]]]:
     """The small designs of the semantic reviews: proxies, static NAT, filters, pools."""
-    from emulation import designs_returns, designs_review2, designs_review3
+    from emulation import designs, designs_returns, designs_review2, designs_review3
 
     out = []
-    for module in (designs_returns, designs_review2, designs_review3):
-        for name in dir(module):
-            make = getattr(module, name)
+    for module in (designs, designs_returns, designs_review2, designs_review3):
+        for name, make in vars(module).items():
             if name.startswith("_") or getattr(make, "__module__", "") != module.__name__:
                 continue
-            try:
-                out.append((f"{module.__name__.rsplit('.', 1)[1]}.{name}", make()))
-            except TypeError:  # takes a parameter: both its values
-                out += [(f"{name}[{v}]", make(v)) for v in (False, True)]
+            if name in ("design", "site", "circuit", "breakout"):
+                continue  # the helpers
+            label = f"{module.__name__.rsplit('.', 1)[1]}.{name}"
+            params = list(inspect.signature(make).parameters.values())
+            if not params:
+                out.append((label, make()))
+            elif len(params) == 1 and params[0].annotation in (bool, "bool"):
+                out += [(f"{label}[{v}]", make(v)) for v in (False, True)]
     return out
 
 

@@ -48,6 +48,7 @@ from erplan.analyses.failures import Atom, Baseline, evaluate
 from erplan.emulate import flows as emulated
 
 ER_KEYS = ("out/hq/1", "out/hq/2", "out/hq/9", "out/hq/10")
+ER_KEYS_US = ("out/us/1", "out/us/2", "out/us/9", "out/us/10")
 
 
 # -- failures: the sweep against the design written with the element down ----------------------
@@ -68,6 +69,29 @@ def test_a_failed_circuit_whose_routes_a_router_chose_changes_that_routers_choic
     assert owners(fresh) == {"circuit:c1": 1.0}
     assert dict(swept.edges) == {"circuit:c1": 1.0}
     assert swept.paths == evaluate(base, (Atom("circuit", "c2"),), full=True).by_key[key].paths
+
+
+# -- routing: a prefix whose holders are out of reach is not in the table ----------------------
+
+
+def test_a_reply_pulled_back_behind_a_cut_wan_meets_the_edge_that_never_saw_it() -> None:
+    """eu-er's link edges reach no holder of us-er's pool with the WAN down: the pool is not in
+    their tables, and their default route (inwards) takes the pulled-back replies to eu-er's
+    customer edge, which holds no session for them: dropped there, as the emulation shows, not a
+    blackhole at the link edge."""
+    rs = results(designs.pool_pulled_back_wan_down())
+    for key in ER_KEYS_US:
+        r = flow(rs, key)
+        assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "return-elsewhere")
+        lost = [b for b in r.trace.branches if not b.outcome.works]
+        assert lost and all(b.back is not None for b in lost)
+        for b in lost:
+            assert b.back is not None
+            assert (b.outcome.value, b.back.cause, b.back.hops[-1].node) == (
+                "dropped",
+                "no-session",
+                "ce:eu-er",
+            )
 
 
 # -- causes --------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulation import designs
 from emulation.designs import breakout, circuit, design, site
 
 
@@ -343,3 +344,89 @@ def proxy_chain_to_a_site_with_a_circuit() -> dict[str, Any]:
             "px2": {"kind": "proxy", "site": "dc", "address": "10.230.255.10"},
         },
     )
+
+
+def prefix_limit_with_a_private_prefix() -> dict[str, Any]:
+    """The circuit sends its pool, 199 more public /32s and its site's private prefix: 201
+    prefixes on each session, of which Microsoft accepts 200 (the private one never)."""
+    pool = "20.92.0.0/29"
+    more = [f"20.92.{1 + i // 250}.{i % 250}/32" for i in range(199)]
+    return design(
+        "200 public prefixes and a private one on one session",
+        {"hq": site("New York", ["10.231.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.92.9.1/32", "20.92.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq", "New York", snat_pool=pool, advertises=[pool, *more, "10.231.0.0/16"]
+            )
+        },
+    )
+
+
+def private_pool_advertised() -> dict[str, Any]:
+    """The circuit translates into a private pool and advertises it: Microsoft learns nothing
+    and drops the translated sources on entry."""
+    return design(
+        "a private pool advertised",
+        {"hq": site("New York", ["10.232.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.93.9.1/32", "20.93.9.0/24")},
+        circuits={
+            "c1": circuit("hq", "New York", snat_pool="172.20.0.0/29", advertises=["172.20.0.0/29"])
+        },
+    )
+
+
+def link_pools_advertised_on_both_links() -> dict[str, Any]:
+    """Each link translates into its own pool, but the circuit advertises the covering /28 on
+    both links (no link advertises its own pool): Microsoft returns each pool by either link,
+    half of them to the link edge that did not translate it."""
+    return design(
+        "per-link pools behind one covering advertisement",
+        {"hq": site("New York", ["10.233.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.94.9.1/32", "20.94.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                advertises=["20.94.0.0/28"],
+                links={
+                    "primary": {"snat_pool": "20.94.0.0/29"},
+                    "secondary": {"snat_pool": "20.94.0.8/29"},
+                },
+            )
+        },
+    )
+
+
+def proxies_at_each_others_site() -> dict[str, Any]:
+    """hq's clients use the proxy at dc (`proxy.site`) and dc's clients the one at hq: a
+    proxy's own connections are direct from its site, whatever that site's clients do."""
+    return design(
+        "each site's proxy at the other site",
+        {
+            "hq": site("New York", ["10.234.0.0/16"], proxy={"mode": "all", "site": "dc"}),
+            "dc": site("Washington DC", ["10.235.0.0/16"], proxy={"mode": "all", "site": "hq"}),
+        },
+        wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
+        breakouts={
+            "hq-inet": breakout("hq", "20.95.8.1/32", "20.95.8.0/24"),
+            "dc-inet": breakout("dc", "20.95.9.1/32", "20.95.9.0/24"),
+        },
+        circuits={
+            "c1": circuit("hq", "New York", snat_pool="20.95.0.0/29", advertises=["20.95.0.0/29"]),
+            "c2": circuit(
+                "dc", "Washington DC", snat_pool="20.95.0.8/29", advertises=["20.95.0.8/29"]
+            ),
+        },
+    )
+
+
+def pool_pulled_back_wan_down() -> dict[str, Any]:
+    """Half of us-er's pool is pulled back by eu-er's more specific prefix, and the WAN between
+    the sites is down: eu-er's link edges reach no holder of the pool, so they forward those
+    replies by their default route, inwards, to eu-er's customer edge, which never saw the
+    connections and drops them (dropped, not a blackhole at the link edge)."""
+    d = designs.pool_pulled_back()
+    d["name"] += ", WAN down"
+    d["wan"][0]["up"] = False
+    return d

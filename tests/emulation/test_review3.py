@@ -1,6 +1,7 @@
 """The third review's points built for real (tests/emulation/designs_review3.py): a proxy chain,
-half a circuit pool announced to the internet more specifically, and one NAT device on two
-circuits, each compared with the model flow for flow (erplan.analyses.agreement)."""
+half a circuit pool announced to the internet more specifically, one NAT device on two
+circuits, and a pool pulled back behind a WAN link that is down, each compared with the model
+flow for flow (erplan.analyses.agreement)."""
 
 from __future__ import annotations
 
@@ -62,4 +63,21 @@ def test_one_nat_device_on_two_circuits_holds_the_replies_of_both() -> None:
         assert f.completed == f.attempted > 0, describe(f)
         assert edges(f) <= C2, describe(f)
         assert edges(f, back=True) & C1 and edges(f, back=True) & C2, describe(f)
+    assert_agrees(data, report, sorted(by_key))
+
+
+def test_a_reply_pulled_back_behind_a_cut_wan_is_dropped_at_the_edge_that_never_saw_it() -> None:
+    data = designs.pool_pulled_back_wan_down()
+    report = run_mapping(data, connections=16)
+    by_key = flows(report)
+    eu = {"circuit:eu-er/primary", "circuit:eu-er/secondary"}
+    for s in ER_SETS:
+        # eu-er's link edges have no route to us-er's pool with the WAN down: their default
+        # route takes the pulled-back replies inwards, to eu-er's customer edge, which drops them.
+        f = by_key[f"out/us/{s}"]
+        assert 0 < f.completed < f.attempted, describe(f)
+        assert edges(f, back=True) & eu, describe(f)
+        lost = [c for c in f.connections if not c.ok]
+        assert {c.outcome for c in lost} == {"dropped"}, describe(f)
+        assert {node for c in lost for node, _ in c.drops} == {"circuit eu-er customer edge"}
     assert_agrees(data, report, sorted(by_key))

@@ -28,9 +28,12 @@ class Decision(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Internal:
-    """An internal prefix and the nodes that hold it (several: anycast)."""
+    """An internal prefix and the nodes that hold it (several: anycast), and the entry of the
+    longest prefix that covers it: a router that reaches no holder has no route for the prefix
+    and forwards by that one (or by its default route)."""
 
     anchors: tuple[str, ...]
+    covering: Entry | None = None
 
 
 @dataclass(frozen=True, slots=True)
