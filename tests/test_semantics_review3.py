@@ -94,6 +94,20 @@ def test_a_reply_pulled_back_behind_a_cut_wan_meets_the_edge_that_never_saw_it()
             )
 
 
+def test_a_request_sent_back_out_by_the_edge_it_entered_is_a_blackhole_not_unreachable() -> None:
+    """The breakout edge reaches no holder of the server's prefix (its firewall is down) and
+    forwards by its default route, back to the internet: the request had entered, so the
+    internet's lack of a route is a blackhole (the emulation agrees), and the cause is still the
+    dead firewall."""
+    rs = results(designs.internet_entry_behind_a_dead_firewall())
+    r = flow(rs, "in/app/internet/443")
+    assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 1.0, "device-down")
+    assert r.culprit == ("devices", "fw", "up")
+    assert "fw stands between breakout dc-inet and the site" in r.cause
+    nodes = [h.node for h in r.trace.branches[0].forward.hops]
+    assert nodes == ["internet", "edge:dc-inet", "internet"], nodes
+
+
 # -- causes --------------------------------------------------------------------------------------
 
 

@@ -430,3 +430,26 @@ def pool_pulled_back_wan_down() -> dict[str, Any]:
     d["name"] += ", WAN down"
     d["wan"][0]["up"] = False
     return d
+
+
+def internet_entry_behind_a_dead_firewall() -> dict[str, Any]:
+    """A service published at the breakout, whose firewall towards the site is down: the
+    breakout edge reaches no holder of the server's prefix and forwards by its default route,
+    back to the internet, which has no route to the private address."""
+    return design(
+        "an internet entry behind a firewall that is down",
+        {"dc": site("New York", ["10.236.0.0/16"], users=0)},
+        breakouts={"dc-inet": breakout("dc", "20.96.9.1/32", "20.96.9.0/24", devices=["fw"])},
+        devices={"fw": {"kind": "firewall", "site": "dc", "up": False}},
+        services={
+            "app": {
+                "fqdn": "app.contoso.com",
+                "dns_record": "20.96.9.10",
+                "public_address": "20.96.9.10",
+                "internal_address": "10.236.1.10",
+                "site": "dc",
+                "entry": ["internet"],
+                "initiator": "Exchange",
+            }
+        },
+    )
