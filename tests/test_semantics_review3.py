@@ -8,8 +8,18 @@ Designs tried, and what each side said:
   leaves by c2 at dr): both ok, by c2 both ways. Agree.
 - prefix_limit_on_one_link (201 prefixes on the primary only): both ok, by the secondary alone
   both ways. Agree.
+- prefix_limit_with_a_private_prefix (200 public and 1 private prefix on one session): both
+  take the session down (every flow by the breakout). Agree.
+- private_pool_advertised (a private pool advertised): both dropped 100 % at Microsoft's source
+  filter. Agree.
 - proxy_site_all (`proxy.site` at dc, preferred circuit back at hq): both ok, the proxy's
   ExpressRoute names by hq's c1, the rest by dc's breakout. Agree.
+- proxies_at_each_others_site: both ok, each proxy's connections direct from its own site.
+  Agree.
+- proxy_chain_to_a_site_with_a_circuit (px1 at hq forwards to px2 at dc, no egress): the
+  emulation could not build chains (every proxied flow "not emulated"). Fixed on the emulation's
+  side: chains are built; then both ok, by dc's c2 and dc's breakout. review2's proxy_chain
+  (upstream with an egress) agrees too.
 - two_firewalls_reply_by_breakout (perimeter and circuit firewalls, the entry circuit's filter
   leaves Exchange out): both dropped 100 %, the reply by the breakout. Agree on the verdict;
   the model's words were wrong: "the initiator's address is not advertised over ExpressRoute"
@@ -21,20 +31,41 @@ Designs tried, and what each side said:
 - static_nat_on_two_circuits (one stateless static NAT mapping on each of two circuits): both
   asymmetric, nothing dropped, the server's replies and the service's entries over both
   circuits. Agree.
+- stateless_firewall_forward_only (`stateful: false` on the forward path only): both
+  asymmetric. Agree.
+- stateless_flag_on_translating_nats (one pool on two NAT devices declared stateless): both
+  dropped about half (a NAT that translates keeps sessions). Agree.
+- one_nat_device_on_two_circuits (one NAT device on both circuits, the service filtered at the
+  preferred one): both asymmetric, every connection works (the same device holds the session).
+  Agree.
+- link_pools_advertised_on_both_links (per-link pools behind one covering advertisement):
+  both dropped about half, cause link-split. Agree.
+- pool_on_internet_more_specific (a breakout announces half a circuit pool more
+  specifically): both dropped half, by the breakout. Agree.
 - server_at_a_scoped_site (a server at a site without ExpressRoute routes behind a site with
   them): both ok, hop by hop by hq's circuit. Agree.
 - hairpin_to_a_distant_circuit (Amsterdam users on a New York circuit): both work by c1; the
-  model says suboptimal (latency is not emulated). Agree.
-- pool_on_internet_more_specific (a breakout advertises half the circuit's pool more
-  specifically): see the test below.
-- igp_hairpin (a WAN cost sends a site to the far circuit): see the test below.
+  model says suboptimal, cause propagated (latency is not emulated). Agree.
+- igp_hairpin (a WAN cost sends eu past the Amsterdam circuit to New York): both by c1. Agree
+  on the path; the model's cause was "propagated" (fix: route scope) because the internet was
+  the fastest option. Fixed: the IGP metric, culprit the WAN costs, where the faster circuit
+  is also nearer by WAN latency (a 1,000-site design keeps every other cause).
+- pool_pulled_back_wan_down (the first round's pulled-back pool, the WAN down): the model said
+  blackhole at eu-er's link edges, the emulation dropped at eu-er's customer edge. The
+  emulation was right: a router that reaches no holder of an internal prefix has no route for
+  it and uses the next longest match (here its default route, inwards). Fixed in the tables;
+  the flow's cause still names the WAN link or device, read where the packet lost its way.
+- internet_entry_behind_a_dead_firewall (a breakout entry whose firewall is down): after that
+  fix the model first called the request unreachable (sent back to the internet, which has no
+  route, read as the origin's own); fixed to blackhole, as the emulation says.
 
 And `erplan failures` against `erplan verify` of the design written with the element down
-(tests/test_failures_as_designs.py): the sweep kept a row whose path did not cross the failed
-circuit although the first router had chosen that circuit's routes (hop by hop, a scoped
-transit site sent the packets to its breakout). With the circuit down the first router takes
-another circuit: the sweep said the old breakout. Fixed: a row depends on what each router on
-its path chose to head for, not only on what its packets crossed.
+(tests/test_failures_as_designs.py, every example and every small design of the reviews): the
+sweep kept a row whose path did not cross the failed circuit although the first router had
+chosen that circuit's routes (hop by hop, a scoped transit site sent the packets to its
+breakout). With the circuit down the first router takes another circuit: the sweep said the
+old breakout. Fixed: a row depends on what each router on its path chose to head for, not only
+on what its packets crossed.
 """
 
 from __future__ import annotations

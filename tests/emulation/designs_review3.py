@@ -453,3 +453,46 @@ def internet_entry_behind_a_dead_firewall() -> dict[str, Any]:
             }
         },
     )
+
+
+def stateless_firewall_forward_only() -> dict[str, Any]:
+    """A public site prefix leaves by c1 (preferred) through a firewall declared stateless, and
+    Microsoft returns by c2 (c1's advertisement is prepended): nothing on the way keeps state,
+    so the connection works, asymmetric."""
+    return design(
+        "a stateless firewall on the forward path only",
+        {"hq": site("New York", ["20.98.0.0/24"])},
+        breakouts={"hq-inet": breakout("hq", "20.98.9.1/32", "20.98.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                local_preference=200,
+                advertises=["20.98.0.0/24"],
+                prepend={"20.98.0.0/24": 2},
+                devices=["fw1"],
+            ),
+            "c2": circuit("hq", "Washington DC", advertises=["20.98.0.0/24"]),
+        },
+        devices={"fw1": {"kind": "firewall", "site": "hq", "stateful": False}},
+    )
+
+
+def stateless_flag_on_translating_nats() -> dict[str, Any]:
+    """Two circuits translate into one pool, each by a NAT device declared `stateful: false`:
+    a NAT that translates into a pool keeps sessions whatever the flag says, so the replies
+    Microsoft returns by the other circuit meet a NAT that never saw them."""
+    pool = "20.99.0.0/29"
+    return design(
+        "one pool on two NAT devices declared stateless",
+        {"hq": site("New York", ["10.237.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.99.9.1/32", "20.99.9.0/24")},
+        circuits={
+            "c1": circuit("hq", "New York", snat_pool=pool, advertises=[pool], devices=["n1"]),
+            "c2": circuit("hq", "Washington DC", snat_pool=pool, advertises=[pool], devices=["n2"]),
+        },
+        devices={
+            "n1": {"kind": "nat", "site": "hq", "stateful": False},
+            "n2": {"kind": "nat", "site": "hq", "stateful": False},
+        },
+    )
