@@ -42,6 +42,10 @@ Designs tried, and what each side said:
   both dropped about half, cause link-split. Agree.
 - pool_on_internet_more_specific (a breakout announces half a circuit pool more
   specifically): both dropped half, by the breakout. Agree.
+- a private peer ASN on c1 with three public prepends (`prepend_asn`) against a public peer
+  ASN on c2, one public /24 on both, a firewall on c1 (not kept as a design: the returns
+  review's ASN designs cover its parts): both return everything by c2, the half of the
+  requests that left by c1 dropped. Agree.
 - server_at_a_scoped_site (a server at a site without ExpressRoute routes behind a site with
   them): both ok, hop by hop by hq's circuit. Agree.
 - hairpin_to_a_distant_circuit (Amsterdam users on a New York circuit): both work by c1; the
