@@ -279,14 +279,17 @@ def test_a_pool_holder_out_of_reach_leaves_the_other() -> None:
 
 def test_a_router_cut_off_from_its_site_has_no_internal_route() -> None:
     """A firewall down in front of us-er's customer edge cuts the circuit's routers off from
-    the site: a link router has no route to site eu's hosts (nor to its own site's)."""
+    the site: a link router has no route to site eu's hosts (nor to its own site's), so they
+    are not in its table and its default route, inwards, decides; the customer edge, whose
+    way inwards crosses the dead firewall, has none."""
     d = two_sites()
     d["devices"] = {"fw": {"kind": "firewall", "site": "us", "up": False}}
     d["circuits"]["us-er"]["devices"] = ["fw"]
     e = engine(d)
-    gone = (Act.NO_ROUTE, (), "no route to the internal prefix (its holders are unreachable)")
-    assert decided(e, "link:us-er/primary", EU_HOST) == gone
-    assert decided(e, "link:us-er/primary", US_HOST) == gone
+    inwards = (Act.FORWARD, ("ce:us-er",), "default route inwards")
+    assert decided(e, "link:us-er/primary", EU_HOST) == inwards
+    assert decided(e, "link:us-er/primary", US_HOST) == inwards
+    assert decided(e, "ce:us-er", EU_HOST) == (Act.NO_ROUTE, (), "no default route")
 
 
 # -- default routes -----------------------------------------------------------------------------

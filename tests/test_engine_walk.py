@@ -421,11 +421,12 @@ def test_a_new_connection_to_an_edges_own_nat_address_ends_there() -> None:
         assert (last.node, last.action, last.dst) == ("edge:us-inet", why, ip("20.2.4.1"))
 
 
-def test_a_translating_edge_with_no_route_to_the_server_is_a_blackhole_there() -> None:
+def test_a_translating_edge_with_no_route_to_the_server_follows_its_default_route() -> None:
     """mail (at eu) is published on us-er only, and the WAN between the sites is down: after
-    destination NAT the customer edge has no route to the server - a blackhole there (not
-    unreachable: the connection started in Microsoft's network), the circuit the culprit of the
-    hop; the flow's cause is the WAN link that is down."""
+    destination NAT the customer edge has no route to the server (no holder of eu's prefix is
+    reachable, so the prefix is not in its table) and forwards by its default route, inwards,
+    then out of us's breakout, and the internet has no route to the private address - a
+    blackhole there; the flow's cause is the WAN link that is down."""
     d = two_sites()
     d["sites"]["us"]["users"] = d["sites"]["eu"]["users"] = 0
     d["wan"][0]["up"] = False
@@ -435,17 +436,18 @@ def test_a_translating_edge_with_no_route_to_the_server_is_a_blackhole_there() -
     assert r.verdict.value == "blackhole"
     assert share(r) == 1.0
     assert (r.cause_key, r.culprit) == ("down", ("wan", 0, "up"))
-    why = "customer edge us-er: no route to the internal prefix (its holders are unreachable)"
+    assert "customer edge us-er has no way on to 10.2.5.5" in r.cause
     for b in r.trace.branches:
-        assert (b.outcome.value, b.forward.cause, b.reason, b.culprit) == (
+        assert (b.outcome.value, b.forward.cause, b.reason) == (
             "blackhole",
             "no-route",
-            why,
-            ("circuits", "us-er"),
+            "no breakout advertises this address",
         )
-        last = b.forward.hops[-1]
-        assert (last.node, last.dst_before, last.dst) == ("ce:us-er", ip(PUBLIC), ip("10.2.5.5"))
-        assert last.action == f"destination NAT {PUBLIC} -> 10.2.5.5 (mail); {why}"
+        nodes = [h.node for h in b.forward.hops]
+        assert nodes[-4:] == ["ce:us-er", "site:us", "edge:us-inet", "internet"], nodes
+        at_ce = b.forward.hops[-4]
+        assert (at_ce.dst_before, at_ce.dst) == (ip(PUBLIC), ip("10.2.5.5"))
+        assert at_ce.action == f"destination NAT {PUBLIC} -> 10.2.5.5 (mail); default route inwards"
 
 
 def test_static_nat_on_a_reply_to_the_servers_own_connection_rewrites_only_its_destination() -> (

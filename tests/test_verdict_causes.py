@@ -468,14 +468,16 @@ def test_a_record_that_misses_the_published_address_blames_the_record() -> None:
 
 
 def test_an_initiator_outside_the_advertised_prefixes_is_named_with_its_address() -> None:
-    """The route filter does not admit Exchange: the sender's address has no ExpressRoute route,
-    so the reply cannot go back by the circuit the request entered by."""
+    """The route filter does not admit Exchange: the sender's address, which Microsoft advertises,
+    has no ExpressRoute route, so the reply cannot go back by the circuit the request entered by;
+    the filter is what to change."""
     r = inbound(results(_filtered(["SharePoint"])), "mail")
-    assert (r.verdict.value, r.cause_key) == ("dropped", "sender-outside-expressroute")
-    assert r.culprit == ("services", "mail", "entry")
+    assert (r.verdict.value, r.cause_key) == ("dropped", "initiator-filtered")
+    assert r.culprit == ("circuits", "us-er", "route_filter")
     m = re.fullmatch(
-        r"the sender (\S+) is not among the prefixes Microsoft advertises over ExpressRoute: the "
-        r"request enters by circuit:us-er/\w+, the reply cannot go back that way \((.+)\)",
+        r"the sender (\S+) is in a prefix Microsoft advertises over ExpressRoute, but no "
+        r"circuit's route filter admits its service: the request enters by circuit:us-er/\w+, "
+        r"the reply cannot go back that way \((.+)\)",
         r.cause,
     )
     assert m is not None, r.cause

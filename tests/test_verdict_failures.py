@@ -142,14 +142,12 @@ def test_a_reply_outside_expressroute_says_where_it_goes_when_it_gets_there() ->
     connection works, asymmetric, and the cause says where the reply goes instead."""
     r = inbound(results(_outside_expressroute(breakout_nat=False)), "mail")
     assert (r.verdict.value, share(r)) == ("asymmetric", 1.0)
-    assert (r.cause_key, r.culprit) == (
-        "sender-outside-expressroute",
-        ("services", "mail", "entry"),
-    )
+    # Microsoft advertises Exchange's prefixes; us-er's route filter refuses them.
+    assert (r.cause_key, r.culprit) == ("initiator-filtered", ("circuits", "us-er", "route_filter"))
     assert re.fullmatch(
-        r"the sender \S+ is not among the prefixes Microsoft advertises over ExpressRoute: the "
-        r"request enters by circuit:us-er/\w+, the reply cannot go back that way \(it leaves by "
-        r"breakout:us-inet\)",
+        r"the sender \S+ is in a prefix Microsoft advertises over ExpressRoute, but no circuit's "
+        r"route filter admits its service: the request enters by circuit:us-er/\w+, the reply "
+        r"cannot go back that way \(it leaves by breakout:us-inet\)",
         r.cause,
     ), r.cause
 
@@ -157,7 +155,7 @@ def test_a_reply_outside_expressroute_says_where_it_goes_when_it_gets_there() ->
 def test_a_reply_outside_expressroute_says_why_it_is_dropped() -> None:
     r = inbound(results(_outside_expressroute(breakout_nat=True)), "mail")
     assert (r.verdict.value, share(r)) == ("dropped", 1.0)
-    assert r.cause_key == "sender-outside-expressroute"
+    assert r.cause_key == "initiator-filtered"
     assert r.cause.endswith(
         "the reply cannot go back that way (breakout us-inet holds no session for this "
         "connection (the request did not cross it))"

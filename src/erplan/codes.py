@@ -209,6 +209,7 @@ _FAILURE_CAUSES = (
     "inbound-return-elsewhere",
     "entry-prefers-another-circuit",
     "sender-outside-expressroute",
+    "initiator-filtered",
     "link-split",
     "source-filter",
     "no-route-back",

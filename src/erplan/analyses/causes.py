@@ -36,6 +36,16 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "internet) and inbound consideration 5; Microsoft: SMTP uses more of Microsoft's network "
         "than the prefixes advertised over ExpressRoute [M-RT]",
     ),
+    "initiator-filtered": (
+        "the entry circuit's route filter leaves out the initiator's service: Microsoft "
+        "advertises the initiator's address, but no ExpressRoute route to it reaches the server's "
+        "network, so the reply cannot go back the way the request came",
+        "admit the initiator's service in the route filter of every circuit the service is "
+        "published on (its BGP community), or publish the service only where replies can follow "
+        "the requests",
+        "Microsoft: route filters [R-RF] and BGP communities in ExpressRoute for Office 365 "
+        "[M-BGP]; guide 001 Problem 2",
+    ),
     "link-split": (
         "state is kept per link: Microsoft returns replies over either link of the circuit",
         "translate and keep state before the split into the two links, or give each link its "

@@ -30,6 +30,7 @@ from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace
 from erplan.engine.igp import INF
 from erplan.engine.network import Network
 from erplan.engine.origins import Resolving
+from erplan.engine.tables import Tables
 from erplan.model import CircuitLink, Design, LinkName
 
 if TYPE_CHECKING:
@@ -41,9 +42,9 @@ _UNLISTED = CircuitLink(silence={})  # what a link the design does not list stan
 _LEG = Flow("", Direction.DNS, "", 0)  # stands for a leg a flow needs first
 
 
-def branch_touch(b: Branch) -> set[str]:
+def branch_touch(b: Branch, tables: Tables) -> set[str]:
     """The failure keys a leg's branch crosses (``paths.touched``)."""
-    return touched(FlowTrace(_LEG, (b,)))
+    return touched(FlowTrace(_LEG, (b,)), tables)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ class Traced:
         crossing: dict[str, set[LegKey]] = {}
         for key, branches in legs.items():
             for b in branches:
-                for k in branch_touch(b):
+                for k in branch_touch(b, engine.tables):
                     crossing.setdefault(k, set()).add(key)
         return cls({s: t for s, t in dns.items() if s in with_rows}, dict(legs), crossing)
 

@@ -13,12 +13,13 @@ from erplan.analyses.causes import CAUSES, Culprit
 from erplan.engine import Branch, Direction, Disposition, Engine, FlowTrace, Outcome, Path
 from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
-from erplan.engine.routes import Internal, Regional
-from erplan.engine.trace import edge_owner
+from erplan.engine.routes import Internal, Microsoft365, Regional
+from erplan.engine.trace import Hop, edge_owner
 from erplan.facts import entry_breakouts, entry_circuits, inbound_pool
 
 _EDGES = (Kind.LINK, Kind.CE, Kind.BREAKOUT)  # routers with one way into the customer network
 _INWARD = (Kind.CE, Kind.SITE)
+_ROUTERS = (Kind.SITE, Kind.LAN, Kind.CE, Kind.LINK, Kind.BREAKOUT)
 
 
 class FailureCauses:
@@ -44,6 +45,16 @@ class FailureCauses:
             gone = back.reason
             if back.disposition is Disposition.DELIVERED:  # asymmetric: where it goes instead
                 gone = f"it leaves by {back.edge}"
+            entry = self.e.tables.entry(sender)
+            if isinstance(entry, Microsoft365) and owner_f:
+                # Advertised by Microsoft, refused by every route filter: the filter is the fix.
+                circuit = owner_f.split(":", 1)[1]
+                why = (
+                    f"the sender {addr(sender)} is in a prefix Microsoft advertises over "
+                    f"ExpressRoute, but no circuit's route filter admits its service: the "
+                    f"request enters by {fwd.edge}, the reply cannot go back that way ({gone})"
+                )
+                return "initiator-filtered", why, ("circuits", circuit, "route_filter")
             why = (
                 f"the sender {addr(sender)} is not among the prefixes Microsoft advertises over "
                 f"ExpressRoute: the request enters by {fwd.edge}, the reply cannot go back that "
@@ -93,20 +104,26 @@ class FailureCauses:
             unadvertised = self._unadvertised(fwd, path)
             if unadvertised is not None:
                 return unadvertised
-        dead = self._cut_off_by(path) if cause in ("no-route", "no-route-back") else None
+        # Where the packet lost its way: the first router that reaches no holder of the
+        # internal address it carries (it forwards by a covering or default route from there),
+        # else where it ends.
+        end = self._lost_at(path) if path.hops else None
+        dead = self._cut_off_by(end) if cause in ("no-route", "no-route-back") and end else None
         if dead is not None:
-            where = self.e.net.nodes[path.hops[-1].node].label
+            assert end is not None
+            where = self.e.net.nodes[end.node].label
             why = f"{CAUSES['device-down'][0]}: {dead} stands between {where} and the site"
             return "device-down", why, ("devices", dead, "up")
         if f.direction is Direction.INBOUND and path is fwd and cause == "delivered-elsewhere":
             cause = "wrong-host"  # the record, the published address or the mapping: below
-        cut = self._cut_by_wan(path) if cause in ("no-route", "no-route-back") else None
+        cut = self._cut_by_wan(end) if cause in ("no-route", "no-route-back") and end else None
         if cut is not None:
+            assert end is not None
             i, (a, z) = cut, self.design.wan[cut].between
-            where = self.e.net.nodes[path.hops[-1].node].label
+            where = self.e.net.nodes[end.node].label
             why = (
                 f"the WAN link between {a} and {z} is down: {where} has no way on to "
-                f"{addr(path.hops[-1].dst)}, while the routes that lead here stay up"
+                f"{addr(end.dst)}, while the routes that lead here stay up"
             )
             return "down", why, ("wan", i, "up")
         if f.direction is Direction.INBOUND and path is fwd and cause in ("no-route", "wrong-host"):
@@ -303,16 +320,26 @@ class FailureCauses:
                 return node.edge.id
         return None
 
-    def _cut_off_by(self, path: Path) -> str | None:
-        """The device that is down on the only way in from where ``path`` ends (a link's,
-        a circuit's or a breakout's edge): the packets reach that edge and go no further.
+    def _lost_at(self, path: Path) -> Hop:
+        """The first hop whose router reaches no holder of the internal address the packet
+        carries, else the last hop."""
+        tables, nodes = self.e.tables, self.e.net.nodes
+        for h in path.hops:
+            if nodes[h.node].kind not in _ROUTERS:
+                continue
+            cls = tables.route_class(h.dst)
+            if isinstance(cls, Internal) and not tables.reaches(h.node, cls):
+                return h
+        return path.hops[-1]
+
+    def _cut_off_by(self, end: Hop) -> str | None:
+        """The device that is down on the only way in from ``end`` (a link's, a circuit's or
+        a breakout's edge): the packets reach that edge and go no further on their way.
         The way in is followed through the customer edge: a link's edge has no route either
         when a device between its customer edge and the site is down (a NAT device holding
         the address it is sent to)."""
-        if not path.hops:
-            return None
         net = self.e.net
-        node = net.nodes[path.hops[-1].node]
+        node = net.nodes[end.node]
         while node.kind in _EDGES:
             inward = [(v, w) for v, w in net.wires[node.id].items() if net.nodes[v].kind in _INWARD]
             if not inward:
@@ -325,12 +352,10 @@ class FailureCauses:
             node = net.nodes[inward[0][0]]
         return None
 
-    def _cut_by_wan(self, path: Path) -> int | None:
-        """The WAN link that is down between where ``path`` ends (a customer router) and the
-        holders of the internal address it heads for: the first whose being up joins them."""
-        if not path.hops:
-            return None
-        net, last = self.e.net, path.hops[-1]
+    def _cut_by_wan(self, last: Hop) -> int | None:
+        """The WAN link that is down between ``last`` (a customer router) and the holders of
+        the internal address it heads for: the first whose being up joins them."""
+        net = self.e.net
         site = net.nodes[last.node].site
         cls = self.e.tables.route_class(last.dst)
         if site is None or not isinstance(cls, Internal):

@@ -258,10 +258,10 @@ class _Deps:
         their resolver too, and the resolvers at its resolver egress)."""
         got = self._dns.get(r)
         if got is None:
-            got = touched(self.e.tracer.resolved(r))
+            got = touched(self.e.tracer.resolved(r), self.e.tables)
             if r.proxy is None:
                 for b in resolver_leg(self.e, r.site):
-                    got |= branch_touch(b)
+                    got |= branch_touch(b, self.e.tables)
                 if (egress := r.egress(self.e.design)) is not None:
                     got.add(f"resolver:{egress}")
             self._dns[r] = got
@@ -269,7 +269,7 @@ class _Deps:
 
     def of(self, r: FlowResult) -> set[str]:
         f = r.flow
-        keys = touched(r.trace)
+        keys = touched(r.trace, self.e.tables)
         if f.direction is Direction.DNS:
             return keys | self.dns(Resolving(f.origin))
         if f.direction is Direction.OUTBOUND:
@@ -280,7 +280,7 @@ class _Deps:
                 keys.add(f"device:{hop.name}")
             for _, legs in self.e.tracer.proxy_legs(f, chain):
                 for b in legs:
-                    keys |= branch_touch(b)
+                    keys |= branch_touch(b, self.e.tables)
         return keys
 
 

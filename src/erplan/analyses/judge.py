@@ -323,6 +323,18 @@ class Judge:
         there = cat.peering_location(d.circuits[best.name].peering_location)
         return here is None or there is None or here.region != there.region
 
+    def _costs_past(self, site: str | None, nearer: str, taken: str) -> bool:
+        """Whether the WAN costs, not the distances, lead ``site`` to circuit ``taken``: the
+        faster circuit ``nearer`` (same routes, same preference) is also nearer by WAN
+        latency, so only a cost that disagrees with the latency can have ranked it lower."""
+        if site is None:
+            return False
+        igp, circuits = self.e.igp, self.design.circuits
+        start = f"site:{site}"
+        there = igp.latency(start, f"site:{circuits[nearer].site}")
+        here = igp.latency(start, f"site:{circuits[taken].site}")
+        return there is not None and here is not None and there.ms < here.ms
+
     def _latency_cause(
         self, t: FlowTrace, b: Branch, best: Option, opts: list[Option]
     ) -> tuple[str, Culprit]:
@@ -355,7 +367,7 @@ class Judge:
                     if any(r in tables.region_prefs[name] for r in regional):
                         return "region-preference", ("circuits", name, "region_preference")
                     return "local-preference", ("circuits", name, "local_preference")
-                if best.kind == "circuit":
+                if best.kind == "circuit" or self._costs_past(f.start, alt.name, name):
                     return "igp-metric", ("wan",)
             circ = self.design.circuits[name]
             if circ.site == f.start:

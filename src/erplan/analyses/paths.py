@@ -12,7 +12,8 @@ from collections.abc import Iterable, Iterator
 
 from erplan.analyses.verdicts import FlowResult
 from erplan.engine import Branch, Direction, Engine, FlowTrace
-from erplan.engine.trace import device_at, edge_owner
+from erplan.engine.tables import Tables
+from erplan.engine.trace import Hop, device_at, edge_owner
 from erplan.latency import Ms
 
 CIRCUIT = "circuit:"
@@ -113,9 +114,11 @@ def users_rows(results: Iterable[FlowResult], site: str) -> Iterator[FlowResult]
 
 
 # -- what a trace touches ------------------------------------------------------------------------
-def touched(t: FlowTrace) -> set[str]:
+def touched(t: FlowTrace, tables: Tables) -> set[str]:
     """Failure keys of every element a trace's packets cross, both ways, on every branch:
-    ``circuit:C``, ``link:C/L``, ``breakout:B``, ``device:D``, ``wan:A|B`` (sorted sites)."""
+    ``circuit:C``, ``link:C/L``, ``breakout:B``, ``device:D``, ``wan:A|B`` (sorted sites); and
+    of every circuit or breakout a router on the way chose to head for (``tables``' decision),
+    though a transit router sent the packet elsewhere: its failure changes that choice."""
     out: set[str] = set()
     for b in t.branches:
         for p in (b.forward, b.back):
@@ -125,6 +128,8 @@ def touched(t: FlowTrace) -> set[str]:
             for h in p.hops:
                 node = h.node
                 kind, _, rest = node.partition(":")
+                if kind in ("site", "ce"):
+                    out.update(_chosen(tables, h))
                 if kind == "site":
                     if prev_site is not None and prev_site != rest:
                         a, z = sorted((prev_site, rest))
@@ -156,6 +161,15 @@ def touched(t: FlowTrace) -> set[str]:
             out.add(_culprit_key(b.culprit))
     out.discard("")
     return out
+
+
+def _chosen(tables: Tables, h: Hop) -> Iterator[str]:
+    """The failure keys of what the router at ``h`` chose for the packet it forwarded."""
+    route = tables.dst_classes[tables.dst_class(h.dst)].route
+    egress = tables.src_classes[tables.src_class(h.src)].egress
+    for target in tables.customer_decision_for(h.node, route, egress).toward:
+        kind, _, name = target.partition(":")
+        yield f"{CIRCUIT}{name}" if kind == "ce" else f"{BREAKOUT}{name}"
 
 
 def _culprit_key(c: tuple[str | int, ...]) -> str:

@@ -13,7 +13,8 @@ fast and depends on nothing of erplan.
   server, on the flow port a ``p<port>.`` first label names (53 otherwise);
 - proxy (TCP 3128 on its address): ``CONNECT name:port``, resolved through its site's resolver
   (or, for a proxy with an egress of its own, by the geoDNS server itself), connected from its
-  own address.
+  own address; a proxy with an upstream (a chain) sends the request on to the upstream proxy
+  from its own address and relays its answer.
 """
 
 from __future__ import annotations
@@ -274,11 +275,44 @@ def udp_echo() -> socket.socket:
     return sock
 
 
-def proxy_handler(listen: str, resolver: str | None) -> Any:
+async def _forward(
+    request: str, listen: str, parent: str, writer: asyncio.StreamWriter
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+    """Send the request on to the upstream proxy and relay its answer; the open connection
+    when it connected."""
+    try:
+        up_r, up_w = await asyncio.wait_for(
+            asyncio.open_connection(parent, PROXY_PORT, local_addr=(listen, 0)), CONNECT_TIMEOUT
+        )
+    except (OSError, TimeoutError) as exc:
+        writer.write(f"HTTP/1.1 502 upstream {type(exc).__name__}\r\n\r\n".encode())
+        return None
+    up_w.write(request.encode())
+    await up_w.drain()
+    head = await asyncio.wait_for(up_r.readuntil(b"\r\n\r\n"), CONNECT_TIMEOUT + 5)
+    writer.write(head)
+    if head.split(None, 2)[1:2] != [b"200"]:
+        up_w.close()
+        return None
+    return up_r, up_w
+
+
+def proxy_handler(listen: str, resolver: str | None, parent: str | None = None) -> Any:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream: asyncio.StreamWriter | None = None
         try:
             request = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)).decode()
+            if parent is not None:
+                got = await _forward(request, listen, parent, writer)
+                if got is None:
+                    return
+                up_r, upstream = got
+                line = await asyncio.wait_for(reader.readline(), 5)
+                upstream.write(line)
+                await upstream.drain()
+                writer.write(await asyncio.wait_for(up_r.readline(), 5))
+                await writer.drain()
+                return
             target = request.split()[1]
             name, _, port = target.rpartition(":")
             answer = None
@@ -341,7 +375,10 @@ async def serve(spec: dict[str, Any]) -> None:
     for p in spec.get("proxies", []):
         servers.append(
             await asyncio.start_server(
-                proxy_handler(p["listen"], p["resolver"]), p["listen"], PROXY_PORT, backlog=4096
+                proxy_handler(p["listen"], p["resolver"], p.get("upstream")),
+                p["listen"],
+                PROXY_PORT,
+                backlog=4096,
             )
         )
     print("ready", flush=True)

@@ -111,10 +111,12 @@ def _sites(b: Builder, layout: Layout, devices: Devices) -> None:
             if any(net.subnet_of(h) for h in held):
                 hosts.routes.append(Route(net, (chain.inner.peer,)))
     proxies: dict[IPv4Address, ProxySpec] = {}
+    relays: dict[IPv4Address, tuple[str, IPv4Address]] = {}
     for name in proxied_sites(design):
         spec = proxy_of(design, name)
         if spec.problem is None and spec.address is not None and spec.site in layout.hosts:
             proxies.setdefault(spec.address, spec)
+            relays.update((a, (at, up)) for at, a, up in spec.relays if at in layout.hosts)
     asking = [resolver_site(design, name) for name in design.sites]
     for r in [*asking, *(s.resolver_site for s in proxies.values())]:
         if r is not None and r not in layout.resolvers:
@@ -134,6 +136,11 @@ def _sites(b: Builder, layout: Layout, devices: Devices) -> None:
             {"listen": str(addr), "resolver": str(resolver) if resolver is not None else None}
         )
         layout.proxies[addr] = spec
+    for relay, (at, parent) in relays.items():
+        # A chain's earlier proxies: each sends the request on, from its own address.
+        b.drafts[layout.hosts[at]].agent.setdefault("proxies", []).append(
+            {"listen": str(relay), "resolver": None, "upstream": str(parent)}
+        )
     egresses = dict.fromkeys(s.egress for s in proxies.values() if s.egress is not None)
     for i, egress in enumerate(egresses):
         layout.egress[egress] = (b.alloc.loopback(), EGRESS_TABLE + i)

@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
+from itertools import pairwise
 from typing import Literal
 
 from erplan.catalogs import Catalogs, EndpointSet, FrontEnd
@@ -51,6 +52,7 @@ class FlowSpec:
     third_party: bool = False
     proxy_site: str | None = None  # outbound through the proxy at this site
     proxy_address: IPv4Address | None = None  # ... listening on this address
+    proxy_listen: IPv4Address | None = None  # a chain's first proxy, where the clients connect
     resolver_site: str | None = None  # the site whose resolver the opener asks
     own_dns: bool = False  # the opener (a proxy with an egress) asks the internet's DNS itself
     service: str | None = None
@@ -241,6 +243,10 @@ class ProxySpec:
     resolver_site: str | None
     egress: str | None = None
     problem: str | None = None
+    # A chain: where the clients connect (the first proxy), and each proxy before the last
+    # with the address it forwards to, (site, address, upstream address).
+    listen: IPv4Address | None = None
+    relays: tuple[tuple[str, IPv4Address, IPv4Address], ...] = ()
 
 
 def breakout_resolver(design: Design, breakout: str | None, site: str) -> str | None:
@@ -260,22 +266,40 @@ def proxy_of(design: Design, site: str) -> ProxySpec:
         at = proxy.site or site
         problem = None if design.sites[at].prefixes else f"proxy site {at} has no prefix"
         return ProxySpec(at, host_address(design, at), resolver_site(design, at), None, problem)
-    dev = design.devices[proxy.device]
-    if dev.egress == "cloud":
-        problem = f"proxy {proxy.device} is a cloud service: not emulated yet"
-    elif dev.upstream is not None:
-        problem = f"proxy {proxy.device} forwards to {dev.upstream}: chains are not emulated yet"
-    elif not dev.up:
-        problem = f"proxy {proxy.device} is down: not emulated yet"
-    address = dev.address or host_address(design, dev.site)
-    if address is None and problem is None:
-        problem = f"proxy {proxy.device} has no address (site {dev.site} has no prefix)"
-    # With an egress breakout of its own, its connections leave by it whatever the routers
-    # prefer for other hosts, and so do its DNS queries: it asks the internet's DNS server
-    # itself, from its own address (flow-semantics "Resolver"). Else its site's resolver.
+    # A chain: each proxy forwards to its upstream; the last one connects out.
+    name = proxy.device
+    hops: list[tuple[str, IPv4Address | None]] = []
+    while True:
+        dev = design.devices[name]
+        address = dev.address or host_address(design, dev.site)
+        hops.append((dev.site, address))
+        if problem is None:
+            problem = _proxy_problem(name, dev.egress == "cloud", dev.up, address, dev.site)
+        if dev.upstream is None or dev.upstream not in design.devices:
+            break
+        if len(hops) > len(design.devices):
+            problem = problem or f"proxy {proxy.device}: its chain loops"
+            break
+        name = dev.upstream
+    relays = tuple((site, a, b) for (site, a), (_, b) in pairwise(hops) if a and b)
+    # With an egress breakout of its own, the last proxy's connections leave by it whatever the
+    # routers prefer for other hosts, and so do its DNS queries: it asks the internet's DNS
+    # server itself, from its own address (flow-semantics "Resolver"). Else its site's resolver.
     egress = dev.egress if dev.egress in design.breakouts else None
     resolver = None if egress is not None else resolver_site(design, dev.site)
-    return ProxySpec(dev.site, address, resolver, egress, problem)
+    return ProxySpec(dev.site, address, resolver, egress, problem, hops[0][1], relays)
+
+
+def _proxy_problem(
+    name: str, cloud: bool, up: bool, address: IPv4Address | None, site: str
+) -> str | None:
+    if cloud:
+        return f"proxy {name} is a cloud service: not emulated yet"
+    if not up:
+        return f"proxy {name} is down: not emulated yet"
+    if address is None:
+        return f"proxy {name} has no address (site {site} has no prefix)"
+    return None
 
 
 def proxied_sites(design: Design) -> list[str]:
@@ -358,6 +382,7 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
                     third_party=es.third_party,
                     proxy_site=at,
                     proxy_address=proxy.address if proxy is not None else None,
+                    proxy_listen=proxy.listen if proxy is not None else None,
                     resolver_site=proxy.resolver_site
                     if proxy
                     else resolver_site(design, site_name),

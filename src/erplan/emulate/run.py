@@ -130,7 +130,8 @@ def _job(p: Plan, spec: FlowSpec, port: int, source: str) -> dict[str, Any]:
     elif spec.direction == "dns":
         job.update(kind="dns", resolver=str(resolver) if resolver else None)
     elif spec.proxy_address is not None and spec.proto == "tcp":
-        job.update(kind="proxy", proxy=str(spec.proxy_address), name=spec.name)
+        entry = spec.proxy_listen or spec.proxy_address
+        job.update(kind="proxy", proxy=str(entry), name=spec.name)
     else:
         job.update(kind="direct", name=spec.name, resolver=str(resolver) if resolver else None)
     return job

@@ -152,6 +152,18 @@ class PrefixTable(Generic[V]):
         memo[address] = found
         return found
 
+    def covering(self, net: IPv4Network) -> V | None:
+        """The value of the longest prefix strictly shorter than ``net`` that contains it."""
+        address = int(net.network_address)
+        for length in self._lens:
+            if length >= net.prefixlen:
+                continue
+            key = address & (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF if length else 0
+            value = self._by_len[length].get(key)
+            if value is not None:
+                return value
+        return None
+
     def covers(self, address: int) -> bool:
         return self.lookup(address) is not None
 

@@ -21,13 +21,19 @@ class Decision(NamedTuple):
     route: str = ""  # which route, in words
     tie: str = ""  # an undecided tie at this router, in words
     culprit: tuple[str | int, ...] = ()
+    # The nodes the router chose to head for (a circuit's CE, a breakout's edge): a transit
+    # router may still send the packet elsewhere, but this router's choice needs them up.
+    toward: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Internal:
-    """An internal prefix and the nodes that hold it (several: anycast)."""
+    """An internal prefix and the nodes that hold it (several: anycast), and the entry of the
+    longest prefix that covers it: a router that reaches no holder has no route for the prefix
+    and forwards by that one (or by its default route)."""
 
     anchors: tuple[str, ...]
+    covering: Entry | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,8 +60,10 @@ class Tables:
                         regional.setdefault(p, set()).add(es.regional_community)
         for p, cs in communities.items():
             self.customer.add(p, Microsoft365(frozenset(cs), frozenset(regional.get(p, ()))))
-        for p, owners in anchors.items():  # internal routes win over a Microsoft prefix
-            self.customer.add(p, Internal(tuple(owners)))
+        # Internal routes win over a Microsoft prefix; shorter ones first, so that each knows
+        # the entry it falls back to when no holder is reachable.
+        for p, owners in sorted(anchors.items(), key=lambda kv: kv[0].prefixlen):
+            self.customer.add(p, Internal(tuple(owners), self.customer.covering(p)))
         # Per circuit: what its route filter admits, its usable links, its local preference
         # per regional community (guide 000 §7.3.1: only routes that carry one match it).
         self.admits = {c: circuit_communities(design, catalogs, c) for c in design.circuits}
@@ -202,7 +204,10 @@ class Tables:
         """What every customer router's decision for ``dst`` depends on: the holders of an
         internal prefix, or the circuits whose route filter admits the Microsoft prefix (none:
         the default route decides)."""
-        entry = self.entry(dst)
+        return self.class_of(self.entry(dst))
+
+    def class_of(self, entry: Entry | None) -> RouteClass:
+        """The route class of a table entry (``route_class``)."""
         if isinstance(entry, Microsoft365):
             got = self._admitting.get(entry.communities)
             if got is None:
@@ -237,7 +242,12 @@ class Tables:
 
     def _decide(self, router: str, cls: RouteClass, egress: str | None) -> Decision:
         if isinstance(cls, Internal):
-            return self._internal(router, cls)
+            inside = self._internal(router, cls)
+            if inside.act is not Act.NO_ROUTE:
+                return inside
+            # No holder reachable: the prefix is not in this router's table, and the next
+            # longest match decides (a covering prefix, else the default route).
+            return self._decide(router, self.class_of(cls.covering), egress)
         if isinstance(cls, Regional):
             got = self._expressroute(router, cls.circuits, cls.regional)
             if got is not None:
@@ -250,6 +260,10 @@ class Tables:
             return self._policy(router, egress)
         return self._default(router)
 
+    def reaches(self, router: str, entry: Internal) -> bool:
+        """Whether the router has a route to a holder of the internal prefix (or is one)."""
+        return self._internal(router, entry).act is not Act.NO_ROUTE
+
     def _policy(self, router: str, egress: str) -> Decision:
         """The default route of a source that leaves by its own breakout (a proxy's egress):
         towards that breakout, wherever the packet is."""
@@ -258,7 +272,10 @@ class Tables:
             nexts = self.igp.toward(router, target)
             if nexts:
                 return Decision(
-                    Act.FORWARD, tuple(sorted(nexts)), route=f"policy route to breakout {egress}"
+                    Act.FORWARD,
+                    tuple(sorted(nexts)),
+                    route=f"policy route to breakout {egress}",
+                    toward=(target,),
                 )
         return Decision(
             Act.NO_ROUTE,
@@ -333,7 +350,12 @@ class Tables:
             tagged = ", ".join(sorted(regional))
             route += f" (local preference {-top[0]} for regional community {tagged})"
         return Decision(
-            Act.FORWARD, tuple(sorted(nexts)), route=route, tie=tie, culprit=("circuits", best[0])
+            Act.FORWARD,
+            tuple(sorted(nexts)),
+            route=route,
+            tie=tie,
+            culprit=("circuits", best[0]),
+            toward=tuple(f"ce:{n}" for n in best),
         )
 
     def _ranked(
@@ -406,7 +428,7 @@ class Tables:
         nexts: set[str] = set()
         for e in chosen:
             nexts.update(self.igp.toward(router, e))
-        return Decision(Act.FORWARD, tuple(sorted(nexts)), route=route)
+        return Decision(Act.FORWARD, tuple(sorted(nexts)), route=route, toward=tuple(chosen))
 
     def _nearest(self, router: str, targets: list[str]) -> list[str]:
         """The targets nearest to a site router by IGP, every tie (one tree, of the router's

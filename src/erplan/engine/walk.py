@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from erplan.engine.igp import Igp
 from erplan.engine.network import Network
-from erplan.engine.nodes import Node, Wire
+from erplan.engine.nodes import Kind, Node, Wire
 from erplan.engine.packet import Leaf, State, end, held_session, hop, mark, reply_session
 from erplan.engine.ranges import addr
 from erplan.engine.routes import Act
@@ -414,6 +414,11 @@ class Walker:
             st.hops[-1] = before
 
     def _no_route(self, r: str, st: State) -> Disposition:
-        if st.mode is Mode.NEW and r in (st.first, f"site:{self.nodes[st.first].site}"):
-            return Disposition.UNREACHABLE
-        return Disposition.BLACKHOLE
+        """Unreachable when the origin itself has no route for a new connection; a packet that
+        left it and comes back (an edge's default route leads out again) is a blackhole."""
+        origin = (st.first, f"site:{self.nodes[st.first].site}")
+        if st.mode is not Mode.NEW or r not in origin:
+            return Disposition.BLACKHOLE
+        nodes = self.nodes
+        left = any(h.node not in origin and nodes[h.node].kind is not Kind.DEVICE for h in st.hops)
+        return Disposition.BLACKHOLE if left else Disposition.UNREACHABLE
