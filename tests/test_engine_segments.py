@@ -5,7 +5,23 @@ no routing decision")."""
 
 from __future__ import annotations
 
-from _semantics import flow, one_site, owners, results
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from _semantics import CATALOGS, flow, load, one_site, owners, results, two_sites
+from erplan.analyses.verdicts import rows
+from erplan.engine import Engine
+from erplan.engine.segments import Scope
+from test_semantics_routing import _scoped_transit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+import gen_design
 
 
 def test_a_stateless_device_on_the_way_is_a_hop_that_decides_nothing() -> None:
@@ -25,3 +41,35 @@ def test_a_stateless_device_on_the_way_is_a_hop_that_decides_nothing() -> None:
         assert (fwd[i - 1][0], fwd[i + 1][0]) == ("site us", "customer edge us-er")
         j = back.index(("firewall fw", ""))
         assert (back[j - 1][0], back[j + 1][0]) == ("customer edge us-er", "site us")
+
+
+# -- the memo of stretches keeps two generations -------------------------------------------------
+def _rows(d: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r.to_dict(detail=True) for r in results(d)]
+
+
+def _generated() -> dict[str, Any]:
+    return dict(YAML(typ="safe", pure=True).load(gen_design.generate(40, 6, seed=3)))
+
+
+@pytest.mark.parametrize("design", [_generated, two_sites, lambda: _scoped_transit("a-inet")])
+def test_stretches_dropped_from_the_memo_are_made_again_the_same(
+    design: Callable[[], dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memo drops the stretches not asked for in the last generation: with generations of
+    one stretch (almost every stretch made again) every row and every hop are the same."""
+    kept = _rows(design())
+    monkeypatch.setattr(Scope, "LIMIT", 1)
+    assert _rows(design()) == kept
+
+
+def test_after_a_routing_loop_the_memo_drops_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where a loop is reported depends on where the walk entered it: after the first loop a
+    scope keeps every stretch, so the report does not depend on what was dropped."""
+    monkeypatch.setattr(Scope, "LIMIT", 1)
+    engine = Engine(load(_scoped_transit("a-inet")).design, CATALOGS)
+    rows(engine)
+    scopes = list(engine.walker.segs._scopes.values())
+    looped = [s for s in scopes if s.looped]
+    assert looped
+    assert all(len(s.memo) > 1 for s in looped)  # kept since the loop, not one by one

@@ -9,7 +9,7 @@ and one judgement: a *row* stands for all of them and lists their keys.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -84,7 +84,7 @@ CODE_QOS = "ERP822"
 class FlowResult:
     """The verdict of one or more flows that share a trace (a row of the report)."""
 
-    flows: tuple[Flow, ...]
+    flows: Sequence[Flow]  # a tuple, or ``Members`` (which makes them again when read)
     trace: FlowTrace
     verdict: Verdict
     share_affected: float  # connections that fail
@@ -119,16 +119,17 @@ class FlowResult:
 
     def to_dict(self, *, detail: bool = False) -> dict[str, Any]:
         f = self.flow
+        flows = tuple(self.flows)  # made once
         out: dict[str, Any] = {
-            "keys": [x.key for x in self.flows],
-            "count": len(self.flows),
+            "keys": [x.key for x in flows],
+            "count": len(flows),
             "direction": f.direction.value,
             "origin": f.origin,
             "start": f.start,
         }
         if f.direction is Direction.OUTBOUND:
-            out["endpoint_sets"] = [x.endpoint_set for x in self.flows]
-            out["fqdns"] = [x.fqdn for x in self.flows]
+            out["endpoint_sets"] = [x.endpoint_set for x in flows]
+            out["fqdns"] = [x.fqdn for x in flows]
             out["proxy"] = f.proxy
             out["express_route"] = f.express_route
         else:
@@ -206,7 +207,7 @@ class Verdicts:
         members = groups[max(groups, key=rank)]
         return max(members, key=lambda m: m[0].weight)
 
-    def result(self, flows: tuple[Flow, ...], t: FlowTrace) -> FlowResult:
+    def result(self, flows: Sequence[Flow], t: FlowTrace) -> FlowResult:
         f = flows[0]
         users = self.design.sites[f.origin].users if f.origin in self.design.sites else 0
         if f.direction is Direction.DNS:
@@ -335,7 +336,10 @@ class Report:
 def rows(engine: Engine, verdicts: Verdicts | None = None) -> list[FlowResult]:
     """Every flow of the design, traced once per class and judged once per trace."""
     verdicts = verdicts or Verdicts(engine)
-    return [verdicts.result(tuple(flows), engine.trace(flows[0])) for _, flows in engine.groups()]
+    return [
+        verdicts.result(engine.members(flows), engine.trace(flows[0]))
+        for _, flows in engine.groups()
+    ]
 
 
 # -- findings ------------------------------------------------------------------------------------

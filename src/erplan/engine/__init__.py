@@ -12,10 +12,11 @@ The semantics are in docs/flow-semantics.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from erplan.catalogs import Catalogs, EndpointSet
 from erplan.engine.igp import Igp
+from erplan.engine.members import Members, has_udp_twin, udp_twin
 from erplan.engine.network import Network
 from erplan.engine.origins import Origins, Resolving, resolving_at
 from erplan.engine.tables import Tables
@@ -130,11 +131,30 @@ class Engine:
             members = groups.setdefault(self.class_key(flow), [])
             members.append(flow)
             es = self.catalogs.endpoint_set(flow.endpoint_set or 0)
-            if es is not None and es.tcp_ports and es.udp_ports:
-                members.append(
-                    flow._replace(key=f"{flow.key}/udp", port=es.udp_ports[0], proto="udp")
-                )
+            if es is not None and has_udp_twin(es):
+                members.append(udp_twin(flow, es))
         yield from groups.items()
+
+    def members(self, flows: list[Flow]) -> Sequence[Flow]:
+        """A group's flows as a report row keeps them: outbound ones as their first flow and
+        their endpoint sets (``Members``), the others as they are."""
+        first = flows[0]
+        if first.direction is not Direction.OUTBOUND or len(flows) == 1:
+            return tuple(flows)
+        sets = tuple(dict.fromkeys(f.endpoint_set or 0 for f in flows))
+        return Members(self._remake, first, sets, len(flows))
+
+    def _remake(self, first: Flow, sets: tuple[int, ...]) -> Iterator[Flow]:
+        """The flows of ``first``'s origin to ``sets`` as ``grouped`` lists them, ``first``
+        itself for the first set."""
+        srv = self.design.servers[first.origin] if first.kind == "server" else None
+        for set_id in sets:
+            es = self.catalogs.endpoint_set(set_id)
+            assert es is not None
+            flow = first if set_id == first.endpoint_set else self._outbound(first.origin, es, srv)
+            yield flow
+            if has_udp_twin(es):
+                yield udp_twin(flow, es)
 
     def outbound(self, origin: str, set_id: int, *, server: bool = False) -> Flow:
         """The flow of a site's users (or of a server) to one endpoint set."""

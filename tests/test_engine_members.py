@@ -1,0 +1,66 @@
+"""A report row keeps its outbound flows as the first flow and the endpoint sets of the others
+(``Members``): read back, they are exactly the flows the engine grouped, in the same order."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from _semantics import CATALOGS, load, one_site
+from erplan.engine import Direction, Engine, Flow
+from erplan.engine.members import Members
+from erplan.load import load_design, load_text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+import gen_design
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+
+
+def _with_server(d: dict[str, Any]) -> dict[str, Any]:
+    d["servers"] = {
+        "hub": {"site": "us", "address": "10.1.5.5", "connects_to": ["Exchange", "Skype"]}
+    }
+    return d
+
+
+def _check(engine: Engine) -> int:
+    """Every group's members read back as its flows; the number of rows kept as ``Members``."""
+    compact = 0
+    for _, flows in engine.groups():
+        kept = engine.members(flows)
+        assert tuple(kept) == tuple(flows)
+        assert list(kept) == flows  # read twice: made again the same
+        assert len(kept) == len(flows)
+        assert kept[0] is flows[0]  # the traced flow itself
+        assert kept[-1] == flows[-1]
+        assert kept == tuple(flows) and hash(kept) == hash(tuple(flows))
+        if isinstance(kept, Members):
+            compact += 1
+            assert flows[0].direction is Direction.OUTBOUND
+    return compact
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_the_examples_rows_read_back_their_flows(path: Path) -> None:
+    loaded = load_design(path, CATALOGS)
+    _check(Engine(loaded.design, CATALOGS))
+
+
+def test_a_generated_designs_rows_read_back_their_flows() -> None:
+    loaded = load_text(gen_design.generate(60, 8, seed=7), "g.yaml", CATALOGS)
+    assert _check(Engine(loaded.design, CATALOGS)) > 10
+
+
+def test_a_servers_rows_are_made_again_as_the_servers() -> None:
+    engine = Engine(load(_with_server(one_site())).design, CATALOGS)
+    assert _check(engine) > 0
+    rows = [engine.members(flows) for _, flows in engine.groups()]
+    server: list[Flow] = [f for r in rows for f in r if f.kind == "server"]
+    assert server and all(f.key.startswith("srv/hub/") for f in server)
+    assert any(f.proto == "udp" and f.key.endswith("/udp") for r in rows for f in r)
