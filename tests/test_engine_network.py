@@ -24,6 +24,7 @@ from _semantics import (
 from erplan.analyses.failed_state import failed_engine
 from erplan.analyses.failures import Atom, Baseline, apply
 from erplan.analyses.verdicts import FlowResult, rows
+from erplan.report import topology
 
 
 def _failed(base: Baseline, *failed: Atom) -> list[FlowResult]:
@@ -181,3 +182,27 @@ def test_a_failed_device_that_stands_on_no_path_changes_nothing() -> None:
     before = {r.flow.key: (r.verdict.value, r.share, edges(r)) for r in base.results}
     assert {r.flow.key: (r.verdict.value, r.share, edges(r)) for r in got} == before
     assert before["out/us/1"][0] == "ok"
+
+
+# -- the network as the map draws it ---------------------------------------------------------------
+def test_the_map_draws_a_link_and_a_breakout_that_are_down_as_down() -> None:
+    """us-er's primary link and the breakout us-inet are down in the design: the map (erplan
+    report) draws the primary link and its access leg to the MSEE as down, with the leg's
+    round trip, the secondary and its leg as up, and the breakout as down; with everything up,
+    everything is drawn up."""
+    every = topology.build(load(one_site()).design, CATALOGS).nodes
+    assert all(every[n].up is True for n in ("edge:us-inet", "link:us-er/primary", "ce:us-er"))
+    d = one_site(links={"primary": {"up": False}})
+    d["breakouts"]["us-inet"]["up"] = False
+    topo = topology.build(load(d).design, CATALOGS)
+    nodes = topo.nodes
+    assert not nodes["link:us-er/primary"].up and nodes["link:us-er/secondary"].up
+    assert not nodes["edge:us-inet"].up and nodes["ce:us-er"].up
+    access = {(e.a, e.b): e for e in topo.edges if e.kind == "access"}
+    for link, up in (("primary", False), ("secondary", True)):
+        e = access[(f"link:us-er/{link}", f"msee:us-er/{link}")]
+        assert e.up is up
+        assert (
+            e.title
+            == f"us-er {link} link to MSEE us-er {link} (New York), 2 ms (estimated) round trip"
+        )

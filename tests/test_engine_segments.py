@@ -5,7 +5,7 @@ no routing decision")."""
 
 from __future__ import annotations
 
-from _semantics import flow, one_site, owners, results
+from _semantics import flow, one_site, owners, results, share
 
 
 def test_a_stateless_device_on_the_way_is_a_hop_that_decides_nothing() -> None:
@@ -25,3 +25,20 @@ def test_a_stateless_device_on_the_way_is_a_hop_that_decides_nothing() -> None:
         assert (fwd[i - 1][0], fwd[i + 1][0]) == ("site us", "customer edge us-er")
         j = back.index(("firewall fw", ""))
         assert (back[j - 1][0], back[j + 1][0]) == ("customer edge us-er", "site us")
+
+
+def test_a_request_microsoft_filters_stops_at_the_msee_which_says_only_why() -> None:
+    """us-er advertises nothing, so Microsoft's inbound filter drops the translated source at
+    the MSEE of each link: the path ends there, and the MSEE's hop says why and nothing more
+    (it makes no routing decision of its own); the hops before say how they routed."""
+    r = flow(results(one_site(advertises=[])), "out/us/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "source-filter")
+    for b in r.trace.branches:
+        *before, last = b.forward.hops
+        assert b.forward.edge is not None  # circuit:us-er/LINK
+        assert (last.node, last.action) == (f"msee:{b.forward.edge[8:]}", b.forward.reason)
+        assert b.forward.reason.startswith("Microsoft drops the source 20.2.2.0:")
+        assert [h.action for h in before[1:3]] == [
+            "ExpressRoute route via us-er",
+            "ExpressRoute route via us-er; source NAT into 20.2.2.0/29",
+        ]
