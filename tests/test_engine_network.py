@@ -206,3 +206,38 @@ def test_the_map_draws_a_link_and_a_breakout_that_are_down_as_down() -> None:
             e.title
             == f"us-er {link} link to MSEE us-er {link} (New York), 2 ms (estimated) round trip"
         )
+
+
+def test_a_reply_stopped_at_a_breakout_firewall_heads_for_that_breakout() -> None:
+    """mail, at eu, is published through us-inet; the server's replies to an internet user
+    follow eu's default route to eu-inet, whose stateful firewall never saw the request and
+    drops them before the edge: the reply is still said to head for eu-inet (the breakout whose
+    path the firewall stands on), so the cause is a return by another breakout."""
+    d = two_sites()
+    d["devices"] = {"fw-eu": {"site": "eu"}}
+    d["breakouts"]["eu-inet"]["devices"] = ["fw-eu"]
+    d["services"] = {"mail": service("eu", "20.2.4.10", "10.2.5.5", ["us-inet"])}
+    r = inbound(results(d), "mail", "internet")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "inbound-return-elsewhere")
+    assert r.culprit == ("services", "mail", "inbound_snat")
+    assert "the server's reply heads for breakout:eu-inet" in r.cause
+    (b,) = r.trace.branches
+    assert b.back is not None and (b.back.edge, b.back.cause) == (None, "no-session")
+    assert b.back.hops[-1].node == "device:fw-eu@breakout:eu-inet"
+
+
+def test_the_internet_and_microsoft_are_hops_named_as_such() -> None:
+    """us's internet-only set leaves by us-inet and crosses the internet to the Microsoft
+    network; its Exchange set leaves by us-er straight to the Microsoft network: each hop is
+    named so."""
+    rs = results(one_site())
+    for key, named in (
+        ("out/us/8", {"internet": "internet", "microsoft": "Microsoft network"}),
+        ("out/us/1", {"microsoft": "Microsoft network"}),
+    ):
+        for b in flow(rs, key).trace.branches:
+            labels = {h.node: h.label for h in b.forward.hops}
+            assert {n: labels.get(n) for n in ("internet", "microsoft")} == {
+                "internet": named.get("internet"),
+                "microsoft": named["microsoft"],
+            }, key

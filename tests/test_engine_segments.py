@@ -42,3 +42,17 @@ def test_a_request_microsoft_filters_stops_at_the_msee_which_says_only_why() -> 
             "ExpressRoute route via us-er",
             "ExpressRoute route via us-er; source NAT into 20.2.2.0/29",
         ]
+
+
+def test_a_packet_that_reaches_its_destination_says_delivered() -> None:
+    """us's Exchange flow works both ways: the request ends at Microsoft, the reply at the
+    hosts of us, and each path says so as the JSON output shows it, with no cause beyond
+    "delivered"."""
+    r = flow(results(one_site()), "out/us/1")
+    assert (r.verdict.value, r.share_affected) == ("ok", 0.0)
+    for b in r.trace.branches:
+        assert b.back is not None
+        for path, last in ((b.forward, "microsoft"), (b.back, "lan:us")):
+            out = path.to_dict()
+            assert (out["disposition"], out["reason"], out["cause"]) == ("delivered",) * 3
+            assert out["hops"][-1]["node"] == last
