@@ -6,6 +6,7 @@ baseline it was derived from stays as it was (docs/flow-semantics.md "The networ
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from _semantics import (
@@ -118,6 +119,23 @@ def test_a_failed_site_device_cuts_its_site_off_and_no_other() -> None:
         r = flow(got, key)
         assert (r.verdict.value, share(r)) == ("unreachable", 1.0), key
     assert flow(got, "out/eu/1").share_affected == 0.0
+
+
+def test_a_site_device_that_is_down_is_named_as_the_cause_not_a_missing_route() -> None:
+    """us's core device is down, in the design and as a failure derived from the baseline: the
+    hosts of us reach nothing, and the cause is the device between them and the site router
+    (its fix: bring it up), not a missing default route (the hosts have one, to the site
+    router; "give the origin a route" would be the wrong fix)."""
+    d = two_sites()
+    d["sites"]["us"]["devices"] = ["core"]
+    d["devices"] = {"core": {"site": "us"}}
+    down = copy.deepcopy(d)
+    down["devices"]["core"]["up"] = False
+    for rs in (results(down), _failed(_base(d), Atom("device", "core"))):
+        r = flow(rs, "dns/us")
+        assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "device-down")
+        assert r.culprit == ("devices", "core", "up")
+        assert "core stands between hosts of us and the site" in r.cause
 
 
 def test_a_failed_circuit_firewall_sends_the_site_to_the_other_circuit() -> None:

@@ -461,6 +461,11 @@ def test_a_proxy_only_site_lets_its_clients_reach_their_cloud_proxy() -> None:
     d["sites"]["us"]["proxy"] = {"mode": "direct", "direct_internet": False}
     r = flow(results(d), f"out/us/{INET_SET}")
     assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "no-direct-internet")
+    why = (
+        "the perimeter lets no client of site us reach the internet directly "
+        "(proxy.direct_internet: false)"
+    )
+    assert {(b.reason, b.forward.hops[-1].node) for b in r.trace.branches} == {(why, "site:us")}
 
 
 def test_the_most_answered_front_end_comes_first_whatever_its_name() -> None:
