@@ -259,3 +259,13 @@ def test_the_internet_and_microsoft_are_hops_named_as_such() -> None:
                 "internet": named.get("internet"),
                 "microsoft": named["microsoft"],
             }, key
+
+
+def test_the_map_draws_a_wan_link_that_is_down_as_down_with_its_round_trip() -> None:
+    """The WAN link between us and eu is down in the design: the map draws it down, with the
+    round trip the design gives it."""
+    d = two_sites()
+    d["wan"][0]["up"] = False
+    (wan,) = [e for e in topology.build(load(d).design, CATALOGS).edges if e.kind == "wan"]
+    assert {wan.a, wan.b} == {"site:us", "site:eu"}
+    assert (wan.up, wan.title.split(", ")[-1]) == (False, "80 ms round trip")

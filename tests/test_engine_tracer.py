@@ -465,7 +465,10 @@ def test_a_proxy_only_site_lets_its_clients_reach_their_cloud_proxy() -> None:
         "the perimeter lets no client of site us reach the internet directly "
         "(proxy.direct_internet: false)"
     )
-    assert {(b.reason, b.forward.hops[-1].node) for b in r.trace.branches} == {(why, "site:us")}
+    # The site router says how it routed and why the perimeter stops the packet there.
+    assert {
+        (b.reason, b.forward.hops[-1].node, b.forward.hops[-1].action) for b in r.trace.branches
+    } == {(why, "site:us", f"default route to breakout us-inet; {why}")}
 
 
 def test_the_most_answered_front_end_comes_first_whatever_its_name() -> None:
