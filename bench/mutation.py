@@ -12,6 +12,8 @@ the reason each survivor is left.
     nice .venv/bin/python bench/mutation.py engine.sessions engine.connect
     nice .venv/bin/python bench/mutation.py engine.__init__       # the package's own module
     nice .venv/bin/python bench/mutation.py engine.tracer --sample 8   # 8 more, at random
+    nice .venv/bin/python bench/mutation.py engine.network --sample 60 --seed 4 \
+        --skip 'erplan.engine.network.xǁNetworkǁwith_down__*' --drawn /tmp/drawn.txt
     .venv/bin/python bench/mutation.py --report-only --survivors /tmp/survivors.txt
 """
 
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +115,29 @@ def unchecked(module: str) -> list[str]:
     return names
 
 
+def _draw(modules: tuple[str, ...], n: int, seed: int, skip: list[str]) -> list[str]:
+    """``n`` unchecked mutants of ``modules`` drawn at random, leaving out those ``skip``
+    matches."""
+    left = sorted(
+        name
+        for module in modules
+        for name in unchecked(module)
+        if not any(fnmatchcase(name, p) for p in skip)
+    )
+    names = random.Random(seed).sample(left, min(n, len(left)))
+    print(f"{' '.join(modules)}: {len(names)} of {len(left)} unchecked drawn (seed {seed})")
+    return names
+
+
+def _run(names: list[str], max_children: int) -> None:
+    subprocess.run(
+        [_mutmut(), "run", "--max-children", str(max_children), *names],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def row(module: str, c: Counter[str], seconds: float | None) -> str:
     checked = sum(n for s, n in c.items() if s not in ("not checked", "skipped"))
     caught = sum(c[s] for s in CAUGHT)
@@ -136,26 +162,47 @@ def main() -> int:
         metavar="N",
         help="check N more mutants of each module, drawn at random among those not checked",
     )
+    ap.add_argument(
+        "--seed",
+        type=int,
+        help="the sample's seed (printed; by default a new one each run)",
+    )
+    ap.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="leave out of the sample the mutants whose names match (checked in a run whose "
+        "results are no longer stored); may be repeated",
+    )
+    ap.add_argument(
+        "--together",
+        action="store_true",
+        help="draw the N of --sample from the modules' unchecked mutants together, not N each",
+    )
+    ap.add_argument("--drawn", type=Path, help="append the names drawn for the sample here")
     args = ap.parse_args()
+    # A fresh seed unless one is given, printed so that the draw can be repeated.
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**6)
     modules = tuple(args.modules)
     if args.fresh:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     took: dict[str, float] = {}
-    for module in [] if args.report_only else modules:
+    if args.sample and not args.report_only:
+        # One run for every module's sample: each run of mutmut starts with a clean pass of
+        # the tests its mutants need (minutes on a loaded machine).
         start = time.monotonic()
-        names = [_pattern(module)]
-        if args.sample:
-            left = sorted(unchecked(module))
-            random.Random(9).shuffle(left)
-            names = left[: args.sample]
-            if not names:
-                continue
-        subprocess.run(
-            [_mutmut(), "run", "--max-children", str(args.max_children), *names],
-            cwd=ROOT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        groups = [modules] if args.together else [(m,) for m in modules]
+        drawn = [n for g in groups for n in _draw(g, args.sample, seed, args.skip)]
+        if drawn:
+            if args.drawn:
+                with args.drawn.open("a") as out:
+                    out.write("".join(f"{n}\n" for n in drawn))
+            _run(drawn, args.max_children)
+        took["all"] = time.monotonic() - start
+    for module in [] if args.report_only or args.sample else modules:
+        start = time.monotonic()
+        _run([_pattern(module)], args.max_children)
         took[module] = time.monotonic() - start
     counts = results()
     print("| module | mutants | killed | survived | timeout | no tests | score | time |")
@@ -167,6 +214,8 @@ def main() -> int:
         print(row(module, c, took.get(module)))
     if len(modules) > 1:
         print(row("all", total, sum(took.values()) if took else None))
+    elif "all" in took:
+        print(f"run time {took['all'] / 60:.1f} min")
     if args.survivors:
         args.survivors.write_text("".join(f"{n}\n" for n in survivors(modules)))
     return 0

@@ -6,6 +6,7 @@ baseline it was derived from stays as it was (docs/flow-semantics.md "The networ
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from _semantics import (
@@ -24,6 +25,7 @@ from _semantics import (
 from erplan.analyses.failed_state import failed_engine
 from erplan.analyses.failures import Atom, Baseline, apply
 from erplan.analyses.verdicts import FlowResult, rows
+from erplan.report import topology
 
 
 def _failed(base: Baseline, *failed: Atom) -> list[FlowResult]:
@@ -119,6 +121,23 @@ def test_a_failed_site_device_cuts_its_site_off_and_no_other() -> None:
     assert flow(got, "out/eu/1").share_affected == 0.0
 
 
+def test_a_site_device_that_is_down_is_named_as_the_cause_not_a_missing_route() -> None:
+    """us's core device is down, in the design and as a failure derived from the baseline: the
+    hosts of us reach nothing, and the cause is the device between them and the site router
+    (its fix: bring it up), not a missing default route (the hosts have one, to the site
+    router; "give the origin a route" would be the wrong fix)."""
+    d = two_sites()
+    d["sites"]["us"]["devices"] = ["core"]
+    d["devices"] = {"core": {"site": "us"}}
+    down = copy.deepcopy(d)
+    down["devices"]["core"]["up"] = False
+    for rs in (results(down), _failed(_base(d), Atom("device", "core"))):
+        r = flow(rs, "dns/us")
+        assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "device-down")
+        assert r.culprit == ("devices", "core", "up")
+        assert "core stands between hosts of us and the site" in r.cause
+
+
 def test_a_failed_circuit_firewall_sends_the_site_to_the_other_circuit() -> None:
     """eu-er's firewall fails: eu's Exchange traffic takes us-er both ways (its pool is
     advertised there), as in the design written with the firewall down: slower, not broken."""
@@ -181,3 +200,72 @@ def test_a_failed_device_that_stands_on_no_path_changes_nothing() -> None:
     before = {r.flow.key: (r.verdict.value, r.share, edges(r)) for r in base.results}
     assert {r.flow.key: (r.verdict.value, r.share, edges(r)) for r in got} == before
     assert before["out/us/1"][0] == "ok"
+
+
+# -- the network as the map draws it ---------------------------------------------------------------
+def test_the_map_draws_a_link_and_a_breakout_that_are_down_as_down() -> None:
+    """us-er's primary link and the breakout us-inet are down in the design: the map (erplan
+    report) draws the primary link and its access leg to the MSEE as down, with the leg's
+    round trip, the secondary and its leg as up, and the breakout as down; with everything up,
+    everything is drawn up."""
+    every = topology.build(load(one_site()).design, CATALOGS).nodes
+    assert all(every[n].up is True for n in ("edge:us-inet", "link:us-er/primary", "ce:us-er"))
+    d = one_site(links={"primary": {"up": False}})
+    d["breakouts"]["us-inet"]["up"] = False
+    topo = topology.build(load(d).design, CATALOGS)
+    nodes = topo.nodes
+    assert not nodes["link:us-er/primary"].up and nodes["link:us-er/secondary"].up
+    assert not nodes["edge:us-inet"].up and nodes["ce:us-er"].up
+    access = {(e.a, e.b): e for e in topo.edges if e.kind == "access"}
+    for link, up in (("primary", False), ("secondary", True)):
+        e = access[(f"link:us-er/{link}", f"msee:us-er/{link}")]
+        assert e.up is up
+        assert (
+            e.title
+            == f"us-er {link} link to MSEE us-er {link} (New York), 2 ms (estimated) round trip"
+        )
+
+
+def test_a_reply_stopped_at_a_breakout_firewall_heads_for_that_breakout() -> None:
+    """mail, at eu, is published through us-inet; the server's replies to an internet user
+    follow eu's default route to eu-inet, whose stateful firewall never saw the request and
+    drops them before the edge: the reply is still said to head for eu-inet (the breakout whose
+    path the firewall stands on), so the cause is a return by another breakout."""
+    d = two_sites()
+    d["devices"] = {"fw-eu": {"site": "eu"}}
+    d["breakouts"]["eu-inet"]["devices"] = ["fw-eu"]
+    d["services"] = {"mail": service("eu", "20.2.4.10", "10.2.5.5", ["us-inet"])}
+    r = inbound(results(d), "mail", "internet")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "inbound-return-elsewhere")
+    assert r.culprit == ("services", "mail", "inbound_snat")
+    assert "the server's reply heads for breakout:eu-inet" in r.cause
+    (b,) = r.trace.branches
+    assert b.back is not None and (b.back.edge, b.back.cause) == (None, "no-session")
+    assert b.back.hops[-1].node == "device:fw-eu@breakout:eu-inet"
+
+
+def test_the_internet_and_microsoft_are_hops_named_as_such() -> None:
+    """us's internet-only set leaves by us-inet and crosses the internet to the Microsoft
+    network; its Exchange set leaves by us-er straight to the Microsoft network: each hop is
+    named so."""
+    rs = results(one_site())
+    for key, named in (
+        ("out/us/8", {"internet": "internet", "microsoft": "Microsoft network"}),
+        ("out/us/1", {"microsoft": "Microsoft network"}),
+    ):
+        for b in flow(rs, key).trace.branches:
+            labels = {h.node: h.label for h in b.forward.hops}
+            assert {n: labels.get(n) for n in ("internet", "microsoft")} == {
+                "internet": named.get("internet"),
+                "microsoft": named["microsoft"],
+            }, key
+
+
+def test_the_map_draws_a_wan_link_that_is_down_as_down_with_its_round_trip() -> None:
+    """The WAN link between us and eu is down in the design: the map draws it down, with the
+    round trip the design gives it."""
+    d = two_sites()
+    d["wan"][0]["up"] = False
+    (wan,) = [e for e in topology.build(load(d).design, CATALOGS).edges if e.kind == "wan"]
+    assert {wan.a, wan.b} == {"site:us", "site:eu"}
+    assert (wan.up, wan.title.split(", ")[-1]) == (False, "80 ms round trip")

@@ -5,7 +5,10 @@ initiator's sources."""
 
 from __future__ import annotations
 
+import json
+from importlib.resources import files
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
 from typing import Any
 
 from _semantics import (
@@ -20,7 +23,9 @@ from _semantics import (
     share,
     two_sites,
 )
+from erplan.catalogs import load_catalogs
 from erplan.engine import Direction, Engine, Flow
+from erplan.load import load_mapping
 
 EXCHANGE_SMTP_SET = 10  # the Exchange set serving TCP 25 only
 
@@ -350,3 +355,21 @@ def test_the_internet_hosts_take_the_first_address_no_prefix_holds() -> None:
     assert hosts == {int(IPv4Address("208.128.0.1"))}
     for h in hosts:
         assert not any(IPv4Address(h) in IPv4Network(p) for p in held)
+
+
+def test_a_set_a_downloaded_catalog_lists_without_ports_is_reached_on_tcp_443(
+    tmp_path: Path,
+) -> None:
+    """A catalog given as a download (``--endpoints``) may list a set without ports (both are
+    optional there): its flow is the web's, TCP 443, like any set's main flow."""
+    sets = json.loads((files("erplan.catalogs") / "data/endpoints_worldwide.json").read_text())
+    for s in sets:
+        if s["id"] == ER_SET:
+            del s["tcpPorts"], s["udpPorts"]
+    path = tmp_path / "endpoints.json"
+    path.write_text(json.dumps(sets))
+    catalogs = load_catalogs(path)
+    engine = Engine(load_mapping(one_site(), catalogs=catalogs).design, catalogs)
+    f = {f.key: f for f in engine.flows()}[f"out/us/{ER_SET}"]
+    assert (f.port, f.proto) == (443, "tcp")
+    assert f"out/us/{ER_SET}/udp" not in {f.key for f in engine.flows()}

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from _semantics import CATALOGS, flow, load, one_site, owners, results, two_sites
+from _semantics import CATALOGS, flow, load, one_site, owners, results, share, two_sites
 from erplan.analyses.verdicts import rows
 from erplan.engine import Engine
 from erplan.engine.segments import Scope
@@ -73,3 +73,34 @@ def test_after_a_routing_loop_the_memo_drops_nothing(monkeypatch: pytest.MonkeyP
     looped = [s for s in scopes if s.looped]
     assert looped
     assert all(len(s.memo) > 1 for s in looped)  # kept since the loop, not one by one
+
+
+def test_a_request_microsoft_filters_stops_at_the_msee_which_says_only_why() -> None:
+    """us-er advertises nothing, so Microsoft's inbound filter drops the translated source at
+    the MSEE of each link: the path ends there, and the MSEE's hop says why and nothing more
+    (it makes no routing decision of its own); the hops before say how they routed."""
+    r = flow(results(one_site(advertises=[])), "out/us/1")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "source-filter")
+    for b in r.trace.branches:
+        *before, last = b.forward.hops
+        assert b.forward.edge is not None  # circuit:us-er/LINK
+        assert (last.node, last.action) == (f"msee:{b.forward.edge[8:]}", b.forward.reason)
+        assert b.forward.reason.startswith("Microsoft drops the source 20.2.2.0:")
+        assert [h.action for h in before[1:3]] == [
+            "ExpressRoute route via us-er",
+            "ExpressRoute route via us-er; source NAT into 20.2.2.0/29",
+        ]
+
+
+def test_a_packet_that_reaches_its_destination_says_delivered() -> None:
+    """us's Exchange flow works both ways: the request ends at Microsoft, the reply at the
+    hosts of us, and each path says so as the JSON output shows it, with no cause beyond
+    "delivered"."""
+    r = flow(results(one_site()), "out/us/1")
+    assert (r.verdict.value, r.share_affected) == ("ok", 0.0)
+    for b in r.trace.branches:
+        assert b.back is not None
+        for path, last in ((b.forward, "microsoft"), (b.back, "lan:us")):
+            out = path.to_dict()
+            assert (out["disposition"], out["reason"], out["cause"]) == ("delivered",) * 3
+            assert out["hops"][-1]["node"] == last

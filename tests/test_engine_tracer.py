@@ -461,3 +461,53 @@ def test_a_proxy_only_site_lets_its_clients_reach_their_cloud_proxy() -> None:
     d["sites"]["us"]["proxy"] = {"mode": "direct", "direct_internet": False}
     r = flow(results(d), f"out/us/{INET_SET}")
     assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "no-direct-internet")
+    why = (
+        "the perimeter lets no client of site us reach the internet directly "
+        "(proxy.direct_internet: false)"
+    )
+    # The site router says how it routed and why the perimeter stops the packet there.
+    assert {
+        (b.reason, b.forward.hops[-1].node, b.forward.hops[-1].action) for b in r.trace.branches
+    } == {(why, "site:us", f"default route to breakout us-inet; {why}")}
+
+
+def test_the_most_answered_front_end_comes_first_whatever_its_name() -> None:
+    """r's own breakout is down; its queries split at r between a (New York, 10 ms away) and
+    b (5 ms, no breakout), and at b again between c (Paris) and e (London), each 5 ms on:
+    three breakouts at the same distance. geoDNS answers New York for half the queries and
+    London and Paris for a quarter each: the most answered comes first (it is the flow's
+    front end), though two names sort before it; equal shares go by name."""
+    d = design(
+        sites={
+            "r": site({"lat": 52.0, "lon": -30.0}, "10.1.0.0/16", users=100),
+            "a": site("New York", "10.2.0.0/16"),
+            "b": site("Amsterdam", "10.3.0.0/16"),
+            "c": site("Paris", "10.4.0.0/16"),
+            "e": site("London", "10.5.0.0/16"),
+        },
+        wan=[
+            {"between": ["r", "a"], "latency_ms": 10},
+            {"between": ["r", "b"], "latency_ms": 5},
+            {"between": ["b", "c"], "latency_ms": 5},
+            {"between": ["b", "e"], "latency_ms": 5},
+        ],
+        breakouts={
+            "r-inet": breakout("r", "20.2.6.1/32", "20.2.6.0/24", up=False),
+            "a-inet": breakout("a", "20.2.4.1/32", "20.2.4.0/24"),
+            "c-inet": breakout("c", "20.2.5.1/32", "20.2.5.0/24"),
+            "e-inet": breakout("e", "20.2.7.1/32", "20.2.7.0/24"),
+        },
+    )
+    rs = results(d)
+    assert owners(flow(rs, "dns/r")) == {
+        "breakout:a-inet": 0.5,
+        "breakout:c-inet": 0.25,
+        "breakout:e-inet": 0.25,
+    }
+    r = flow(rs, f"out/r/{INET_SET}")
+    assert [(fe, w) for fe, _, w in r.flow.answers] == [
+        ("New York", 0.5),
+        ("London", 0.25),
+        ("Paris", 0.25),
+    ]
+    assert r.flow.front_end == "New York"

@@ -17,7 +17,9 @@ from erplan.engine.routes import Internal, Microsoft365, Regional
 from erplan.engine.trace import Hop, edge_owner
 from erplan.facts import entry_breakouts, entry_circuits, inbound_pool
 
-_EDGES = (Kind.LINK, Kind.CE, Kind.BREAKOUT)  # routers with one way into the customer network
+# Routers with one way into the customer network, and the hosts of a site (one way out: a
+# device down between them and the site router leaves them without a route).
+_EDGES = (Kind.LINK, Kind.CE, Kind.BREAKOUT, Kind.LAN)
 _INWARD = (Kind.CE, Kind.SITE)
 _ROUTERS = (Kind.SITE, Kind.LAN, Kind.CE, Kind.LINK, Kind.BREAKOUT)
 
@@ -334,7 +336,8 @@ class FailureCauses:
 
     def _cut_off_by(self, end: Hop) -> str | None:
         """The device that is down on the only way in from ``end`` (a link's, a circuit's or
-        a breakout's edge): the packets reach that edge and go no further on their way.
+        a breakout's edge, or the hosts of a site, whose way out to the site router is that way
+        in): the packets reach that edge and go no further on their way.
         The way in is followed through the customer edge: a link's edge has no route either
         when a device between its customer edge and the site is down (a NAT device holding
         the address it is sent to)."""
