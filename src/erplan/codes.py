@@ -225,6 +225,9 @@ _FAILURE_CAUSES = (
     "dns",
     "proxy",
     "no-direct-internet",
+    "direct-not-propagated",
+    "direct-circuit-down",
+    "direct-not-admitted",
     "initiator",
 )
 _FLOW_TAIL = (

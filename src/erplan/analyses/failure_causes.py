@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from ipaddress import IPv4Network
 
 from erplan.analyses.causes import CAUSES, Culprit
+from erplan.analyses.missing_routes import missing_route
 from erplan.engine import Branch, Direction, Disposition, Engine, FlowTrace, Outcome, Path
 from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
@@ -83,6 +84,12 @@ class FailureCauses:
         culprit: Culprit = b.culprit
         why = b.reason
         inbound_request = path is fwd and f.direction is Direction.INBOUND
+        if cause == "no-direct-internet" and path.hops:
+            # Refused because it fell to the default route: why the router had no other.
+            last = path.hops[-1]
+            missing = missing_route(self.e, last.node, last.dst)
+            if missing is not None:
+                return missing.key, f"{why}: {missing.why}", missing.culprit
         if cause == "delivered-elsewhere" and not inbound_request:
             pulled = self._delivered_elsewhere(path)
             if pulled is not None:
