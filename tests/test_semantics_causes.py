@@ -84,3 +84,46 @@ def test_direct_refused_for_a_name_no_circuit_carries_keeps_the_perimeter_cause(
     r = flow(results(d), "out/hq/8")
     assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "no-direct-internet", 1.0)
     assert r.culprit == ("sites", "hq", "proxy", "direct_internet")
+
+
+# -- a loop caused by a DNS record that is not the published address ------------------------
+
+
+def _record_slip(record: str) -> dict[str, Any]:
+    """mail is published on 20.62.4.10 (translated to 10.184.1.10) at hq's breakout, which
+    advertises 20.62.4.0/24; public DNS says ``record``. No circuit: every reply goes back by
+    the internet."""
+    return design(
+        "a DNS record that is not the published address",
+        {"hq": site("New York", ["10.184.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.62.4.1/32", "20.62.4.0/24")},
+        services={
+            "mail": {
+                "fqdn": "mail.contoso.com",
+                "dns_record": record,
+                "public_address": "20.62.4.10",
+                "internal_address": "10.184.1.10",
+                "site": "hq",
+                "entry": ["internet"],
+                "initiator": "Exchange",
+                "used_by_internet_users": True,
+            }
+        },
+    )
+
+
+def test_a_loop_from_a_dns_record_slip_names_the_record() -> None:
+    """DESIGN "Inbound flow" 1: the record must lead to the service; a mismatch is a broken flow
+    (guide 000 §6.2-§6.3). Here the internet routes the record's address to the breakout, which
+    holds no mapping for it and sends it back by its default route: a loop, whose fix is the
+    record, not the breakout where the loop was seen."""
+    rs = results(_record_slip("20.62.4.20"))
+    inbound = [r for r in rs if r.flow.direction.value == "inbound"]
+    assert {r.flow.kind for r in inbound} >= {"internet", "microsoft-365"}
+    for r in inbound:
+        assert (r.verdict.value, r.cause_key, share(r)) == ("blackhole", "wrong-host", 1.0)
+        assert r.culprit == ("services", "mail", "dns_record")
+        assert "routing loop" in r.cause
+    for r in results(_record_slip("20.62.4.10")):
+        if r.flow.direction.value == "inbound":
+            assert r.verdict.value == "ok", r.flow.key

@@ -116,6 +116,17 @@ class FailureCauses:
                 f"{addr(path.hops[-1].dst)}, while the routes that lead here stay up"
             )
             return "down", why, ("wan", i, "up")
+        if f.direction is Direction.INBOUND and path is fwd and cause == "loop" and path.hops:
+            svc = self.design.services[f.origin]
+            record = int(svc.dns_record)
+            if record != int(svc.public_address) and path.hops[-1].dst == record:
+                # Nothing holds the record's address: the routers pass it between them.
+                why = (
+                    f"{why}: the public DNS record {svc.dns_record} of {svc.fqdn} is not its "
+                    f"published address {svc.public_address}, and nothing holds "
+                    f"{svc.dns_record}"
+                )
+                return "wrong-host", why, ("services", f.origin, "dns_record")
         if f.direction is Direction.INBOUND and path is fwd and cause in ("no-route", "wrong-host"):
             svc = self.design.services[f.origin]
             mismatch = svc.dns_record != svc.public_address
