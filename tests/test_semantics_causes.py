@@ -8,9 +8,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from _semantics import flow, results, share
+from _semantics import CATALOGS, flow, load, report, results, share
 from emulation import designs_review2 as designs
 from emulation.designs import breakout, circuit, design, site
+from erplan.facts import dynamics_sets
 
 ER_KEYS = ("out/hq/1", "out/hq/2", "out/hq/9", "out/hq/10")
 
@@ -127,3 +128,61 @@ def test_a_loop_from_a_dns_record_slip_names_the_record() -> None:
     for r in results(_record_slip("20.62.4.10")):
         if r.flow.direction.value == "inbound":
             assert r.verdict.value == "ok", r.flow.key
+
+
+# -- a preferred circuit a site cannot use ------------------------------------------------
+
+
+def test_a_region_preferred_circuit_behind_a_scoped_site_names_that_sites_scope() -> None:
+    """guide 000 §7.3.1 (cold potato): 'outbound connections to EU endpoints always go through
+    the EU circuit'. hq prefers c2 for West Europe, but c2 attaches at dc, which takes no
+    ExpressRoute routes (guide 001 Solution 1b: the path is removed for what lies behind it):
+    dc's router sends those packets to its breakout. They work (verdict ok), but the design's
+    policy is not what happens: a warning names dc's route scope."""
+    data = designs.region_preferred_behind_a_scoped_site()
+    rep = report(data)
+    _, west = (es.id for es in dynamics_sets(load(data).design, CATALOGS))
+    r = flow(rep, f"out/hq/{west}")
+    assert (r.verdict.value, r.cause_key, share(r)) == ("ok", "ok", 0.0)
+    (note,) = [f for f in rep.findings if f.code == "ERP816"]
+    assert note.severity.value == "warning"
+    assert note.subject == "sites.dc.er_routes"
+    assert note.data == {"origin": "hq", "flows": 1, "share": 1.0}
+    assert "c2" in note.message and "breakout:dc-inet" in note.message
+    # Where nothing is scoped on the way, the preferred circuit is used and nothing is said.
+    plain = report(designs.region_preference_two_circuits())
+    assert not [f for f in plain.findings if f.code == "ERP816"]
+
+
+def test_a_scoped_transit_site_that_takes_part_of_a_flow_to_the_internet_gives_its_share() -> None:
+    """a reaches the circuit at f through t (scoped) or u (not), at equal cost: half the
+    connections cross t and leave by its breakout, the other half reach the circuit."""
+    d = design(
+        "half of the way through a scoped site",
+        {
+            "a": site("Chicago", ["10.185.0.0/16"], breakout="a-inet"),
+            "t": site("New York", ["10.186.0.0/16"], users=0, er_routes=False),
+            "u": site("Philadelphia", ["10.187.0.0/16"], users=0),
+            "f": site("Washington DC", ["10.188.0.0/16"], users=0),
+        },
+        wan=[
+            {"between": ["a", "t"], "latency_ms": 10, "cost": 10},
+            {"between": ["a", "u"], "latency_ms": 10, "cost": 10},
+            {"between": ["t", "f"], "latency_ms": 5, "cost": 5},
+            {"between": ["u", "f"], "latency_ms": 5, "cost": 5},
+        ],
+        breakouts={
+            "a-inet": breakout("a", "20.63.5.1/32", "20.63.5.0/24"),
+            "t-inet": breakout("t", "20.63.4.1/32", "20.63.4.0/24"),
+        },
+        circuits={
+            "f-er": circuit(
+                "f", "Washington DC", snat_pool="20.63.2.0/29", advertises=["20.63.2.0/29"]
+            )
+        },
+    )
+    rep = report(d)
+    r = flow(rep, "out/a/1")
+    assert r.share_affected == 0.0
+    notes = [f for f in rep.findings if f.code == "ERP816"]
+    assert [(f.subject, f.data["share"]) for f in notes] == [("sites.t.er_routes", 0.5)]
