@@ -205,12 +205,12 @@ def routes_left(engine: Engine, results: Iterable[FlowResult], loaded: LoadedLik
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         share = max(w for _, w, _, _ in members)
         route = members[0][2]
-        edges = ", ".join(sorted(set().union(*(e for _, _, _, e in members))))
+        exits = ", ".join(sorted(set().union(*(e for _, _, _, e in members))))
         part = "" if share >= 0.9999 else f" ({share:.0%} of their connections)"
         message = (
             f"{n} flow{'s' if n != 1 else ''} of {origin} ({shown}) "
             f"{'leave' if n != 1 else 'leaves'} by the internet"
-            f"{part}, by {edges}: {origin}'s routers send them by an {route}, but site "
+            f"{part}, by {exits}: {origin}'s routers send them by an {route}, but site "
             f"{culprit[1]} on the way takes no ExpressRoute routes (er_routes: false) and "
             "forwards them by its default route"
         )
