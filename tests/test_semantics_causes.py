@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
 from _semantics import CATALOGS, flow, load, report, results, share
 from emulation import designs_review2 as designs
 from emulation.designs import breakout, circuit, design, site
@@ -186,3 +188,51 @@ def test_a_scoped_transit_site_that_takes_part_of_a_flow_to_the_internet_gives_i
     assert r.share_affected == 0.0
     notes = [f for f in rep.findings if f.code == "ERP816"]
     assert [(f.subject, f.data["share"]) for f in notes] == [("sites.t.er_routes", 0.5)]
+
+
+# -- a given internet latency over a breakout elsewhere -------------------------------------
+
+
+def _boston_over_the_wan(given: float, us_inet_up: bool = True) -> dict[str, Any]:
+    """Boston has no breakout: New York's is nearest by IGP (10 ms), Washington's next (15 ms).
+    Boston's users measured ``given`` to Microsoft over their internet egress."""
+    return design(
+        "a site leaving by a breakout elsewhere, with a given internet latency",
+        {
+            "mid": site("Boston", ["10.189.0.0/16"], users=10, internet_latency_ms=given),
+            "us": site("New York", ["10.190.0.0/16"], users=0),
+            "dc": site("Washington DC", ["10.191.0.0/16"], users=0),
+        },
+        wan=[
+            {"between": ["mid", "us"], "latency_ms": 10},
+            {"between": ["mid", "dc"], "latency_ms": 15},
+        ],
+        breakouts={
+            "us-inet": breakout("us", "20.64.4.1/32", "20.64.4.0/24", up=us_inet_up),
+            "dc-inet": breakout("dc", "20.64.6.1/32", "20.64.6.0/24"),
+        },
+    )
+
+
+def test_a_given_internet_latency_over_a_breakout_elsewhere_is_judged() -> None:
+    """DESIGN.md "Latency": a site's internet latency means user -> Microsoft network over that
+    path. Boston's path is the WAN to New York's breakout: 200 ms over it is Boston's latency
+    (not the estimate), and Washington's breakout, a few ms further by the WAN, is much
+    faster: the flow is slow because of the breakout it leaves by (the site's `breakout`)."""
+    r = flow(results(_boston_over_the_wan(200)), "out/mid/8")
+    assert r.trace.branches[0].forward.edge == "breakout:us-inet"
+    assert (r.verdict.value, r.cause_key, r.share_warned) == ("suboptimal", "breakout", 1.0)
+    assert r.culprit == ("sites", "mid", "breakout")
+    assert r.latency is not None and r.latency.ms == pytest.approx(200)
+    assert r.best is not None and r.best.ms < 50
+
+
+def test_a_given_internet_latency_is_not_lent_to_the_breakout_taken_when_the_nearest_is_down() -> (
+    None
+):
+    """With New York's breakout down Boston leaves by Washington's: not the path its figure was
+    measured over, so that leg is estimated again."""
+    r = flow(results(_boston_over_the_wan(200, us_inet_up=False)), "out/mid/8")
+    assert r.trace.branches[0].forward.edge == "breakout:dc-inet"
+    assert (r.verdict.value, r.cause_key, share(r)) == ("ok", "ok", 0.0)
+    assert r.latency is not None and r.latency.estimated and r.latency.ms < 50
