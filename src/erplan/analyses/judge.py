@@ -237,8 +237,10 @@ class Judge:
         best = table.get(f"site:{origin}")
         d, geo = self.design, self.geo
         given = d.sites[origin].internet_latency_ms
+        if given is None:
+            return best
         owns = [b for b in self.e.tracer.internet_egress(origin) if d.breakouts[b].up]
-        if given is None or not owns:
+        if not owns:
             return best
         # The site's given figure replaces the estimate of its internet egress's legs.
         mine_all = []
