@@ -207,12 +207,13 @@ def routes_left(engine: Engine, results: Iterable[FlowResult], loaded: LoadedLik
         route = members[0][2]
         exits = ", ".join(sorted(set().union(*(e for _, _, _, e in members))))
         part = "" if share >= 0.9999 else f" ({share:.0%} of their connections)"
+        them = "them" if n != 1 else "it"
         message = (
             f"{n} flow{'s' if n != 1 else ''} of {origin} ({shown}) "
             f"{'leave' if n != 1 else 'leaves'} by the internet"
-            f"{part}, by {exits}: {origin}'s routers send them by an {route}, but site "
+            f"{part}, by {exits}: {origin}'s routers send {them} by an {route}, but site "
             f"{culprit[1]} on the way takes no ExpressRoute routes (er_routes: false) and "
-            "forwards them by its default route"
+            f"forwards {them} by its default route"
         )
         data = {"origin": origin, "flows": n, "share": round(share, 6)}
         out.append(

@@ -31,7 +31,7 @@ class Missing(NamedTuple):
 def missing_route(engine: Engine, router: str, dst: int) -> Missing | None:
     """Why site router ``router`` has no ExpressRoute route for ``dst``; None when ``dst`` is
     not a prefix Microsoft advertises over ExpressRoute (its only route is the default) or when
-    the router has one."""
+    none of the three reasons holds (the router has one, unless the WAN cuts it off)."""
     tables, design = engine.tables, engine.design
     entry = tables.entry(dst)
     node = engine.net.nodes[router]
