@@ -120,11 +120,11 @@ class FailureCauses:
             svc = self.design.services[f.origin]
             record = int(svc.dns_record)
             if record != int(svc.public_address) and path.hops[-1].dst == record:
-                # Nothing holds the record's address: the routers pass it between them.
+                # No host holds the record's address: the routers pass it between them.
                 why = (
                     f"{why}: the public DNS record {svc.dns_record} of {svc.fqdn} is not its "
-                    f"published address {svc.public_address}, and nothing holds "
-                    f"{svc.dns_record}"
+                    f"published address {svc.public_address}, and no destination NAT leads "
+                    f"{svc.dns_record} to a host"
                 )
                 return "wrong-host", why, ("services", f.origin, "dns_record")
         if f.direction is Direction.INBOUND and path is fwd and cause in ("no-route", "wrong-host"):
