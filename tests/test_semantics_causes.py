@@ -72,6 +72,9 @@ def test_direct_refused_at_a_scoped_transit_site_names_that_sites_propagation() 
         r = flow(rs, key)
         assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "direct-not-propagated", 1.0)
         assert r.culprit == ("sites", "t", "er_routes")
+        assert "site t takes no ExpressRoute routes (er_routes: false), although circuit f-er" in (
+            r.cause
+        )
     # With t propagating the routes, the same packets leave by f's circuit.
     fixed = copy.deepcopy(_scoped_transit())
     fixed["sites"]["t"]["er_routes"] = True
@@ -236,3 +239,66 @@ def test_a_given_internet_latency_is_not_lent_to_the_breakout_taken_when_the_nea
     assert r.trace.branches[0].forward.edge == "breakout:dc-inet"
     assert (r.verdict.value, r.cause_key, share(r)) == ("ok", "ok", 0.0)
     assert r.latency is not None and r.latency.estimated and r.latency.ms < 50
+
+
+def _down_by(how: str) -> dict[str, Any]:
+    """hq's only circuit cannot hold a session: a device down on each link, or more
+    prefixes advertised than Microsoft accepts on a session."""
+    d = designs.pac_direct_circuit_down()
+    c = d["circuits"]["c1"]
+    c["up"] = True
+    if how == "devices":
+        c["links"] = {"primary": {"devices": ["fw1"]}, "secondary": {"devices": ["fw2"]}}
+        d["devices"].update(
+            {n: {"kind": "firewall", "site": "hq", "up": False} for n in ("fw1", "fw2")}
+        )
+    else:
+        c["advertises"] += [f"20.70.{3 + i // 100}.{i % 100}/32" for i in range(200)]
+    return d
+
+
+def test_direct_refused_names_why_the_circuit_holds_no_session() -> None:
+    """Every reason a circuit holds no session names its own object and says so: the link's
+    state, a device on the links, the advertisements over the limit (200 per session)."""
+    cases = [
+        (_links_down(), ("circuits", "c1", "links", "primary", "up"), "its primary link is down"),
+        (_down_by("devices"), ("devices", "fw1", "up"), "device fw1 on its primary link is down"),
+        (
+            _down_by("prefixes"),
+            ("circuits", "c1", "advertises"),
+            "its primary link advertises more than 200 prefixes",
+        ),
+        (designs.pac_direct_circuit_down(), ("circuits", "c1", "up"), "(up: false)"),
+    ]
+    for data, culprit, what in cases:
+        r = flow(results(data), "out/hq/1")
+        assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "direct-circuit-down", 1.0)
+        assert r.culprit == culprit
+        assert "circuit c1, which carries Exchange Online, is down (" in r.cause
+        assert what in r.cause
+
+
+def test_direct_refused_for_want_of_a_route_filter_names_the_nearest_circuit() -> None:
+    """Neither circuit admits Exchange: the fix is the filter of the circuit the site would
+    use, the nearest (hq's own), whatever the design lists first."""
+    d = designs.pac_direct_filtered_out()
+    d["sites"]["far"] = site("Chicago", ["10.192.0.0/16"], users=0)
+    d["wan"] = [{"between": ["hq", "far"], "latency_ms": 20}]
+    far = circuit("far", "Chicago", snat_pool="20.70.3.0/29", advertises=["20.70.3.0/29"])
+    d["circuits"] = {"c0": {**far, "route_filter": ["Skype"]}, **d["circuits"]}
+    r = flow(results(d), "out/hq/1")
+    assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "direct-not-admitted", 1.0)
+    assert r.culprit == ("circuits", "c1", "route_filter")
+    assert "no circuit's route filter admits Exchange Online: circuit c1's admits SharePoint" in (
+        r.cause
+    )
+
+
+def test_direct_refused_without_any_circuit_keeps_the_perimeter_cause() -> None:
+    """No circuit at all: nothing could carry the name, the PAC file is what is wrong."""
+    d = designs.pac_direct_without_routes(direct_internet=False)
+    d["sites"]["hq"].pop("er_routes")
+    del d["circuits"]
+    r = flow(results(d), "out/hq/1")
+    assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "no-direct-internet", 1.0)
+    assert r.culprit == ("sites", "hq", "proxy", "direct_internet")
