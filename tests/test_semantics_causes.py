@@ -153,15 +153,19 @@ def test_a_region_preferred_circuit_behind_a_scoped_site_names_that_sites_scope(
     assert note.severity.value == "warning"
     assert note.subject == "sites.dc.er_routes"
     assert note.data == {"origin": "hq", "flows": 1, "share": 1.0}
-    assert "c2" in note.message and "breakout:dc-inet" in note.message
+    assert note.message == (
+        "1 flow of hq (*.crm4.dynamics.com) leaves by the internet, by breakout:dc-inet: hq's "
+        "routers send it by an ExpressRoute route via c2 (local preference 200 for regional "
+        "community 12076:51002), but site dc on the way takes no ExpressRoute routes "
+        "(er_routes: false) and forwards it by its default route"
+    )
     # Where nothing is scoped on the way, the preferred circuit is used and nothing is said.
     plain = report(designs.region_preference_two_circuits())
     assert not [f for f in plain.findings if f.code == "ERP816"]
 
 
-def test_a_scoped_transit_site_that_takes_part_of_a_flow_to_the_internet_gives_its_share() -> None:
-    """a reaches the circuit at f through t (scoped) or u (not), at equal cost: half the
-    connections cross t and leave by its breakout, the other half reach the circuit."""
+def _half_through_a_scoped_site() -> dict[str, Any]:
+    """a reaches the circuit at f through t (scoped) or u (not), at equal cost."""
     d = design(
         "half of the way through a scoped site",
         {
@@ -186,11 +190,25 @@ def test_a_scoped_transit_site_that_takes_part_of_a_flow_to_the_internet_gives_i
             )
         },
     )
-    rep = report(d)
+    return d
+
+
+def test_a_scoped_transit_site_that_takes_part_of_a_flow_to_the_internet_gives_its_share() -> None:
+    """a reaches the circuit at f through t (scoped) or u (not), at equal cost: half the
+    connections cross t and leave by its breakout, the other half reach the circuit."""
+    rep = report(_half_through_a_scoped_site())
     r = flow(rep, "out/a/1")
     assert r.share_affected == 0.0
     notes = [f for f in rep.findings if f.code == "ERP816"]
     assert [(f.subject, f.data["share"]) for f in notes] == [("sites.t.er_routes", 0.5)]
+    assert notes[0].data == {"origin": "a", "flows": 5, "share": 0.5}
+    assert notes[0].message == (
+        "5 flows of a (*.mail.protection.outlook.com, *.protection.outlook.com, "
+        "outlook.cloud.microsoft and 1 more) leave by the internet (50% of their connections), "
+        "by breakout:t-inet: a's routers send them by an ExpressRoute route via f-er, but site t "
+        "on the way takes no ExpressRoute routes (er_routes: false) and forwards them by its "
+        "default route"
+    )
 
 
 # -- a given internet latency over a breakout elsewhere -------------------------------------
