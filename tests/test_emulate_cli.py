@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from erplan.cli import main
-from erplan.emulate import netns
+from erplan.emulate import host
 from erplan.emulate import run as emulate_run
 from erplan.emulate.addresses import AddressRange
 from erplan.emulate.flows import FlowSpec, Stratum
@@ -63,7 +63,7 @@ class FakeReport:
 @pytest.fixture
 def as_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    monkeypatch.setattr(netns, "missing_tools", lambda: [])
+    monkeypatch.setattr(host, "missing_tools", lambda: [])
     monkeypatch.setattr(emulate_run, "emulate", recorded)
 
 
@@ -86,7 +86,7 @@ def test_missing_frr_is_refused_with_one_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    monkeypatch.setattr(netns, "missing_tools", lambda: ["FRR ospfd", "nft"])
+    monkeypatch.setattr(host, "missing_tools", lambda: ["FRR ospfd", "nft"])
     code, _, err = run(["emulate", str(DESIGN)], capsys, monkeypatch)
     assert code == 2 and "FRR ospfd, nft" in err and err.count("\n") == 1
 

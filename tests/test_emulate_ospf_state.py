@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from erplan.emulate import netns
+from erplan.emulate import host
 
 EMPTY = '{\n  "instances":{\n  }\n}'
 
@@ -15,14 +15,14 @@ EMPTY = '{\n  "instances":{\n  }\n}'
 @pytest.fixture
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "ospfd-gr.json"
-    monkeypatch.setattr(netns, "OSPFD_GR_STATE", path)
+    monkeypatch.setattr(host, "OSPFD_GR_STATE", path)
     return path
 
 
 def _processes(monkeypatch: pytest.MonkeyPatch, cmdlines: dict[int, str]) -> None:
-    monkeypatch.setattr(netns, "_pids", lambda: list(cmdlines))
-    monkeypatch.setattr(netns, "cmdline", lambda pid: cmdlines.get(pid, ""))
-    monkeypatch.setattr(netns, "alive", lambda pid: pid in cmdlines)
+    monkeypatch.setattr(host, "_pids", lambda: list(cmdlines))
+    monkeypatch.setattr(host, "cmdline", lambda pid: cmdlines.get(pid, ""))
+    monkeypatch.setattr(host, "alive", lambda pid: pid in cmdlines)
 
 
 def test_an_empty_state_is_forgotten_when_no_ospfd_runs(
@@ -30,14 +30,14 @@ def test_an_empty_state_is_forgotten_when_no_ospfd_runs(
 ) -> None:
     state.write_text(EMPTY)
     _processes(monkeypatch, {1: "/sbin/init", 2: "/usr/lib/frr/zebra -d"})
-    netns._forget_ospf_restart_state()
+    host._forget_ospf_restart_state()
     assert not state.exists()
 
 
 def test_a_running_ospfd_keeps_it(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     state.write_text(EMPTY)
-    _processes(monkeypatch, {7: f"{netns.FRR_BIN / 'ospfd'} -d -F traditional"})
-    netns._forget_ospf_restart_state()
+    _processes(monkeypatch, {7: f"{host.FRR_BIN / 'ospfd'} -d -F traditional"})
+    host._forget_ospf_restart_state()
     assert state.read_text() == EMPTY
 
 
@@ -45,7 +45,7 @@ def test_a_state_with_instances_is_kept(state: Path, monkeypatch: pytest.MonkeyP
     held = '{"instances": {"default": {"restart": true}}}'
     state.write_text(held)
     _processes(monkeypatch, {})
-    netns._forget_ospf_restart_state()
+    host._forget_ospf_restart_state()
     assert state.read_text() == held
 
 
@@ -55,11 +55,11 @@ def test_anything_else_is_left_alone(
 ) -> None:
     state.write_text(text)
     _processes(monkeypatch, {})
-    netns._forget_ospf_restart_state()
+    host._forget_ospf_restart_state()
     assert state.read_text() == text
 
 
 def test_no_file_is_no_error(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _processes(monkeypatch, {})
-    netns._forget_ospf_restart_state()
+    host._forget_ospf_restart_state()
     assert not state.exists()

@@ -305,7 +305,9 @@ def test_a_loop_through_a_translating_edge_is_a_blackhole_at_that_edge() -> None
     r = inbound(results(_misrecorded("20.2.4.60", nat_device=False)), "mail", "internet")
     assert r.verdict.value == "blackhole"
     assert share(r) == 1.0
-    assert r.cause_key == "loop"
+    # The walk ends at the edge where the loop shows; the verdict names what makes it: the
+    # record (DESIGN.md "Inbound flow" 1: the record must lead to the service).
+    assert (r.cause_key, r.culprit) == ("wrong-host", ("services", "mail", "dns_record"))
     why = "routing loop: the packet comes back to breakout us-inet"
     for b in r.trace.branches:
         assert (b.outcome.value, b.forward.cause, b.reason, b.culprit) == (
@@ -328,7 +330,7 @@ def test_a_loop_through_a_nat_device_is_a_blackhole_at_that_device() -> None:
     r = inbound(results(_misrecorded("20.2.4.1", nat_device=True)), "mail", "internet")
     assert r.verdict.value == "blackhole"
     assert share(r) == 1.0
-    assert r.cause_key == "loop"
+    assert (r.cause_key, r.culprit) == ("wrong-host", ("services", "mail", "dns_record"))
     why = "routing loop: the packet comes back to nat nat"
     dev = "device:nat@breakout:us-inet"
     for b in r.trace.branches:

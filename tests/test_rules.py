@@ -234,3 +234,20 @@ def test_fig13_as_written_is_flagged(catalogs: Catalogs) -> None:
     assert "20.2.2.29" in dns.message and "20.2.2.59" in dns.message
     host = next(f for f in findings if f.code == "ERP502")
     assert "20.2.2.63/32" in host.message
+
+
+def test_the_rules_read_one_wan_links_that_are_down_join_nothing() -> None:
+    """ERP404 (users per circuit) and ERP711 (sites reaching a breakout) share one adjacency:
+    a link that is down, or that names no site, joins nothing; weights are the caller's."""
+    from erplan.analyses.rules.wan import wan_adjacency
+
+    loaded = load_text(
+        "erplan: 1\ntenant: {geography: US}\nsites:\n"
+        "  a: {location: New York}\n  b: {location: Boston}\n  c: {location: Chicago}\n"
+        "wan:\n  - {between: [a, b], cost: 7}\n  - {between: [b, c], up: false}\n",
+        "wan.yaml",
+        catalogs=load_catalogs(),
+    ).design
+    assert wan_adjacency(loaded) == {"a": [("b", 1.0)], "b": [("a", 1.0)], "c": []}
+    weighted = wan_adjacency(loaded, lambda w: float(w.cost or 0))
+    assert weighted["a"] == [("b", 7.0)]

@@ -32,7 +32,9 @@ def test_pac_direct_without_expressroute_routes_is_refused_at_a_proxy_only_site(
     for key in ER_KEYS:
         r = flow(rs, key)
         assert r.verdict.value == "dropped", key
-        assert r.cause_key == "no-direct-internet", key
+        # Refused because hq takes no ExpressRoute routes: the fix is hq's propagation.
+        assert r.cause_key == "direct-not-propagated", key
+        assert r.culprit == ("sites", "hq", "er_routes"), key
         assert share(r) == 1.0
         # Refused before any edge: no request left, no reply came.
         assert owners(r) == {None: 1.0} and owners(r, "back") == {None: 1.0}
@@ -50,16 +52,27 @@ def test_pac_direct_without_expressroute_routes_leaves_by_the_internet_when_allo
         assert owners(r) == owners(r, "back") == {"breakout:hq-inet": 1.0}
 
 
-@pytest.mark.parametrize("make", [designs.pac_direct_circuit_down, designs.pac_direct_filtered_out])
+@pytest.mark.parametrize(
+    ("make", "cause", "culprit"),
+    [
+        (designs.pac_direct_circuit_down, "direct-circuit-down", ("circuits", "c1", "up")),
+        (
+            designs.pac_direct_filtered_out,
+            "direct-not-admitted",
+            ("circuits", "c1", "route_filter"),
+        ),
+    ],
+)
 def test_pac_direct_with_the_circuit_down_or_filtered_is_refused_at_a_proxy_only_site(
-    make: Callable[[], dict[str, Any]],
+    make: Callable[[], dict[str, Any]], cause: str, culprit: tuple[str, ...]
 ) -> None:
     """No ExpressRoute route for the DIRECT names: the circuit is down, or its route filter
-    leaves their service out."""
+    leaves their service out; each names what the fix changes."""
     rs = results(make())
     for key in ER_KEYS:
         r = flow(rs, key)
-        assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "no-direct-internet", 1.0)
+        assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", cause, 1.0)
+        assert r.culprit == culprit, key
     assert flow(rs, "out/hq/8").verdict.value == "ok"
 
 
@@ -325,7 +338,12 @@ def test_a_server_at_a_proxy_only_site_goes_out_directly_where_users_may_not() -
     """flow-semantics "Proxy-only sites": the site refuses its clients' direct connections,
     except from its proxies, resolvers and servers."""
     rs = results(designs.server_at_a_proxy_only_site())
-    assert flow(rs, "out/hq/1").cause_key == "no-direct-internet"
+    users = flow(rs, "out/hq/1")
+    # The users are refused because hq takes no ExpressRoute routes (er_routes: false).
+    assert (users.cause_key, users.culprit) == (
+        "direct-not-propagated",
+        ("sites", "hq", "er_routes"),
+    )
     for key in ("srv/mx/1", "srv/mx/8"):
         r = flow(rs, key)
         assert r.verdict.value == "ok", key

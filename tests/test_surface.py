@@ -147,7 +147,7 @@ def test_explain_by_name_and_with_a_typo(
     assert typo.code == 2 and "did you mean ERP803?" in typo.err
     assert suggest_code("snat-pool-overlap") == "snat-pools-overlap"
     listing = run(["rules", "--kind", "flow", "-f", "json"], capsys, monkeypatch)
-    assert [c["code"][:4] for c in json.loads(listing.out)] == ["ERP8"] * 14
+    assert [c["code"][:4] for c in json.loads(listing.out)] == ["ERP8"] * 15
 
 
 def test_route_note_texts_match_the_findings_verify_makes() -> None:

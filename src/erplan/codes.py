@@ -226,13 +226,17 @@ _FAILURE_CAUSES = (
     "dns",
     "proxy",
     "no-direct-internet",
+    "direct-not-propagated",
+    "direct-circuit-down",
+    "direct-not-admitted",
     "initiator",
 )
 _FLOW_TAIL = (
     "erplan verify reports one finding per origin, cause and responsible design object; it "
     "points at that object, and `erplan trace` shows every hop of a flow, forward and back."
 )
-# Route-choice notes of the verdict module (``CODE_REGION_PREFERENCE``, ``CODE_TIE``, ``CODE_QOS``):
+# Route-choice notes of the verdict module (``CODE_REGION_PREFERENCE``, ``CODE_TIE``, ``CODE_QOS``,
+# ``CODE_ROUTE_LEFT``):
 # name, severity, summary, explanation, fix, source, by the name of the code's constant. The
 # verdict module takes each note's severity, fix and source from here.
 ROUTE_NOTES: dict[str, tuple[str, Severity, str, str, str, str]] = {
@@ -260,6 +264,24 @@ ROUTE_NOTES: dict[str, tuple[str, Severity, str, str, str, str]] = {
         "set local preference or WAN costs so the choice is explicit, or declare multipath and "
         "make every tied path work",
         "design notes ('every tied path is a possible path'); guide 000 §7.3.1",
+    ),
+    "CODE_ROUTE_LEFT": (
+        "expressroute-route-left-for-the-internet",
+        Severity.WARNING,
+        "A site sends flows towards a circuit, but a site on the way takes no ExpressRoute "
+        "routes: they leave by the internet.",
+        "Every router decides for itself (hop by hop). The origin's table sends these flows "
+        "towards the circuit its ExpressRoute routes prefer (a per-region preference, 'cold "
+        "potato', or local preference and IGP distance), but a site router between it and the "
+        "circuit does not install ExpressRoute routes (er_routes: false) and forwards them by "
+        "its default route to a breakout. They work, but not the way the design's routing "
+        "policy intends, and nothing else says so.",
+        "propagate the Microsoft routes to the site on the way (er_routes: true), attach the "
+        "preferred circuit where its users' path does not cross a scoped site, or drop the "
+        "preference if the internet path is what is meant",
+        "guide 000 §7.3.1 ('outbound connections to EU endpoints always go through the EU "
+        "circuit'); guide 001 Solution 1b (route scoping removes the ExpressRoute path for the "
+        "computers behind a scoped segment); design notes 'Flow semantics' (hop by hop)",
     ),
     "CODE_QOS": (
         "media-over-expressroute-needs-qos",

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from emulation.conftest_helpers import require_emulation
-from erplan.emulate.netns import CREATED_PREFIXES, leftover_namespaces, remove_run
+from erplan.emulate.host import leftover_namespaces, remove_run
+from erplan.emulate.netns import CREATED_PREFIXES
 
 
 @pytest.fixture(autouse=True)

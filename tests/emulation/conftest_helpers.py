@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from erplan.catalogs import load_catalogs
-from erplan.emulate.netns import missing_tools
+from erplan.emulate.host import missing_tools
 from erplan.emulate.results import FlowResult
 from erplan.emulate.run import EmulationReport, emulate
 from erplan.load import load_design, load_mapping

@@ -43,20 +43,19 @@ from typing import Any
 
 from erplan import facts
 from erplan.catalogs import Catalogs
-from erplan.emulate.netns import (
-    CREATED_PREFIXES,
+from erplan.emulate.host import (
     FRR_BIN,
     FRR_ETC,
     FRR_RUN,
     HELPER_MARK,
     STATE,
-    _prepare_frr,
     new_prefix,
     ns_exec,
     ours,
     remove_run,
     run,
 )
+from erplan.emulate.netns import CREATED_PREFIXES, _prepare_frr
 from erplan.generators import frr as gen_frr
 from erplan.generators import nft as gen_nft
 from erplan.generators.edge import ROUTER, CircuitEdge

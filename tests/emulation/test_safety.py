@@ -16,7 +16,7 @@ import pytest
 
 from emulation import designs
 from emulation.conftest_helpers import CATALOGS, EXAMPLES
-from erplan.emulate import netns
+from erplan.emulate import host, netns
 from erplan.emulate.network import plan
 from erplan.load import load_mapping
 
@@ -27,9 +27,9 @@ SMALL = EXAMPLES / "g000-fig10-snat.yaml"
 
 
 def _prefix_of(pid: int) -> str | None:
-    for line in netns.run(["ip", "netns", "list"], check=False).splitlines():
+    for line in host.run(["ip", "netns", "list"], check=False).splitlines():
         name = line.split()[0] if line.strip() else ""
-        p = netns.run_prefix(name)
+        p = host.run_prefix(name)
         if p and p.startswith(f"erp{pid}x"):
             return p
     return None
@@ -37,14 +37,14 @@ def _prefix_of(pid: int) -> str | None:
 
 def _traces(prefix: str) -> list[str]:
     """Everything of a run still on the machine."""
-    left = [f"netns {n}" for n in netns.leftover_namespaces({prefix})]
-    for base in (netns.FRR_RUN, netns.FRR_ETC):
+    left = [f"netns {n}" for n in host.leftover_namespaces({prefix})]
+    for base in (host.FRR_RUN, host.FRR_ETC):
         left += [f"dir {d}" for d in base.glob(f"{prefix}*")] if base.is_dir() else []
-    if (netns.STATE / prefix.rstrip("-")).exists():
+    if (host.STATE / prefix.rstrip("-")).exists():
         left.append("state dir")
     for d in Path("/proc").iterdir():
-        if d.name.isdigit() and prefix in netns.cmdline(int(d.name)) and netns.alive(int(d.name)):
-            left.append(f"process {d.name}: {netns.cmdline(int(d.name))[:80]}")
+        if d.name.isdigit() and prefix in host.cmdline(int(d.name)) and host.alive(int(d.name)):
+            left.append(f"process {d.name}: {host.cmdline(int(d.name))[:80]}")
     return left
 
 
@@ -54,7 +54,7 @@ def _stage_namespaces(pid: int) -> bool:
 
 def _stage_daemons(pid: int) -> bool:
     p = _prefix_of(pid)
-    return p is not None and any(netns.FRR_RUN.glob(f"{p}*/bgpd.pid"))
+    return p is not None and any(host.FRR_RUN.glob(f"{p}*/bgpd.pid"))
 
 
 def _stage_probing(pid: int) -> bool:
@@ -63,7 +63,7 @@ def _stage_probing(pid: int) -> bool:
         return False
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
-            cmd = netns.cmdline(int(d.name))
+            cmd = host.cmdline(int(d.name))
             if p in cmd and "erplan.emulate.probe" in cmd:
                 return True
     return False
@@ -79,11 +79,11 @@ def erplan_runs() -> Iterator[list[subprocess.Popen[bytes]]]:
             p.kill()
         p.wait()
         prefix = _prefix_of(p.pid)
-        for found in netns.known_runs():
+        for found in host.known_runs():
             if found.startswith(f"erp{p.pid}x"):
-                netns.remove_run(found)
+                host.remove_run(found)
         if prefix:
-            netns.remove_run(prefix)
+            host.remove_run(prefix)
 
 
 def _start(args: list[str]) -> subprocess.Popen[bytes]:
@@ -115,7 +115,7 @@ def test_kill_9_leaves_nothing_cleanup_cannot_remove(
     proc.wait()
     time.sleep(0.2)
     assert _traces(prefix), "nothing left to clean: the kill came too late to test anything"
-    removed = netns.cleanup_leftovers(only={prefix})
+    removed = host.cleanup_leftovers(only={prefix})
     assert removed == [prefix]
     assert _traces(prefix) == []
 
@@ -124,7 +124,7 @@ def test_cleanup_spares_live_and_kept_runs(erplan_runs: list[subprocess.Popen[by
     kept = _start(["--keep", str(SMALL)])
     erplan_runs.append(kept)
     assert kept.wait(timeout=180) in (0, 1)
-    kept_prefix = next(p for p in netns.known_runs() if p.startswith(f"erp{kept.pid}x"))
+    kept_prefix = next(p for p in host.known_runs() if p.startswith(f"erp{kept.pid}x"))
     dead = _start([str(SMALL)])
     erplan_runs.append(dead)
     _wait_for(_stage_daemons, dead.pid)
@@ -135,19 +135,19 @@ def test_cleanup_spares_live_and_kept_runs(erplan_runs: list[subprocess.Popen[by
     loaded = load_mapping(designs.public_and_private(), "live", CATALOGS)
     with netns.build(plan(loaded.design, CATALOGS).topology) as live:
         mine = {live.prefix, kept_prefix, dead_prefix}
-        assert netns.cleanup_leftovers(only=mine) == [dead_prefix]
-        assert netns.leftover_namespaces({live.prefix}), "a live run was removed"
-        assert netns.leftover_namespaces({kept_prefix}), "a kept run was removed"
-        assert netns.cleanup_leftovers(include_kept=True, only=mine) == [kept_prefix]
-        assert netns.leftover_namespaces({live.prefix}), "a live run was removed"
+        assert host.cleanup_leftovers(only=mine) == [dead_prefix]
+        assert host.leftover_namespaces({live.prefix}), "a live run was removed"
+        assert host.leftover_namespaces({kept_prefix}), "a kept run was removed"
+        assert host.cleanup_leftovers(include_kept=True, only=mine) == [kept_prefix]
+        assert host.leftover_namespaces({live.prefix}), "a live run was removed"
     assert _traces(kept_prefix) == [] and _traces(dead_prefix) == []
 
 
 def _root_state() -> tuple[set[str], set[str], set[str]]:
-    links = {str(i.get("ifname")) for i in json.loads(netns.run(["ip", "-j", "link", "show"]))}
-    routes = set(netns.run(["ip", "route", "show", "table", "all"]).splitlines())
-    routes |= set(netns.run(["ip", "-6", "route", "show", "table", "all"]).splitlines())
-    listening = set(netns.run(["ss", "-Hlntup"]).splitlines())
+    links = {str(i.get("ifname")) for i in json.loads(host.run(["ip", "-j", "link", "show"]))}
+    routes = set(host.run(["ip", "route", "show", "table", "all"]).splitlines())
+    routes |= set(host.run(["ip", "-6", "route", "show", "table", "all"]).splitlines())
+    listening = set(host.run(["ss", "-Hlntup"]).splitlines())
     return links, routes, listening
 
 

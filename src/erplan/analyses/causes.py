@@ -148,6 +148,34 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "guide 000 §2.2 ('security policies that prohibit direct access to the internet from "
         "client workstations'); guide 001 'Design Client Connectivity Configuration'",
     ),
+    "direct-not-propagated": (
+        "the site's clients may not reach the internet directly, and a site router on the way "
+        "takes no ExpressRoute routes (route scope): the destination, sent DIRECT, falls to the "
+        "default route and the perimeter refuses it",
+        "propagate the Microsoft routes to that site (er_routes: true), or send the destination "
+        "to the proxy in the site's PAC file",
+        "design notes 'Flow semantics' (outbound step 1: a DIRECT decision where clients may not "
+        "reach the internet directly works only over an ExpressRoute route); guide 000 §2.2; "
+        "guide 001 Solution 1b (route scoping)",
+    ),
+    "direct-circuit-down": (
+        "the site's clients may not reach the internet directly, and the circuit that carries "
+        "this destination's ExpressRoute routes is down: DIRECT now means the internet, which "
+        "the perimeter refuses",
+        "bring the circuit up, or give the site a second circuit at another peering location; "
+        "meanwhile send the destination to the proxy in the site's PAC file (failing over to "
+        "the internet is a manual change)",
+        "guide 001 'High availability and failover with Azure ExpressRoute'; guide 000 §2.2",
+    ),
+    "direct-not-admitted": (
+        "the site's clients may not reach the internet directly, and no circuit's route filter "
+        "admits this destination's service: it has no ExpressRoute route, and the perimeter "
+        "refuses it",
+        "admit the service in the circuit's route filter, or send the destination to the proxy "
+        "in the site's PAC file",
+        "guide 000 §2.2 (ExpressRoute-able connections bypass the proxy); Microsoft: route "
+        "filters for Microsoft peering [R-RF]",
+    ),
     "initiator": (
         "the initiator receives the reply from an address it did not connect to",
         "translate the reply back where the request was translated (the same entry)",

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from ipaddress import IPv4Network
 
 from erplan.analyses.causes import CAUSES, Culprit
+from erplan.analyses.missing_routes import missing_route
 from erplan.engine import Branch, Direction, Disposition, Engine, FlowTrace, Outcome, Path
 from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
@@ -96,6 +97,12 @@ class FailureCauses:
         culprit: Culprit = b.culprit
         why = b.reason
         inbound_request = path is fwd and f.direction is Direction.INBOUND
+        if cause == "no-direct-internet" and path.hops:
+            # Refused because it fell to the default route: why the router had no other.
+            last = path.hops[-1]
+            missing = missing_route(self.e, last.node, last.dst)
+            if missing is not None:
+                return missing.key, f"{why}: {missing.why}", missing.culprit
         if cause == "delivered-elsewhere" and not inbound_request:
             pulled = self._delivered_elsewhere(path)
             if pulled is not None:
@@ -128,6 +135,17 @@ class FailureCauses:
                 f"{addr(end.dst)}, while the routes that lead here stay up"
             )
             return "down", why, ("wan", i, "up")
+        if f.direction is Direction.INBOUND and path is fwd and cause == "loop" and path.hops:
+            svc = self.design.services[f.origin]
+            record = int(svc.dns_record)
+            if record != int(svc.public_address) and path.hops[-1].dst == record:
+                # No host holds the record's address: the routers pass it between them.
+                why = (
+                    f"{why}: the public DNS record {svc.dns_record} of {svc.fqdn} is not its "
+                    f"published address {svc.public_address}, and no destination NAT leads "
+                    f"{svc.dns_record} to a host"
+                )
+                return "wrong-host", why, ("services", f.origin, "dns_record")
         if f.direction is Direction.INBOUND and path is fwd and cause in ("no-route", "wrong-host"):
             svc = self.design.services[f.origin]
             mismatch = svc.dns_record != svc.public_address

@@ -4,11 +4,14 @@ share, users and text), and the notes about route choices the design leaves open
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from erplan.analyses.causes import Culprit
+from erplan.analyses.missing_routes import missing_route
 from erplan.analyses.verdicts import (
     CODE_QOS,
     CODE_REGION_PREFERENCE,
+    CODE_ROUTE_LEFT,
     CODE_TIE,
     CODES,
     FlowResult,
@@ -19,7 +22,8 @@ from erplan.analyses.verdicts import (
 from erplan.catalogs import Catalogs
 from erplan.codes import ROUTE_NOTES
 from erplan.diagnostics import Finding, Location, Severity
-from erplan.engine import Direction, Flow
+from erplan.engine import Branch, Direction, Engine, Flow
+from erplan.engine.nodes import Kind
 from erplan.facts import dynamics_regional, region_preferences
 
 # The codes table (`erplan explain`) names each route note by its constant.
@@ -27,6 +31,7 @@ _NOTE_NAMES = {
     CODE_REGION_PREFERENCE: "CODE_REGION_PREFERENCE",
     CODE_TIE: "CODE_TIE",
     CODE_QOS: "CODE_QOS",
+    CODE_ROUTE_LEFT: "CODE_ROUTE_LEFT",
 }
 
 
@@ -98,11 +103,19 @@ def _origin_object(flow: Flow) -> Culprit:
     return ("servers" if flow.kind == "server" else "sites", flow.origin)
 
 
-def _note(code: str, message: str, location: Location | None, subject: str | None) -> Finding:
+def _note(
+    code: str,
+    message: str,
+    location: Location | None,
+    subject: str | None,
+    data: dict[str, Any] | None = None,
+) -> Finding:
     """A route-choice note with the severity, fix and source of the codes table (which
     ``erplan explain`` prints), found by the name of the code's constant here."""
     _, severity, _, _, fix, source = ROUTE_NOTES[_NOTE_NAMES[code]]
-    return Finding(code, severity, message, location, fix=fix, source=source, subject=subject)
+    return Finding(
+        code, severity, message, location, fix=fix, source=source, subject=subject, data=data or {}
+    )
 
 
 def route_notes(
@@ -166,3 +179,66 @@ def route_notes(
             )
         )
     return out
+
+
+def routes_left(engine: Engine, results: Iterable[FlowResult], loaded: LoadedLike) -> list[Finding]:
+    """Working outbound flows that a site's table sends towards a circuit but that leave by a
+    breakout, because a site router on the way takes no ExpressRoute routes: one note per
+    origin and site on the way, with the share of connections that leave so."""
+    groups: dict[tuple[str, Culprit], list[tuple[FlowResult, float, str, set[str]]]] = {}
+    for r in results:
+        if r.flow.direction is not Direction.OUTBOUND:
+            continue
+        found: dict[Culprit, tuple[float, str, set[str]]] = {}
+        for b in r.trace.branches:
+            left = _left_for_the_internet(engine, b)
+            if left is not None:
+                culprit, route = left
+                weight, _, edges = found.get(culprit, (0.0, route, set()))
+                found[culprit] = (weight + b.weight, route, edges | {b.forward.edge or ""})
+        for culprit, (weight, route, edges) in found.items():
+            groups.setdefault((r.flow.origin, culprit), []).append((r, weight, route, edges))
+    out: list[Finding] = []
+    for (origin, culprit), members in groups.items():
+        n = sum(len(r.flows) for r, _, _, _ in members)
+        names = sorted({f.fqdn or str(f.endpoint_set) for r, _, _, _ in members for f in r.flows})
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        share = max(w for _, w, _, _ in members)
+        route = members[0][2]
+        exits = ", ".join(sorted(set().union(*(e for _, _, _, e in members))))
+        part = "" if share >= 0.9999 else f" ({share:.0%} of their connections)"
+        them = "them" if n != 1 else "it"
+        message = (
+            f"{n} flow{'s' if n != 1 else ''} of {origin} ({shown}) "
+            f"{'leave' if n != 1 else 'leaves'} by the internet"
+            f"{part}, by {exits}: {origin}'s routers send {them} by an {route}, but site "
+            f"{culprit[1]} on the way takes no ExpressRoute routes (er_routes: false) and "
+            f"forwards {them} by its default route"
+        )
+        data = {"origin": origin, "flows": n, "share": round(share, 6)}
+        out.append(
+            _note(CODE_ROUTE_LEFT, message, loaded.source.where(culprit), dotted(culprit), data)
+        )
+    return out
+
+
+def _left_for_the_internet(engine: Engine, b: Branch) -> tuple[Culprit, str] | None:
+    """For a working branch that leaves by a breakout: the propagation of the site on the way
+    that lacks the ExpressRoute route an earlier site router forwarded the packet by, and that
+    route in words; None when no site router on its way held such a route."""
+    if not b.outcome.works or not (b.forward.edge or "").startswith("breakout:"):
+        return None
+    nodes, tables = engine.net.nodes, engine.tables
+    route = ""
+    for h in b.forward.hops:
+        if nodes[h.node].kind is not Kind.SITE:
+            continue
+        if not route:
+            decision = tables.customer_decision(h.node, h.dst)
+            if decision.culprit[:1] == ("circuits",):
+                route = decision.route  # from here on the packet is meant for a circuit
+            continue
+        missing = missing_route(engine, h.node, h.dst)
+        if missing is not None:  # a router that takes none: the only reason once one had it
+            return missing.culprit, route
+    return None

@@ -256,18 +256,23 @@ class Judge:
         best = table.get(f"site:{origin}")
         d, geo = self.design, self.geo
         given = d.sites[origin].internet_latency_ms
-        own = d.site_breakout(origin)
-        if given is None or own is None or not d.breakouts[own].up:
+        if given is None:
             return best
-        # The site's given figure replaces the estimate of its own breakout's legs.
-        lat = Ms(given, False)
-        if not f.third_party:
-            _, near = geo.breakout_internet(own)
-            lat = lat + geo.backbone(geo.fe_point(near), geo.fe_point(fe))
-        mine = Option("breakout", own, lat)
-        if best is not None and not (best.kind == "breakout" and best.name == own):
-            return best if best.latency.ms <= lat.ms else mine
-        others = [o for o in self.outbound_options(t, fe, breakouts=True) if o.name != own]
+        owns = [b for b in self.e.tracer.internet_egress(origin) if d.breakouts[b].up]
+        if not owns:
+            return best
+        # The site's given figure replaces the estimate of its internet egress's legs.
+        mine_all = []
+        for own in owns:
+            lat = Ms(given, False)
+            if not f.third_party:
+                _, near = geo.breakout_internet(own)
+                lat = lat + geo.backbone(geo.fe_point(near), geo.fe_point(fe))
+            mine_all.append(Option("breakout", own, lat))
+        mine = min(mine_all, key=lambda o: o.latency.ms)
+        if best is not None and not (best.kind == "breakout" and best.name in owns):
+            return best if best.latency.ms <= mine.latency.ms else mine
+        others = [o for o in self.outbound_options(t, fe, breakouts=True) if o.name not in owns]
         return min([mine, *others], key=lambda o: o.latency.ms)
 
     def _fastest(self, fe: FrontEnd, circuits: tuple[str, ...], third_party: bool) -> Searching:

@@ -59,8 +59,8 @@ def to_network(engine: Engine, t: FlowTrace, b: Branch) -> Ms | None:
                 total -= geo.backbone(geo.fe_point(near), geo.fe_point(fe)).ms / 2
             # The hop's own label also covers the backbone part left out: take the label of
             # the internet leg alone (the site's given figure, else the estimate).
-            given = engine.tracer.given(f)
-            own = given[1] if given is not None and given[0] == breakout else leg
+            given = dict(engine.tracer.given(f)).get(breakout)
+            own = given if given is not None else leg
             return Ms(2 * max(total, 0.0), estimated or own.estimated)
         estimated = estimated or (h.estimated and h.ms > 0)
     return None

@@ -78,6 +78,7 @@ for _v in (Verdict.DROPPED, Verdict.BLACKHOLE, Verdict.UNREACHABLE):
 CODE_REGION_PREFERENCE = "ERP820"
 CODE_TIE = "ERP821"
 CODE_QOS = "ERP822"
+CODE_ROUTE_LEFT = "ERP816"
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,7 +374,7 @@ def summarize(results: Iterable[FlowResult], design: Design) -> dict[str, Any]:
 
 def verify(loaded: LoadedLike, catalogs: Catalogs) -> Report:
     """Every flow with its verdict, the findings (rules and flows) and a summary."""
-    from erplan.analyses.flow_findings import flow_findings, route_notes
+    from erplan.analyses.flow_findings import flow_findings, route_notes, routes_left
     from erplan.analyses.rules import lint
 
     with collector_paused():
@@ -381,6 +382,7 @@ def verify(loaded: LoadedLike, catalogs: Catalogs) -> Report:
         results = rows(engine)
         findings = list(lint(loaded, catalogs, (engine, results)))  # type: ignore[arg-type]
         about_flows = flow_findings(results, loaded) + route_notes(results, loaded, catalogs)
+        about_flows += routes_left(engine, results, loaded)
         findings.extend(silencing.apply(about_flows, loaded.design))
         findings.sort(key=sort_key)
         return Report(findings, results, summarize(results, loaded.design), engine)

@@ -51,7 +51,7 @@ def emulate_command(
     every flow, and show what happened beside the model (exit 1 on disagreement)."""
     if os.geteuid() != 0:
         common.usage_failure("emulate needs root (network namespaces, nftables, FRR)")
-    from erplan.emulate.netns import EmulationError, cleanup_leftovers, missing_tools
+    from erplan.emulate.host import EmulationError, cleanup_leftovers, missing_tools
 
     missing = missing_tools()
     if missing:

@@ -20,7 +20,8 @@ from erplan.catalogs import Catalogs
 from erplan.emulate import nft
 from erplan.emulate.addresses import spread
 from erplan.emulate.flows import FlowSpec, connections_per_stratum
-from erplan.emulate.netns import Network, Progress, Timings, build, start_helper
+from erplan.emulate.host import Progress
+from erplan.emulate.netns import Network, Timings, build, start_helper
 from erplan.emulate.network import INTERNET, MICROSOFT, Plan, plan
 from erplan.emulate.results import DOWN, PINNED, Connection, FlowResult, summarize
 from erplan.model import Design

@@ -343,10 +343,8 @@ class Segments:
             return bb.ms / 2, bb.estimated
         if kinds == {Kind.BREAKOUT, Kind.INTERNET}:
             edge = na if na.kind is Kind.BREAKOUT else nb
-            if ctx.given is not None and ctx.given[0] == edge.name:
-                leg = ctx.given[1]
-            else:
-                leg, _ = geo.breakout_internet(edge.name)
+            given = ctx.given_leg(edge.name)
+            leg = given if given is not None else geo.breakout_internet(edge.name)[0]
             if ctx.microsoft_end and ctx.ms_point is not None:
                 _, fe = geo.breakout_internet(edge.name)
                 leg = leg + geo.backbone(geo.fe_point(fe), ctx.ms_point)

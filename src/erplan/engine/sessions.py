@@ -35,7 +35,11 @@ class Context:
 
     ms_point: Point | None = None  # the Microsoft end of the flow (a front end)
     microsoft_end: bool = True  # the far end is in Microsoft's network
-    given: tuple[str, Ms] | None = None  # (breakout, leg) from the origin's given latency
+    given: tuple[tuple[str, Ms], ...] = ()  # (breakout, leg) from the origin's given latency
+
+    def given_leg(self, breakout: str) -> Ms | None:
+        """The leg from ``breakout`` to Microsoft that the origin's given latency implies."""
+        return next((leg for name, leg in self.given if name == breakout), None)
 
 
 def pre_routing(rules: NatRules, src: int, dst: int) -> list[tuple[int, int, float, str]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from erplan.catalogs import FrontEnd
 from erplan.engine.connect import connect
-from erplan.engine.igp import Igp
+from erplan.engine.igp import INF, Igp
 from erplan.engine.origins import Origins, ProxyHop, Resolving, Sources, resolving_at
 from erplan.engine.sessions import Context, Culprit
 from erplan.engine.trace import Branch, Direction, Disposition, Flow, FlowTrace, Outcome, Path
@@ -367,20 +367,35 @@ class Tracer:
             self._legs[key] = got
         return got
 
-    def given(self, flow: Flow) -> tuple[str, Ms] | None:
-        """The leg from the origin's breakout to Microsoft that its given internet latency
-        implies: the given figure is users -> Microsoft network, of which the WAN legs are
-        part."""
+    def given(self, flow: Flow) -> tuple[tuple[str, Ms], ...]:
+        """The legs from the origin's internet egress to Microsoft that its given internet
+        latency implies, per breakout: the given figure is users -> Microsoft network over
+        that egress, of which the WAN legs to it are part."""
         d = self.design
         site = flow.start
         if site not in d.sites:
-            return None
+            return ()
         given = d.sites[site].internet_latency_ms
+        if given is None:
+            return ()
+        out = []
+        for own in self.internet_egress(site):
+            wan = self.igp.latency(f"site:{site}", f"site:{d.breakouts[own].site}")
+            out.append((own, Ms(max(0.0, given - (wan.ms if wan is not None else 0.0)), False)))
+        return tuple(out)
+
+    def internet_egress(self, site: str) -> tuple[str, ...]:
+        """The breakouts a site's given internet latency was measured over: the one it names
+        (or the one at the site), else the nearest by IGP, every tie - up or not: a breakout
+        taken only because a nearer one is down is not the way the figure describes."""
+        d = self.design
         own = d.site_breakout(site)
-        if given is None or own is None:
-            return None
-        wan = self.igp.latency(f"site:{site}", f"site:{d.breakouts[own].site}")
-        return own, Ms(max(0.0, given - (wan.ms if wan is not None else 0.0)), False)
+        if own is not None:
+            return (own,)
+        dist = self.igp.tree(f"site:{site}")
+        far = {b: dist.get(f"site:{bk.site}", INF) for b, bk in d.breakouts.items()}
+        best = min(far.values(), default=INF)
+        return tuple(b for b, x in far.items() if x == best < INF)
 
     # -- inbound -------------------------------------------------------------------------------
     def inbound(self, flow: Flow) -> FlowTrace:

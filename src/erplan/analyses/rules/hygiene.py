@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from erplan.analyses.rules.registry import Context, Hit, rule
+from erplan.analyses.rules.wan import wan_adjacency
 from erplan.diagnostics import Severity
 from erplan.model import ProxyMode
 
@@ -50,18 +51,13 @@ def site_without_internet(ctx: Context) -> Iterator[Hit]:
 def _reaching_a_breakout(ctx: Context) -> set[str]:
     """The sites that name a breakout, or reach a site holding one over WAN links that are up."""
     d = ctx.design
-    links: dict[str, list[str]] = {name: [] for name in d.sites}
-    for w in d.wan:
-        a, b = w.between
-        if w.up and a in links and b in links:
-            links[a].append(b)
-            links[b].append(a)
+    links = wan_adjacency(d)
     holding = {b.site for b in d.breakouts.values() if b.site in links}
     online = holding | {name for name in d.sites if d.site_breakout(name) is not None}
     # Every site joined to one that holds a breakout reaches it.
     stack = list(holding)
     while stack:
-        for nxt in links[stack.pop()]:
+        for nxt, _ in links[stack.pop()]:
             if nxt not in online:
                 online.add(nxt)
                 stack.append(nxt)

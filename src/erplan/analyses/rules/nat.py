@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Network
 
 from erplan.analyses.rules.registry import Context, Hit, Path, rule
+from erplan.analyses.rules.wan import wan_adjacency
 from erplan.catalogs import Catalogs
 from erplan.diagnostics import Severity
 from erplan.facts import special_range
@@ -147,14 +148,10 @@ def _site_circuits(d: Design, catalogs: Catalogs) -> dict[str, list[str]]:
     latency, so the users counted on a circuit are the ones hot-potato routing sends there.
     """
     geo = Geo(d, catalogs)
-    graph: dict[str, list[tuple[str, float]]] = {name: [] for name in d.sites}
-    for link in d.wan:
-        if not link.up:
-            continue
-        a, b = link.between
-        weight = link.cost if link.cost is not None else geo.wan_link(a, b, link.latency_ms).ms
-        graph[a].append((b, weight))
-        graph[b].append((a, weight))
+    graph = wan_adjacency(
+        d,
+        lambda w: w.cost if w.cost is not None else geo.wan_link(*w.between, w.latency_ms).ms,
+    )
     at: dict[str, list[str]] = {}
     for name, c in d.circuits.items():
         if c.up:

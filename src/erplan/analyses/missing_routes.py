@@ -1,0 +1,111 @@
+"""Why a site router holds no ExpressRoute route for a Microsoft destination: the site takes
+none (route scope), every circuit that would carry it is down, or no circuit's route filter
+admits it. Each reason names the design object a fix must change; a packet that falls to the
+default route for one of these reasons is refused at a proxy-only site, or leaves by the
+internet where the design meant a circuit.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from erplan.analyses.causes import Culprit
+from erplan.engine import Engine
+from erplan.engine.routes import Microsoft365
+from erplan.facts import LINKS, MAX_PREFIXES_PER_SESSION, link_advertisements
+
+# Cause keys, one per reason (erplan.analyses.causes).
+NOT_PROPAGATED = "direct-not-propagated"
+CIRCUIT_DOWN = "direct-circuit-down"
+NOT_ADMITTED = "direct-not-admitted"
+
+
+class Missing(NamedTuple):
+    """Why a router has no ExpressRoute route: the reason's key, in words, and what to fix."""
+
+    key: str
+    why: str
+    culprit: Culprit
+
+
+def missing_route(engine: Engine, router: str, dst: int) -> Missing | None:
+    """Why site router ``router`` has no ExpressRoute route for ``dst``; None when ``dst`` is
+    not a prefix Microsoft advertises over ExpressRoute (its only route is the default) or when
+    none of the three reasons holds (the router has one, unless the WAN cuts it off)."""
+    tables, design = engine.tables, engine.design
+    entry = tables.entry(dst)
+    node = engine.net.nodes[router]
+    if not isinstance(entry, Microsoft365) or node.site is None or not design.circuits:
+        return None
+    site = node.site
+    names = ", ".join(sorted(_services(engine, entry.communities)))
+    admitting = [c for c in design.circuits if tables.admits[c] & entry.communities]
+    if not admitting:
+        c = _nearest(engine, router, list(design.circuits))
+        why = (
+            f"no circuit's route filter admits {names}: circuit {c}'s admits "
+            f"{', '.join(design.circuits[c].route_filter) or 'nothing'}"
+        )
+        return Missing(NOT_ADMITTED, why, ("circuits", c, "route_filter"))
+    if not any(tables.links_up[c] for c in admitting):
+        c = _nearest(engine, router, admitting)
+        what, culprit = _down(engine, c)
+        why = f"circuit {c}, which carries {names}, is down ({what})"
+        return Missing(CIRCUIT_DOWN, why, culprit)
+    if not design.sites[site].er_routes:
+        why = (
+            f"site {site} takes no ExpressRoute routes (er_routes: false), although circuit "
+            f"{_nearest(engine, router, [c for c in admitting if tables.links_up[c]])} "
+            f"carries {names}"
+        )
+        return Missing(NOT_PROPAGATED, why, ("sites", site, "er_routes"))
+    return None
+
+
+def _services(engine: Engine, communities: frozenset[str]) -> set[str]:
+    """The route-filter services of these communities, by name (the community if unknown)."""
+    out: set[str] = set()
+    for c in communities:
+        record = engine.catalogs.service(c)
+        out.add(record.name if record is not None else c)
+    return out
+
+
+def _nearest(engine: Engine, router: str, circuits: list[str]) -> str:
+    """The circuit whose customer edge is nearest to ``router`` by IGP (the design's order on
+    a tie, and among those it cannot reach)."""
+    igp = engine.tables.igp
+    return min(circuits, key=lambda c: igp.distance(router, f"ce:{c}"))
+
+
+def _down(engine: Engine, circuit: str) -> tuple[str, Culprit]:
+    """Why no link of ``circuit`` holds a session, and the design object to bring up."""
+    design = engine.design
+    c = design.circuits[circuit]
+    if not c.up:
+        return "up: false", ("circuits", circuit, "up")
+    for link in LINKS:
+        if link in c.links and not c.links[link].up:
+            return f"its {link.value} link is down", (
+                "circuits",
+                circuit,
+                "links",
+                link.value,
+                "up",
+            )
+        if len(link_advertisements(design, circuit, link)) > MAX_PREFIXES_PER_SESSION:
+            return (
+                f"its {link.value} link advertises more than {MAX_PREFIXES_PER_SESSION} prefixes: "
+                "Microsoft drops the session",
+                ("circuits", circuit, "advertises"),
+            )
+    net = engine.net
+    for link in LINKS:
+        lid = f"link:{circuit}/{link.value}"
+        for a, b in ((f"ce:{circuit}", lid), (lid, f"msee:{circuit}/{link.value}")):
+            wire = net.wires[a][b]
+            down = [d for d in wire.devices if not net.nodes[d].up]
+            if down:
+                name = net.nodes[down[0]].name
+                return f"device {name} on its {link.value} link is down", ("devices", name, "up")
+    return "no link holds a session", ("circuits", circuit)
