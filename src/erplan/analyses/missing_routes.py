@@ -47,18 +47,21 @@ def missing_route(engine: Engine, router: str, dst: int) -> Missing | None:
             f"{', '.join(design.circuits[c].route_filter) or 'nothing'}"
         )
         return Missing(NOT_ADMITTED, why, ("circuits", c, "route_filter"))
-    if not any(tables.links_up[c] for c in admitting):
+    # The site's scope first: it is the design's and holds in every state, so a failure that
+    # downs a circuit does not change why a scoped site has no route (the failure sweep keeps
+    # such a row as it was, and a design written with that circuit down says the same).
+    up = [c for c in admitting if tables.links_up[c]]
+    if not design.sites[site].er_routes:
+        why = (
+            f"site {site} takes no ExpressRoute routes (er_routes: false), although circuit "
+            f"{_nearest(engine, router, up or admitting)} carries {names}"
+        )
+        return Missing(NOT_PROPAGATED, why, ("sites", site, "er_routes"))
+    if not up:
         c = _nearest(engine, router, admitting)
         what, culprit = _down(engine, c)
         why = f"circuit {c}, which carries {names}, is down ({what})"
         return Missing(CIRCUIT_DOWN, why, culprit)
-    if not design.sites[site].er_routes:
-        why = (
-            f"site {site} takes no ExpressRoute routes (er_routes: false), although circuit "
-            f"{_nearest(engine, router, [c for c in admitting if tables.links_up[c]])} "
-            f"carries {names}"
-        )
-        return Missing(NOT_PROPAGATED, why, ("sites", site, "er_routes"))
     return None
 
 
