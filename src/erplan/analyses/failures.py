@@ -309,6 +309,11 @@ class Baseline:
     # Each WAN link's pair of sites (sorted), and how many links join each pair.
     wan_pairs: list[tuple[str, ...]] = field(default_factory=list)
     wan_pair_count: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    # Per row, the touch keys its trace and the legs it needs cross (``_Deps.of``), and each
+    # row by the key of its first flow: a row of a traced origin that crosses nothing down is
+    # taken as it was (``kept_row``).
+    row_keys: list[frozenset[str]] = field(default_factory=list)
+    row_at: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, design: Design, catalogs: Catalogs) -> Baseline:
@@ -322,10 +327,12 @@ class Baseline:
         deps: dict[str, set[Origin]] = {}
         dns_of: dict[str, set[Origin]] = {}
         finder = _Deps(engine)
+        row_keys: list[frozenset[str]] = []
         for i, r in enumerate(results):
             o = origin_of(r.flow)
             rows_of.setdefault(o, []).append(i)
-            for k in finder.of(r):
+            row_keys.append(frozenset(finder.of(r)))
+            for k in row_keys[-1]:
                 deps.setdefault(k, set()).add(o)
             if r.flow.direction is not Direction.INBOUND:
                 f = r.flow
@@ -358,6 +365,8 @@ class Baseline:
         base.inbound = list(origin_groups(engine, services)) if services else []
         base.sets = engine.origins.endpoint_sets()
         base.flows_of = flows_by_origin(design, results, rows_of)
+        base.row_keys = row_keys
+        base.row_at = {r.flows[0].key: i for i, r in enumerate(results)}
         return base
 
 
@@ -399,6 +408,27 @@ def crossing(base: Baseline, down: set[str]) -> set[Origin]:
     return out
 
 
+def kept_row(base: Baseline, flows: Sequence[Flow], down: set[str]) -> int | None:
+    """The baseline's row of a group of flows traced again, when the group is that row's (the
+    same flows; a failure can regroup them), every path of its trace works, and the trace and
+    the DNS and proxy legs it needs cross nothing in ``down``: then its trace is the one a
+    fresh engine makes (the argument that keeps the rows of origins not traced again, row by
+    row). None: trace it."""
+    i = base.row_at.get(flows[0].key)
+    if i is None or base.row_keys[i] & down:
+        return None
+    if not all(b.outcome.works for b in base.results[i].trace.branches):
+        # A path that fails may end at an element it does not list (a firewall on a circuit
+        # that drops a reply): only the paths that work list every element they depend on.
+        return None
+    old = base.results[i].flows
+    if len(old) != len(flows) or any(
+        a is not b and a != b for a, b in zip(old, flows, strict=True)
+    ):
+        return None
+    return i
+
+
 def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> Outcome:
     design = apply(base.design, failed)
     slow: set[int] = set()
@@ -433,21 +463,20 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
                 # The egresses and the stubs that lead to them are the baseline's.
                 verdicts.judge.known_starts = j.starts
         for flows in origin_groups(engine, affected, base.resolving, known):
-            r = verdicts.result(tuple(flows), engine.trace(flows[0]))
-            new_states.append(state_of(engine, r))
-            retraced += 1
+            i = None if full else kept_row(base, flows, down)
+            if i is None:
+                r = verdicts.result(tuple(flows), engine.trace(flows[0]))
+                new_states.append(state_of(engine, r))
+                retraced += 1
+                continue
+            # The row as the baseline traced it, judged again if it is slow.
+            new_states.append(_judged(engine, verdicts, base, i) if i in slow else base.states[i])
         for i in sorted(slow):
             if origin_of(base.results[i].flow) in affected:
                 continue
-            r0 = base.results[i]
-            r = verdicts.result(r0.flows, r0.trace)
-            if (r.verdict, r.share, r.cause_key, r.latency) != (
-                r0.verdict,
-                r0.share,
-                r0.cause_key,
-                r0.latency,
-            ):
-                new_states.append(state_of(engine, r))
+            st = _judged(engine, verdicts, base, i)
+            if st is not base.states[i]:
+                new_states.append(st)
     # The failed state of every origin that changed: its rows, in full.
     after: dict[Origin, list[FlowState]] = {o: [] for o in affected}
     for st in new_states:
@@ -469,6 +498,21 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
     by_site = loads(design, base.catalogs, moved).by_site
     load = {site: by_site.get(site, {}) for site in sites}
     return Outcome(tuple(failed), after, retraced, load, base)
+
+
+def _judged(engine: Engine, verdicts: Verdicts, base: Baseline, i: int) -> FlowState:
+    """Row ``i`` of the baseline, its trace kept, judged again in the failed state: its
+    baseline state when the judgement is the same."""
+    r0 = base.results[i]
+    r = verdicts.result(r0.flows, r0.trace)
+    if (r.verdict, r.share, r.cause_key, r.latency) == (
+        r0.verdict,
+        r0.share,
+        r0.cause_key,
+        r0.latency,
+    ):
+        return base.states[i]
+    return state_of(engine, r)
 
 
 def _unresolved(s: FlowState) -> FlowState:
