@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from erplan.analyses import sweep
-from erplan.analyses.failures import Atom, Baseline, crossing, down_keys, evaluate, kept_row
+from erplan.analyses.failed_state import kept_row
+from erplan.analyses.failures import Atom, Baseline, crossing, down_keys, evaluate
 from erplan.analyses.impact import impact
 from erplan.analyses.sweep import cases, run, same_effect
 from erplan.catalogs import load_catalogs
@@ -41,7 +42,7 @@ def test_a_location_with_one_circuit_is_evaluated_once_with_it(
     chicago = next(g for g in groups if (Atom("circuit", "chicago-er"),) in g)
     assert chicago == [(Atom("circuit", "chicago-er"),), (Atom("location", "Chicago"),)]
     calls: list[tuple[Atom, ...]] = []
-    real = sweep.evaluate
+    real = evaluate
 
     def counting(base: Baseline, case: tuple[Atom, ...]) -> object:
         calls.append(case)

@@ -33,6 +33,8 @@ from erplan.analyses.failed_state import (
     failed_engine,
     flows_by_origin,
     inbound_of,
+    judged_again,
+    kept_row,
     same_services,
 )
 from erplan.analyses.fastest import Inherit
@@ -408,27 +410,6 @@ def crossing(base: Baseline, down: set[str]) -> set[Origin]:
     return out
 
 
-def kept_row(base: Baseline, flows: Sequence[Flow], down: set[str]) -> int | None:
-    """The baseline's row of a group of flows traced again, when the group is that row's (the
-    same flows; a failure can regroup them), every path of its trace works, and the trace and
-    the DNS and proxy legs it needs cross nothing in ``down``: then its trace is the one a
-    fresh engine makes (the argument that keeps the rows of origins not traced again, row by
-    row). None: trace it."""
-    i = base.row_at.get(flows[0].key)
-    if i is None or base.row_keys[i] & down:
-        return None
-    if not all(b.outcome.works for b in base.results[i].trace.branches):
-        # A path that fails may end at an element it does not list (a firewall on a circuit
-        # that drops a reply): only the paths that work list every element they depend on.
-        return None
-    old = base.results[i].flows
-    if len(old) != len(flows) or any(
-        a is not b and a != b for a, b in zip(old, flows, strict=True)
-    ):
-        return None
-    return i
-
-
 def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> Outcome:
     design = apply(base.design, failed)
     slow: set[int] = set()
@@ -470,11 +451,13 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
                 retraced += 1
                 continue
             # The row as the baseline traced it, judged again if it is slow.
-            new_states.append(_judged(engine, verdicts, base, i) if i in slow else base.states[i])
+            new_states.append(
+                judged_again(engine, verdicts, base, i) if i in slow else base.states[i]
+            )
         for i in sorted(slow):
             if origin_of(base.results[i].flow) in affected:
                 continue
-            st = _judged(engine, verdicts, base, i)
+            st = judged_again(engine, verdicts, base, i)
             if st is not base.states[i]:
                 new_states.append(st)
     # The failed state of every origin that changed: its rows, in full.
@@ -498,21 +481,6 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
     by_site = loads(design, base.catalogs, moved).by_site
     load = {site: by_site.get(site, {}) for site in sites}
     return Outcome(tuple(failed), after, retraced, load, base)
-
-
-def _judged(engine: Engine, verdicts: Verdicts, base: Baseline, i: int) -> FlowState:
-    """Row ``i`` of the baseline, its trace kept, judged again in the failed state: its
-    baseline state when the judgement is the same."""
-    r0 = base.results[i]
-    r = verdicts.result(r0.flows, r0.trace)
-    if (r.verdict, r.share, r.cause_key, r.latency) == (
-        r0.verdict,
-        r0.share,
-        r0.cause_key,
-        r0.latency,
-    ):
-        return base.states[i]
-    return state_of(engine, r)
 
 
 def _unresolved(s: FlowState) -> FlowState:
