@@ -8,12 +8,14 @@ flow whose DNS resolves there is unreachable (flow semantics: if DNS cannot get 
 of that origin is unreachable"); the breakout itself failing is the breakout case.
 
 Recomputation is incremental: the baseline records which design elements each row's trace (and
-the DNS and proxy legs it needs first) crosses; a failure re-derives and re-traces only the
-origins whose rows cross the failed element. The other rows cannot change: a failure only
-removes paths, so a router's choice among paths that stay up is the same, and only a row judged
-suboptimal can change its verdict (the best the design offers can only get worse): those are
-judged again against the failed design. ``evaluate(..., full=True)`` recomputes everything, and
-the tests check that both agree on every example.
+the DNS and proxy legs it needs first) crosses; a failure re-derives only the origins whose rows
+cross the failed element, and re-traces those of their rows that cross it, whose paths do not
+all work, or whose flows the failure regroups (``failed_state.kept_row``). The other rows
+cannot change: a failure only removes paths, so a router's choice among paths that stay up is
+the same, and only a row judged suboptimal can change its verdict (the best the design offers
+can only get worse): those are judged again against the failed design.
+``evaluate(..., full=True)`` recomputes everything, and the tests check that both agree on
+every example.
 """
 
 from __future__ import annotations
