@@ -14,6 +14,8 @@ tests/test_failed_state.py).
   origins that are traced again.
 - The flows from Microsoft to the design's services: they depend on the services, the tenant
   and the catalog alone, never on what is up.
+- The rows of an origin traced again whose paths all work and cross nothing that failed
+  (``kept_row``): the argument that keeps whole origins, row by row.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from erplan.analyses.fastest import Option
 from erplan.analyses.paths import touched
+from erplan.analyses.summary import FlowState, state_of
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace
 from erplan.engine.igp import INF
 from erplan.engine.network import Network
@@ -35,7 +38,7 @@ from erplan.model import CircuitLink, Design, LinkName
 
 if TYPE_CHECKING:
     from erplan.analyses.failures import Baseline, Origin
-    from erplan.analyses.verdicts import FlowResult
+    from erplan.analyses.verdicts import FlowResult, Verdicts
 
 LegKey = tuple[object, ...]
 _UNLISTED = CircuitLink(silence={})  # what a link the design does not list stands for
@@ -231,6 +234,42 @@ class KnownInbound:
             if e.tables.links_up[o.name] if circuit else d.breakouts[o.name].up:
                 out.append(o)
         return out
+
+
+def kept_row(base: Baseline, flows: Sequence[Flow], down: set[str]) -> int | None:
+    """The baseline's row of a group of flows traced again, when the group is that row's (the
+    same flows; a failure can regroup them), every path of its trace works, and the trace and
+    the DNS and proxy legs it needs cross nothing in ``down``: then its trace is the one a
+    fresh engine makes (the argument that keeps the rows of origins not traced again, row by
+    row). None: trace it."""
+    i = base.row_at.get(flows[0].key)
+    if i is None or base.row_keys[i] & down:
+        return None
+    if not all(b.outcome.works for b in base.results[i].trace.branches):
+        # A path that fails may end at an element it does not list (a firewall on a circuit
+        # that drops a reply): only the paths that work list every element they depend on.
+        return None
+    old = base.results[i].flows
+    if len(old) != len(flows) or any(
+        a is not b and a != b for a, b in zip(old, flows, strict=True)
+    ):
+        return None
+    return i
+
+
+def judged_again(engine: Engine, verdicts: Verdicts, base: Baseline, i: int) -> FlowState:
+    """Row ``i`` of the baseline, its trace kept, judged again in the failed state: its
+    baseline state when the judgement is the same."""
+    r0 = base.results[i]
+    r = verdicts.result(r0.flows, r0.trace)
+    if (r.verdict, r.share, r.cause_key, r.latency) == (
+        r0.verdict,
+        r0.share,
+        r0.cause_key,
+        r0.latency,
+    ):
+        return base.states[i]
+    return state_of(engine, r)
 
 
 def inbound_of(groups: Iterable[list[Flow]], wanted: set[Origin]) -> list[list[Flow]]:

@@ -9,12 +9,14 @@ and so does every row whose names those resolvers resolve (``Tracer.resolving``)
 resolves by itself asks none of them. The breakout itself failing is the breakout case.
 
 Recomputation is incremental: the baseline records which design elements each row's trace (and
-the DNS and proxy legs it needs first) crosses; a failure re-derives and re-traces only the
-origins whose rows cross the failed element. The other rows cannot change: a failure only
-removes paths, so a router's choice among paths that stay up is the same, and only a row judged
-suboptimal can change its verdict (the best the design offers can only get worse): those are
-judged again against the failed design. ``evaluate(..., full=True)`` recomputes everything, and
-the tests check that both agree on every example.
+the DNS and proxy legs it needs first) crosses; a failure re-derives only the origins whose rows
+cross the failed element, and re-traces those of their rows that cross it, whose paths do not
+all work, or whose flows the failure regroups (``failed_state.kept_row``). The other rows
+cannot change: a failure only removes paths, so a router's choice among paths that stay up is
+the same, and only a row judged suboptimal can change its verdict (the best the design offers
+can only get worse): those are judged again against the failed design.
+``evaluate(..., full=True)`` recomputes everything, and the tests check that both agree on
+every example.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from erplan.analyses.failed_state import (
     failed_engine,
     flows_by_origin,
     inbound_of,
+    judged_again,
+    kept_row,
     same_services,
 )
 from erplan.analyses.fastest import Inherit
@@ -314,6 +318,11 @@ class Baseline:
     # Each WAN link's pair of sites (sorted), and how many links join each pair.
     wan_pairs: list[tuple[str, ...]] = field(default_factory=list)
     wan_pair_count: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    # Per row, the touch keys its trace and the legs it needs cross (``_Deps.of``), and each
+    # row by the key of its first flow: a row of a traced origin that crosses nothing down is
+    # taken as it was (``kept_row``).
+    row_keys: list[frozenset[str]] = field(default_factory=list)
+    row_at: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, design: Design, catalogs: Catalogs) -> Baseline:
@@ -326,10 +335,12 @@ class Baseline:
         rows_of: dict[Origin, list[int]] = {}
         deps: dict[str, set[Origin]] = {}
         finder = _Deps(engine)
+        row_keys: list[frozenset[str]] = []
         for i, r in enumerate(results):
             o = origin_of(r.flow)
             rows_of.setdefault(o, []).append(i)
-            for k in finder.of(r):
+            row_keys.append(frozenset(finder.of(r)))
+            for k in row_keys[-1]:
                 deps.setdefault(k, set()).add(o)
         sub = [i for i, r in enumerate(results) if r.verdict.value == "suboptimal"]
         slow = SlowRows(engine, results, sub)
@@ -354,6 +365,8 @@ class Baseline:
         base.inbound = list(origin_groups(engine, services)) if services else []
         base.sets = engine.origins.endpoint_sets()
         base.flows_of = flows_by_origin(engine, results, rows_of)
+        base.row_keys = row_keys
+        base.row_at = {r.flows[0].key: i for i, r in enumerate(results)}
         return base
 
 
@@ -434,21 +447,22 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
                 # The egresses and the stubs that lead to them are the baseline's.
                 verdicts.judge.known_starts = j.starts
         for flows in origin_groups(engine, affected, base.resolving, known):
-            r = verdicts.result(tuple(flows), engine.trace(flows[0]))
-            new_states.append(state_of(engine, r))
-            retraced += 1
+            i = None if full else kept_row(base, flows, down)
+            if i is None:
+                r = verdicts.result(tuple(flows), engine.trace(flows[0]))
+                new_states.append(state_of(engine, r))
+                retraced += 1
+                continue
+            # The row as the baseline traced it, judged again if it is slow.
+            new_states.append(
+                judged_again(engine, verdicts, base, i) if i in slow else base.states[i]
+            )
         for i in sorted(slow):
             if origin_of(base.results[i].flow) in affected:
                 continue
-            r0 = base.results[i]
-            r = verdicts.result(r0.flows, r0.trace)
-            if (r.verdict, r.share, r.cause_key, r.latency) != (
-                r0.verdict,
-                r0.share,
-                r0.cause_key,
-                r0.latency,
-            ):
-                new_states.append(state_of(engine, r))
+            st = judged_again(engine, verdicts, base, i)
+            if st is not base.states[i]:
+                new_states.append(st)
     # The failed state of every origin that changed: its rows, in full.
     after: dict[Origin, list[FlowState]] = {o: [] for o in affected}
     for st in new_states:

@@ -116,6 +116,11 @@ class SlowRows:
         )
         self._ready = True
 
+    def prepare(self) -> None:
+        """``_prepare`` now, if not done (before forking workers that would each do it)."""
+        if not self._ready:
+            self._prepare()
+
     def _wire_hits(self, nodes: list[str], at: dict[str, int]) -> dict[tuple[str, str], Any]:
         """For every WAN wire, each way, which origins it lies on a useful shortest path of
         (``_on_path``, worked out for every wire at once: a sweep asks about each of them)."""

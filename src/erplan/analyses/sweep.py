@@ -12,9 +12,10 @@ import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from erplan.analyses.failures import KINDS, Atom, Baseline, atoms, evaluate
 from erplan.analyses.impact import Impact, impact
@@ -23,6 +24,7 @@ from erplan.model import Design
 
 Case = tuple[Atom, ...]
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 def cases(design: Design, depth: int = 1, kinds: Iterable[str] = KINDS) -> list[Case]:
@@ -62,6 +64,36 @@ def rank(results: Iterable[Impact]) -> list[Impact]:
     )
 
 
+def same_effect(design: Design, todo: Sequence[Case]) -> list[list[Case]]:
+    """The cases grouped by what they take down, in the order each group first appears: a
+    peering location is the failure of its circuits, so a location with one circuit and that
+    circuit fail alike (``failures.apply`` makes the same design, and ``evaluate`` reads only
+    that design and the elements down, never the order of the atoms)."""
+    groups: dict[tuple[Atom, ...], list[Case]] = {}
+    for case in todo:
+        down: set[Atom] = set()
+        for a in case:
+            if a.kind == "location":
+                down |= {
+                    Atom("circuit", c)
+                    for c, x in design.circuits.items()
+                    if x.peering_location == a.name
+                }
+            else:
+                down.add(a)
+        # A location with several circuits stays as it is: as their pair it would no longer be
+        # a single failure (``evaluate`` reads that).
+        key = tuple(sorted(down)) if len(down) == len(case) else case
+        groups.setdefault(key, []).append(case)
+    return list(groups.values())
+
+
+def _impacts(base: Baseline, group: Sequence[Case]) -> list[Impact]:
+    """The impact of every case of a group that fails alike, evaluated once."""
+    out = evaluate(base, group[0])
+    return [impact(base, replace(out, atoms=case)) for case in group]
+
+
 def run(
     base: Baseline,
     todo: Sequence[Case],
@@ -71,54 +103,76 @@ def run(
     endpoints: Path | None = None,
     progress: Progress | None = None,
 ) -> list[Impact]:
+    """Every case's impact, in the order of ``todo``."""
+    groups = same_effect(base.design, todo)
     if scheduler is not None:
-        return _on_dask(base, todo, scheduler, endpoints, progress)
+        got = _on_dask(base, groups, scheduler, endpoints, progress)
+    else:
+        got = _local(base, groups, jobs, progress)
+    at = {case: n for n, case in enumerate(todo)}
+    return sorted(got, key=lambda i: at[i.atoms])
+
+
+def _local(
+    base: Baseline, groups: list[list[Case]], jobs: int, progress: Progress | None
+) -> list[Impact]:
     # The baseline lives through the sweep: the collector need not scan it again and again
     # (a third of the time of a device failure), nor touch its pages in forked workers.
     gc.freeze()
     try:
-        if jobs <= 1 or len(todo) < 2:
+        if jobs <= 1 or len(groups) < 2:
             out = []
-            for case in todo:
-                out.append(impact(base, evaluate(base, case)))
+            for group in groups:
+                got = _impacts(base, group)
+                out.extend(got)
                 if progress is not None:
-                    progress(1)
+                    progress(len(got))
             return out
-        return _on_processes(base, todo, jobs, progress)
+        prepare(base, groups)
+        gc.freeze()  # what ``prepare`` added, too
+        return _on_processes(base, groups, jobs, progress)
     finally:
         gc.unfreeze()
+
+
+def prepare(base: Baseline, groups: Sequence[Sequence[Case]]) -> None:
+    """Before forking: what every worker would otherwise work out for itself from the
+    baseline, worked out once and inherited. The baseline judge's fastest-egress tables run
+    to their end (each failure repairs them from the whole table), and which slow rows each
+    WAN link concerns."""
+    if base.judge is not None:
+        for key in list(base.judge.starts):
+            base.judge.table(key)
+    if any(a.kind == "wan" for group in groups for a in group[0]):
+        base.slow.prepare()
 
 
 # -- local processes --------------------------------------------------------------------------
 _BASE: Baseline | None = None  # set in the parent before forking; inherited by the workers
 
 
-def _one(case: Case) -> Impact:
-    assert _BASE is not None
-    return impact(_BASE, evaluate(_BASE, case))
-
-
-def _chunks(todo: Sequence[Case], n: int) -> Iterator[Sequence[Case]]:
+def _chunks(todo: Sequence[T], n: int) -> Iterator[Sequence[T]]:
     for i in range(0, len(todo), n):
         yield todo[i : i + n]
 
 
-def _many(chunk: Sequence[Case]) -> list[Impact]:
-    return [_one(c) for c in chunk]
+def _many(chunk: Sequence[Sequence[Case]]) -> list[Impact]:
+    assert _BASE is not None
+    return [i for group in chunk for i in _impacts(_BASE, group)]
 
 
 def _on_processes(
-    base: Baseline, todo: Sequence[Case], jobs: int, progress: Progress | None
+    base: Baseline, groups: Sequence[Sequence[Case]], jobs: int, progress: Progress | None
 ) -> list[Impact]:
     global _BASE
     _BASE = base
-    size = max(1, min(16, len(todo) // (jobs * 8) or 1))
+    size = max(1, min(16, len(groups) // (jobs * 8) or 1))
     out: list[Impact] = []
     try:
         # fork: the workers inherit the traced baseline instead of tracing it again.
         ctx = get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            for got in pool.map(_many, list(_chunks(todo, size))):
+            for got in pool.map(_many, list(_chunks(groups, size))):
                 out.extend(got)
                 if progress is not None:
                     progress(len(got))
@@ -132,7 +186,7 @@ _WORKER_BASES: dict[str, Baseline] = {}
 
 
 def _dask_batch(
-    token: str, design: Design, endpoints: str | None, batch: list[Case]
+    token: str, design: Design, endpoints: str | None, batch: list[list[Case]]
 ) -> list[Impact]:
     base = _WORKER_BASES.get(token)
     if base is None:
@@ -140,12 +194,12 @@ def _dask_batch(
         base = Baseline.build(design, catalogs)
         _WORKER_BASES.clear()  # one design at a time per worker
         _WORKER_BASES[token] = base
-    return [impact(base, evaluate(base, c)) for c in batch]
+    return [i for group in batch for i in _impacts(base, group)]
 
 
 def _on_dask(
     base: Baseline,
-    todo: Sequence[Case],
+    groups: Sequence[list[Case]],
     scheduler: str,
     endpoints: Path | None,
     progress: Progress | None,
@@ -160,7 +214,7 @@ def _on_dask(
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         design = client.scatter(base.design, broadcast=True)
-        size = max(1, min(64, len(todo) // (workers * 4) or 1))
+        size = max(1, min(64, len(groups) // (workers * 4) or 1))
         futures = [
             client.submit(
                 _dask_batch,
@@ -170,7 +224,7 @@ def _on_dask(
                 list(batch),
                 pure=False,
             )
-            for batch in _chunks(todo, size)
+            for batch in _chunks(groups, size)
         ]
         out: list[Impact] = []
         for fut in dask.as_completed(futures):
