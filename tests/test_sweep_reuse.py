@@ -94,14 +94,16 @@ def test_rows_that_cross_nothing_down_are_kept() -> None:
 
 def test_a_failing_row_is_traced_again_even_when_it_lists_nothing_down() -> None:
     """The reply of this row is dropped by the firewall on the circuit, which its trace does
-    not list; with the firewall down the verdict changes. Keeping rows whose paths fail would
-    miss that."""
+    not list: a failing path may end at an element it does not name, so the row is traced
+    again, and the sweep's answer is the full re-trace's (with the firewall down the reply is
+    dropped one router earlier, at the customer edge that never saw the connection)."""
     b = baseline(NAT_OVER_ER)
     failed = (Atom("device", "er-edge"),)
     down = down_keys(b, failed)
     i = b.row_at["out/hq/8"]
     assert not b.row_keys[i] & down
+    assert not all(br.outcome.works for br in b.results[i].trace.branches)
     assert kept_row(b, b.results[i].flows, down) is None
-    before = b.states[i].verdict
-    assert evaluate(b, failed).by_key["out/hq/8"].verdict != before
-    assert evaluate(b, failed, full=True).by_key["out/hq/8"].verdict != before
+    swept = evaluate(b, failed).by_key["out/hq/8"]
+    assert swept == evaluate(b, failed, full=True).by_key["out/hq/8"]
+    assert (swept.verdict, b.results[i].cause_key) == ("dropped", "return-elsewhere")
