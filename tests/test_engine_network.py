@@ -138,6 +138,45 @@ def test_a_site_device_that_is_down_is_named_as_the_cause_not_a_missing_route() 
         assert "core stands between hosts of us and the site" in r.cause
 
 
+def test_the_flows_of_a_site_whose_device_is_down_name_the_device_as_their_dns_row_does() -> None:
+    """us's core device is down: every flow of us fails because its DNS does, and names what
+    the DNS row names - the device (its fix: bring it up) and that it is down - not the DNS
+    branch's own words (the hosts' missing way out, culprit the site)."""
+    d = two_sites()
+    d["sites"]["us"]["devices"] = ["core"]
+    d["devices"] = {"core": {"site": "us"}}
+    down = copy.deepcopy(d)
+    down["devices"]["core"]["up"] = False
+    for rs in (results(down), _failed(_base(d), Atom("device", "core"))):
+        dns = flow(rs, "dns/us")
+        assert (dns.verdict.value, share(dns), dns.cause_key) == ("unreachable", 1.0, "device-down")
+        assert dns.culprit == ("devices", "core", "up")
+        for key in ("out/us/1", "out/us/8"):
+            r = flow(rs, key)
+            assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "dns"), key
+            assert r.culprit == ("devices", "core", "up"), key
+            assert r.cause == f"DNS does not resolve: {dns.cause}", key
+            assert "core stands between hosts of us and the site" in r.cause, key
+
+
+def test_the_proxied_flows_of_a_site_whose_device_is_down_name_the_device() -> None:
+    """eu's users go through the proxy at us, and eu's core device is down: their leg to the
+    proxy fails between the hosts and the site router, and their flows name the device, as
+    eu's DNS row does, not the hosts' missing way out (culprit the site)."""
+    d = two_sites()
+    d["sites"]["eu"]["proxy"] = {"mode": "all", "site": "us"}
+    d["sites"]["eu"]["devices"] = ["core"]
+    d["devices"] = {"core": {"site": "eu", "up": False}}
+    rs = results(d)
+    assert flow(rs, "dns/eu").culprit == ("devices", "core", "up")
+    for key in ("out/eu/1", "out/eu/8"):
+        r = flow(rs, key)
+        assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "proxy"), key
+        assert r.culprit == ("devices", "core", "up"), key
+        assert "core stands between hosts of eu and the site" in r.cause, key
+    assert flow(rs, "out/us/1").verdict.value == "ok"
+
+
 def test_a_failed_circuit_firewall_sends_the_site_to_the_other_circuit() -> None:
     """eu-er's firewall fails: eu's Exchange traffic takes us-er both ways (its pool is
     advertised there), as in the design written with the firewall down: slower, not broken."""

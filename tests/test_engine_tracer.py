@@ -323,10 +323,13 @@ def test_a_leg_to_the_proxy_that_fails_for_half_the_users_fails_half_their_flow(
     d["wan"].append({"between": ["uk", "us"], "latency_ms": 10})
     r = flow(results(d), f"out/eu/{INET_SET}")
     assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 0.5, "proxy")
+    # The leg's own cause, as its row would name it: the prefix that pulls the reply to uk.
     assert r.cause == (
         "the connection to the proxy site:us fails: the reply is delivered to hosts of uk, "
-        "not to the initiator"
+        "not to the initiator: 10.2.0.130 lies in 10.2.0.128/25 of site uk (its most specific "
+        "prefix there)"
     )
+    assert r.culprit == ("sites", "uk", "prefixes", 0)
     assert edges(r) == {
         (None, None, "unreachable"): 0.5,
         ("breakout:us-inet", "breakout:us-inet", "ok"): 0.5,

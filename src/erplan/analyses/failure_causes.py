@@ -165,16 +165,20 @@ class FailureCauses:
                     f"to {svc.dns_record}, the public DNS record of {svc.fqdn}: nothing "
                     "advertises it"
                 )
-        if cause in ("dns", "proxy") and not culprit and f.direction is Direction.OUTBOUND:
-            culprit = self._earlier_culprit(t, cause)
+        if cause in ("dns", "proxy") and f.direction is Direction.OUTBOUND:
+            why, culprit = self._earlier(t, b, cause, why, culprit)
         if cause not in CAUSES:
             cause = "no-session" if b.outcome is Outcome.DROPPED else "no-route"
         return cause, why, culprit
 
-    def _earlier_culprit(self, t: FlowTrace, cause: str) -> Culprit:
-        """The design object that fails a connection the flow needs first - the DNS queries
-        that resolve its names, or the users' leg to their proxy - as that connection's own
-        failure names it (the flow's trace keeps only the reason)."""
+    def _earlier(
+        self, t: FlowTrace, b: Branch, cause: str, why: str, culprit: Culprit
+    ) -> tuple[str, Culprit]:
+        """The reason and design object of a branch that fails because a connection the flow
+        needs first fails - the DNS queries that resolve its names, or the users' leg to their
+        proxy - as that connection's own row names them (the flow's branch carries only that
+        connection's branch reason and culprit: a site device that is down between the hosts
+        and the site router is named there, not the hosts' missing way out)."""
         f = t.flow
         if cause == "dns":
             dns = self.e.tracer.resolved(self.e.tracer.resolving(f))
@@ -182,11 +186,19 @@ class FailureCauses:
         else:
             legs = self.e.tracer.proxy_legs(f, self.e.tracer.chain(f))
             earlier = [(t, branches) for _, branches in legs]
-        failing = [(x, b) for x, bs in earlier for b in bs if not b.outcome.works]
+        failing = [(x, e) for x, es in earlier for e in es if not e.outcome.works]
         if not failing:
-            return ()
-        x, worst = max(failing, key=lambda xb: (xb[1].outcome.rank, xb[1].weight))
-        return self.failure(x, worst)[2]
+            return why, culprit
+        # The earlier branch this one repeats (its reason ends the flow's, its culprit is the
+        # flow's), else the worst.
+        same = [
+            (x, e) for x, e in failing if e.culprit == b.culprit and why.endswith(f": {e.reason}")
+        ]
+        x, worst = max(same or failing, key=lambda xe: (xe[1].outcome.rank, xe[1].weight))
+        _, own_why, own_culprit = self.failure(x, worst)
+        if same:
+            why = why[: len(why) - len(worst.reason)] + own_why
+        return why, own_culprit or culprit
 
     def _delivered_elsewhere(self, path: Path) -> tuple[str, str, Culprit] | None:
         """A packet delivered to another site's hosts: what pulls it there is the most specific
