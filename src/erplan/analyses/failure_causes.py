@@ -459,14 +459,16 @@ class FailureCauses:
 
 def _joined(links: list[tuple[str, str]], site: str, others: set[str | None]) -> bool:
     """Whether ``links`` join ``site`` to one of ``others``."""
+    near: dict[str, list[str]] = {}
+    for a, z in links:
+        near.setdefault(a, []).append(z)
+        near.setdefault(z, []).append(a)
     seen, todo = {site}, [site]
     while todo:
-        s = todo.pop()
-        for a, z in links:
-            for x, y in ((a, z), (z, a)):
-                if x == s and y not in seen:
-                    seen.add(y)
-                    todo.append(y)
+        for y in near.get(todo.pop(), ()):
+            if y not in seen:
+                seen.add(y)
+                todo.append(y)
     return bool(seen & others)
 
 
