@@ -13,8 +13,9 @@ fast and depends on nothing of erplan.
   server, on the flow port a ``p<port>.`` first label names (53 otherwise);
 - proxy (TCP 3128 on its address): ``CONNECT name:port``, resolved through its site's resolver
   (or, for a proxy with an egress of its own, by the geoDNS server itself), connected from its
-  own address; a proxy with an upstream (a chain) sends the request on to the upstream proxy
-  from its own address and relays its answer.
+  own address; a request naming an address (a cloud proxy's clients resolve first) needs no
+  resolver; a proxy with an upstream (a chain) sends the request on to the upstream proxy
+  from its own address (to a cloud proxy on the request's port) and relays its answer.
 """
 
 from __future__ import annotations
@@ -276,13 +277,14 @@ def udp_echo() -> socket.socket:
 
 
 async def _forward(
-    request: str, listen: str, parent: str, writer: asyncio.StreamWriter
+    request: str, listen: str, parent: str, writer: asyncio.StreamWriter, flow_port: bool
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
     """Send the request on to the upstream proxy and relay its answer; the open connection
-    when it connected."""
+    when it connected. ``flow_port``: a cloud proxy, reached on the request's own port."""
+    port = int(request.split()[1].rpartition(":")[2]) if flow_port else PROXY_PORT
     try:
         up_r, up_w = await asyncio.wait_for(
-            asyncio.open_connection(parent, PROXY_PORT, local_addr=(listen, 0)), CONNECT_TIMEOUT
+            asyncio.open_connection(parent, port, local_addr=(listen, 0)), CONNECT_TIMEOUT
         )
     except (OSError, TimeoutError) as exc:
         writer.write(f"HTTP/1.1 502 upstream {type(exc).__name__}\r\n\r\n".encode())
@@ -297,13 +299,23 @@ async def _forward(
     return up_r, up_w
 
 
-def proxy_handler(listen: str, resolver: str | None, parent: str | None = None) -> Any:
+def _literal(name: str) -> str | None:
+    """The address a request names itself (a cloud proxy's clients resolve first)."""
+    try:
+        return str(ipaddress.IPv4Address(name))
+    except ValueError:
+        return None
+
+
+def proxy_handler(
+    listen: str, resolver: str | None, parent: str | None = None, flow_port: bool = False
+) -> Any:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream: asyncio.StreamWriter | None = None
         try:
             request = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)).decode()
             if parent is not None:
-                got = await _forward(request, listen, parent, writer)
+                got = await _forward(request, listen, parent, writer, flow_port)
                 if got is None:
                     return
                 up_r, upstream = got
@@ -315,8 +327,8 @@ def proxy_handler(listen: str, resolver: str | None, parent: str | None = None) 
                 return
             target = request.split()[1]
             name, _, port = target.rpartition(":")
-            answer = None
-            if resolver is not None:
+            answer = _literal(name)
+            if answer is None and resolver is not None:
                 raw = await ask(resolver, DNS_PORT, name, listen, LOOKUP_TIMEOUT)
                 answer = parse_answer(raw) if raw is not None else None
             if answer is None:
@@ -375,7 +387,12 @@ async def serve(spec: dict[str, Any]) -> None:
     for p in spec.get("proxies", []):
         servers.append(
             await asyncio.start_server(
-                proxy_handler(p["listen"], p["resolver"], p.get("upstream")),
+                proxy_handler(
+                    p["listen"],
+                    p["resolver"],
+                    p.get("upstream"),
+                    p.get("upstream_flow_port", False),
+                ),
                 p["listen"],
                 PROXY_PORT,
                 backlog=4096,

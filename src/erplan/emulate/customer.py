@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from erplan.emulate import costs, frr
+from erplan.emulate import costs, frr, proxies
 from erplan.emulate.edges import (
     MicrosoftSession,
     add_breakout,
@@ -24,15 +24,7 @@ from erplan.emulate.edges import (
     default_preference,
     session,
 )
-from erplan.emulate.flows import (
-    ProxySpec,
-    host_address,
-    pinned_clients,
-    proxied_sites,
-    proxy_of,
-    resolver_site,
-    service_host_addresses,
-)
+from erplan.emulate.flows import ProxySpec, service_host_addresses
 from erplan.emulate.network import DEFAULT, ER_COMMUNITIES, Builder, PlanError
 from erplan.emulate.paths import (
     Devices,
@@ -42,8 +34,6 @@ from erplan.emulate.paths import (
     site_host_prefixes,
 )
 from erplan.emulate.topology import Route
-
-EGRESS_TABLE = 200  # first kernel table of the proxies' policy routes
 
 
 @dataclass
@@ -56,6 +46,7 @@ class Layout:
     # A proxy's egress breakout: the address its edge announces while up (the next hop of the
     # policy route every site router has for the proxy's connections) and that route's table.
     egress: dict[str, tuple[IPv4Address, int]] = field(default_factory=dict)
+    clouds: dict[IPv4Address, str] = field(default_factory=dict)  # cloud proxy -> namespace
     sessions: list[MicrosoftSession] = field(default_factory=list)
     internet_peers: list[tuple[str, IPv4Address, bool]] = field(default_factory=list)
     internet_ifs: dict[str, str] = field(default_factory=dict)  # breakout -> internet's side
@@ -110,40 +101,7 @@ def _sites(b: Builder, layout: Layout, devices: Devices) -> None:
                 continue
             if any(net.subnet_of(h) for h in held):
                 hosts.routes.append(Route(net, (chain.inner.peer,)))
-    proxies: dict[IPv4Address, ProxySpec] = {}
-    relays: dict[IPv4Address, tuple[str, IPv4Address]] = {}
-    for name in proxied_sites(design):
-        spec = proxy_of(design, name)
-        if spec.problem is None and spec.address is not None and spec.site in layout.hosts:
-            proxies.setdefault(spec.address, spec)
-            relays.update((a, (at, up)) for at, a, up in spec.relays if at in layout.hosts)
-    asking = [resolver_site(design, name) for name in design.sites]
-    for r in [*asking, *(s.resolver_site for s in proxies.values())]:
-        if r is not None and r not in layout.resolvers:
-            layout.resolvers[r] = host_address(design, r) or layout.loopbacks[r]
-    for r, addr in layout.resolvers.items():
-        node = layout.hosts.get(r, layout.site_routers[r])
-        b.drafts[node].agent["resolver"] = {
-            "listen": str(addr),
-            "upstream": str(b.dns_server),
-            "pins": [[str(p), m] for p, m in pinned_clients(design, r)],
-        }
-    for addr, spec in proxies.items():
-        resolver = layout.resolvers.get(spec.resolver_site) if spec.resolver_site else None
-        if spec.egress is not None:
-            resolver = b.dns_server  # it resolves by itself, out of its egress
-        b.drafts[layout.hosts[spec.site]].agent.setdefault("proxies", []).append(
-            {"listen": str(addr), "resolver": str(resolver) if resolver is not None else None}
-        )
-        layout.proxies[addr] = spec
-    for relay, (at, parent) in relays.items():
-        # A chain's earlier proxies: each sends the request on, from its own address.
-        b.drafts[layout.hosts[at]].agent.setdefault("proxies", []).append(
-            {"listen": str(relay), "resolver": None, "upstream": str(parent)}
-        )
-    egresses = dict.fromkeys(s.egress for s in proxies.values() if s.egress is not None)
-    for i, egress in enumerate(egresses):
-        layout.egress[egress] = (b.alloc.loopback(), EGRESS_TABLE + i)
+    proxies.place(b, layout)
     for name, node in layout.hosts.items():
         if any(s.site == name for s in design.services.values()):
             b.drafts[node].agent["echo"] = True

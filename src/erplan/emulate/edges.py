@@ -294,7 +294,12 @@ def add_breakout(
     if clients:
         node.add(
             "client_filters",
-            nft.ClientFilter((chain.outer.ifname,), tuple(clients), tuple(special_hosts(design))),
+            nft.ClientFilter(
+                (chain.outer.ifname,),
+                tuple(clients),
+                tuple(special_hosts(design)),
+                tuple(IPv4Network(a) for a in layout.clouds),
+            ),
         )
     tag = breakout_tags(b)[name]
     s_end, b_end = b.link(router, node.name)

@@ -8,7 +8,7 @@ connections from which addresses to what name or address; the emulated network d
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from itertools import pairwise
@@ -53,6 +53,7 @@ class FlowSpec:
     proxy_site: str | None = None  # outbound through the proxy at this site
     proxy_address: IPv4Address | None = None  # ... listening on this address
     proxy_listen: IPv4Address | None = None  # a chain's first proxy, where the clients connect
+    proxy_cloud: bool = False  # ... a cloud proxy on the internet (the clients resolve first)
     resolver_site: str | None = None  # the site whose resolver the opener asks
     own_dns: bool = False  # the opener (a proxy with an egress) asks the internet's DNS itself
     service: str | None = None
@@ -91,6 +92,9 @@ def design_prefixes(design: Design) -> Iterator[IPv4Network]:
         if svc.internal_address is not None:
             yield IPv4Network(svc.internal_address)
         yield from svc.inbound_snat.values()
+    for dev in design.devices.values():
+        if dev.egress == "cloud" and dev.address is not None:
+            yield IPv4Network(dev.address)  # on the internet, outside every site
 
 
 def service_host_addresses(design: Design, site: str) -> list[IPv4Address]:
@@ -247,6 +251,20 @@ class ProxySpec:
     # with the address it forwards to, (site, address, upstream address).
     listen: IPv4Address | None = None
     relays: tuple[tuple[str, IPv4Address, IPv4Address], ...] = ()
+    # The last proxy is a cloud service on the internet (its clients resolve through their own
+    # resolver and send it the answer); the addresses of the chain's proxies that are down.
+    cloud: bool = False
+    down: frozenset[IPv4Address] = frozenset()
+
+
+def cloud_addresses(design: Design, spare: Iterator[IPv4Address]) -> dict[str, IPv4Address]:
+    """Where each cloud proxy listens on the emulated internet: its own address, else the next
+    ``spare`` internet address."""
+    return {
+        name: dev.address or next(spare)
+        for name, dev in design.devices.items()
+        if dev.egress == "cloud"
+    }
 
 
 def breakout_resolver(design: Design, breakout: str | None, site: str) -> str | None:
@@ -257,9 +275,12 @@ def breakout_resolver(design: Design, breakout: str | None, site: str) -> str | 
     return design.breakouts[breakout].site if breakout in design.breakouts else None
 
 
-def proxy_of(design: Design, site: str) -> ProxySpec:
+def proxy_of(
+    design: Design, site: str, clouds: Mapping[str, IPv4Address] | None = None
+) -> ProxySpec:
     """The proxy a site's clients use (flow-semantics "Proxy" and "Proxies"): the site's
-    ``proxy.device`` (its site, address, egress), else the first address of ``proxy.site``."""
+    ``proxy.device`` (its site, address, egress), else the first address of ``proxy.site``.
+    A cloud proxy listens at its address in ``clouds`` (``cloud_addresses``) and ends a chain."""
     proxy = design.sites[site].proxy
     problem: str | None = None
     if proxy.device is None or proxy.device not in design.devices:
@@ -269,37 +290,51 @@ def proxy_of(design: Design, site: str) -> ProxySpec:
     # A chain: each proxy forwards to its upstream; the last one connects out.
     name = proxy.device
     hops: list[tuple[str, IPv4Address | None]] = []
+    down: set[IPv4Address] = set()
     while True:
         dev = design.devices[name]
-        address = dev.address or host_address(design, dev.site)
+        cloud = dev.egress == "cloud"
+        address = (
+            (clouds or {}).get(name) if cloud else dev.address or host_address(design, dev.site)
+        )
         hops.append((dev.site, address))
-        if problem is None:
-            problem = _proxy_problem(name, dev.egress == "cloud", dev.up, address, dev.site)
-        if dev.upstream is None or dev.upstream not in design.devices:
+        if address is not None and not dev.up:
+            down.add(address)
+        if problem is None and address is None:
+            problem = (
+                f"proxy {name} is a cloud service without an address on the internet"
+                if cloud
+                else f"proxy {name} has no address (site {dev.site} has no prefix)"
+            )
+        # A cloud proxy connects out itself: nothing after it (flow-semantics "Proxies").
+        if cloud or dev.upstream is None or dev.upstream not in design.devices:
             break
         if len(hops) > len(design.devices):
             problem = problem or f"proxy {proxy.device}: its chain loops"
             break
         name = dev.upstream
     relays = tuple((site, a, b) for (site, a), (_, b) in pairwise(hops) if a and b)
+    if cloud:
+        # Its clients find it, and the front end it reaches, through their own resolver.
+        return ProxySpec(
+            site,
+            address,
+            resolver_site(design, site),
+            None,
+            problem,
+            hops[0][1],
+            relays,
+            cloud=True,
+            down=frozenset(down),
+        )
     # With an egress breakout of its own, the last proxy's connections leave by it whatever the
     # routers prefer for other hosts, and so do its DNS queries: it asks the internet's DNS
     # server itself, from its own address (flow-semantics "Resolver"). Else its site's resolver.
     egress = dev.egress if dev.egress in design.breakouts else None
     resolver = None if egress is not None else resolver_site(design, dev.site)
-    return ProxySpec(dev.site, address, resolver, egress, problem, hops[0][1], relays)
-
-
-def _proxy_problem(
-    name: str, cloud: bool, up: bool, address: IPv4Address | None, site: str
-) -> str | None:
-    if cloud:
-        return f"proxy {name} is a cloud service: not emulated yet"
-    if not up:
-        return f"proxy {name} is down: not emulated yet"
-    if address is None:
-        return f"proxy {name} has no address (site {site} has no prefix)"
-    return None
+    return ProxySpec(
+        dev.site, address, resolver, egress, problem, hops[0][1], relays, down=frozenset(down)
+    )
 
 
 def proxied_sites(design: Design) -> list[str]:
@@ -352,7 +387,9 @@ def resolving_sites(design: Design) -> list[str]:
     return list(out)
 
 
-def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
+def outbound_flows(
+    design: Design, catalogs: Catalogs, clouds: Mapping[str, IPv4Address] | None = None
+) -> Iterator[FlowSpec]:
     sets = tenant_sets(design, catalogs)
     for name in resolving_sites(design):
         if design.sites[name].users <= 0:
@@ -363,10 +400,10 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
         problem = None if site.prefixes else f"site {site_name} has users but no prefixes"
         origin_strata = strata(design, site_name) if site.prefixes else ()
         yield _dns_flow(design, site_name, problem)
-        site_proxy = proxy_of(design, site_name)
+        site_proxy = proxy_of(design, site_name, clouds)
         for es in sets:
             proxy = site_proxy if _uses_proxy(design, site_name, es) else None
-            at = proxy.site if proxy is not None else None
+            at = proxy.site if proxy is not None and not proxy.cloud else None
             flow_problem = problem or (proxy.problem if proxy is not None else None)
             # Datagrams leave from the proxy's address: no HTTP proxy carries them.
             relay = proxy_relay(proxy) if proxy is not None else origin_strata
@@ -383,6 +420,7 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
                     proxy_site=at,
                     proxy_address=proxy.address if proxy is not None else None,
                     proxy_listen=proxy.listen if proxy is not None else None,
+                    proxy_cloud=proxy is not None and proxy.cloud,
                     resolver_site=proxy.resolver_site
                     if proxy
                     else resolver_site(design, site_name),
@@ -393,13 +431,16 @@ def outbound_flows(design: Design, catalogs: Catalogs) -> Iterator[FlowSpec]:
 
 
 def all_flows(
-    design: Design, catalogs: Catalogs, internet_user: IPv4Address | None = None
+    design: Design,
+    catalogs: Catalogs,
+    internet_user: IPv4Address | None = None,
+    clouds: Mapping[str, IPv4Address] | None = None,
 ) -> list[FlowSpec]:
     """Every flow: users' DNS and outbound flows, servers' outbound flows, inbound flows."""
     from erplan.emulate import initiators
 
     return [
-        *outbound_flows(design, catalogs),
+        *outbound_flows(design, catalogs, clouds),
         *initiators.server_flows(design, catalogs),
         *initiators.inbound_flows(design, catalogs, internet_user),
     ]

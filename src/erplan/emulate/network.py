@@ -35,7 +35,7 @@ from erplan.emulate.addresses import (
     free_block,
     link_ends,
 )
-from erplan.emulate.flows import FlowSpec, all_flows, design_prefixes
+from erplan.emulate.flows import FlowSpec, all_flows, cloud_addresses, design_prefixes
 from erplan.emulate.topology import (
     Daemon,
     Link,
@@ -174,6 +174,7 @@ class Builder:
         self.dns_server = next(hosts)
         self.third_party = next(hosts)
         self.internet_user = next(hosts)  # opens the inbound flows of internet users
+        self.clouds = cloud_addresses(design, hosts)  # cloud proxy -> where it listens
         used = {c.peer_asn for c in design.circuits.values()}
         self.asn = next(a for a in CUSTOMER_ASNS if a not in used)
         self.drafts: dict[str, Draft] = {}
@@ -244,6 +245,7 @@ class Plan:
     site_routers: dict[str, str]  # site -> its router's node
     resolvers: dict[str, IPv4Address]  # site -> its resolver's address
     proxies: dict[IPv4Address, str]  # proxy address -> the site it runs at
+    clouds: dict[IPv4Address, str]  # cloud proxy address -> its namespace on the internet
     labels: dict[str, str]  # node -> what it stands for
     nat_nodes: tuple[str, ...]  # nodes that translate (their sessions name NAT addresses)
     dns_server: IPv4Address
@@ -260,7 +262,7 @@ def plan(design: Design, catalogs: Catalogs) -> Plan:
     # The tenant's Dynamics 365 sets, with the prefixes the design gives, join the catalog.
     catalogs = tenant_catalogs(design, catalogs)
     b = Builder(design, catalogs)
-    flows = all_flows(design, catalogs, b.internet_user)
+    flows = all_flows(design, catalogs, b.internet_user, b.clouds)
     provider.start(b)
     layout = customer.build(b)
     policy.build(b, layout)
@@ -274,6 +276,7 @@ def plan(design: Design, catalogs: Catalogs) -> Plan:
         site_routers=dict(layout.site_routers),
         resolvers=dict(layout.resolvers),
         proxies={a: s.site for a, s in layout.proxies.items()},
+        clouds=dict(layout.clouds),
         labels={n.name: n.label for n in topology.nodes},
         nat_nodes=tuple(sorted(b.nat_nodes)),
         dns_server=b.dns_server,

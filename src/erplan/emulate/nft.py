@@ -88,11 +88,13 @@ class SourceFilter:
 
 @dataclass(frozen=True)
 class ClientFilter:
-    """Drops new connections from ``clients`` (except ``exempt``) entering by ``iif``."""
+    """Drops new connections from ``clients`` (except ``exempt``) entering by ``iif``, unless
+    they go ``towards`` a cloud proxy."""
 
     iif: tuple[str, ...]
     clients: tuple[IPv4Network, ...]
     exempt: tuple[IPv4Network, ...]
+    towards: tuple[IPv4Network, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ class Ruleset:
     client_filters: tuple[ClientFilter, ...] = ()
     pin_filters: tuple[PinFilter, ...] = ()
     redirect: bool = False  # connections to local flow ports go to the echo server
+    # A cloud proxy: connections to (address, flow port) go to its listening port.
+    proxy_redirect: tuple[tuple[IPv4Address, int], ...] = ()
     dns_server: IPv4Address | None = None  # queries to local flow ports go to this DNS server
     notes: tuple[str, ...] = field(default=())
 
@@ -243,7 +247,7 @@ def _raw(rs: Ruleset) -> list[str]:
 
 def _nat(rs: Ruleset) -> list[str]:
     lines: list[str] = []
-    if rs.dnat or rs.redirect or rs.dns_server:
+    if rs.dnat or rs.redirect or rs.dns_server or rs.proxy_redirect:
         lines += ["  chain nat_in {", "    type nat hook prerouting priority -100; policy accept;"]
         for d in rs.dnat:
             lines.append(f"    iifname {_ifs(d.iif)} ip daddr {d.public} dnat ip to {d.internal}")
@@ -253,6 +257,9 @@ def _nat(rs: Ruleset) -> list[str]:
                 f"    ip daddr {rs.dns_server} udp dport {PORTS} "
                 f"dnat ip to {rs.dns_server}:{DNS_PORT}"
             )
+        for addr, port in rs.proxy_redirect:
+            # To its own address (a redirect would take the incoming interface's).
+            lines.append(f"    ip daddr {addr} tcp dport {PORTS} dnat ip to {addr}:{port}")
         if rs.redirect:
             lines.append(
                 f"    fib daddr type local meta l4proto {{ tcp, udp }} th dport {PORTS} "
@@ -302,6 +309,8 @@ def _filter(rs: Ruleset) -> list[str]:
         match = f"iifname {_ifs(f.iif)} ct state new ip saddr {_nets(f.clients)}"
         if f.exempt:
             match += f" ip saddr != {_nets(f.exempt)}"
+        if f.towards:
+            match += f" ip daddr != {_nets(f.towards)}"
         lines += [f"    {match} {rule}" for rule in _note(DROP_CLIENT)]
         lines.append(f"    {match} drop")
     if rs.stateful_inside is not None:

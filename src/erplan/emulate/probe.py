@@ -6,7 +6,10 @@ own source address. Kinds:
 
 - ``direct``: resolve the set's name through the site's resolver from the source address, then
   connect to the answer and exchange a line with the echo server;
-- ``proxy``: ``CONNECT name:port`` through the proxy, then the same exchange;
+- ``proxy``: ``CONNECT name:port`` through the proxy, then the same exchange; with a
+  ``resolver`` (a cloud proxy) the name is resolved first and the answer sent instead, to the
+  proxy on ``proxy_port``. A failure on the way to the proxy, or beyond it before the last proxy
+  (a chain's upstream), is at stage ``proxy``: the flow's own request never left;
 - ``dns``: one query (``p<port>.`` first label) answered with the address the query reached
   the internet from;
 - ``inbound``: connect from the initiator's address to the service's DNS record.
@@ -126,16 +129,24 @@ async def _datagrams(
 
 
 async def _proxy(job: dict[str, Any], result: dict[str, Any]) -> None:
+    target = job["name"]
+    if job.get("resolver") is not None:
+        target = await _resolve(job, job["name"], result)
+        if target is None:
+            return
+        result["answer"] = target
     try:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(job["proxy"], PROXY_PORT, local_addr=(job["source"], 0)),
+            asyncio.open_connection(
+                job["proxy"], job.get("proxy_port", PROXY_PORT), local_addr=(job["source"], 0)
+            ),
             TCP_TIMEOUT,
         )
     except (OSError, TimeoutError) as exc:
         result.update(stage="proxy", error=f"to proxy: {type(exc).__name__}")
         return
     try:
-        writer.write(f"CONNECT {job['name']}:{job['port']} HTTP/1.1\r\n\r\n".encode())
+        writer.write(f"CONNECT {target}:{job['port']} HTTP/1.1\r\n\r\n".encode())
         await writer.drain()
         head = await asyncio.wait_for(
             reader.readuntil(b"\r\n\r\n"), LOOKUP_TIMEOUT + CONNECT_TIMEOUT + 0.5
@@ -147,6 +158,8 @@ async def _proxy(job: dict[str, Any], result: dict[str, Any]) -> None:
                 result.update(answer=answer, upstream_sport=int(sport))
         if " 200 " not in status + " ":
             stage = "dns" if "502 dns" in status else "connect"
+            if "502 upstream" in status:
+                stage = "proxy"
             result.update(stage=stage, error=status)
             return
         writer.write(b"erplan\n")
@@ -162,6 +175,37 @@ async def _proxy(job: dict[str, Any], result: dict[str, Any]) -> None:
         writer.close()
 
 
+async def _resolve(job: dict[str, Any], name: str, result: dict[str, Any]) -> str | None:
+    """The address the job's resolver answers for ``name`` (None: the error is in ``result``)."""
+    resolver = job.get("resolver")
+    raw = None
+    if resolver is not None:
+        raw = await ask(resolver, DNS_PORT, name, job["source"], DNS_TIMEOUT)
+    answer = parse_answer(raw) if raw is not None else None
+    if answer is None:
+        if resolver is None:
+            result["error"] = "no resolver"
+        elif raw is None:
+            result["error"] = "no answer from the resolver"
+        else:  # the resolver answered without an address (its upstream failed)
+            result["error"] = f"resolver answered rcode {raw[3] & 0x0F if len(raw) > 3 else '?'}"
+    return answer
+
+
+async def _relay_runs(job: dict[str, Any], result: dict[str, Any]) -> bool:
+    """Datagrams a proxy relays leave from its address only while it runs: is it listening?"""
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(job["via"], PROXY_PORT, local_addr=(job["source"], 0)),
+            TCP_TIMEOUT,
+        )
+    except (OSError, TimeoutError) as exc:
+        result.update(stage="proxy", error=f"to proxy: {type(exc).__name__}")
+        return False
+    writer.close()
+    return True
+
+
 async def run_job(job: dict[str, Any], gate: asyncio.Semaphore) -> dict[str, Any]:
     result: dict[str, Any] = {"id": job["id"], "ok": False, "stage": "dns", "error": None}
     async with gate:
@@ -171,22 +215,11 @@ async def run_job(job: dict[str, Any], gate: asyncio.Semaphore) -> dict[str, Any
             await exchange(job["destination"], job["port"], job["source"], result, TCP_TIMEOUT)
         elif kind == "proxy":
             await _proxy(job, result)
-        else:
-            resolver = job.get("resolver")
+        elif job.get("via") is None or await _relay_runs(job, result):
             name = f"p{job['port']}.{PROBE_NAME}" if kind == "dns" else job["name"]
-            raw = None
-            if resolver is not None:
-                raw = await ask(resolver, DNS_PORT, name, job["source"], DNS_TIMEOUT)
-            answer = parse_answer(raw) if raw is not None else None
+            answer = await _resolve(job, name, result)
             if answer is None:
-                if resolver is None:
-                    result["error"] = "no resolver"
-                elif raw is None:
-                    result["error"] = "no answer from the resolver"
-                else:  # the resolver answered without an address (its upstream failed)
-                    result["error"] = (
-                        f"resolver answered rcode {raw[3] & 0x0F if len(raw) > 3 else '?'}"
-                    )
+                result["stage"] = "dns"
             elif kind == "dns":
                 result.update(ok=True, stage=None, answer=answer)
             else:

@@ -138,7 +138,9 @@ def _internet(b: Builder, layout: Layout, microsoft: IPv4Address) -> None:
             b.sessions.append(Session(INTERNET, addr, True))
     neighbors.append(frr.Neighbor(microsoft, MICROSOFT_ASN))
     b.sessions.append(Session(INTERNET, microsoft, True))
-    inet.bgp = frr.Bgp(INTERNET_ASN, inet.loopbacks[0], neighbors=tuple(neighbors))
+    # Cloud proxies connect to Microsoft from their own addresses, on the internet.
+    clouds = tuple((IPv4Network(a), ()) for a in layout.clouds)
+    inet.bgp = frr.Bgp(INTERNET_ASN, inet.loopbacks[0], neighbors=tuple(neighbors), networks=clouds)
     entries, notes = geodns_table(b.design, b.catalogs, b.third_party)
     b.notes.extend(notes)
     inet.agent["echo"] = True

@@ -9,8 +9,9 @@ A connection's outcome is read from what happened to it, not from any model:
   reached refused it (not the end it asked for);
 - ``blackhole``: lost without such a drop (a device down, no route on the way, a loop);
 - ``unreachable``: its name did not resolve (its query got no answer, also when it left by
-  another breakout than the resolver egress its site names), or the origin's own router has
-  no route.
+  another breakout than the resolver egress its site names), the connection to its proxy (or
+  a chain's to its upstream) failed, so its own request never left, or the origin's own router
+  has no route.
 
 A flow's shares weight each connection by the share of the origin's addresses its source
 piece stands for (every piece gets connections; pieces differ in size).
@@ -80,7 +81,7 @@ class Connection:
             # The resolver's query left and no answer came back by any edge: lost on the way
             # back, as for any packet (a name another flow could not resolve is unreachable).
             self.outcome = "blackhole"
-        elif self.drops or self.stage == "dns" or not self.origin_route:
+        elif self.drops or self.stage in ("dns", "proxy") or not self.origin_route:
             self.outcome = "unreachable"
         else:
             self.outcome = "blackhole"

@@ -104,6 +104,8 @@ def make_jobs(
         rng = random.Random(f"{seed}/{spec.key}")
         if spec.direction == "inbound":
             node = INTERNET if spec.opener == "internet" else MICROSOFT
+        elif spec.proto == "udp" and spec.proxy_cloud and spec.proxy_address is not None:
+            node = p.clouds[spec.proxy_address]  # relayed from the cloud proxy's address
         elif spec.proto == "udp" and spec.proxy_site is not None:
             node = p.hosts[spec.proxy_site]  # relayed from the proxy's address
         else:
@@ -133,8 +135,16 @@ def _job(p: Plan, spec: FlowSpec, port: int, source: str) -> dict[str, Any]:
     elif spec.proxy_address is not None and spec.proto == "tcp":
         entry = spec.proxy_listen or spec.proxy_address
         job.update(kind="proxy", proxy=str(entry), name=spec.name)
+        if spec.proxy_cloud:
+            # A cloud proxy's clients resolve first, and reach it over the internet on the
+            # flow's own port (a chain's earlier proxy forwards there).
+            job["resolver"] = str(resolver) if resolver else None
+            if entry == spec.proxy_address:
+                job["proxy_port"] = port
     else:
         job.update(kind="direct", name=spec.name, resolver=str(resolver) if resolver else None)
+        if spec.proxy_address is not None:
+            job["via"] = str(spec.proxy_address)  # datagrams a proxy relays, while it runs
     return job
 
 
@@ -313,7 +323,9 @@ def _origin_routes(net: Network, p: Plan, results: list[FlowResult]) -> dict[str
             site = s.proxy_site or s.origin
             node = p.site_routers[site]
             dest = ""
-        source = str(s.proxy_address) if s.proxy_address is not None else ""
+        # A cloud proxy's connections start on the internet, not at the origin's router.
+        on_premises = s.proxy_address is not None and not s.proxy_cloud
+        source = str(s.proxy_address) if on_premises else ""
         # A lookup from a source the router does not hold needs an input interface.
         iif = next((lk.a_if for lk in net.topology.links if lk.a == node), None)
         if iif is None:

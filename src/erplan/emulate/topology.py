@@ -28,6 +28,7 @@ Role = Literal[
     "breakout-edge",
     "microsoft",
     "internet",
+    "cloud-proxy",
 ]
 RouteKind = Literal["unicast", "local", "blackhole"]
 DaemonName = Literal["zebra", "ospfd", "bgpd", "staticd"]
