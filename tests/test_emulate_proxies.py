@@ -87,3 +87,9 @@ def test_a_cloud_proxy_takes_its_flow_ports_and_clients_of_closed_sites_may_reac
     f = nft.ClientFilter(("e0",), (IPv4Network("10.0.0.0/8"),), (), (IPv4Network(cloud),))
     text = nft.render(nft.Ruleset(client_filters=(f,)))
     assert f"ip daddr != {cloud}/32" in text
+
+
+def test_datagrams_through_a_cloud_proxy_say_they_are_not_emulated() -> None:
+    p = _plan(designs_proxies.cloud_proxy_for_everything())
+    problems = {f.key: f.problem for f in p.flows if f.problem is not None}
+    assert problems == {"out/hq/1/udp": "datagrams through a cloud proxy are not emulated yet"}

@@ -67,3 +67,12 @@ def cloud_proxy_breakout_down_with_another() -> dict[str, Any]:
     data["wan"] = [{"between": ["hq", "dc"], "latency_ms": 5}]
     data["breakouts"]["dc-inet"] = breakout("dc", "20.98.10.1/32", "20.98.10.0/24")
     return data
+
+
+def cloud_proxy_for_everything(closed: bool = False) -> dict[str, Any]:
+    """hq sends every name to the cloud proxy (``all``); with ``closed`` its clients may not
+    reach the internet directly (the breakout still lets them reach the cloud proxy)."""
+    data = cloud_proxy()
+    data["name"] = "cloud proxy for everything" + (", proxy-only site" if closed else "")
+    data["sites"]["hq"]["proxy"] = {"mode": "all", "device": "zs", "direct_internet": not closed}
+    return data

@@ -95,3 +95,18 @@ def test_a_cloud_proxy_reached_by_another_breakout_when_its_site_breakout_is_dow
     assert f.completed == f.attempted > 0, describe(f)
     assert edges(f) == edges(f, back=True) == {"breakout:dc-inet"}, describe(f)
     assert_agrees(data, report, sorted(by_key))
+
+
+def test_clients_of_a_proxy_only_site_reach_their_cloud_proxy_by_the_breakout() -> None:
+    data = designs.cloud_proxy_for_everything(closed=True)
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    tcp = sorted(k for k in by_key if k.startswith("out/") and not k.endswith("/udp"))
+    for key in tcp:
+        # The breakout refuses these clients' own connections, but not towards the proxy.
+        f = by_key[key]
+        assert f.completed == f.attempted > 0, describe(f)
+        assert edges(f) == edges(f, back=True) == {"breakout:hq-inet"}, describe(f)
+        assert {c.seen for c in f.connections} == {designs.CLOUD}, describe(f)
+    assert by_key["out/hq/1/udp"].problem is not None
+    assert_agrees(data, report, ["dns/hq", *tcp])

@@ -227,6 +227,14 @@ def proxy_relay(proxy: ProxySpec) -> tuple[Stratum, ...]:
     return (Stratum(AddressRange(proxy.address, proxy.address), 1.0),)
 
 
+def _relay_problem(proxy: ProxySpec | None, proto: Proto) -> str | None:
+    """Datagrams a cloud proxy would relay are not emulated: they would leave from the
+    internet, resolved by the clients' own resolver, which the internet cannot ask."""
+    if proto == "udp" and proxy is not None and proxy.cloud:
+        return "datagrams through a cloud proxy are not emulated yet"
+    return None
+
+
 def _uses_proxy(design: Design, site: str, es: EndpointSet) -> bool:
     mode = design.sites[site].proxy.mode
     if mode is ProxyMode.ALL:
@@ -425,7 +433,7 @@ def outbound_flows(
                     if proxy
                     else resolver_site(design, site_name),
                     own_dns=proxy is not None and proxy.egress is not None,
-                    problem=flow_problem,
+                    problem=flow_problem or _relay_problem(proxy, proto),
                     proto=proto,
                 )
 

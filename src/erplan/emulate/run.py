@@ -104,8 +104,6 @@ def make_jobs(
         rng = random.Random(f"{seed}/{spec.key}")
         if spec.direction == "inbound":
             node = INTERNET if spec.opener == "internet" else MICROSOFT
-        elif spec.proto == "udp" and spec.proxy_cloud and spec.proxy_address is not None:
-            node = p.clouds[spec.proxy_address]  # relayed from the cloud proxy's address
         elif spec.proto == "udp" and spec.proxy_site is not None:
             node = p.hosts[spec.proxy_site]  # relayed from the proxy's address
         else:
