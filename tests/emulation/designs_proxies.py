@@ -76,3 +76,12 @@ def cloud_proxy_for_everything(closed: bool = False) -> dict[str, Any]:
     data["name"] = "cloud proxy for everything" + (", proxy-only site" if closed else "")
     data["sites"]["hq"]["proxy"] = {"mode": "all", "device": "zs", "direct_internet": not closed}
     return data
+
+
+def cloud_proxy_down() -> dict[str, Any]:
+    """hq's cloud proxy is down: the clients' connections to it still leave by hq's breakout,
+    and nothing answers them there."""
+    data = cloud_proxy()
+    data["name"] = "cloud proxy down"
+    data["devices"]["zs"]["up"] = False
+    return data

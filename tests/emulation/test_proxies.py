@@ -110,3 +110,14 @@ def test_clients_of_a_proxy_only_site_reach_their_cloud_proxy_by_the_breakout() 
         assert {c.seen for c in f.connections} == {designs.CLOUD}, describe(f)
     assert by_key["out/hq/1/udp"].problem is not None
     assert_agrees(data, report, ["dns/hq", *tcp])
+
+
+def test_a_cloud_proxy_that_is_down_is_tried_over_the_internet() -> None:
+    data = designs.cloud_proxy_down()
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    f = by_key["out/hq/8"]
+    assert f.completed == 0 and {c.outcome for c in f.connections} == {"unreachable"}, describe(f)
+    # The clients' connections leave by the breakout; nothing on the internet answers them.
+    assert edges(f) == {"breakout:hq-inet"} and not edges(f, back=True), describe(f)
+    assert_agrees(data, report, sorted(by_key))

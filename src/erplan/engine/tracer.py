@@ -303,18 +303,8 @@ class Tracer:
         prev_sources = o.users(flow.origin)
         for hop in chain:
             what = f"the connection to the proxy {hop.name} fails"
-            if not hop.up:
-                down = Path(
-                    (),
-                    Disposition.BLACKHOLE,
-                    f"the proxy {hop.name} is down",
-                    None,
-                    ("devices", hop.name),
-                    "down",
-                )
-                out.append(
-                    (what, [Branch(1.0, down, None, Outcome.BLACKHOLE, down.reason, down.culprit)])
-                )
+            if not hop.up and (None in (hop.address, prev_sources) or hop.site == prev_site):
+                out.append((what, [_down(hop, None)]))
                 break
             if hop.address is None or prev_sources is None or prev_site is None:
                 # Nothing reaches a proxy without an address, nor leaves clients without one.
@@ -334,6 +324,11 @@ class Tracer:
                 pre = []  # the proxy is on the clients' own network
             else:
                 pre = self._leg(f"lan:{prev_site}", prev_sources, hop.address, f"lan:{hop.site}")
+            if not hop.up:
+                # The clients' connections go where the network sends them (a cloud proxy:
+                # out of their breakout) and find nothing answering there.
+                out.append((what, [_down(hop, b) if b.outcome.works else b for b in pre]))
+                break
             out.append((what, pre))
             if hop.cloud:
                 break
@@ -446,11 +441,19 @@ def combine(
     proxy): its hops come first on the way out and last on the way back."""
     fails = [b for b in before if not b.outcome.works]
     share = sum(b.weight for b in fails)
-    # The failing share's own request is never sent: it crosses nothing.
+    # The failing share's own request is never sent: it crosses nothing but the edge its leg
+    # to the proxy (``lead``) left by before it failed.
     out = [
         Branch(
             b.weight,
-            Path((), Disposition.UNREACHABLE, f"{why}: {b.reason}", None, b.culprit, cause),
+            Path(
+                (),
+                Disposition.UNREACHABLE,
+                f"{why}: {b.reason}",
+                b.forward.edge if lead else None,
+                b.culprit,
+                cause,
+            ),
             None,
             Outcome.UNREACHABLE,
             f"{why}: {b.reason}",
@@ -468,6 +471,17 @@ def combine(
     if fails:
         notes = ((why, share, "; ".join(dict.fromkeys(b.reason for b in fails))), *notes)
     return FlowTrace(flow, tuple(out), notes)
+
+
+def _down(hop: ProxyHop, leg: Branch | None) -> Branch:
+    """A connection to a proxy that is down: it got as far as ``leg`` took it (None: nowhere
+    the trace shows), and nothing answered."""
+    why, culprit = f"the proxy {hop.name} is down", ("devices", hop.name)
+    edge = leg.forward.edge if leg is not None else None
+    down = Path((), Disposition.BLACKHOLE, why, edge, culprit, "down")
+    if leg is None:
+        return Branch(1.0, down, None, Outcome.BLACKHOLE, why, culprit)
+    return Branch(leg.weight, down, None, Outcome.BLACKHOLE, why, culprit, leg.ties)
 
 
 def _led(leg: Branch, b: Branch, share: float) -> Branch:
