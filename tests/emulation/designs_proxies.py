@@ -26,11 +26,17 @@ def proxy_down(mode: str) -> dict[str, Any]:
     )
 
 
-def upstream_proxy_down() -> dict[str, Any]:
-    """hq's proxy px1 is up and forwards to px2 at dc, which is down: the clients reach px1,
-    whose request goes no further."""
+def upstream_proxy_down(first: bool = False) -> dict[str, Any]:
+    """hq's proxy px1 forwards to px2 at dc; px2 is down (the clients reach px1, whose request
+    goes no further), or with ``first`` px1 is (px2 running behind it does not help)."""
+    data = _chain("first proxy down" if first else "upstream proxy down")
+    data["devices"]["px1" if first else "px2"]["up"] = False
+    return data
+
+
+def _chain(name: str) -> dict[str, Any]:
     return design(
-        "upstream proxy down",
+        name,
         {
             "hq": site("New York", ["10.241.0.0/16"], proxy={"mode": "all", "device": "px1"}),
             "dc": site("Washington DC", ["10.242.0.0/16"], users=0),
@@ -39,7 +45,7 @@ def upstream_proxy_down() -> dict[str, Any]:
         breakouts={"hq-inet": breakout("hq", "20.97.9.1/32", "20.97.9.0/24")},
         devices={
             "px1": {"kind": "proxy", "site": "hq", "address": "10.241.255.10", "upstream": "px2"},
-            "px2": {"kind": "proxy", "site": "dc", "address": "10.242.255.10", "up": False},
+            "px2": {"kind": "proxy", "site": "dc", "address": "10.242.255.10"},
         },
     )
 

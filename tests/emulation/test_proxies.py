@@ -28,7 +28,7 @@ def test_a_proxy_that_is_down_fails_every_flow_sent_to_it() -> None:
     data = designs.proxy_down("all")
     report = run_mapping(data, connections=8)
     by_key = flows(report)
-    for key, f in by_key.items():
+    for key in by_key:
         if key.startswith("out/"):
             # Its address answers (the box is there) but nothing runs on it: the clients'
             # request never leaves the site.
@@ -58,6 +58,18 @@ def test_a_chain_whose_upstream_is_down_fails_at_the_first_proxy() -> None:
             _failed_at_the_proxy(key, by_key)
             f = by_key[key]
             assert all("502 upstream" in (c.error or "") for c in f.connections), describe(f)
+    assert_agrees(data, report, sorted(by_key))
+
+
+def test_a_chain_whose_first_proxy_is_down_fails_there_datagrams_too() -> None:
+    data = designs.upstream_proxy_down(first=True)
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    out = [k for k in by_key if k.startswith("out/")]
+    assert any(k.endswith("/udp") for k in out)
+    for key in out:
+        # The datagrams would leave from px2's address, but px1 in front of it runs nothing.
+        _failed_at_the_proxy(key, by_key)
     assert_agrees(data, report, sorted(by_key))
 
 

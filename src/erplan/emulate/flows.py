@@ -54,6 +54,7 @@ class FlowSpec:
     proxy_address: IPv4Address | None = None  # ... listening on this address
     proxy_listen: IPv4Address | None = None  # a chain's first proxy, where the clients connect
     proxy_cloud: bool = False  # ... a cloud proxy on the internet (the clients resolve first)
+    proxy_chain: tuple[IPv4Address, ...] = ()  # every proxy of the chain, first to last
     resolver_site: str | None = None  # the site whose resolver the opener asks
     own_dns: bool = False  # the opener (a proxy with an egress) asks the internet's DNS itself
     service: str | None = None
@@ -264,6 +265,12 @@ class ProxySpec:
     cloud: bool = False
     down: frozenset[IPv4Address] = frozenset()
 
+    @property
+    def chain(self) -> tuple[IPv4Address, ...]:
+        """Every proxy the clients' requests go through, first to last."""
+        last = () if self.address is None else (self.address,)
+        return (*(a for _, a, _ in self.relays), *last)
+
 
 def cloud_addresses(design: Design, spare: Iterator[IPv4Address]) -> dict[str, IPv4Address]:
     """Where each cloud proxy listens on the emulated internet: its own address, else the next
@@ -429,6 +436,7 @@ def outbound_flows(
                     proxy_address=proxy.address if proxy is not None else None,
                     proxy_listen=proxy.listen if proxy is not None else None,
                     proxy_cloud=proxy is not None and proxy.cloud,
+                    proxy_chain=proxy.chain if proxy is not None else (),
                     resolver_site=proxy.resolver_site
                     if proxy
                     else resolver_site(design, site_name),

@@ -193,16 +193,18 @@ async def _resolve(job: dict[str, Any], name: str, result: dict[str, Any]) -> st
 
 
 async def _relay_runs(job: dict[str, Any], result: dict[str, Any]) -> bool:
-    """Datagrams a proxy relays leave from its address only while it runs: is it listening?"""
-    try:
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(job["via"], PROXY_PORT, local_addr=(job["source"], 0)),
-            TCP_TIMEOUT,
-        )
-    except (OSError, TimeoutError) as exc:
-        result.update(stage="proxy", error=f"to proxy: {type(exc).__name__}")
-        return False
-    writer.close()
+    """Datagrams a proxy relays leave from its address only while it, and every proxy before it
+    in a chain, runs: is each listening?"""
+    for proxy in job["via"]:
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(proxy, PROXY_PORT, local_addr=(job["source"], 0)),
+                TCP_TIMEOUT,
+            )
+        except (OSError, TimeoutError) as exc:
+            result.update(stage="proxy", error=f"to proxy {proxy}: {type(exc).__name__}")
+            return False
+        writer.close()
     return True
 
 

@@ -141,8 +141,9 @@ def _job(p: Plan, spec: FlowSpec, port: int, source: str) -> dict[str, Any]:
                 job["proxy_port"] = port
     else:
         job.update(kind="direct", name=spec.name, resolver=str(resolver) if resolver else None)
-        if spec.proxy_address is not None:
-            job["via"] = str(spec.proxy_address)  # datagrams a proxy relays, while it runs
+        if spec.proxy_chain:
+            # Datagrams a proxy relays, while every proxy of its chain runs.
+            job["via"] = [str(a) for a in spec.proxy_chain]
     return job
 
 
