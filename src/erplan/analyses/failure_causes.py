@@ -16,7 +16,14 @@ from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
 from erplan.engine.routes import Internal, Microsoft365, Regional
 from erplan.engine.trace import Hop, edge_owner
-from erplan.facts import entry_breakouts, entry_circuits, inbound_pool
+from erplan.facts import (
+    advertisements,
+    entry_breakouts,
+    entry_circuits,
+    inbound_pool,
+    session_up,
+)
+from erplan.model import LinkName
 
 # Routers with one way into the customer network, and the hosts of a site (one way out: a
 # device down between them and the site router leaves them without a route).
@@ -259,22 +266,44 @@ class FailureCauses:
         return None
 
     def _unadvertised(self, fwd: Path, back: Path) -> tuple[str, str, Culprit] | None:
-        """A reply the internet or Microsoft has no route for, to a request that left by a
-        breakout: the breakout sends the source out without advertising it (nor translating
-        it). (By a circuit, Microsoft drops such a source on the way in: source-filter.)"""
+        """A reply the internet or Microsoft has no route for: by a breakout, the breakout
+        sends the source out without advertising it (nor translating it); by a circuit (whose
+        unadvertised sources Microsoft drops on the way in), only a link that is down
+        advertises it."""
         owner = _owner(fwd.edge) or ""
-        if not owner.startswith("breakout:"):
+        if not owner.startswith(("breakout:", "circuit:")):
             return None
         if self.e.net.nodes[back.hops[-1].node].kind not in (Kind.INTERNET, Kind.MICROSOFT):
             return None  # lost inside the customer network: not for want of an advertisement
         name = owner.split(":", 1)[1]
         to = back.hops[0].dst  # the reply's destination: the source the request left with
+        if owner.startswith("circuit:"):
+            return self._advertised_on_a_link_down(name, to, back)
         why = (
             f"{back.reason}: replies to {addr(to)} have no way back to breakout {name}, which "
             f"the request left by: it does not advertise {addr(to)} (nor translate it to an "
             "address the internet routes to it)"
         )
         return "no-route-back", why, ("breakouts", name, "advertises")
+
+    def _advertised_on_a_link_down(
+        self, circuit: str, to: int, back: Path
+    ) -> tuple[str, str, Culprit] | None:
+        """A source Microsoft let in by the circuit (its filter is the configured prefixes of
+        both links) but has no route back to: the prefix covering it is advertised only on a
+        link whose session is down."""
+        for culprit, prefix in advertisements(self.design, circuit):
+            if len(culprit) < 6 or not _covers(prefix, to):
+                continue  # a circuit-wide prefix is on both links: not this case
+            link = LinkName(str(culprit[3]))
+            if session_up(self.design, circuit, link):
+                continue
+            why = (
+                f"{back.reason}: {addr(to)} is advertised only on the {link.value} link of "
+                f"circuit {circuit} ({prefix}), whose session is down"
+            )
+            return "no-route-back", why, culprit
+        return None
 
     def _entry_prefers(self, entry: str | None, sender: int) -> tuple[str, str, Culprit] | None:
         """An entry circuit whose own edge routes the initiator's address to another circuit

@@ -1,0 +1,677 @@
+"""Small designs for points the first three reviews leave out, each isolating one thing a tool
+that reads a design naively gets wrong: an inbound pool pulled to another circuit by a more
+specific pool, per-link pools with one link down, a static NAT beside a firewall, prepending
+against local preference, a private ASN's prepends, a tie between two hubs, a resolver egress
+reached by a detour, entries on two circuits with and without prepend, a scoped site replying
+through a hub, and so on (the helpers of ``designs``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulation.designs import breakout, circuit, design, site
+
+
+def _service(public: str, internal: str, site_name: str, entry: list[str], **extra: Any) -> dict:
+    s: dict[str, Any] = {
+        "fqdn": "app.contoso.com",
+        "dns_record": public,
+        "public_address": public,
+        "internal_address": internal,
+        "site": site_name,
+        "entry": entry,
+        "initiator": "Exchange",
+        "used_by_internet_users": False,
+        # One region initiates: every region takes the same entries (the third review).
+        "initiator_regions": ["Boydton"],
+    }
+    s.update(extra)
+    return s
+
+
+def inbound_pool_pulled_by_a_more_specific_pool() -> dict[str, Any]:
+    """app is entered by c1 only, whose inbound source NAT translates into 20.110.1.0/29; c2's
+    outbound pool is the upper /30 of it. Inside, the /30 is routed to c2's customer edge, so
+    the server's replies to half of c1's inbound pool reach an edge that never saw them."""
+    return design(
+        "an inbound pool half pulled to another circuit by its outbound pool",
+        {"dc": site("New York", ["10.150.0.0/16"], users=0)},
+        breakouts={"dc-inet": breakout("dc", "20.110.9.1/32", "20.110.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "dc", "New York", advertises=["20.110.0.10/32"], inbound_snat_pool="20.110.1.0/29"
+            ),
+            "c2": circuit(
+                "dc", "Washington DC", snat_pool="20.110.1.4/30", advertises=["20.110.1.4/30"]
+            ),
+        },
+        services={"app": _service("20.110.0.10", "10.150.1.10", "dc", ["c1"])},
+    )
+
+
+def link_pools_one_link_down() -> dict[str, Any]:
+    """Each link translates into its own pool behind one covering advertisement (the third
+    review's design that drops half), but the secondary link is down: only the primary's session
+    carries the /28, so every reply comes back to the link that translated it."""
+    return design(
+        "per-link pools behind one advertisement, one link down",
+        {"hq": site("New York", ["10.151.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.111.9.1/32", "20.111.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                advertises=["20.111.0.0/28"],
+                links={
+                    "primary": {"snat_pool": "20.111.0.0/29"},
+                    "secondary": {"snat_pool": "20.111.0.8/29", "up": False},
+                },
+            )
+        },
+    )
+
+
+def static_nat_beside_a_firewall() -> dict[str, Any]:
+    """A server published by static NAT on two circuits; c2 also has a stateful firewall. The
+    static NATs reverse every packet, but the firewall keeps state: what enters by c2 and is
+    answered by c1 (preferred) bypasses it, and what the server sends out by c1 and Microsoft
+    returns by c2 meets it without a session."""
+    static = {"kind": "nat", "site": "dc", "static_nat": True}
+    return design(
+        "a static NAT beside a stateful firewall",
+        {"dc": site("New York", ["10.152.0.0/16"], users=0)},
+        breakouts={"dc-inet": breakout("dc", "20.112.9.1/32", "20.112.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "dc",
+                "New York",
+                local_preference=200,
+                advertises=["20.112.0.10/32"],
+                devices=["nat1"],
+            ),
+            "c2": circuit(
+                "dc", "Washington DC", advertises=["20.112.0.10/32"], devices=["fw", "nat2"]
+            ),
+        },
+        devices={
+            "nat1": dict(static),
+            "nat2": dict(static),
+            "fw": {"kind": "firewall", "site": "dc"},
+        },
+        services={"app": _service("20.112.0.10", "10.152.1.10", "dc", ["expressroute"])},
+        servers={"mx": {"site": "dc", "address": "10.152.1.10", "connects_to": ["1"]}},
+    )
+
+
+def pac_filter_admits_exchange_only(direct_internet: bool) -> dict[str, Any]:
+    """The tenant uses Exchange and SharePoint; the PAC sends both services' ExpressRoute-able
+    names DIRECT, but c1's route filter admits Exchange only: SharePoint's DIRECT names have
+    no ExpressRoute route and follow the default route (refused at a proxy-only site)."""
+    d = design(
+        "a route filter that admits Exchange only, a PAC that sends SharePoint direct too",
+        {
+            "hq": site(
+                "New York",
+                ["10.153.0.0/16"],
+                proxy={"mode": "pac", "device": "px", "direct_internet": direct_internet},
+            )
+        },
+        breakouts={"hq-inet": breakout("hq", "20.113.9.1/32", "20.113.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                route_filter=["Exchange"],
+                snat_pool="20.113.0.0/29",
+                advertises=["20.113.0.0/29"],
+            )
+        },
+        devices={"px": {"kind": "proxy", "site": "hq", "address": "10.153.255.10"}},
+    )
+    d["tenant"]["services"] = ["Exchange", "SharePoint"]
+    return d
+
+
+def prepend_against_local_preference() -> dict[str, Any]:
+    """hq's public /24 is advertised on c1 (hq, local preference 200) and c2 (dr); c1 prepends
+    it. Local preference sends the requests by c1; the prepend sends Microsoft's replies by c2,
+    whose firewall never saw a request."""
+    return design(
+        "prepending against local preference at two sites",
+        {
+            "hq": site("New York", ["20.114.0.0/24"]),
+            "dr": site("Washington DC", ["10.154.0.0/16"], users=0),
+        },
+        wan=[{"between": ["hq", "dr"], "latency_ms": 5}],
+        breakouts={"hq-inet": breakout("hq", "20.114.9.1/32", "20.114.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                local_preference=200,
+                advertises=["20.114.0.0/24"],
+                prepend={"20.114.0.0/24": 2},
+            ),
+            "c2": circuit("dr", "Washington DC", advertises=["20.114.0.0/24"], devices=["fw2"]),
+        },
+        devices={"fw2": {"kind": "firewall", "site": "dr"}},
+    )
+
+
+def scoped_spoke_breakout_down() -> dict[str, Any]:
+    """spoke takes no ExpressRoute routes and its own breakout is down: its default route (and
+    its resolver's) falls to the hub's breakout, and the hub's router, holding c1's routes,
+    sends the ExpressRoute-able names by c1 on the way (hop by hop)."""
+    return design(
+        "a scoped spoke whose breakout is down, behind a hub with routes",
+        {
+            "hub": site("New York", ["10.155.0.0/16"], users=0),
+            "spoke": site("Washington DC", ["10.156.0.0/16"], er_routes=False),
+        },
+        wan=[{"between": ["hub", "spoke"], "latency_ms": 5}],
+        breakouts={
+            "hub-inet": breakout("hub", "20.115.8.1/32", "20.115.8.0/24"),
+            "spoke-inet": breakout("spoke", "20.115.9.1/32", "20.115.9.0/24", up=False),
+        },
+        circuits={
+            "c1": circuit(
+                "hub", "New York", snat_pool="20.115.0.0/29", advertises=["20.115.0.0/29"]
+            )
+        },
+    )
+
+
+def prefix_limit_on_one_of_a_shared_pool_pair() -> dict[str, Any]:
+    """c1 and c2 translate into one pool both advertise (the pattern that drops half), but c1
+    also sends 200 more /32s: Microsoft ends c1's sessions, so c1 neither carries requests nor
+    receives replies, and everything works by c2."""
+    pool = "20.116.0.0/29"
+    more = [f"20.116.{1 + i // 250}.{i % 250}/32" for i in range(200)]
+    return design(
+        "201 prefixes on one circuit of a pair sharing a pool",
+        {"hq": site("New York", ["10.157.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.116.9.1/32", "20.116.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq", "New York", local_preference=200, snat_pool=pool, advertises=[pool, *more]
+            ),
+            "c2": circuit("hq", "Washington DC", snat_pool=pool, advertises=[pool]),
+        },
+    )
+
+
+def private_asn_prepends_stripped() -> dict[str, Any]:
+    """c1's peer ASN is private and it prepends its own ASN three times; c2's is public, without
+    prepend. Microsoft strips private ASNs: c1's path is the shorter, so the replies come by
+    c1, while local preference sends the requests by c2 through its firewall."""
+    return design(
+        "a private ASN's prepends, stripped",
+        {"hq": site("New York", ["20.117.0.0/24"])},
+        breakouts={"hq-inet": breakout("hq", "20.117.9.1/32", "20.117.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                peer_asn=65010,
+                advertises=["20.117.0.0/24"],
+                prepend={"20.117.0.0/24": 3},
+            ),
+            "c2": circuit(
+                "hq",
+                "Washington DC",
+                local_preference=200,
+                advertises=["20.117.0.0/24"],
+                devices=["fw2"],
+            ),
+        },
+        devices={"fw2": {"kind": "firewall", "site": "hq"}},
+    )
+
+
+def wan_tie_between_two_hubs() -> dict[str, Any]:
+    """spoke reaches two hubs at equal WAN cost, each with its own circuit; c2 advertises a
+    prefix that is not its pool. The tie is followed: half of spoke's ExpressRoute connections
+    leave by c2 and are dropped at Microsoft's source filter."""
+    return design(
+        "a WAN tie between two hubs, one circuit's pool not advertised",
+        {
+            "spoke": site("Chicago", ["10.158.0.0/16"]),
+            "h1": site("New York", ["10.159.0.0/16"], users=0),
+            "h2": site("Washington DC", ["10.160.0.0/16"], users=0),
+        },
+        wan=[
+            {"between": ["spoke", "h1"], "latency_ms": 20, "cost": 10},
+            {"between": ["spoke", "h2"], "latency_ms": 20, "cost": 10},
+        ],
+        breakouts={"spoke-inet": breakout("spoke", "20.118.9.1/32", "20.118.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "h1", "New York", snat_pool="20.118.0.0/29", advertises=["20.118.0.0/29"]
+            ),
+            "c2": circuit(
+                "h2", "Washington DC", snat_pool="20.118.0.8/29", advertises=["20.118.1.0/29"]
+            ),
+        },
+    )
+
+
+def resolver_egress_by_a_detour() -> dict[str, Any]:
+    """eu names us's breakout as its resolver egress; the direct WAN link is down, but the path
+    through uk is up: the queries take the detour and every flow resolves."""
+    return design(
+        "a resolver egress reached by a detour",
+        {
+            "eu": site("Amsterdam", ["10.161.0.0/16"], resolver_egress="us-inet"),
+            "uk": site("London", ["10.162.0.0/16"], users=0),
+            "us": site("New York", ["10.163.0.0/16"], users=0),
+        },
+        wan=[
+            {"between": ["eu", "us"], "latency_ms": 80, "up": False},
+            {"between": ["eu", "uk"], "latency_ms": 10},
+            {"between": ["uk", "us"], "latency_ms": 75},
+        ],
+        breakouts={
+            "eu-inet": breakout("eu", "20.119.8.1/32", "20.119.8.0/24"),
+            "us-inet": breakout("us", "20.119.9.1/32", "20.119.9.0/24"),
+        },
+        circuits={
+            "c1": circuit(
+                "eu", "Amsterdam", snat_pool="20.119.0.0/29", advertises=["20.119.0.0/29"]
+            )
+        },
+    )
+
+
+def inbound_on_two_circuits_one_prepended(inbound_snat: bool) -> dict[str, Any]:
+    """app is published on c1 and c2, c1 prepending its address: Microsoft enters by c2 only.
+    dc's router prefers c1 (local preference 200): without inbound source NAT the replies leave
+    by c1, past c2's destination NAT; with a pool per circuit they return to c2."""
+    extra: dict[str, Any] = {"inbound_snat_pool": "20.120.1.0/29"} if inbound_snat else {}
+    extra2: dict[str, Any] = {"inbound_snat_pool": "20.120.1.8/29"} if inbound_snat else {}
+    return design(
+        "inbound on two circuits, one prepended",
+        {"dc": site("New York", ["10.164.0.0/16"], users=0)},
+        breakouts={"dc-inet": breakout("dc", "20.120.9.1/32", "20.120.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "dc",
+                "New York",
+                local_preference=200,
+                advertises=["20.120.0.10/32"],
+                prepend={"20.120.0.10/32": 2},
+                **extra,
+            ),
+            "c2": circuit("dc", "Washington DC", advertises=["20.120.0.10/32"], **extra2),
+        },
+        services={"app": _service("20.120.0.10", "10.164.1.10", "dc", ["expressroute"])},
+    )
+
+
+def proxy_chain_upstream_at_a_scoped_site() -> dict[str, Any]:
+    """hq's proxy forwards to an upstream proxy at dc, which takes no ExpressRoute routes and
+    leaves by dc's breakout: although hq holds c1's routes, every proxied name leaves by the
+    internet at dc."""
+    return design(
+        "a proxy chain whose upstream sits behind another breakout",
+        {
+            "hq": site("New York", ["10.165.0.0/16"], proxy={"mode": "all", "device": "px1"}),
+            "dc": site("Washington DC", ["10.166.0.0/16"], users=0, er_routes=False),
+        },
+        wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
+        breakouts={
+            "hq-inet": breakout("hq", "20.121.8.1/32", "20.121.8.0/24"),
+            "dc-inet": breakout("dc", "20.121.9.1/32", "20.121.9.0/24"),
+        },
+        circuits={
+            "c1": circuit("hq", "New York", snat_pool="20.121.0.0/29", advertises=["20.121.0.0/29"])
+        },
+        devices={
+            "px1": {"kind": "proxy", "site": "hq", "address": "10.165.255.10", "upstream": "px2"},
+            "px2": {
+                "kind": "proxy",
+                "site": "dc",
+                "address": "10.166.255.10",
+                "egress": "dc-inet",
+            },
+        },
+    )
+
+
+def firewall_on_one_link() -> dict[str, Any]:
+    """A firewall on c1's primary link only, the pool translated before the split: requests and
+    replies are each balanced over both links, so a connection whose two directions take
+    different links meets the firewall once (half of them)."""
+    return design(
+        "a firewall on one link of a circuit",
+        {"hq": site("New York", ["10.167.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.122.9.1/32", "20.122.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                snat_pool="20.122.0.0/29",
+                advertises=["20.122.0.0/29"],
+                links={"primary": {"devices": ["fw"]}},
+            )
+        },
+        devices={"fw": {"kind": "firewall", "site": "hq"}},
+    )
+
+
+def internet_entry_answered_by_another_breakout() -> dict[str, Any]:
+    """app is published at hq's breakout, but hq's internet traffic goes by dc's breakout
+    (`breakout: dc-inet`): the server's replies to internet users leave there, past the
+    breakout that translated the requests."""
+    return design(
+        "an internet entry answered by another breakout",
+        {
+            "hq": site("New York", ["10.168.0.0/16"], users=0, breakout="dc-inet"),
+            "dc": site("Washington DC", ["10.169.0.0/16"], users=0),
+        },
+        wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
+        breakouts={
+            "hq-inet": breakout("hq", "20.123.8.1/32", "20.123.8.0/24"),
+            "dc-inet": breakout("dc", "20.123.9.1/32", "20.123.9.0/24"),
+        },
+        services={
+            "app": _service(
+                "20.123.8.10",
+                "10.168.1.10",
+                "hq",
+                ["internet"],
+                used_by_internet_users=True,
+            )
+        },
+    )
+
+
+def scoped_site_published_on_the_hubs_circuit() -> dict[str, Any]:
+    """app at dc (no ExpressRoute routes, no breakout) is published on the hub's circuit
+    without inbound source NAT. dc's replies follow its default route to the hub, whose
+    router holds c1's routes and sends them back by c1 (hop by hop): they work."""
+    return design(
+        "a scoped site published on the hub's circuit",
+        {
+            "hub": site("New York", ["10.170.0.0/16"], users=0),
+            "dc": site("Washington DC", ["10.171.0.0/16"], users=0, er_routes=False),
+        },
+        wan=[{"between": ["hub", "dc"], "latency_ms": 5}],
+        breakouts={"hub-inet": breakout("hub", "20.124.9.1/32", "20.124.9.0/24")},
+        circuits={"c1": circuit("hub", "New York", advertises=["20.124.0.10/32"])},
+        services={"app": _service("20.124.0.10", "10.171.1.10", "dc", ["c1"])},
+    )
+
+
+def breakout_behind_a_dead_firewall() -> dict[str, Any]:
+    """hq's own breakout sits behind a firewall that is down; dc's breakout is one WAN hop away.
+    hq's router cannot reach its breakout's edge, so its default route (and its resolver's
+    queries) go by dc's."""
+    return design(
+        "a breakout behind a firewall that is down",
+        {
+            "hq": site("New York", ["10.172.0.0/16"]),
+            "dc": site("Washington DC", ["10.173.0.0/16"], users=0),
+        },
+        wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
+        breakouts={
+            "hq-inet": breakout("hq", "20.125.8.1/32", "20.125.8.0/24", devices=["fw"]),
+            "dc-inet": breakout("dc", "20.125.9.1/32", "20.125.9.0/24"),
+        },
+        devices={"fw": {"kind": "firewall", "site": "hq", "up": False}},
+    )
+
+
+def site_firewall_with_multipath() -> dict[str, Any]:
+    """hq balances over two circuits (`multipath`), each with its own pool, behind one
+    firewall at the site: every reply comes back through the same firewall, so the two
+    circuits are not an asymmetry."""
+    return design(
+        "two circuits balanced behind one site firewall",
+        {"hq": site("New York", ["10.174.0.0/16"], multipath=True, devices=["fw"])},
+        breakouts={"hq-inet": breakout("hq", "20.126.9.1/32", "20.126.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq", "New York", snat_pool="20.126.0.0/29", advertises=["20.126.0.0/29"]
+            ),
+            "c2": circuit(
+                "hq", "Washington DC", snat_pool="20.126.0.8/29", advertises=["20.126.0.8/29"]
+            ),
+        },
+        devices={"fw": {"kind": "firewall", "site": "hq"}},
+    )
+
+
+def pool_partly_advertised_on_the_link_that_is_up() -> dict[str, Any]:
+    """The circuit's pool is split over the links' advertisements (each link advertises one
+    half) and the secondary link is down: Microsoft accepts sources only from the primary's
+    half, so the connections translated into the other half are dropped on entry."""
+    return design(
+        "a pool split over the links' advertisements, one link down",
+        {"hq": site("New York", ["10.175.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.127.9.1/32", "20.127.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                snat_pool="20.127.0.0/29",
+                links={
+                    "primary": {"advertises": ["20.127.0.0/30"]},
+                    "secondary": {"advertises": ["20.127.0.4/30"], "up": False},
+                },
+            )
+        },
+    )
+
+
+def server_behind_a_scoped_site_with_its_own_circuit() -> dict[str, Any]:
+    """A server at dc, which takes no ExpressRoute routes although its own circuit c2 attaches
+    there: its packets follow dc's default route to its breakout, never c2, whatever c2's local
+    preference."""
+    return design(
+        "a scoped site's own circuit",
+        {
+            "hq": site("New York", ["10.176.0.0/16"], users=0),
+            "dc": site("Washington DC", ["10.177.0.0/16"], users=0, er_routes=False),
+        },
+        wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
+        breakouts={"dc-inet": breakout("dc", "20.128.9.1/32", "20.128.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq", "New York", snat_pool="20.128.0.0/29", advertises=["20.128.0.0/29"]
+            ),
+            "c2": circuit(
+                "dc",
+                "Washington DC",
+                local_preference=300,
+                snat_pool="20.128.0.8/29",
+                advertises=["20.128.0.8/29"],
+            ),
+        },
+        servers={"mx": {"site": "dc", "address": "10.177.1.10", "connects_to": ["1", "8"]}},
+    )
+
+
+def inbound_snat_at_the_breakout_only() -> dict[str, Any]:
+    """app is entered by the internet (with inbound source NAT at the breakout) and by c1
+    (without), the breakout announcing a covering /16: Microsoft enters by c1's /32, internet users
+    by the breakout; their replies return to the breakout by the pool, Exchange's by c1."""
+    return design(
+        "inbound source NAT at the breakout only",
+        {"dc": site("New York", ["10.178.0.0/16"], users=0)},
+        breakouts={
+            "dc-inet": {"site": "dc", "nat": ["20.129.9.1/32"], "advertises": ["20.129.0.0/16"]}
+        },
+        circuits={"c1": circuit("dc", "New York", advertises=["20.129.0.10/32"])},
+        services={
+            "app": _service(
+                "20.129.0.10",
+                "10.178.1.10",
+                "dc",
+                ["c1", "dc-inet"],
+                inbound_snat={"dc-inet": "10.255.129.0/28"},
+                used_by_internet_users=True,
+            )
+        },
+    )
+
+
+def per_link_destination_nat() -> dict[str, Any]:
+    """app is published on c1 with its destination NAT on each link (a NAT device per link,
+    stateful): Microsoft enters by both links and the customer edge returns by both, so a
+    reply that takes the other link meets a NAT that never saw the request."""
+    return design(
+        "destination NAT per link",
+        {"dc": site("New York", ["10.179.0.0/16"], users=0)},
+        breakouts={"dc-inet": breakout("dc", "20.130.9.1/32", "20.130.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "dc",
+                "New York",
+                advertises=["20.130.0.10/32"],
+                links={"primary": {"devices": ["n1"]}, "secondary": {"devices": ["n2"]}},
+            )
+        },
+        devices={"n1": {"kind": "nat", "site": "dc"}, "n2": {"kind": "nat", "site": "dc"}},
+        services={"app": _service("20.130.0.10", "10.179.1.10", "dc", ["c1"])},
+    )
+
+
+def one_firewall_on_a_circuit_and_a_breakout() -> dict[str, Any]:
+    """hq's public /24 leaves by c1 through fw; the untranslated breakout announces the /24 and
+    its lower /25 more specifically, so Microsoft replies to that half by the internet, through
+    the same firewall, which holds their sessions: they work, by another edge."""
+    return design(
+        "one firewall on a circuit and a breakout",
+        {"hq": site("New York", ["20.131.0.0/24"])},
+        breakouts={
+            "hq-inet": {
+                "site": "hq",
+                "advertises": ["20.131.0.0/24", "20.131.0.0/25"],
+                "devices": ["fw"],
+            }
+        },
+        circuits={"c1": circuit("hq", "New York", advertises=["20.131.0.0/24"], devices=["fw"])},
+        devices={"fw": {"kind": "firewall", "site": "hq"}},
+    )
+
+
+def two_breakouts_at_one_site() -> dict[str, Any]:
+    """hq has two breakouts and names neither: its default route ties between them. b2 does
+    not announce its NAT address, so the internet cannot answer the half that leaves by it."""
+    return design(
+        "two breakouts at one site, one not announcing its NAT address",
+        {"hq": site("New York", ["10.180.0.0/16"])},
+        breakouts={
+            "b1": breakout("hq", "20.132.8.1/32", "20.132.8.0/24"),
+            "b2": {"site": "hq", "nat": ["20.132.9.1/32"], "advertises": ["20.132.10.0/24"]},
+        },
+        circuits={
+            "c1": circuit("hq", "New York", snat_pool="20.132.0.0/29", advertises=["20.132.0.0/29"])
+        },
+    )
+
+
+def multipath_does_not_override_distance() -> dict[str, Any]:
+    """spoke declares `multipath`, but its two hubs are at different WAN costs: multipath only
+    balances what is still tied after the IGP distance, so everything leaves by the nearer
+    hub's c1 (c2 does not advertise its pool, which would drop what it carried)."""
+    return design(
+        "multipath over circuits at different distances",
+        {
+            "spoke": site("Chicago", ["10.181.0.0/16"], multipath=True),
+            "h1": site("New York", ["10.182.0.0/16"], users=0),
+            "h2": site("Washington DC", ["10.183.0.0/16"], users=0),
+        },
+        wan=[
+            {"between": ["spoke", "h1"], "latency_ms": 20, "cost": 10},
+            {"between": ["spoke", "h2"], "latency_ms": 20, "cost": 20},
+        ],
+        breakouts={"spoke-inet": breakout("spoke", "20.133.9.1/32", "20.133.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "h1", "New York", snat_pool="20.133.0.0/29", advertises=["20.133.0.0/29"]
+            ),
+            "c2": circuit(
+                "h2", "Washington DC", snat_pool="20.133.0.8/29", advertises=["20.133.1.0/29"]
+            ),
+        },
+    )
+
+
+def tie_with_one_link_down() -> dict[str, Any]:
+    """hq's two circuits tie; c1's primary link is down. The tie is between circuits, not
+    links: half the connections by c1's secondary, a quarter by each of c2's links."""
+    return design(
+        "a tie between two circuits, one with a link down",
+        {"hq": site("New York", ["10.184.0.0/16"], multipath=True)},
+        breakouts={"hq-inet": breakout("hq", "20.134.9.1/32", "20.134.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                snat_pool="20.134.0.0/29",
+                advertises=["20.134.0.0/29"],
+                links={"primary": {"up": False}},
+            ),
+            "c2": circuit(
+                "hq", "Washington DC", snat_pool="20.134.0.8/29", advertises=["20.134.0.8/29"]
+            ),
+        },
+    )
+
+
+def designated_breakout_down() -> dict[str, Any]:
+    """eu designates us's breakout, which is down, and names no resolver egress: its default
+    route falls over to its own breakout, and so do the queries of its resolver (at us, whose
+    default route falls over the same way); geoDNS then answers for Amsterdam."""
+    return design(
+        "a designated breakout that is down",
+        {
+            "eu": site("Amsterdam", ["10.185.0.0/16"], breakout="us-inet"),
+            "us": site("New York", ["10.186.0.0/16"], users=0),
+        },
+        wan=[{"between": ["eu", "us"], "latency_ms": 80}],
+        breakouts={
+            "eu-inet": breakout("eu", "20.135.8.1/32", "20.135.8.0/24"),
+            "us-inet": breakout("us", "20.135.9.1/32", "20.135.9.0/24", up=False),
+        },
+        circuits={
+            "c1": circuit(
+                "eu", "Amsterdam", snat_pool="20.135.0.0/29", advertises=["20.135.0.0/29"]
+            )
+        },
+    )
+
+
+ALL = {
+    "inbound_pool_pulled_by_a_more_specific_pool": inbound_pool_pulled_by_a_more_specific_pool,
+    "link_pools_one_link_down": link_pools_one_link_down,
+    "static_nat_beside_a_firewall": static_nat_beside_a_firewall,
+    "pac_filter_admits_exchange_only": lambda: pac_filter_admits_exchange_only(False),
+    "pac_filter_admits_exchange_only_direct": lambda: pac_filter_admits_exchange_only(True),
+    "prepend_against_local_preference": prepend_against_local_preference,
+    "scoped_spoke_breakout_down": scoped_spoke_breakout_down,
+    "prefix_limit_on_one_of_a_shared_pool_pair": prefix_limit_on_one_of_a_shared_pool_pair,
+    "private_asn_prepends_stripped": private_asn_prepends_stripped,
+    "wan_tie_between_two_hubs": wan_tie_between_two_hubs,
+    "resolver_egress_by_a_detour": resolver_egress_by_a_detour,
+    "inbound_prepended_no_snat": lambda: inbound_on_two_circuits_one_prepended(False),
+    "inbound_prepended_snat": lambda: inbound_on_two_circuits_one_prepended(True),
+    "proxy_chain_upstream_at_a_scoped_site": proxy_chain_upstream_at_a_scoped_site,
+    "firewall_on_one_link": firewall_on_one_link,
+    "internet_entry_answered_by_another_breakout": internet_entry_answered_by_another_breakout,
+    "scoped_site_published_on_the_hubs_circuit": scoped_site_published_on_the_hubs_circuit,
+    "breakout_behind_a_dead_firewall": breakout_behind_a_dead_firewall,
+    "site_firewall_with_multipath": site_firewall_with_multipath,
+    "pool_partly_advertised_on_the_link_that_is_up": pool_partly_advertised_on_the_link_that_is_up,
+    "server_behind_a_scoped_site_with_its_own_circuit": (
+        server_behind_a_scoped_site_with_its_own_circuit
+    ),
+    "inbound_snat_at_the_breakout_only": inbound_snat_at_the_breakout_only,
+    "per_link_destination_nat": per_link_destination_nat,
+    "one_firewall_on_a_circuit_and_a_breakout": one_firewall_on_a_circuit_and_a_breakout,
+    "two_breakouts_at_one_site": two_breakouts_at_one_site,
+    "multipath_does_not_override_distance": multipath_does_not_override_distance,
+    "tie_with_one_link_down": tie_with_one_link_down,
+    "designated_breakout_down": designated_breakout_down,
+}
