@@ -26,3 +26,210 @@ def test_a_pool_piece_advertised_only_on_a_link_that_is_down_names_that_advertis
         assert r.culprit == ("circuits", "c1", "links", "secondary", "advertises", 0), key
         assert "secondary" in r.cause and "20.127.0.4" in r.cause, r.cause
         assert owners(r) == {"circuit:c1": 1.0}
+
+
+# -- what the emulation agreed with, asserted on the model ------------------------------------
+
+
+def _all(rs: list, keys: tuple[str, ...]) -> list:  # type: ignore[type-arg]
+    return [flow(rs, k) for k in keys]
+
+
+def test_an_inbound_pool_half_pulled_to_another_circuit_is_half_dropped() -> None:
+    r = flow(results(designs.inbound_pool_pulled_by_a_more_specific_pool()), "in/app/Boydton/443")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "inbound-return-elsewhere")
+    assert r.culprit == ("services", "app", "inbound_snat")
+    assert owners(r) == {"circuit:c1": 1.0}
+    assert owners(r, "back") == {"circuit:c1": 0.5, None: 0.5}
+
+
+def test_per_link_pools_with_one_link_down_are_whole() -> None:
+    rs = results(designs.link_pools_one_link_down())
+    for r in _all(rs, ER_KEYS):
+        assert (r.verdict.value, share(r)) == ("ok", 0.0)
+        assert {b.forward.edge for b in r.trace.branches} == {"circuit:c1/primary"}
+
+
+def test_a_static_nat_beside_a_firewall_is_not_asymmetric() -> None:
+    """The static NATs keep no state, the firewall does: the connections whose two directions
+    take different circuits are dropped, not 'asymmetric, works'."""
+    rs = results(designs.static_nat_beside_a_firewall())
+    inbound = flow(rs, "in/app/Boydton/443")
+    assert (inbound.verdict.value, share(inbound)) == ("dropped", 0.5)
+    assert inbound.cause_key == "entry-prefers-another-circuit"
+    assert inbound.culprit == ("circuits", "c2", "local_preference")
+    server = flow(rs, "srv/mx/1")
+    assert (server.verdict.value, share(server), server.cause_key) == (
+        "dropped",
+        0.5,
+        "return-elsewhere",
+    )
+    assert owners(server) == {"circuit:c1": 1.0}
+    assert owners(server, "back") == {"circuit:c1": 0.5, "circuit:c2": 0.5}
+
+
+def test_a_pac_direct_name_the_filter_refuses_is_refused_or_leaves_by_the_internet() -> None:
+    refused = results(designs.pac_filter_admits_exchange_only(direct_internet=False))
+    allowed = results(designs.pac_filter_admits_exchange_only(direct_internet=True))
+    for key in ("out/hq/31", "out/hq/31/udp"):  # SharePoint, ExpressRoute-able
+        r = flow(refused, key)
+        assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "direct-not-admitted")
+        assert r.culprit == ("circuits", "c1", "route_filter")
+        assert owners(flow(allowed, key)) == {"breakout:hq-inet": 1.0}
+        assert flow(allowed, key).verdict.value == "ok"
+    for found in (refused, allowed):
+        for r in _all(found, ER_KEYS):
+            assert r.verdict.value == "ok" and owners(r) == {"circuit:c1": 1.0}
+
+
+def test_prepending_decides_the_return_local_preference_the_request() -> None:
+    for make, out, back in (
+        (designs.prepend_against_local_preference, "circuit:c1", "circuit:c2"),
+        (designs.private_asn_prepends_stripped, "circuit:c2", "circuit:c1"),
+    ):
+        for r in _all(results(make()), ER_KEYS):
+            assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "return-elsewhere")
+            # The fix is where Microsoft's choice comes from: the other circuit's advertisement.
+            assert r.culprit == ("circuits", back.split(":")[1], "advertises", 0)
+            assert owners(r) == {out: 1.0} and owners(r, "back") == {back: 1.0}
+
+
+def test_a_scoped_spoke_with_its_breakout_down_leaves_by_the_hubs_circuit() -> None:
+    rs = results(designs.scoped_spoke_breakout_down())
+    assert owners(flow(rs, "dns/spoke")) == {"breakout:hub-inet": 1.0}
+    for key in ("out/spoke/1", "out/spoke/2", "out/spoke/9", "out/spoke/10"):
+        r = flow(rs, key)
+        assert r.verdict.value == "ok" and owners(r) == owners(r, "back") == {"circuit:c1": 1.0}
+
+
+def test_a_prefix_limit_on_one_of_a_shared_pool_pair_leaves_the_other_whole() -> None:
+    for r in _all(results(designs.prefix_limit_on_one_of_a_shared_pool_pair()), ER_KEYS):
+        assert (r.verdict.value, share(r)) == ("ok", 0.0)
+        assert owners(r) == owners(r, "back") == {"circuit:c2": 1.0}
+
+
+def test_a_tie_between_two_hubs_is_followed_both_ways() -> None:
+    rs = results(designs.wan_tie_between_two_hubs())
+    for key in ("out/spoke/1", "out/spoke/2", "out/spoke/9", "out/spoke/10"):
+        r = flow(rs, key)
+        assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "source-filter")
+        assert r.culprit == ("circuits", "c2", "advertises")
+        assert owners(r) == {"circuit:c1": 0.5, "circuit:c2": 0.5}
+
+
+def test_multipath_does_not_balance_what_the_igp_distance_decides() -> None:
+    rs = results(designs.multipath_does_not_override_distance())
+    for key in ("out/spoke/1", "out/spoke/2", "out/spoke/9", "out/spoke/10"):
+        r = flow(rs, key)
+        # Slow (New York from Chicago), never dropped: nothing goes to c2.
+        assert r.verdict.value == "suboptimal" and r.cause_key == "propagated"
+        assert owners(r) == {"circuit:c1": 1.0} and not r.tie
+
+
+def test_a_tie_is_between_circuits_not_links() -> None:
+    for r in _all(results(designs.tie_with_one_link_down()), ER_KEYS):
+        assert (r.verdict.value, share(r)) == ("ok", 0.0)
+        got: dict[str, float] = {}
+        for b in r.trace.branches:
+            got[b.forward.edge] = round(got.get(b.forward.edge, 0.0) + b.weight, 6)
+        assert got == {
+            "circuit:c1/secondary": 0.5,
+            "circuit:c2/primary": 0.25,
+            "circuit:c2/secondary": 0.25,
+        }
+
+
+def test_a_resolver_egress_reached_by_a_detour_resolves() -> None:
+    rs = results(designs.resolver_egress_by_a_detour())
+    dns = flow(rs, "dns/eu")
+    assert dns.verdict.value == "ok" and owners(dns) == {"breakout:us-inet": 1.0}
+    r = flow(rs, "out/eu/1")
+    # It works; it is slow because geoDNS answers for New York.
+    assert (r.verdict.value, r.cause_key) == ("suboptimal", "distant-resolver")
+    assert r.culprit == ("sites", "eu", "resolver_egress")
+
+
+def test_inbound_source_nat_does_not_bring_a_reply_back_past_a_preferred_circuit() -> None:
+    """With or without inbound source NAT, c2's customer edge sends the reply towards c1
+    (local preference 200), whose edge never saw the connection."""
+    for snat in (False, True):
+        r = flow(results(designs.inbound_on_two_circuits_one_prepended(snat)), "in/app/Boydton/443")
+        assert (r.verdict.value, share(r)) == ("dropped", 1.0)
+        assert r.cause_key == "entry-prefers-another-circuit"
+        assert r.culprit == ("circuits", "c2", "local_preference")
+        assert owners(r) == {"circuit:c2": 1.0}
+
+
+def test_a_proxy_chain_leaves_where_its_upstream_does() -> None:
+    rs = results(designs.proxy_chain_upstream_at_a_scoped_site())
+    for key in (*ER_KEYS, "out/hq/8"):
+        r = flow(rs, key)
+        assert r.verdict.value == "ok" and owners(r) == owners(r, "back") == {
+            "breakout:dc-inet": 1.0
+        }
+
+
+def test_state_on_one_link_or_destination_nat_per_link_splits_a_circuit() -> None:
+    for r in _all(results(designs.firewall_on_one_link()), ER_KEYS):
+        assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "link-split")
+        assert r.culprit == ("circuits", "c1", "links")
+    r = flow(results(designs.per_link_destination_nat()), "in/app/Boydton/443")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "link-split")
+
+
+def test_an_internet_entry_answered_by_another_breakout_is_dropped() -> None:
+    rs = results(designs.internet_entry_answered_by_another_breakout())
+    for key in ("in/app/internet/443", "in/app/Boydton/443"):
+        r = flow(rs, key)
+        assert (r.verdict.value, share(r), r.cause_key) == (
+            "dropped",
+            1.0,
+            "inbound-return-elsewhere",
+        )
+        assert owners(r) == {"breakout:hq-inet": 1.0}
+
+
+def test_a_scoped_site_published_on_the_hubs_circuit_is_answered_through_the_hub() -> None:
+    r = flow(results(designs.scoped_site_published_on_the_hubs_circuit()), "in/app/Boydton/443")
+    assert r.verdict.value == "ok" and owners(r) == owners(r, "back") == {"circuit:c1": 1.0}
+
+
+def test_a_breakout_behind_a_dead_firewall_gives_way_to_the_next() -> None:
+    rs = results(designs.breakout_behind_a_dead_firewall())
+    for key in ("dns/hq", "out/hq/8"):
+        assert owners(flow(rs, key)) == {"breakout:dc-inet": 1.0}
+
+
+def test_one_firewall_on_both_edges_holds_the_replies_of_both() -> None:
+    """The lower /25 comes back by the breakout, through the firewall that saw the request:
+    asymmetric (another edge), not dropped."""
+    rs = results(designs.one_firewall_on_a_circuit_and_a_breakout())
+    for r in _all(rs, ER_KEYS):
+        assert (r.verdict.value, share(r)) == ("asymmetric", 0.5)
+        assert all(b.outcome.works for b in r.trace.branches)
+        assert owners(r, "back") == {"circuit:c1": 0.5, "breakout:hq-inet": 0.5}
+
+
+def test_servers_and_site_firewalls_follow_the_routers_choice() -> None:
+    rs = results(designs.server_behind_a_scoped_site_with_its_own_circuit())
+    assert owners(flow(rs, "srv/mx/1")) == {"breakout:dc-inet": 1.0}
+    for r in _all(results(designs.site_firewall_with_multipath()), ER_KEYS):
+        assert (r.verdict.value, share(r)) == ("ok", 0.0)
+        assert owners(r) == {"circuit:c1": 0.5, "circuit:c2": 0.5}
+
+
+def test_a_designated_breakout_that_is_down_falls_over_for_the_resolver_too() -> None:
+    rs = results(designs.designated_breakout_down())
+    assert owners(flow(rs, "dns/eu")) == {"breakout:eu-inet": 1.0}
+    for key in ("out/eu/1", "out/eu/2", "out/eu/9", "out/eu/10"):
+        r = flow(rs, key)
+        assert r.verdict.value == "ok" and owners(r) == {"circuit:c1": 1.0}
+
+
+def test_inbound_source_nat_at_the_breakout_only() -> None:
+    rs = results(designs.inbound_snat_at_the_breakout_only())
+    internet = flow(rs, "in/app/internet/443")
+    assert internet.verdict.value == "ok"
+    assert owners(internet) == owners(internet, "back") == {"breakout:dc-inet": 1.0}
+    ms = flow(rs, "in/app/Boydton/443")
+    assert ms.verdict.value == "ok" and owners(ms) == owners(ms, "back") == {"circuit:c1": 1.0}
