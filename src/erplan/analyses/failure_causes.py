@@ -455,8 +455,9 @@ class FailureCauses:
         name = rest.rpartition("/")[0] if kind == "circuit" else rest  # names may hold '/'
         culprit: Culprit = (kind + "s", name)
         where = ""
-        # What pulls the reply there: the first of the owner's prefixes that covers it (the
-        # internet also routes to a breakout the NAT addresses it does not advertise).
+        # What pulls the reply there: the most specific of the owner's prefixes that covers it
+        # (longest prefix first; the internet also routes to a breakout the NAT addresses it
+        # does not advertise).
         lists: list[tuple[tuple[str, ...], Sequence[IPv4Network], str]] = []
         if kind == "circuit":
             c = self.design.circuits[name]
@@ -471,12 +472,15 @@ class FailureCauses:
                 (("advertises",), bk.advertises, "advertises {} to the internet"),
                 (("nat",), bk.nat, "translates into {}, which the internet routes to it"),
             ]
+        best = -1
         for field, prefixes, text in lists:
-            i = next((i for i, p in enumerate(prefixes) if _covers(p, dst)), None)
-            if i is not None:
-                culprit = (kind + "s", name, *field, i)
-                where = f": {kind} {name} {text.format(prefixes[i])}"
-                break
+            if best >= 0 and field == ("nat",):
+                break  # an advertised prefix covers it: the NAT prefix is not announced
+            for i, p in enumerate(prefixes):
+                if _covers(p, dst) and p.prefixlen > best:
+                    best = p.prefixlen
+                    culprit = (kind + "s", name, *field, i)
+                    where = f": {kind} {name} {text.format(p)}"
         why = (
             f"replies to {addr(dst)} come back by {edge} although the request left by "
             f"{b.forward.edge}{where}"
