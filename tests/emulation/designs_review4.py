@@ -12,7 +12,9 @@ from typing import Any
 from emulation.designs import breakout, circuit, design, site
 
 
-def _service(public: str, internal: str, site_name: str, entry: list[str], **extra: Any) -> dict:
+def _service(
+    public: str, internal: str, site_name: str, entry: list[str], **extra: Any
+) -> dict[str, Any]:
     s: dict[str, Any] = {
         "fqdn": "app.contoso.com",
         "dns_record": public,

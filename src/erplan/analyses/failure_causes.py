@@ -11,6 +11,7 @@ from ipaddress import IPv4Network
 
 from erplan.analyses.causes import CAUSES, Culprit
 from erplan.analyses.missing_routes import missing_route
+from erplan.analyses.pool_overlap import inbound_pool_pulled
 from erplan.engine import Branch, Direction, Disposition, Engine, FlowTrace, Outcome, Path
 from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
@@ -78,6 +79,10 @@ class FailureCauses:
         if back is not None and owner_f and owner_b and owner_f != owner_b:
             if f.direction is Direction.INBOUND:
                 shared = self._shared_inbound_pool(f.origin, owner_f, back.reason)
+                if shared is None and fwd.edge is not None and back.hops:
+                    shared = inbound_pool_pulled(
+                        self.design, f.origin, fwd.edge, back.hops[0].dst, back.reason
+                    )
                 if shared is not None:
                     return shared
                 why = (
