@@ -254,3 +254,18 @@ def test_an_inbound_pool_pulled_by_another_circuits_pool_names_the_overlap() -> 
     assert r.culprit == ("circuits", "c1", "inbound_snat_pool")
     assert "does not source-NAT" not in r.cause
     assert "20.110.1.4/30" in r.cause and "c2" in r.cause, r.cause
+
+
+def test_breakouts_designated_crosswise_loop_and_name_the_designation() -> None:
+    """DESIGN "Routing": a site router uses its designated breakout, and hop by hop a transit
+    router's own table decides: a's internet traffic crosses b, whose router sends it back to
+    a-inet across a, which sends it to b-inet... The emulation does not show it (its iBGP passes
+    on only each router's best default route, so a never learns b-inet's). The culprit was the
+    site; it is the designation."""
+    rs = results(designs.breakouts_designated_crosswise())
+    dns = flow(rs, "dns/a")
+    assert (dns.verdict.value, share(dns), dns.cause_key) == ("blackhole", 1.0, "loop")
+    assert dns.culprit[:3] in (("sites", "a", "breakout"), ("sites", "b", "breakout"))
+    assert "designates" in dns.cause, dns.cause
+    for key in ("out/a/1", "out/a/8"):
+        assert flow(rs, key).verdict.value == "unreachable"

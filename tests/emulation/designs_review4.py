@@ -645,6 +645,62 @@ def designated_breakout_down() -> dict[str, Any]:
     )
 
 
+def breakouts_designated_crosswise() -> dict[str, Any]:
+    """Each site designates the other's breakout: each router's default route points across
+    the WAN, where the other router's points back. Hop by hop the internet traffic loops."""
+    return design(
+        "two sites designating each other's breakout",
+        {
+            "a": site("New York", ["10.187.0.0/16"], breakout="b-inet"),
+            "b": site("Washington DC", ["10.188.0.0/16"], users=0, breakout="a-inet"),
+        },
+        wan=[{"between": ["a", "b"], "latency_ms": 5}],
+        breakouts={
+            "a-inet": breakout("a", "20.136.8.1/32", "20.136.8.0/24"),
+            "b-inet": breakout("b", "20.136.9.1/32", "20.136.9.0/24"),
+        },
+        circuits={
+            "c1": circuit("a", "New York", snat_pool="20.136.0.0/29", advertises=["20.136.0.0/29"])
+        },
+    )
+
+
+def expressroute_service_reached_by_the_internet() -> dict[str, Any]:
+    """app is meant to be entered by ExpressRoute, but c1 does not advertise its address, which
+    the breakout's /24 covers: Microsoft reaches it by the internet, through a breakout that
+    holds no mapping, and the reply leaves by c1."""
+    return design(
+        "an ExpressRoute service reached by the internet",
+        {"dc": site("New York", ["10.189.0.0/16"], users=0)},
+        breakouts={"dc-inet": breakout("dc", "20.137.9.1/32", "20.137.9.0/24")},
+        circuits={"c1": circuit("dc", "New York", advertises=["20.137.0.0/29"])},
+        services={"app": _service("20.137.9.10", "10.189.1.10", "dc", ["expressroute"])},
+    )
+
+
+def internet_entry_on_two_breakouts() -> dict[str, Any]:
+    """app is published on the internet (every breakout holds its mapping) and both breakouts
+    announce the same /24: the internet enters by either, and the server's replies leave by
+    hq's own breakout, past the other one's translation."""
+    return design(
+        "an internet entry announced by two breakouts",
+        {
+            "hq": site("New York", ["10.190.0.0/16"], users=0),
+            "dc": site("Washington DC", ["10.191.0.0/16"], users=0),
+        },
+        wan=[{"between": ["hq", "dc"], "latency_ms": 5}],
+        breakouts={
+            "b1": breakout("hq", "20.138.8.1/32", "20.138.8.0/24"),
+            "b2": breakout("dc", "20.138.8.2/32", "20.138.8.0/24"),
+        },
+        services={
+            "app": _service(
+                "20.138.8.10", "10.190.1.10", "hq", ["internet"], used_by_internet_users=True
+            )
+        },
+    )
+
+
 ALL = {
     "inbound_pool_pulled_by_a_more_specific_pool": inbound_pool_pulled_by_a_more_specific_pool,
     "link_pools_one_link_down": link_pools_one_link_down,
@@ -676,4 +732,7 @@ ALL = {
     "multipath_does_not_override_distance": multipath_does_not_override_distance,
     "tie_with_one_link_down": tie_with_one_link_down,
     "designated_breakout_down": designated_breakout_down,
+    "breakouts_designated_crosswise": breakouts_designated_crosswise,
+    "expressroute_service_reached_by_the_internet": expressroute_service_reached_by_the_internet,
+    "internet_entry_on_two_breakouts": internet_entry_on_two_breakouts,
 }

@@ -10,21 +10,18 @@ from collections.abc import Sequence
 from ipaddress import IPv4Network
 
 from erplan.analyses.causes import CAUSES, Culprit
+from erplan.analyses.design_causes import (
+    advertised_on_a_link_down,
+    crosswise_designation,
+    inbound_pool_pulled,
+)
 from erplan.analyses.missing_routes import missing_route
-from erplan.analyses.pool_overlap import inbound_pool_pulled
 from erplan.engine import Branch, Direction, Disposition, Engine, FlowTrace, Outcome, Path
 from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
 from erplan.engine.routes import Internal, Microsoft365, Regional
 from erplan.engine.trace import Hop, edge_owner
-from erplan.facts import (
-    advertisements,
-    entry_breakouts,
-    entry_circuits,
-    inbound_pool,
-    session_up,
-)
-from erplan.model import LinkName
+from erplan.facts import entry_breakouts, entry_circuits, inbound_pool
 
 # Routers with one way into the customer network, and the hosts of a site (one way out: a
 # device down between them and the site router leaves them without a route).
@@ -147,6 +144,13 @@ class FailureCauses:
                 f"{addr(end.dst)}, while the routes that lead here stay up"
             )
             return "down", why, ("wan", i, "up")
+        crosswise = None
+        if cause == "loop":
+            nodes = self.e.net.nodes
+            sites = [n.name for h in path.hops if (n := nodes[h.node]).kind is Kind.SITE]
+            crosswise = crosswise_designation(self.design, sites)
+        if crosswise is not None:
+            return "loop", f"{why}: {crosswise[0]}", crosswise[1]
         if f.direction is Direction.INBOUND and path is fwd and cause == "loop" and path.hops:
             svc = self.design.services[f.origin]
             record = int(svc.dns_record)
@@ -283,32 +287,13 @@ class FailureCauses:
         name = owner.split(":", 1)[1]
         to = back.hops[0].dst  # the reply's destination: the source the request left with
         if owner.startswith("circuit:"):
-            return self._advertised_on_a_link_down(name, to, back)
+            return advertised_on_a_link_down(self.design, name, to, back.reason)
         why = (
             f"{back.reason}: replies to {addr(to)} have no way back to breakout {name}, which "
             f"the request left by: it does not advertise {addr(to)} (nor translate it to an "
             "address the internet routes to it)"
         )
         return "no-route-back", why, ("breakouts", name, "advertises")
-
-    def _advertised_on_a_link_down(
-        self, circuit: str, to: int, back: Path
-    ) -> tuple[str, str, Culprit] | None:
-        """A source Microsoft let in by the circuit (its filter is the configured prefixes of
-        both links) but has no route back to: the prefix covering it is advertised only on a
-        link whose session is down."""
-        for culprit, prefix in advertisements(self.design, circuit):
-            if len(culprit) < 6 or not _covers(prefix, to):
-                continue  # a circuit-wide prefix is on both links: not this case
-            link = LinkName(str(culprit[3]))
-            if session_up(self.design, circuit, link):
-                continue
-            why = (
-                f"{back.reason}: {addr(to)} is advertised only on the {link.value} link of "
-                f"circuit {circuit} ({prefix}), whose session is down"
-            )
-            return "no-route-back", why, culprit
-        return None
 
     def _entry_prefers(self, entry: str | None, sender: int) -> tuple[str, str, Culprit] | None:
         """An entry circuit whose own edge routes the initiator's address to another circuit
