@@ -269,3 +269,52 @@ def test_breakouts_designated_crosswise_loop_and_name_the_designation() -> None:
     assert "designates" in dns.cause, dns.cause
     for key in ("out/a/1", "out/a/8"):
         assert flow(rs, key).verdict.value == "unreachable"
+
+
+def test_an_expressroute_service_reached_by_the_internet_finds_no_mapping() -> None:
+    """c1 does not advertise app's address; the breakout's /24 does: Microsoft enters by the
+    internet, through a breakout that holds no mapping, to c1's edge, which translates only
+    what enters by its own links."""
+    r = flow(results(designs.expressroute_service_reached_by_the_internet()), "in/app/Boydton/443")
+    assert (r.verdict.value, share(r), r.cause_key) == ("blackhole", 1.0, "translated-address")
+    assert owners(r) == {"breakout:dc-inet": 1.0}
+
+
+def test_an_internet_entry_announced_by_two_breakouts_is_half_dropped() -> None:
+    rs = results(designs.internet_entry_on_two_breakouts())
+    for key in ("in/app/internet/443", "in/app/Boydton/443"):
+        r = flow(rs, key)
+        assert (r.verdict.value, share(r), r.cause_key) == (
+            "dropped",
+            0.5,
+            "inbound-return-elsewhere",
+        )
+        assert owners(r) == {"breakout:b1": 0.5, "breakout:b2": 0.5}
+        assert owners(r, "back") == {"breakout:b1": 0.5, None: 0.5}
+
+
+def test_a_site_prefix_half_pulled_by_a_more_specific_advertisement() -> None:
+    for r in _all(results(designs.site_prefix_split_by_a_more_specific_advertisement()), ER_KEYS):
+        assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "return-elsewhere")
+        assert r.culprit == ("circuits", "c2", "advertises", 0)
+        assert owners(r, "back") == {"circuit:c1": 0.5, "circuit:c2": 0.5}
+
+
+def test_one_pool_on_three_circuits_loses_two_thirds() -> None:
+    for r in _all(results(designs.pool_on_three_circuits()), ER_KEYS):
+        assert (r.verdict.value, round(share(r), 4)) == ("dropped", 0.6667)
+        assert {k: round(v, 4) for k, v in owners(r).items()} == {"circuit:c1": 1.0}
+        back = owners(r, "back")
+        assert {k: round(v, 4) for k, v in back.items()} == {
+            "circuit:c1": 0.3333,
+            "circuit:c2": 0.3333,
+            "circuit:c3": 0.3333,
+        }
+
+
+def test_two_breakouts_at_one_site_take_the_first_listed() -> None:
+    """Both sides take the first breakout of the site in design order (Design.site_breakout);
+    the guides are silent, and the emulation cannot judge a convention it shares."""
+    rs = results(designs.two_breakouts_at_one_site())
+    for key in ("dns/hq", "out/hq/8"):
+        assert owners(flow(rs, key)) == {"breakout:b1": 1.0}

@@ -701,6 +701,46 @@ def internet_entry_on_two_breakouts() -> dict[str, Any]:
     )
 
 
+def site_prefix_split_by_a_more_specific_advertisement() -> dict[str, Any]:
+    """hq's public /24 leaves untranslated by c1 (preferred) through a firewall; c2 advertises
+    the upper /25 as well: Microsoft returns that half by c2, past the firewall."""
+    return design(
+        "a public site prefix half pulled to another circuit",
+        {"hq": site("New York", ["20.139.0.0/24"])},
+        breakouts={"hq-inet": breakout("hq", "20.139.9.1/32", "20.139.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                local_preference=200,
+                advertises=["20.139.0.0/24"],
+                devices=["fw"],
+            ),
+            "c2": circuit("hq", "Washington DC", advertises=["20.139.0.128/25"]),
+        },
+        devices={"fw": {"kind": "firewall", "site": "hq"}},
+    )
+
+
+def pool_on_three_circuits() -> dict[str, Any]:
+    """Three circuits translate into one pool they all advertise; hq prefers c1. Microsoft
+    balances the replies over six links, two thirds of them to circuits that never saw the
+    requests."""
+    pool = "20.140.0.0/29"
+    return design(
+        "one pool on three circuits",
+        {"hq": site("New York", ["10.192.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.140.9.1/32", "20.140.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq", "New York", local_preference=200, snat_pool=pool, advertises=[pool]
+            ),
+            "c2": circuit("hq", "Washington DC", snat_pool=pool, advertises=[pool]),
+            "c3": circuit("hq", "Chicago", snat_pool=pool, advertises=[pool]),
+        },
+    )
+
+
 ALL = {
     "inbound_pool_pulled_by_a_more_specific_pool": inbound_pool_pulled_by_a_more_specific_pool,
     "link_pools_one_link_down": link_pools_one_link_down,
@@ -735,4 +775,8 @@ ALL = {
     "breakouts_designated_crosswise": breakouts_designated_crosswise,
     "expressroute_service_reached_by_the_internet": expressroute_service_reached_by_the_internet,
     "internet_entry_on_two_breakouts": internet_entry_on_two_breakouts,
+    "site_prefix_split_by_a_more_specific_advertisement": (
+        site_prefix_split_by_a_more_specific_advertisement
+    ),
+    "pool_on_three_circuits": pool_on_three_circuits,
 }

@@ -119,3 +119,23 @@ def test_a_tie_between_two_hubs_sends_half_to_the_broken_circuit() -> None:
         assert 0 < f.completed < f.attempted, describe(f)
         assert edges(f) & C1 and edges(f) & C2, describe(f)
     assert_agrees(data, report, sorted(by_key))
+
+
+def test_one_pool_on_three_circuits_loses_about_two_thirds() -> None:
+    data = designs.pool_on_three_circuits()
+    report = run_mapping(data, connections=24)
+    by_key = flows(report)
+    for s in ER_SETS:
+        f = by_key[f"out/hq/{s}"]
+        assert 0 < f.completed < f.attempted and edges(f) <= C1, describe(f)
+    assert_agrees(data, report, sorted(by_key))
+
+
+def test_an_internet_entry_announced_by_two_breakouts_loses_the_other_breakouts_half() -> None:
+    data = designs.internet_entry_on_two_breakouts()
+    report = run_mapping(data, connections=24)
+    f = flows(report)["in/app/internet/443"]
+    assert 0 < f.completed < f.attempted, describe(f)
+    assert edges(f) == {"breakout:b1", "breakout:b2"}, describe(f)
+    assert edges(f, back=True) == {"breakout:b1"}, describe(f)
+    assert_agrees(data, report, sorted(flows(report)))
