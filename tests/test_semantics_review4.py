@@ -3,7 +3,73 @@ in tests/emulation/designs_review4.py, each isolating one point a naive reading 
 judged by `erplan verify` (verdict, cause, culprit, share, edges each way) and built for real
 (24 connections a flow), compared flow by flow (erplan.analyses.agreement).
 
-PLACEHOLDER
+Designs tried, and what each side said (M: the model, E: the emulation):
+
+- inbound_pool_pulled_by_a_more_specific_pool (c1's inbound pool /29, c2's outbound pool its
+  upper /30): M dropped 0.5, E about half dropped at c2's customer edge. Agree on the verdict;
+  the model's words were wrong ("the entry does not source-NAT the connection", fix: add
+  inbound source NAT, which is there). Fixed: cause ``shared-inbound-pool`` naming c2's pool.
+- link_pools_one_link_down (per-link pools behind one /28, the secondary down): both ok, by the
+  primary both ways. Agree.
+- static_nat_beside_a_firewall (static NAT on c1 and c2, a firewall on c2): both dropped about
+  half, inbound and the server's own connections, at the firewall. Agree.
+- pac_filter_admits_exchange_only (SharePoint DIRECT by the PAC, c1 admits Exchange only), with
+  and without direct internet: both refuse SharePoint at a proxy-only site and send it by the
+  breakout otherwise; Exchange by c1. Agree.
+- prepend_against_local_preference (c1 preferred and prepended, c2 with a firewall at another
+  site): both dropped 100 %, requests by c1, replies by c2. Agree.
+- scoped_spoke_breakout_down: both ok, DNS and the internet by the hub's breakout, Exchange by
+  the hub's c1 (hop by hop). Agree.
+- prefix_limit_on_one_of_a_shared_pool_pair (201 prefixes on c1 of two circuits sharing a
+  pool): both ok, everything by c2. Agree.
+- private_asn_prepends_stripped (c1 private ASN with three prepends, c2 preferred with a
+  firewall): both dropped 100 %, the replies by c1. Agree.
+- wan_tie_between_two_hubs (c2 does not advertise its pool): both dropped half, by c2, at
+  Microsoft's source filter. Agree.
+- resolver_egress_by_a_detour (the direct WAN link down, a path through uk): both resolve; the
+  model calls the flows slow (a New York answer for Amsterdam). Agree.
+- inbound_prepended_no_snat / inbound_prepended_snat (published on c1, prepended, and c2; c1
+  preferred): both dropped 100 % with or without inbound source NAT at each circuit, at c1's
+  customer edge (c2's edge sends the translated reply to the preferred circuit). Agree.
+- proxy_chain_upstream_at_a_scoped_site: both ok, every proxied name by dc's breakout. Agree.
+- firewall_on_one_link, per_link_destination_nat: both dropped half, cause link-split. Agree.
+- internet_entry_answered_by_another_breakout (published at hq-inet, hq's traffic by dc-inet):
+  both dropped 100 %. Agree.
+- scoped_site_published_on_the_hubs_circuit (no inbound source NAT): both ok, the reply by c1
+  hop by hop through the hub. Agree.
+- breakout_behind_a_dead_firewall: both by dc's breakout. Agree.
+- site_firewall_with_multipath: both ok, half by each circuit. Agree.
+- pool_partly_advertised_on_the_link_that_is_up (each link advertises half the pool, the
+  secondary down): both fail half, no route back. Agree on the verdict; the model named no
+  culprit. Fixed: the secondary link's advertisement.
+- server_behind_a_scoped_site_with_its_own_circuit: both by dc's breakout, never c2. Agree.
+- inbound_snat_at_the_breakout_only: both ok, internet users by the breakout, Exchange by c1.
+  Agree.
+- one_firewall_on_a_circuit_and_a_breakout (the breakout announces the lower /25): both
+  asymmetric, every connection works (one firewall sees both ways). Agree; the model's culprit
+  named the breakout's /24, not the /25 that pulls the replies. Fixed.
+- two_breakouts_at_one_site: both take the first breakout listed (a convention they share,
+  ``Design.site_breakout``: the emulation cannot judge it; the guides are silent). Agree.
+- multipath_does_not_override_distance: both by the nearer hub's c1 only. Agree.
+- tie_with_one_link_down: both half by c1's secondary, a quarter by each of c2's links. Agree.
+- designated_breakout_down: both fall over to eu's own breakout, DNS too. Agree.
+- breakouts_designated_crosswise (a designates b's breakout, b designates a's): M a routing
+  loop, every flow of a unreachable; E every flow works by a's own breakout. The model is
+  right: DESIGN "Routing" ("a site router uses its designated breakout"; hop by hop, a transit
+  router's own table decides) gives a loop, as a full iBGP mesh would. The emulation's site
+  routers reflect only their best default route, so a never learns b's: emulation wrong, not
+  changed here (it cannot be shown in namespaces without add-path, which would change every
+  design's ExpressRoute routes). The model's culprit was site b; fixed to the designation.
+- expressroute_service_reached_by_the_internet: both blackhole (no mapping at the breakout).
+  Agree.
+- internet_entry_on_two_breakouts (the same /24 from two breakouts): both dropped half.
+  Agree.
+- site_prefix_split_by_a_more_specific_advertisement: both dropped half at the firewall.
+  Agree.
+- pool_on_three_circuits: both lose about two thirds. Agree.
+
+No verdict was wrong: every "ok" the model gave held in namespaces. Four causes or culprits
+were wrong or empty and are fixed, each with a test below that fails on the old code.
 """
 
 from __future__ import annotations
