@@ -70,6 +70,12 @@ Designs tried, and what each side said (M: the model, E: the emulation):
 
 No verdict was wrong: every "ok" the model gave held in namespaces. Four causes or culprits
 were wrong or empty and are fixed, each with a test below that fails on the old code.
+
+Besides the emulation, every design was checked against `erplan failures` (each failure equal
+to the design written with it down: no difference) and renamed so that name order reverses
+(DESIGN "Flow semantics": renaming never changes a verdict): pool_on_three_circuits named c2
+or c3 as its culprit by name order (two equal failing branches). Fixed: the culprit first in
+design order.
 """
 
 from __future__ import annotations
@@ -384,3 +390,17 @@ def test_two_breakouts_at_one_site_take_the_first_listed() -> None:
     rs = results(designs.two_breakouts_at_one_site())
     for key in ("dns/hq", "out/hq/8"):
         assert owners(flow(rs, key)) == {"breakout:b1": 1.0}
+
+
+def test_the_culprit_of_a_tie_between_failing_branches_does_not_depend_on_names() -> None:
+    """c2 and c3 each take a third of the replies, equally to blame: the culprit was the first
+    in name order, so renaming c2 to z2 changed it (DESIGN "Flow semantics": "Renaming an
+    object never changes a verdict"). It is the first in design order."""
+    data = designs.pool_on_three_circuits()
+    renamed = designs.pool_on_three_circuits()
+    renamed["circuits"] = {
+        {"c2": "z2", "c3": "a3"}.get(k, k): v for k, v in renamed["circuits"].items()
+    }
+    for key in ER_KEYS:
+        assert flow(results(data), key).culprit == ("circuits", "c2", "advertises", 0)
+        assert flow(results(renamed), key).culprit == ("circuits", "z2", "advertises", 0)

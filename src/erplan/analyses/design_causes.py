@@ -104,3 +104,16 @@ def crosswise_designation(design: Design, sites: list[str]) -> tuple[str, Culpri
             )
             return why, ("sites", x, "breakout")
     return None
+
+
+def design_rank(design: Design, culprit: Culprit) -> tuple[str | int, ...]:
+    """Where a culprit stands in the design file (its object's position in design order, not
+    its name): equal failures are named by this, so renaming never changes the culprit."""
+    if len(culprit) < 2 or not isinstance(culprit[0], str):
+        return ("", -1)
+    objects = getattr(design, culprit[0], None)
+    name = culprit[1]
+    index = list(objects).index(name) if isinstance(objects, dict) and name in objects else -1
+    if isinstance(name, int):
+        index = name  # a WAN link: its position already
+    return (culprit[0], index, *(str(x) for x in culprit[2:]))

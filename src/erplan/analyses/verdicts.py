@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from erplan import silencing
 from erplan.analyses.causes import CAUSES, Culprit
+from erplan.analyses.design_causes import design_rank
 from erplan.analyses.failure_causes import FailureCauses
 from erplan.analyses.judge import Judge
 from erplan.catalogs import Catalogs
@@ -206,7 +207,10 @@ class Verdicts:
             return (k[0], round(sum(b.weight for b, _ in groups[k]), 9), k[1], k[2])
 
         members = groups[max(groups, key=rank)]
-        return max(members, key=lambda m: m[0].weight)
+        # Equal weights: the culprit first in design order (branches come in name order).
+        return min(
+            members, key=lambda m: (-round(m[0].weight, 9), design_rank(self.design, m[1][2]))
+        )
 
     def result(self, flows: Sequence[Flow], t: FlowTrace) -> FlowResult:
         f = flows[0]
