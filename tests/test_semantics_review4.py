@@ -1,7 +1,8 @@
 """A fourth review of the flow engine against the emulation (`erplan emulate`): small designs
-in tests/emulation/designs_review4.py, each isolating one point a naive reading gets wrong,
-judged by `erplan verify` (verdict, cause, culprit, share, edges each way) and built for real
-(24 connections a flow), compared flow by flow (erplan.analyses.agreement).
+in tests/emulation/designs_review4.py and designs_review4_routing.py, each isolating one point
+a naive reading gets wrong, judged by `erplan verify` (verdict, cause, culprit, share, edges
+each way) and built for real (24 connections a flow), compared flow by flow
+(erplan.analyses.agreement).
 
 Designs tried, and what each side said (M: the model, E: the emulation):
 
@@ -82,6 +83,7 @@ from __future__ import annotations
 
 from _semantics import flow, owners, results, share
 from emulation import designs_review4 as designs
+from emulation import designs_review4_routing as routing
 
 ER_KEYS = ("out/hq/1", "out/hq/2", "out/hq/9", "out/hq/10")
 
@@ -166,7 +168,7 @@ def test_prepending_decides_the_return_local_preference_the_request() -> None:
 
 
 def test_a_scoped_spoke_with_its_breakout_down_leaves_by_the_hubs_circuit() -> None:
-    rs = results(designs.scoped_spoke_breakout_down())
+    rs = results(routing.scoped_spoke_breakout_down())
     assert owners(flow(rs, "dns/spoke")) == {"breakout:hub-inet": 1.0}
     for key in ("out/spoke/1", "out/spoke/2", "out/spoke/9", "out/spoke/10"):
         r = flow(rs, key)
@@ -180,7 +182,7 @@ def test_a_prefix_limit_on_one_of_a_shared_pool_pair_leaves_the_other_whole() ->
 
 
 def test_a_tie_between_two_hubs_is_followed_both_ways() -> None:
-    rs = results(designs.wan_tie_between_two_hubs())
+    rs = results(routing.wan_tie_between_two_hubs())
     for key in ("out/spoke/1", "out/spoke/2", "out/spoke/9", "out/spoke/10"):
         r = flow(rs, key)
         assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "source-filter")
@@ -189,7 +191,7 @@ def test_a_tie_between_two_hubs_is_followed_both_ways() -> None:
 
 
 def test_multipath_does_not_balance_what_the_igp_distance_decides() -> None:
-    rs = results(designs.multipath_does_not_override_distance())
+    rs = results(routing.multipath_does_not_override_distance())
     for key in ("out/spoke/1", "out/spoke/2", "out/spoke/9", "out/spoke/10"):
         r = flow(rs, key)
         # Slow (New York from Chicago), never dropped: nothing goes to c2.
@@ -198,7 +200,7 @@ def test_multipath_does_not_balance_what_the_igp_distance_decides() -> None:
 
 
 def test_a_tie_is_between_circuits_not_links() -> None:
-    for r in _all(results(designs.tie_with_one_link_down()), ER_KEYS):
+    for r in _all(results(routing.tie_with_one_link_down()), ER_KEYS):
         assert (r.verdict.value, share(r)) == ("ok", 0.0)
         got: dict[str, float] = {}
         for b in r.trace.branches:
@@ -211,7 +213,7 @@ def test_a_tie_is_between_circuits_not_links() -> None:
 
 
 def test_a_resolver_egress_reached_by_a_detour_resolves() -> None:
-    rs = results(designs.resolver_egress_by_a_detour())
+    rs = results(routing.resolver_egress_by_a_detour())
     dns = flow(rs, "dns/eu")
     assert dns.verdict.value == "ok" and owners(dns) == {"breakout:us-inet": 1.0}
     r = flow(rs, "out/eu/1")
@@ -232,7 +234,7 @@ def test_inbound_source_nat_does_not_bring_a_reply_back_past_a_preferred_circuit
 
 
 def test_a_proxy_chain_leaves_where_its_upstream_does() -> None:
-    rs = results(designs.proxy_chain_upstream_at_a_scoped_site())
+    rs = results(routing.proxy_chain_upstream_at_a_scoped_site())
     for key in (*ER_KEYS, "out/hq/8"):
         r = flow(rs, key)
         assert r.verdict.value == "ok" and owners(r) == owners(r, "back") == {
@@ -261,12 +263,12 @@ def test_an_internet_entry_answered_by_another_breakout_is_dropped() -> None:
 
 
 def test_a_scoped_site_published_on_the_hubs_circuit_is_answered_through_the_hub() -> None:
-    r = flow(results(designs.scoped_site_published_on_the_hubs_circuit()), "in/app/Boydton/443")
+    r = flow(results(routing.scoped_site_published_on_the_hubs_circuit()), "in/app/Boydton/443")
     assert r.verdict.value == "ok" and owners(r) == owners(r, "back") == {"circuit:c1": 1.0}
 
 
 def test_a_breakout_behind_a_dead_firewall_gives_way_to_the_next() -> None:
-    rs = results(designs.breakout_behind_a_dead_firewall())
+    rs = results(routing.breakout_behind_a_dead_firewall())
     for key in ("dns/hq", "out/hq/8"):
         assert owners(flow(rs, key)) == {"breakout:dc-inet": 1.0}
 
@@ -282,15 +284,15 @@ def test_one_firewall_on_both_edges_holds_the_replies_of_both() -> None:
 
 
 def test_servers_and_site_firewalls_follow_the_routers_choice() -> None:
-    rs = results(designs.server_behind_a_scoped_site_with_its_own_circuit())
+    rs = results(routing.server_behind_a_scoped_site_with_its_own_circuit())
     assert owners(flow(rs, "srv/mx/1")) == {"breakout:dc-inet": 1.0}
-    for r in _all(results(designs.site_firewall_with_multipath()), ER_KEYS):
+    for r in _all(results(routing.site_firewall_with_multipath()), ER_KEYS):
         assert (r.verdict.value, share(r)) == ("ok", 0.0)
         assert owners(r) == {"circuit:c1": 0.5, "circuit:c2": 0.5}
 
 
 def test_a_designated_breakout_that_is_down_falls_over_for_the_resolver_too() -> None:
-    rs = results(designs.designated_breakout_down())
+    rs = results(routing.designated_breakout_down())
     assert owners(flow(rs, "dns/eu")) == {"breakout:eu-inet": 1.0}
     for key in ("out/eu/1", "out/eu/2", "out/eu/9", "out/eu/10"):
         r = flow(rs, key)
@@ -334,7 +336,7 @@ def test_breakouts_designated_crosswise_loop_and_name_the_designation() -> None:
     a-inet across a, which sends it to b-inet... The emulation does not show it (its iBGP passes
     on only each router's best default route, so a never learns b-inet's). The culprit was the
     site; it is the designation."""
-    rs = results(designs.breakouts_designated_crosswise())
+    rs = results(routing.breakouts_designated_crosswise())
     dns = flow(rs, "dns/a")
     assert (dns.verdict.value, share(dns), dns.cause_key) == ("blackhole", 1.0, "loop")
     assert dns.culprit[:3] in (("sites", "a", "breakout"), ("sites", "b", "breakout"))
@@ -387,7 +389,7 @@ def test_one_pool_on_three_circuits_loses_two_thirds() -> None:
 def test_two_breakouts_at_one_site_take_the_first_listed() -> None:
     """Both sides take the first breakout of the site in design order (Design.site_breakout);
     the guides are silent, and the emulation cannot judge a convention it shares."""
-    rs = results(designs.two_breakouts_at_one_site())
+    rs = results(routing.two_breakouts_at_one_site())
     for key in ("dns/hq", "out/hq/8"):
         assert owners(flow(rs, key)) == {"breakout:b1": 1.0}
 

@@ -1,4 +1,4 @@
-"""The fourth review's points built for real (tests/emulation/designs_review4.py): an inbound
+"""The fourth review's points built for real (tests/emulation/designs_review4*.py): an inbound
 pool pulled to another circuit, per-link pools with one link down, a static NAT beside a
 firewall, prepending against local preference, a private ASN's prepends, a prefix limit on one
 of a pair, an entry whose customer edge prefers the other circuit, a scoped site answered
@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from emulation import designs_review4 as designs
+from emulation import designs_review4_routing as routing
 from emulation.conftest_helpers import assert_agrees, describe, edges, flows, run_mapping
 
 pytestmark = pytest.mark.emulation
@@ -102,7 +103,7 @@ def test_inbound_source_nat_does_not_bring_a_reply_back_past_a_preferred_circuit
 
 
 def test_a_scoped_site_is_answered_through_the_hubs_circuit() -> None:
-    data = designs.scoped_site_published_on_the_hubs_circuit()
+    data = routing.scoped_site_published_on_the_hubs_circuit()
     report = run_mapping(data, connections=16)
     f = flows(report)["in/app/Boydton/443"]
     assert f.completed == f.attempted > 0, describe(f)
@@ -111,7 +112,7 @@ def test_a_scoped_site_is_answered_through_the_hubs_circuit() -> None:
 
 
 def test_a_tie_between_two_hubs_sends_half_to_the_broken_circuit() -> None:
-    data = designs.wan_tie_between_two_hubs()
+    data = routing.wan_tie_between_two_hubs()
     report = run_mapping(data, connections=24)
     by_key = flows(report)
     for s in ER_SETS:
