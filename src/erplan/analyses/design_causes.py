@@ -113,7 +113,9 @@ def design_rank(design: Design, culprit: Culprit) -> tuple[str | int, ...]:
         return ("", -1)
     objects = getattr(design, culprit[0], None)
     name = culprit[1]
-    index = list(objects).index(name) if isinstance(objects, dict) and name in objects else -1
+    index = -1
     if isinstance(name, int):
         index = name  # a WAN link: its position already
+    elif isinstance(objects, dict) and name in objects:
+        index = next(i for i, k in enumerate(objects) if k == name)
     return (culprit[0], index, *(str(x) for x in culprit[2:]))
