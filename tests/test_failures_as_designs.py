@@ -28,10 +28,18 @@ KINDS = ("circuit", "link", "location", "breakout", "device", "wan")
 
 def _small_designs() -> list[tuple[str, dict[str, Any]]]:
     """The small designs of the semantic reviews: proxies, static NAT, filters, pools."""
-    from emulation import designs, designs_returns, designs_review2, designs_review3
+    from emulation import (
+        designs,
+        designs_returns,
+        designs_review2,
+        designs_review3,
+        designs_review4,
+        designs_review4_routing,
+    )
 
     out = []
-    for module in (designs, designs_returns, designs_review2, designs_review3):
+    modules = (designs, designs_returns, designs_review2, designs_review3, designs_review4)
+    for module in (*modules, designs_review4_routing):
         for name, make in vars(module).items():
             if name.startswith("_") or getattr(make, "__module__", "") != module.__name__:
                 continue

@@ -10,6 +10,11 @@ from collections.abc import Sequence
 from ipaddress import IPv4Network
 
 from erplan.analyses.causes import CAUSES, Culprit
+from erplan.analyses.design_causes import (
+    advertised_on_a_link_down,
+    crosswise_designation,
+    inbound_pool_pulled,
+)
 from erplan.analyses.missing_routes import missing_route
 from erplan.engine import Branch, Direction, Disposition, Engine, FlowTrace, Outcome, Path
 from erplan.engine.nodes import Kind
@@ -71,6 +76,10 @@ class FailureCauses:
         if back is not None and owner_f and owner_b and owner_f != owner_b:
             if f.direction is Direction.INBOUND:
                 shared = self._shared_inbound_pool(f.origin, owner_f, back.reason)
+                if shared is None and fwd.edge is not None and back.hops:
+                    shared = inbound_pool_pulled(
+                        self.design, f.origin, fwd.edge, back.hops[0].dst, back.reason
+                    )
                 if shared is not None:
                     return shared
                 why = (
@@ -135,6 +144,13 @@ class FailureCauses:
                 f"{addr(end.dst)}, while the routes that lead here stay up"
             )
             return "down", why, ("wan", i, "up")
+        crosswise = None
+        if cause == "loop":
+            nodes = self.e.net.nodes
+            sites = [n.name for h in path.hops if (n := nodes[h.node]).kind is Kind.SITE]
+            crosswise = crosswise_designation(self.design, sites)
+        if crosswise is not None:
+            return "loop", f"{why}: {crosswise[0]}", crosswise[1]
         if f.direction is Direction.INBOUND and path is fwd and cause == "loop" and path.hops:
             svc = self.design.services[f.origin]
             record = int(svc.dns_record)
@@ -259,16 +275,19 @@ class FailureCauses:
         return None
 
     def _unadvertised(self, fwd: Path, back: Path) -> tuple[str, str, Culprit] | None:
-        """A reply the internet or Microsoft has no route for, to a request that left by a
-        breakout: the breakout sends the source out without advertising it (nor translating
-        it). (By a circuit, Microsoft drops such a source on the way in: source-filter.)"""
+        """A reply the internet or Microsoft has no route for: by a breakout, the breakout
+        sends the source out without advertising it (nor translating it); by a circuit (whose
+        unadvertised sources Microsoft drops on the way in), only a link that is down
+        advertises it."""
         owner = _owner(fwd.edge) or ""
-        if not owner.startswith("breakout:"):
+        if not owner.startswith(("breakout:", "circuit:")):
             return None
         if self.e.net.nodes[back.hops[-1].node].kind not in (Kind.INTERNET, Kind.MICROSOFT):
             return None  # lost inside the customer network: not for want of an advertisement
         name = owner.split(":", 1)[1]
         to = back.hops[0].dst  # the reply's destination: the source the request left with
+        if owner.startswith("circuit:"):
+            return advertised_on_a_link_down(self.design, name, to, back.reason)
         why = (
             f"{back.reason}: replies to {addr(to)} have no way back to breakout {name}, which "
             f"the request left by: it does not advertise {addr(to)} (nor translate it to an "
@@ -426,8 +445,9 @@ class FailureCauses:
         name = rest.rpartition("/")[0] if kind == "circuit" else rest  # names may hold '/'
         culprit: Culprit = (kind + "s", name)
         where = ""
-        # What pulls the reply there: the first of the owner's prefixes that covers it (the
-        # internet also routes to a breakout the NAT addresses it does not advertise).
+        # What pulls the reply there: the most specific of the owner's prefixes that covers it
+        # (longest prefix first; the internet also routes to a breakout the NAT addresses it
+        # does not advertise).
         lists: list[tuple[tuple[str, ...], Sequence[IPv4Network], str]] = []
         if kind == "circuit":
             c = self.design.circuits[name]
@@ -442,12 +462,15 @@ class FailureCauses:
                 (("advertises",), bk.advertises, "advertises {} to the internet"),
                 (("nat",), bk.nat, "translates into {}, which the internet routes to it"),
             ]
+        best = -1
         for field, prefixes, text in lists:
-            i = next((i for i, p in enumerate(prefixes) if _covers(p, dst)), None)
-            if i is not None:
-                culprit = (kind + "s", name, *field, i)
-                where = f": {kind} {name} {text.format(prefixes[i])}"
-                break
+            if best >= 0 and field == ("nat",):
+                break  # an advertised prefix covers it: the NAT prefix is not announced
+            for i, p in enumerate(prefixes):
+                if _covers(p, dst) and p.prefixlen > best:
+                    best = p.prefixlen
+                    culprit = (kind + "s", name, *field, i)
+                    where = f": {kind} {name} {text.format(p)}"
         why = (
             f"replies to {addr(dst)} come back by {edge} although the request left by "
             f"{b.forward.edge}{where}"

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from erplan import silencing
 from erplan.analyses.causes import CAUSES, Culprit
+from erplan.analyses.design_causes import design_rank
 from erplan.analyses.failure_causes import FailureCauses
 from erplan.analyses.judge import Judge
 from erplan.catalogs import Catalogs
@@ -193,6 +194,7 @@ class Verdicts:
         self.judge = Judge(engine)
         self.failures = FailureCauses(engine)
         self.design = engine.design
+        self._ranks: dict[Culprit, tuple[str | int, ...]] = {}
 
     def _worst(self, t: FlowTrace, failed: list[Branch]) -> tuple[Branch, tuple[str, str, Culprit]]:
         """The failure that names the flow: the worst outcome, then the cause with the largest
@@ -206,7 +208,16 @@ class Verdicts:
             return (k[0], round(sum(b.weight for b, _ in groups[k]), 9), k[1], k[2])
 
         members = groups[max(groups, key=rank)]
-        return max(members, key=lambda m: m[0].weight)
+        heaviest = round(max(b.weight for b, _ in members), 9)
+        tied = [m for m in members if round(m[0].weight, 9) == heaviest]
+        # Equal weights: the culprit first in design order (branches come in name order).
+        return tied[0] if len(tied) == 1 else min(tied, key=lambda m: self._rank(m[1][2]))
+
+    def _rank(self, culprit: Culprit) -> tuple[str | int, ...]:
+        got = self._ranks.get(culprit)
+        if got is None:
+            got = self._ranks[culprit] = design_rank(self.design, culprit)
+        return got
 
     def result(self, flows: Sequence[Flow], t: FlowTrace) -> FlowResult:
         f = flows[0]
