@@ -343,6 +343,40 @@ def test_every_code_used_is_documented() -> None:
 
 def test_source_map_empty_has_no_positions() -> None:
     assert SourceMap("x").where(("a", 1)) is None
+    assert SourceMap("x").key_where(("a",)) is None
+
+
+def _at(loc: Location | None) -> tuple[int, int] | None:
+    return None if loc is None else (loc.line, loc.column)
+
+
+def test_positions_of_values_keys_merges_and_ancestors() -> None:
+    text = "a:\n  b: [1, {c: 2}]\n  <<: {d: 3}\nx: 1\n"
+    _, source, problems, _ = parse_text(text, "d.yaml")
+    assert problems == []
+    assert _at(source.where(("a", "b", 1, "c"))) == (2, 14)
+    assert _at(source.key_where(("a", "b", 1, "c"))) == (2, 11)
+    assert _at(source.where(("a", "b", 0))) == (2, 7)
+    assert _at(source.key_where(("a", "b", 0))) == (2, 7)  # a list item has no key
+    assert _at(source.where(("a", "b", 5, "zz"))) == (2, 6)  # the nearest ancestor
+    assert _at(source.where(("a", "d"))) == _at(source.key_where(("a", "d"))) == (3, 7)
+    assert _at(source.key_where(("x",))) == (4, 1)
+    assert _at(source.where(("nope",))) == (1, 1)
+    assert source.values[("a", "b", 1, "c")] == (2, 14)
+    assert source.keys[("a", "b")] == (2, 3)
+    assert ("a", "b", 0) not in source.keys
+
+
+def test_positions_of_skipped_copies_do_not_hide_what_was_kept() -> None:
+    """A duplicate key's ignored value and a refused key are kept apart (named ``?``): the
+    first ``k`` keeps its place, and where ``?`` recurs the last written wins."""
+    text = "s:\n  k: 1\n  k: 2\n  ? [1]\n  : 3\n"
+    _, source, problems, _ = parse_text(text, "d.yaml")
+    assert [f.code for f in problems] == ["ERP006", "ERP007"]
+    assert "first defined at line 2, column 3" in problems[0].message
+    assert _at(source.where(("s", "k"))) == (2, 6)
+    assert _at(source.key_where(("s", "k"))) == (2, 3)
+    assert _at(source.where(("s", "?"))) == (5, 5)
 
 
 @pytest.mark.parametrize("value", ["true", "5", "4294967295", "1.5"])

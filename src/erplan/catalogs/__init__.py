@@ -3,6 +3,8 @@ communities and endpoint sets, shipped with erplan and overridable with a fresh 
 download (``--endpoints FILE``). Where each fact comes from: ``data/SOURCES.md``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from erplan.catalogs.catalog import (
     MICROSOFT_INTERNET_BLOCK,
     OTHER_MICROSOFT,
@@ -10,7 +12,6 @@ from erplan.catalogs.catalog import (
     great_circle_km,
     load_catalogs,
 )
-from erplan.catalogs.diff import Change, EndpointsDiff, SetChange, diff_endpoints
 from erplan.catalogs.endpoints import MAX_ENDPOINTS_BYTES, read_endpoints
 from erplan.catalogs.records import (
     SERVICE_AREA_COMMUNITY,
@@ -25,6 +26,21 @@ from erplan.catalogs.records import (
     normalize,
 )
 from erplan.names import closest as suggest
+
+if TYPE_CHECKING:
+    from erplan.catalogs.diff import Change, EndpointsDiff, SetChange, diff_endpoints
+
+# Comparing two downloads is `erplan endpoints diff`'s alone: imported when first asked for.
+_FROM_DIFF = frozenset(("Change", "EndpointsDiff", "SetChange", "diff_endpoints"))
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_DIFF:
+        from erplan.catalogs import diff
+
+        return getattr(diff, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "MAX_ENDPOINTS_BYTES",

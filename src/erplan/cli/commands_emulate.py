@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from erplan.cli import common
 
@@ -127,6 +126,8 @@ def _edges(shares: dict[str, float]) -> str:
 def render_text(
     report: dict[str, Any], agreement: dict[str, Any] | None, model_note: str | None
 ) -> None:
+    from rich.table import Table  # here: every other command would pay for importing rich
+
     out = common.stdout()
     flows = {f["key"]: f for f in report["flows"]}
     table = Table(title=f"Emulation of {report['design']}", show_lines=False)

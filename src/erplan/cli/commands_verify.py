@@ -57,7 +57,6 @@ def _emit_verify(
     endpoints: Path | None,
 ) -> None:
     from erplan import silencing
-    from erplan.cli.verify_text import render_verify
     from erplan.output import dumps_chunks
 
     report.findings = silencing.apply(report.findings, d)
@@ -72,8 +71,12 @@ def _emit_verify(
         sarif = render_sarif(report.findings, base=Path.cwd(), default_file=display_name(design))
         common.emit(sarif, fmt, output, [design, endpoints])
     elif output is None:
+        from erplan.cli.verify_text import render_verify  # rich: the text report's only
+
         render_verify(report, flows=flows)  # coloured on a terminal
     else:
+        from erplan.cli.verify_text import render_verify
+
         buffer = io.StringIO()
         render_verify(report, flows=flows, out=buffer)
         common.emit(buffer.getvalue(), fmt, output, [design, endpoints])

@@ -9,6 +9,7 @@ nesting depth, alias expansion; numbers must be finite and of a usable size.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,7 +32,7 @@ from erplan.diagnostics import Finding, InputError, Location, Severity
 from erplan.files import DecodeRefused, decode_utf8, line_col
 from erplan.load.codes import MAX_ALIAS_NODES, MAX_BYTES, MAX_DEPTH
 from erplan.load.scalars import MAX_INTEGER, TooLarge, resolve_plain, usable
-from erplan.load.source import ObjectPath, Pos, SourceMap, describe, dotted
+from erplan.load.source import ObjectPath, Pos, Positions, SourceMap, describe, dotted
 
 # libyaml's parser, ~11x faster than the pure-Python fallback on large designs. ruamel.yaml.clib
 # installs it as the top-level module ``_ruamel_yaml``; newer builds name it
@@ -79,8 +80,12 @@ class _Composer:
     def __init__(self, events: Iterator[Any], file: str) -> None:
         self._next = events.__next__
         self.file = file
-        self.values: dict[ObjectPath, Pos] = {}
-        self.keys: dict[ObjectPath, Pos] = {}
+        self.positions = Positions()
+        pos = self.positions
+        # Bound once: a row is added per node (about 150,000 at 10,000 sites).
+        self._names, self._sizes = pos.names.append, pos.size.append
+        self._lines, self._cols = pos.line.append, pos.col.append
+        self._key_lines, self._key_cols = pos.key_line.append, pos.key_col.append
         self.findings: list[Finding] = []
         self.reported: set[ObjectPath] = set()  # paths whose later errors would only echo these
         self._anchors: dict[str, tuple[Any, int]] = {}
@@ -117,10 +122,22 @@ class _Composer:
             )
         return root, True
 
-    def _node(self, ev: Any, path: ObjectPath, depth: int) -> tuple[Any, int]:
-        """(value, node count after alias expansion)."""
+    def _node(self, ev: Any, path: ObjectPath, depth: int, key_mark: Any = None) -> tuple[Any, int]:
+        """(value, node count after alias expansion); its row of positions is added first
+        (``key_mark``: where the key naming it was written)."""
         mark = ev.start_mark
-        self.values[path] = (mark.line + 1, mark.column + 1)
+        row = len(self.positions.size)
+        last = path[-1] if path else None
+        self._names(last if isinstance(last, str) else None)
+        self._sizes(1)
+        self._lines(mark.line + 1)
+        self._cols(mark.column + 1)
+        if key_mark is None:
+            self._key_lines(0)
+            self._key_cols(0)
+        else:
+            self._key_lines(key_mark.line + 1)
+            self._key_cols(key_mark.column + 1)
         cls = type(ev)
         if cls is ScalarEvent and ev.tag is None and ev.anchor is None:  # the common case, fast
             if not ev.implicit[0]:
@@ -134,9 +151,11 @@ class _Composer:
             value = self._scalar(ev, path)
             result: tuple[Any, int] = (value, 1)
         elif cls is MappingStartEvent:
-            result = self._mapping(ev, path, depth)
+            result = self._mapping(ev, path, depth, row)
+            self.positions.close(row)
         elif cls is SequenceStartEvent:
             result = self._sequence(ev, path, depth)
+            self.positions.close(row)
         elif cls is AliasEvent:
             stored = self._anchors.get(ev.anchor)
             if stored is None:
@@ -229,7 +248,9 @@ class _Composer:
             ev = nxt()
         return items, total
 
-    def _mapping(self, ev: Any, path: ObjectPath, depth: int) -> tuple[dict[str, Any], int]:
+    def _mapping(
+        self, ev: Any, path: ObjectPath, depth: int, row: int
+    ) -> tuple[dict[str, Any], int]:
         if ev.tag is not None:
             self._check_tag(ev, "map", path)
         depth = self._deeper(depth, ev.start_mark)
@@ -237,7 +258,6 @@ class _Composer:
         merges: list[tuple[Any, Pos]] = []
         total = 1
         nxt = self._next
-        keys = self.keys
         ev = nxt()
         while type(ev) is not MappingEndEvent:
             key_mark = ev.start_mark
@@ -256,7 +276,7 @@ class _Composer:
                 continue
             kpath = (*path, key)
             if key in out:
-                first = keys[kpath]
+                first = self._key_position(row, key)
                 self._problem(
                     "ERP006",
                     f"duplicate key {key!r}; it is first defined at line {first[0]}, "
@@ -267,19 +287,27 @@ class _Composer:
                 self._node(vev, (*path, "?"), depth)  # positions of the ignored copy are noise
                 ev = nxt()
                 continue
-            keys[kpath] = (key_mark.line + 1, key_mark.column + 1)
-            value, size = self._node(vev, kpath, depth)
+            value, size = self._node(vev, kpath, depth, key_mark)
             out[key] = value
             total += size
             if size > 1:
                 self._grow(total, vev.start_mark)
             ev = nxt()
         if merges:
-            self._merge(out, merges, path)
+            self._merge(out, merges)
         return out, total
 
-    def _merge(self, out: dict[str, Any], merges: list[tuple[Any, Pos]], path: ObjectPath) -> None:
-        """``<<: *defaults`` (or a list of them): keys written here win over merged ones."""
+    def _key_position(self, row: int, key: str) -> Pos:
+        """Where the mapping at ``row`` (still being composed) first wrote ``key``."""
+        pos = self.positions
+        for name, child in pos.children(row, len(pos.size)):
+            if name == key and pos.key_line[child]:
+                return pos.key_line[child], pos.key_col[child]
+        raise AssertionError(f"no key {key!r} in the mapping")  # pragma: no cover
+
+    def _merge(self, out: dict[str, Any], merges: list[tuple[Any, Pos]]) -> None:
+        """``<<: *defaults`` (or a list of them): keys written here win over merged ones. A
+        merged key is positioned (key and value) at the merge's value, as a leaf."""
         for value, pos in merges:
             sources = value if isinstance(value, list) else [value]
             for src in sources:
@@ -296,8 +324,7 @@ class _Composer:
                 for k, v in src.items():
                     if k not in out:
                         out[k] = v
-                        self.keys[(*path, k)] = pos
-                        self.values[(*path, k)] = pos
+                        self.positions.add(k, *pos, *pos)
 
     def _key(self, ev: Any, path: ObjectPath) -> str | None:
         """Mapping keys are names: kept as written (``2024`` names a site, not a number)."""
@@ -307,7 +334,9 @@ class _Composer:
                     "ERP007", f"unsupported YAML tag {_show_tag(ev.tag)}", ev.start_mark, None
                 )
                 return None
-            return str(ev.value)
+            # Interned: the same few field names recur at every site, and the positions keep
+            # a reference to each key.
+            return sys.intern(str(ev.value))
         if type(ev) is AliasEvent:
             stored = self._anchors.get(ev.anchor)
             if stored is not None and isinstance(stored[0], str | int | float | bool):
@@ -420,7 +449,7 @@ def parse_text(text: str, filename: str) -> tuple[Any, SourceMap, list[Finding],
         raise InputError(
             [Finding("ERP004", Severity.ERROR, f"malformed YAML: {exc}", Location(filename, 1, 1))]
         ) from None
-    source = SourceMap(filename, composer.values, composer.keys)
+    source = SourceMap(filename, composer.positions)
     if not found or root is None:
         raise InputError(
             [
