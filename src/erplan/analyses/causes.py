@@ -130,6 +130,13 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "give the site's resolver egress a working path to the internet",
         "guide 000 §2.1, §3",
     ),
+    "dns-device-down": (
+        "DNS queries do not get out: a device on the way to the resolver egress is down",
+        "bring the device back up, or give the way to the resolver egress a path around it "
+        "(a second device, or a resolver egress the queries reach without it)",
+        "guide 001 'High availability and failover with Azure ExpressRoute' ('No single points "
+        "of failure'); guide 000 §2.1, §3",
+    ),
     "resolver": (
         "the clients cannot reach their resolver",
         "give the site a path to the resolver at its resolver egress",
@@ -139,6 +146,13 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "the clients cannot reach their proxy",
         "give the site a path to its proxy",
         "guide 000 §2.2",
+    ),
+    "proxy-device-down": (
+        "the clients cannot reach their proxy: a device on the way to it is down",
+        "bring the device back up, or give the way to the proxy a path around it (a second "
+        "device, or a proxy the clients reach without it)",
+        "guide 001 'High availability and failover with Azure ExpressRoute' ('No single points "
+        "of failure'); guide 000 §2.2",
     ),
     "no-direct-internet": (
         "the site's clients may not reach the internet directly, and this destination has no "

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from ipaddress import IPv4Network
 
 from erplan.analyses.causes import CAUSES, Culprit
-from erplan.analyses.missing_routes import missing_route
+from erplan.analyses.missing_routes import refused
 from erplan.engine import Branch, Direction, Disposition, Engine, FlowTrace, Outcome, Path
 from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
@@ -97,10 +97,9 @@ class FailureCauses:
         culprit: Culprit = b.culprit
         why = b.reason
         inbound_request = path is fwd and f.direction is Direction.INBOUND
-        if cause == "no-direct-internet" and path.hops:
+        if cause == "no-direct-internet":
             # Refused because it fell to the default route: why the router had no other.
-            last = path.hops[-1]
-            missing = missing_route(self.e, last.node, last.dst)
+            missing = refused(self.e, path)
             if missing is not None:
                 return missing.key, f"{why}: {missing.why}", missing.culprit
         if cause == "delivered-elsewhere" and not inbound_request:
@@ -167,6 +166,8 @@ class FailureCauses:
                 )
         if cause in ("dns", "proxy") and f.direction is Direction.OUTBOUND:
             why, culprit = self._earlier(t, b, cause, why, culprit)
+            if culprit[:1] == ("devices",) and culprit[-1:] == ("up",):
+                cause += "-device-down"  # the device is the fix, not the resolver or proxy
         if cause not in CAUSES:
             cause = "no-session" if b.outcome is Outcome.DROPPED else "no-route"
         return cause, why, culprit

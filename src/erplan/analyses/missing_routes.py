@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from erplan.analyses.causes import Culprit
-from erplan.engine import Engine
+from erplan.engine import Engine, Path
 from erplan.engine.routes import Microsoft365
 from erplan.facts import LINKS, MAX_PREFIXES_PER_SESSION, link_advertisements
 
@@ -63,6 +63,16 @@ def missing_route(engine: Engine, router: str, dst: int) -> Missing | None:
         why = f"circuit {c}, which carries {names}, is down ({what})"
         return Missing(CIRCUIT_DOWN, why, culprit)
     return None
+
+
+def refused(engine: Engine, path: Path) -> Missing | None:
+    """Why the perimeter refused ``path`` (cause ``no-direct-internet``): the reason the router
+    it ended at had no ExpressRoute route, so that the packet fell to the default route; None
+    for another cause, or when the destination has no ExpressRoute route to miss."""
+    if path.cause != "no-direct-internet" or not path.hops:
+        return None
+    last = path.hops[-1]
+    return missing_route(engine, last.node, last.dst)
 
 
 def _services(engine: Engine, communities: frozenset[str]) -> set[str]:
