@@ -130,3 +130,41 @@ def test_a_cause_never_follows_the_first_listed_of_tied_circuits(
         "circuit:w-er/primary",
         "circuit:w-er/secondary",
     }
+
+
+def _spoke(peering: str, *, far: bool = False) -> dict[str, Any]:
+    """s, 5 ms from the Denver hub h (or, ``far``, in Seattle, 40 ms away with a breakout of its
+    own), takes the Microsoft routes of h's only circuit, which peers at ``peering``."""
+    sites = {
+        "s": site({"lat": 41.14, "lon": -104.82}, "10.1.0.0/16", 100, breakout="h-inet"),
+        "h": site("Denver", "10.2.0.0/16"),
+    }
+    breakouts = {"h-inet": breakout("h", "20.2.4.1/32", "20.2.4.0/24")}
+    if far:
+        sites["s"] = site("Seattle", "10.1.0.0/16", 100, breakout="s-inet")
+        breakouts["s-inet"] = breakout("s", "20.2.5.1/32", "20.2.5.0/24")
+    return design(
+        sites=sites,
+        wan=[{"between": ["s", "h"], "latency_ms": 40 if far else 5}],
+        breakouts=breakouts,
+        circuits={"h-er": circuit("h", peering, "20.3.2.0/29")},
+    )
+
+
+def test_a_circuit_slow_from_its_own_site_is_the_cause_not_the_routes_at_a_nearby_site() -> None:
+    """h's circuit peers in Los Angeles, far from Denver: s, next to h, is slow because of the
+    circuit, as h itself would be (guide 001 'Determine the appropriate meet-me location'), not
+    because Microsoft routes reach s ("stop propagating them to this site" would not fix the
+    circuit). A site far from a circuit that is fast from its own site keeps ``propagated``
+    (guide 000 §3, Figure 4)."""
+    r = flow(results(_spoke("Los Angeles")), "out/s/1")
+    assert (r.verdict.value, r.cause_key) == ("suboptimal", "distant-peering-location")
+    assert r.culprit == ("circuits", "h-er", "peering_location")
+    assert r.fix.startswith("peer at a location nearer the circuit's site")
+    assert flow(results(_spoke("Denver")), "out/s/1").verdict.value == "ok"
+    r = flow(results(_spoke("Denver", far=True)), "out/s/1")
+    assert (r.verdict.value, r.cause_key, r.culprit) == (
+        "suboptimal",
+        "propagated",
+        ("sites", "s", "er_routes"),
+    )

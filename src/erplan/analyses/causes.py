@@ -252,18 +252,19 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "guide 000 §2.2, §3 (Figure 5); guide 001 'Determine the appropriate meet-me location'",
     ),
     "slow-circuit": (
-        "the site's own circuit is, by its given latency, much slower to Microsoft than another "
-        "way the design offers",
-        "find another meet-me location nearer the site's users, or use a selective internet "
-        "breakout for this site's Microsoft 365 traffic",
+        "the circuit the traffic leaves by (the site's own, or one slow from its own site too) "
+        "is, by its given latency, much slower to Microsoft than another way the design offers",
+        "find another meet-me location nearer the circuit's site and its users, or use a "
+        "selective internet breakout for this site's Microsoft 365 traffic",
         "guide 001 'Determine the appropriate meet-me location' (expected latency over the "
         "internet vs over ExpressRoute)",
     ),
     "distant-peering-location": (
-        "the site's own circuit peers at a peering location far from the site: by estimate (no "
-        "measured latency given), its way to Microsoft is much slower than another way the "
-        "design offers",
-        "peer at a location nearer the site's users (another meet-me location), or give the "
+        "the circuit the traffic leaves by (the site's own, or one slow from its own site too) "
+        "peers at a peering location far from its site: by estimate (no measured latency "
+        "given), its way to Microsoft is much slower than another way the design offers",
+        "peer at a location nearer the circuit's site and its users (another meet-me location), "
+        "or give the "
         "circuit's measured latency to Microsoft (`access_latency_ms`) if the estimate is wrong; "
         "else use a selective internet breakout for this site's Microsoft 365 traffic",
         "guide 001 'Determine the appropriate meet-me location'; design notes 'Latency' "

@@ -246,9 +246,8 @@ class Judge:
             return best
         return alt
 
-    def best_outbound(self, t: FlowTrace, fe: FrontEnd) -> Option | None:
-        """The fastest way the design offers the flow's start site to ``fe``."""
-        f = t.flow
+    def _searching(self, f: Flow, fe: FrontEnd) -> Searching:
+        """The fastest-egress search towards ``fe`` over the circuits that carry the flow."""
         entry = self.e.tables.entry(f.destination)
         communities = entry.communities if isinstance(entry, Microsoft365) else frozenset()
         tables = self.e.tables
@@ -260,6 +259,12 @@ class Judge:
         if table is None:
             table = self._fastest(fe, circuits, f.third_party)
             self._maps[key] = table
+        return table
+
+    def best_outbound(self, t: FlowTrace, fe: FrontEnd) -> Option | None:
+        """The fastest way the design offers the flow's start site to ``fe``."""
+        f = t.flow
+        table = self._searching(f, fe)
         origin = _origin_site(f)
         best = table.get(f"site:{origin}")
         d, geo = self.design, self.geo
@@ -391,10 +396,12 @@ class Judge:
                 if by_circuit or any(self._costs_past(f.start, a.name, name) for a in alts):
                     return "igp-metric", ("wan",)
             circ = self.design.circuits[name]
-            if circ.site == f.start:
-                # The site's own circuit: no route travels far, the circuit's way to Microsoft
-                # is slow (guide 001's meet-me table) - as measured, or, estimated, because it
-                # peers far from the site (DESIGN.md "Latency": distance decides the estimate).
+            if circ.site == f.start or self._slow_at_home(t, b, name):
+                # The site's own circuit, or one slow from its own site too: no route travels
+                # far, the circuit's way to Microsoft is slow (guide 001's meet-me table) - as
+                # measured, or, estimated, because it peers far from its site (DESIGN.md
+                # "Latency": distance decides the estimate). Not propagating the routes to a
+                # site near it would not be the fix.
                 if circ.access_latency_ms is not None:
                     return "slow-circuit", ("circuits", name, "access_latency_ms")
                 return "distant-peering-location", ("circuits", name, "peering_location")
@@ -410,6 +417,21 @@ class Judge:
                 return key, ("devices", device, "egress")
             return "slow-breakout" if local else "breakout", ("sites", f.start, "breakout")
         return "not-propagated", ("sites", f.start, "er_routes")
+
+    def _slow_at_home(self, t: FlowTrace, b: Branch, circuit: str) -> bool:
+        """Whether ``circuit`` is slow from its own site as well: its own way to Microsoft
+        (access and backbone) is slower than the best that site has towards the branch's front
+        end."""
+        name = b.front_end or t.flow.front_end
+        fe = self.e.catalogs.front_end(name) if name else None
+        if fe is None:
+            return False
+        home = self._searching(t.flow, fe).get(f"site:{self.design.circuits[circuit].site}")
+        if home is None:
+            return False
+        geo = self.geo
+        own = geo.circuit_access(circuit) + geo.backbone(geo.peering(circuit), geo.fe_point(fe))
+        return self.slower(own, home.latency)
 
     def _proxy_egress(self, f: Flow, breakout: str) -> str | None:
         """The proxy device whose own ``egress`` sends the flow out by ``breakout``, if any."""
