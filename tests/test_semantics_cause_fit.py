@@ -11,7 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _semantics import breakout, circuit, design, flow, results, site
+from _semantics import CATALOGS, breakout, circuit, design, flow, load, one_site, results, site
+from erplan.analyses.failed_state import failed_engine
+from erplan.analyses.failures import Atom, Baseline, apply
+from erplan.analyses.verdicts import rows
 from test_semantics_properties import KINDS, NAME, Names, _back, _culprit, rename
 
 
@@ -168,3 +171,46 @@ def test_a_circuit_slow_from_its_own_site_is_the_cause_not_the_routes_at_a_nearb
         "propagated",
         ("sites", "s", "er_routes"),
     )
+
+
+# -- a device that is down on the way out ----------------------------------------------------
+
+
+def _perimeter(up: bool) -> dict[str, Any]:
+    """us's only breakout is behind its perimeter firewall."""
+    d = one_site()
+    d["breakouts"]["us-inet"]["devices"] = ["perimeter"]
+    d["devices"] = {"perimeter": {"kind": "firewall", "site": "us", "up": up}}
+    return d
+
+
+def test_a_breakout_cut_off_by_its_device_names_the_device_not_a_missing_breakout() -> None:
+    """The breakout is up but its firewall is down: the site has no default route, and the
+    cause is the firewall (bring it back, or a second way out), not "give the origin a route:
+    an internet breakout" - it has one. The flows that need DNS name the device as well, in
+    the design and as a failure the sweep studies."""
+    base = Baseline.build(load(_perimeter(True)).design, CATALOGS)
+    failed = rows(failed_engine(apply(base.design, [Atom("device", "perimeter")]), base))
+    for rs in (results(_perimeter(False)), failed):
+        dns = flow(rs, "dns/us")
+        assert (dns.verdict.value, dns.cause_key) == ("unreachable", "breakout-device-down")
+        assert dns.culprit == ("devices", "perimeter", "up")
+        assert "device perimeter on the way to breakout us-inet is down" in dns.cause
+        assert dns.fix.startswith("bring the device back up")
+        r = flow(rs, "out/us/8")
+        assert (r.verdict.value, r.cause_key) == ("unreachable", "dns-device-down")
+        assert r.culprit == ("devices", "perimeter", "up")
+
+
+def test_refused_at_the_perimeter_without_a_proxy_the_fix_gives_the_site_one() -> None:
+    """g000-proxy-only-direct: no proxy, clients may not go out, an internet-only set: the fix
+    cannot be "the proxy in the site's PAC file" alone (it has neither) nor an ExpressRoute
+    route (the set has none): it says the site needs a proxy, and ExpressRoute only where the
+    destination is ExpressRoute-able (guide 000 §2.2)."""
+    from test_semantics_properties import EXAMPLES, example
+
+    path = next(p for p in EXAMPLES if p.name == "g000-proxy-only-direct.yaml")
+    r = flow(results(example(path)), "out/hq/8")
+    assert (r.verdict.value, r.cause_key) == ("dropped", "no-direct-internet")
+    assert "a site without a proxy needs one: proxy.mode: pac and proxy.device" in r.fix
+    assert "where the destination is ExpressRoute-able, give the site an ExpressRoute" in r.fix

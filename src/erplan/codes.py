@@ -214,6 +214,7 @@ _FAILURE_CAUSES = (
     "source-filter",
     "no-route-back",
     "device-down",
+    "breakout-device-down",
     "no-route",
     "inbound-no-route",
     "wrong-host",

@@ -69,6 +69,14 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "guide 001 'High availability and failover with Azure ExpressRoute' ('No single points "
         "of failure')",
     ),
+    "breakout-device-down": (
+        "no internet breakout is reachable: a device between the breakout and its site router "
+        "is down, while the breakout itself is up",
+        "bring the device back up, or give the site a second way to the internet (another "
+        "breakout, or a device beside this one)",
+        "guide 001 'High availability and failover with Azure ExpressRoute' ('No single points "
+        "of failure'); guide 000 §2.1 (internet access is still required)",
+    ),
     "no-route": (
         "no route to the destination",
         "give the origin a route: an internet breakout, or ExpressRoute routes for the service",
@@ -157,8 +165,9 @@ CAUSES: dict[str, tuple[str, str, str]] = {
     "no-direct-internet": (
         "the site's clients may not reach the internet directly, and this destination has no "
         "ExpressRoute route at the site",
-        "send the destination to the proxy in the site's PAC file, or give the site an "
-        "ExpressRoute route for it",
+        "send the destination to the site's proxy in its PAC file (a site without a proxy "
+        "needs one: proxy.mode: pac and proxy.device), or, where the destination is "
+        "ExpressRoute-able, give the site an ExpressRoute route for it",
         "guide 000 §2.2 ('security policies that prohibit direct access to the internet from "
         "client workstations'); guide 001 'Design Client Connectivity Configuration'",
     ),

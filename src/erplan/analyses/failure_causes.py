@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from ipaddress import IPv4Network
 
 from erplan.analyses.causes import CAUSES, Culprit
-from erplan.analyses.missing_routes import refused
+from erplan.analyses.missing_routes import breakout_cut_off, refused
 from erplan.engine import Branch, Direction, Disposition, Engine, FlowTrace, Outcome, Path
 from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
@@ -122,6 +122,12 @@ class FailureCauses:
             where = self.e.net.nodes[end.node].label
             why = f"{CAUSES['device-down'][0]}: {dead} stands between {where} and the site"
             return "device-down", why, ("devices", dead, "up")
+        if cause == "no-route" and culprit[-1:] == ("breakout",) and path.hops:
+            # The breakout is there and up: the device between it and the site is the fix.
+            cut_off = breakout_cut_off(self.e, path.hops[-1].node)
+            if cut_off is not None:
+                why = f"{why}: device {cut_off[0]} on the way to breakout {cut_off[1]} is down"
+                return "breakout-device-down", why, ("devices", cut_off[0], "up")
         if f.direction is Direction.INBOUND and path is fwd and cause == "delivered-elsewhere":
             cause = "wrong-host"  # the record, the published address or the mapping: below
         cut = self._cut_by_wan(end) if cause in ("no-route", "no-route-back") and end else None

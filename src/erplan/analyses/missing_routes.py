@@ -75,6 +75,34 @@ def refused(engine: Engine, path: Path) -> Missing | None:
     return missing_route(engine, last.node, last.dst)
 
 
+def breakout_cut_off(engine: Engine, router: str) -> tuple[str, str] | None:
+    """Why site router ``router`` has no default route although a breakout is up: (device,
+    breakout) for a device that is down between that breakout and its site router, which
+    ``router`` reaches; its own site's breakout first, else the nearest by IGP. None when no
+    breakout is up or the WAN, not a device, cuts the router off."""
+    net, igp, design = engine.net, engine.tables.igp, engine.design
+    node = net.nodes[router]
+    if node.site is None:
+        return None
+    found: list[tuple[bool, int, str, str]] = []
+    designated = design.site_breakout(node.site)
+    for i, (name, bk) in enumerate(design.breakouts.items()):
+        wire = net.wires.get(f"site:{bk.site}", {}).get(f"edge:{name}")
+        if not bk.up or wire is None or wire.up or not igp.reachable(router, f"site:{bk.site}"):
+            continue
+        down = [d for d in wire.devices if not net.nodes[d].up]
+        if down:
+            found.append((name != designated, i, net.nodes[down[0]].name, name))
+    if not found:
+        return None
+    # The design's order on a tie of distance, as the tables choose among equal breakouts.
+    _, _, device, name = min(
+        found,
+        key=lambda x: (x[0], igp.distance(router, f"site:{design.breakouts[x[3]].site}"), x[1]),
+    )
+    return device, name
+
+
 def _services(engine: Engine, communities: frozenset[str]) -> set[str]:
     """The route-filter services of these communities, by name (the community if unknown)."""
     out: set[str] = set()
