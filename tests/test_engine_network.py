@@ -46,7 +46,7 @@ def test_a_reply_stopped_at_a_customer_edge_that_translates_names_that_circuit()
     d = one_site()
     d["circuits"]["us-er"]["advertises"].append("20.2.4.0/24")
     r = flow(results(d), "out/us/8")
-    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "return-elsewhere")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "internet-nat-overlap")
     assert owners(r, "back") == {"circuit:us-er": 1.0}
     for b in r.trace.branches:
         assert b.back is not None and b.back.cause == "no-session"

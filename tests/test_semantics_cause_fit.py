@@ -214,3 +214,25 @@ def test_refused_at_the_perimeter_without_a_proxy_the_fix_gives_the_site_one() -
     assert (r.verdict.value, r.cause_key) == ("dropped", "no-direct-internet")
     assert "a site without a proxy needs one: proxy.mode: pac and proxy.device" in r.fix
     assert "where the destination is ExpressRoute-able, give the site an ExpressRoute" in r.fix
+
+
+def test_internet_nat_inside_the_peering_s_advertisement_is_named_as_such() -> None:
+    """g000-internet-nat-over-expressroute: the circuit advertises the breakout's NAT /24, so
+    replies to internet traffic come back over ExpressRoute. Guide 000 §5 decides it ("the NAT
+    IP addresses used for internet traffic must be different from the NAT IP addresses used in
+    the Microsoft Peering"): the cause is that overlap, and its fix keeps them apart - not
+    "source-NAT each circuit into its own pool" (fig16's two circuits sharing a pool, which
+    keeps return-elsewhere)."""
+    from test_semantics_properties import EXAMPLES, example
+
+    def one(name: str, key: str) -> Any:
+        path = next(p for p in EXAMPLES if p.name == name)
+        return flow(results(example(path)), key)
+
+    r = one("g000-internet-nat-over-expressroute.yaml", "out/hq/8")
+    assert (r.verdict.value, r.cause_key) == ("dropped", "internet-nat-overlap")
+    assert r.culprit == ("circuits", "hq-er", "advertises", 1)
+    assert r.fix.startswith("keep the internet NAT addresses apart from the Microsoft peering's")
+    assert "guide 000 §5" in r.source
+    shared = one("g000-fig16-shared-pool.yaml", "out/us/1")
+    assert (shared.verdict.value, shared.cause_key) == ("dropped", "return-elsewhere")

@@ -516,7 +516,7 @@ def test_a_breakout_advertisement_is_found_among_adjacent_ones() -> None:
     d = two_sites()
     d["breakouts"]["us-inet"]["advertises"] += ["20.2.1.0/24", "20.2.2.0/30"]
     r = flow(results(d), "out/us/1")
-    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "return-elsewhere")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "internet-nat-overlap")
     assert r.culprit == ("breakouts", "us-inet", "advertises", 2)
 
 

@@ -202,10 +202,11 @@ _LATENCY_CAUSES = (
 )
 _CAUSES_BY_VERDICT = {
     "suboptimal": _LATENCY_CAUSES,
-    "asymmetric": ("return-elsewhere", "inbound-return-elsewhere"),
+    "asymmetric": ("return-elsewhere", "internet-nat-overlap", "inbound-return-elsewhere"),
 }
 _FAILURE_CAUSES = (
     "return-elsewhere",
+    "internet-nat-overlap",
     "inbound-return-elsewhere",
     "entry-prefers-another-circuit",
     "sender-outside-expressroute",

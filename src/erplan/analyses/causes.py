@@ -11,6 +11,16 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "more specifically than any internet advertisement",
         "guide 000 §7.2-§7.3.2 (Figures 16, 17); guide 001 'Ensuring route symmetry'",
     ),
+    "internet-nat-overlap": (
+        "the reply comes back by a circuit although the request left by a breakout, or the "
+        "other way round: the addresses internet traffic is translated to and those of the "
+        "Microsoft peering overlap, so a prefix one side advertises covers the other's source",
+        "keep the internet NAT addresses apart from the Microsoft peering's: advertise over "
+        "ExpressRoute only the circuits' own pools, and to the internet only the breakouts' NAT "
+        "addresses",
+        "guide 000 §5 ('the NAT IP addresses used for internet traffic must be different from "
+        "the NAT IP addresses used in the Microsoft Peering'); guide 001 outbound requirement 4",
+    ),
     "inbound-return-elsewhere": (
         "the server's reply leaves by another path than the request entered by",
         "source-NAT inbound connections at their entry (Solution 1a/2), or keep ExpressRoute "

@@ -461,7 +461,11 @@ class FailureCauses:
         )
         if b.outcome is not Outcome.ASYMMETRIC:
             why += f"; {back.reason}" if back.reason else ""
-        return "return-elsewhere", why, culprit
+        owners = {kind, (_owner(b.forward.edge) or "").partition(":")[0]}
+        # One way by a breakout, the other by a circuit: the internet's NAT addresses and the
+        # peering's overlap (guide 000 §5), not two circuits' pools.
+        key = "internet-nat-overlap" if owners == {"circuit", "breakout"} else "return-elsewhere"
+        return key, why, culprit
 
 
 def _joined(links: list[tuple[str, str]], site: str, others: set[str | None]) -> bool:
