@@ -215,8 +215,7 @@ class Judge:
             worst = max(slow, key=lambda b: b.ms)
             if not opts:
                 opts = self.outbound_options(t, fe)
-                # Every egress as fast as the best, not only the one the search met first.
-                tied = _tied(best, [best, *self.outbound_options(t, fe, breakouts=True)])
+                tied = self._tied_outbound(t.flow, fe, best)
             key, culprit = self._latency_cause(t, worst, tied, opts)
             share = sum(b.weight for b in slow)
             return key, culprit, _ms(worst), best.latency, share, _named(tied)
@@ -260,6 +259,16 @@ class Judge:
             table = self._fastest(fe, circuits, f.third_party)
             self._maps[key] = table
         return table
+
+    def _tied_outbound(self, f: Flow, fe: FrontEnd, best: Option) -> list[Option]:
+        """Every egress as fast from the flow's site as ``best``, not only the one the search
+        met first (``best`` alone when it is not the search's own label for the site)."""
+        search = self._searching(f, fe)
+        site = f"site:{_origin_site(f)}"
+        label = search.get(site)
+        if label is None or abs(label.latency.ms - best.latency.ms) > _TIE_MS:
+            return [best]
+        return _tied(best, search.tied(site, _TIE_MS))
 
     def best_outbound(self, t: FlowTrace, fe: FrontEnd) -> Option | None:
         """The fastest way the design offers the flow's start site to ``fe``."""
