@@ -282,6 +282,12 @@ def test_erp901_at_a_proxy_only_site_names_why_the_route_is_missing() -> None:
             _filter_exchange: "admit the service in the circuit's route filter",
         }
         assert f.fix is not None and f.fix.startswith(fixes[change]), change.__name__
+    # Sets that share one trace (the default route) each name their own service.
+    p = plan(load(variant("g000-proxy-only-pac.yaml", _scoped)), CATALOGS)
+    (f,) = [f for f in p.findings if f.code == "ERP901"]
+    assert "31 (*.sharepoint.com): 100% dropped" in f.message
+    part = f.message.split("31 (*.sharepoint.com): ", 1)[1].split(";", 1)[0]
+    assert part.endswith("although circuit hq-er carries SharePoint Online")
     # Where clients may go out directly, nothing is refused: no reason is named.
     p = plan(load(variant("g000-proxy-only-pac.yaml", _scoped_direct_allowed)), CATALOGS)
     (f,) = [f for f in p.findings if f.code == "ERP901"]

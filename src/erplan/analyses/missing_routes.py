@@ -65,14 +65,16 @@ def missing_route(engine: Engine, router: str, dst: int) -> Missing | None:
     return None
 
 
-def refused(engine: Engine, path: Path) -> Missing | None:
+def refused(engine: Engine, path: Path, dst: int | None = None) -> Missing | None:
     """Why the perimeter refused ``path`` (cause ``no-direct-internet``): the reason the router
     it ended at had no ExpressRoute route, so that the packet fell to the default route; None
-    for another cause, or when the destination has no ExpressRoute route to miss."""
+    for another cause, or when the destination has no ExpressRoute route to miss. ``dst``: the
+    destination to name the services of, when the path was traced for another one of its
+    class (else the packet's)."""
     if path.cause != "no-direct-internet" or not path.hops:
         return None
     last = path.hops[-1]
-    return missing_route(engine, last.node, last.dst)
+    return missing_route(engine, last.node, last.dst if dst is None else dst)
 
 
 def breakout_cut_off(engine: Engine, router: str) -> tuple[str, str] | None:

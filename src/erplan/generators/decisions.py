@@ -19,7 +19,7 @@ from typing import Protocol
 from erplan.analyses.missing_routes import Missing, refused
 from erplan.catalogs import Catalogs, EndpointSet
 from erplan.diagnostics import Finding, Location
-from erplan.engine import Engine, FlowTrace
+from erplan.engine import Engine, Flow, FlowTrace
 from erplan.engine.routes import Act, Internal
 from erplan.engine.trace import edge_owner
 from erplan.generators.modes import Mode
@@ -107,10 +107,15 @@ def catalog_version(catalogs: Catalogs) -> str:
 
 
 def route_of(
-    engine: Engine, set_id: int, trace: FlowTrace, proxied: bool, devices_at: Mapping[str, str]
+    engine: Engine,
+    flow: Flow,
+    trace: FlowTrace,
+    proxied: bool,
+    devices_at: Mapping[str, str],
 ) -> Route:
-    """The route of a flow ``engine`` traced; ``devices_at`` names the device standing at each
-    device node of the engine's network."""
+    """The route of ``flow`` to an endpoint set, by the trace ``engine`` made for its class;
+    ``devices_at`` names the device standing at each device node of the engine's network."""
+    set_id = flow.endpoint_set or 0
     works = er = 0.0
     paths: dict[str, None] = {}
     devices: dict[str, None] = {}
@@ -132,7 +137,8 @@ def route_of(
             reason = f"leave by {edge}" if b.outcome.works else f"{b.outcome.value}: {b.reason}"
             # Refused at the perimeter for want of an ExpressRoute route: why there is none
             # (route scope, a circuit down, the route filter), as verify names it.
-            missing = None if b.outcome.works else refused(engine, b.forward)
+            # The flow's own destination: its class's trace may have been made for another set.
+            missing = None if b.outcome.works else refused(engine, b.forward, flow.destination)
             if missing is not None:
                 reason = f"{reason}: {missing.why}"
     key, culprit = (missing.key, missing.culprit) if missing is not None else ("", ())
@@ -169,7 +175,7 @@ class Planner:
         if trace is None:
             trace = engine.trace(flow)
             self._traces[key] = trace
-        return route_of(engine, es.id, trace, proxied, self._devices_at(engine))
+        return route_of(engine, flow, trace, proxied, self._devices_at(engine))
 
     def _devices_at(self, engine: Engine) -> dict[str, str]:
         from erplan.engine.nodes import Kind
