@@ -46,7 +46,7 @@ def test_a_reply_stopped_at_a_customer_edge_that_translates_names_that_circuit()
     d = one_site()
     d["circuits"]["us-er"]["advertises"].append("20.2.4.0/24")
     r = flow(results(d), "out/us/8")
-    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "return-elsewhere")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 1.0, "internet-nat-overlap")
     assert owners(r, "back") == {"circuit:us-er": 1.0}
     for b in r.trace.branches:
         assert b.back is not None and b.back.cause == "no-session"
@@ -141,7 +141,9 @@ def test_a_site_device_that_is_down_is_named_as_the_cause_not_a_missing_route() 
 def test_the_flows_of_a_site_whose_device_is_down_name_the_device_as_their_dns_row_does() -> None:
     """us's core device is down: every flow of us fails because its DNS does, and names what
     the DNS row names - the device (its fix: bring it up) and that it is down - not the DNS
-    branch's own words (the hosts' missing way out, culprit the site)."""
+    branch's own words (the hosts' missing way out, culprit the site). Its cause is the device
+    on the way to the resolver egress, and so is its fix (bring the device back), not the
+    resolver egress's path to the internet (cause ``dns``)."""
     d = two_sites()
     d["sites"]["us"]["devices"] = ["core"]
     d["devices"] = {"core": {"site": "us"}}
@@ -153,8 +155,11 @@ def test_the_flows_of_a_site_whose_device_is_down_name_the_device_as_their_dns_r
         assert dns.culprit == ("devices", "core", "up")
         for key in ("out/us/1", "out/us/8"):
             r = flow(rs, key)
-            assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "dns"), key
+            got = (r.verdict.value, share(r), r.cause_key)
+            assert got == ("unreachable", 1.0, "dns-device-down"), key
             assert r.culprit == ("devices", "core", "up"), key
+            assert r.fix.startswith("bring the device back up"), key
+            assert "resolver egress a working path" not in r.fix, key
             assert r.cause == f"DNS does not resolve: {dns.cause}", key
             assert "core stands between hosts of us and the site" in r.cause, key
 
@@ -162,7 +167,8 @@ def test_the_flows_of_a_site_whose_device_is_down_name_the_device_as_their_dns_r
 def test_the_proxied_flows_of_a_site_whose_device_is_down_name_the_device() -> None:
     """eu's users go through the proxy at us, and eu's core device is down: their leg to the
     proxy fails between the hosts and the site router, and their flows name the device, as
-    eu's DNS row does, not the hosts' missing way out (culprit the site)."""
+    eu's DNS row does, not the hosts' missing way out (culprit the site); cause and fix are
+    the device's (bring it back), not the proxy's ("give the site a path to its proxy")."""
     d = two_sites()
     d["sites"]["eu"]["proxy"] = {"mode": "all", "site": "us"}
     d["sites"]["eu"]["devices"] = ["core"]
@@ -171,8 +177,10 @@ def test_the_proxied_flows_of_a_site_whose_device_is_down_name_the_device() -> N
     assert flow(rs, "dns/eu").culprit == ("devices", "core", "up")
     for key in ("out/eu/1", "out/eu/8"):
         r = flow(rs, key)
-        assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "proxy"), key
+        got = (r.verdict.value, share(r), r.cause_key)
+        assert got == ("unreachable", 1.0, "proxy-device-down"), key
         assert r.culprit == ("devices", "core", "up"), key
+        assert r.fix.startswith("bring the device back up"), key
         assert "core stands between hosts of eu and the site" in r.cause, key
     assert flow(rs, "out/us/1").verdict.value == "ok"
 

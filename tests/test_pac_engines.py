@@ -260,6 +260,40 @@ def test_a_site_without_its_expressroute_route_gets_a_finding() -> None:
     assert {12, 31, 46, 56, 64} <= set(erp901.data["sets"])
 
 
+def test_erp901_at_a_proxy_only_site_names_why_the_route_is_missing() -> None:
+    """At a site whose clients may not go out directly, a DIRECT name without an ExpressRoute
+    route is refused at the perimeter: ERP901 says why the route is missing - the route scope,
+    the circuit that is down, or the route filter - and points its fix at that object, as
+    verify does (erplan.analyses.missing_routes), not at the perimeter alone."""
+    cases = (
+        (_scoped, "site hq takes no ExpressRoute routes (er_routes: false)", "sites.hq.er_routes"),
+        (_circuit_down, "circuit hq-er, which carries", "circuits.hq-er.up"),
+        (_filter_exchange, "no circuit's route filter admits", "circuits.hq-er.route_filter"),
+    )
+    for change, why, culprit in cases:
+        p = plan(load(variant("g000-proxy-only-pac.yaml", change)), CATALOGS)
+        (f,) = [f for f in p.findings if f.code == "ERP901"]
+        assert "the perimeter lets no client of site hq reach the internet" in f.message
+        assert why in f.message, change.__name__
+        assert f.data["culprits"] == [culprit], change.__name__
+        fixes = {
+            _scoped: "propagate the Microsoft routes to that site (er_routes: true)",
+            _circuit_down: "bring the circuit up",
+            _filter_exchange: "admit the service in the circuit's route filter",
+        }
+        assert f.fix is not None and f.fix.startswith(fixes[change]), change.__name__
+    # Sets that share one trace (the default route) each name their own service.
+    p = plan(load(variant("g000-proxy-only-pac.yaml", _scoped)), CATALOGS)
+    (f,) = [f for f in p.findings if f.code == "ERP901"]
+    assert "31 (*.sharepoint.com): 100% dropped" in f.message
+    part = f.message.split("31 (*.sharepoint.com): ", 1)[1].split(";", 1)[0]
+    assert part.endswith("although circuit hq-er carries SharePoint Online")
+    # Where clients may go out directly, nothing is refused: no reason is named.
+    p = plan(load(variant("g000-proxy-only-pac.yaml", _scoped_direct_allowed)), CATALOGS)
+    (f,) = [f for f in p.findings if f.code == "ERP901"]
+    assert f.data["culprits"] == [] and "takes no ExpressRoute routes" not in f.message
+
+
 def test_a_proxy_the_pac_cannot_name() -> None:
     """ERP903: a proxy device without address is named by the address erplan models it at
     (warning); a cloud proxy without address cannot be named (error, no PAC file)."""

@@ -44,7 +44,8 @@ def test_resolver_unreachable_makes_every_flow_of_the_origin_unreachable() -> No
 
 def test_resolver_egress_behind_a_failed_device_with_no_other_way_out() -> None:
     """DESIGN.md: "If it cannot get there (device, link or breakout down), the flow is
-    unreachable": the only breakout's perimeter firewall is down."""
+    unreachable": the only breakout's perimeter firewall is down. The flows name the firewall
+    as their DNS row does (its fix: bring it back), not the resolver egress's path."""
     d = design(
         sites={"us": site("New York", "10.1.0.0/16", users=100)},
         breakouts={"us-inet": breakout("us", "20.2.4.1/32", "20.2.4.0/24", devices=["fw"])},
@@ -53,7 +54,8 @@ def test_resolver_egress_behind_a_failed_device_with_no_other_way_out() -> None:
     rs = results(d)
     assert flow(rs, "dns/us").verdict.value == "unreachable"
     r = flow(rs, "out/us/8")
-    assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "dns")
+    assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "dns-device-down")
+    assert r.culprit == ("devices", "fw", "up")
 
 
 def test_resolver_egress_breakout_down_is_unreachable_even_with_another_breakout() -> None:

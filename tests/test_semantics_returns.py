@@ -101,7 +101,7 @@ def test_an_untranslated_breakout_whose_prefix_is_on_expressroute() -> None:
         assert owners(r) == {"breakout:hq-inet": 1.0}
         assert owners(r, "back") == {"circuit:c1": 1.0}
         assert _back_causes(r) == {"bypass": 1.0}
-        assert r.cause_key == "return-elsewhere"
+        assert r.cause_key == "internet-nat-overlap"
         assert r.culprit == ("circuits", "c1", "advertises", 0)
 
 
@@ -114,7 +114,7 @@ def test_a_wan_cut_leaves_replies_to_the_circuit_that_advertises_the_site() -> N
     assert owners(r) == {"breakout:eu-inet": 1.0}
     assert owners(r, "back") == {"circuit:us-er": 1.0}
     assert _back_causes(r) == {"no-route": 1.0}
-    assert r.cause_key == "return-elsewhere"
+    assert r.cause_key == "internet-nat-overlap"
     assert r.culprit == ("circuits", "us-er", "advertises", 0)
 
 

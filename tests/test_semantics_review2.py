@@ -248,7 +248,7 @@ def test_a_remote_resolver_egress_whose_range_a_circuit_advertises() -> None:
         assert r.verdict.value == "ok", key
         assert owners(r) == owners(r, "back") == {"circuit:c1": 1.0}
     r = flow(rs, "out/hq/8")
-    assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "return-elsewhere", 1.0)
+    assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "internet-nat-overlap", 1.0)
     assert owners(r) == {"breakout:dc-inet": 1.0} and owners(r, "back") == {"circuit:c1": 1.0}
 
 

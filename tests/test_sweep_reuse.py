@@ -106,4 +106,4 @@ def test_a_failing_row_is_traced_again_even_when_it_lists_nothing_down() -> None
     assert kept_row(b, b.results[i].flows, down) is None
     swept = evaluate(b, failed).by_key["out/hq/8"]
     assert swept == evaluate(b, failed, full=True).by_key["out/hq/8"]
-    assert (swept.verdict, b.results[i].cause_key) == ("dropped", "return-elsewhere")
+    assert (swept.verdict, b.results[i].cause_key) == ("dropped", "internet-nat-overlap")

@@ -256,7 +256,7 @@ def test_far_entry_points_at_the_far_circuit_s_prepend(name: str) -> None:
     r = inbound(results(_rename_circuit(_prepended(65010), "eu-er", name)), "mail")
     assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 0.5, "far-entry")
     assert r.culprit == ("circuits", name, "prepend")
-    assert r.cause == CAUSES["far-entry"][0]
+    assert r.cause.startswith(CAUSES["far-entry"][0])
 
 
 def test_inbound_through_a_distant_breakout_is_a_hairpin_of_the_entry() -> None:
@@ -516,7 +516,7 @@ def test_a_breakout_advertisement_is_found_among_adjacent_ones() -> None:
     d = two_sites()
     d["breakouts"]["us-inet"]["advertises"] += ["20.2.1.0/24", "20.2.2.0/30"]
     r = flow(results(d), "out/us/1")
-    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "return-elsewhere")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "internet-nat-overlap")
     assert r.culprit == ("breakouts", "us-inet", "advertises", 2)
 
 

@@ -121,7 +121,7 @@ def test_a_breakout_whose_name_holds_a_colon_is_named_whole() -> None:
     d["breakouts"]["eu:inet"] = d["breakouts"].pop("eu-inet")
     d["breakouts"]["eu:inet"]["advertises"].append("20.2.2.0/30")
     r = flow(results(d), "out/us/1")
-    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "return-elsewhere")
+    assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "internet-nat-overlap")
     assert r.culprit == ("breakouts", "eu:inet", "advertises", 1)
     assert "come back by breakout:eu:inet although" in r.cause
     assert ": breakout eu:inet advertises 20.2.2.0/30 to the internet; " in r.cause

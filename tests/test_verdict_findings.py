@@ -69,7 +69,8 @@ def test_a_finding_of_one_flow_says_one_flow() -> None:
     assert r.latency is not None and r.best is not None and r.latency.estimated
     assert f.message == (
         f"suboptimal: 1 flow from site us (500 users; *.crm4.dynamics.com): "
-        f"{CAUSES['region-preference'][0]} [{r.latency.ms:.0f} ms (estimated) against "
+        f"{CAUSES['region-preference'][0]} (the best this origin has: breakout us-inet) "
+        f"[{r.latency.ms:.0f} ms (estimated) against "
         f"{r.best.ms:.0f} ms at best]"
     )
 
@@ -87,7 +88,8 @@ def test_a_latency_made_of_given_figures_is_not_called_estimated() -> None:
     assert r.best is not None
     f = _finding(rep, "ERP801", "us")
     assert f.message.endswith(
-        f"{CAUSES['slow-breakout'][0]} [300 ms against {r.best.ms:.0f} ms at best]"
+        f"{CAUSES['slow-breakout'][0]} (the best this origin has: breakout eu-inet) "
+        f"[300 ms against {r.best.ms:.0f} ms at best]"
     )
 
 

@@ -202,10 +202,11 @@ _LATENCY_CAUSES = (
 )
 _CAUSES_BY_VERDICT = {
     "suboptimal": _LATENCY_CAUSES,
-    "asymmetric": ("return-elsewhere", "inbound-return-elsewhere"),
+    "asymmetric": ("return-elsewhere", "internet-nat-overlap", "inbound-return-elsewhere"),
 }
 _FAILURE_CAUSES = (
     "return-elsewhere",
+    "internet-nat-overlap",
     "inbound-return-elsewhere",
     "entry-prefers-another-circuit",
     "sender-outside-expressroute",
@@ -214,6 +215,7 @@ _FAILURE_CAUSES = (
     "source-filter",
     "no-route-back",
     "device-down",
+    "breakout-device-down",
     "no-route",
     "inbound-no-route",
     "wrong-host",
@@ -224,7 +226,9 @@ _FAILURE_CAUSES = (
     "down",
     "loop",
     "dns",
+    "dns-device-down",
     "proxy",
+    "proxy-device-down",
     "no-direct-internet",
     "direct-not-propagated",
     "direct-circuit-down",

@@ -11,6 +11,16 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "more specifically than any internet advertisement",
         "guide 000 §7.2-§7.3.2 (Figures 16, 17); guide 001 'Ensuring route symmetry'",
     ),
+    "internet-nat-overlap": (
+        "the reply comes back by a circuit although the request left by a breakout, or the "
+        "other way round: the addresses internet traffic is translated to and those of the "
+        "Microsoft peering overlap, so a prefix one side advertises covers the other's source",
+        "keep the internet NAT addresses apart from the Microsoft peering's: advertise over "
+        "ExpressRoute only the circuits' own pools, and to the internet only the breakouts' NAT "
+        "addresses",
+        "guide 000 §5 ('the NAT IP addresses used for internet traffic must be different from "
+        "the NAT IP addresses used in the Microsoft Peering'); guide 001 outbound requirement 4",
+    ),
     "inbound-return-elsewhere": (
         "the server's reply leaves by another path than the request entered by",
         "source-NAT inbound connections at their entry (Solution 1a/2), or keep ExpressRoute "
@@ -68,6 +78,14 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "or a tracked route through the device, so that traffic moves to the path that works",
         "guide 001 'High availability and failover with Azure ExpressRoute' ('No single points "
         "of failure')",
+    ),
+    "breakout-device-down": (
+        "no internet breakout is reachable: a device between the breakout and its site router "
+        "is down, while the breakout itself is up",
+        "bring the device back up, or give the site a second way to the internet (another "
+        "breakout, or a device beside this one)",
+        "guide 001 'High availability and failover with Azure ExpressRoute' ('No single points "
+        "of failure'); guide 000 §2.1 (internet access is still required)",
     ),
     "no-route": (
         "no route to the destination",
@@ -130,6 +148,13 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "give the site's resolver egress a working path to the internet",
         "guide 000 §2.1, §3",
     ),
+    "dns-device-down": (
+        "DNS queries do not get out: a device on the way to the resolver egress is down",
+        "bring the device back up, or give the way to the resolver egress a path around it "
+        "(a second device, or a resolver egress the queries reach without it)",
+        "guide 001 'High availability and failover with Azure ExpressRoute' ('No single points "
+        "of failure'); guide 000 §2.1, §3",
+    ),
     "resolver": (
         "the clients cannot reach their resolver",
         "give the site a path to the resolver at its resolver egress",
@@ -140,11 +165,19 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "give the site a path to its proxy",
         "guide 000 §2.2",
     ),
+    "proxy-device-down": (
+        "the clients cannot reach their proxy: a device on the way to it is down",
+        "bring the device back up, or give the way to the proxy a path around it (a second "
+        "device, or a proxy the clients reach without it)",
+        "guide 001 'High availability and failover with Azure ExpressRoute' ('No single points "
+        "of failure'); guide 000 §2.2",
+    ),
     "no-direct-internet": (
         "the site's clients may not reach the internet directly, and this destination has no "
         "ExpressRoute route at the site",
-        "send the destination to the proxy in the site's PAC file, or give the site an "
-        "ExpressRoute route for it",
+        "send the destination to the site's proxy in its PAC file (a site without a proxy "
+        "needs one: proxy.mode: pac and proxy.device), or, where the destination is "
+        "ExpressRoute-able, give the site an ExpressRoute route for it",
         "guide 000 §2.2 ('security policies that prohibit direct access to the internet from "
         "client workstations'); guide 001 'Design Client Connectivity Configuration'",
     ),
@@ -238,18 +271,19 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "guide 000 §2.2, §3 (Figure 5); guide 001 'Determine the appropriate meet-me location'",
     ),
     "slow-circuit": (
-        "the site's own circuit is, by its given latency, much slower to Microsoft than another "
-        "way the design offers",
-        "find another meet-me location nearer the site's users, or use a selective internet "
-        "breakout for this site's Microsoft 365 traffic",
+        "the circuit the traffic leaves by (the site's own, or one slow from its own site too) "
+        "is, by its given latency, much slower to Microsoft than another way the design offers",
+        "find another meet-me location nearer the circuit's site and its users, or use a "
+        "selective internet breakout for this site's Microsoft 365 traffic",
         "guide 001 'Determine the appropriate meet-me location' (expected latency over the "
         "internet vs over ExpressRoute)",
     ),
     "distant-peering-location": (
-        "the site's own circuit peers at a peering location far from the site: by estimate (no "
-        "measured latency given), its way to Microsoft is much slower than another way the "
-        "design offers",
-        "peer at a location nearer the site's users (another meet-me location), or give the "
+        "the circuit the traffic leaves by (the site's own, or one slow from its own site too) "
+        "peers at a peering location far from its site: by estimate (no measured latency "
+        "given), its way to Microsoft is much slower than another way the design offers",
+        "peer at a location nearer the circuit's site and its users (another meet-me location), "
+        "or give the "
         "circuit's measured latency to Microsoft (`access_latency_ms`) if the estimate is wrong; "
         "else use a selective internet breakout for this site's Microsoft 365 traffic",
         "guide 001 'Determine the appropriate meet-me location'; design notes 'Latency' "

@@ -15,7 +15,7 @@ from erplan.analyses.design_causes import (
     crosswise_designation,
     inbound_pool_pulled,
 )
-from erplan.analyses.missing_routes import missing_route
+from erplan.analyses.missing_routes import breakout_cut_off, refused
 from erplan.engine import Branch, Direction, Disposition, Engine, FlowTrace, Outcome, Path
 from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
@@ -106,10 +106,9 @@ class FailureCauses:
         culprit: Culprit = b.culprit
         why = b.reason
         inbound_request = path is fwd and f.direction is Direction.INBOUND
-        if cause == "no-direct-internet" and path.hops:
+        if cause == "no-direct-internet":
             # Refused because it fell to the default route: why the router had no other.
-            last = path.hops[-1]
-            missing = missing_route(self.e, last.node, last.dst)
+            missing = refused(self.e, path)
             if missing is not None:
                 return missing.key, f"{why}: {missing.why}", missing.culprit
         if cause == "delivered-elsewhere" and not inbound_request:
@@ -132,6 +131,12 @@ class FailureCauses:
             where = self.e.net.nodes[end.node].label
             why = f"{CAUSES['device-down'][0]}: {dead} stands between {where} and the site"
             return "device-down", why, ("devices", dead, "up")
+        if cause == "no-route" and culprit[-1:] == ("breakout",) and path.hops:
+            # The breakout is there and up: the device between it and the site is the fix.
+            cut_off = breakout_cut_off(self.e, path.hops[-1].node)
+            if cut_off is not None:
+                why = f"{why}: device {cut_off[0]} on the way to breakout {cut_off[1]} is down"
+                return "breakout-device-down", why, ("devices", cut_off[0], "up")
         if f.direction is Direction.INBOUND and path is fwd and cause == "delivered-elsewhere":
             cause = "wrong-host"  # the record, the published address or the mapping: below
         cut = self._cut_by_wan(end) if cause in ("no-route", "no-route-back") and end else None
@@ -183,6 +188,8 @@ class FailureCauses:
                 )
         if cause in ("dns", "proxy") and f.direction is Direction.OUTBOUND:
             why, culprit = self._earlier(t, b, cause, why, culprit)
+            if culprit[:1] == ("devices",) and culprit[-1:] == ("up",):
+                cause += "-device-down"  # the device is the fix, not the resolver or proxy
         if cause not in CAUSES:
             cause = "no-session" if b.outcome is Outcome.DROPPED else "no-route"
         return cause, why, culprit
@@ -477,7 +484,11 @@ class FailureCauses:
         )
         if b.outcome is not Outcome.ASYMMETRIC:
             why += f"; {back.reason}" if back.reason else ""
-        return "return-elsewhere", why, culprit
+        owners = {kind, (_owner(b.forward.edge) or "").partition(":")[0]}
+        # One way by a breakout, the other by a circuit: the internet's NAT addresses and the
+        # peering's overlap (guide 000 §5), not two circuits' pools.
+        key = "internet-nat-overlap" if owners == {"circuit", "breakout"} else "return-elsewhere"
+        return key, why, culprit
 
 
 def _joined(links: list[tuple[str, str]], site: str, others: set[str | None]) -> bool:

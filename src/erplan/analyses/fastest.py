@@ -85,6 +85,32 @@ class Searching:
             _run(self.heap, self.starts, self.links, self.done)
         return self.done
 
+    def tied(self, site: str, tolerance: float) -> list[Option]:
+        """Every egress whose fastest path reaches ``site`` at its label, not only the one the
+        search met first: the legs that are tight for the labels, walked back from ``site``
+        (only to sites labelled already: a tight leg comes from a smaller label)."""
+        label = self.get(site)
+        if label is None:
+            return []
+        at: dict[str, list[Option]] = {}
+        for _, _, where, o in self.starts:
+            at.setdefault(where, []).append(o)
+        out: dict[tuple[str, str], Option] = {}
+        seen, todo = {site}, [site]
+        while todo:
+            u = todo.pop()
+            mine = self.done[u].latency.ms
+            for o in at.get(u, ()):
+                if abs(o.latency.ms - mine) <= tolerance:
+                    out[(o.kind, o.name)] = Option(o.kind, o.name, label.latency)
+            for v, leg_ms, _ in self.links[u]:
+                there = self.done.get(v)
+                tight = there is not None and abs(there.latency.ms + leg_ms - mine) <= tolerance
+                if tight and v not in seen:
+                    seen.add(v)
+                    todo.append(v)
+        return [out[k] for k in sorted(out)]
+
 
 def _run(
     heap: list[tuple[float, int, str, bool]],

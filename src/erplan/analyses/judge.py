@@ -26,6 +26,9 @@ from erplan.latency import ZERO, Ms, Point
 # A failed state's fastest-egress search derived from the baseline's (key, starts, WAN legs).
 Inheriting = Callable[[tuple[object, ...], list[Start], Links], Searching | None]
 TENANT_AREAS = frozenset({"Exchange", "SharePoint", "Skype"})
+_TIE_MS = 1e-6  # options this close to the best are as fast: tied
+# (cause key, culprit, latency, best, share slow, the best options in words)
+Slowness = tuple[str, Culprit, Ms, Ms | None, float, str]
 
 
 class Judge:
@@ -167,9 +170,10 @@ class Judge:
             return None
         return self.geo.backbone(self.geo.fe_point(fe), self.geo.fe_point(home))
 
-    def slowness(self, t: FlowTrace) -> tuple[str, Culprit, Ms, Ms | None, float] | None:
-        """(cause key, culprit, latency, best, share slow) when the flow is suboptimal: per
-        front end geoDNS answered, the slow shares added, the cause of the slowest."""
+    def slowness(self, t: FlowTrace) -> Slowness | None:
+        """(cause key, culprit, latency, best, share slow, the best options named) when the flow
+        is suboptimal: per front end geoDNS answered, the slow shares added, the cause of the
+        slowest."""
         groups: dict[str | None, list[Branch]] = {}
         for b in t.branches:
             groups.setdefault(b.front_end or t.flow.front_end, []).append(b)
@@ -181,12 +185,12 @@ class Judge:
                 found.append(got)
         if not found:
             return None
-        key, culprit, worst, best, _ = max(found, key=lambda x: (x[2].ms, x[0]))
-        return key, culprit, worst, best, sum(x[4] for x in found)
+        key, culprit, worst, best, _, via = max(found, key=lambda x: (x[2].ms, x[0]))
+        return key, culprit, worst, best, sum(x[4] for x in found), via
 
     def _slowness(
         self, t: FlowTrace, fe: FrontEnd | None, branches: list[Branch]
-    ) -> tuple[str, Culprit, Ms, Ms | None, float] | None:
+    ) -> Slowness | None:
         f = t.flow
         working = [b for b in branches if b.outcome.works]
         if fe is None or not working:
@@ -198,11 +202,12 @@ class Judge:
             if not opts:
                 return None
             best = min(opts, key=lambda o: o.latency.ms)
+            tied = _tied(best, opts)
         else:
             found = self.best_for(t, fe)
             if found is None:
                 return None
-            best, opts = found, []
+            best, opts, tied = found, [], [found]
         slow = [b for b in working if self.slower(_ms(b), best.latency)]
         if f.direction is Direction.INBOUND:
             slow = [b for b in slow if self._far_region(b, opts)]
@@ -210,8 +215,10 @@ class Judge:
             worst = max(slow, key=lambda b: b.ms)
             if not opts:
                 opts = self.outbound_options(t, fe)
-            key, culprit = self._latency_cause(t, worst, best, opts)
-            return key, culprit, _ms(worst), best.latency, sum(b.weight for b in slow)
+                tied = self._tied_outbound(t.flow, fe, best)
+            key, culprit = self._latency_cause(t, worst, tied, opts)
+            share = sum(b.weight for b in slow)
+            return key, culprit, _ms(worst), best.latency, share, _named(tied)
         if f.direction is Direction.OUTBOUND and not f.third_party and not self._pinned(f):
             return self._resolver_check(t, working, fe)
         return None
@@ -238,9 +245,8 @@ class Judge:
             return best
         return alt
 
-    def best_outbound(self, t: FlowTrace, fe: FrontEnd) -> Option | None:
-        """The fastest way the design offers the flow's start site to ``fe``."""
-        f = t.flow
+    def _searching(self, f: Flow, fe: FrontEnd) -> Searching:
+        """The fastest-egress search towards ``fe`` over the circuits that carry the flow."""
         entry = self.e.tables.entry(f.destination)
         communities = entry.communities if isinstance(entry, Microsoft365) else frozenset()
         tables = self.e.tables
@@ -252,6 +258,22 @@ class Judge:
         if table is None:
             table = self._fastest(fe, circuits, f.third_party)
             self._maps[key] = table
+        return table
+
+    def _tied_outbound(self, f: Flow, fe: FrontEnd, best: Option) -> list[Option]:
+        """Every egress as fast from the flow's site as ``best``, not only the one the search
+        met first (``best`` alone when it is not the search's own label for the site)."""
+        search = self._searching(f, fe)
+        site = f"site:{_origin_site(f)}"
+        label = search.get(site)
+        if label is None or abs(label.latency.ms - best.latency.ms) > _TIE_MS:
+            return [best]
+        return _tied(best, search.tied(site, _TIE_MS))
+
+    def best_outbound(self, t: FlowTrace, fe: FrontEnd) -> Option | None:
+        """The fastest way the design offers the flow's start site to ``fe``."""
+        f = t.flow
+        table = self._searching(f, fe)
         origin = _origin_site(f)
         best = table.get(f"site:{origin}")
         d, geo = self.design, self.geo
@@ -317,16 +339,18 @@ class Judge:
     def _far_region(self, b: Branch, opts: list[Option]) -> bool:
         """Inbound: an active/active pair inside one region is a design choice, not a defect;
         an entry in another geopolitical region than the best circuit's is (guide 000
-        §7.4.1)."""
+        §7.4.1). Of circuits tied for best, one in the entry's region is enough."""
         edge = _owner(b.forward.edge)
         circuits = [o for o in opts if o.kind == "circuit"]
         if edge is None or not edge.startswith("circuit:") or not circuits:
             return True
-        best = min(circuits, key=lambda o: o.latency.ms)
+        circuits = _tied(min(circuits, key=lambda o: o.latency.ms), circuits)
         cat, d = self.e.catalogs, self.design
         here = cat.peering_location(d.circuits[edge.split(":", 1)[1]].peering_location)
-        there = cat.peering_location(d.circuits[best.name].peering_location)
-        return here is None or there is None or here.region != there.region
+        if here is None:
+            return True
+        there = [cat.peering_location(d.circuits[o.name].peering_location) for o in circuits]
+        return all(x is None or x.region != here.region for x in there)
 
     def _costs_past(self, site: str | None, nearer: str, taken: str) -> bool:
         """Whether the WAN costs, not the distances, lead ``site`` to circuit ``taken``: the
@@ -341,9 +365,12 @@ class Judge:
         return there is not None and here is not None and there.ms < here.ms
 
     def _latency_cause(
-        self, t: FlowTrace, b: Branch, best: Option, opts: list[Option]
+        self, t: FlowTrace, b: Branch, tied: list[Option], opts: list[Option]
     ) -> tuple[str, Culprit]:
+        """The cause of a slow branch; ``tied``: every option as fast as the best (the cause
+        never depends on which of them the design lists first)."""
         f = t.flow
+        by_circuit = any(o.kind == "circuit" for o in tied)
         edge = _owner(b.forward.edge) or ""
         kind, _, name = edge.partition(":")
         if f.direction is Direction.INBOUND:
@@ -359,32 +386,37 @@ class Judge:
                 for o in opts
                 if o.kind == "circuit" and o.name != name and self.slower(lat, o.latency)
             ]
-            if not better and best.kind == "circuit":
+            if not better and by_circuit:
                 # The options follow the IGP's own paths; the fastest path is by a circuit the
                 # IGP leads elsewhere (or to this one by longer links): its metric is the fix.
-                better = [best]
+                better = [o for o in tied if o.kind == "circuit"]
             if better:
-                alt = min(better, key=lambda o: o.latency.ms)
+                alts = _tied(min(better, key=lambda o: o.latency.ms), better)
                 tables = self.e.tables
                 entry = tables.entry(f.destination)
                 regional = entry.regional if isinstance(entry, Microsoft365) else frozenset()
-                if tables.preference(name, regional) > tables.preference(alt.name, regional):
+                mine = tables.preference(name, regional)
+                # Only where every fastest circuit loses on preference is preference the cause;
+                # one that loses on the IGP alone makes the metric the fix.
+                if all(mine > tables.preference(alt.name, regional) for alt in alts):
                     if any(r in tables.region_prefs[name] for r in regional):
                         return "region-preference", ("circuits", name, "region_preference")
                     return "local-preference", ("circuits", name, "local_preference")
-                if best.kind == "circuit" or self._costs_past(f.start, alt.name, name):
+                if by_circuit or any(self._costs_past(f.start, a.name, name) for a in alts):
                     return "igp-metric", ("wan",)
             circ = self.design.circuits[name]
-            if circ.site == f.start:
-                # The site's own circuit: no route travels far, the circuit's way to Microsoft
-                # is slow (guide 001's meet-me table) - as measured, or, estimated, because it
-                # peers far from the site (DESIGN.md "Latency": distance decides the estimate).
+            if circ.site == f.start or self._slow_at_home(t, b, name):
+                # The site's own circuit, or one slow from its own site too: no route travels
+                # far, the circuit's way to Microsoft is slow (guide 001's meet-me table) - as
+                # measured, or, estimated, because it peers far from its site (DESIGN.md
+                # "Latency": distance decides the estimate). Not propagating the routes to a
+                # site near it would not be the fix.
                 if circ.access_latency_ms is not None:
                     return "slow-circuit", ("circuits", name, "access_latency_ms")
                 return "distant-peering-location", ("circuits", name, "peering_location")
             return "propagated", ("sites", f.start, "er_routes")
         # By a breakout: a working request always leaves by a circuit or a breakout.
-        if best.kind == "breakout":
+        if not by_circuit:
             # A breakout at the site itself is not distant: its own internet path is slow.
             local = self.design.breakouts[name].site == f.start
             device = self._proxy_egress(f, name)
@@ -395,15 +427,28 @@ class Judge:
             return "slow-breakout" if local else "breakout", ("sites", f.start, "breakout")
         return "not-propagated", ("sites", f.start, "er_routes")
 
+    def _slow_at_home(self, t: FlowTrace, b: Branch, circuit: str) -> bool:
+        """Whether ``circuit`` is slow from its own site as well: its own way to Microsoft
+        (access and backbone) is slower than the best that site has towards the branch's front
+        end."""
+        name = b.front_end or t.flow.front_end
+        fe = self.e.catalogs.front_end(name) if name else None
+        if fe is None:
+            return False
+        home = self._searching(t.flow, fe).get(f"site:{self.design.circuits[circuit].site}")
+        if home is None:
+            return False
+        geo = self.geo
+        own = geo.circuit_access(circuit) + geo.backbone(geo.peering(circuit), geo.fe_point(fe))
+        return self.slower(own, home.latency)
+
     def _proxy_egress(self, f: Flow, breakout: str) -> str | None:
         """The proxy device whose own ``egress`` sends the flow out by ``breakout``, if any."""
         chain = self.e.tracer.chain(f)
         last = self.design.devices.get(chain[-1].name) if chain else None
         return chain[-1].name if last is not None and last.egress == breakout else None
 
-    def _resolver_check(
-        self, t: FlowTrace, working: list[Branch], fe: FrontEnd
-    ) -> tuple[str, Culprit, Ms, Ms | None, float] | None:
+    def _resolver_check(self, t: FlowTrace, working: list[Branch], fe: FrontEnd) -> Slowness | None:
         """Against the front end a resolver where the flow leaves would have answered."""
         geo = self.geo
         slow: list[tuple[Branch, Ms]] = []
@@ -423,7 +468,8 @@ class Judge:
             return None
         worst, local = max(slow, key=lambda x: x[0].ms)
         culprit = ("sites", t.flow.start, "resolver_egress")
-        return "distant-resolver", culprit, _ms(worst), local, sum(b.weight for b, _ in slow)
+        share = sum(b.weight for b, _ in slow)
+        return "distant-resolver", culprit, _ms(worst), local, share, ""
 
     def _entry_point(self, b: Branch) -> Point | None:
         edge = _owner(b.forward.edge)
@@ -434,6 +480,21 @@ class Judge:
             return self.geo.peering(name)
         _, near = self.geo.breakout_internet(name)
         return self.geo.fe_point(near)
+
+
+def _tied(best: Option, opts: list[Option]) -> list[Option]:
+    """The options as fast as ``best`` (best among them), each once, by kind and name."""
+    got = {(o.kind, o.name): o for o in opts if abs(o.latency.ms - best.latency.ms) <= _TIE_MS}
+    got.setdefault((best.kind, best.name), best)
+    return [got[k] for k in sorted(got)]
+
+
+def _named(tied: list[Option]) -> str:
+    """The best options in words: one, or every tied one (the design decides none of them)."""
+    names = [f"{o.kind} {o.name}" for o in tied]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}, tied"
 
 
 def _origin_site(f: Flow) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from erplan.analyses.causes import Culprit
-from erplan.engine import Engine
+from erplan.engine import Engine, Path
 from erplan.engine.routes import Microsoft365
 from erplan.facts import LINKS, MAX_PREFIXES_PER_SESSION, link_advertisements
 
@@ -63,6 +63,46 @@ def missing_route(engine: Engine, router: str, dst: int) -> Missing | None:
         why = f"circuit {c}, which carries {names}, is down ({what})"
         return Missing(CIRCUIT_DOWN, why, culprit)
     return None
+
+
+def refused(engine: Engine, path: Path, dst: int | None = None) -> Missing | None:
+    """Why the perimeter refused ``path`` (cause ``no-direct-internet``): the reason the router
+    it ended at had no ExpressRoute route, so that the packet fell to the default route; None
+    for another cause, or when the destination has no ExpressRoute route to miss. ``dst``: the
+    destination to name the services of, when the path was traced for another one of its
+    class (else the packet's)."""
+    if path.cause != "no-direct-internet" or not path.hops:
+        return None
+    last = path.hops[-1]
+    return missing_route(engine, last.node, last.dst if dst is None else dst)
+
+
+def breakout_cut_off(engine: Engine, router: str) -> tuple[str, str] | None:
+    """Why site router ``router`` has no default route although a breakout is up: (device,
+    breakout) for a device that is down between that breakout and its site router, which
+    ``router`` reaches; its own site's breakout first, else the nearest by IGP. None when no
+    breakout is up or the WAN, not a device, cuts the router off."""
+    net, igp, design = engine.net, engine.tables.igp, engine.design
+    node = net.nodes[router]
+    if node.site is None:
+        return None
+    found: list[tuple[bool, int, str, str]] = []
+    designated = design.site_breakout(node.site)
+    for i, (name, bk) in enumerate(design.breakouts.items()):
+        wire = net.wires.get(f"site:{bk.site}", {}).get(f"edge:{name}")
+        if not bk.up or wire is None or wire.up or not igp.reachable(router, f"site:{bk.site}"):
+            continue
+        down = [d for d in wire.devices if not net.nodes[d].up]
+        if down:
+            found.append((name != designated, i, net.nodes[down[0]].name, name))
+    if not found:
+        return None
+    # The design's order on a tie of distance, as the tables choose among equal breakouts.
+    _, _, device, name = min(
+        found,
+        key=lambda x: (x[0], igp.distance(router, f"site:{design.breakouts[x[3]].site}"), x[1]),
+    )
+    return device, name
 
 
 def _services(engine: Engine, communities: frozenset[str]) -> set[str]:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Protocol
 
+from erplan.analyses.missing_routes import Missing, refused
 from erplan.catalogs import Catalogs, EndpointSet
 from erplan.diagnostics import Finding, Location
-from erplan.engine import Engine, FlowTrace
+from erplan.engine import Engine, Flow, FlowTrace
 from erplan.engine.routes import Act, Internal
 from erplan.engine.trace import edge_owner
 from erplan.generators.modes import Mode
@@ -60,6 +61,10 @@ class Route:
     paths: tuple[str, ...]  # "circuit:X" / "breakout:Y" the working connections leave by
     devices: tuple[str, ...]  # the devices those connections cross on the way out
     reason: str  # why some connections do not leave by ExpressRoute ("" when all do)
+    # Where no ExpressRoute route made the perimeter refuse them: the reason's cause key
+    # (erplan.analyses.missing_routes) and the design object to change; "" and () otherwise.
+    missing: str = ""
+    culprit: tuple[str | int, ...] = ()
 
     @property
     def by_expressroute(self) -> bool:
@@ -101,13 +106,21 @@ def catalog_version(catalogs: Catalogs) -> str:
     return f"{catalogs.endpoints_source}; {n} endpoint sets; sha256 {digest.hexdigest()[:16]}"
 
 
-def route_of(set_id: int, trace: FlowTrace, proxied: bool, devices_at: Mapping[str, str]) -> Route:
-    """The route of a traced flow; ``devices_at`` names the device standing at each device
-    node of the engine's network."""
+def route_of(
+    engine: Engine,
+    flow: Flow,
+    trace: FlowTrace,
+    proxied: bool,
+    devices_at: Mapping[str, str],
+) -> Route:
+    """The route of ``flow`` to an endpoint set, by the trace ``engine`` made for its class;
+    ``devices_at`` names the device standing at each device node of the engine's network."""
+    set_id = flow.endpoint_set or 0
     works = er = 0.0
     paths: dict[str, None] = {}
     devices: dict[str, None] = {}
     reason = ""
+    missing: Missing | None = None
     for b in sorted(trace.branches, key=lambda b: -b.weight):
         edge = b.forward.edge or ""
         if b.outcome.works:
@@ -122,7 +135,14 @@ def route_of(set_id: int, trace: FlowTrace, proxied: bool, devices_at: Mapping[s
                     devices.setdefault(name, None)
         if not reason and not (b.outcome.works and edge.startswith("circuit:")):
             reason = f"leave by {edge}" if b.outcome.works else f"{b.outcome.value}: {b.reason}"
-    return Route(set_id, proxied, works, er, tuple(paths), tuple(devices), reason)
+            # Refused at the perimeter for want of an ExpressRoute route: why there is none
+            # (route scope, a circuit down, the route filter), as verify names it.
+            # The flow's own destination: its class's trace may have been made for another set.
+            missing = None if b.outcome.works else refused(engine, b.forward, flow.destination)
+            if missing is not None:
+                reason = f"{reason}: {missing.why}"
+    key, culprit = (missing.key, missing.culprit) if missing is not None else ("", ())
+    return Route(set_id, proxied, works, er, tuple(paths), tuple(devices), reason, key, culprit)
 
 
 class Planner:
@@ -155,7 +175,7 @@ class Planner:
         if trace is None:
             trace = engine.trace(flow)
             self._traces[key] = trace
-        return route_of(es.id, trace, proxied, self._devices_at(engine))
+        return route_of(engine, flow, trace, proxied, self._devices_at(engine))
 
     def _devices_at(self, engine: Engine) -> dict[str, str]:
         from erplan.engine.nodes import Kind

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
+from erplan.analyses.causes import CAUSES
 from erplan.catalogs import Catalogs, EndpointSet
 from erplan.diagnostics import Finding, Severity
 from erplan.generators.decisions import (
@@ -224,9 +225,25 @@ class _Builder:
         ]
         if not misses:
             return
+        # Sets that fail alike are named together: one reason, its share, the sets.
+        alike: dict[tuple[str, str], list[EndpointSet]] = {}
+        for es, r in misses:
+            alike.setdefault((f"{1 - r.expressroute:.0%}", r.reason), []).append(es)
         shown = "; ".join(
-            f"set {es.id} ({es.urls[0]}): {1 - r.expressroute:.0%} {r.reason}" for es, r in misses
+            f"set{'s' if len(sets) != 1 else ''} "
+            + ", ".join(f"{es.id} ({es.urls[0]})" for es in sets)
+            + f": {part} {reason}"
+            for (part, reason), sets in alike.items()
         )
+        # The fix follows the reason a set has no ExpressRoute route, where verify names one.
+        fixes = {CAUSES[r.missing][1]: None for _, r in misses if r.missing}
+        fix = (
+            "; ".join(fixes) + "; or use erplan's PAC file, which sends these names to the proxy"
+            if fixes
+            else "admit the service in a circuit's route filter, propagate the routes to the "
+            "site, or use erplan's PAC file, which sends these names to the proxy"
+        )
+        culprits = {".".join(map(str, r.culprit)): None for _, r in misses if r.culprit}
         self.finding(
             CODE_DIRECT_WITHOUT_ROUTE,
             Severity.WARNING,
@@ -235,9 +252,8 @@ class _Builder:
             f"connections to them do not all leave by ExpressRoute ({shown}); erplan's PAC "
             "file sends those names to the proxy",
             ("sites", site, "proxy", "mode"),
-            "admit the service in a circuit's route filter, propagate the routes to the site, "
-            "or use erplan's PAC file, which sends these names to the proxy",
-            {"sets": [es.id for es, _ in misses]},
+            fix,
+            {"sets": [es.id for es, _ in misses], "culprits": list(culprits)},
         )
 
     def _no_proxy(self, site: str) -> None:
