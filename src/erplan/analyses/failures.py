@@ -22,7 +22,7 @@ every example.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,18 +208,18 @@ def origin_groups(
         for name in resolving if resolving is not None else resolving_sites(engine):
             if name in dns_sites:
                 yield [o.dns(name)]
-    for name, site in d.sites.items():
-        if site.users > 0 and ("users", name) in wanted:
+    for name in _in_order(d.sites, {n for k, n in wanted if k == "users"}):
+        if d.sites[name].users > 0:
             flows = known.flows(("users", name)) if known is not None else None
             if flows is None:
                 flows = list(engine.origin_flows(name, sets))
             yield from (members for _, members in engine.grouped(flows))
-    for name, srv in d.servers.items():
-        if ("server", name) in wanted:
-            flows = known.flows(("server", name)) if known is not None else None
-            if flows is None:
-                flows = list(engine.origin_flows(name, o.server_sets(srv), srv))
-            yield from (members for _, members in engine.grouped(flows))
+    for name in _in_order(d.servers, {n for k, n in wanted if k == "server"}):
+        srv = d.servers[name]
+        flows = known.flows(("server", name)) if known is not None else None
+        if flows is None:
+            flows = list(engine.origin_flows(name, o.server_sets(srv), srv))
+        yield from (members for _, members in engine.grouped(flows))
     if known is not None:
         yield from inbound_of(known.inbound, wanted)
     elif any(k == "service" for k, _ in wanted):
@@ -228,6 +228,25 @@ def origin_groups(
             if ("service", flow.origin) in wanted:
                 groups.setdefault(engine.class_key(flow), []).append(flow)
         yield from groups.values()
+
+
+_ORDER: dict[int, tuple[Mapping[str, object], dict[str, int]]] = {}
+
+
+def _in_order(listed: Mapping[str, object], names: set[str]) -> list[str]:
+    """``names`` in the order ``listed`` (a design's sites or servers) holds them, without
+    walking all of it: a failure asks for a few origins of thousands. The positions are
+    kept per mapping (the failed designs of a sweep share the baseline's)."""
+    if not names:
+        return []
+    got = _ORDER.get(id(listed))
+    if got is None or got[0] is not listed:
+        got = (listed, {n: i for i, n in enumerate(listed)})
+        _ORDER[id(listed)] = got
+        if len(_ORDER) > 8:
+            _ORDER.pop(next(iter(_ORDER)))
+    at = got[1]
+    return sorted((n for n in names if n in at), key=at.__getitem__)
 
 
 def resolver_leg(engine: Engine, site: str) -> list[Branch]:
@@ -323,6 +342,7 @@ class Baseline:
     # taken as it was (``kept_row``).
     row_keys: list[frozenset[str]] = field(default_factory=list)
     row_at: dict[str, int] = field(default_factory=dict)
+    _set_flows: dict[Origin, dict[int | None, Flow]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, design: Design, catalogs: Catalogs) -> Baseline:
@@ -368,6 +388,14 @@ class Baseline:
         base.row_keys = row_keys
         base.row_at = {r.flows[0].key: i for i, r in enumerate(results)}
         return base
+
+    def set_flows(self, origin: Origin) -> dict[int | None, Flow]:
+        """An outbound origin's flows (``flows_of``) by endpoint set."""
+        got = self._set_flows.get(origin)
+        if got is None:
+            flows = self.flows_of.get(origin, ((), []))[1]
+            got = self._set_flows[origin] = {f.endpoint_set: f for f in flows}
+        return got
 
 
 @dataclass(frozen=True, slots=True)
