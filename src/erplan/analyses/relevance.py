@@ -4,10 +4,13 @@ A suboptimal row is slower than the best the design offers its origin (``judge.J
 trace untouched, its judgement can only change when the best, or the circuits the judge weighs
 for the cause, change:
 
-- a circuit, one of its links, its peering location, or a device on its path: any row (the
-  circuits are weighed for every slow row); but a link alone whose circuit keeps another link
-  up: none (the judge sees a circuit's links only as whether any is up, and the IGP, the stubs
-  and the route filters do not change);
+- a circuit, one of its links, its peering location, or a device on its path: the rows whose
+  judgement reads that circuit (``_reads``: a best, an option no slower than the row's slowest
+  working path, a circuit its paths leave by; the WAN is as it was, so every other option keeps
+  its latency, and one slower than the row can be neither its best nor a faster circuit), and
+  every row not outbound; but a link alone whose circuit keeps another link up: none (the
+  judge sees a circuit's links only as whether any is up, and the IGP, the stubs and the route
+  filters do not change);
 - a breakout, or a device on its path: the rows whose best is that breakout (removing another
   option leaves the minimum where it is);
 - a WAN link: the rows whose origin reaches some option's site along a shortest path through
@@ -49,6 +52,7 @@ class SlowRows:
         # Per outbound row: the sites its distances are read from, and the option sites its
         # judgement reads (``_reads``).
         self.reads: dict[int, tuple[list[str], list[str]]] = {}
+        self.circuits: dict[int, frozenset[str]] = {}  # per outbound row, the circuits it reads
         self._unsure: set[int] = set()  # outbound rows reading a site the arrays do not hold
         self._triples: tuple[Any, Any, Any, dict[str, Any]] | None = None
         for i in self.rows:
@@ -62,7 +66,9 @@ class SlowRows:
             else:
                 self.start[i] = f.start
                 best = judge.best_for(t, fe) if fe is not None else None
-                self.reads[i] = _reads(judge, t)
+                froms, sites, circuits = _reads(judge, t)
+                self.reads[i] = (froms, sites)
+                self.circuits[i] = circuits
             self.best[i] = None if best is None else (best.kind, best.name)
         self.options = sorted(
             {f"site:{c.site}" for c in d.circuits.values()}
@@ -71,12 +77,11 @@ class SlowRows:
         self._ready = False
         self._by_wire: dict[tuple[str, str], list[int]] = {}  # a WAN link's rows, once asked
         where: dict[str, str] = {}
+        self.device_circuits: dict[str, set[str]] = {}  # every circuit a device is on
         for name, c in d.circuits.items():
-            for dev in c.devices:
+            for dev in [*c.devices, *(x for link in c.links.values() for x in link.devices)]:
                 where[dev] = f"circuit:{name}"
-            for link in c.links.values():
-                for dev in link.devices:
-                    where[dev] = f"circuit:{name}"
+                self.device_circuits.setdefault(dev, set()).add(name)
         for name, b in d.breakouts.items():
             for dev in b.devices:
                 where.setdefault(dev, f"breakout:{name}")
@@ -201,8 +206,13 @@ class SlowRows:
             circuit = name.rpartition("/")[0]
             if any(x != f"link:{name}" for x in self.e.tables.links_up[circuit]):
                 return []
-        if kind in ("circuit", "link", "location"):
-            return self.rows
+        if kind == "circuit":
+            return self._reading({name})
+        if kind == "link":
+            return self._reading({name.rpartition("/")[0]})
+        if kind == "location":
+            d = self.e.design
+            return self._reading({c for c, x in d.circuits.items() if x.peering_location == name})
         if kind == "breakout":
             return [i for i in self.rows if self.best[i] == ("breakout", name)]
         if kind == "device":
@@ -210,7 +220,7 @@ class SlowRows:
             if path is None:
                 return []
             if path.startswith("circuit:"):
-                return self.rows
+                return self._reading(self.device_circuits[name])
             return [i for i in self.rows if self.best[i] == ("breakout", path.split(":", 1)[1])]
         if kind == "wan":
             a, b = name.split("#", 1)[0].split("|")
@@ -224,6 +234,16 @@ class SlowRows:
                 self._by_wire[wire] = got
             return got
         return []
+
+    def _reading(self, circuits: set[str]) -> list[int]:
+        """The slow rows a failure of ``circuits`` can change: an outbound row only when its
+        judgement reads one of them (``_reads``; with the WAN as it was, every other option
+        keeps its latency or gets slower, and stays out); every other row."""
+        return [
+            i
+            for i in self.rows
+            if i not in self.circuits or not circuits.isdisjoint(self.circuits[i])
+        ]
 
     def on_path(self, name: str) -> list[int]:
         """The slow rows whose origin has WAN link ``name`` on a useful shortest path, before
@@ -283,7 +303,7 @@ class SlowRows:
         return row, start, opt, whole
 
 
-def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str]]:
+def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[str]]:
     """The sites an outbound row's distances are read from (its start, and its origin's site
     that the options are judged from) and the option sites its judgement reads: each best
     (per front end its paths reach, and the one its users' own resolver answers), every
@@ -300,6 +320,7 @@ def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str]]:
         if answers:
             names.add(answers[0][0].name)
     sites: set[str] = set()
+    circuits: set[str] = set()
 
     def site(kind: str, name: str) -> str:
         return f"site:{d.circuits[name].site if kind == 'circuit' else d.breakouts[name].site}"
@@ -311,11 +332,16 @@ def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str]]:
         best = judge.best_outbound(t, fe)
         if best is not None:
             sites.add(site(best.kind, best.name))
+            if best.kind == "circuit":
+                circuits.add(best.name)
         for o in [*judge.outbound_options(t, fe), *judge.outbound_options(t, fe, breakouts=True)]:
             if o.latency.ms <= top:
                 sites.add(site(o.kind, o.name))
+                if o.kind == "circuit":
+                    circuits.add(o.name)
     for b in t.branches:
         owner = edge_owner(b.forward.edge) or ""
         if owner.startswith("circuit:"):
             sites.add(site("circuit", owner.split(":", 1)[1]))
-    return froms, sorted(sites)
+            circuits.add(owner.split(":", 1)[1])
+    return froms, sorted(sites), frozenset(circuits)
