@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -289,6 +289,25 @@ def judged_again(engine: Engine, verdicts: Verdicts, base: Baseline, i: int) -> 
     ):
         return base.states[i]
     return state_of(engine, r)
+
+
+_ORDER: dict[int, tuple[Mapping[str, object], dict[str, int]]] = {}
+
+
+def in_order(listed: Mapping[str, object], names: set[str]) -> list[str]:
+    """``names`` in the order ``listed`` (a design's sites or servers) holds them, without
+    walking all of it: a failure asks for a few origins of thousands. The positions are
+    kept per mapping (the failed designs of a sweep share the baseline's)."""
+    if not names:
+        return []
+    got = _ORDER.get(id(listed))
+    if got is None or got[0] is not listed:
+        got = (listed, {n: i for i, n in enumerate(listed)})
+        _ORDER[id(listed)] = got
+        if len(_ORDER) > 8:
+            _ORDER.pop(next(iter(_ORDER)))
+    at = got[1]
+    return sorted((n for n in names if n in at), key=at.__getitem__)
 
 
 def inbound_of(groups: Iterable[list[Flow]], wanted: set[Origin]) -> list[list[Flow]]:

@@ -22,7 +22,7 @@ every example.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ from erplan.analyses.failed_state import (
     dns_of_flow,
     failed_engine,
     flows_by_origin,
+    in_order,
     inbound_of,
     judged_again,
     kept_row,
@@ -208,13 +209,13 @@ def origin_groups(
         for name in resolving if resolving is not None else resolving_sites(engine):
             if name in dns_sites:
                 yield [o.dns(name)]
-    for name in _in_order(d.sites, {n for k, n in wanted if k == "users"}):
+    for name in in_order(d.sites, {n for k, n in wanted if k == "users"}):
         if d.sites[name].users > 0:
             flows = known.flows(("users", name)) if known is not None else None
             if flows is None:
                 flows = list(engine.origin_flows(name, sets))
             yield from (members for _, members in engine.grouped(flows))
-    for name in _in_order(d.servers, {n for k, n in wanted if k == "server"}):
+    for name in in_order(d.servers, {n for k, n in wanted if k == "server"}):
         srv = d.servers[name]
         flows = known.flows(("server", name)) if known is not None else None
         if flows is None:
@@ -228,25 +229,6 @@ def origin_groups(
             if ("service", flow.origin) in wanted:
                 groups.setdefault(engine.class_key(flow), []).append(flow)
         yield from groups.values()
-
-
-_ORDER: dict[int, tuple[Mapping[str, object], dict[str, int]]] = {}
-
-
-def _in_order(listed: Mapping[str, object], names: set[str]) -> list[str]:
-    """``names`` in the order ``listed`` (a design's sites or servers) holds them, without
-    walking all of it: a failure asks for a few origins of thousands. The positions are
-    kept per mapping (the failed designs of a sweep share the baseline's)."""
-    if not names:
-        return []
-    got = _ORDER.get(id(listed))
-    if got is None or got[0] is not listed:
-        got = (listed, {n: i for i, n in enumerate(listed)})
-        _ORDER[id(listed)] = got
-        if len(_ORDER) > 8:
-            _ORDER.pop(next(iter(_ORDER)))
-    at = got[1]
-    return sorted((n for n in names if n in at), key=at.__getitem__)
 
 
 def resolver_leg(engine: Engine, site: str) -> list[Branch]:
