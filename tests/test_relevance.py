@@ -77,14 +77,19 @@ def test_a_wan_failure_judges_again_the_rows_with_the_link_on_a_shortest_path(se
     design = load_text(generate(30, 4, seed, 0.2), "gen.yaml", catalogs).design
     base = Baseline.build(design, catalogs)
     assert base.slow.rows
-    picked = missed = 0
+    picked = missed = narrowed = 0
     for atom in atoms(design, ["wan"]):
         a, b = (f"site:{x}" for x in atom.name.split("#", 1)[0].split("|"))
+        wider = set(base.slow.on_path(atom.name))
+        assert wider == _expected(base, a, b), atom
         got = set(base.slow.affected("wan", atom.name))
-        assert got == _expected(base, a, b), atom
+        assert got <= wider, atom
         picked += len(got)
         missed += len(base.slow.rows) - len(got)
+        narrowed += len(wider - got)
     assert picked > 0 and missed > 0
+    if seed == 3:
+        assert narrowed > 0  # rows on a path to no site their judgement reads
 
 
 def _unpicked_changes(base: Baseline, blind: bool = False) -> tuple[int, int]:

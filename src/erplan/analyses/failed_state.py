@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,7 @@ from erplan.analyses.paths import touched
 from erplan.analyses.summary import FlowState, state_of
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace
 from erplan.engine.igp import INF
+from erplan.engine.members import Members
 from erplan.engine.network import Network
 from erplan.engine.origins import Resolving
 from erplan.engine.tables import Tables
@@ -250,11 +251,29 @@ def kept_row(base: Baseline, flows: Sequence[Flow], down: set[str]) -> int | Non
         # that drops a reply): only the paths that work list every element they depend on.
         return None
     old = base.results[i].flows
-    if len(old) != len(flows) or any(
-        a is not b and a != b for a, b in zip(old, flows, strict=True)
-    ):
+    if len(old) != len(flows):
+        return None
+    if isinstance(old, Members):
+        return i if _same_members(base, old, flows) else None
+    if any(a is not b and a != b for a, b in zip(old, flows, strict=True)):
         return None
     return i
+
+
+def _same_members(base: Baseline, old: Members, flows: Sequence[Flow]) -> bool:
+    """Whether a group of flows is a baseline row's (of the same length), read without making
+    the row's flows again: its flows to each endpoint set are its origin's (``flows_of``),
+    and a UDP twin follows from its TCP flow and its set, so the TCP flows decide."""
+    first = old.first
+    by_set = base.set_flows(("server" if first.kind == "server" else "users", first.origin))
+    mine = [f for f in flows if not f.key.endswith("/udp")]
+    if len(mine) != len(old.sets):
+        return False
+    for set_id, f in zip(old.sets, mine, strict=True):
+        was = first if set_id == first.endpoint_set else by_set.get(set_id)
+        if was is None or (was is not f and was != f):
+            return False
+    return True
 
 
 def judged_again(engine: Engine, verdicts: Verdicts, base: Baseline, i: int) -> FlowState:
@@ -270,6 +289,25 @@ def judged_again(engine: Engine, verdicts: Verdicts, base: Baseline, i: int) -> 
     ):
         return base.states[i]
     return state_of(engine, r)
+
+
+_ORDER: dict[int, tuple[Mapping[str, object], dict[str, int]]] = {}
+
+
+def in_order(listed: Mapping[str, object], names: set[str]) -> list[str]:
+    """``names`` in the order ``listed`` (a design's sites or servers) holds them, without
+    walking all of it: a failure asks for a few origins of thousands. The positions are
+    kept per mapping (the failed designs of a sweep share the baseline's)."""
+    if not names:
+        return []
+    got = _ORDER.get(id(listed))
+    if got is None or got[0] is not listed:
+        got = (listed, {n: i for i, n in enumerate(listed)})
+        _ORDER[id(listed)] = got
+        if len(_ORDER) > 8:
+            _ORDER.pop(next(iter(_ORDER)))
+    at = got[1]
+    return sorted((n for n in names if n in at), key=at.__getitem__)
 
 
 def inbound_of(groups: Iterable[list[Flow]], wanted: set[Origin]) -> list[list[Flow]]:

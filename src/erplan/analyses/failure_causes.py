@@ -36,6 +36,7 @@ class FailureCauses:
     def __init__(self, engine: Engine) -> None:
         self.e = engine
         self.design = engine.design
+        self._parts: dict[str, str] | None = None  # site -> its part of the WAN's up links
 
     def failure(self, t: FlowTrace, b: Branch) -> tuple[str, str, Culprit]:
         """(cause key, the cause in words, the design object to fix) for a branch that fails or
@@ -420,14 +421,23 @@ class FailureCauses:
         if site is None or not isinstance(cls, Internal):
             return None
         holders = {net.nodes[a].site for a in cls.anchors} - {None}
-        wan = self.design.wan
-        up = [w.between for w in wan if w.up]
-        if not holders or _joined(up, site, holders):
+        if not holders:
             return None
-        return next(
-            (i for i, w in enumerate(wan) if not w.up and _joined([*up, w.between], site, holders)),
-            None,
-        )
+        if self._parts is None:
+            self._parts = _parts([w.between for w in self.design.wan if w.up])
+        part = self._parts
+        mine = part.get(site, site)
+        theirs = {part.get(h, h) for h in holders if h is not None}
+        if mine in theirs:
+            return None
+        # One link more joins the two when it joins site's part to one of theirs.
+        for i, w in enumerate(self.design.wan):
+            if w.up:
+                continue
+            a, z = (part.get(x, x) for x in w.between)
+            if (a == mine and z in theirs) or (z == mine and a in theirs):
+                return i
+        return None
 
     def _path_owner(self, path: Path | None) -> str | None:
         """The circuit or breakout a path leaves or enters by, or heads for when it ends
@@ -491,19 +501,24 @@ class FailureCauses:
         return key, why, culprit
 
 
-def _joined(links: list[tuple[str, str]], site: str, others: set[str | None]) -> bool:
-    """Whether ``links`` join ``site`` to one of ``others``."""
+def _parts(links: list[tuple[str, str]]) -> dict[str, str]:
+    """Each site that ``links`` join to another, to one site standing for all it is joined
+    to (a site they leave out stands for itself)."""
     near: dict[str, list[str]] = {}
     for a, z in links:
         near.setdefault(a, []).append(z)
         near.setdefault(z, []).append(a)
-    seen, todo = {site}, [site]
-    while todo:
-        for y in near.get(todo.pop(), ()):
-            if y not in seen:
-                seen.add(y)
-                todo.append(y)
-    return bool(seen & others)
+    part: dict[str, str] = {}
+    for site in near:
+        if site in part:
+            continue
+        part[site], todo = site, [site]
+        while todo:
+            for y in near[todo.pop()]:
+                if y not in part:
+                    part[y] = site
+                    todo.append(y)
+    return part
 
 
 def _covers(p: IPv4Network, address: int) -> bool:

@@ -36,6 +36,7 @@ from erplan.analyses.failed_state import (
     dns_of_flow,
     failed_engine,
     flows_by_origin,
+    in_order,
     inbound_of,
     judged_again,
     kept_row,
@@ -208,18 +209,18 @@ def origin_groups(
         for name in resolving if resolving is not None else resolving_sites(engine):
             if name in dns_sites:
                 yield [o.dns(name)]
-    for name, site in d.sites.items():
-        if site.users > 0 and ("users", name) in wanted:
+    for name in in_order(d.sites, {n for k, n in wanted if k == "users"}):
+        if d.sites[name].users > 0:
             flows = known.flows(("users", name)) if known is not None else None
             if flows is None:
                 flows = list(engine.origin_flows(name, sets))
             yield from (members for _, members in engine.grouped(flows))
-    for name, srv in d.servers.items():
-        if ("server", name) in wanted:
-            flows = known.flows(("server", name)) if known is not None else None
-            if flows is None:
-                flows = list(engine.origin_flows(name, o.server_sets(srv), srv))
-            yield from (members for _, members in engine.grouped(flows))
+    for name in in_order(d.servers, {n for k, n in wanted if k == "server"}):
+        srv = d.servers[name]
+        flows = known.flows(("server", name)) if known is not None else None
+        if flows is None:
+            flows = list(engine.origin_flows(name, o.server_sets(srv), srv))
+        yield from (members for _, members in engine.grouped(flows))
     if known is not None:
         yield from inbound_of(known.inbound, wanted)
     elif any(k == "service" for k, _ in wanted):
@@ -323,6 +324,7 @@ class Baseline:
     # taken as it was (``kept_row``).
     row_keys: list[frozenset[str]] = field(default_factory=list)
     row_at: dict[str, int] = field(default_factory=dict)
+    _set_flows: dict[Origin, dict[int | None, Flow]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, design: Design, catalogs: Catalogs) -> Baseline:
@@ -368,6 +370,14 @@ class Baseline:
         base.row_keys = row_keys
         base.row_at = {r.flows[0].key: i for i, r in enumerate(results)}
         return base
+
+    def set_flows(self, origin: Origin) -> dict[int | None, Flow]:
+        """An outbound origin's flows (``flows_of``) by endpoint set."""
+        got = self._set_flows.get(origin)
+        if got is None:
+            flows = self.flows_of.get(origin, ((), []))[1]
+            got = self._set_flows[origin] = {f.endpoint_set: f for f in flows}
+        return got
 
 
 @dataclass(frozen=True, slots=True)

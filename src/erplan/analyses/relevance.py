@@ -4,17 +4,25 @@ A suboptimal row is slower than the best the design offers its origin (``judge.J
 trace untouched, its judgement can only change when the best, or the circuits the judge weighs
 for the cause, change:
 
-- a circuit, one of its links, its peering location, or a device on its path: any row (the
-  circuits are weighed for every slow row); but a link alone whose circuit keeps another link
-  up: none (the judge sees a circuit's links only as whether any is up, and the IGP, the stubs
-  and the route filters do not change);
+- a circuit, one of its links, its peering location, or a device on its path: the rows whose
+  judgement reads that circuit (``_reads``: a best, an option no slower than the row's slowest
+  working path, a circuit its paths leave by; the WAN is as it was, so every other option keeps
+  its latency, and one slower than the row can be neither its best nor a faster circuit), and
+  every row not outbound; but a link alone whose circuit keeps another link up: none (the
+  judge sees a circuit's links only as whether any is up, and the IGP, the stubs and the route
+  filters do not change);
 - a breakout, or a device on its path: the rows whose best is that breakout (removing another
   option leaves the minimum where it is);
 - a WAN link: the rows whose origin reaches some option's site along a shortest path through
   that link, by latency (the judge's fastest egress) or by IGP cost (the judge's per-circuit
   latencies follow the IGP's path); off every such path, no distance the judge reads changes
   (a link is on one when it is tight for the origin's distances and leads to a site that lies on
-  a shortest path from the origin to some option);
+  a shortest path from the origin to some option). Of those, an outbound row only when the
+  link is on a shortest path to a site the row's judgement reads (``_reads``): the site of
+  each best the judge finds for it, of every option no slower than its slowest working path
+  (a slower option can never be the best nor a faster circuit, and a failure only makes
+  options slower), and of the circuits its paths leave by (the cause weighs their IGP
+  latency). Every other option can only get slower, and stays out of the judgement;
 - a resolver, a device at a site or a proxy: none.
 """
 
@@ -25,7 +33,9 @@ from typing import Any
 
 from erplan.analyses.judge import Judge
 from erplan.analyses.verdicts import FlowResult
-from erplan.engine import Direction, Engine
+from erplan.engine import Direction, Engine, FlowTrace
+from erplan.engine.origins import Resolving
+from erplan.engine.trace import edge_owner
 
 _TOL = 1e-6
 _ZERO = 1e-9
@@ -39,6 +49,12 @@ class SlowRows:
         self.rows = list(rows)
         self.best: dict[int, tuple[str, str] | None] = {}
         self.start: dict[int, str] = {}
+        # Per outbound row: the sites its distances are read from, and the option sites its
+        # judgement reads (``_reads``).
+        self.reads: dict[int, tuple[list[str], list[str]]] = {}
+        self.circuits: dict[int, frozenset[str]] = {}  # per outbound row, the circuits it reads
+        self._unsure: set[int] = set()  # outbound rows reading a site the arrays do not hold
+        self._triples: tuple[Any, Any, Any, dict[str, Any]] | None = None
         for i in self.rows:
             r = results[i]
             t, f = r.trace, r.flow
@@ -50,6 +66,9 @@ class SlowRows:
             else:
                 self.start[i] = f.start
                 best = judge.best_for(t, fe) if fe is not None else None
+                froms, sites, circuits = _reads(judge, t)
+                self.reads[i] = (froms, sites)
+                self.circuits[i] = circuits
             self.best[i] = None if best is None else (best.kind, best.name)
         self.options = sorted(
             {f"site:{c.site}" for c in d.circuits.values()}
@@ -58,12 +77,11 @@ class SlowRows:
         self._ready = False
         self._by_wire: dict[tuple[str, str], list[int]] = {}  # a WAN link's rows, once asked
         where: dict[str, str] = {}
+        self.device_circuits: dict[str, set[str]] = {}  # every circuit a device is on
         for name, c in d.circuits.items():
-            for dev in c.devices:
+            for dev in [*c.devices, *(x for link in c.links.values() for x in link.devices)]:
                 where[dev] = f"circuit:{name}"
-            for link in c.links.values():
-                for dev in link.devices:
-                    where[dev] = f"circuit:{name}"
+                self.device_circuits.setdefault(dev, set()).add(name)
         for name, b in d.breakouts.items():
             for dev in b.devices:
                 where.setdefault(dev, f"breakout:{name}")
@@ -81,10 +99,15 @@ class SlowRows:
         wires = self.e.net.wires
         nodes = sorted(n for n in wires if n.startswith("site:"))
         at = {n: i for i, n in enumerate(nodes)}
-        starts = sorted({f"site:{s}" for s in self.start.values()} & set(at))
+        froms = {f"site:{s}" for s in self.start.values()}
+        froms |= {s for got, _ in self.reads.values() for s in got}
+        starts = sorted(froms & set(at))
         options = [x for x in self.options if x in at]
         self._at, self._row = at, {s: i for i, s in enumerate(starts)}
+        self._option = {x: i for i, x in enumerate(options)}
+        self._options = options
         self._dist: dict[str, Any] = {}
+        self._to: dict[str, Any] = {}  # from every option's site, by metric
         self._useful: dict[str, Any] = {}
         for metric in ("latency", "cost"):
             rows_i: list[int] = []
@@ -108,6 +131,7 @@ class SlowRows:
                         to_x = ds[i, cols_x][:, None]
                         useful[i] = np.any(np.abs(ds[i][None, :] + dx - to_x) <= _TOL, axis=0)
             self._dist[metric] = ds
+            self._to[metric] = dx
             self._useful[metric] = useful
         self._hits = self._wire_hits(nodes, at)
         # Each slow row's origin as a row of the distance arrays (-1: not one this knows).
@@ -120,6 +144,8 @@ class SlowRows:
         """``_prepare`` now, if not done (before forking workers that would each do it)."""
         if not self._ready:
             self._prepare()
+        if self._triples is None:
+            self._triples = self._make_triples()
 
     def _wire_hits(self, nodes: list[str], at: dict[str, int]) -> dict[tuple[str, str], Any]:
         """For every WAN wire, each way, which origins it lies on a useful shortest path of
@@ -180,8 +206,13 @@ class SlowRows:
             circuit = name.rpartition("/")[0]
             if any(x != f"link:{name}" for x in self.e.tables.links_up[circuit]):
                 return []
-        if kind in ("circuit", "link", "location"):
-            return self.rows
+        if kind == "circuit":
+            return self._reading({name})
+        if kind == "link":
+            return self._reading({name.rpartition("/")[0]})
+        if kind == "location":
+            d = self.e.design
+            return self._reading({c for c, x in d.circuits.items() if x.peering_location == name})
         if kind == "breakout":
             return [i for i in self.rows if self.best[i] == ("breakout", name)]
         if kind == "device":
@@ -189,13 +220,128 @@ class SlowRows:
             if path is None:
                 return []
             if path.startswith("circuit:"):
-                return self.rows
+                return self._reading(self.device_circuits[name])
             return [i for i in self.rows if self.best[i] == ("breakout", path.split(":", 1)[1])]
         if kind == "wan":
             a, b = name.split("#", 1)[0].split("|")
             wire = (f"site:{a}", f"site:{b}")
             got = self._by_wire.get(wire)
             if got is None:
-                got = self._by_wire[wire] = self._rows_on(wire)
+                got = self._rows_on(wire)
+                hit = self._reads_wire(*wire)
+                if hit is not None:
+                    got = [i for i in got if i in hit or i in self._unsure or i not in self.reads]
+                self._by_wire[wire] = got
             return got
         return []
+
+    def _reading(self, circuits: set[str]) -> list[int]:
+        """The slow rows a failure of ``circuits`` can change: an outbound row only when its
+        judgement reads one of them (``_reads``; with the WAN as it was, every other option
+        keeps its latency or gets slower, and stays out); every other row."""
+        return [
+            i
+            for i in self.rows
+            if i not in self.circuits or not circuits.isdisjoint(self.circuits[i])
+        ]
+
+    def on_path(self, name: str) -> list[int]:
+        """The slow rows whose origin has WAN link ``name`` on a useful shortest path, before
+        narrowing outbound rows to the sites their judgement reads."""
+        a, b = name.split("#", 1)[0].split("|")
+        return self._rows_on((f"site:{a}", f"site:{b}"))
+
+    def _reads_wire(self, a: str, b: str) -> set[int] | None:
+        """The outbound rows for which wire a-b (either way) is on a shortest path, by latency
+        or by IGP cost, from the row's start or origin to a site its judgement reads (every
+        row at once); None: not a wire this knows. Rows not outbound, or reading a site the
+        arrays do not hold (``_unsure``), are left to the wider check."""
+        import numpy as np
+
+        w = self.e.net.wires.get(a, {}).get(b)
+        ia, ib = self._at.get(a), self._at.get(b)
+        if w is None or ia is None or ib is None:
+            return None
+        if self._triples is None:
+            self._triples = self._make_triples()
+        row, start, opt, whole = self._triples
+        if not len(row):
+            return set()
+        tight = np.zeros(len(row), dtype=bool)
+        for metric in ("latency", "cost"):
+            leg = max(w.leg.ms if metric == "latency" else float(w.cost), _ZERO)
+            d, to = self._dist[metric], self._to[metric]
+            with np.errstate(invalid="ignore"):
+                tight |= np.abs(d[start, ia] + leg + to[opt, ib] - whole[metric]) <= _TOL
+                tight |= np.abs(d[start, ib] + leg + to[opt, ia] - whole[metric]) <= _TOL
+        return set(row[tight].tolist())
+
+    def _make_triples(self) -> tuple[Any, Any, Any, dict[str, Any]]:
+        """For every outbound row: each (start, option site) its judgement reads, as indexes
+        into the distance arrays, with the distance between them by each metric."""
+        import numpy as np
+
+        rows: list[int] = []
+        starts: list[int] = []
+        opts: list[int] = []
+        for i, (froms, sites) in self.reads.items():
+            at = [self._row.get(s) for s in froms]
+            cols = [self._option.get(x) for x in sites]
+            if None in at or None in cols:
+                self._unsure.add(i)
+                continue
+            for r in at:
+                for c in cols:
+                    rows.append(i)
+                    starts.append(r)  # type: ignore[arg-type]
+                    opts.append(c)  # type: ignore[arg-type]
+        row, start, opt = (np.array(x, dtype=int) for x in (rows, starts, opts))
+        if not rows:
+            return row, start, opt, {}
+        nodes = np.array([self._at[x] for x in self._options], dtype=int)
+        whole = {m: self._dist[m][start, nodes[opt]] for m in ("latency", "cost")}
+        return row, start, opt, whole
+
+
+def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[str]]:
+    """The sites an outbound row's distances are read from (its start, and its origin's site
+    that the options are judged from) and the option sites its judgement reads: each best
+    (per front end its paths reach, and the one its users' own resolver answers), every
+    option no slower than its slowest working path, and the circuits its paths leave by."""
+    e, f = judge.e, t.flow
+    d = e.design
+    origin = f.origin if f.kind == "users" else f.start
+    froms = sorted({f"site:{f.start}", f"site:{origin}"})
+    working = [b.ms for b in t.branches if b.outcome.works]
+    top = max(working, default=float("-inf")) + _TOL
+    names = {b.front_end or f.front_end for b in t.branches} - {None}
+    if f.kind == "users":
+        answers = e.tracer.answers(Resolving(f.origin))
+        if answers:
+            names.add(answers[0][0].name)
+    sites: set[str] = set()
+    circuits: set[str] = set()
+
+    def site(kind: str, name: str) -> str:
+        return f"site:{d.circuits[name].site if kind == 'circuit' else d.breakouts[name].site}"
+
+    for name in sorted(n for n in names if n is not None):
+        fe = e.catalogs.front_end(name)
+        if fe is None:
+            continue
+        best = judge.best_outbound(t, fe)
+        if best is not None:
+            sites.add(site(best.kind, best.name))
+            if best.kind == "circuit":
+                circuits.add(best.name)
+        for o in [*judge.outbound_options(t, fe), *judge.outbound_options(t, fe, breakouts=True)]:
+            if o.latency.ms <= top:
+                sites.add(site(o.kind, o.name))
+                if o.kind == "circuit":
+                    circuits.add(o.name)
+    for b in t.branches:
+        owner = edge_owner(b.forward.edge) or ""
+        if owner.startswith("circuit:"):
+            sites.add(site("circuit", owner.split(":", 1)[1]))
+            circuits.add(owner.split(":", 1)[1])
+    return froms, sorted(sites), frozenset(circuits)

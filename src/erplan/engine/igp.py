@@ -73,6 +73,10 @@ class Igp:
             # One wire down that is no bridge: every site reaches what it reached before.
             self.component(down[0][0])
             got._comp = self._comp
+        elif len(gone) == 2 and len(cut) == 2:
+            # A bridge: its part splits in two; only the side found first is numbered anew.
+            self.component(down[0][0])
+            got._comp = _split(self._comp, got._wan, *down[0])
         if len(cut) == len(gone) and all(c > 0 for _, _, c in cut):
             for root, dist in self._trees.items():
                 if any(_tight(dist, a, b, c) for a, b, c in cut):
@@ -394,6 +398,25 @@ class Igp:
                 for v, d in dist.items()
             }
         return got
+
+
+def _split(
+    comp: dict[str, int], wan: dict[str, tuple[tuple[str, int], ...]], a: str, b: str
+) -> dict[str, int]:
+    """The parts ``comp`` of a WAN once the wire a-b is gone from it (``wan``): searched from
+    both ends in turn, the side whose search ends first is a part of its own (a leaf site's
+    at once), the rest keep their numbers."""
+    seen: tuple[set[str], set[str]] = ({a}, {b})
+    todo = ([a], [b])
+    while todo[0] and todo[1]:
+        for k in (0, 1):
+            for v, _ in wan[todo[k].pop()]:
+                if v not in seen[k]:
+                    seen[k].add(v)
+                    todo[k].append(v)
+    side = seen[0] if not todo[0] else seen[1]
+    n = max(comp.values(), default=-1) + 1
+    return {**comp, **dict.fromkeys(side, n)}
 
 
 def _tight(dist: dict[str, int], a: str, b: str, cost: int) -> bool:
