@@ -409,11 +409,11 @@ def verify(
     from erplan.analyses.rules.security import reads_traces
 
     with collector_paused():
-        engine = Engine(loaded.design, catalogs)
+        every = keep is None or reads_traces(loaded.design)
+        engine = Engine(loaded.design, catalogs, keep_paths=every)
         verdicts = Verdicts(engine)
         tally = Tally(loaded.design)
         about_flows = FlowFindings(engine, loaded, catalogs)
-        every = keep is None or reads_traces(loaded.design)
         results: list[FlowResult] = []
         for _, flows in engine.groups():
             r = verdicts.result(engine.members(flows), engine.trace(flows[0]))

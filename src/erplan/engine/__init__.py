@@ -53,10 +53,17 @@ GroupKey = tuple[object, ...]
 
 class Engine:
     def __init__(
-        self, design: Design, catalogs: Catalogs, *, resolvers_down: frozenset[str] = frozenset()
+        self,
+        design: Design,
+        catalogs: Catalogs,
+        *,
+        resolvers_down: frozenset[str] = frozenset(),
+        keep_paths: bool = True,
     ) -> None:
         """``resolvers_down``: resolver egresses whose resolvers answer nothing although the
-        breakout still carries traffic (a failure the design cannot state: ``Tracer``)."""
+        breakout still carries traffic (a failure the design cannot state: ``Tracer``).
+        ``keep_paths``: whether the caller keeps most traces after judging them (a report's
+        rows); if not, equal hops of different paths are not made one object."""
         self.design = design
         # The tenant's Dynamics 365 sets join the catalog: every stage looks sets up here.
         self.catalogs = catalogs = tenant_catalogs(design, catalogs)
@@ -65,6 +72,8 @@ class Engine:
         self.igp = Igp(self.net)
         self.tables = Tables(self.net, self.igp)
         self.walker = Walker(self.net, self.igp, self.tables)
+        if not keep_paths:
+            self.walker.hop_pool = None
         self.origins = Origins(self.net, self.tables)
         self.tracer = Tracer(
             design, self.geo, self.igp, self.walker, self.origins, resolvers_down=resolvers_down
