@@ -410,7 +410,7 @@ def verify(
 
     with collector_paused():
         every = keep is None or reads_traces(loaded.design)
-        engine = Engine(loaded.design, catalogs, keep_paths=every)
+        engine = Engine(loaded.design, catalogs, keep_traces=every)
         verdicts = Verdicts(engine)
         tally = Tally(loaded.design)
         about_flows = FlowFindings(engine, loaded, catalogs)

@@ -41,7 +41,7 @@ class Walker:
         self.nodes = net.nodes
         self.segs = Segments(net, igp, tables)
         # One object per distinct hop of the paths a report keeps; None when paths are dropped
-        # once judged (``Engine(keep_paths=False)``), where a pool would only hold them.
+        # once judged (``Engine(keep_traces=False)``), where a pool would only hold them.
         self.hop_pool: dict[Hop, Hop] | None = {}
 
     # -- entry point ------------------------------------------------------------------------------
