@@ -54,6 +54,9 @@ DECISIONS_KEPT = 8192
 
 
 class Engine:
+    # Set only when false: an engine assembled stage by stage (a failed state) keeps traces.
+    keep_traces = True
+
     def __init__(
         self,
         design: Design,
@@ -66,8 +69,8 @@ class Engine:
         breakout still carries traffic (a failure the design cannot state: ``Tracer``).
         ``keep_traces``: whether the caller keeps the traces after judging them (a report's
         rows, the failure sweep's baseline); if not, equal hops of different paths are not
-        made one object, and ``groups`` drops a site's DNS trace once its flows are done."""
-        self.keep_traces = keep_traces
+        made one object, the routers' decisions age (``Tables.age_decisions``) and ``groups``
+        drops a site's DNS trace once its flows are done."""
         self.design = design
         # The tenant's Dynamics 365 sets join the catalog: every stage looks sets up here.
         self.catalogs = catalogs = tenant_catalogs(design, catalogs)
@@ -77,6 +80,7 @@ class Engine:
         self.tables = Tables(self.net, self.igp)
         self.walker = Walker(self.net, self.igp, self.tables)
         if not keep_traces:
+            self.keep_traces = False
             self.walker.hop_pool = None
             self.tables.age_decisions(DECISIONS_KEPT)
         self.origins = Origins(self.net, self.tables)
