@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path, PurePath
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 from urllib.parse import quote
 
 import orjson
@@ -24,6 +25,7 @@ from erplan.untrusted import escape_text
 
 __all__ = [
     "JSON_FORMAT_VERSION",
+    "Spool",
     "counts",
     "dumps",
     "dumps_chunks",
@@ -206,6 +208,50 @@ def dumps_chunks(fields: dict[str, Any], last: str, rows: Iterable[Any]) -> Iter
 
 
 _CHUNK = 1 << 18  # bytes handed to the writer at a time
+
+
+class Spool:
+    """Rows encoded as they come, for a document whose other fields are known only after the
+    last row (a report's summary and findings precede its rows): :meth:`chunks` gives the bytes
+    :func:`dumps_chunks` would. Rows are kept as data while the document may still be small
+    enough to indent; past that, as compact text in a temporary file, so a large report's rows
+    are held neither as data nor in memory."""
+
+    def __init__(self) -> None:
+        self._kept: list[Any] = []
+        self._size = 0  # compact bytes of the rows, a comma each
+        self._file: IO[bytes] | None = None
+
+    def add(self, row: Any) -> None:
+        data = _compact(row)
+        self._size += len(data) + 1
+        if self._file is not None:
+            self._file.write(b",")
+            self._file.write(data)
+            return
+        self._kept.append(row)
+        if self._size > _INDENT_LIMIT:  # too large to indent, whatever the other fields
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by chunks()
+            self._file.write(b",".join(_compact(r) for r in self._kept))
+            self._kept.clear()
+
+    def chunks(self, fields: dict[str, Any], last: str) -> Iterator[bytes]:
+        """``dumps_chunks(fields, last, rows)`` for the rows added, in order; once."""
+        if self._file is None:
+            yield from dumps_chunks(fields, last, self._kept)
+            return
+        with self._file as spooled:
+            spooled.seek(0)
+            try:
+                head = orjson.dumps({**fields, last: []}, default=_plain, option=_OPTIONS)
+            except orjson.JSONEncodeError:  # as dumps_chunks: the whole document by json
+                rows = json.loads(b"[" + spooled.read() + b"]")
+                yield dumps({**fields, last: rows}).encode("utf-8")
+                return
+            yield head[: -len(b"[]}")] + b"["
+            while data := spooled.read(_CHUNK):
+                yield data
+            yield b"]}\n"
 
 
 def _compact(value: Any) -> bytes:

@@ -9,7 +9,7 @@ and one judgement: a *row* stands for all of them and lists their keys.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -309,7 +309,8 @@ class Verdicts:
 
 
 class Report:
-    """Findings, every flow with its verdict (as rows), and a summary."""
+    """Findings, every flow with its verdict (as rows), and a summary. ``results`` holds every
+    row unless ``verify`` was told to keep fewer (the summary and findings count them all)."""
 
     def __init__(
         self,
@@ -357,45 +358,87 @@ def rows(engine: Engine, verdicts: Verdicts | None = None) -> list[FlowResult]:
 
 
 # -- findings ------------------------------------------------------------------------------------
-def summarize(results: Iterable[FlowResult], design: Design) -> dict[str, Any]:
-    by_verdict = {v.value: 0 for v in VERDICT_ORDER}
-    users_by: dict[str, set[str]] = {v.value: set() for v in VERDICT_ORDER}
-    affected: dict[str, float] = {}
-    flows = 0
-    for r in results:
+class Tally:
+    """The report's summary, counted row by row as the rows are judged."""
+
+    def __init__(self, design: Design) -> None:
+        self.design = design
+        self.flows = 0
+        self.by_verdict = {v.value: 0 for v in VERDICT_ORDER}
+        self.users_by: dict[str, set[str]] = {v.value: set() for v in VERDICT_ORDER}
+        self.affected: dict[str, float] = {}
+
+    def add(self, r: FlowResult) -> None:
         n = len(r.flows)
-        flows += n
-        by_verdict[r.verdict.value] += n
-        if r.flow.direction is not Direction.INBOUND and r.flow.origin in design.sites:
-            users_by[r.verdict.value].add(r.flow.origin)
+        self.flows += n
+        self.by_verdict[r.verdict.value] += n
+        if r.flow.direction is not Direction.INBOUND and r.flow.origin in self.design.sites:
+            self.users_by[r.verdict.value].add(r.flow.origin)
             if r.verdict is not Verdict.OK:
                 o = r.flow.origin
-                affected[o] = max(affected.get(o, 0.0), r.share)
-    return {
-        "design": design.name,
-        "description": design.description,
-        "flows": flows,
-        "by_verdict": by_verdict,
-        "users_by_verdict": {
-            v: sum(design.sites[s].users for s in sites) for v, sites in users_by.items()
-        },
-        "users": sum(s.users for s in design.sites.values()),
-        "users_affected": round(sum(design.sites[s].users * x for s, x in affected.items())),
-        "inbound_services": len(design.services),
-    }
+                self.affected[o] = max(self.affected.get(o, 0.0), r.share)
+
+    def summary(self) -> dict[str, Any]:
+        design = self.design
+        return {
+            "design": design.name,
+            "description": design.description,
+            "flows": self.flows,
+            "by_verdict": self.by_verdict,
+            "users_by_verdict": {
+                v: sum(design.sites[s].users for s in sites) for v, sites in self.users_by.items()
+            },
+            "users": sum(s.users for s in design.sites.values()),
+            "users_affected": round(
+                sum(design.sites[s].users * x for s, x in self.affected.items())
+            ),
+            "inbound_services": len(design.services),
+        }
 
 
-def verify(loaded: LoadedLike, catalogs: Catalogs) -> Report:
-    """Every flow with its verdict, the findings (rules and flows) and a summary."""
-    from erplan.analyses.flow_findings import flow_findings, route_notes, routes_left
+def summarize(results: Iterable[FlowResult], design: Design) -> dict[str, Any]:
+    tally = Tally(design)
+    for r in results:
+        tally.add(r)
+    return tally.summary()
+
+
+def verify(
+    loaded: LoadedLike,
+    catalogs: Catalogs,
+    *,
+    each: Callable[[FlowResult], object] | None = None,
+    keep: Callable[[FlowResult], bool] | None = None,
+) -> Report:
+    """Every flow with its verdict, the findings (rules and flows) and a summary.
+
+    Each row is summed up into the summary and the flow findings as it is judged, and handed to
+    ``each`` (a renderer that writes it at once). ``keep`` chooses the rows the report holds
+    (default: all); a row not kept is dropped with its trace as soon as it is judged. When a
+    path rule reads the design's traced rows (``reads_traces``) they are all kept for it.
+    """
+    from erplan.analyses.flow_findings import FlowFindings
     from erplan.analyses.rules import lint
+    from erplan.analyses.rules.security import reads_traces
 
     with collector_paused():
-        engine = Engine(loaded.design, catalogs)
-        results = rows(engine)
-        findings = list(lint(loaded, catalogs, (engine, results)))  # type: ignore[arg-type]
-        about_flows = flow_findings(results, loaded) + route_notes(results, loaded, catalogs)
-        about_flows += routes_left(engine, results, loaded)
-        findings.extend(silencing.apply(about_flows, loaded.design))
+        every = keep is None or reads_traces(loaded.design)
+        engine = Engine(loaded.design, catalogs, keep_traces=every)
+        verdicts = Verdicts(engine)
+        tally = Tally(loaded.design)
+        about_flows = FlowFindings(engine, loaded, catalogs)
+        results: list[FlowResult] = []
+        for _, flows in engine.groups():
+            r = verdicts.result(engine.members(flows), engine.trace(flows[0]))
+            tally.add(r)
+            about_flows.add(r)
+            if each is not None:
+                each(r)
+            if every or (keep is not None and keep(r)):
+                results.append(r)
+        # Without every row, no rule may read them: one that did would trace them all again.
+        traced = (engine, results) if every else None
+        findings = list(lint(loaded, catalogs, traced))  # type: ignore[arg-type]
+        findings.extend(silencing.apply(about_flows.findings(), loaded.design))
         findings.sort(key=sort_key)
-        return Report(findings, results, summarize(results, loaded.design), engine)
+        return Report(findings, results, tally.summary(), engine)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # imported by the commands: --help does not pay for the engin
     from erplan.engine import Branch, Flow, Hop
     from erplan.engine import Path as FlowPath
     from erplan.model import Design
+    from erplan.output import Spool
 
 # SARIF carries every finding, the flow verdicts' included, to code scanning.
 _VERIFY_FORMATS = common.FINDINGS_FORMATS
@@ -35,6 +36,9 @@ def verify_command(
     """Derive every flow, follow every return path, and judge each (exit 1 on any error)."""
     from erplan.analyses.verdicts import verify
     from erplan.memory import collector_paused
+    from erplan.output import Spool
+
+    spool: Spool | None = None
 
     common.check_format(fmt, _VERIFY_FORMATS, "verify")
     common.check_output_or_exit(output, [design, endpoints])
@@ -42,9 +46,29 @@ def verify_command(
     # collector would walk them all again while the output is rendered.
     with collector_paused():
         loaded, catalogs = common.load_inputs(design, endpoints)
-        report = verify(loaded, catalogs)
-        _emit_verify(report, loaded.design, fmt, output, flows, design, endpoints)
+        if fmt is common.Format.JSON:
+            # Each row is encoded as it is judged and dropped with its trace; the rows follow
+            # the summary and findings, so they wait in a spool (a file, at 10,000 sites).
+            spool = Spool()
+            report = verify(loaded, catalogs, each=lambda r: spool.add(r.to_dict()), keep=_none)
+        else:
+            # The text shows the rows that are not ok (every row with --flows); SARIF none.
+            keep = _all if flows else _problems if fmt is common.Format.TEXT else _none
+            report = verify(loaded, catalogs, keep=keep)
+        _emit_verify(report, loaded.design, fmt, output, flows, design, endpoints, spool)
     raise common.Exit(common.EXIT_FINDINGS if report.has_errors else common.EXIT_OK)
+
+
+def _all(r: FlowResult) -> bool:
+    return True
+
+
+def _problems(r: FlowResult) -> bool:
+    return r.verdict.value != "ok"
+
+
+def _none(r: FlowResult) -> bool:
+    return False
 
 
 def _emit_verify(
@@ -55,15 +79,15 @@ def _emit_verify(
     flows: bool,
     design: str,
     endpoints: Path | None,
+    spool: Spool | None,
 ) -> None:
     from erplan import silencing
-    from erplan.output import dumps_chunks
 
     report.findings = silencing.apply(report.findings, d)
     if fmt is common.Format.JSON:
+        assert spool is not None
         # Streamed: at 10,000 sites the report is over 80 MB of JSON.
-        chunks = dumps_chunks(report.head(), "flows", report.rows_dicts())
-        common.emit_chunks(chunks, output, [design, endpoints])
+        common.emit_chunks(spool.chunks(report.head(), "flows"), output, [design, endpoints])
     elif fmt is common.Format.SARIF:
         from erplan.files import display_name
         from erplan.output import render_sarif

@@ -49,14 +49,28 @@ __all__ = [
 ]
 
 GroupKey = tuple[object, ...]
+# Routers' decisions in the newer generation when no traces are kept (``Tables.age_decisions``).
+DECISIONS_KEPT = 8192
 
 
 class Engine:
+    # Set only when false: an engine assembled stage by stage (a failed state) keeps traces.
+    keep_traces = True
+
     def __init__(
-        self, design: Design, catalogs: Catalogs, *, resolvers_down: frozenset[str] = frozenset()
+        self,
+        design: Design,
+        catalogs: Catalogs,
+        *,
+        resolvers_down: frozenset[str] = frozenset(),
+        keep_traces: bool = True,
     ) -> None:
         """``resolvers_down``: resolver egresses whose resolvers answer nothing although the
-        breakout still carries traffic (a failure the design cannot state: ``Tracer``)."""
+        breakout still carries traffic (a failure the design cannot state: ``Tracer``).
+        ``keep_traces``: whether the caller keeps the traces after judging them (a report's
+        rows, the failure sweep's baseline); if not, equal hops of different paths are not
+        made one object, the routers' decisions age (``Tables.age_decisions``) and ``groups``
+        drops a site's DNS trace once its flows are done."""
         self.design = design
         # The tenant's Dynamics 365 sets join the catalog: every stage looks sets up here.
         self.catalogs = catalogs = tenant_catalogs(design, catalogs)
@@ -65,6 +79,10 @@ class Engine:
         self.igp = Igp(self.net)
         self.tables = Tables(self.net, self.igp)
         self.walker = Walker(self.net, self.igp, self.tables)
+        if not keep_traces:
+            self.keep_traces = False
+            self.walker.hop_pool = None
+            self.tables.age_decisions(DECISIONS_KEPT)
         self.origins = Origins(self.net, self.tables)
         self.tracer = Tracer(
             design, self.geo, self.igp, self.walker, self.origins, resolvers_down=resolvers_down
@@ -107,6 +125,8 @@ class Engine:
         for name, site in d.sites.items():
             if site.users > 0:
                 yield from self.grouped(self.origin_flows(name, sets))
+                if not self.keep_traces:
+                    self.tracer.forget_dns(name)
         for name, srv in d.servers.items():
             yield from self.grouped(self.origin_flows(name, o.server_sets(srv), srv))
         inbound: dict[GroupKey, list[Flow]] = {}

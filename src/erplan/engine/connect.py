@@ -72,9 +72,11 @@ def _path(walker: Walker, leaf: Leaf) -> Path:
     # Equal hops share one object: a report keeps every path, and most hops recur in the
     # paths of other flows of the same site (three objects per distinct hop at 1,000 sites).
     hops = leaf.hops
-    pooled = tuple(map(walker.hop_pool.setdefault, hops, hops))
-    if not all(map(is_, pooled, hops)):
-        hops = pooled  # else the leaf's own tuple, which other paths may share
+    pool = walker.hop_pool
+    if pool is not None:
+        pooled = tuple(map(pool.setdefault, hops, hops))
+        if not all(map(is_, pooled, hops)):
+            hops = pooled  # else the leaf's own tuple, which other paths may share
     ms = 0.0
     est = False
     for h in hops:

@@ -13,6 +13,7 @@ import copy
 from array import array
 from ipaddress import IPv4Network
 
+from erplan.engine.aging import Aging
 from erplan.engine.external import ExternalRoutes
 from erplan.engine.igp import INF, Igp
 from erplan.engine.network import Network, device_address
@@ -371,6 +372,12 @@ class Tables:
             culprit=("circuits", best[0]),
             toward=tuple(f"ce:{n}" for n in best),
         )
+
+    def age_decisions(self, limit: int) -> None:
+        """Keep the routers' decisions in two generations of ``limit`` (``Aging``), for a run
+        that moves on site by site and keeps no traces: a site's own routers are seldom asked
+        again once its flows are done, and the decisions are functions of their keys."""
+        self._memo = Aging(limit)
 
     def _reached(self, router: str) -> array[int]:
         """Per circuit in the design's order, how far the router is from its customer edge

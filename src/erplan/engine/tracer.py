@@ -56,6 +56,12 @@ class Tracer:
         self._legs.update(legs)
 
     # -- DNS -----------------------------------------------------------------------------------
+    def forget_dns(self, site: str) -> None:
+        """Drop the DNS trace of ``site`` and the leg to its resolvers (made again, the same,
+        if asked for later): for a caller that keeps no traces once it has judged a site's."""
+        self._dns.pop(site, None)
+        self._legs.pop(("dns", site), None)
+
     def dns(self, site: str) -> FlowTrace:
         got = self._dns.get(site)
         if got is None:

@@ -40,7 +40,9 @@ class Walker:
         self.tables = tables
         self.nodes = net.nodes
         self.segs = Segments(net, igp, tables)
-        self.hop_pool: dict[Hop, Hop] = {}  # one object per distinct hop of the paths kept
+        # One object per distinct hop of the paths a report keeps; None when paths are dropped
+        # once judged (``Engine(keep_traces=False)``), where a pool would only hold them.
+        self.hop_pool: dict[Hop, Hop] | None = {}
 
     # -- entry point ------------------------------------------------------------------------------
     def walk(

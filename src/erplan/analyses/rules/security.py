@@ -24,7 +24,16 @@ from erplan.analyses.security import (
 from erplan.diagnostics import Severity
 from erplan.engine import Direction, Flow
 from erplan.facts import duty
-from erplan.model import Connectivity, DeviceKind, Duty, Inspects, Party, Purpose
+from erplan.model import (
+    Circuit,
+    Connectivity,
+    Design,
+    DeviceKind,
+    Duty,
+    Inspects,
+    Party,
+    Purpose,
+)
 
 _SECURE_SOURCE = (
     "guide 001 'Plan your bandwidth, security, high availability, and failover' (\"all "
@@ -32,6 +41,25 @@ _SECURE_SOURCE = (
     'accordance with your company security policies of connecting to external networks") and '
     "'Applying security controls to Azure ExpressRoute for Microsoft 365 scenarios'"
 )
+
+
+def _ipvpn_egresses(d: Design) -> dict[str, Circuit]:
+    """The IPVPN circuits whose listed sites hand their traffic to the provider themselves."""
+    return {
+        n: c
+        for n, c in d.circuits.items()
+        if c.connectivity is Connectivity.IPVPN and c.ipvpn_sites
+    }
+
+
+def _tls_inspecting(d: Design) -> set[str]:
+    return {n for n, dev in d.devices.items() if dev.ssl_inspection}
+
+
+def reads_traces(d: Design) -> bool:
+    """Whether a path rule reads the design's traced rows: only when the design states
+    something they check (a security policy, IPVPN egress sites, TLS inspection)."""
+    return d.security is not None or bool(_ipvpn_egresses(d)) or bool(_tls_inspecting(d))
 
 
 def _origin(flow: Flow) -> tuple[str | int, ...]:
@@ -168,11 +196,7 @@ def ipvpn_egress_without_security(ctx: Context) -> Iterator[Hit]:
     `security.expressroute.outbound` controls, or any security device without a policy.
     """
     d = ctx.design
-    ipvpn = {
-        n: c
-        for n, c in d.circuits.items()
-        if c.connectivity is Connectivity.IPVPN and c.ipvpn_sites
-    }
+    ipvpn = _ipvpn_egresses(d)
     if not ipvpn:
         return
     engine, results = ctx.traced()
@@ -320,7 +344,7 @@ def tls_inspection_on_expressroute(ctx: Context) -> Iterator[Hit]:
     paths cross, and the users behind them.
     """
     d = ctx.design
-    heavy = {n for n, dev in d.devices.items() if dev.ssl_inspection}
+    heavy = _tls_inspecting(d)
     if not heavy:
         return
     _, results = ctx.traced()
