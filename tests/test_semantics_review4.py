@@ -311,9 +311,11 @@ def test_inbound_source_nat_at_the_breakout_only() -> None:
 def test_the_prefix_that_pulls_a_reply_back_is_the_most_specific_one() -> None:
     """The breakout announces the /24 and its lower /25: at equal length Microsoft prefers
     ExpressRoute, so it is the /25 (longest prefix first, DESIGN "Return-path choice") that
-    brings the lower half back by the internet; the culprit named the /24, the first listed."""
+    brings the lower half back by the internet; the culprit named the /24, the first listed. The
+    pool behind the circuit is inside what the breakout advertises to the internet: guide 000 §5,
+    "the NAT IP addresses used for internet traffic must be different" (`internet-nat-overlap`)."""
     for r in _all(results(designs.one_firewall_on_a_circuit_and_a_breakout()), ER_KEYS):
-        assert r.cause_key == "return-elsewhere"
+        assert r.cause_key == "internet-nat-overlap"
         assert r.culprit == ("breakouts", "hq-inet", "advertises", 1), r.culprit
         assert "20.131.0.0/25" in r.cause, r.cause
 
