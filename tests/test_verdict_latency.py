@@ -347,6 +347,38 @@ def test_a_distant_resolver_over_a_circuit_is_judged_from_where_it_enters() -> N
     assert r.best.ms == pytest.approx(local)
 
 
+def test_a_distant_resolver_over_tied_circuits_is_judged_by_the_slowest() -> None:
+    """us (Washington) resolves in Amsterdam and its Exchange traffic ties between us-er
+    (Washington DC) and us-er2 (New York): both are slower than their local answer, and the
+    flow's latency is the slower branch's (Washington: farther from the Amsterdam front end
+    it was answered), judged against that branch's own local answer, whatever the circuits
+    are called."""
+    d = two_sites()
+    d["sites"]["us"]["location"] = "Washington DC"
+    d["circuits"]["us-er"]["peering_location"] = "Washington DC"
+    d["circuits"]["us-er2"] = circuit("us", "New York", "20.2.2.16/29")
+    d["sites"]["us"]["resolver_egress"] = "eu-inet"
+    r = flow(results(d), "out/us/1")
+    assert owners(r) == {"circuit:us-er": 0.5, "circuit:us-er2": 0.5}
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "distant-resolver")
+    slowest = max(r.trace.branches, key=lambda b: b.ms)
+    assert slowest.forward.edge is not None and slowest.forward.edge.startswith("circuit:us-er/")
+    assert r.latency is not None and r.best is not None
+    assert r.latency.ms == pytest.approx(slowest.ms)
+    assert r.latency.ms > min(b.ms for b in r.trace.branches) + 0.5
+    geo = Engine(load(d).design, CATALOGS).geo
+    entry = geo.peering("us-er")
+    answered = CATALOGS.front_end(r.flow.front_end or "")
+    assert answered is not None
+    near = geo.nearest_front_end(entry)
+    local = (
+        slowest.ms
+        - geo.backbone(entry, geo.fe_point(answered)).ms
+        + geo.backbone(entry, geo.fe_point(near)).ms
+    )
+    assert r.best.ms == pytest.approx(local)
+
+
 @pytest.mark.parametrize("name", ["eu-inet", "eu:inet"])
 def test_a_distant_resolver_is_found_whatever_the_breakout_is_called(name: str) -> None:
     """eu resolves in the US and leaves by its own breakout - named with the separator of the
