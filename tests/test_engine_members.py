@@ -64,3 +64,19 @@ def test_a_servers_rows_are_made_again_as_the_servers() -> None:
     server: list[Flow] = [f for r in rows for f in r if f.kind == "server"]
     assert server and all(f.key.startswith("srv/hub/") for f in server)
     assert any(f.proto == "udp" and f.key.endswith("/udp") for r in rows for f in r)
+
+
+def test_rows_kept_as_members_are_equal_only_with_the_same_first_flow_and_sets() -> None:
+    """Two rows compare as their flows do: the same first flow and the same endpoint sets."""
+    engine = Engine(load(one_site()).design, CATALOGS)
+    kept = [engine.members(flows) for _, flows in engine.groups()]
+    rows = [m for m in kept if isinstance(m, Members) and len(m.sets) > 1]
+    assert len(rows) >= 2
+    a, b = rows[0], rows[1]
+    assert a.first != b.first
+    again = engine.members(list(a))
+    assert isinstance(again, Members) and again is not a
+    assert again == a and a == again
+    assert Members(lambda f, s: iter(a), b.first, a.sets, len(a)) != a
+    assert Members(lambda f, s: iter(a), a.first, a.sets[:-1], len(a)) != a
+    assert Members(lambda f, s: iter(a), a.first, a.sets, len(a)) == a
