@@ -171,6 +171,30 @@ def test_a_repaired_igp_finds_paths_that_improve_on_the_first_found(grown: str) 
     assert _all_routes(fresh, names) == want
 
 
+def test_a_repaired_igp_tells_which_distances_it_kept() -> None:
+    """``kept`` (what `erplan failures` reuses the baseline's options by): with x - y down, a
+    tree through that link is repaired when asked and says which routers it did not search
+    again - their distances and latencies are the baseline's - and which it did (y, behind
+    the link, and every router whose way to y crossed it)."""
+    names = ("a", "b", "c", "d", "e", "x", "y")
+    base = engine(_ladder())
+    for x in names:
+        for y in names:
+            base.igp.latency(f"site:{x}", f"site:{y}")
+    d = _ladder()
+    d["wan"][3]["up"] = False  # x - y
+    fresh = engine(d)
+    repaired = base.igp.without(fresh.net, [("site:x", "site:y")])
+    kept = {(r, y) for r in names for y in names if repaired.kept(f"site:{r}", f"site:{y}")}
+    near = ("a", "b", "c", "d", "e", "x")
+    assert {y for r, y in kept if r == "b"} == set(near)
+    assert {y for r, y in kept if r == "y"} == {"y"}
+    for r, y in kept:
+        a, b = f"site:{r}", f"site:{y}"
+        assert repaired.distance(a, b) == base.igp.distance(a, b) == fresh.igp.distance(a, b)
+        assert repaired.latency(a, b) == base.igp.latency(a, b) == fresh.igp.latency(a, b)
+
+
 def test_an_igp_inherited_after_a_failure_inside_sites_equals_a_fresh_one() -> None:
     """A circuit or a device down leaves the WAN as it was: the IGP takes the trees computed
     before. A WAN link down is another WAN: nothing is taken."""
