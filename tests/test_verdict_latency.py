@@ -347,6 +347,26 @@ def test_a_distant_resolver_over_a_circuit_is_judged_from_where_it_enters() -> N
     assert r.best.ms == pytest.approx(local)
 
 
+def test_a_flow_over_two_slow_tied_circuits_names_the_slower() -> None:
+    """eu (Amsterdam) ties between two circuits of its own that peer in the US, eu-er in
+    Washington DC and eu-er2 in New York: both are far slower than its own breakout. The flow's
+    latency and cause are the slower branch's (Washington), whatever the circuits are
+    called."""
+    d = two_sites()
+    d["circuits"]["eu-er"]["peering_location"] = "Washington DC"
+    d["circuits"]["eu-er2"] = circuit("eu", "New York", "20.2.2.16/29")
+    r = flow(results(d), "out/eu/1")
+    assert owners(r) == {"circuit:eu-er": 0.5, "circuit:eu-er2": 0.5}
+    assert (r.verdict.value, share(r)) == ("suboptimal", 1.0)
+    assert (r.cause_key, r.culprit) == (
+        "distant-peering-location",
+        ("circuits", "eu-er", "peering_location"),
+    )
+    by_circuit = {(b.forward.edge or "").split("/")[0]: b.ms for b in r.trace.branches}
+    assert by_circuit["circuit:eu-er"] > by_circuit["circuit:eu-er2"] + 5
+    assert r.latency is not None and r.latency.ms == pytest.approx(by_circuit["circuit:eu-er"])
+
+
 def test_a_distant_resolver_over_tied_circuits_is_judged_by_the_slowest() -> None:
     """us (Washington) resolves in Amsterdam and its Exchange traffic ties between us-er
     (Washington DC) and us-er2 (New York): both are slower than their local answer, and the
