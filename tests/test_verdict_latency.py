@@ -425,6 +425,24 @@ def test_the_best_after_a_failure_is_derived_as_if_searched_afresh() -> None:
         assert derived.by_key == fresh.by_key, a
 
 
+def test_the_inbound_options_after_a_failure_are_derived_as_if_worked_out_afresh() -> None:
+    """`erplan failures` again, for a service Microsoft reaches by either site's circuit
+    (each translating into a pool of its own): after each single failure, the ways in are
+    taken from the baseline's and every row is what judging the failed design afresh gives."""
+    d = two_sites()
+    for c, pool in (("us-er", "10.255.1.0/28"), ("eu-er", "10.255.2.0/28")):
+        d["circuits"][c]["advertises"].append("20.2.3.0/24")
+        d["circuits"][c]["inbound_snat_pool"] = pool
+    d["services"] = {"mail": service("us", "20.2.3.59", "10.1.5.5", ["us-er", "eu-er"])}
+    base = Baseline.build(load(d).design, CATALOGS)
+    assert inbound(base.results, "mail").verdict.value in ("ok", "suboptimal")
+    found = atoms(base.design)
+    assert {a.kind for a in found} >= {"circuit", "breakout", "wan"}
+    for a in found:
+        derived, fresh = evaluate(base, (a,)), evaluate(base, (a,), full=True)
+        assert derived.by_key == fresh.by_key, a
+
+
 def test_a_workload_that_is_not_tenant_bound_has_no_relay() -> None:
     """DESIGN.md "Latency": the relay from the front end to the tenant's data is reported for
     tenant-bound workloads only; the Common service area answers where it is reached."""
