@@ -25,6 +25,7 @@ from _semantics import (
 )
 from erplan.analyses.causes import CAUSES
 from erplan.analyses.failures import Baseline, atoms, evaluate
+from erplan.analyses.judge import Judge
 from erplan.engine import Engine
 from test_dynamics import WEST_EUROPE, cold_potato
 from test_semantics_dns import _eu_resolves_in_us, _split_queries
@@ -425,22 +426,48 @@ def test_the_best_after_a_failure_is_derived_as_if_searched_afresh() -> None:
         assert derived.by_key == fresh.by_key, a
 
 
-def test_the_inbound_options_after_a_failure_are_derived_as_if_worked_out_afresh() -> None:
-    """`erplan failures` again, for a service Microsoft reaches by either site's circuit
-    (each translating into a pool of its own): after each single failure, the ways in are
-    taken from the baseline's and every row is what judging the failed design afresh gives."""
+def _entered_by_either_site() -> dict[str, Any]:
+    """mail (at us) is published on both sites' circuits, each translating into a pool of its
+    own."""
     d = two_sites()
     for c, pool in (("us-er", "10.255.1.0/28"), ("eu-er", "10.255.2.0/28")):
         d["circuits"][c]["advertises"].append("20.2.3.0/24")
         d["circuits"][c]["inbound_snat_pool"] = pool
     d["services"] = {"mail": service("us", "20.2.3.59", "10.1.5.5", ["us-er", "eu-er"])}
-    base = Baseline.build(load(d).design, CATALOGS)
+    return d
+
+
+def test_the_inbound_options_after_a_failure_are_derived_as_if_worked_out_afresh() -> None:
+    """`erplan failures` again, for a service Microsoft reaches by either site's circuit
+    (each translating into a pool of its own): after each single failure, the ways in are
+    taken from the baseline's and every row is what judging the failed design afresh gives."""
+    base = Baseline.build(load(_entered_by_either_site()).design, CATALOGS)
     assert inbound(base.results, "mail").verdict.value in ("ok", "suboptimal")
     found = atoms(base.design)
     assert {a.kind for a in found} >= {"circuit", "breakout", "wan"}
     for a in found:
         derived, fresh = evaluate(base, (a,)), evaluate(base, (a,), full=True)
         assert derived.by_key == fresh.by_key, a
+
+
+def test_the_ways_in_to_a_site_are_worked_out_once_per_front_end() -> None:
+    """``Judge.inbound_options``: every circuit and breakout by which a front end reaches the
+    service's site, the same for every flow to that site, so worked out once: a second flow
+    from the same front end gets the very list (a sweep asks it for every row)."""
+    engine = Engine(load(_entered_by_either_site()).design, CATALOGS)
+    judge = Judge(engine)
+    first, second = [f for f in engine.origins.inbound() if f.origin == "mail"][:2]
+    fe = CATALOGS.front_end(first.front_end or "")
+    assert fe is not None and first.front_end != second.front_end
+    got = judge.inbound_options(engine.trace(first), fe)
+    assert [(o.kind, o.name) for o in got] == [
+        ("circuit", "us-er"),
+        ("circuit", "eu-er"),
+        ("breakout", "us-inet"),
+        ("breakout", "eu-inet"),
+    ]
+    assert judge.inbound_options(engine.trace(second), fe) is got
+    assert judge.inbound() == {("us", fe.name): got}
 
 
 def test_a_workload_that_is_not_tenant_bound_has_no_relay() -> None:
