@@ -214,6 +214,20 @@ def test_an_igp_inherited_after_a_failure_inside_sites_equals_a_fresh_one() -> N
     assert _routes(other) == want
 
 
+def test_an_igp_inherits_the_next_hops_found_before_any_tree_towards_them() -> None:
+    """The base answered only a's next hops (a DAG per target, from a's tree alone): the IGP
+    that inherits it answers them the same from what it took over, without the targets'
+    trees."""
+    base = engine(_diamond())
+    asked = {y: base.igp.wan_next("site:a", f"site:{y}") for y in SITES if y != "a"}
+    assert asked["d"] == ("site:b", "site:c")
+    assert asked["e"] == ()
+    same = engine(_diamond())
+    same.igp = Igp(same.net)
+    same.igp.inherit(base.igp)
+    assert {y: same.igp.wan_next("site:a", f"site:{y}") for y in asked} == asked
+
+
 def test_separate_parts_of_the_wan_are_told_apart() -> None:
     d = _diamond()
     d["sites"]["f"] = site("New York", "10.9.0.0/16")
