@@ -122,6 +122,26 @@ def test_the_igp_after_links_go_down_equals_one_computed_afresh(
     assert _routes(fresh) == fresh_routes
 
 
+def test_trees_a_failure_leaves_alone_are_kept_with_or_without_their_latencies() -> None:
+    """a - d (cost 25) is on no shortest path: with it down every tree grown before is kept
+    whole (``without``), whether its latencies were asked or not; the repaired IGP then
+    answers every distance and latency as a fresh one."""
+    base = engine(_diamond())
+    for x in SITES:
+        for y in SITES:
+            base.igp.distance(f"site:{x}", f"site:{y}")
+    base.igp.latency("site:a", "site:d")  # one tree with its latencies, the others without
+    d = _diamond()
+    d["wan"][4]["up"] = False  # a - d
+    fresh = engine(d)
+    want = _routes(fresh)
+    repaired = base.igp.without(fresh.net, [("site:a", "site:d")])
+    # d's tree was grown with its latencies, b's without: both kept across the failure
+    assert repaired.kept("site:d", "site:a") and repaired.kept("site:b", "site:a")
+    fresh.igp = repaired
+    assert _routes(fresh) == want
+
+
 def _ladder() -> dict[str, Any]:
     """a - b - c - x - y (cost 1 each but x - y 10), a - e (5), e - d (1), d - c (1), d - x
     (10): with a - b down, a reaches x first over d - x (16), then better over c (8), and y
