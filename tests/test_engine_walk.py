@@ -528,3 +528,30 @@ def test_an_inbound_pool_split_in_two_sub_ranges_weighs_each_by_its_size() -> No
         key = (pool, b.outcome.value)
         by_pool[key] = round(by_pool.get(key, 0.0) + b.weight, 9)
     assert by_pool == {("10.255.1.0/29", "ok"): 0.5, ("10.255.1.8/29", "dropped"): 0.5}
+
+
+def test_a_translating_edge_cut_off_from_its_site_ends_the_request_with_its_own_words() -> None:
+    """The firewall between us-er's customer edge and the site is down: after destination NAT
+    the edge has no route on (not even its default route, inwards), a blackhole there; each
+    branch and the edge's hop say so in the edge's words, while the flow's cause names the
+    firewall."""
+    d = two_sites()
+    d["sites"]["us"]["users"] = d["sites"]["eu"]["users"] = 0
+    d["circuits"]["us-er"]["advertises"].append("20.2.3.0/24")
+    d["circuits"]["us-er"]["devices"] = ["fw"]
+    d["devices"] = {"fw": {"kind": "firewall", "site": "us", "up": False}}
+    d["services"] = {"mail": service("us", PUBLIC, INTERNAL, ["us-er"])}
+    r = inbound(results(d), "mail")
+    assert (r.verdict.value, share(r)) == ("blackhole", 1.0)
+    assert (r.cause_key, r.culprit) == ("device-down", ("devices", "fw", "up"))
+    why = "customer edge us-er: no default route"
+    for b in r.trace.branches:
+        assert (b.outcome.value, b.forward.cause, b.reason, b.culprit) == (
+            "blackhole",
+            "no-route",
+            why,
+            ("circuits", "us-er"),
+        )
+        last = b.forward.hops[-1]
+        assert (last.node, last.dst_before, last.dst) == ("ce:us-er", ip(PUBLIC), ip(INTERNAL))
+        assert last.action == f"destination NAT {PUBLIC} -> {INTERNAL} (mail); {why}"
