@@ -122,6 +122,26 @@ def test_the_igp_after_links_go_down_equals_one_computed_afresh(
     assert _routes(fresh) == fresh_routes
 
 
+def test_trees_a_failure_leaves_alone_are_kept_with_or_without_their_latencies() -> None:
+    """a - d (cost 25) is on no shortest path: with it down every tree grown before is kept
+    whole (``without``), whether its latencies were asked or not; the repaired IGP then
+    answers every distance and latency as a fresh one."""
+    base = engine(_diamond())
+    for x in SITES:
+        for y in SITES:
+            base.igp.distance(f"site:{x}", f"site:{y}")
+    base.igp.latency("site:a", "site:d")  # one tree with its latencies, the others without
+    d = _diamond()
+    d["wan"][4]["up"] = False  # a - d
+    fresh = engine(d)
+    want = _routes(fresh)
+    repaired = base.igp.without(fresh.net, [("site:a", "site:d")])
+    # d's tree was grown with its latencies, b's without: both kept across the failure
+    assert repaired.kept("site:d", "site:a") and repaired.kept("site:b", "site:a")
+    fresh.igp = repaired
+    assert _routes(fresh) == want
+
+
 def _ladder() -> dict[str, Any]:
     """a - b - c - x - y (cost 1 each but x - y 10), a - e (5), e - d (1), d - c (1), d - x
     (10): with a - b down, a reaches x first over d - x (16), then better over c (8), and y
@@ -171,6 +191,30 @@ def test_a_repaired_igp_finds_paths_that_improve_on_the_first_found(grown: str) 
     assert _all_routes(fresh, names) == want
 
 
+def test_a_repaired_igp_tells_which_distances_it_kept() -> None:
+    """``kept`` (what `erplan failures` reuses the baseline's options by): with x - y down, a
+    tree through that link is repaired when asked and says which routers it did not search
+    again - their distances and latencies are the baseline's - and which it did (y, behind
+    the link, and every router whose way to y crossed it)."""
+    names = ("a", "b", "c", "d", "e", "x", "y")
+    base = engine(_ladder())
+    for x in names:
+        for y in names:
+            base.igp.latency(f"site:{x}", f"site:{y}")
+    d = _ladder()
+    d["wan"][3]["up"] = False  # x - y
+    fresh = engine(d)
+    repaired = base.igp.without(fresh.net, [("site:x", "site:y")])
+    kept = {(r, y) for r in names for y in names if repaired.kept(f"site:{r}", f"site:{y}")}
+    near = ("a", "b", "c", "d", "e", "x")
+    assert {y for r, y in kept if r == "b"} == set(near)
+    assert {y for r, y in kept if r == "y"} == {"y"}
+    for r, y in kept:
+        a, b = f"site:{r}", f"site:{y}"
+        assert repaired.distance(a, b) == base.igp.distance(a, b) == fresh.igp.distance(a, b)
+        assert repaired.latency(a, b) == base.igp.latency(a, b) == fresh.igp.latency(a, b)
+
+
 def test_an_igp_inherited_after_a_failure_inside_sites_equals_a_fresh_one() -> None:
     """A circuit or a device down leaves the WAN as it was: the IGP takes the trees computed
     before. A WAN link down is another WAN: nothing is taken."""
@@ -188,6 +232,20 @@ def test_an_igp_inherited_after_a_failure_inside_sites_equals_a_fresh_one() -> N
     other.igp = Igp(other.net)
     other.igp.inherit(base.igp)
     assert _routes(other) == want
+
+
+def test_an_igp_inherits_the_next_hops_found_before_any_tree_towards_them() -> None:
+    """The base answered only a's next hops (a DAG per target, from a's tree alone): the IGP
+    that inherits it answers them the same from what it took over, without the targets'
+    trees."""
+    base = engine(_diamond())
+    asked = {y: base.igp.wan_next("site:a", f"site:{y}") for y in SITES if y != "a"}
+    assert asked["d"] == ("site:b", "site:c")
+    assert asked["e"] == ()
+    same = engine(_diamond())
+    same.igp = Igp(same.net)
+    same.igp.inherit(base.igp)
+    assert {y: same.igp.wan_next("site:a", f"site:{y}") for y in asked} == asked
 
 
 def test_separate_parts_of_the_wan_are_told_apart() -> None:

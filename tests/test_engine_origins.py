@@ -217,6 +217,16 @@ def test_half_of_inbound_smtp_comes_from_outside_the_advertised_prefixes() -> No
         0.5,
         "sender-outside-expressroute",
     )
+    # The cause names the sender outside the advertised prefixes and where its reply goes.
+    assert r.culprit == ("services", "mail", "entry")
+    assert r.cause.startswith(
+        f"the sender {IPv4Address(other)} is not among the prefixes Microsoft advertises over "
+        "ExpressRoute: the request enters by circuit:us-er/"
+    )
+    assert r.cause.endswith(
+        "the reply cannot go back that way (breakout us-inet holds no session for this "
+        "connection (the request did not cross it))"
+    )
     assert flow(rs, "in/mail/Boydton/443").verdict.value == "ok"
 
 

@@ -292,6 +292,38 @@ def test_a_router_cut_off_from_its_site_has_no_internal_route() -> None:
     assert decided(e, "ce:us-er", EU_HOST) == (Act.NO_ROUTE, (), "no default route")
 
 
+def test_a_prefix_out_of_reach_falls_back_to_the_prefix_covering_it() -> None:
+    """A prefix whose holders a router cannot reach is not in its table; the next longest match
+    decides (flow-semantics "Inside the customer network"): eu also holds 10.1.200.0/24, inside
+    us's 10.1.0.0/16; with the WAN down, us's routers send it to us's own hosts by the covering
+    prefix, not out by their default route; eu keeps its own."""
+    d = two_sites()
+    d["sites"]["eu"]["prefixes"].append("10.1.200.0/24")
+    inner = ip("10.1.200.9")
+    assert decided(engine(d), "site:us", inner) == (
+        Act.FORWARD,
+        ("site:eu",),
+        "internal route to hosts of eu",
+    )
+    d["wan"][0]["up"] = False
+    e = engine(d)
+    assert decided(e, "site:us", inner) == (
+        Act.FORWARD,
+        ("lan:us",),
+        "internal route to hosts of us",
+    )
+    assert decided(e, "ce:us-er", inner) == (
+        Act.FORWARD,
+        ("site:us",),
+        "internal route to hosts of us",
+    )
+    assert decided(e, "site:eu", inner) == (
+        Act.FORWARD,
+        ("lan:eu",),
+        "internal route to hosts of eu",
+    )
+
+
 # -- default routes -----------------------------------------------------------------------------
 
 

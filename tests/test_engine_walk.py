@@ -500,3 +500,58 @@ def test_tied_translating_edges_leave_the_shared_start_of_the_path_alone() -> No
         ]
         (ce,) = _at(b.forward.hops, "ce:")
         assert ce.action.endswith(f"; source NAT into {pools[owner]}")
+
+
+def test_an_inbound_pool_split_in_two_sub_ranges_weighs_each_by_its_size() -> None:
+    """flow-semantics "Address ranges": the upper half of us-er's inbound source-NAT pool
+    (10.255.1.8/29) is also a prefix of site eu, so the server's replies to it go to eu's
+    hosts. The entry translates into each sub-range in its own branch, weighted by its size:
+    the connections' weights add up to one and half of them are dropped."""
+    d = two_sites()
+    d["sites"]["us"]["users"] = d["sites"]["eu"]["users"] = 0
+    d["circuits"]["us-er"]["advertises"].append("20.2.3.0/24")
+    d["sites"]["eu"]["prefixes"].append("10.255.1.8/29")
+    d["services"] = {
+        "mail": service("us", PUBLIC, INTERNAL, ["us-er"], inbound_snat={"us-er": "10.255.1.0/28"})
+    }
+    r = inbound(results(d), "mail")
+    assert r.verdict.value == "dropped"
+    assert share(r) == 0.5
+    assert (r.cause_key, r.culprit) == ("delivered-elsewhere", ("sites", "eu", "prefixes", 1))
+    assert round(sum(b.weight for b in r.trace.branches), 9) == 1.0
+    by_pool: dict[tuple[str, str], float] = {}
+    for b in r.trace.branches:
+        (edge,) = _at(b.forward.hops, "ce:us-er")
+        assert (edge.dst_before, edge.dst) == (ip(PUBLIC), ip(INTERNAL))
+        pool = edge.action.split("inbound source NAT into ")[1].split(";")[0]
+        assert IPv4Address(edge.src) == IPv4Network(pool).network_address
+        key = (pool, b.outcome.value)
+        by_pool[key] = round(by_pool.get(key, 0.0) + b.weight, 9)
+    assert by_pool == {("10.255.1.0/29", "ok"): 0.5, ("10.255.1.8/29", "dropped"): 0.5}
+
+
+def test_a_translating_edge_cut_off_from_its_site_ends_the_request_with_its_own_words() -> None:
+    """The firewall between us-er's customer edge and the site is down: after destination NAT
+    the edge has no route on (not even its default route, inwards), a blackhole there; each
+    branch and the edge's hop say so in the edge's words, while the flow's cause names the
+    firewall."""
+    d = two_sites()
+    d["sites"]["us"]["users"] = d["sites"]["eu"]["users"] = 0
+    d["circuits"]["us-er"]["advertises"].append("20.2.3.0/24")
+    d["circuits"]["us-er"]["devices"] = ["fw"]
+    d["devices"] = {"fw": {"kind": "firewall", "site": "us", "up": False}}
+    d["services"] = {"mail": service("us", PUBLIC, INTERNAL, ["us-er"])}
+    r = inbound(results(d), "mail")
+    assert (r.verdict.value, share(r)) == ("blackhole", 1.0)
+    assert (r.cause_key, r.culprit) == ("device-down", ("devices", "fw", "up"))
+    why = "customer edge us-er: no default route"
+    for b in r.trace.branches:
+        assert (b.outcome.value, b.forward.cause, b.reason, b.culprit) == (
+            "blackhole",
+            "no-route",
+            why,
+            ("circuits", "us-er"),
+        )
+        last = b.forward.hops[-1]
+        assert (last.node, last.dst_before, last.dst) == ("ce:us-er", ip(PUBLIC), ip(INTERNAL))
+        assert last.action == f"destination NAT {PUBLIC} -> {INTERNAL} (mail); {why}"

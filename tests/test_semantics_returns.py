@@ -157,6 +157,20 @@ def test_an_entry_beside_a_preferred_circuit(inbound_snat: bool) -> None:
     assert "by circuit c2" in r.cause
 
 
+def test_an_entry_whose_name_holds_a_colon_is_named_whole() -> None:
+    """The loader admits ':' in a name; the entry's name is everything after the edge's kind
+    (``circuit:c:1``), so the cause still finds c:1's own preference for the sender."""
+    data = d.entry_beside_a_preferred_circuit(inbound_snat=True)
+    data["circuits"]["c:1"] = data["circuits"].pop("c1")
+    data["services"]["app"]["entry"] = ["c:1"]
+    r = inbound(results(data), "app")
+    assert r.verdict.value == "dropped" and share(r) == 1.0
+    assert owners(r) == {"circuit:c:1": 1.0}
+    assert r.cause_key == "entry-prefers-another-circuit"
+    assert r.culprit == ("circuits", "c:1", "local_preference")
+    assert "circuit c:1, which the request enters by" in r.cause
+
+
 def test_the_fix_named_for_an_entry_beside_a_preferred_circuit_works() -> None:
     """Both halves of the fix: inbound source NAT at c1 and c1's preference raised to c2's.
     c1's edge then prefers its own session's routes (eBGP before iBGP) and every reply leaves

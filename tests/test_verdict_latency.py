@@ -25,6 +25,7 @@ from _semantics import (
 )
 from erplan.analyses.causes import CAUSES
 from erplan.analyses.failures import Baseline, atoms, evaluate
+from erplan.analyses.judge import Judge
 from erplan.engine import Engine
 from test_dynamics import WEST_EUROPE, cold_potato
 from test_semantics_dns import _eu_resolves_in_us, _split_queries
@@ -347,6 +348,58 @@ def test_a_distant_resolver_over_a_circuit_is_judged_from_where_it_enters() -> N
     assert r.best.ms == pytest.approx(local)
 
 
+def test_a_flow_over_two_slow_tied_circuits_names_the_slower() -> None:
+    """eu (Amsterdam) ties between two circuits of its own that peer in the US, eu-er in
+    Washington DC and eu-er2 in New York: both are far slower than its own breakout. The flow's
+    latency and cause are the slower branch's (Washington), whatever the circuits are
+    called."""
+    d = two_sites()
+    d["circuits"]["eu-er"]["peering_location"] = "Washington DC"
+    d["circuits"]["eu-er2"] = circuit("eu", "New York", "20.2.2.16/29")
+    r = flow(results(d), "out/eu/1")
+    assert owners(r) == {"circuit:eu-er": 0.5, "circuit:eu-er2": 0.5}
+    assert (r.verdict.value, share(r)) == ("suboptimal", 1.0)
+    assert (r.cause_key, r.culprit) == (
+        "distant-peering-location",
+        ("circuits", "eu-er", "peering_location"),
+    )
+    by_circuit = {(b.forward.edge or "").split("/")[0]: b.ms for b in r.trace.branches}
+    assert by_circuit["circuit:eu-er"] > by_circuit["circuit:eu-er2"] + 5
+    assert r.latency is not None and r.latency.ms == pytest.approx(by_circuit["circuit:eu-er"])
+
+
+def test_a_distant_resolver_over_tied_circuits_is_judged_by_the_slowest() -> None:
+    """us (Washington) resolves in Amsterdam and its Exchange traffic ties between us-er
+    (Washington DC) and us-er2 (New York): both are slower than their local answer, and the
+    flow's latency is the slower branch's (Washington: farther from the Amsterdam front end
+    it was answered), judged against that branch's own local answer, whatever the circuits
+    are called."""
+    d = two_sites()
+    d["sites"]["us"]["location"] = "Washington DC"
+    d["circuits"]["us-er"]["peering_location"] = "Washington DC"
+    d["circuits"]["us-er2"] = circuit("us", "New York", "20.2.2.16/29")
+    d["sites"]["us"]["resolver_egress"] = "eu-inet"
+    r = flow(results(d), "out/us/1")
+    assert owners(r) == {"circuit:us-er": 0.5, "circuit:us-er2": 0.5}
+    assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "distant-resolver")
+    slowest = max(r.trace.branches, key=lambda b: b.ms)
+    assert slowest.forward.edge is not None and slowest.forward.edge.startswith("circuit:us-er/")
+    assert r.latency is not None and r.best is not None
+    assert r.latency.ms == pytest.approx(slowest.ms)
+    assert r.latency.ms > min(b.ms for b in r.trace.branches) + 0.5
+    geo = Engine(load(d).design, CATALOGS).geo
+    entry = geo.peering("us-er")
+    answered = CATALOGS.front_end(r.flow.front_end or "")
+    assert answered is not None
+    near = geo.nearest_front_end(entry)
+    local = (
+        slowest.ms
+        - geo.backbone(entry, geo.fe_point(answered)).ms
+        + geo.backbone(entry, geo.fe_point(near)).ms
+    )
+    assert r.best.ms == pytest.approx(local)
+
+
 @pytest.mark.parametrize("name", ["eu-inet", "eu:inet"])
 def test_a_distant_resolver_is_found_whatever_the_breakout_is_called(name: str) -> None:
     """eu resolves in the US and leaves by its own breakout - named with the separator of the
@@ -371,6 +424,50 @@ def test_the_best_after_a_failure_is_derived_as_if_searched_afresh() -> None:
     for a in found:
         derived, fresh = evaluate(base, (a,)), evaluate(base, (a,), full=True)
         assert derived.by_key == fresh.by_key, a
+
+
+def _entered_by_either_site() -> dict[str, Any]:
+    """mail (at us) is published on both sites' circuits, each translating into a pool of its
+    own."""
+    d = two_sites()
+    for c, pool in (("us-er", "10.255.1.0/28"), ("eu-er", "10.255.2.0/28")):
+        d["circuits"][c]["advertises"].append("20.2.3.0/24")
+        d["circuits"][c]["inbound_snat_pool"] = pool
+    d["services"] = {"mail": service("us", "20.2.3.59", "10.1.5.5", ["us-er", "eu-er"])}
+    return d
+
+
+def test_the_inbound_options_after_a_failure_are_derived_as_if_worked_out_afresh() -> None:
+    """`erplan failures` again, for a service Microsoft reaches by either site's circuit
+    (each translating into a pool of its own): after each single failure, the ways in are
+    taken from the baseline's and every row is what judging the failed design afresh gives."""
+    base = Baseline.build(load(_entered_by_either_site()).design, CATALOGS)
+    assert inbound(base.results, "mail").verdict.value in ("ok", "suboptimal")
+    found = atoms(base.design)
+    assert {a.kind for a in found} >= {"circuit", "breakout", "wan"}
+    for a in found:
+        derived, fresh = evaluate(base, (a,)), evaluate(base, (a,), full=True)
+        assert derived.by_key == fresh.by_key, a
+
+
+def test_the_ways_in_to_a_site_are_worked_out_once_per_front_end() -> None:
+    """``Judge.inbound_options``: every circuit and breakout by which a front end reaches the
+    service's site, the same for every flow to that site, so worked out once: a second flow
+    from the same front end gets the very list (a sweep asks it for every row)."""
+    engine = Engine(load(_entered_by_either_site()).design, CATALOGS)
+    judge = Judge(engine)
+    first, second = [f for f in engine.origins.inbound() if f.origin == "mail"][:2]
+    fe = CATALOGS.front_end(first.front_end or "")
+    assert fe is not None and first.front_end != second.front_end
+    got = judge.inbound_options(engine.trace(first), fe)
+    assert [(o.kind, o.name) for o in got] == [
+        ("circuit", "us-er"),
+        ("circuit", "eu-er"),
+        ("breakout", "us-inet"),
+        ("breakout", "eu-inet"),
+    ]
+    assert judge.inbound_options(engine.trace(second), fe) is got
+    assert judge.inbound() == {("us", fe.name): got}
 
 
 def test_a_workload_that_is_not_tenant_bound_has_no_relay() -> None:
