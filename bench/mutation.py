@@ -36,6 +36,7 @@ DEFAULT = (
     "analyses.failure_causes",
     "analyses.flow_findings",
     "analyses.judge",
+    "analyses.offers",
     "analyses.reply_causes",
     "analyses.verdicts",
 )
