@@ -16,7 +16,7 @@ from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
 from erplan.engine.routes import Regional
 from erplan.engine.trace import edge_owner
-from erplan.facts import entry_breakouts, entry_circuits, inbound_pool
+from erplan.facts_edges import entry_breakouts, entry_circuits, inbound_pool
 from erplan.model import Design
 
 _owner = edge_owner
