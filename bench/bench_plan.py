@@ -31,7 +31,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from erplan.analyses.failures import Baseline, atoms, evaluate  # noqa: E402
+from erplan.analyses.failure_atoms import atoms  # noqa: E402
+from erplan.analyses.failures import Baseline, evaluate  # noqa: E402
 from erplan.analyses.meetme import meetme  # noqa: E402
 from erplan.analyses.optimize import build, solve  # noqa: E402
 from erplan.analyses.sweep import cases, run  # noqa: E402

@@ -32,9 +32,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = (
+    "analyses.astray_causes",
     "analyses.failure_causes",
     "analyses.flow_findings",
     "analyses.judge",
+    "analyses.offers",
+    "analyses.reply_causes",
     "analyses.verdicts",
 )
 # Statuses that count as caught: a failing test, or a mutant that never finishes.

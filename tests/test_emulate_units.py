@@ -22,7 +22,14 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOGS = load_catalogs()
 N = IPv4Network
 A = IPv4Address
-ALLOWED = {"erplan.model", "erplan.load", "erplan.catalogs", "erplan.facts", "erplan.diagnostics"}
+ALLOWED = {
+    "erplan.model",
+    "erplan.load",
+    "erplan.catalogs",
+    "erplan.facts",
+    "erplan.facts_edges",
+    "erplan.diagnostics",
+}
 
 
 def test_emulate_imports_nothing_from_the_engine_or_the_analyses() -> None:

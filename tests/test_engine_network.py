@@ -23,7 +23,8 @@ from _semantics import (
     two_sites,
 )
 from erplan.analyses.failed_state import failed_engine
-from erplan.analyses.failures import Atom, Baseline, apply
+from erplan.analyses.failure_atoms import Atom, apply
+from erplan.analyses.failures import Baseline
 from erplan.analyses.verdicts import FlowResult, rows
 from erplan.report import topology
 

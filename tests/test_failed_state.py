@@ -25,14 +25,8 @@ from erplan.analyses.failed_state import (
     inbound_of,
     same_services,
 )
-from erplan.analyses.failures import (
-    Baseline,
-    apply,
-    atoms,
-    crossing,
-    down_keys,
-    origin_groups,
-)
+from erplan.analyses.failure_atoms import apply, atoms
+from erplan.analyses.failures import Baseline, crossing, down_keys, origin_groups
 from erplan.analyses.fastest import Inherit
 from erplan.analyses.judge import Judge
 from erplan.catalogs import load_catalogs

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from _cli import run as run_cli
-from erplan.analyses.failures import Atom, Baseline, atoms, evaluate, origin_groups, origin_of
+from erplan.analyses.failure_atoms import Atom, atoms
+from erplan.analyses.failures import Baseline, evaluate, origin_groups, origin_of
 from erplan.analyses.impact import impact
 from erplan.analyses.sweep import cases, rank, run
 from erplan.catalogs import load_catalogs
@@ -245,7 +246,7 @@ def test_failed_engine_has_every_stage_of_an_engine() -> None:
     """The failure engine reuses the baseline's geography; it must build every stage a plain
     engine does (a stage added to the engine and missed here fails this test)."""
     from erplan.analyses.failed_state import failed_engine
-    from erplan.analyses.failures import apply
+    from erplan.analyses.failure_atoms import apply
 
     b = baseline(FIG17)
     plain = Engine(b.design, b.catalogs)
@@ -254,7 +255,7 @@ def test_failed_engine_has_every_stage_of_an_engine() -> None:
 
 
 def test_kind_help_names_every_kind() -> None:
-    from erplan.analyses.failures import KINDS
+    from erplan.analyses.failure_atoms import KINDS
     from erplan.cli.commands_failures import KIND_HELP
 
     assert tuple(k.strip() for k in KIND_HELP.split(",")) == KINDS

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from erplan.analyses.failures import Atom, Baseline, atoms, evaluate
+from erplan.analyses.failure_atoms import Atom, atoms
+from erplan.analyses.failures import Baseline, evaluate
 from erplan.analyses.summary import FlowState, state_of
 from erplan.analyses.verdicts import verify
 from erplan.catalogs import load_catalogs

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from _semantics import CATALOGS, breakout, load, two_sites
-from erplan.analyses.failures import Atom, Baseline, Outcome, evaluate
+from erplan.analyses.failure_atoms import Atom
+from erplan.analyses.failures import Baseline, Outcome, evaluate
 from erplan.analyses.impact import Impact, impact
 
 US_RESOLVER = Atom("resolver", "us-inet")

@@ -17,7 +17,7 @@ import pytest
 from ciscoconfparse2 import CiscoConfParse
 
 from _generated import CATALOGS, examples, files, loaded, refused
-from erplan import facts
+from erplan import facts, facts_edges
 from erplan.generators.edge import circuit_edge
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,12 +227,12 @@ def _design_facts(example: str, circuit: str) -> tuple[Facts, Facts]:
         "local_preference": design.circuits[circuit].local_preference,
     }
     nat = {"snat": [], "inbound": [], "dnat": []}
-    for t in facts.translations(design):
-        if t.point.edge.kind is facts.EdgeKind.BREAKOUT or t.point.edge.name != circuit:
+    for t in facts_edges.translations(design):
+        if t.point.edge.kind is facts_edges.EdgeKind.BREAKOUT or t.point.edge.name != circuit:
             continue
-        if t.kind is facts.TranslationKind.SNAT:
+        if t.kind is facts_edges.TranslationKind.SNAT:
             nat["snat"].append(str(t.prefix))
-        elif t.kind is facts.TranslationKind.INBOUND_SNAT:
+        elif t.kind is facts_edges.TranslationKind.INBOUND_SNAT:
             nat["inbound"].append(str(t.prefix))
         else:
             nat["dnat"].append((str(t.prefix.network_address), str(t.target)))

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from erplan.analyses.failures import Baseline, apply, atoms, crossing, down_keys, origin_of
+from erplan.analyses.failure_atoms import apply, atoms
+from erplan.analyses.failures import Baseline, crossing, down_keys, origin_of
 from erplan.analyses.verdicts import Verdicts
 from erplan.catalogs import load_catalogs
 from erplan.engine import Engine

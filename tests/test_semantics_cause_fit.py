@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from _semantics import CATALOGS, breakout, circuit, design, flow, load, one_site, results, site
 from erplan.analyses.failed_state import failed_engine
-from erplan.analyses.failures import Atom, Baseline, apply
+from erplan.analyses.failure_atoms import Atom, apply
+from erplan.analyses.failures import Baseline
 from erplan.analyses.verdicts import rows
 from test_semantics_properties import KINDS, NAME, Names, _back, _culprit, rename
 

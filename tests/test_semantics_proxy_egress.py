@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from _semantics import CATALOGS, flow, load, owners, results, share, two_sites
-from erplan.analyses.failures import Atom, Baseline, atoms, evaluate
+from erplan.analyses.failure_atoms import Atom, atoms
+from erplan.analyses.failures import Baseline, evaluate
 from erplan.analyses.summary import FlowState
 
 PROXIED = "out/us/8"  # internet only: to the proxy (PAC)

@@ -79,7 +79,8 @@ import copy
 from _semantics import CATALOGS, flow, load, owners, results, share
 from emulation import designs_review2
 from emulation import designs_review3 as designs
-from erplan.analyses.failures import Atom, Baseline, evaluate
+from erplan.analyses.failure_atoms import Atom
+from erplan.analyses.failures import Baseline, evaluate
 from erplan.emulate import flows as emulated
 
 ER_KEYS = ("out/hq/1", "out/hq/2", "out/hq/9", "out/hq/10")

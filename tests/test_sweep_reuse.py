@@ -12,7 +12,8 @@ import pytest
 
 from erplan.analyses import sweep
 from erplan.analyses.failed_state import kept_row
-from erplan.analyses.failures import Atom, Baseline, crossing, down_keys, evaluate
+from erplan.analyses.failure_atoms import Atom
+from erplan.analyses.failures import Baseline, crossing, down_keys, evaluate
 from erplan.analyses.impact import impact
 from erplan.analyses.sweep import cases, run, same_effect
 from erplan.catalogs import load_catalogs

@@ -24,7 +24,8 @@ from _semantics import (
     two_sites,
 )
 from erplan.analyses.causes import CAUSES
-from erplan.analyses.failures import Baseline, atoms, evaluate
+from erplan.analyses.failure_atoms import atoms
+from erplan.analyses.failures import Baseline, evaluate
 from erplan.analyses.judge import Judge
 from erplan.engine import Engine
 from test_dynamics import WEST_EUROPE, cold_potato

@@ -30,7 +30,7 @@ from emulation.generated_lab import (
     microsoft_routes,
     wait_for,
 )
-from erplan import facts
+from erplan import facts, facts_edges
 from erplan.generators import frr as gen_frr
 from erplan.generators.edge import CircuitEdge
 
@@ -186,7 +186,7 @@ def test_generated_edge_behaves_as_designed(example: str, circuit: str) -> None:
             svc = design.services[name]
             record = CATALOGS.service(svc.initiator or "")
             assert record is not None
-            pool = facts.inbound_pool(design, svc, circuit)
+            pool = facts_edges.inbound_pool(design, svc, circuit)
             for s in edge.sessions:
                 source = initiator(ann, s.link, record.community)
                 got = connect(box, MICROSOFT, source, svc.public_address, ports[0], 3)

@@ -7,13 +7,8 @@ from __future__ import annotations
 
 from erplan.analyses.causes import Culprit
 from erplan.engine.ranges import addr
-from erplan.facts import (
-    TranslationKind,
-    advertisements,
-    inbound_pool,
-    session_up,
-    translations,
-)
+from erplan.facts import advertisements, session_up
+from erplan.facts_edges import TranslationKind, inbound_pool, translations
 from erplan.model import Design, LinkName
 
 _WHAT = {

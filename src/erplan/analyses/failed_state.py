@@ -427,7 +427,7 @@ def _inside_network(design: Design, base: Baseline) -> Network | None:
             up_before = was.up and (link not in was.links or was.links[link].up)
             up_now = c.up and (link not in c.links or c.links[link].up)
             if link in c.links and link not in was.links:
-                # Listed only to be taken down (``failures.apply``): nothing else of its own.
+                # Listed only to be taken down (``failure_atoms.apply``): nothing else of its own.
                 if c.links[link].model_copy(update={"up": True}) != _UNLISTED:
                     return None
                 listed.append((name, link))

@@ -21,7 +21,7 @@ from erplan.analyses.verdicts import (
     dotted,
 )
 from erplan.catalogs import Catalogs
-from erplan.codes import ROUTE_NOTES
+from erplan.codes_flow import ROUTE_NOTES
 from erplan.diagnostics import Finding, Location, Severity
 from erplan.engine import Branch, Direction, Engine, Flow
 from erplan.engine.nodes import Kind

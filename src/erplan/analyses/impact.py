@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from erplan.analyses.failures import Atom, Baseline, Origin, Outcome, describe
+from erplan.analyses.failure_atoms import Atom, describe
+from erplan.analyses.failures import Baseline, Origin, Outcome
 from erplan.analyses.summary import ERRORS, FlowState
 from erplan.model import ProxyMode
 

@@ -17,7 +17,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TypeVar
 
-from erplan.analyses.failures import KINDS, Atom, Baseline, atoms, evaluate
+from erplan.analyses.failure_atoms import KINDS, Atom, atoms
+from erplan.analyses.failures import Baseline, evaluate
 from erplan.analyses.impact import Impact, impact
 from erplan.catalogs import Catalogs, load_catalogs
 from erplan.model import Design
@@ -67,7 +68,7 @@ def rank(results: Iterable[Impact]) -> list[Impact]:
 def same_effect(design: Design, todo: Sequence[Case]) -> list[list[Case]]:
     """The cases grouped by what they take down, in the order each group first appears: a
     peering location is the failure of its circuits, so a location with one circuit and that
-    circuit fail alike (``failures.apply`` makes the same design, and ``evaluate`` reads only
+    circuit fail alike (``failure_atoms.apply`` makes the same design, and ``evaluate`` reads only
     that design and the elements down, never the order of the atoms)."""
     groups: dict[tuple[Atom, ...], list[Case]] = {}
     for case in todo:

@@ -17,15 +17,15 @@ from erplan.names import closest as suggest
 from erplan.plan_tables import failure_tables
 
 if TYPE_CHECKING:  # the analyses load when the command runs: the command line starts fast
-    from erplan.analyses.failures import Atom
+    from erplan.analyses.failure_atoms import Atom
     from erplan.model import Design
 
-# The failure kinds (erplan.analyses.failures.KINDS; a test checks they agree).
+# The failure kinds (erplan.analyses.failure_atoms.KINDS; a test checks they agree).
 KIND_HELP = "circuit, link, location, breakout, resolver, wan, device"
 
 
 def _pick(design: Design, wanted: list[str]) -> tuple[Atom, ...]:
-    from erplan.analyses.failures import atoms
+    from erplan.analyses.failure_atoms import atoms
 
     every = atoms(design)
     chosen: list[Atom] = []
@@ -89,7 +89,8 @@ def failures_command(
     """Every single failure of the design: users who lose ExpressRoute, flows that
     break, who fails over and at what latency; ranked by users affected (exit 1 on a
     single point of failure)."""
-    from erplan.analyses.failures import KINDS, Baseline
+    from erplan.analyses.failure_atoms import KINDS
+    from erplan.analyses.failures import Baseline
     from erplan.analyses.impact import GUIDE_SPOF
     from erplan.analyses.sweep import cases, rank, run
 

@@ -126,7 +126,8 @@ def bandwidth_command(
     target, load after the worst failure that moves people onto it; NAT pools against
     users per address (exit 1 on congestion risk or a pool too small)."""
     from erplan.analyses.bandwidth import FAILURE_KINDS, bandwidth
-    from erplan.analyses.failures import KINDS, Baseline
+    from erplan.analyses.failure_atoms import KINDS
+    from erplan.analyses.failures import Baseline
     from erplan.analyses.sweep import cases, run
 
     common.check_format(fmt, common.TABLE_FORMATS, "bandwidth")

@@ -37,16 +37,12 @@ from erplan.emulate.topology import Route, Session
 from erplan.facts import (
     LINKS,
     MICROSOFT_ASN,
-    NatPoint,
-    Translation,
-    breakout_edge,
-    circuit_edge,
     internet_routes,
     link_advertisements,
-    link_edge,
     prepend_asn,
     region_preferences,
 )
+from erplan.facts_edges import NatPoint, Translation, breakout_edge, circuit_edge, link_edge
 from erplan.model import Design, LinkName
 
 if TYPE_CHECKING:

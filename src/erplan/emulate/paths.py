@@ -20,7 +20,7 @@ from erplan.emulate.addresses import pool_slots
 from erplan.emulate.flows import design_prefixes, service_host_addresses
 from erplan.emulate.network import Builder, Draft, End, PlanError
 from erplan.emulate.topology import Route, Rule
-from erplan.facts import (
+from erplan.facts_edges import (
     Edge,
     NatPoint,
     Translation,

@@ -22,8 +22,8 @@ from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, Catalogs
 from erplan.engine.nodes import Kind, NatRules, Node, Wire
 from erplan.engine.ranges import Boundaries, first_host, net_range
 from erplan.engine.trace import device_node
-from erplan.facts import (
-    LINKS,
+from erplan.facts import LINKS
+from erplan.facts_edges import (
     Edge,
     EdgeKind,
     NatPoint,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from erplan.engine.ranges import Range
-from erplan.facts import Edge, NatPoint
+from erplan.facts_edges import Edge, NatPoint
 from erplan.latency import Ms
 from erplan.model import LinkName
 

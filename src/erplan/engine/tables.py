@@ -30,13 +30,7 @@ from erplan.engine.routes import (
     RouteClass,
     SrcClass,
 )
-from erplan.facts import (
-    LINKS,
-    circuit_communities,
-    region_preferences,
-    session_up,
-    source_filter,
-)
+from erplan.facts import LINKS, circuit_communities, region_preferences, session_up, source_filter
 
 
 class Tables:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 
-from erplan import facts
+from erplan import facts, facts_edges
 from erplan.catalogs import Catalogs
 from erplan.generators.safe import ident
 from erplan.model import Design, DeviceKind, Duty, Inspects, LinkName, Party
@@ -190,7 +190,7 @@ class Missing(Exception):
         self.message = message
 
 
-def _point_id(point: facts.NatPoint) -> str:
+def _point_id(point: facts_edges.NatPoint) -> str:
     return ROUTER if point.device is None else f"device:{point.device}"
 
 
@@ -243,16 +243,19 @@ def circuit_edge(design: Design, catalogs: Catalogs, name: str) -> CircuitEdge:
         uses.append(Use(Feature.REGION_PREFERENCE, (*base, "region_preference"), "cold potato"))
     snat, dnat, inbound = _translations(design, name, uses)
     devices = []
-    for edge in (facts.circuit_edge(name), *(facts.link_edge(name, lk) for lk in facts.LINKS)):
+    for edge in (
+        facts_edges.circuit_edge(name),
+        *(facts_edges.link_edge(name, lk) for lk in facts.LINKS),
+    ):
         where = "circuit" if edge.link is None else edge.link.value
-        point = facts.nat_point(design, edge)
-        for dev in facts.edge_devices(design, edge):
+        point = facts_edges.nat_point(design, edge)
+        for dev in facts_edges.edge_devices(design, edge):
             if dev != point.device:
                 devices.append((where, dev, describe(design, dev)))
     entries = tuple(
         (sname, svc.internal_address or svc.public_address, tuple(svc.ports))
         for sname, svc in design.services.items()
-        if name in facts.entry_circuits(design, svc)
+        if name in facts_edges.entry_circuits(design, svc)
     )
     scope = tuple(s for s, site in design.sites.items() if site.er_routes)
     out = tuple(s for s, site in design.sites.items() if not site.er_routes)
@@ -279,8 +282,11 @@ def circuit_edge(design: Design, catalogs: Catalogs, name: str) -> CircuitEdge:
         uses=tuple(uses),
         provider_devices=tuple(
             dev
-            for e in (facts.circuit_edge(name), *(facts.link_edge(name, lk) for lk in facts.LINKS))
-            for dev in facts.edge_devices(design, e)
+            for e in (
+                facts_edges.circuit_edge(name),
+                *(facts_edges.link_edge(name, lk) for lk in facts.LINKS),
+            )
+            for dev in facts_edges.edge_devices(design, e)
             if design.devices[dev].managed_by is Party.PROVIDER
         ),
         provider_peers=facts.duty(c, Duty.ASN) is Party.PROVIDER,
@@ -309,9 +315,9 @@ def _translations(
     snat: list[Snat] = []
     dnat: list[Dnat] = []
     inbound: list[InboundSnat] = []
-    for t in facts.translations(design):
+    for t in facts_edges.translations(design):
         edge = t.point.edge
-        if edge.kind is facts.EdgeKind.BREAKOUT or edge.name != circuit:
+        if edge.kind is facts_edges.EdgeKind.BREAKOUT or edge.name != circuit:
             continue
         point = _point_id(t.point)
         if t.point.device is not None:
@@ -321,7 +327,7 @@ def _translations(
                 uses.append(
                     Use(Feature.STATIC_NAT, ("devices", t.point.device, "static_nat"), "static")
                 )
-        if t.kind is facts.TranslationKind.SNAT:
+        if t.kind is facts_edges.TranslationKind.SNAT:
             links = facts.LINKS if edge.link is None else (edge.link,)
             snat.append(Snat(t.prefix, links, point))
             path: ObjectPath = ("circuits", circuit, "snat_pool")
@@ -334,7 +340,7 @@ def _translations(
         assert t.service is not None
         svc = design.services[t.service]
         ports = tuple(svc.ports)
-        if t.kind is facts.TranslationKind.DNAT:
+        if t.kind is facts_edges.TranslationKind.DNAT:
             assert t.target is not None
             dnat.append(Dnat(t.service, svc.public_address, t.target, ports, point))
             uses.append(Use(Feature.DNAT, ("services", t.service, "internal_address"), "DNAT"))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
 
-from erplan import facts
+from erplan import facts, facts_edges
 from erplan.analyses.verdicts import FlowResult, Report, verify
 from erplan.engine import Direction
 from erplan.engine.ranges import addr
@@ -179,7 +179,7 @@ def _inbound_tests(design: Design, result: FlowResult) -> list[Test]:
 def _source_pool(design: Design, service: str, branch: Any) -> str:
     edge = branch.forward.edge or ""
     name = (edge_owner(edge) or "").partition(":")[2]
-    pool = facts.inbound_pool(design, design.services[service], name)
+    pool = facts_edges.inbound_pool(design, design.services[service], name)
     return str(pool) if pool is not None else "none"
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
-from erplan import facts
+from erplan import facts, facts_edges
 from erplan.analyses.verdicts import FlowResult, Report
 from erplan.catalogs import Catalogs
 from erplan.engine import Direction, Engine, Flow, Path
@@ -273,12 +273,14 @@ def _inbound(engine: Engine, catalogs: Catalogs, name: str, results: list[FlowRe
     if paths.breakouts:
         ha.append(f"Internet path: {_and(paths.breakouts)}")
     snat_internet = [
-        str(q) for b in paths.breakouts if (q := facts.inbound_pool(design, svc, b)) is not None
+        str(q)
+        for b in paths.breakouts
+        if (q := facts_edges.inbound_pool(design, svc, b)) is not None
     ]
     snat_er = [
         f"{q} ({design.circuits[c].peering_location})"
         for c in paths.circuits
-        if (q := facts.inbound_pool(design, svc, c)) is not None
+        if (q := facts_edges.inbound_pool(design, svc, c)) is not None
     ]
     symmetry = [
         "Method: Source NAT" if snat_internet or snat_er else "Method: none (no source NAT)"

@@ -13,13 +13,11 @@ from erplan.facts import (
     MAX_PREFIXES_PER_SESSION,
     advertisements,
     covered,
-    entry_breakouts,
-    entry_circuits,
-    entry_index,
     link_advertisements,
     pools,
     special_range,
 )
+from erplan.facts_edges import entry_breakouts, entry_circuits, entry_index
 from erplan.model import ENTRY_EXPRESSROUTE, ENTRY_INTERNET, Design, LinkName
 
 

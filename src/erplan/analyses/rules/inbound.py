@@ -7,14 +7,8 @@ from ipaddress import IPv4Network
 
 from erplan.analyses.rules.registry import Context, Hit, rule
 from erplan.diagnostics import Severity
-from erplan.facts import (
-    covered,
-    entry_breakouts,
-    entry_circuits,
-    entry_index,
-    inbound_pool,
-    internet_advertisements,
-)
+from erplan.facts import covered, internet_advertisements
+from erplan.facts_edges import entry_breakouts, entry_circuits, entry_index, inbound_pool
 from erplan.model import ENTRY_EXPRESSROUTE, ENTRY_INTERNET, Design, Service
 
 

@@ -12,13 +12,12 @@ from erplan.facts import (
     DEFAULT_ROUTE,
     advertisements,
     effective_prepend,
-    entry_circuits,
-    inbound_pool,
     internet_advertisements,
     peering_region,
     pools,
     private_asn,
 )
+from erplan.facts_edges import entry_circuits, inbound_pool
 
 
 @rule(
