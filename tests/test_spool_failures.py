@@ -62,7 +62,7 @@ def made(monkeypatch: pytest.MonkeyPatch) -> list[IO[bytes]]:
     real = tempfile.TemporaryFile
 
     def record(*args: Any, **kwargs: Any) -> IO[bytes]:
-        f = real(*args, **kwargs)
+        f: IO[bytes] = real(*args, **kwargs)
         files.append(f)
         return f
 
