@@ -14,11 +14,13 @@ The design is deterministic for a seed and shaped like a real global rollout:
 - inbound (hybrid) services at hubs: destination NAT from a public address inside the hub
   breakout's /24, the /32 advertised over ExpressRoute (prepended on far circuits), inbound SNAT
   per entry path;
+- with ``--security``, a security policy (a firewall on every ExpressRoute and internet path,
+  both ways), which makes erplan's path rules read every traced flow;
 - a sprinkling of the guides' classic mistakes (at ``--problems`` rate): a DNS record that does
   not match the published address, an entry path without inbound SNAT, a resolver egress far
   away, Microsoft routes propagated to a distant site, a route filter missing a service.
 
-Usage: python bench/gen_design.py --sites N --circuits C --seed S -o FILE
+Usage: python bench/gen_design.py --sites N --circuits C --seed S [--security] -o FILE
 """
 
 from __future__ import annotations
@@ -211,7 +213,9 @@ class _Circuit:
     index: int
 
 
-def generate(sites: int, circuits: int, seed: int, problems: float = 0.02) -> str:
+def generate(
+    sites: int, circuits: int, seed: int, problems: float = 0.02, security: bool = False
+) -> str:
     """The design file text (YAML) for ``sites`` sites and ``circuits`` circuits."""
     if sites < 1:
         raise ValueError("at least one site")
@@ -423,7 +427,20 @@ def generate(sites: int, circuits: int, seed: int, problems: float = 0.02) -> st
             }
 
     title = f"synthetic: {sites} sites, {circuits} circuits, seed {seed}"
-    return _emit(title, hubs[0], site_list, wan, breakouts, circ_out, services, devices)
+    text = _emit(title, hubs[0], site_list, wan, breakouts, circ_out, services, devices)
+    return text + _SECURITY if security else text
+
+
+# A firewall required on every path, there and back: the edge firewalls stand on one link's
+# side only of some return paths, so the path rules (ERP730, ERP731) have findings to make.
+_SECURITY = """security:
+  expressroute:
+    outbound: [firewall]
+    inbound: [firewall]
+  internet:
+    outbound: [firewall]
+    inbound: [firewall]
+"""
 
 
 def _q(value: object) -> str:
@@ -550,11 +567,16 @@ def main(argv: list[str] | None = None) -> int:
         default=0.02,
         help="rate of the guides' classic mistakes to sprinkle in (default 0.02; 0 for none)",
     )
+    ap.add_argument(
+        "--security",
+        action="store_true",
+        help="add a security policy (a firewall on every path): the path rules read every flow",
+    )
     ap.add_argument("-o", "--output", type=Path, help="design file to write (default: stdout)")
     args = ap.parse_args(argv)
     if args.sites < 1 or args.circuits < 0 or not 0 <= args.problems <= 1:
         ap.error("--sites must be >= 1, --circuits >= 0, --problems in [0, 1]")
-    text = generate(args.sites, args.circuits, args.seed, args.problems)
+    text = generate(args.sites, args.circuits, args.seed, args.problems, args.security)
     if args.output is None:
         sys.stdout.write(text)
     else:

@@ -93,3 +93,16 @@ def test_cli_writes_the_same_design(tmp_path: Path) -> None:
     out = tmp_path / "d.yaml"
     assert gen_design.main(["--sites", "20", "--circuits", "4", "--seed", "2", "-o", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == gen_design.generate(20, 4, seed=2)
+
+
+def test_security_adds_a_policy_the_path_rules_read() -> None:
+    from erplan.analyses.rules.security import reads_traces
+    from erplan.model import Purpose
+
+    plain = gen_design.generate(40, 6, seed=5)
+    secured = gen_design.generate(40, 6, seed=5, security=True)
+    assert secured.startswith(plain)  # the same design, the policy added
+    d = _design(secured)
+    assert d.security is not None and reads_traces(d)
+    assert Purpose.FIREWALL in d.security.expressroute.outbound
+    assert not reads_traces(_design(plain))

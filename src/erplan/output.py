@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from pathlib import Path, PurePath
+from types import TracebackType
 from typing import IO, Any, Protocol
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ from erplan.untrusted import escape_text
 __all__ = [
     "JSON_FORMAT_VERSION",
     "Spool",
+    "SpoolFailed",
     "counts",
     "dumps",
     "dumps_chunks",
@@ -210,30 +212,58 @@ def dumps_chunks(fields: dict[str, Any], last: str, rows: Iterable[Any]) -> Iter
 _CHUNK = 1 << 18  # bytes handed to the writer at a time
 
 
+class SpoolFailed(Exception):
+    """A spool's temporary file could not be made, written or read (a full disk, no usable
+    temporary directory): the document cannot be made. The text says why."""
+
+
 class Spool:
     """Rows encoded as they come, for a document whose other fields are known only after the
     last row (a report's summary and findings precede its rows): :meth:`chunks` gives the bytes
     :func:`dumps_chunks` would. Rows are kept as data while the document may still be small
     enough to indent; past that, as compact text in a temporary file, so a large report's rows
-    are held neither as data nor in memory."""
+    are held neither as data nor in memory. The file has no name (``tempfile.TemporaryFile``)
+    and is closed, its space freed, by :meth:`chunks`, by :meth:`close` or on leaving a
+    ``with`` block, whatever ends it (an error, an interrupt)."""
 
     def __init__(self) -> None:
         self._kept: list[Any] = []
         self._size = 0  # compact bytes of the rows, a comma each
         self._file: IO[bytes] | None = None
 
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop the rows and the temporary file (once closed, the spool takes no more rows)."""
+        self._kept.clear()
+        if self._file is not None:
+            self._file.close()
+
     def add(self, row: Any) -> None:
         data = _compact(row)
         self._size += len(data) + 1
-        if self._file is not None:
-            self._file.write(b",")
-            self._file.write(data)
-            return
-        self._kept.append(row)
-        if self._size > _INDENT_LIMIT:  # too large to indent, whatever the other fields
-            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by chunks()
-            self._file.write(b",".join(_compact(r) for r in self._kept))
-            self._kept.clear()
+        try:
+            if self._file is not None:
+                self._file.write(b",")
+                self._file.write(data)
+                return
+            self._kept.append(row)
+            if self._size > _INDENT_LIMIT:  # too large to indent, whatever the other fields
+                self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+                self._file.write(b",".join(_compact(r) for r in self._kept))
+                self._kept.clear()
+        except OSError as exc:
+            self.close()
+            raise SpoolFailed(_why(exc)) from exc
 
     def chunks(self, fields: dict[str, Any], last: str) -> Iterator[bytes]:
         """``dumps_chunks(fields, last, rows)`` for the rows added, in order; once."""
@@ -241,17 +271,30 @@ class Spool:
             yield from dumps_chunks(fields, last, self._kept)
             return
         with self._file as spooled:
-            spooled.seek(0)
             try:
+                spooled.seek(0)
                 head = orjson.dumps({**fields, last: []}, default=_plain, option=_OPTIONS)
             except orjson.JSONEncodeError:  # as dumps_chunks: the whole document by json
-                rows = json.loads(b"[" + spooled.read() + b"]")
+                rows = json.loads(b"[" + _read(spooled) + b"]")
                 yield dumps({**fields, last: rows}).encode("utf-8")
                 return
+            except OSError as exc:
+                raise SpoolFailed(_why(exc)) from exc
             yield head[: -len(b"[]}")] + b"["
-            while data := spooled.read(_CHUNK):
+            while data := _read(spooled, _CHUNK):
                 yield data
             yield b"]}\n"
+
+
+def _read(spooled: IO[bytes], size: int = -1) -> bytes:
+    try:
+        return spooled.read(size)
+    except OSError as exc:
+        raise SpoolFailed(_why(exc)) from exc
+
+
+def _why(exc: OSError) -> str:
+    return f"temporary file: {(exc.strerror or str(exc)).lower()}"
 
 
 def _compact(value: Any) -> bytes:

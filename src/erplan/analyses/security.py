@@ -123,48 +123,53 @@ def policy_for(design: Design, kind: str, direction: Inspects) -> frozenset[Purp
 def inspections(engine: Engine, results: Iterable[FlowResult]) -> Iterator[Inspection]:
     """Every flow row per path kind and edge it takes, with what its connections cross."""
     controls = Controls(engine)
-    design = engine.design
     for r in results:
-        direction = direction_of(r.flow)
-        if direction is None:
-            continue
-        proxies = controls.proxies(r.flow)
-        by_edge: dict[tuple[str, str], list[Branch]] = {}
-        for b in r.trace.branches:
-            where = edge_of(b)
-            if where is not None:
-                by_edge.setdefault(where, []).append(b)
-        for (kind, edge), branches in by_edge.items():
-            required = policy_for(design, kind, direction)
-            there: set[Purpose] = set()
-            back: set[Purpose] = set()
-            crossed: dict[str, None] = dict.fromkeys(p for p in proxies if p is not None)
-            share = 0.0
-            for b in branches:
-                fwd, ret = devices_on(b.forward), devices_on(b.back)
-                crossed.update(dict.fromkeys((*fwd, *ret)))
-                lack_there = required - controls.met((*proxies, *fwd), direction)
-                # No reply path: the connection failed before one (a flow verdict says so).
-                lack_back = (
-                    required - controls.met((*proxies, *ret), direction)
-                    if b.back is not None
-                    else frozenset()
-                )
-                there |= lack_there
-                back |= lack_back
-                if lack_there or lack_back:
-                    share += b.weight
-            yield Inspection(
-                r,
-                kind,
-                edge,
-                direction,
-                required,
-                frozenset(there),
-                frozenset(back),
-                share,
-                tuple(crossed),
+        yield from inspect_row(controls, r)
+
+
+def inspect_row(controls: Controls, r: FlowResult) -> Iterator[Inspection]:
+    """One flow row per path kind and edge it takes, with what its connections cross."""
+    direction = direction_of(r.flow)
+    if direction is None:
+        return
+    design = controls.design
+    proxies = controls.proxies(r.flow)
+    by_edge: dict[tuple[str, str], list[Branch]] = {}
+    for b in r.trace.branches:
+        where = edge_of(b)
+        if where is not None:
+            by_edge.setdefault(where, []).append(b)
+    for (kind, edge), branches in by_edge.items():
+        required = policy_for(design, kind, direction)
+        there: set[Purpose] = set()
+        back: set[Purpose] = set()
+        crossed: dict[str, None] = dict.fromkeys(p for p in proxies if p is not None)
+        share = 0.0
+        for b in branches:
+            fwd, ret = devices_on(b.forward), devices_on(b.back)
+            crossed.update(dict.fromkeys((*fwd, *ret)))
+            lack_there = required - controls.met((*proxies, *fwd), direction)
+            # No reply path: the connection failed before one (a flow verdict says so).
+            lack_back = (
+                required - controls.met((*proxies, *ret), direction)
+                if b.back is not None
+                else frozenset()
             )
+            there |= lack_there
+            back |= lack_back
+            if lack_there or lack_back:
+                share += b.weight
+        yield Inspection(
+            r,
+            kind,
+            edge,
+            direction,
+            required,
+            frozenset(there),
+            frozenset(back),
+            share,
+            tuple(crossed),
+        )
 
 
 def security_locations(design: Design) -> list[str]:

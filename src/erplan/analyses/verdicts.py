@@ -414,31 +414,32 @@ def verify(
 
     Each row is summed up into the summary and the flow findings as it is judged, and handed to
     ``each`` (a renderer that writes it at once). ``keep`` chooses the rows the report holds
-    (default: all); a row not kept is dropped with its trace as soon as it is judged. When a
-    path rule reads the design's traced rows (``reads_traces``) they are all kept for it.
+    (default: all); a row not kept is dropped with its trace as soon as it is judged. The path
+    rules that read the design's traced rows (``reads_traces``) read each as it is judged too.
     """
     from erplan.analyses.flow_findings import FlowFindings
     from erplan.analyses.rules import lint
-    from erplan.analyses.rules.security import reads_traces
+    from erplan.analyses.rules.security import PathRows, reads_traces
 
     with collector_paused():
-        every = keep is None or reads_traces(loaded.design)
-        engine = Engine(loaded.design, catalogs, keep_traces=every)
+        engine = Engine(loaded.design, catalogs, keep_traces=keep is None)
         verdicts = Verdicts(engine)
         tally = Tally(loaded.design)
         about_flows = FlowFindings(engine, loaded, catalogs)
+        # Fed every row, so that no path rule traces the design again.
+        paths = PathRows(engine) if reads_traces(loaded.design) else None
         results: list[FlowResult] = []
         for _, flows in engine.groups():
             r = verdicts.result(engine.members(flows), engine.trace(flows[0]))
             tally.add(r)
             about_flows.add(r)
+            if paths is not None:
+                paths.add(r)
             if each is not None:
                 each(r)
-            if every or (keep is not None and keep(r)):
+            if keep is None or keep(r):
                 results.append(r)
-        # Without every row, no rule may read them: one that did would trace them all again.
-        traced = (engine, results) if every else None
-        findings = list(lint(loaded, catalogs, traced))  # type: ignore[arg-type]
+        findings = list(lint(loaded, catalogs, paths=paths))  # type: ignore[arg-type]
         findings.extend(silencing.apply(about_flows.findings(), loaded.design))
         findings.sort(key=sort_key)
         return Report(findings, results, tally.summary(), engine)

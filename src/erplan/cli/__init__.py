@@ -117,7 +117,10 @@ _WRITE_ERRNOS = frozenset((errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 def _run() -> int:
     try:
-        app(standalone_mode=False)
+        # Commands return nothing; typer returns 130 for an interrupt (Ctrl-C), not an error.
+        interrupted = app(standalone_mode=False)
+        if isinstance(interrupted, int):
+            return interrupted
     except common.Exit as exc:
         return exc.code
     except common.OutputFailed as exc:

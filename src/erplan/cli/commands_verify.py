@@ -10,6 +10,7 @@ import typer
 
 from erplan.cli import common
 from erplan.names import closest as suggest
+from erplan.untrusted import escape_text
 
 if TYPE_CHECKING:  # imported by the commands: --help does not pay for the engine
     from erplan.analyses.verdicts import FlowResult, Report
@@ -36,26 +37,31 @@ def verify_command(
     """Derive every flow, follow every return path, and judge each (exit 1 on any error)."""
     from erplan.analyses.verdicts import verify
     from erplan.memory import collector_paused
-    from erplan.output import Spool
-
-    spool: Spool | None = None
+    from erplan.output import Spool, SpoolFailed
 
     common.check_format(fmt, _VERIFY_FORMATS, "verify")
     common.check_output_or_exit(output, [design, endpoints])
     # Paused until the process ends: the report is millions of live objects, and the
     # collector would walk them all again while the output is rendered.
-    with collector_paused():
+    with collector_paused(), Spool() as spool:
         loaded, catalogs = common.load_inputs(design, endpoints)
-        if fmt is common.Format.JSON:
-            # Each row is encoded as it is judged and dropped with its trace; the rows follow
-            # the summary and findings, so they wait in a spool (a file, at 10,000 sites).
-            spool = Spool()
-            report = verify(loaded, catalogs, each=lambda r: spool.add(r.to_dict()), keep=_none)
-        else:
-            # The text shows the rows that are not ok (every row with --flows); SARIF none.
-            keep = _all if flows else _problems if fmt is common.Format.TEXT else _none
-            report = verify(loaded, catalogs, keep=keep)
-        _emit_verify(report, loaded.design, fmt, output, flows, design, endpoints, spool)
+        try:
+            if fmt is common.Format.JSON:
+                # Each row is encoded as it is judged and dropped with its trace; the rows
+                # follow the summary and findings, so they wait in the spool (a temporary file,
+                # at 10,000 sites), closed on leaving this block, however it is left.
+                report = verify(loaded, catalogs, each=lambda r: spool.add(r.to_dict()), keep=_none)
+            else:
+                # The text shows the rows that are not ok (every row with --flows); SARIF none.
+                keep = _all if flows else _problems if fmt is common.Format.TEXT else _none
+                report = verify(loaded, catalogs, keep=keep)
+            _emit_verify(report, loaded.design, fmt, output, flows, design, endpoints, spool)
+        except SpoolFailed as exc:
+            # The output could not be made: failed as a write of it would (nothing written to
+            # ``output``; standard output may hold the part written before a read failed).
+            if output is None:
+                raise common.OutputFailed(escape_text(str(exc))) from exc
+            common.usage_failure(f"cannot write {output}: {exc}")
     raise common.Exit(common.EXIT_FINDINGS if report.has_errors else common.EXIT_OK)
 
 
@@ -79,13 +85,12 @@ def _emit_verify(
     flows: bool,
     design: str,
     endpoints: Path | None,
-    spool: Spool | None,
+    spool: Spool,
 ) -> None:
     from erplan import silencing
 
     report.findings = silencing.apply(report.findings, d)
     if fmt is common.Format.JSON:
-        assert spool is not None
         # Streamed: at 10,000 sites the report is over 80 MB of JSON.
         common.emit_chunks(spool.chunks(report.head(), "flows"), output, [design, endpoints])
     elif fmt is common.Format.SARIF:

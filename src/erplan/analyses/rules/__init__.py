@@ -31,6 +31,7 @@ from erplan.analyses.rules.registry import (
     find_rule,
     run,
 )
+from erplan.analyses.rules.security import PathRows
 from erplan.catalogs import Catalogs
 from erplan.diagnostics import Finding
 
@@ -45,11 +46,17 @@ __all__ = [
 ]
 
 
-def lint(loaded: LoadedLike, catalogs: Catalogs, traced: Traced | None = None) -> list[Finding]:
+def lint(
+    loaded: LoadedLike,
+    catalogs: Catalogs,
+    traced: Traced | None = None,
+    paths: PathRows | None = None,
+) -> list[Finding]:
     """Every finding of every rule on a loaded design, sorted by position; ``traced``: the
-    design's engine and flow rows when the caller has them (the path rules read them).
+    design's engine and flow rows when the caller has them, ``paths``: what the path rules read
+    of them when the caller fed it the rows as it judged them (``PathRows``).
 
     Silenced findings are included with ``Finding.silenced`` set to the reason given.
     """
-    traces = Traces(traced)
+    traces = Traces(traced, paths)
     return run(Context(loaded.design, loaded.source, catalogs, traces))

@@ -19,6 +19,7 @@ from erplan.diagnostics import Finding, Location, Severity, sort_key
 from erplan.model import Design
 
 if TYPE_CHECKING:
+    from erplan.analyses.rules.security import PathRows
     from erplan.analyses.verdicts import FlowResult
     from erplan.engine import Engine
 
@@ -63,10 +64,12 @@ class Hit:
 
 @dataclass
 class Traces:
-    """The design's traced flows, when a rule needs them: given by a caller that traced them
-    already (verify), else traced once, by the first rule that asks."""
+    """The design's traced flows, when a rule needs them: read by the path rules as a caller
+    judged them (``paths``, verify) or from the rows it holds (``traced``), else traced once,
+    by the first rule that asks."""
 
     traced: Traced | None = None
+    paths: PathRows | None = None
 
 
 @dataclass(frozen=True)
@@ -77,14 +80,6 @@ class Context:
     source: SourceLike
     catalogs: Catalogs
     traces: Traces = field(default_factory=Traces, compare=False, repr=False)
-
-    def traced(self) -> Traced:
-        """The engine and every flow row of the design (the path rules read them)."""
-        if self.traces.traced is None:
-            from erplan.analyses.security import trace_all
-
-            self.traces.traced = trace_all(self.design, self.catalogs)
-        return self.traces.traced
 
 
 Check = Callable[[Context], Iterable[Hit]]

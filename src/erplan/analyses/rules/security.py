@@ -3,26 +3,29 @@ security controls to Azure ExpressRoute for Microsoft 365 scenarios'; guide 000 
 
 The path rules read the engine's traced paths, there and back (``erplan.analyses.security``):
 a control counts for a connection only where its packets reach it. They trace the design only
-when it states something they check (a security policy, IPVPN egress sites, TLS inspection).
+when it states something they check (a security policy, IPVPN egress sites, TLS inspection),
+and read each row as it is judged (``PathRows``): no row nor its trace is held for them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from erplan.analyses.rules.registry import Context, Hit, Path, rule
 from erplan.analyses.security import (
     EXPRESSROUTE,
     INTERNET,
     Controls,
-    Inspection,
     devices_on,
     edge_of,
-    inspections,
+    inspect_row,
     policy_for,
 )
+from erplan.analyses.verdicts import FlowResult, Verdicts
+from erplan.catalogs import Catalogs
 from erplan.diagnostics import Severity
-from erplan.engine import Direction, Flow
+from erplan.engine import Direction, Engine, Flow
 from erplan.facts import duty
 from erplan.model import (
     Circuit,
@@ -87,21 +90,147 @@ def _names(purposes: frozenset[Purpose]) -> str:
     return ", ".join(sorted(p.value for p in purposes))
 
 
+# (path kind, edge, origin, direction, missing there, missing back): one finding each.
+_GroupKey = tuple[str, str, Path, Inspects, frozenset[Purpose], frozenset[Purpose]]
+
+
+@dataclass(slots=True)
+class _Uninspected:
+    """Rows that miss the same controls by the same edge: the words of the row with the largest
+    share (the first of equal ones) and how many flows they are."""
+
+    flow: Flow
+    share: float
+    required: frozenset[Purpose]
+    crossed: tuple[str, ...]
+    flows: int = 0
+
+
+class PathRows:
+    """What the path rules read of a design's traced rows, summed up one row at a time as the
+    rows are judged (``verify`` feeds them), in the rows' order: no row is held for them."""
+
+    def __init__(self, engine: Engine) -> None:
+        d = self.design = engine.design
+        self.controls = Controls(engine)
+        self.uninspected: dict[_GroupKey, _Uninspected] = {}  # ERP730, ERP731
+        self.ipvpn = _ipvpn_egresses(d)
+        self.ipvpn_hits: list[Hit] = []  # ERP732
+        self._ipvpn_seen: set[tuple[str, str]] = set()
+        self.tls = _tls_inspecting(d)
+        self.tls_origins: dict[str, dict[str, None]] = {}  # ERP735: device -> origins
+
+    def add(self, r: FlowResult) -> None:
+        if self.design.security is not None:
+            self._inspect(r)
+        if self.ipvpn:
+            self._egress(r)
+        if self.tls:
+            self._decrypted(r)
+
+    def _inspect(self, r: FlowResult) -> None:
+        for ins in inspect_row(self.controls, r):
+            if not ins.missing:
+                continue
+            key = (
+                ins.kind,
+                ins.edge,
+                _origin(ins.flow),
+                ins.direction,
+                ins.missing_there,
+                ins.missing_back,
+            )
+            g = self.uninspected.get(key)
+            if g is None:
+                g = self.uninspected[key] = _Uninspected(
+                    ins.flow, ins.share, ins.required, ins.crossed
+                )
+            elif ins.share > g.share:
+                g.flow, g.share, g.required, g.crossed = (
+                    ins.flow,
+                    ins.share,
+                    ins.required,
+                    ins.crossed,
+                )
+            g.flows += len(r.flows)
+
+    def _egress(self, r: FlowResult) -> None:
+        d, ipvpn = self.design, self.ipvpn
+        f = r.flow
+        if f.direction is not Direction.OUTBOUND or f.start not in d.sites:
+            return
+        for b in r.trace.branches:
+            where = edge_of(b)
+            if where is None or where[0] != EXPRESSROUTE or where[1] not in ipvpn:
+                continue
+            c = ipvpn[where[1]]
+            if f.start not in c.ipvpn_sites or (where[1], f.start) in self._ipvpn_seen:
+                continue
+            here = [n for n in devices_on(b.forward) if d.devices[n].site == f.start]
+            met = self.controls.met(here, Inspects.OUTBOUND_MICROSOFT)
+            required = policy_for(d, EXPRESSROUTE, Inspects.OUTBOUND_MICROSOFT)
+            lacking = (required - met) if required else (frozenset() if met else None)
+            if lacking is None or lacking:
+                self._ipvpn_seen.add((where[1], f.start))
+                off = [n for n in devices_on(b.forward) if d.devices[n].site != f.start]
+                need = _names(lacking) if lacking else "security device"
+                shown = ", ".join(off)
+                elsewhere = f" (what it crosses elsewhere is off its path: {shown})" if off else ""
+                self.ipvpn_hits.append(
+                    Hit(
+                        f"site {f.start} ({d.sites[f.start].users} users) egresses into IPVPN "
+                        f"{where[1]} itself but has no {need} of its own{elsewhere}",
+                        ("circuits", where[1], "ipvpn_sites", c.ipvpn_sites.index(f.start)),
+                        (("circuits", where[1]), ("sites", f.start)),
+                    )
+                )
+
+    def _decrypted(self, r: FlowResult) -> None:
+        f = r.flow
+        if f.direction is not Direction.OUTBOUND or f.third_party:
+            return
+        for b in r.trace.branches:
+            where = edge_of(b)
+            if where is None or where[0] != EXPRESSROUTE:
+                continue
+            for n in devices_on(b.forward):
+                if n in self.tls and Inspects.OUTBOUND_MICROSOFT in self.design.devices[n].inspects:
+                    self.tls_origins.setdefault(n, {})[f.origin] = None
+
+
+def traced_rows(design: Design, catalogs: Catalogs) -> PathRows:
+    """Every row of ``design`` traced, judged and read by the path rules one at a time."""
+    engine = Engine(design, catalogs, keep_traces=False)
+    verdicts = Verdicts(engine)
+    paths = PathRows(engine)
+    for _, flows in engine.groups():
+        paths.add(verdicts.result(engine.members(flows), engine.trace(flows[0])))
+    return paths
+
+
+def _rows(ctx: Context) -> PathRows:
+    """The rows as the path rules read them: fed by the caller (verify), read from the rows it
+    traced (``Traces.traced``), else traced once, by the first rule that asks."""
+    traces = ctx.traces
+    if traces.paths is None:
+        if traces.traced is not None:
+            engine, results = traces.traced
+            traces.paths = PathRows(engine)
+            for r in results:
+                traces.paths.add(r)
+        else:
+            traces.paths = traced_rows(ctx.design, ctx.catalogs)
+    return traces.paths
+
+
 def _path_hits(ctx: Context, kind: str) -> Iterator[Hit]:
     if ctx.design.security is None:
         return
-    engine, results = ctx.traced()
-    GroupKey = tuple[str, tuple[str | int, ...], Inspects, frozenset[Purpose], frozenset[Purpose]]
-    groups: dict[GroupKey, list[Inspection]] = {}
-    for ins in inspections(engine, results):
-        if ins.kind != kind or not ins.missing:
-            continue
-        key = (ins.edge, _origin(ins.flow), ins.direction, ins.missing_there, ins.missing_back)
-        groups.setdefault(key, []).append(ins)
     section = "circuits" if kind == EXPRESSROUTE else "breakouts"
     what = "circuit" if kind == EXPRESSROUTE else "breakout"
-    for (edge, origin, direction, there, back), members in groups.items():
-        first = max(members, key=lambda m: m.share)
+    for (of, edge, origin, direction, there, back), g in _rows(ctx).uninspected.items():
+        if of != kind:
+            continue
         where = []
         if there & back:
             where.append(f"no {_names(there & back)} there or back")
@@ -109,22 +238,22 @@ def _path_hits(ctx: Context, kind: str) -> Iterator[Hit]:
             where.append(f"no {_names(there - back)} on the way out")
         if back - there:
             where.append(f"no {_names(back - there)} on the way back")
-        crossed = ", ".join(first.crossed) or "no device"
-        flows = sum(len(m.result.flows) for m in members)
+        crossed = ", ".join(g.crossed) or "no device"
+        flows = g.flows
         yield Hit(
-            f"{direction.value} {_who(ctx, first.flow, first.share)} by {what} {edge} cross "
-            f"{'; '.join(where)} (the policy requires {_names(first.required)}; traced paths "
+            f"{direction.value} {_who(ctx, g.flow, g.share)} by {what} {edge} cross "
+            f"{'; '.join(where)} (the policy requires {_names(g.required)}; traced paths "
             f"cross {crossed}; {flows} flow{'s' if flows != 1 else ''})",
             (section, str(edge)),
             ((section, str(edge)), origin),
             data={
                 "direction": direction.value,
                 "edge": edge,
-                "origin": first.flow.origin,
+                "origin": g.flow.origin,
                 "missing_out": sorted(p.value for p in there),
                 "missing_back": sorted(p.value for p in back),
-                "share": round(first.share, 6),
-                "crossed": list(first.crossed),
+                "share": round(g.share, 6),
+                "crossed": list(g.crossed),
             },
         )
 
@@ -195,40 +324,8 @@ def ipvpn_egress_without_security(ctx: Context) -> Iterator[Hit]:
     has a firewall", read from the topology alone, is wrong for it. Required: the policy's
     `security.expressroute.outbound` controls, or any security device without a policy.
     """
-    d = ctx.design
-    ipvpn = _ipvpn_egresses(d)
-    if not ipvpn:
-        return
-    engine, results = ctx.traced()
-    controls = Controls(engine)
-    seen: set[tuple[str, str]] = set()
-    for r in results:
-        f = r.flow
-        if f.direction is not Direction.OUTBOUND or f.start not in d.sites:
-            continue
-        for b in r.trace.branches:
-            where = edge_of(b)
-            if where is None or where[0] != EXPRESSROUTE or where[1] not in ipvpn:
-                continue
-            c = ipvpn[where[1]]
-            if f.start not in c.ipvpn_sites or (where[1], f.start) in seen:
-                continue
-            here = [n for n in devices_on(b.forward) if d.devices[n].site == f.start]
-            met = controls.met(here, Inspects.OUTBOUND_MICROSOFT)
-            required = policy_for(d, EXPRESSROUTE, Inspects.OUTBOUND_MICROSOFT)
-            lacking = (required - met) if required else (frozenset() if met else None)
-            if lacking is None or lacking:
-                seen.add((where[1], f.start))
-                off = [n for n in devices_on(b.forward) if d.devices[n].site != f.start]
-                need = _names(lacking) if lacking else "security device"
-                shown = ", ".join(off)
-                elsewhere = f" (what it crosses elsewhere is off its path: {shown})" if off else ""
-                yield Hit(
-                    f"site {f.start} ({d.sites[f.start].users} users) egresses into IPVPN "
-                    f"{where[1]} itself but has no {need} of its own{elsewhere}",
-                    ("circuits", where[1], "ipvpn_sites", c.ipvpn_sites.index(f.start)),
-                    (("circuits", where[1]), ("sites", f.start)),
-                )
+    if _ipvpn_egresses(ctx.design):
+        yield from _rows(ctx).ipvpn_hits
 
 
 def _misplaced(ctx: Context) -> Iterator[tuple[Path, str, str]]:
@@ -344,22 +441,9 @@ def tls_inspection_on_expressroute(ctx: Context) -> Iterator[Hit]:
     paths cross, and the users behind them.
     """
     d = ctx.design
-    heavy = _tls_inspecting(d)
-    if not heavy:
+    if not _tls_inspecting(d):
         return
-    _, results = ctx.traced()
-    users: dict[str, dict[str, None]] = {}
-    for r in results:
-        f = r.flow
-        if f.direction is not Direction.OUTBOUND or f.third_party:
-            continue
-        for b in r.trace.branches:
-            where = edge_of(b)
-            if where is None or where[0] != EXPRESSROUTE:
-                continue
-            for n in devices_on(b.forward):
-                if n in heavy and Inspects.OUTBOUND_MICROSOFT in d.devices[n].inspects:
-                    users.setdefault(n, {})[f.origin] = None
+    users = _rows(ctx).tls_origins
     for n, sites in users.items():
         people = sum(d.sites[s].users for s in sites if s in d.sites)
         shown = ", ".join(list(sites)[:5]) + (" ..." if len(sites) > 5 else "")
