@@ -376,6 +376,25 @@ def test_plan_scoped_site_keeps_expressroute_routes_out_of_its_table() -> None:
     assert "table-map FIB" in bgpd[branch.name] and "table-map" not in bgpd[hub.name]
 
 
+def test_plan_site_routers_send_every_path_to_each_other_and_only_to_each_other() -> None:
+    """Each site router chooses among every breakout's default route by its own designation:
+    the other site routers send it all their paths (add-path), edges only their best."""
+    from emulation import designs_review4_routing as routing
+
+    d = load_mapping(routing.breakouts_designated_crosswise(), catalogs=CATALOGS).design
+    p = plan(d, CATALOGS)
+    loopbacks = {p.topology.node(r).loopbacks[0] for r in p.site_routers.values()}
+    for node in p.topology.nodes:
+        bgpd = next((x.config for x in node.daemons if x.name == "bgpd"), "")
+        sent_all = {
+            IPv4Address(line.split()[1]) for line in bgpd.splitlines() if "addpath-tx" in line
+        }
+        if node.name in p.site_routers.values():
+            assert sent_all == loopbacks - set(node.loopbacks), node.name
+        else:
+            assert not sent_all, node.name
+
+
 def test_plan_uses_the_circuits_peer_subnets_and_shuts_down_a_link_that_is_down() -> None:
     data = designs.tie_working_broken()
     data["circuits"]["c1"].update(primary_subnet="20.51.8.0/30", links={"secondary": {"up": False}})

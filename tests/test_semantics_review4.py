@@ -55,12 +55,13 @@ Designs tried, and what each side said (M: the model, E: the emulation):
 - tie_with_one_link_down: both half by c1's secondary, a quarter by each of c2's links. Agree.
 - designated_breakout_down: both fall over to eu's own breakout, DNS too. Agree.
 - breakouts_designated_crosswise (a designates b's breakout, b designates a's): M a routing
-  loop, every flow of a unreachable; E every flow works by a's own breakout. The model is
+  loop, every flow of a unreachable; E every flow worked by a's own breakout. The model is
   right: DESIGN "Routing" ("a site router uses its designated breakout"; hop by hop, a transit
   router's own table decides) gives a loop, as a full iBGP mesh would. The emulation's site
-  routers reflect only their best default route, so a never learns b's: emulation wrong, not
-  changed here (it cannot be shown in namespaces without add-path, which would change every
-  design's ExpressRoute routes). The model's culprit was site b; fixed to the designation.
+  routers reflected only their best default route, so a never learned b's: emulation wrong,
+  since fixed (the site routers send each other every path, add-path; the loop now shows in
+  namespaces and agrees, tests/emulation/test_review4.py). The model's culprit was site b;
+  fixed to the designation.
 - expressroute_service_reached_by_the_internet: both blackhole (no mapping at the breakout).
   Agree.
 - internet_entry_on_two_breakouts (the same /24 from two breakouts): both dropped half.
@@ -335,9 +336,8 @@ def test_an_inbound_pool_pulled_by_another_circuits_pool_names_the_overlap() -> 
 def test_breakouts_designated_crosswise_loop_and_name_the_designation() -> None:
     """DESIGN "Routing": a site router uses its designated breakout, and hop by hop a transit
     router's own table decides: a's internet traffic crosses b, whose router sends it back to
-    a-inet across a, which sends it to b-inet... The emulation does not show it (its iBGP passes
-    on only each router's best default route, so a never learns b-inet's). The culprit was the
-    site; it is the designation."""
+    a-inet across a, which sends it to b-inet... (the emulation shows the same loop). The culprit
+    was the site; it is the designation."""
     rs = results(routing.breakouts_designated_crosswise())
     dns = flow(rs, "dns/a")
     assert (dns.verdict.value, share(dns), dns.cause_key) == ("blackhole", 1.0, "loop")

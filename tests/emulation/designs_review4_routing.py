@@ -307,3 +307,25 @@ def breakouts_designated_crosswise() -> dict[str, Any]:
             "c1": circuit("a", "New York", snat_pool="20.136.0.0/29", advertises=["20.136.0.0/29"])
         },
     )
+
+
+def distant_designated_breakout() -> dict[str, Any]:
+    """spoke designates far's breakout, 40 away by its own WAN link, while hub's is 5 away:
+    spoke's internet traffic (and its resolver's queries) crosses the WAN to far-inet, the
+    nearer hub-inet unused."""
+    return design(
+        "a distant designated breakout beside a nearer one",
+        {
+            "spoke": site("Chicago", ["10.204.0.0/16"], breakout="far-inet"),
+            "hub": site("New York", ["10.205.0.0/16"], users=0),
+            "far": site("Washington DC", ["10.206.0.0/16"], users=0),
+        },
+        wan=[
+            {"between": ["spoke", "hub"], "latency_ms": 20, "cost": 5},
+            {"between": ["spoke", "far"], "latency_ms": 20, "cost": 40},
+        ],
+        breakouts={
+            "hub-inet": breakout("hub", "20.143.8.1/32", "20.143.8.0/24"),
+            "far-inet": breakout("far", "20.143.9.1/32", "20.143.9.0/24"),
+        },
+    )

@@ -140,3 +140,33 @@ def test_an_internet_entry_announced_by_two_breakouts_loses_the_other_breakouts_
     assert edges(f) == {"breakout:b1", "breakout:b2"}, describe(f)
     assert edges(f, back=True) == {"breakout:b1"}, describe(f)
     assert_agrees(data, report, sorted(flows(report)))
+
+
+def test_breakouts_designated_crosswise_loop() -> None:
+    """a designates b's breakout, b designates a's. Every site router learns every breakout's
+    default route and applies its own designation: a sends its internet traffic to b, whose
+    router sends it back towards a-inet. The kernel's TTL ends the loop; no query or
+    connection leaves by either breakout."""
+    data = routing.breakouts_designated_crosswise()
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    dns = by_key["dns/a"]
+    assert dns.completed == 0 < dns.attempted and not edges(dns), describe(dns)
+    for key in ("out/a/1", "out/a/8"):
+        f = by_key[key]
+        assert f.completed == 0 < f.attempted and not edges(f), describe(f)
+    assert_agrees(data, report, sorted(by_key))
+
+
+def test_a_distant_designated_breakout_is_used_over_a_nearer_one() -> None:
+    """No circuit: every set and the resolver's queries leave by spoke's designation, across
+    the WAN, the nearer hub-inet unused, and come back by it."""
+    data = routing.distant_designated_breakout()
+    report = run_mapping(data, connections=8)
+    by_key = flows(report)
+    internet = [f for key, f in by_key.items() if key.startswith(("dns/", "out/"))]
+    assert internet
+    for f in internet:
+        assert f.completed == f.attempted > 0, describe(f)
+        assert edges(f) == edges(f, back=True) == {"breakout:far-inet"}, describe(f)
+    assert_agrees(data, report, sorted(by_key))

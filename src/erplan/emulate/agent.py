@@ -10,7 +10,9 @@ fast and depends on nothing of erplan.
 - geoDNS (UDP 53): answers a set's name with the address of the front end nearest to the
   breakout whose NAT range the query came from, and the probe name with that source address;
 - resolver (UDP 53 on its address): forwards each query from its own address to the geoDNS
-  server, on the flow port a ``p<port>.`` first label names (53 otherwise);
+  server, on the flow port a ``p<port>.`` first label names (53 otherwise); a query whose
+  time to live ran out on the way (a routing loop: the kernel's ICMP time exceeded came back)
+  is answered with ``RCODE_LOOPED``, any other failure with SERVFAIL;
 - proxy (TCP 3128 on its address): ``CONNECT name:port``, resolved through its site's resolver
   (or, for a proxy with an egress of its own, by the geoDNS server itself), connected from its
   own address; a request naming an address (a cloud proxy's clients resolve first) needs no
@@ -38,6 +40,10 @@ UPSTREAM_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 3.0
 LOOKUP_TIMEOUT = 6.0  # a client's wait for its resolver (which waits UPSTREAM_TIMEOUT)
 RCODE_SERVFAIL, RCODE_NXDOMAIN, RCODE_REFUSED = 2, 3, 5
+# Unassigned in DNS: between the resolver and the probe only, "the upstream query looped".
+RCODE_LOOPED = 15
+LOOP_ERROR = "the resolver's query went round a loop (ICMP time exceeded)"
+IP_RECVERR, SO_EE_ORIGIN_ICMP, ICMP_TIME_EXCEEDED = 11, 2, 11  # Linux; Python names none
 SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33  # Linux; not every Python names them
 
 
@@ -146,13 +152,37 @@ class GeoDns(asyncio.DatagramProtocol):
         self.transport.sendto(reply, addr)
 
 
+class Looped(OSError):
+    """An ICMP time exceeded answered the query: it went round a routing loop."""
+
+
+def _time_exceeded(sock: socket.socket) -> bool:
+    """Whether the error queued on ``sock`` (``IP_RECVERR``) is an ICMP time exceeded."""
+    try:
+        _, ancillary, _, _ = sock.recvmsg(512, 512, socket.MSG_ERRQUEUE)
+    except OSError:
+        return False
+    for level, kind, data in ancillary:
+        if level == socket.IPPROTO_IP and kind == IP_RECVERR and len(data) >= 6:
+            origin, icmp_type = data[4], data[5]  # after the u32 ee_errno
+            return origin == SO_EE_ORIGIN_ICMP and icmp_type == ICMP_TIME_EXCEEDED
+    return False
+
+
 async def ask(
-    server: str, port: int, name: str, source: str, timeout: float, dscp: int = 0
+    server: str,
+    port: int,
+    name: str,
+    source: str,
+    timeout: float,
+    dscp: int = 0,
+    report_loop: bool = False,
 ) -> bytes | None:
     """One DNS query from ``source`` (a fresh port, the packet marked ``dscp``), the raw
-    response or None on timeout."""
+    response or None on timeout; with ``report_loop``, a query that looped raises ``Looped``."""
     loop = asyncio.get_running_loop()
     got: asyncio.Future[bytes] = loop.create_future()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
     class _Once(asyncio.DatagramProtocol):
         def datagram_received(self, data: bytes, addr: Any) -> None:
@@ -161,20 +191,27 @@ async def ask(
 
         def error_received(self, exc: Exception) -> None:
             if not got.done():
-                got.set_exception(exc)
+                got.set_exception(Looped() if _time_exceeded(sock) else exc)
 
     try:
-        transport, _ = await loop.create_datagram_endpoint(
-            _Once, local_addr=(source, 0), remote_addr=(server, port)
-        )
+        sock.setblocking(False)
+        # ICMP errors that are not fatal (time exceeded) reach the socket only with this.
+        sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+        if dscp:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, dscp << 2)
+        sock.bind((source, 0))
+        sock.connect((server, port))
+        transport, _ = await loop.create_datagram_endpoint(_Once, sock=sock)
     except OSError:
+        sock.close()
         return None
-    sock = transport.get_extra_info("socket")
-    if dscp and sock is not None:
-        sock.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, dscp << 2)
     try:
         transport.sendto(build_query(0x4552, name))
         return await asyncio.wait_for(got, timeout)
+    except Looped:
+        if report_loop:
+            raise
+        return None
     except (TimeoutError, OSError):
         return None
     finally:
@@ -211,11 +248,15 @@ class Resolver(asyncio.DatagramProtocol):
         qid, name, question = parsed
         port, _ = untagged(name)
         mark = self.mark(addr[0])
-        raw = await ask(self.upstream, port, name, self.listen, UPSTREAM_TIMEOUT, mark)
+        try:
+            raw = await ask(self.upstream, port, name, self.listen, UPSTREAM_TIMEOUT, mark, True)
+            failed = RCODE_SERVFAIL
+        except Looped:
+            raw, failed = None, RCODE_LOOPED
         if self.transport is None:
             return
         if raw is None:
-            self.transport.sendto(build_answer(qid, question, None, RCODE_SERVFAIL), addr)
+            self.transport.sendto(build_answer(qid, question, None, failed), addr)
         else:
             self.transport.sendto(struct.pack("!H", qid) + raw[2:], addr)
 

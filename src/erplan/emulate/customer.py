@@ -153,6 +153,7 @@ def _site_bgp(
                 import_map=(*prefer, frr.MapEntry()),
                 update_source="lo",
                 next_hop_self=True,
+                addpath_all=True,
             )
         )
         session(b, router, loop, direct=False)

@@ -74,6 +74,9 @@ class Neighbor:
     local_as: int | None = None  # the ASN shown to this peer instead of ours
     rr_client: bool = False
     next_hop_self: bool = False  # also for reflected routes
+    # Send every path this router may pass on, not only its best: each receiver then chooses
+    # by its own policy (a site router's designated breakout), as in a full mesh of its edges.
+    addpath_all: bool = False
     multihop: bool = False
     shutdown: bool = False
     soft_in: bool = False  # keep what the peer sent (the prefix limit counts filtered routes)
@@ -286,6 +289,8 @@ def bgpd_config(hostname: str, bgp: Bgp) -> str:
             body.append(f"  neighbor {a} next-hop-self force")
         if nb.soft_in:
             body.append(f"  neighbor {a} soft-reconfiguration inbound")
+        if nb.addpath_all:
+            body.append(f"  neighbor {a} addpath-tx-all-paths")
         policy.route_map(f"IN{i}", nb.import_map)
         policy.route_map(f"OUT{i}", nb.export_map)
         body.append(f"  neighbor {a} route-map IN{i} in")

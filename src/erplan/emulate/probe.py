@@ -35,8 +35,10 @@ from erplan.emulate.agent import (
     CONNECT_TIMEOUT,
     DNS_PORT,
     LOOKUP_TIMEOUT,
+    LOOP_ERROR,
     PROBE_NAME,
     PROXY_PORT,
+    RCODE_LOOPED,
     ask,
     parse_answer,
     raise_file_limit,
@@ -188,7 +190,9 @@ async def _resolve(job: dict[str, Any], name: str, result: dict[str, Any]) -> st
         elif raw is None:
             result["error"] = "no answer from the resolver"
         else:  # the resolver answered without an address (its upstream failed)
-            result["error"] = f"resolver answered rcode {raw[3] & 0x0F if len(raw) > 3 else '?'}"
+            rcode = raw[3] & 0x0F if len(raw) > 3 else None
+            looped = rcode == RCODE_LOOPED
+            result["error"] = LOOP_ERROR if looped else f"resolver answered rcode {rcode}"
     return answer
 
 
