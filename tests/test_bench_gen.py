@@ -93,3 +93,20 @@ def test_cli_writes_the_same_design(tmp_path: Path) -> None:
     out = tmp_path / "d.yaml"
     assert gen_design.main(["--sites", "20", "--circuits", "4", "--seed", "2", "-o", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == gen_design.generate(20, 4, seed=2)
+
+
+def test_emulation_bench_compares_the_model_flow_by_flow() -> None:
+    """bench/bench_emulate.py hands ``compare`` the model's flows one per key with their
+    branches (its agreement column stayed empty when it passed the report's rows)."""
+    import bench_emulate
+    from erplan.analyses.agreement import comparable
+    from erplan.catalogs import load_catalogs
+    from erplan.load import load_mapping
+
+    catalogs = load_catalogs()
+    text = gen_design.generate(3, 2, seed=1, problems=0.3)
+    loaded = load_mapping(YAML(typ="safe", pure=True).load(text), "random-1", catalogs)
+    flows = bench_emulate.model_flows(loaded, catalogs)
+    assert flows and comparable(flows)
+    assert len({f["key"] for f in flows}) == len(flows)
+    assert all(f["branches"] for f in flows)
