@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         row = one(i, sites, circuits, rng.randrange(1_000_000), args.problems, args.connections)
         rows.append(row)
         print(json.dumps(row), flush=True)
-    doc = {"summary": summary(rows), "rows": rows}
+    doc: dict[str, Any] = {"summary": summary(rows), "rows": rows}
     print(json.dumps(doc["summary"], indent=1))
     if args.json is not None:
         args.json.write_text(json.dumps(doc, indent=1) + "\n")
