@@ -106,3 +106,20 @@ def test_security_adds_a_policy_the_path_rules_read() -> None:
     assert d.security is not None and reads_traces(d)
     assert Purpose.FIREWALL in d.security.expressroute.outbound
     assert not reads_traces(_design(plain))
+
+
+def test_emulation_bench_compares_the_model_flow_by_flow() -> None:
+    """bench/bench_emulate.py hands ``compare`` the model's flows one per key with their
+    branches (its agreement column stayed empty when it passed the report's rows)."""
+    import bench_emulate
+    from erplan.analyses.agreement import comparable
+    from erplan.catalogs import load_catalogs
+    from erplan.load import load_mapping
+
+    catalogs = load_catalogs()
+    text = gen_design.generate(3, 2, seed=1, problems=0.3)
+    loaded = load_mapping(YAML(typ="safe", pure=True).load(text), "random-1", catalogs)
+    flows = bench_emulate.model_flows(loaded, catalogs)
+    assert flows and comparable(flows)
+    assert len({f["key"] for f in flows}) == len(flows)
+    assert all(f["branches"] for f in flows)
