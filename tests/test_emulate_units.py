@@ -12,7 +12,7 @@ import pytest
 
 from emulation import designs, designs_returns
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK, load_catalogs
-from erplan.emulate import costs, flows, frr, nft
+from erplan.emulate import costs, flows, frr, geodns, nft
 from erplan.emulate.addresses import AddressRange, pool_slots, split_ranges, spread
 from erplan.emulate.network import plan
 from erplan.emulate.topology import Node, TopologyError
@@ -258,7 +258,7 @@ def test_pieces_of_a_site_are_weighted_by_their_addresses() -> None:
 
 def test_geodns_answers_with_the_front_end_nearest_to_each_breakout() -> None:
     d = load_mapping(designs.distant_resolver(), catalogs=CATALOGS).design
-    table, notes = flows.geodns_table(d, CATALOGS, A("198.51.100.2"))
+    table, notes = geodns.geodns_table(d, CATALOGS, A("198.51.100.2"))
     by = {e.breakout: e for e in table}
     assert not notes
     assert by["us-inet"].front_end != by["eu-inet"].front_end
@@ -275,7 +275,7 @@ def test_geodns_answers_with_the_front_end_nearest_to_each_breakout() -> None:
 
 def test_geodns_knows_a_breakout_that_does_not_translate_by_what_it_advertises() -> None:
     d = load_mapping(designs_returns.untranslated_breakout(), catalogs=CATALOGS).design
-    table, _ = flows.geodns_table(d, CATALOGS, A("198.51.100.2"))
+    table, _ = geodns.geodns_table(d, CATALOGS, A("198.51.100.2"))
     assert [(e.breakout, e.sources) for e in table] == [("hq-inet", (IPv4Network("20.77.0.0/24"),))]
     # A translating breakout's NAT range is asked first, whatever the design order; among
     # untranslated ones the longest advertisement wins.
@@ -283,7 +283,7 @@ def test_geodns_knows_a_breakout_that_does_not_translate_by_what_it_advertises()
     data["breakouts"]["wide"] = {"site": "hq", "advertises": ["20.0.0.0/8"]}
     data["breakouts"]["nat"] = designs.breakout("hq", "20.77.0.9/32", "20.77.0.0/24")
     d = load_mapping(data, catalogs=CATALOGS).design
-    table, _ = flows.geodns_table(d, CATALOGS, A("198.51.100.2"))
+    table, _ = geodns.geodns_table(d, CATALOGS, A("198.51.100.2"))
     assert [e.breakout for e in table] == ["nat", "hq-inet", "wide"]
 
 

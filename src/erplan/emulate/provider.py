@@ -19,7 +19,8 @@ from ipaddress import IPv4Address, IPv4Network
 from erplan.catalogs import MICROSOFT_INTERNET_BLOCK
 from erplan.emulate import frr, nft
 from erplan.emulate.customer import Layout
-from erplan.emulate.flows import geodns_table, resolver_pins
+from erplan.emulate.flows import resolver_pins
+from erplan.emulate.geodns import geodns_table
 from erplan.emulate.network import INTERNET, INTERNET_ASN, MICROSOFT, Builder
 from erplan.emulate.topology import Route, Session
 from erplan.facts import (

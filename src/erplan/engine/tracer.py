@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from erplan.catalogs import FrontEnd
 from erplan.engine.connect import connect
+from erplan.engine.earlier import combine, failed, failing_culprit, failing_reason, proxy_down
 from erplan.engine.igp import INF, Igp
 from erplan.engine.origins import Origins, ProxyHop, Resolving, Sources, resolving_at
 from erplan.engine.sessions import Context, Culprit
-from erplan.engine.trace import Branch, Direction, Disposition, Flow, FlowTrace, Outcome, Path
+from erplan.engine.trace import Branch, Direction, Disposition, Flow, FlowTrace, Outcome
 from erplan.engine.walk import Walker
 from erplan.latency import Geo, Ms
 from erplan.model import Design
@@ -226,7 +227,12 @@ class Tracer:
         resolving = self.resolving(flow)
         if (flow.front_end is None and not flow.third_party) or flow.destination == 0:
             dns = self.resolved(resolving)
-            return failed(flow, f"DNS does not resolve: {_why(dns)}", _culprit(dns), cause="dns")
+            return failed(
+                flow,
+                f"DNS does not resolve: {failing_reason(dns)}",
+                failing_culprit(dns),
+                cause="dns",
+            )
         fe = o.catalogs.front_end(flow.front_end) if flow.front_end else None
         ms_point = self.geo.fe_point(fe) if fe is not None else None
         if chain and chain[-1].cloud:
@@ -310,7 +316,7 @@ class Tracer:
         for hop in chain:
             what = f"the connection to the proxy {hop.name} fails"
             if not hop.up and (None in (hop.address, prev_sources) or hop.site == prev_site):
-                out.append((what, [_down(hop, None)]))
+                out.append((what, [proxy_down(hop, None)]))
                 break
             if hop.address is None or prev_sources is None or prev_site is None:
                 # Nothing reaches a proxy without an address, nor leaves clients without one.
@@ -333,7 +339,7 @@ class Tracer:
             if not hop.up:
                 # The clients' connections go where the network sends them (a cloud proxy:
                 # out of their breakout) and find nothing answering there.
-                out.append((what, [_down(hop, b) if b.outcome.works else b for b in pre]))
+                out.append((what, [proxy_down(hop, b) if b.outcome.works else b for b in pre]))
                 break
             out.append((what, pre))
             if hop.cloud:
@@ -418,105 +424,3 @@ class Tracer:
             delivered_at=f"lan:{svc.site}",
         )
         return FlowTrace(flow, tuple(main))
-
-
-def failed(
-    flow: Flow,
-    why: str,
-    culprit: Culprit,
-    outcome: Outcome = Outcome.UNREACHABLE,
-    cause: str = "no-route",
-) -> FlowTrace:
-    path = Path((), Disposition(outcome.value), why, None, culprit, cause)
-    return FlowTrace(flow, (Branch(1.0, path, None, outcome, why, culprit),))
-
-
-def combine(
-    flow: Flow,
-    before: list[Branch],
-    main: list[Branch],
-    why: str,
-    cause: str,
-    notes: tuple[tuple[str, float, str], ...] = (),
-    *,
-    lead: bool = False,
-) -> FlowTrace:
-    """A flow that needs an earlier connection (to the resolver, to a proxy) to work first:
-    that connection's failing share fails the flow, the rest goes on as ``main``. With
-    ``lead``, the earlier connection leads to the start of ``main`` (the users' leg to their
-    proxy): its hops come first on the way out and last on the way back."""
-    fails = [b for b in before if not b.outcome.works]
-    share = sum(b.weight for b in fails)
-    # The failing share's own request is never sent: it crosses nothing but the edge its leg
-    # to the proxy (``lead``) left by before it failed.
-    out = [
-        Branch(
-            b.weight,
-            Path(
-                (),
-                Disposition.UNREACHABLE,
-                f"{why}: {b.reason}",
-                b.forward.edge if lead else None,
-                b.culprit,
-                cause,
-            ),
-            None,
-            Outcome.UNREACHABLE,
-            f"{why}: {b.reason}",
-            b.culprit,
-            b.ties,
-        )
-        for b in fails
-    ]
-    works = [b for b in before if b.outcome.works]
-    total = sum(b.weight for b in works)
-    if lead and works and total > 0.0:
-        out.extend(_led(p, b, p.weight / total * (1.0 - share)) for p in works for b in main)
-    else:
-        out.extend(b._replace(weight=b.weight * (1.0 - share)) for b in main)
-    if fails:
-        notes = ((why, share, "; ".join(dict.fromkeys(b.reason for b in fails))), *notes)
-    return FlowTrace(flow, tuple(out), notes)
-
-
-def _down(hop: ProxyHop, leg: Branch | None) -> Branch:
-    """A connection to a proxy that is down: it got as far as ``leg`` took it (None: nowhere
-    the trace shows), and nothing answered."""
-    why, culprit = f"the proxy {hop.name} is down", ("devices", hop.name)
-    edge = leg.forward.edge if leg is not None else None
-    down = Path((), Disposition.BLACKHOLE, why, edge, culprit, "down")
-    if leg is None:
-        return Branch(1.0, down, None, Outcome.BLACKHOLE, why, culprit)
-    return Branch(leg.weight, down, None, Outcome.BLACKHOLE, why, culprit, leg.ties)
-
-
-def _led(leg: Branch, b: Branch, share: float) -> Branch:
-    """Branch ``b`` reached through ``leg``: the leg's hops before it, and after its reply."""
-    fwd = b.forward._replace(
-        hops=leg.forward.hops + b.forward.hops,
-        edge=b.forward.edge or leg.forward.edge,
-        ms=leg.forward.ms + b.forward.ms,
-        estimated=leg.forward.estimated or b.forward.estimated,
-    )
-    back = b.back
-    if back is not None and leg.back is not None:
-        back = back._replace(
-            hops=back.hops + leg.back.hops,
-            edge=back.edge or leg.back.edge,
-            ms=back.ms + leg.back.ms,
-            estimated=back.estimated or leg.back.estimated,
-        )
-    ties = tuple(dict.fromkeys((*leg.ties, *b.ties)))
-    return b._replace(weight=b.weight * share, forward=fwd, back=back, ties=ties)
-
-
-def _why(trace: FlowTrace) -> str:
-    reasons = [b.reason for b in trace.branches if not b.outcome.works]
-    return reasons[0] if reasons else "no answer"
-
-
-def _culprit(trace: FlowTrace) -> Culprit:
-    for b in trace.branches:
-        if not b.outcome.works and b.culprit:
-            return b.culprit
-    return ()
