@@ -22,6 +22,14 @@ def _covers(prefix_start: int, size: int, address: int) -> bool:
     return prefix_start <= address < prefix_start + size
 
 
+def pool_culprit(design: Design, service: str, kind: str, name: str) -> Culprit:
+    """Where an entry's inbound SNAT pool is set, the field a fix of the pool changes: the
+    service's own ``inbound_snat`` for that entry, else the circuit's ``inbound_snat_pool``."""
+    if kind == "circuit" and name not in design.services[service].inbound_snat:
+        return ("circuits", name, "inbound_snat_pool")
+    return ("services", service, "inbound_snat")
+
+
 def inbound_pool_pulled(
     design: Design, service: str, entry: str, dst: int, reason: str
 ) -> tuple[str, str, Culprit] | None:
@@ -57,10 +65,7 @@ def inbound_pool_pulled(
         f"there (a pool belongs to the device that translates into it): the replies reach a "
         f"device that never saw the connection ({reason})"
     )
-    culprit: Culprit = ("services", service, "inbound_snat")
-    if kind == "circuit" and name not in svc.inbound_snat:
-        culprit = ("circuits", name, "inbound_snat_pool")
-    return "shared-inbound-pool", why, culprit
+    return "shared-inbound-pool", why, pool_culprit(design, service, kind, name)
 
 
 def advertised_on_a_link_down(

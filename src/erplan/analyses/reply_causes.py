@@ -10,7 +10,7 @@ from ipaddress import IPv4Network
 
 from erplan.analyses.astray_causes import covers
 from erplan.analyses.causes import Culprit
-from erplan.analyses.design_causes import advertised_on_a_link_down
+from erplan.analyses.design_causes import advertised_on_a_link_down, pool_culprit
 from erplan.engine import Branch, Engine, Outcome, Path
 from erplan.engine.nodes import Kind
 from erplan.engine.ranges import addr
@@ -101,10 +101,7 @@ def shared_inbound_pool(
         f"translates into too: the server's network routes that pool to one of them, and the "
         f"replies of the other's connections reach a device that never saw them ({reason})"
     )
-    culprit: Culprit = ("services", service, "inbound_snat")
-    if kind == "circuit" and name not in svc.inbound_snat:
-        culprit = ("circuits", name, "inbound_snat_pool")
-    return "shared-inbound-pool", why, culprit
+    return "shared-inbound-pool", why, pool_culprit(d, service, kind, name)
 
 
 def reply_link(engine: Engine, back: Path) -> str | None:
