@@ -92,13 +92,14 @@ def test_stale_temporaries_of_dead_writers_are_removed(tmp_path: Path) -> None:
     assert remove_stale_temporaries(target) == [mine]
 
 
-# A writer started from a foreground shell: Ctrl-C is not ignored (a job started in the
-# background of a non-interactive shell inherits SIGINT ignored, and an ignored signal must stay
-# ignored - that is not what this test is about).
+# A writer started from a foreground shell: neither Ctrl-C nor a hang-up is ignored (a job
+# started in the background of a non-interactive shell inherits SIGINT ignored, one under nohup
+# SIGHUP, and an ignored signal must stay ignored - that is not what this test is about).
 _SLOW_WRITER = textwrap.dedent(
     """
     import os, signal, sys, time
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     from erplan import files
     real = os.fsync
     def slow(fd):
@@ -123,6 +124,24 @@ def test_a_signal_during_the_write_leaves_no_temporary(tmp_path: Path, sig: int)
     assert child.wait(timeout=10) != 0
     assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
     assert target.read_text() == "old"
+
+
+def test_a_signal_the_caller_ignores_stays_ignored(tmp_path: Path) -> None:
+    """Started under nohup, a hang-up must not stop the write: it completes, and the process
+    lives on to exit 0."""
+    target = tmp_path / "report.txt"
+    target.write_text("old")
+    writer = _SLOW_WRITER.replace("signal.SIG_DFL", "signal.SIG_IGN").replace(
+        "sleep(30)", "sleep(1)"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", writer, str(target)], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None and child.stdout.readline() == "writing\n"
+    child.send_signal(signal.SIGHUP)
+    assert child.wait(timeout=10) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
+    assert target.read_text() == "new content"
 
 
 def test_after_sigkill_the_next_write_removes_the_temporary(tmp_path: Path) -> None:
