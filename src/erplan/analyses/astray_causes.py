@@ -126,12 +126,19 @@ def cut_by_wan(engine: Engine, last: Hop, parts: Callable[[], dict[str, str]]) -
     cls = engine.tables.route_class(last.dst)
     if site is None or not isinstance(cls, Internal):
         return None
-    holders = {net.nodes[a].site for a in cls.anchors} - {None}
-    if not holders:
-        return None
+    holders = {s for a in cls.anchors if (s := net.nodes[a].site) is not None}
+    return wan_cut_between(engine, site, holders, parts) if holders else None
+
+
+def wan_cut_between(
+    engine: Engine, site: str, others: set[str], parts: Callable[[], dict[str, str]]
+) -> int | None:
+    """The WAN link that is down between ``site`` and every one of ``others``: the first
+    whose being up joins ``site`` to one of them (None when they are joined already, or no
+    one link joins them)."""
     part = parts()  # asked for only here: most failures never need the WAN's parts
     mine = part.get(site, site)
-    theirs = {part.get(h, h) for h in holders if h is not None}
+    theirs = {part.get(h, h) for h in others}
     if mine in theirs:
         return None
     # One link more joins the two when it joins site's part to one of theirs.

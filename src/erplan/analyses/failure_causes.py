@@ -11,6 +11,7 @@ from erplan.analyses.astray_causes import (
     cut_off_by,
     delivered_elsewhere,
     lost_at,
+    wan_cut_between,
     wan_parts,
 )
 from erplan.analyses.causes import CAUSES, Culprit
@@ -196,6 +197,11 @@ class FailureCauses:
                     f"to {svc.dns_record}, the public DNS record of {svc.fqdn}: nothing "
                     "advertises it"
                 )
+        if cause == "resolver" and f.direction is Direction.DNS:
+            cut = self._resolver_cut(f.origin)
+            if cut is not None:
+                a, z = self.design.wan[cut].between
+                return cause, f"{why}: the WAN link between {a} and {z} is down", ("wan", cut, "up")
         if cause in ("dns", "proxy") and f.direction is Direction.OUTBOUND:
             why, culprit = self._earlier(t, b, cause, why, culprit)
             if culprit[:1] == ("devices",) and culprit[-1:] == ("up",):
@@ -203,6 +209,15 @@ class FailureCauses:
         if cause not in CAUSES:
             cause = "no-session" if b.outcome is Outcome.DROPPED else "no-route"
         return cause, why, culprit
+
+    def _resolver_cut(self, site: str) -> int | None:
+        """The WAN link that is down between ``site`` and the site of its resolver egress: the
+        queries never leave the site, so no hop of theirs shows where they lost their way."""
+        egress = self.design.site_resolver_egress(site)
+        if egress is None or egress not in self.design.breakouts:
+            return None
+        there = self.design.breakouts[egress].site
+        return None if there == site else wan_cut_between(self.e, site, {there}, self._wan_parts)
 
     def _earlier(
         self, t: FlowTrace, b: Branch, cause: str, why: str, culprit: Culprit
