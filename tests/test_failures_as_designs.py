@@ -36,11 +36,12 @@ def _small_designs() -> list[tuple[str, dict[str, Any]]]:
         designs_review3,
         designs_review4,
         designs_review4_routing,
+        designs_review5,
     )
 
     out = []
     modules = (designs, designs_returns, designs_review2, designs_review3, designs_review4)
-    for module in (*modules, designs_review4_routing):
+    for module in (*modules, designs_review4_routing, designs_review5):
         for name, make in vars(module).items():
             if name.startswith("_") or getattr(make, "__module__", "") != module.__name__:
                 continue

@@ -171,7 +171,11 @@ class Circuit(_Frozen):
         default_factory=list,
         description="For an any-to-any IPVPN: the sites that egress into the IPVPN themselves; "
         "their ExpressRoute traffic leaves there, not at the circuit's site, so it must be "
-        "secured there (guide 001). Default: only the circuit's site (traffic hairpins there).",
+        "secured there (guide 001, ERP732). Only the security rules read it: the flows of a "
+        "listed site are traced as the design's routing carries them, through the WAN to the "
+        "circuit's site, where erplan attaches the provider edge (their paths, latency and "
+        "verdicts are those of that hairpin; a device there counts as crossed). "
+        "Default: only the circuit's site (traffic hairpins there).",
     )
     up: bool = Field(default=True, description="Set false to study the design with it down.")
     silence: Silence

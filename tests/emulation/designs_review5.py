@@ -532,6 +532,90 @@ def static_nat_on_one_circuit_stateful_on_the_other() -> dict[str, Any]:
     )
 
 
+def wan_cost_over_latency() -> dict[str, Any]:
+    """spoke is 2 ms from h1 (c1) and 40 ms from h2 (c2), but the WAN costs say the opposite
+    (100 and 10): the IGP follows the costs, so every ExpressRoute flow goes by c2."""
+    return design(
+        "WAN costs against WAN latency",
+        {
+            "h1": site("New York", ["10.230.0.0/16"], users=0),
+            "h2": site("Chicago", ["10.231.0.0/16"], users=0),
+            "spoke": site("Philadelphia", ["10.232.0.0/16"]),
+        },
+        wan=[
+            {"between": ["spoke", "h1"], "latency_ms": 2, "cost": 100},
+            {"between": ["spoke", "h2"], "latency_ms": 40, "cost": 10},
+        ],
+        breakouts={"spoke-inet": breakout("spoke", "20.193.9.1/32", "20.193.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "h1", "New York", snat_pool="20.193.0.0/29", advertises=["20.193.0.0/29"]
+            ),
+            "c2": circuit("h2", "Chicago", snat_pool="20.193.1.0/29", advertises=["20.193.1.0/29"]),
+        },
+    )
+
+
+def nat_device_down_on_the_preferred_circuit() -> dict[str, Any]:
+    """c1 (preferred) translates with its NAT device nat1, which is down; c2 translates into its
+    own pool. hq's router moves to c2 and everything comes back by c2."""
+    return design(
+        "the preferred circuit's NAT device down",
+        {"hq": site("New York", ["10.233.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.194.9.1/32", "20.194.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                local_preference=200,
+                snat_pool="20.194.0.0/29",
+                advertises=["20.194.0.0/29"],
+                devices=["nat1"],
+            ),
+            "c2": circuit(
+                "hq", "Washington DC", snat_pool="20.194.1.0/29", advertises=["20.194.1.0/29"]
+            ),
+        },
+        devices={"nat1": {"kind": "nat", "site": "hq", "up": False}},
+    )
+
+
+def router_device_on_one_circuit() -> dict[str, Any]:
+    """A device of kind router stands on c1 (preferred); hq's public /24 is advertised on both
+    circuits. A router keeps state only when the design says so (``stateful`` defaults to
+    true for every kind): half the replies come back by c2, past it."""
+    return design(
+        "a device of kind router on one circuit",
+        {"hq": site("New York", ["20.195.0.0/24"])},
+        breakouts={"hq-inet": breakout("hq", "20.195.9.1/32", "20.195.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq",
+                "New York",
+                local_preference=200,
+                advertises=["20.195.0.0/24"],
+                devices=["r1"],
+            ),
+            "c2": circuit("hq", "Washington DC", advertises=["20.195.0.0/24"]),
+        },
+        devices={"r1": {"kind": "router", "site": "hq"}},
+    )
+
+
+def other_microsoft_services_on_expressroute_only() -> dict[str, Any]:
+    """app is published on c1 only and also used by other Microsoft services, whose sources are
+    not in the prefixes Microsoft 365's route filter brings: they come over the internet."""
+    app = service("20.196.0.10", "10.234.1.10", "dc", ["c1"])
+    app["used_by_other_microsoft_services"] = True
+    return design(
+        "other Microsoft services to an ExpressRoute-only entry",
+        {"dc": site("New York", ["10.234.0.0/16"], users=0)},
+        breakouts={"dc-inet": breakout("dc", "20.196.9.1/32", "20.196.0.0/24")},
+        circuits={"c1": circuit("dc", "New York", advertises=["20.196.0.10/32"])},
+        services={"app": app},
+    )
+
+
 ALL = {
     f.__name__: f
     for f in (
@@ -556,5 +640,9 @@ ALL = {
         server_behind_a_stateless_firewall_on_the_return,
         designated_breakout_beside_own_resolver,
         static_nat_on_one_circuit_stateful_on_the_other,
+        wan_cost_over_latency,
+        nat_device_down_on_the_preferred_circuit,
+        router_device_on_one_circuit,
+        other_microsoft_services_on_expressroute_only,
     )
 }

@@ -187,17 +187,33 @@ class Tracer:
             if not b.outcome.works or b.forward.edge == egress:
                 out.append(b)
                 continue
-            if not self.design.breakouts[resolver].up:
+            # Read from the network, which a failure sweep marks down without a new design.
+            net, cause = self.walker.net, "dns"
+            dead = [
+                n
+                for n in self.design.breakouts[resolver].devices
+                if any(not net.nodes[p].up for p in net.device_positions(n))
+            ]
+            if not net.nodes[f"edge:{resolver}"].up:
                 why = f"breakout {resolver}, the resolver egress of site {site}, is down"
                 culprit: Culprit = ("breakouts", resolver)
+            elif dead:
+                # The breakout is up but cut off: the device is the fix, not the egress.
+                why = (
+                    f"device {dead[0]} on the way to breakout {resolver}, the resolver egress "
+                    f"of site {site}, is down"
+                )
+                culprit, cause = ("devices", dead[0], "up"), "dns-device-down"
             else:
                 why = (
                     f"the resolver's queries would leave by {b.forward.edge}, not by breakout "
                     f"{resolver}, the resolver egress of site {site}"
                 )
                 culprit = ("sites", site, "resolver_egress")
+            # The path names the breakout too: the row stands on its state and its device's.
+            on = ("breakouts", resolver) if cause == "dns-device-down" else culprit
             fwd = b.forward._replace(
-                disposition=Disposition.UNREACHABLE, reason=why, culprit=culprit, cause="dns"
+                disposition=Disposition.UNREACHABLE, reason=why, culprit=on, cause=cause
             )
             out.append(Branch(b.weight, fwd, None, Outcome.UNREACHABLE, why, culprit, b.ties))
         return out
