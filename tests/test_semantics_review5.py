@@ -67,11 +67,22 @@ Designs tried, and what each side said (M: the model, E: the emulation):
   step 2). Agree.
 - static_nat_on_one_circuit_stateful_on_the_other: both dropped half, the entries by c2
   answered by c1's static NAT. Agree.
-- wan_cost_over_latency, nat_device_down_on_the_preferred_circuit,
-  router_device_on_one_circuit, other_microsoft_services_on_expressroute_only: see the
-  emulation's record in bench/README.md ("What it found (the fifth review)").
+- wan_cost_over_latency (costs against latencies): both every ExpressRoute flow by c2, as the
+  costs say. Agree.
+- nat_device_down_on_the_preferred_circuit: both ok, everything by c2 both ways. Agree.
+- router_device_on_one_circuit (a device of kind router, stateful by default): both dropped
+  half, at the router. Agree.
+- other_microsoft_services_on_expressroute_only: both dropped 100 % for the other services
+  (their replies leave by the breakout), Microsoft 365's initiators ok. Agree.
+- shared_pool_split_by_route_filters (Exchange by c1 alone, SharePoint by c2 alone, one pool):
+  both dropped half, each service's replies half by the other circuit. Agree.
+- entry_on_three_links_reply_tied (Microsoft enters by three links, the server's site ties
+  between the two circuits): both dropped half, and the model says the outcome hangs on the
+  tie. Agree.
 
-No verdict was wrong: every "ok" the model gave held in namespaces. Two culprits were wrong
+31 builds of 29 designs, every flow compared: no disagreement, no verdict wrong, every "ok" the
+model gave held in namespaces. Renamed so that name order reverses, no design changed a
+verdict, share, cause, culprit, tie or branch. Two culprits were wrong
 (fixed below, each test failing on the old code), and one field's documentation promised
 forwarding erplan does not do.
 """
@@ -275,3 +286,19 @@ def test_stateful_devices_by_kind_and_flag() -> None:
     for key in _keys("hq"):
         r = flow(nat_down, key)
         assert r.verdict.value == "ok" and owners(r) == owners(r, "back") == {"circuit:c2": 1.0}
+
+
+def test_one_pool_behind_two_route_filters_loses_half_of_each_service() -> None:
+    rs = results(designs.shared_pool_split_by_route_filters())
+    for key, out in (("out/hq/1", "circuit:c1"), ("out/hq/31", "circuit:c2")):
+        r = flow(rs, key)
+        assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "return-elsewhere")
+        assert owners(r) == {out: 1.0}
+        assert owners(r, "back") == {"circuit:c1": 0.5, "circuit:c2": 0.5}
+
+
+def test_replies_tied_between_two_entries_say_the_outcome_hangs_on_the_tie() -> None:
+    r = flow(results(designs.entry_on_three_links_reply_tied()), "in/app/Boydton/443")
+    assert (r.verdict.value, share(r), r.tie) == ("dropped", 0.5, True)
+    # Two links of c1's and one of c2's advertise the address: two thirds enter by c1.
+    assert owners(r) == {"circuit:c1": 0.666666666, "circuit:c2": 0.333333333}

@@ -616,6 +616,52 @@ def other_microsoft_services_on_expressroute_only() -> dict[str, Any]:
     )
 
 
+def shared_pool_split_by_route_filters() -> dict[str, Any]:
+    """c1 admits Exchange only, c2 SharePoint only, and both translate into one pool they both
+    advertise. Exchange can leave by c1 alone, yet Microsoft returns to the pool over both
+    circuits: half of it reaches c2's edge, which never saw it."""
+    pool = "20.197.0.0/29"
+    d = design(
+        "one pool, two circuits with different route filters",
+        {"hq": site("New York", ["10.235.0.0/16"])},
+        breakouts={"hq-inet": breakout("hq", "20.197.9.1/32", "20.197.9.0/24")},
+        circuits={
+            "c1": circuit(
+                "hq", "New York", route_filter=["Exchange"], snat_pool=pool, advertises=[pool]
+            ),
+            "c2": circuit(
+                "hq",
+                "Washington DC",
+                route_filter=["SharePoint"],
+                snat_pool=pool,
+                advertises=[pool],
+            ),
+        },
+    )
+    d["tenant"]["services"] = ["Exchange", "SharePoint"]
+    return d
+
+
+def entry_on_three_links_reply_tied() -> dict[str, Any]:
+    """app's address is advertised on both of c1's links and on c2's secondary only: Microsoft
+    enters by three links, two thirds by c1. dc's router ties between c1 and c2 (no multipath):
+    either circuit may take every reply, so the outcome hangs on the tie."""
+    return design(
+        "an entry on three links, its replies tied",
+        {"dc": site("New York", ["10.236.0.0/16"], users=0)},
+        breakouts={"dc-inet": breakout("dc", "20.198.9.1/32", "20.198.9.0/24")},
+        circuits={
+            "c1": circuit("dc", "New York", advertises=["20.198.0.10/32"]),
+            "c2": circuit(
+                "dc",
+                "Washington DC",
+                links={"secondary": {"advertises": ["20.198.0.10/32"]}},
+            ),
+        },
+        services={"app": service("20.198.0.10", "10.236.1.10", "dc", ["expressroute"])},
+    )
+
+
 ALL = {
     f.__name__: f
     for f in (
@@ -644,5 +690,7 @@ ALL = {
         nat_device_down_on_the_preferred_circuit,
         router_device_on_one_circuit,
         other_microsoft_services_on_expressroute_only,
+        shared_pool_split_by_route_filters,
+        entry_on_three_links_reply_tied,
     )
 }
