@@ -43,9 +43,12 @@ class FailureCauses:
             self._parts = wan_parts([w.between for w in self.design.wan if w.up])
         return self._parts
 
-    def failure(self, t: FlowTrace, b: Branch) -> tuple[str, str, Culprit]:
+    def failure(
+        self, t: FlowTrace, b: Branch, also: tuple[int, ...] = ()
+    ) -> tuple[str, str, Culprit]:
         """(cause key, the cause in words, the design object to fix) for a branch that fails or
-        comes back another way."""
+        comes back another way. ``also``: the other destinations of the row, for a cause that
+        names the services the row's flows reach (``missing_routes``)."""
         fwd, back = b.forward, b.back
         f = t.flow
         owner_f, owner_b = self._path_owner(fwd), self._path_owner(back)
@@ -114,7 +117,7 @@ class FailureCauses:
         inbound_request = path is fwd and f.direction is Direction.INBOUND
         if cause == "no-direct-internet":
             # Refused because it fell to the default route: why the router had no other.
-            missing = refused(self.e, path)
+            missing = refused(self.e, path, also=also)
             if missing is not None:
                 return missing.key, f"{why}: {missing.why}", missing.culprit
         if cause == "delivered-elsewhere" and not inbound_request:

@@ -19,6 +19,8 @@ from erplan.analyses.causes import CAUSES, Culprit
 from erplan.analyses.design_causes import design_rank
 from erplan.analyses.failure_causes import FailureCauses
 from erplan.analyses.judge import Judge
+from erplan.analyses.missing_routes import KEYS as MISSING_KEYS
+from erplan.analyses.missing_routes import destinations
 from erplan.catalogs import Catalogs
 from erplan.diagnostics import Finding, Location, Severity, sort_key
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome
@@ -235,6 +237,9 @@ class Verdicts:
         )
         if failed:
             worst, (key, why, culprit) = self._worst(t, failed)
+            if key in MISSING_KEYS and len(flows) > 1:
+                # A row of several endpoint sets: the reason names every service it covers.
+                key, why, culprit = self.failures.failure(t, worst, destinations(flows))
             share = sum(b.weight for b in failed)
             verdict = Verdict(worst.outcome.value)
             _, fix, src = CAUSES[key]
