@@ -4,13 +4,16 @@ semantics": each verdict carries "the cause in plain words, the fix and the guid
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from _semantics import report
 from emulation.designs import breakout, circuit, design, site
 
+EXAMPLES = Path(__file__).parent.parent / "examples"
 SERVICES = ("Exchange Online", "SharePoint Online", "Skype for Business Online")
 
 
@@ -55,9 +58,7 @@ def _scoped() -> dict[str, Any]:
         (_proxy_only(route_filter=["Other Office 365"]), "direct-not-admitted"),
     ],
 )
-def test_a_row_of_several_sets_names_every_service(
-    data: dict[str, Any], key: str
-) -> None:
+def test_a_row_of_several_sets_names_every_service(data: dict[str, Any], key: str) -> None:
     """The sets of three services fall to the default route for one reason: the row's cause
     (text and JSON) names all three, not only the first flow's."""
     rep = report(data)
@@ -86,3 +87,51 @@ def test_a_finding_over_rows_of_two_circuits_names_both_circuits_services() -> N
     assert "circuit c2 carries Exchange Online, Skype for Business Online" in found.message
     # The words both rows share are said once.
     assert found.message.count("reach the internet directly") == 1
+
+
+def _example(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = YAML(typ="safe").load(EXAMPLES / f"{name}.yaml")
+    return data
+
+
+def _inbound_fixes(data: dict[str, Any]) -> set[tuple[str, str]]:
+    rep = report(data)
+    return {(r.fix, r.source) for r in rep.results if r.cause_key == "inbound-return-elsewhere"}
+
+
+def test_inbound_fix_over_expressroute_offers_source_nat_not_route_scoping() -> None:
+    """Guide 001 Problem 2: the request enters by a circuit; taking ExpressRoute routes away
+    from the server (Solution 1b) would send the reply to the internet, not back to the
+    circuit. The fix is Solution 2, source NAT at the entry."""
+    fixes = _inbound_fixes(_example("g001-problem2-inbound-er-no-snat"))
+    assert fixes
+    for fix, source in fixes:
+        assert "Solution 2" in fix and "Solution 1b" not in fix and "er_routes" not in fix
+        assert "Problem 2" in source and "Problem 1" not in source
+
+
+def test_inbound_fix_from_the_internet_offers_both_of_guide_1s_solutions() -> None:
+    """Guide 001 Problem 1: the request enters from the internet and the reply leaves by
+    ExpressRoute: source NAT at the perimeter (1a) or route scoping (1b) both fix it."""
+    fixes = _inbound_fixes(_example("g001-problem1-inbound-internet-no-snat"))
+    assert fixes
+    for fix, source in fixes:
+        assert "Solution 1a" in fix and "Solution 1b" in fix and "Solution 2" not in fix
+        assert "Problem 1" in source
+
+
+def test_inbound_fix_between_two_breakouts_offers_no_route_scoping() -> None:
+    """The request enters by one breakout and the reply heads for another (the server's
+    site's default route): no ExpressRoute route is involved, so route scoping changes
+    nothing; source NAT at the entry is the fix."""
+    d = _example("g001-problem1-inbound-internet-no-snat")
+    d["circuits"] = {}
+    (hq,) = [b["site"] for b in d["breakouts"].values()]
+    d["sites"]["far"] = {"location": "Chicago", "users": 0, "prefixes": ["10.250.0.0/16"]}
+    d["wan"] = [*d.get("wan", []), {"between": [hq, "far"], "latency_ms": 20}]
+    d["sites"][hq]["breakout"] = "far-inet"
+    d["breakouts"]["far-inet"] = breakout("far", "20.250.4.1/32", "20.250.4.0/24")
+    fixes = _inbound_fixes(d)
+    assert fixes
+    for fix, _ in fixes:
+        assert "Solution 1a" in fix and "Solution 1b" not in fix and "er_routes" not in fix

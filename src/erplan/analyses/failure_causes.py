@@ -13,7 +13,7 @@ from erplan.analyses.astray_causes import (
     lost_at,
     wan_parts,
 )
-from erplan.analyses.causes import CAUSES, Culprit
+from erplan.analyses.causes import CAUSES, ENTRY_FIXES, Culprit
 from erplan.analyses.design_causes import crosswise_designation, inbound_pool_pulled
 from erplan.analyses.missing_routes import breakout_cut_off, refused
 from erplan.analyses.reply_causes import (
@@ -235,6 +235,14 @@ class FailureCauses:
         if same:
             why = why[: len(why) - len(worst.reason)] + own_why
         return why, own_culprit or culprit
+
+    def fix(self, key: str, b: Branch) -> tuple[str, str]:
+        """(the fix, where the guides say so) of cause ``key`` for branch ``b``: the one that
+        fits the way its request entered and its reply heads, where they differ."""
+        kinds = (self._path_owner(b.forward), self._path_owner(b.back))
+        way = "-".join((k or "").partition(":")[0] for k in kinds)
+        found = ENTRY_FIXES.get((key, way))
+        return found if found is not None else CAUSES[key][1:]
 
     def _path_owner(self, path: Path | None) -> str | None:
         """The circuit or breakout a path leaves or enters by, or heads for when it ends

@@ -91,6 +91,10 @@ class _Group:
         self.share = max(self.share, r.share)
         if self.names is not None:
             self.names.update(_names(r.flows))
+        if r.fix and r.fix != self.fix and r.fix not in self.fix:
+            # Rows that entered another way (an inbound service's internet and circuit
+            # entries): each way's fix.
+            self.fix = f"{self.fix}; {r.fix}"
         if r.cause_key in MISSING_KEYS and r.cause != self.cause:
             # Rows of other route classes (other circuits' filters): their services too.
             if self.more is None:

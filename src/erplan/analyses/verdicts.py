@@ -242,7 +242,7 @@ class Verdicts:
                 key, why, culprit = self.failures.failure(t, worst, destinations(flows))
             share = sum(b.weight for b in failed)
             verdict = Verdict(worst.outcome.value)
-            _, fix, src = CAUSES[key]
+            fix, src = self.failures.fix(key, worst)
             if f.direction is Direction.DNS and key not in ("dns",):
                 fix = f"{fix} (every flow of the site needs DNS)"
             return FlowResult(
@@ -264,8 +264,9 @@ class Verdicts:
             )
         asym = [b for b in t.branches if b.outcome is Outcome.ASYMMETRIC]
         if asym:
-            key, why, culprit = self.failures.failure(t, max(asym, key=lambda b: b.weight))
-            _, fix, src = CAUSES[key]
+            heaviest = max(asym, key=lambda b: b.weight)
+            key, why, culprit = self.failures.failure(t, heaviest)
+            fix, src = self.failures.fix(key, heaviest)
             share = sum(b.weight for b in asym)
             return FlowResult(
                 flows,
