@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from _semantics import report
+from _semantics import CATALOGS, report
 from emulation.designs import breakout, circuit, design, site
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -135,3 +135,18 @@ def test_inbound_fix_between_two_breakouts_offers_no_route_scoping() -> None:
     assert fixes
     for fix, _ in fixes:
         assert "Solution 1a" in fix and "Solution 1b" not in fix and "er_routes" not in fix
+
+
+def test_a_shared_snat_pool_is_fixed_by_pools_not_by_inbound_source_nat() -> None:
+    """Guide 000 Figure 16: one outbound SNAT pool advertised on both circuits. No inbound
+    service lies behind the prefix, so ERP305's fix is separate pools per circuit (Figure 17,
+    the `snat_pool` of both circuits) and prepending: it names no inbound source NAT."""
+    from erplan.analyses.rules import lint
+    from erplan.load import load_text
+
+    path = EXAMPLES / "g000-fig16-shared-pool.yaml"
+    loaded = load_text(path.read_text(encoding="utf-8"), path.name, CATALOGS)
+    (hit,) = [f for f in lint(loaded, CATALOGS) if f.code == "ERP305"]
+    assert hit.fix is not None
+    assert "`snat_pool` of us-er, eu-er" in hit.fix
+    assert "inbound" not in hit.fix.lower()
