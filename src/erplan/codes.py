@@ -1,5 +1,5 @@
 """Every code any command prints, in one catalog: input problems (``ERP0xx``), the rules
-(``ERP1xx``-``ERP7xx``) and the flow verdicts (``ERP8xx``).
+(``ERP1xx``-``ERP7xx``, ``ERP93x``) and the flow verdicts (``ERP8xx``).
 
 Nothing is defined twice: input codes come from the loader's and the endpoint reader's tables,
 rules from the rule registry, flow codes from the verdict module (its code table, fixes and

@@ -154,8 +154,9 @@ class Site(_Frozen):
     breakout: str | None = Field(
         default=None,
         description="The internet breakout this site's internet traffic leaves by (its default "
-        "route's preference). Default: the breakout located at this site; a site without one "
-        "takes the nearest breakout by IGP.",
+        "route's preference). Default: the breakout located at this site (the first listed "
+        "when it holds several, which ERP930 asks to name); a site without one takes the "
+        "nearest breakout by IGP.",
     )
     resolver_egress: str | None = Field(
         default=None,

@@ -23,8 +23,10 @@ CAUSES: dict[str, tuple[str, str, str]] = {
     ),
     "inbound-return-elsewhere": (
         "the server's reply leaves by another path than the request entered by",
-        "source-NAT inbound connections at their entry (Solution 1a/2), or keep ExpressRoute "
-        "routes away from the server's segment (Solution 1b)",
+        "source-NAT inbound connections at their entry (Solution 1a at the internet perimeter, "
+        "Solution 2 at a circuit's edge); for requests from the internet answered over "
+        "ExpressRoute, keeping ExpressRoute routes away from the server's site also works "
+        "(Solution 1b)",
         "guide 001 Problems 1 and 2; guide 000 §7.4.2 (Figure 19)",
     ),
     "entry-prefers-another-circuit": (
@@ -312,6 +314,31 @@ CAUSES: dict[str, tuple[str, str, str]] = {
         "route this origin's traffic to the nearest circuit or its local breakout",
         "guide 001 'Determine the appropriate meet-me location'",
     ),
+}
+
+# The fix and its source by the way the request entered and the reply heads (``entry-reply``:
+# breakout or circuit each), where a cause's general fix offers what does not apply there:
+# route scoping (guide 001 Solution 1b) takes ExpressRoute routes away so that the reply falls
+# to the default route, which helps only a request that came from the internet.
+_SOLUTION_2 = (
+    "source-NAT inbound connections at the edge of the circuit they enter by, into a pool that "
+    "circuit advertises (Solution 2)",
+    "guide 001 Problem 2 and Solution 2, inbound consideration 7; guide 000 §7.4.2 (Figure 19)",
+)
+ENTRY_FIXES: dict[tuple[str, str], tuple[str, str]] = {
+    ("inbound-return-elsewhere", "breakout-circuit"): (
+        "source-NAT inbound connections at the perimeter they enter by (Solution 1a), or keep "
+        "ExpressRoute routes away from the server's site (er_routes: false, Solution 1b): the "
+        "reply then takes the default route back to the perimeter",
+        "guide 001 Problem 1, Solutions 1a and 1b; guide 000 §7.4.2 (Figure 19)",
+    ),
+    ("inbound-return-elsewhere", "breakout-breakout"): (
+        "source-NAT inbound connections at the perimeter they enter by (Solution 1a), into "
+        "addresses the server's network routes back to that breakout",
+        "guide 001 Problem 1 and Solution 1a; guide 000 §7.4.2 (Figure 19)",
+    ),
+    ("inbound-return-elsewhere", "circuit-circuit"): _SOLUTION_2,
+    ("inbound-return-elsewhere", "circuit-breakout"): _SOLUTION_2,
 }
 
 Culprit = tuple[str | int, ...]  # a path in the design, as the source map takes it

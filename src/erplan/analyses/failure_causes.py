@@ -14,7 +14,7 @@ from erplan.analyses.astray_causes import (
     wan_cut_between,
     wan_parts,
 )
-from erplan.analyses.causes import CAUSES, Culprit
+from erplan.analyses.causes import CAUSES, ENTRY_FIXES, Culprit
 from erplan.analyses.design_causes import crosswise_designation, inbound_pool_pulled
 from erplan.analyses.missing_routes import breakout_cut_off, refused
 from erplan.analyses.reply_causes import (
@@ -44,9 +44,12 @@ class FailureCauses:
             self._parts = wan_parts([w.between for w in self.design.wan if w.up])
         return self._parts
 
-    def failure(self, t: FlowTrace, b: Branch) -> tuple[str, str, Culprit]:
+    def failure(
+        self, t: FlowTrace, b: Branch, also: tuple[int, ...] = ()
+    ) -> tuple[str, str, Culprit]:
         """(cause key, the cause in words, the design object to fix) for a branch that fails or
-        comes back another way."""
+        comes back another way. ``also``: the other destinations of the row, for a cause that
+        names the services the row's flows reach (``missing_routes``)."""
         fwd, back = b.forward, b.back
         f = t.flow
         owner_f, owner_b = self._path_owner(fwd), self._path_owner(back)
@@ -115,7 +118,7 @@ class FailureCauses:
         inbound_request = path is fwd and f.direction is Direction.INBOUND
         if cause == "no-direct-internet":
             # Refused because it fell to the default route: why the router had no other.
-            missing = refused(self.e, path)
+            missing = refused(self.e, path, also=also)
             if missing is not None:
                 return missing.key, f"{why}: {missing.why}", missing.culprit
         if cause == "delivered-elsewhere" and not inbound_request:
@@ -247,6 +250,14 @@ class FailureCauses:
         if same:
             why = why[: len(why) - len(worst.reason)] + own_why
         return why, own_culprit or culprit
+
+    def fix(self, key: str, b: Branch) -> tuple[str, str]:
+        """(the fix, where the guides say so) of cause ``key`` for branch ``b``: the one that
+        fits the way its request entered and its reply heads, where they differ."""
+        kinds = (self._path_owner(b.forward), self._path_owner(b.back))
+        way = "-".join((k or "").partition(":")[0] for k in kinds)
+        found = ENTRY_FIXES.get((key, way))
+        return found if found is not None else CAUSES[key][1:]
 
     def _path_owner(self, path: Path | None) -> str | None:
         """The circuit or breakout a path leaves or enters by, or heads for when it ends

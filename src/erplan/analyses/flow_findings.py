@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from erplan.analyses.causes import Culprit
+from erplan.analyses.missing_routes import KEYS as MISSING_KEYS
 from erplan.analyses.missing_routes import missing_route
 from erplan.analyses.verdicts import (
     CODE_QOS,
@@ -70,7 +71,8 @@ def _names(flows: Iterable[Flow]) -> Iterator[str]:
 
 @dataclass(slots=True)
 class _Group:
-    """What a flow finding says of its rows: the first row's words, the rest's counts."""
+    """What a flow finding says of its rows: the first row's words, the rest's counts (and,
+    for a missing ExpressRoute route, every row's services: ``more``)."""
 
     flow: Flow
     verdict: Verdict
@@ -82,12 +84,43 @@ class _Group:
     n: int = 0
     share: float = 0.0
     names: set[str] | None = None  # of outbound groups only
+    more: dict[str, None] | None = None  # the other rows' words, where they name other services
 
     def add(self, r: FlowResult) -> None:
         self.n += len(r.flows)
         self.share = max(self.share, r.share)
         if self.names is not None:
             self.names.update(_names(r.flows))
+        if r.fix and r.fix != self.fix and r.fix not in self.fix:
+            # Rows that entered another way (an inbound service's internet and circuit
+            # entries): each way's fix.
+            self.fix = f"{self.fix}; {r.fix}"
+        if r.cause_key in MISSING_KEYS and r.cause != self.cause:
+            # Rows of other route classes (other circuits' filters): their services too.
+            if self.more is None:
+                self.more = {}
+            self.more[r.cause] = None
+
+    @property
+    def words(self) -> str:
+        """The cause as the finding says it: the first row's, then what the others add."""
+        if not self.more:
+            return self.cause
+        return joined([self.cause, *self.more])
+
+
+def joined(causes: list[str]) -> str:
+    """Causes that begin alike, said once: the common words up to a colon (outside
+    parentheses), then each one's rest."""
+    head = causes[0]
+    cut = depth = 0
+    for i, ch in enumerate(head):
+        if any(len(c) <= i or c[i] != ch for c in causes[1:]):
+            break
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and head.startswith(": ", i):
+            cut = i + 2
+    return head[:cut] + "; ".join(c[cut:] for c in causes)
 
 
 class _Groups:
@@ -136,7 +169,7 @@ class _Groups:
                 est = " (estimated)" if g.latency.estimated else ""
                 extra = f" [{g.latency.ms:.0f} ms{est} against {g.best.ms:.0f} ms at best]"
             part = "" if share >= 0.9999 else f"; {share:.0%} of connections"
-            message = f"{v.value}: {who}: {g.cause}{part}{extra}"
+            message = f"{v.value}: {who}: {g.words}{part}{extra}"
             # Without a culprit the finding is about its origin, which silences it like any object.
             about = culprit or _origin_object(f)
             loc = loaded.source.where(about)

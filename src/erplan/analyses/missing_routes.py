@@ -7,10 +7,11 @@ internet where the design meant a circuit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from erplan.analyses.causes import Culprit
-from erplan.engine import Engine, Path
+from erplan.engine import Engine, Flow, Path
 from erplan.engine.routes import Microsoft365
 from erplan.facts import LINKS, MAX_PREFIXES_PER_SESSION, link_advertisements
 
@@ -18,6 +19,7 @@ from erplan.facts import LINKS, MAX_PREFIXES_PER_SESSION, link_advertisements
 NOT_PROPAGATED = "direct-not-propagated"
 CIRCUIT_DOWN = "direct-circuit-down"
 NOT_ADMITTED = "direct-not-admitted"
+KEYS = frozenset((NOT_PROPAGATED, CIRCUIT_DOWN, NOT_ADMITTED))
 
 
 class Missing(NamedTuple):
@@ -28,17 +30,26 @@ class Missing(NamedTuple):
     culprit: Culprit
 
 
-def missing_route(engine: Engine, router: str, dst: int) -> Missing | None:
+def missing_route(
+    engine: Engine, router: str, dst: int, also: Iterable[int] = ()
+) -> Missing | None:
     """Why site router ``router`` has no ExpressRoute route for ``dst``; None when ``dst`` is
     not a prefix Microsoft advertises over ExpressRoute (its only route is the default) or when
-    none of the three reasons holds (the router has one, unless the WAN cuts it off)."""
+    none of the three reasons holds (the router has one, unless the WAN cuts it off). ``also``:
+    the other destinations of a row that shares the trace, whose services the reason names too
+    (one route class: the same circuits admit them)."""
     tables, design = engine.tables, engine.design
     entry = tables.entry(dst)
     node = engine.net.nodes[router]
     if not isinstance(entry, Microsoft365) or node.site is None or not design.circuits:
         return None
     site = node.site
-    names = ", ".join(sorted(_services(engine, entry.communities)))
+    communities = set(entry.communities)
+    for other in also:
+        found = tables.entry(other)
+        if isinstance(found, Microsoft365):
+            communities |= found.communities
+    names = ", ".join(sorted(_services(engine, frozenset(communities))))
     admitting = [c for c in design.circuits if tables.admits[c] & entry.communities]
     if not admitting:
         c = _nearest(engine, router, list(design.circuits))
@@ -65,16 +76,28 @@ def missing_route(engine: Engine, router: str, dst: int) -> Missing | None:
     return None
 
 
-def refused(engine: Engine, path: Path, dst: int | None = None) -> Missing | None:
+def refused(
+    engine: Engine, path: Path, dst: int | None = None, also: Iterable[int] = ()
+) -> Missing | None:
     """Why the perimeter refused ``path`` (cause ``no-direct-internet``): the reason the router
     it ended at had no ExpressRoute route, so that the packet fell to the default route; None
     for another cause, or when the destination has no ExpressRoute route to miss. ``dst``: the
     destination to name the services of, when the path was traced for another one of its
-    class (else the packet's)."""
+    class (else the packet's); ``also``: the row's other destinations (``missing_route``)."""
     if path.cause != "no-direct-internet" or not path.hops:
         return None
     last = path.hops[-1]
-    return missing_route(engine, last.node, last.dst if dst is None else dst)
+    return missing_route(engine, last.node, last.dst if dst is None else dst, also)
+
+
+def destinations(flows: Iterable[Flow]) -> tuple[int, ...]:
+    """Every address the flows of a row connect to (each geoDNS answer's too), once each."""
+    seen: dict[int, None] = {}
+    for f in flows:
+        if f.destination:
+            seen[f.destination] = None
+        seen.update((a, None) for _, a, _ in f.answers)
+    return tuple(seen)
 
 
 def breakout_cut_off(engine: Engine, router: str) -> tuple[str, str] | None:

@@ -13,6 +13,7 @@ traced paths of the site's ExpressRoute flows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -21,7 +22,7 @@ from erplan.analyses.security import EXPRESSROUTE, devices_on, edge_of, security
 from erplan.analyses.verdicts import FlowResult
 from erplan.engine import Branch, Direction, Engine
 from erplan.latency import Ms, estimate
-from erplan.model import Connectivity
+from erplan.model import Connectivity, Design
 
 GUIDE = "guide 001 'Applying security controls to Azure ExpressRoute for Microsoft 365 scenarios'"
 
@@ -145,13 +146,69 @@ class CircuitCost:
         }
 
 
+class Measured:
+    """What placement reads of the traced rows, summed up one row at a time as they are judged
+    (no row is held): per circuit and site, the slowest traced round trip to the Microsoft edge
+    over the circuit, the share of the site's ExpressRoute connections that take it, the
+    TLS-inspecting devices on the way."""
+
+    def __init__(self, design: Design) -> None:
+        self.design = design
+        self.flows: dict[str, int] = {}  # the site's ExpressRoute flows of users
+        self.slowest: dict[str, dict[str, Ms]] = {}
+        self.tls: dict[str, dict[str, dict[str, None]]] = {}
+        self.shares: dict[str, dict[str, float]] = {}
+
+    @classmethod
+    def of(cls, design: Design, results: Iterable[FlowResult]) -> Measured:
+        got = cls(design)
+        for r in results:
+            got.add(r)
+        return got
+
+    def add(self, r: FlowResult) -> None:
+        f = r.flow
+        if f.direction is not Direction.OUTBOUND or f.kind != "users" or not f.express_route:
+            return
+        d = self.design
+        self.flows[f.origin] = self.flows.get(f.origin, 0) + 1
+        share: dict[str, float] = {}
+        for b in r.trace.branches:
+            where = edge_of(b)
+            if where is None or where[0] != EXPRESSROUTE:
+                continue
+            circuit = where[1]
+            share[circuit] = share.get(circuit, 0.0) + b.weight
+            got = _to_microsoft(b)
+            mine = self.slowest.setdefault(circuit, {})
+            if f.origin not in mine or got.ms > mine[f.origin].ms:
+                mine[f.origin] = got
+            heavy = (n for n in devices_on(b.forward) if d.devices[n].ssl_inspection)
+            self.tls.setdefault(circuit, {}).setdefault(f.origin, {}).update(dict.fromkeys(heavy))
+        for circuit, s in share.items():
+            sums = self.shares.setdefault(circuit, {})
+            sums[f.origin] = sums.get(f.origin, 0.0) + s
+
+    def table(self) -> dict[str, dict[str, tuple[Ms, float, tuple[str, ...]]]]:
+        return {
+            c: {
+                s: (ms, self.shares[c][s] / self.flows[s], tuple(self.tls.get(c, {}).get(s, {})))
+                for s, ms in by_site.items()
+            }
+            for c, by_site in self.slowest.items()
+        }
+
+
 class Placement:
     """Per circuit with a stated connectivity model: its options' latency, site by site."""
 
-    def __init__(self, engine: Engine, results: list[FlowResult]) -> None:
+    def __init__(self, engine: Engine, results: Iterable[FlowResult] | Measured) -> None:
+        """``results``: the traced rows, or what ``Measured`` summed up of them as they came."""
         self.engine = engine
         self.design = engine.design
-        self.results = results
+        self.measured = (
+            results if isinstance(results, Measured) else Measured.of(self.design, results)
+        )
         self.locations = tuple(security_locations(self.design))
 
     def _wan(self, a: str, b: str) -> Ms | None:
@@ -184,42 +241,7 @@ class Placement:
 
     @cached_property
     def _measured(self) -> dict[str, dict[str, tuple[Ms, float, tuple[str, ...]]]]:
-        """Per circuit and site, in one pass over the results: the slowest traced round trip to
-        the Microsoft edge over the circuit, the share of the site's ExpressRoute connections
-        that take it, the TLS-inspecting devices on the way."""
-        d = self.design
-        flows: dict[str, int] = {}  # the site's ExpressRoute flows of users
-        slowest: dict[str, dict[str, Ms]] = {}
-        tls: dict[str, dict[str, dict[str, None]]] = {}
-        shares: dict[str, dict[str, float]] = {}
-        for r in self.results:
-            f = r.flow
-            if f.direction is not Direction.OUTBOUND or f.kind != "users" or not f.express_route:
-                continue
-            flows[f.origin] = flows.get(f.origin, 0) + 1
-            share: dict[str, float] = {}
-            for b in r.trace.branches:
-                where = edge_of(b)
-                if where is None or where[0] != EXPRESSROUTE:
-                    continue
-                circuit = where[1]
-                share[circuit] = share.get(circuit, 0.0) + b.weight
-                got = _to_microsoft(b)
-                mine = slowest.setdefault(circuit, {})
-                if f.origin not in mine or got.ms > mine[f.origin].ms:
-                    mine[f.origin] = got
-                heavy = (n for n in devices_on(b.forward) if d.devices[n].ssl_inspection)
-                tls.setdefault(circuit, {}).setdefault(f.origin, {}).update(dict.fromkeys(heavy))
-            for circuit, s in share.items():
-                sums = shares.setdefault(circuit, {})
-                sums[f.origin] = sums.get(f.origin, 0.0) + s
-        return {
-            c: {
-                s: (ms, shares[c][s] / flows[s], tuple(tls.get(c, {}).get(s, {})))
-                for s, ms in by_site.items()
-            }
-            for c, by_site in slowest.items()
-        }
+        return self.measured.table()
 
     def circuit(self, name: str) -> CircuitCost | None:
         c = self.design.circuits[name]

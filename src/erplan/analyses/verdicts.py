@@ -19,6 +19,8 @@ from erplan.analyses.causes import CAUSES, Culprit
 from erplan.analyses.design_causes import design_rank
 from erplan.analyses.failure_causes import FailureCauses
 from erplan.analyses.judge import Judge
+from erplan.analyses.missing_routes import KEYS as MISSING_KEYS
+from erplan.analyses.missing_routes import destinations
 from erplan.catalogs import Catalogs
 from erplan.diagnostics import Finding, Location, Severity, sort_key
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome
@@ -235,9 +237,12 @@ class Verdicts:
         )
         if failed:
             worst, (key, why, culprit) = self._worst(t, failed)
+            if key in MISSING_KEYS and len(flows) > 1:
+                # A row of several endpoint sets: the reason names every service it covers.
+                key, why, culprit = self.failures.failure(t, worst, destinations(flows))
             share = sum(b.weight for b in failed)
             verdict = Verdict(worst.outcome.value)
-            _, fix, src = CAUSES[key]
+            fix, src = self.failures.fix(key, worst)
             if f.direction is Direction.DNS and key not in ("dns",):
                 fix = f"{fix} (every flow of the site needs DNS)"
             return FlowResult(
@@ -259,8 +264,9 @@ class Verdicts:
             )
         asym = [b for b in t.branches if b.outcome is Outcome.ASYMMETRIC]
         if asym:
-            key, why, culprit = self.failures.failure(t, max(asym, key=lambda b: b.weight))
-            _, fix, src = CAUSES[key]
+            heaviest = max(asym, key=lambda b: b.weight)
+            key, why, culprit = self.failures.failure(t, heaviest)
+            fix, src = self.failures.fix(key, heaviest)
             share = sum(b.weight for b in asym)
             return FlowResult(
                 flows,

@@ -20,20 +20,22 @@ def security_command(
     """Compare the security placement options of each circuit's model: latency added and users
     affected, side by side (exit 1 on a security error finding)."""
     from erplan import security_text
-    from erplan.analyses.placement import Placement
+    from erplan.analyses.placement import Measured, Placement
     from erplan.analyses.rules.registry import Context, Traces, all_rules, run
-    from erplan.analyses.security import trace_all
+    from erplan.analyses.rules.security import judged_rows
     from erplan.output import dumps, has_errors
 
     common.check_format(fmt, _FORMATS, "security")
     common.check_output_or_exit(output, [design, endpoints])
     loaded, catalogs = common.load_inputs(design, endpoints)
-    engine, results = trace_all(loaded.design, catalogs)
-    costs = Placement(engine, results).all()
+    # The rows are read as they are judged, by placement and by the path rules: none is kept.
+    measured = Measured(loaded.design)
+    engine, paths = judged_rows(loaded.design, catalogs, measured.add)
+    costs = Placement(engine, measured).all()
     unstated = [n for n, c in loaded.design.circuits.items() if c.connectivity is None]
     # The security rules alone: the others have nothing to say about placement.
     security_rules = [r for r in all_rules() if r.code.startswith("ERP73")]
-    context = Context(loaded.design, loaded.source, catalogs, Traces((engine, results)))
+    context = Context(loaded.design, loaded.source, catalogs, Traces(paths=paths))
     findings = run(context, security_rules)
     if fmt is common.Format.JSON:
         text = dumps(security_text.document(costs, findings, unstated))

@@ -161,10 +161,18 @@ def problems_table(report: Report) -> Table | None:
 
 
 def fixes_text(report: Report) -> list[str]:
-    """One line per cause met: what it means, the fix and the guide (said once, not per group)."""
+    """One line per cause met: what it means, the fix and the guide (said once, not per group;
+    once per fix where the fix depends on the way the flows took, as an inbound one's entry)."""
     lines = []
-    for key in dict.fromkeys(g.cause_key for g in problem_groups(report)):
-        what, fix, source = CAUSES.get(key, (key, "", ""))
+    met: dict[tuple[str, str, str], None] = {}
+    for g in problem_groups(report):
+        what, fix, source = CAUSES.get(g.cause_key, (g.cause_key, "", ""))
+        for r in g.rows:
+            met[(g.cause_key, r.fix or fix, r.source or source)] = None
+        if not g.rows:
+            met[(g.cause_key, fix, source)] = None
+    for key, fix, source in met:
+        what = CAUSES[key][0] if key in CAUSES else key
         lines.append(f"{key}: {what}")
         if fix:
             lines.append(f"    fix: {fix}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from erplan.analyses.rules import (  # noqa: F401
     addressing,
     advertisement,
+    designation,
     dynamics,
     ha,
     hygiene,

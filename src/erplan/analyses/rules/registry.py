@@ -118,6 +118,7 @@ GROUPS: dict[str, str] = {
     "6": "Route filters (route_filter.py)",
     "7": "High availability, security placement and design hygiene (ha.py, security.py, "
     "hygiene.py)",
+    "9": "Choices the routing needs that only the design states (designation.py)",
 }
 
 

@@ -193,6 +193,7 @@ def prefix_on_several_circuits(ctx: Context) -> Iterator[Hit]:
         if len(set(circuits)) < 2:
             continue
         problems: list[str] = []
+        fixes: list[str] = []  # one per kind of problem met: the general fix names all three
         for sname, s in d.services.items():
             if not prefix.overlaps(IPv4Network(s.public_address)):
                 continue
@@ -203,8 +204,13 @@ def prefix_on_several_circuits(ctx: Context) -> Iterator[Hit]:
                     f"service {sname} has no inbound SNAT on {', '.join(missing)}, so replies "
                     "may leave by another circuit"
                 )
+                fixes.append(
+                    f"source-NAT service {sname}'s inbound connections per circuit (`inbound_snat` "
+                    f"on {', '.join(missing)})"
+                )
         prepends = {c: effective_prepend(d, c, prefix) for c in circuits}
         shortest = min(prepends.values())
+        pooled: list[str] = []  # circuits whose outbound SNAT pool lies behind the prefix
         for owner in circuits:
             pool = d.circuits[owner].snat_pool
             if pool is None or not pool.overlaps(prefix):
@@ -214,6 +220,13 @@ def prefix_on_several_circuits(ctx: Context) -> Iterator[Hit]:
                     f"replies to circuit {owner}'s SNAT pool {pool} may come back by another "
                     "circuit"
                 )
+                pooled.append(owner)
+        if pooled:
+            fixes.append(
+                f"give each circuit its own SNAT pool, advertised only on it (`snat_pool` of "
+                f"{', '.join(pooled)}), or prepend a public ASN on the other circuits' "
+                f"advertisement of {prefix}"
+            )
         unprepended = [n for n in circuits if prepends[n] == shortest]
         regions = {
             r
@@ -229,6 +242,7 @@ def prefix_on_several_circuits(ctx: Context) -> Iterator[Hit]:
                 "no prepending on the far circuit: Microsoft enters by any of "
                 f"{', '.join(unprepended)}{shown}"
             )
+            fixes.append(f"prepend a public ASN on the far circuit's advertisement of {prefix}")
         if problems:
             last_name, last_i = places[-1]
             yield Hit(
@@ -236,9 +250,15 @@ def prefix_on_several_circuits(ctx: Context) -> Iterator[Hit]:
                 + "; ".join(problems),
                 ("circuits", last_name, "advertises", last_i),
                 tuple(("circuits", n) for n in dict.fromkeys(circuits)),
+                fix=_sentence("; ".join(fixes)),
             )
 
 
 def _distinct_locations(ctx: Context, circuits: list[str]) -> bool:
     """Without region data, circuits at different peering locations count as far apart."""
     return len({ctx.design.circuits[c].peering_location for c in circuits}) > 1
+
+
+def _sentence(text: str) -> str:
+    """``text`` as a sentence: its first letter capital, a full stop at the end."""
+    return text[:1].upper() + text[1:] + "."

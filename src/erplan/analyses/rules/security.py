@@ -9,7 +9,7 @@ and read each row as it is judged (``PathRows``): no row nor its trace is held f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from erplan.analyses.rules.registry import Context, Hit, Path, rule
@@ -200,12 +200,23 @@ class PathRows:
 
 def traced_rows(design: Design, catalogs: Catalogs) -> PathRows:
     """Every row of ``design`` traced, judged and read by the path rules one at a time."""
+    return judged_rows(design, catalogs)[1]
+
+
+def judged_rows(
+    design: Design, catalogs: Catalogs, *readers: Callable[[FlowResult], None]
+) -> tuple[Engine, PathRows]:
+    """Every row of ``design`` traced, judged and read one at a time by the path rules and by
+    ``readers`` (no row is kept): the engine and what the path rules summed up."""
     engine = Engine(design, catalogs, keep_traces=False)
     verdicts = Verdicts(engine)
     paths = PathRows(engine)
     for _, flows in engine.groups():
-        paths.add(verdicts.result(engine.members(flows), engine.trace(flows[0])))
-    return paths
+        r = verdicts.result(engine.members(flows), engine.trace(flows[0]))
+        paths.add(r)
+        for read in readers:
+            read(r)
+    return engine, paths
 
 
 def _rows(ctx: Context) -> PathRows:
