@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import random
 from fractions import Fraction
 from ipaddress import IPv4Address, IPv4Network
@@ -416,3 +417,22 @@ def test_connections_per_flow_shrink_to_the_ports_a_run_has() -> None:
     fitted = fit_connections(p, 500)
     assert fitted < 500
     assert total_connections(p, fitted) <= MAX_CONNECTIONS < total_connections(p, fitted + 1)
+
+
+def test_counting_sets_hold_plain_elements_and_are_read_either_way() -> None:
+    from erplan.emulate.run import parse_sets
+
+    text = nft.render(nft.Ruleset(edge_outside=("e1",)))
+    # A counter per element is allocated in the packet path and lost in a burst.
+    assert "counter" not in text and "set req_out { type inet_service" in text
+    listing = {
+        "nftables": [
+            {"metainfo": {"version": "1.0.6"}},
+            {"set": {"name": "req_out", "elem": [20000, 20007]}},
+            {"set": {"name": "rep_in", "elem": [{"elem": {"val": 20001, "counter": {}}}]}},
+            {"set": {"name": "drop_state"}},
+        ]
+    }
+    sets = parse_sets(json.dumps(listing))
+    assert sets == {"req_out": {20000, 20007}, "rep_in": {20001}, "drop_state": set()}
+    assert parse_sets("") == {} and parse_sets("not json") == {}
