@@ -43,6 +43,8 @@ RCODE_SERVFAIL, RCODE_NXDOMAIN, RCODE_REFUSED = 2, 3, 5
 # Unassigned in DNS: between the resolver and the probe only, "the upstream query looped".
 RCODE_LOOPED = 15
 LOOP_ERROR = "the resolver's query went round a loop (ICMP time exceeded)"
+# A connection or datagram of the flow itself that the kernel's TTL ended.
+LOOPED_ERROR = "went round a loop (ICMP time exceeded)"
 IP_RECVERR, SO_EE_ORIGIN_ICMP, ICMP_TIME_EXCEEDED = 11, 2, 11  # Linux; Python names none
 SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33  # Linux; not every Python names them
 
@@ -153,10 +155,10 @@ class GeoDns(asyncio.DatagramProtocol):
 
 
 class Looped(OSError):
-    """An ICMP time exceeded answered the query: it went round a routing loop."""
+    """An ICMP time exceeded answered the query (the connection): it went round a loop."""
 
 
-def _time_exceeded(sock: socket.socket) -> bool:
+def time_exceeded(sock: socket.socket) -> bool:
     """Whether the error queued on ``sock`` (``IP_RECVERR``) is an ICMP time exceeded."""
     try:
         _, ancillary, _, _ = sock.recvmsg(512, 512, socket.MSG_ERRQUEUE)
@@ -167,6 +169,36 @@ def _time_exceeded(sock: socket.socket) -> bool:
             origin, icmp_type = data[4], data[5]  # after the u32 ee_errno
             return origin == SO_EE_ORIGIN_ICMP and icmp_type == ICMP_TIME_EXCEEDED
     return False
+
+
+def recv_errors(sock: socket.socket) -> None:
+    """Queue the ICMP errors that reach ``sock`` (``IP_RECVERR``): time exceeded is not fatal
+    to a UDP socket, and a TCP connect would only say "No route to host"."""
+    sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+
+
+async def open_tcp(
+    host: str, port: int, source: str, timeout: float
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """``asyncio.open_connection`` from ``source``; a connection an ICMP time exceeded ended
+    (a routing loop) raises ``Looped``, other failures their own error."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        recv_errors(sock)
+        sock.bind((source, 0))
+        await asyncio.wait_for(loop.sock_connect(sock, (host, port)), timeout)
+    except OSError as exc:  # a timeout too: an answer may have come for an earlier SYN
+        looped = time_exceeded(sock)
+        sock.close()
+        if looped:
+            raise Looped(exc.errno, LOOPED_ERROR) from exc
+        raise
+    except BaseException:
+        sock.close()
+        raise
+    return await asyncio.open_connection(sock=sock)
 
 
 async def ask(
@@ -191,12 +223,11 @@ async def ask(
 
         def error_received(self, exc: Exception) -> None:
             if not got.done():
-                got.set_exception(Looped() if _time_exceeded(sock) else exc)
+                got.set_exception(Looped() if time_exceeded(sock) else exc)
 
     try:
         sock.setblocking(False)
-        # ICMP errors that are not fatal (time exceeded) reach the socket only with this.
-        sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+        recv_errors(sock)
         if dscp:
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, dscp << 2)
         sock.bind((source, 0))
@@ -376,13 +407,11 @@ def proxy_handler(
                 writer.write(b"HTTP/1.1 502 dns\r\n\r\n")
                 return
             try:
-                up_r, up_w = await asyncio.wait_for(
-                    asyncio.open_connection(answer, int(port), local_addr=(listen, 0)),
-                    CONNECT_TIMEOUT,
-                )
+                up_r, up_w = await open_tcp(answer, int(port), listen, CONNECT_TIMEOUT)
             except (OSError, TimeoutError) as exc:
                 # The answer it tried, so the run can ask its router for a route there.
-                head = f"HTTP/1.1 502 connect {type(exc).__name__}\r\nX-Upstream: {answer} 0"
+                why = "loop" if isinstance(exc, Looped) else type(exc).__name__
+                head = f"HTTP/1.1 502 connect {why}\r\nX-Upstream: {answer} 0"
                 writer.write(f"{head}\r\n\r\n".encode())
                 return
             upstream = up_w

@@ -28,6 +28,7 @@ import asyncio
 import errno
 import json
 import os
+import socket
 import sys
 from typing import Any
 
@@ -36,17 +37,23 @@ from erplan.emulate.agent import (
     DNS_PORT,
     LOOKUP_TIMEOUT,
     LOOP_ERROR,
+    LOOPED_ERROR,
     PROBE_NAME,
     PROXY_PORT,
     RCODE_LOOPED,
+    Looped,
     ask,
+    open_tcp,
     parse_answer,
     raise_file_limit,
+    recv_errors,
+    time_exceeded,
 )
 
 DNS_TIMEOUT = LOOKUP_TIMEOUT
 TCP_TIMEOUT = 3.0
 CONCURRENCY = 256
+LOOPED = b"looped"  # in a datagram exchange's queue: the kernel's TTL ended a datagram
 
 
 def _why(exc: OSError) -> str:
@@ -59,9 +66,10 @@ async def _exchange(
     host: str, port: int, source: str, result: dict[str, Any], timeout: float
 ) -> None:
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, local_addr=(source, 0)), timeout
-        )
+        reader, writer = await open_tcp(host, port, source, timeout)
+    except Looped:
+        result.update(stage="connect", error=LOOPED_ERROR)
+        return
     except TimeoutError:
         result.update(stage="connect", error="timeout")
         return
@@ -89,7 +97,9 @@ async def _datagrams(
     host: str, port: int, source: str, result: dict[str, Any], timeout: float
 ) -> None:
     loop = asyncio.get_running_loop()
-    replies: asyncio.Queue[bytes | None] = asyncio.Queue()  # None: refused
+    # None: refused; LOOPED: an ICMP time exceeded came back (a routing loop).
+    replies: asyncio.Queue[bytes | None] = asyncio.Queue()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
     class _Replies(asyncio.DatagramProtocol):
         def datagram_received(self, data: bytes, addr: Any) -> None:
@@ -101,12 +111,17 @@ async def _datagrams(
             # ICMP port unreachable: a host there refused it, as a TCP reset would.
             if isinstance(exc, ConnectionRefusedError):
                 replies.put_nowait(None)
+            elif time_exceeded(sock):
+                replies.put_nowait(LOOPED)
 
     try:
-        transport, _ = await loop.create_datagram_endpoint(
-            _Replies, local_addr=(source, 0), remote_addr=(host, port)
-        )
+        sock.setblocking(False)
+        recv_errors(sock)
+        sock.bind((source, 0))
+        sock.connect((host, port))
+        transport, _ = await loop.create_datagram_endpoint(_Replies, sock=sock)
     except OSError as exc:
+        sock.close()
         result.update(stage="connect", error=_why(exc))
         return
     result["sport"] = transport.get_extra_info("sockname")[1]
@@ -120,6 +135,9 @@ async def _datagrams(
                 return
             if line is None:
                 result.update(stage="connect", error=os.strerror(errno.ECONNREFUSED))
+                return
+            if line is LOOPED:
+                result.update(stage=stage, error=LOOPED_ERROR)
                 return
             if not line.startswith(b"erplan"):
                 result.update(stage=stage, error="no reply")
@@ -162,7 +180,8 @@ async def _proxy(job: dict[str, Any], result: dict[str, Any]) -> None:
             stage = "dns" if "502 dns" in status else "connect"
             if "502 upstream" in status:
                 stage = "proxy"
-            result.update(stage=stage, error=status)
+            looped = status.endswith("502 connect loop")
+            result.update(stage=stage, error=LOOPED_ERROR if looped else status)
             return
         writer.write(b"erplan\n")
         await writer.drain()
