@@ -8,7 +8,7 @@ import pytest
 
 from emulation import designs_gaps
 from emulation.conftest_helpers import assert_agrees, describe, edges, flows, run_mapping
-from erplan.emulate.agent import LOOPED_ERROR
+from erplan.emulate.sockets import LOOPED_ERROR
 
 pytestmark = pytest.mark.emulation
 

@@ -123,7 +123,7 @@ class Ruleset:
     client_filters: tuple[ClientFilter, ...] = ()
     pin_filters: tuple[PinFilter, ...] = ()
     redirect: bool = False  # connections to local flow ports go to the echo server
-    # A cloud proxy: connections to (address, flow port) go to its listening port.
+    # A cloud proxy: connections and datagrams to (address, flow port) go to its port.
     proxy_redirect: tuple[tuple[IPv4Address, int], ...] = ()
     dns_server: IPv4Address | None = None  # queries to local flow ports go to this DNS server
     notes: tuple[str, ...] = field(default=())
@@ -262,7 +262,10 @@ def _nat(rs: Ruleset) -> list[str]:
             )
         for addr, port in rs.proxy_redirect:
             # To its own address (a redirect would take the incoming interface's).
-            lines.append(f"    ip daddr {addr} tcp dport {PORTS} dnat ip to {addr}:{port}")
+            lines.append(
+                f"    ip daddr {addr} meta l4proto {{ tcp, udp }} th dport {PORTS} "
+                f"dnat ip to {addr}:{port}"
+            )
         if rs.redirect:
             lines.append(
                 f"    fib daddr type local meta l4proto {{ tcp, udp }} th dport {PORTS} "

@@ -37,23 +37,23 @@ from erplan.emulate.agent import (
     DNS_PORT,
     LOOKUP_TIMEOUT,
     LOOP_ERROR,
-    LOOPED_ERROR,
     PROBE_NAME,
     PROXY_PORT,
     RCODE_LOOPED,
-    Looped,
     ask,
-    open_tcp,
     parse_answer,
     raise_file_limit,
-    recv_errors,
-    time_exceeded,
 )
+from erplan.emulate.sockets import LOOPED_ERROR, Looped, open_tcp, recv_errors, time_exceeded
+from erplan.emulate.udp import RELAY_LOOPED, RELAY_REFUSED, relay_header
 
 DNS_TIMEOUT = LOOKUP_TIMEOUT
 TCP_TIMEOUT = 3.0
 CONCURRENCY = 256
-LOOPED = b"looped"  # in a datagram exchange's queue: the kernel's TTL ended a datagram
+# In a datagram exchange's queue: the kernel's TTL ended a datagram; the relay refused it.
+LOOPED, RELAY_DOWN = b"looped", b"relay down"
+# What a cloud proxy's relay says instead of a reply: the echo refused, or the datagram looped.
+RELAY_NOTICES: dict[bytes, bytes | None] = {RELAY_REFUSED: None, RELAY_LOOPED: LOOPED}
 
 
 def _why(exc: OSError) -> str:
@@ -94,9 +94,18 @@ async def _exchange(
 
 
 async def _datagrams(
-    host: str, port: int, source: str, result: dict[str, Any], timeout: float
+    host: str,
+    port: int,
+    source: str,
+    result: dict[str, Any],
+    timeout: float,
+    relay: str | None = None,
 ) -> None:
+    """The two exchanges with the echo at ``host``; with ``relay`` (a cloud proxy) through it,
+    each datagram naming the echo for the relay to send on from its own address."""
     loop = asyncio.get_running_loop()
+    peer = (relay or host, port)
+    head = relay_header(host, port) if relay else b""
     # None: refused; LOOPED: an ICMP time exceeded came back (a routing loop).
     replies: asyncio.Queue[bytes | None] = asyncio.Queue()
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -104,21 +113,22 @@ async def _datagrams(
     class _Replies(asyncio.DatagramProtocol):
         def datagram_received(self, data: bytes, addr: Any) -> None:
             # The initiator accepts a reply only from the address it sent to.
-            if addr[0] == host and addr[1] == port:
-                replies.put_nowait(data)
+            if (addr[0], addr[1]) == peer:
+                replies.put_nowait(RELAY_NOTICES.get(data, data))
 
         def error_received(self, exc: Exception) -> None:
+            looped = time_exceeded(sock)  # reads the queued error, whatever it is
             # ICMP port unreachable: a host there refused it, as a TCP reset would.
             if isinstance(exc, ConnectionRefusedError):
-                replies.put_nowait(None)
-            elif time_exceeded(sock):
+                replies.put_nowait(RELAY_DOWN if relay else None)
+            elif looped:
                 replies.put_nowait(LOOPED)
 
     try:
         sock.setblocking(False)
         recv_errors(sock)
         sock.bind((source, 0))
-        sock.connect((host, port))
+        sock.connect(peer)
         transport, _ = await loop.create_datagram_endpoint(_Replies, sock=sock)
     except OSError as exc:
         sock.close()
@@ -127,7 +137,7 @@ async def _datagrams(
     result["sport"] = transport.get_extra_info("sockname")[1]
     try:
         for n, stage in ((1, "echo"), (2, "next")):
-            transport.sendto(f"erplan {n}\n".encode())
+            transport.sendto(head + f"erplan {n}\n".encode())
             try:
                 line = await asyncio.wait_for(replies.get(), timeout)
             except TimeoutError:
@@ -135,6 +145,10 @@ async def _datagrams(
                 return
             if line is None:
                 result.update(stage="connect", error=os.strerror(errno.ECONNREFUSED))
+                return
+            if line is RELAY_DOWN:
+                # Nothing relays there: the flow's own datagram never left (as for TCP).
+                result.update(stage="proxy", error="to proxy: ConnectionRefusedError")
                 return
             if line is LOOPED:
                 result.update(stage=stage, error=LOOPED_ERROR)
@@ -235,9 +249,8 @@ async def run_job(job: dict[str, Any], gate: asyncio.Semaphore) -> dict[str, Any
     result: dict[str, Any] = {"id": job["id"], "ok": False, "stage": "dns", "error": None}
     async with gate:
         kind = job["kind"]
-        exchange = _datagrams if job.get("proto") == "udp" else _exchange
         if kind == "inbound":
-            await exchange(job["destination"], job["port"], job["source"], result, TCP_TIMEOUT)
+            await _send(job, job["destination"], result)
         elif kind == "proxy":
             await _proxy(job, result)
         elif job.get("via") is None or await _relay_runs(job, result):
@@ -249,8 +262,16 @@ async def run_job(job: dict[str, Any], gate: asyncio.Semaphore) -> dict[str, Any
                 result.update(ok=True, stage=None, answer=answer)
             else:
                 result["answer"] = answer
-                await exchange(answer, job["port"], job["source"], result, TCP_TIMEOUT)
+                await _send(job, answer, result)
     return result
+
+
+async def _send(job: dict[str, Any], host: str, result: dict[str, Any]) -> None:
+    """The job's exchange with ``host``: a connection, or datagrams (through its relay)."""
+    if job.get("proto") == "udp":
+        await _datagrams(host, job["port"], job["source"], result, TCP_TIMEOUT, job.get("relay"))
+    else:
+        await _exchange(host, job["port"], job["source"], result, TCP_TIMEOUT)
 
 
 async def run_all(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:

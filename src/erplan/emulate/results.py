@@ -25,8 +25,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from erplan.emulate.agent import LOOP_ERROR, LOOPED_ERROR
+from erplan.emulate.agent import LOOP_ERROR
 from erplan.emulate.flows import FlowSpec
+from erplan.emulate.sockets import LOOPED_ERROR
 
 OUTCOMES = ("ok", "asymmetric", "dropped", "blackhole", "unreachable")
 FAILED = frozenset({"dropped", "blackhole", "unreachable"})

@@ -141,9 +141,13 @@ def _job(p: Plan, spec: FlowSpec, port: int, source: str) -> dict[str, Any]:
                 job["proxy_port"] = port
     else:
         job.update(kind="direct", name=spec.name, resolver=str(resolver) if resolver else None)
-        if spec.proxy_chain:
-            # Datagrams a proxy relays, while every proxy of its chain runs.
-            job["via"] = [str(a) for a in spec.proxy_chain]
+        # Datagrams a proxy relays, while every proxy of its chain runs; a cloud proxy at the
+        # end relays them itself (its relay answers for it).
+        on_premises = spec.proxy_chain[:-1] if spec.proxy_cloud else spec.proxy_chain
+        if on_premises:
+            job["via"] = [str(a) for a in on_premises]
+        if spec.proxy_cloud and spec.proxy_address is not None:
+            job["relay"] = str(spec.proxy_address)
     return job
 
 
