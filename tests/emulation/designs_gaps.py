@@ -10,11 +10,12 @@ from emulation.designs import breakout, design, site
 from emulation.designs_proxies import CLOUD
 
 
-def connections_loop_names_resolve() -> dict[str, Any]:
+def connections_loop_names_resolve(proxied: bool = False) -> dict[str, Any]:
     """a designates b's breakout and b designates a's: a's internet traffic goes round between
     the two site routers until the kernel's TTL ends it. a's resolver egress is c's breakout,
-    which c's own router uses: its names resolve, only its connections loop."""
-    return design(
+    which c's own router uses: its names resolve, only its connections loop. ``proxied``: a's
+    PAC sends the names ExpressRoute cannot carry to a proxy at a, whose own connections loop."""
+    data = design(
         "connections loop while names resolve",
         {
             "a": site("New York", ["10.187.0.0/16"], breakout="b-inet", resolver_egress="c-inet"),
@@ -31,6 +32,10 @@ def connections_loop_names_resolve() -> dict[str, Any]:
             "c-inet": breakout("c", "20.136.10.1/32", "20.136.10.0/24"),
         },
     )
+    if proxied:
+        data["sites"]["a"]["proxy"] = {"mode": "pac", "device": "px"}
+        data["devices"] = {"px": {"kind": "proxy", "site": "a", "address": "10.187.255.10"}}
+    return data
 
 
 TEAMS = {"geography": "US", "services": ["Skype"]}  # media: UDP 3478-3481, and TCP with UDP

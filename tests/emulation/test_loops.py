@@ -13,8 +13,11 @@ from erplan.emulate.sockets import LOOPED_ERROR
 pytestmark = pytest.mark.emulation
 
 
-def test_connections_that_loop_are_lost_to_the_loop_while_names_resolve() -> None:
-    data = designs_gaps.connections_loop_names_resolve()
+@pytest.mark.parametrize("proxied", [False, True], ids=["direct", "proxied"])
+def test_connections_that_loop_are_lost_to_the_loop_while_names_resolve(proxied: bool) -> None:
+    """``proxied``: the third-party set goes through a's proxy, whose own connection loops (it
+    tells its client so); the other sets go direct, as without it."""
+    data = designs_gaps.connections_loop_names_resolve(proxied)
     report = run_mapping(data, connections=6)
     by_key = flows(report)
     dns = by_key["dns/a"]
@@ -23,6 +26,7 @@ def test_connections_that_loop_are_lost_to_the_loop_while_names_resolve() -> Non
     assert edges(dns) == edges(dns, back=True) == {"breakout:c-inet"}, describe(dns)
     out = [k for k in by_key if k.startswith("out/a/")]
     assert any(by_key[k].spec.proto == "udp" for k in out), out
+    assert proxied == any(by_key[k].spec.proxy_address for k in out), out
     for key in out:
         f = by_key[key]
         assert f.attempted > 0 and f.completed == 0 and not edges(f), describe(f)
