@@ -17,7 +17,12 @@ own source address. Kinds:
 A job whose ``proto`` is ``udp`` sends datagrams instead of connecting: one to the echo, its
 reply, then a second one and its reply, all on one source port. The second exchange is the
 initiator's next packet: a stateful box the first reply bypassed drops it (docs/emulation.md
-"UDP"). No datagram is sent twice: a retry would be a later packet of the same session.
+"UDP"). No datagram is sent twice: a retry would be a later packet of the same session. With a
+``relay`` (a cloud proxy) they go to it instead, on the flow's port, each naming the echo; with
+``via``, only once every proxy on premises named there accepts a connection.
+
+Every socket reads the ICMP errors queued on it (``IP_RECVERR``): a connection or datagram the
+kernel's TTL ended went round a loop, and says so.
 
 Standard library only; every wait is bounded.
 """
