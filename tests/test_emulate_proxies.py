@@ -8,11 +8,12 @@ import json
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from emulation import designs_proxies
+from emulation import designs_gaps, designs_proxies
 from erplan.catalogs import load_catalogs
 from erplan.emulate import nft
 from erplan.emulate.network import INTERNET, Plan, plan
 from erplan.emulate.results import Connection
+from erplan.emulate.run import make_jobs
 from erplan.load import load_mapping
 
 CATALOGS = load_catalogs()
@@ -83,13 +84,51 @@ def test_a_cloud_proxy_without_an_address_gets_one_on_the_emulated_internet() ->
 def test_a_cloud_proxy_takes_its_flow_ports_and_clients_of_closed_sites_may_reach_it() -> None:
     cloud = IPv4Address("165.225.0.1")
     text = nft.render(nft.Ruleset(proxy_redirect=((cloud, 3128),)))
-    assert f"ip daddr {cloud} tcp dport 20000-39999 dnat ip to {cloud}:3128" in text
+    # Datagrams too: its relay listens on the proxy's port.
+    rule = f"ip daddr {cloud} meta l4proto {{ tcp, udp }} th dport 20000-39999"
+    assert f"{rule} dnat ip to {cloud}:3128" in text
     f = nft.ClientFilter(("e0",), (IPv4Network("10.0.0.0/8"),), (), (IPv4Network(cloud),))
     text = nft.render(nft.Ruleset(client_filters=(f,)))
     assert f"ip daddr != {cloud}/32" in text
 
 
-def test_datagrams_through_a_cloud_proxy_say_they_are_not_emulated() -> None:
+def _agent(p: Plan, node: str) -> dict[str, Any]:
+    return dict(json.loads(next(n for n in p.topology.nodes if n.name == node).agent or "{}"))
+
+
+def _jobs(p: Plan, key: str) -> dict[str, list[dict[str, Any]]]:
+    """The jobs of one flow, by the namespace they run in."""
+    results, jobs, _ = make_jobs(p, 4, 1)
+    ports = {c.port for r in results if r.spec.key == key for c in r.connections}
+    out = {node: [j for j in items if j["id"] in ports] for node, items in jobs.items()}
+    return {node: items for node, items in out.items() if items}
+
+
+def test_datagrams_through_a_cloud_proxy_start_at_the_clients_and_its_relay_sends_them_on() -> None:
     p = _plan(designs_proxies.cloud_proxy_for_everything())
-    problems = {f.key: f.problem for f in p.flows if f.problem is not None}
-    assert problems == {"out/hq/1/udp": "datagrams through a cloud proxy are not emulated yet"}
+    assert not [f for f in p.flows if f.problem is not None]
+    cloud = designs_proxies.CLOUD
+    udp = next(f for f in p.flows if f.key == "out/hq/1/udp")
+    tcp = next(f for f in p.flows if f.key == "out/hq/1")
+    # The clients send them to the cloud proxy, from their own addresses.
+    assert udp.proto == "udp" and udp.strata == tcp.strata and udp.proxy_site is None
+    assert _agent(p, p.clouds[IPv4Address(cloud)])["relay"] == {"listen": cloud}
+    jobs = _jobs(p, "out/hq/1/udp")
+    assert list(jobs) == [p.hosts["hq"]]
+    assert all(j["relay"] == cloud and "via" not in j for j in jobs[p.hosts["hq"]])
+
+
+def test_a_cloud_proxy_that_is_down_relays_nothing() -> None:
+    p = _plan(designs_proxies.cloud_proxy_down())
+    assert "relay" not in _agent(p, p.clouds[IPv4Address(designs_proxies.CLOUD)])
+
+
+def test_datagrams_through_a_chain_to_a_cloud_proxy_start_at_the_proxy_on_premises() -> None:
+    p = _plan(designs_gaps.media_through_chain_to_cloud())
+    udp = next(f for f in p.flows if f.key == "out/hq/12/udp")
+    px1 = "10.246.255.10"
+    assert udp.proxy_site == "dc" and [str(s.piece.first) for s in udp.strata] == [px1]
+    jobs = _jobs(p, "out/hq/12/udp")
+    assert list(jobs) == [p.hosts["dc"]]
+    for j in jobs[p.hosts["dc"]]:
+        assert j["via"] == [px1] and j["source"] == px1 and j["relay"] == designs_proxies.CLOUD

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import random
 from fractions import Fraction
 from ipaddress import IPv4Address, IPv4Network
@@ -416,3 +417,56 @@ def test_connections_per_flow_shrink_to_the_ports_a_run_has() -> None:
     fitted = fit_connections(p, 500)
     assert fitted < 500
     assert total_connections(p, fitted) <= MAX_CONNECTIONS < total_connections(p, fitted + 1)
+
+
+def test_counting_sets_hold_plain_elements_and_are_read_either_way() -> None:
+    from erplan.emulate.run import parse_sets
+
+    text = nft.render(nft.Ruleset(edge_outside=("e1",)))
+    # A counter per element is allocated in the packet path and lost in a burst.
+    assert "counter" not in text and "set req_out { type inet_service" in text
+    listing = {
+        "nftables": [
+            {"metainfo": {"version": "1.0.6"}},
+            {"set": {"name": "req_out", "elem": [20000, 20007]}},
+            {"set": {"name": "rep_in", "elem": [{"elem": {"val": 20001, "counter": {}}}]}},
+            {"set": {"name": "drop_state"}},
+        ]
+    }
+    sets = parse_sets(json.dumps(listing))
+    assert sets == {"req_out": {20000, 20007}, "rep_in": {20001}, "drop_state": set()}
+    assert parse_sets("") == {} and parse_sets("not json") == {}
+
+
+def test_a_relay_header_names_where_the_rest_goes_and_nothing_else_passes() -> None:
+    from erplan.emulate.udp import parse_relay, relay_header
+
+    data = relay_header("52.112.0.9", 20001) + b"erplan 1\n"
+    assert parse_relay(data) == (("52.112.0.9", 20001), b"erplan 1\n")
+    for bad in (
+        b"erplan 1\n",  # no header: not for the relay
+        b"RELAY 52.112.0.9 20001",  # no end of header
+        b"RELAY 52.112.0.999 20001\nx",
+        b"RELAY 52.112.0.9 0\nx",
+        b"RELAY 52.112.0.9 65536\nx",
+        b"RELAY 52.112.0.9 -1\nx",
+        b"RELAY name 20001\nx",
+        b"RELAY 52.112.0.9 20001 more\nx",
+        b"RELAY \xff 20001\nx",
+    ):
+        assert parse_relay(bad) is None, bad
+
+
+def test_a_connection_that_looped_is_a_blackhole_a_name_that_did_not_resolve_is_not() -> None:
+    from erplan.emulate.agent import LOOP_ERROR
+    from erplan.emulate.results import Connection
+    from erplan.emulate.sockets import LOOPED_ERROR
+
+    for stage in ("connect", "echo", "next"):
+        c = Connection(20000, 0, 1.0, "10.0.0.1", stage=stage, error=LOOPED_ERROR)
+        assert c.classify() == "blackhole"
+    # Its resolver's query looped: the flow's own request never left.
+    c = Connection(20000, 0, 1.0, "10.0.0.1", stage="dns", error=LOOP_ERROR)
+    assert c.classify() == "unreachable"
+    c = Connection(20000, 0, 1.0, "10.0.0.1", "dns", stage="dns", error=LOOP_ERROR)
+    assert c.classify() == "blackhole"

@@ -1,8 +1,8 @@
 """The servers that run inside a namespace: echo, geoDNS, DNS resolver, HTTP CONNECT proxy.
 
 Started by the run as ``python -m erplan.emulate.agent MARK NAMESPACE SPEC``; prints ``ready``
-once every socket listens and serves until it is terminated. Standard library only, so it starts
-fast and depends on nothing of erplan.
+once every socket listens and serves until it is terminated. Standard library only (and its
+siblings ``sockets`` and ``udp``, which are too), so it starts fast.
 
 - echo (TCP and UDP ``ECHO_PORT``, where nftables redirects every flow port): reads a line (a
   datagram) and answers ``erplan <address the connection came from>``; a UDP answer leaves
@@ -17,13 +17,15 @@ fast and depends on nothing of erplan.
   (or, for a proxy with an egress of its own, by the geoDNS server itself), connected from its
   own address; a request naming an address (a cloud proxy's clients resolve first) needs no
   resolver; a proxy with an upstream (a chain) sends the request on to the upstream proxy
-  from its own address (to a cloud proxy on the request's port) and relays its answer.
+  from its own address (to a cloud proxy on the request's port) and relays its answer;
+- datagram relay (UDP 3128 on a cloud proxy's address, where nftables sends the flow ports):
+  each client datagram names where to send the rest (``udp.relay_header``), sent on from the
+  relay's address; what comes back goes to the client.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import json
 import resource
@@ -31,6 +33,9 @@ import socket
 import struct
 import sys
 from typing import Any, cast
+
+from erplan.emulate.sockets import Looped, big_buffers, open_tcp, recv_errors, time_exceeded
+from erplan.emulate.udp import UdpRelay, udp_echo
 
 ECHO_PORT = 19999
 DNS_PORT = 53
@@ -43,8 +48,6 @@ RCODE_SERVFAIL, RCODE_NXDOMAIN, RCODE_REFUSED = 2, 3, 5
 # Unassigned in DNS: between the resolver and the probe only, "the upstream query looped".
 RCODE_LOOPED = 15
 LOOP_ERROR = "the resolver's query went round a loop (ICMP time exceeded)"
-IP_RECVERR, SO_EE_ORIGIN_ICMP, ICMP_TIME_EXCEEDED = 11, 2, 11  # Linux; Python names none
-SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33  # Linux; not every Python names them
 
 
 def parse_query(data: bytes) -> tuple[int, str, bytes] | None:
@@ -114,14 +117,6 @@ def untagged(name: str) -> tuple[int, str]:
     return DNS_PORT, name
 
 
-def _big_buffers(sock: socket.socket | None) -> None:
-    """A burst of queries must not overflow the socket (the default holds a few hundred)."""
-    if sock is not None:
-        for opt in (SO_RCVBUFFORCE, SO_SNDBUFFORCE):
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
-
-
 class GeoDns(asyncio.DatagramProtocol):
     def __init__(self, table: list[dict[str, Any]]) -> None:
         self.table = [
@@ -131,7 +126,7 @@ class GeoDns(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
-        _big_buffers(transport.get_extra_info("socket"))
+        big_buffers(transport.get_extra_info("socket"))
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         parsed = parse_query(data)
@@ -150,23 +145,6 @@ class GeoDns(asyncio.DatagramProtocol):
         else:
             reply = build_answer(qid, question, None, RCODE_NXDOMAIN)
         self.transport.sendto(reply, addr)
-
-
-class Looped(OSError):
-    """An ICMP time exceeded answered the query: it went round a routing loop."""
-
-
-def _time_exceeded(sock: socket.socket) -> bool:
-    """Whether the error queued on ``sock`` (``IP_RECVERR``) is an ICMP time exceeded."""
-    try:
-        _, ancillary, _, _ = sock.recvmsg(512, 512, socket.MSG_ERRQUEUE)
-    except OSError:
-        return False
-    for level, kind, data in ancillary:
-        if level == socket.IPPROTO_IP and kind == IP_RECVERR and len(data) >= 6:
-            origin, icmp_type = data[4], data[5]  # after the u32 ee_errno
-            return origin == SO_EE_ORIGIN_ICMP and icmp_type == ICMP_TIME_EXCEEDED
-    return False
 
 
 async def ask(
@@ -191,12 +169,11 @@ async def ask(
 
         def error_received(self, exc: Exception) -> None:
             if not got.done():
-                got.set_exception(Looped() if _time_exceeded(sock) else exc)
+                got.set_exception(Looped() if time_exceeded(sock) else exc)
 
     try:
         sock.setblocking(False)
-        # ICMP errors that are not fatal (time exceeded) reach the socket only with this.
-        sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+        recv_errors(sock)
         if dscp:
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, dscp << 2)
         sock.bind((source, 0))
@@ -231,7 +208,7 @@ class Resolver(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
-        _big_buffers(transport.get_extra_info("socket"))
+        big_buffers(transport.get_extra_info("socket"))
 
     def mark(self, client: str) -> int:
         address = ipaddress.IPv4Address(client)
@@ -271,50 +248,6 @@ async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
         pass
     finally:
         writer.close()
-
-
-IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux's value; not every Python names it
-PKTINFO = struct.Struct("=I4s4s")  # in_pktinfo: interface, local address, header destination
-
-
-class UdpEcho:
-    """Answers each datagram from the address it arrived at (an unbound socket would answer
-    from whatever address the route back prefers, which no session would recognise)."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-
-    def read(self) -> None:
-        while True:
-            try:
-                data, anc, _flags, addr = self.sock.recvmsg(2048, socket.CMSG_SPACE(PKTINFO.size))
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                continue
-            to = next(
-                (PKTINFO.unpack(d[: PKTINFO.size])[2] for _lvl, typ, d in anc if typ == IP_PKTINFO),
-                None,
-            )
-            if not data.startswith(b"erplan"):
-                continue
-            reply = f"erplan {addr[0]}\n".encode()
-            info = [] if to is None else [PKTINFO.pack(0, to, bytes(4))]
-            ancillary = [(socket.IPPROTO_IP, IP_PKTINFO, i) for i in info]
-            with contextlib.suppress(OSError):
-                self.sock.sendmsg([reply], ancillary, 0, addr)
-
-
-def udp_echo() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
-    _big_buffers(sock)
-    sock.bind(("0.0.0.0", ECHO_PORT))
-    sock.setblocking(False)
-    echo = UdpEcho(sock)
-    asyncio.get_running_loop().add_reader(sock.fileno(), echo.read)
-    return sock
 
 
 async def _forward(
@@ -376,13 +309,11 @@ def proxy_handler(
                 writer.write(b"HTTP/1.1 502 dns\r\n\r\n")
                 return
             try:
-                up_r, up_w = await asyncio.wait_for(
-                    asyncio.open_connection(answer, int(port), local_addr=(listen, 0)),
-                    CONNECT_TIMEOUT,
-                )
+                up_r, up_w = await open_tcp(answer, int(port), listen, CONNECT_TIMEOUT)
             except (OSError, TimeoutError) as exc:
                 # The answer it tried, so the run can ask its router for a route there.
-                head = f"HTTP/1.1 502 connect {type(exc).__name__}\r\nX-Upstream: {answer} 0"
+                why = "loop" if isinstance(exc, Looped) else type(exc).__name__
+                head = f"HTTP/1.1 502 connect {why}\r\nX-Upstream: {answer} 0"
                 writer.write(f"{head}\r\n\r\n".encode())
                 return
             upstream = up_w
@@ -410,7 +341,7 @@ async def serve(spec: dict[str, Any]) -> None:
         servers.append(
             await asyncio.start_server(echo, "0.0.0.0", ECHO_PORT, backlog=4096, reuse_address=True)
         )
-        servers.append(udp_echo())
+        servers.append(udp_echo(ECHO_PORT))
     if "dns" in spec:
         servers.append(
             await loop.create_datagram_endpoint(
@@ -423,6 +354,13 @@ async def serve(spec: dict[str, Any]) -> None:
             await loop.create_datagram_endpoint(
                 lambda: Resolver(r["listen"], r["upstream"], r.get("pins")),
                 local_addr=(r["listen"], DNS_PORT),
+            )
+        )
+    if "relay" in spec:
+        relay = spec["relay"]
+        servers.append(
+            await loop.create_datagram_endpoint(
+                lambda: UdpRelay(relay["listen"]), local_addr=(relay["listen"], PROXY_PORT)
             )
         )
     for p in spec.get("proxies", []):

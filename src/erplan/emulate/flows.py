@@ -220,20 +220,14 @@ def set_protocols(es: EndpointSet) -> list[tuple[str, int, Proto]]:
     return main
 
 
-def proxy_relay(proxy: ProxySpec) -> tuple[Stratum, ...]:
-    """Datagrams of a proxied flow leave from the proxy's own address: the flow takes the path
-    its TCP flow takes beyond the proxy (an HTTP proxy relays no datagrams from clients)."""
-    if proxy.address is None:
-        return ()
-    return (Stratum(AddressRange(proxy.address, proxy.address), 1.0),)
-
-
-def _relay_problem(proxy: ProxySpec | None, proto: Proto) -> str | None:
-    """Datagrams a cloud proxy would relay are not emulated: they would leave from the
-    internet, resolved by the clients' own resolver, which the internet cannot ask."""
-    if proto == "udp" and proxy is not None and proxy.cloud:
-        return "datagrams through a cloud proxy are not emulated yet"
-    return None
+def relay_start(proxy: ProxySpec) -> tuple[str, IPv4Address] | None:
+    """Where a proxied flow's datagrams start (site, address): the last proxy on premises of
+    its chain, which relays them (an HTTP proxy relays no datagrams from clients, and the flow
+    starts again at the proxy); None: the clients themselves, whose proxy is a cloud proxy
+    relaying their datagrams from its own address on the internet."""
+    if not proxy.cloud:
+        return None if proxy.address is None else (proxy.site, proxy.address)
+    return (proxy.relays[-1][0], proxy.relays[-1][1]) if proxy.relays else None
 
 
 def _uses_proxy(design: Design, site: str, es: EndpointSet) -> bool:
@@ -420,19 +414,23 @@ def outbound_flows(
             proxy = site_proxy if _uses_proxy(design, site_name, es) else None
             at = proxy.site if proxy is not None and not proxy.cloud else None
             flow_problem = problem or (proxy.problem if proxy is not None else None)
-            # Datagrams leave from the proxy's address: no HTTP proxy carries them.
-            relay = proxy_relay(proxy) if proxy is not None else origin_strata
+            # Datagrams start at the proxy on premises that relays them, else at the clients.
+            start = relay_start(proxy) if proxy is not None else None
+            relay = origin_strata
+            if start is not None:
+                relay = (Stratum(AddressRange(start[1], start[1]), 1.0),)
             for suffix, port, proto in set_protocols(es):
+                udp = proto == "udp"
                 yield FlowSpec(
                     key=f"out/{site_name}/{es.id}{suffix}",
                     direction="outbound",
                     origin=site_name,
                     port=port,
-                    strata=relay if proto == "udp" else origin_strata,
+                    strata=relay if udp else origin_strata,
                     endpoint_set=es.id,
                     name=set_name(es.id),
                     third_party=es.third_party,
-                    proxy_site=at,
+                    proxy_site=(start[0] if start else None) if udp else at,
                     proxy_address=proxy.address if proxy is not None else None,
                     proxy_listen=proxy.listen if proxy is not None else None,
                     proxy_cloud=proxy is not None and proxy.cloud,
@@ -441,7 +439,7 @@ def outbound_flows(
                     if proxy
                     else resolver_site(design, site_name),
                     own_dns=proxy is not None and proxy.egress is not None,
-                    problem=flow_problem or _relay_problem(proxy, proto),
+                    problem=flow_problem,
                     proto=proto,
                 )
 

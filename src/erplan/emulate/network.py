@@ -72,9 +72,10 @@ BASE_SYSCTLS: tuple[tuple[str, str], ...] = (
     ("net.ipv4.ip_local_port_range", "40000 60999"),
     # A packet of a connection a stateful box never saw start is invalid, not picked up.
     ("net.netfilter.nf_conntrack_tcp_loose", "0"),
-    # The kernel's default mask less time exceeded (bit 11): every packet that loops is
-    # answered, however many do, so each looping query's sender learns it.
-    ("net.ipv4.icmp_ratemask", "4120"),
+    # The kernel's default mask less time exceeded (bit 11) and destination unreachable
+    # (bit 3): every packet that loops, and every datagram refused, is answered however many
+    # are, so each sender learns it (the clients of one NAT address are one destination).
+    ("net.ipv4.icmp_ratemask", "4112"),
 )
 
 

@@ -5,8 +5,8 @@ topology.py), addresses are ``ipaddress`` objects, ports integers: nothing from 
 is pasted into a rule. Chain names avoid nft keywords (``fwd`` is one in nft 1.0.6).
 
 Every connection of a run has a destination port of its own in ``FLOW_PORTS``, so per-port
-counters (dynamic sets with a counter per element) tell which edge each connection crossed each
-way, and which node dropped it and why.
+sets (an element per port seen) tell which edge each connection crossed each way, and which
+node dropped it and why.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ class Ruleset:
     client_filters: tuple[ClientFilter, ...] = ()
     pin_filters: tuple[PinFilter, ...] = ()
     redirect: bool = False  # connections to local flow ports go to the echo server
-    # A cloud proxy: connections to (address, flow port) go to its listening port.
+    # A cloud proxy: connections and datagrams to (address, flow port) go to its port.
     proxy_redirect: tuple[tuple[IPv4Address, int], ...] = ()
     dns_server: IPv4Address | None = None  # queries to local flow ports go to this DNS server
     notes: tuple[str, ...] = field(default=())
@@ -179,7 +179,10 @@ def render(rs: Ruleset) -> str:
         return ""
     lines = ["table inet erplan {"]
     for name in (*EDGE_SETS, *DROP_SETS):
-        lines.append(f"  set {name} {{ type inet_service; size 65535; flags dynamic; counter; }}")
+        # Presence only: a counter per element is allocated in the packet path from the
+        # per-CPU atomic pool, which a burst of new ports empties (the element is then not
+        # made and the packet passes uncounted); a plain element comes from the slab.
+        lines.append(f"  set {name} {{ type inet_service; size 65535; flags dynamic; }}")
     lines += _raw(rs)
     if rs.edge_outside:
         out = _ifs(rs.edge_outside)
@@ -259,7 +262,10 @@ def _nat(rs: Ruleset) -> list[str]:
             )
         for addr, port in rs.proxy_redirect:
             # To its own address (a redirect would take the incoming interface's).
-            lines.append(f"    ip daddr {addr} tcp dport {PORTS} dnat ip to {addr}:{port}")
+            lines.append(
+                f"    ip daddr {addr} meta l4proto {{ tcp, udp }} th dport {PORTS} "
+                f"dnat ip to {addr}:{port}"
+            )
         if rs.redirect:
             lines.append(
                 f"    fib daddr type local meta l4proto {{ tcp, udp }} th dport {PORTS} "

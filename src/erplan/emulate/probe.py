@@ -17,7 +17,12 @@ own source address. Kinds:
 A job whose ``proto`` is ``udp`` sends datagrams instead of connecting: one to the echo, its
 reply, then a second one and its reply, all on one source port. The second exchange is the
 initiator's next packet: a stateful box the first reply bypassed drops it (docs/emulation.md
-"UDP"). No datagram is sent twice: a retry would be a later packet of the same session.
+"UDP"). No datagram is sent twice: a retry would be a later packet of the same session. With a
+``relay`` (a cloud proxy) they go to it instead, on the flow's port, each naming the echo; with
+``via``, only once every proxy on premises named there accepts a connection.
+
+Every socket reads the ICMP errors queued on it (``IP_RECVERR``): a connection or datagram the
+kernel's TTL ended went round a loop, and says so.
 
 Standard library only; every wait is bounded.
 """
@@ -28,6 +33,7 @@ import asyncio
 import errno
 import json
 import os
+import socket
 import sys
 from typing import Any
 
@@ -43,10 +49,16 @@ from erplan.emulate.agent import (
     parse_answer,
     raise_file_limit,
 )
+from erplan.emulate.sockets import LOOPED_ERROR, Looped, open_tcp, recv_errors, time_exceeded
+from erplan.emulate.udp import RELAY_LOOPED, RELAY_REFUSED, relay_header
 
 DNS_TIMEOUT = LOOKUP_TIMEOUT
 TCP_TIMEOUT = 3.0
 CONCURRENCY = 256
+# In a datagram exchange's queue: the kernel's TTL ended a datagram; the relay refused it.
+LOOPED, RELAY_DOWN = b"looped", b"relay down"
+# What a cloud proxy's relay says instead of a reply: the echo refused, or the datagram looped.
+RELAY_NOTICES: dict[bytes, bytes | None] = {RELAY_REFUSED: None, RELAY_LOOPED: LOOPED}
 
 
 def _why(exc: OSError) -> str:
@@ -59,9 +71,10 @@ async def _exchange(
     host: str, port: int, source: str, result: dict[str, Any], timeout: float
 ) -> None:
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, local_addr=(source, 0)), timeout
-        )
+        reader, writer = await open_tcp(host, port, source, timeout)
+    except Looped:
+        result.update(stage="connect", error=LOOPED_ERROR)
+        return
     except TimeoutError:
         result.update(stage="connect", error="timeout")
         return
@@ -86,33 +99,50 @@ async def _exchange(
 
 
 async def _datagrams(
-    host: str, port: int, source: str, result: dict[str, Any], timeout: float
+    host: str,
+    port: int,
+    source: str,
+    result: dict[str, Any],
+    timeout: float,
+    relay: str | None = None,
 ) -> None:
+    """The two exchanges with the echo at ``host``; with ``relay`` (a cloud proxy) through it,
+    each datagram naming the echo for the relay to send on from its own address."""
     loop = asyncio.get_running_loop()
-    replies: asyncio.Queue[bytes | None] = asyncio.Queue()  # None: refused
+    peer = (relay or host, port)
+    head = relay_header(host, port) if relay else b""
+    # None: refused; LOOPED: an ICMP time exceeded came back (a routing loop).
+    replies: asyncio.Queue[bytes | None] = asyncio.Queue()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
     class _Replies(asyncio.DatagramProtocol):
         def datagram_received(self, data: bytes, addr: Any) -> None:
             # The initiator accepts a reply only from the address it sent to.
-            if addr[0] == host and addr[1] == port:
-                replies.put_nowait(data)
+            if (addr[0], addr[1]) == peer:
+                replies.put_nowait(RELAY_NOTICES.get(data, data))
 
         def error_received(self, exc: Exception) -> None:
+            looped = time_exceeded(sock)  # reads the queued error, whatever it is
             # ICMP port unreachable: a host there refused it, as a TCP reset would.
             if isinstance(exc, ConnectionRefusedError):
-                replies.put_nowait(None)
+                replies.put_nowait(RELAY_DOWN if relay else None)
+            elif looped:
+                replies.put_nowait(LOOPED)
 
     try:
-        transport, _ = await loop.create_datagram_endpoint(
-            _Replies, local_addr=(source, 0), remote_addr=(host, port)
-        )
+        sock.setblocking(False)
+        recv_errors(sock)
+        sock.bind((source, 0))
+        sock.connect(peer)
+        transport, _ = await loop.create_datagram_endpoint(_Replies, sock=sock)
     except OSError as exc:
+        sock.close()
         result.update(stage="connect", error=_why(exc))
         return
     result["sport"] = transport.get_extra_info("sockname")[1]
     try:
         for n, stage in ((1, "echo"), (2, "next")):
-            transport.sendto(f"erplan {n}\n".encode())
+            transport.sendto(head + f"erplan {n}\n".encode())
             try:
                 line = await asyncio.wait_for(replies.get(), timeout)
             except TimeoutError:
@@ -120,6 +150,13 @@ async def _datagrams(
                 return
             if line is None:
                 result.update(stage="connect", error=os.strerror(errno.ECONNREFUSED))
+                return
+            if line is RELAY_DOWN:
+                # Nothing relays there: the flow's own datagram never left (as for TCP).
+                result.update(stage="proxy", error="to proxy: ConnectionRefusedError")
+                return
+            if line is LOOPED:
+                result.update(stage=stage, error=LOOPED_ERROR)
                 return
             if not line.startswith(b"erplan"):
                 result.update(stage=stage, error="no reply")
@@ -162,7 +199,8 @@ async def _proxy(job: dict[str, Any], result: dict[str, Any]) -> None:
             stage = "dns" if "502 dns" in status else "connect"
             if "502 upstream" in status:
                 stage = "proxy"
-            result.update(stage=stage, error=status)
+            looped = status.endswith("502 connect loop")
+            result.update(stage=stage, error=LOOPED_ERROR if looped else status)
             return
         writer.write(b"erplan\n")
         await writer.drain()
@@ -216,9 +254,8 @@ async def run_job(job: dict[str, Any], gate: asyncio.Semaphore) -> dict[str, Any
     result: dict[str, Any] = {"id": job["id"], "ok": False, "stage": "dns", "error": None}
     async with gate:
         kind = job["kind"]
-        exchange = _datagrams if job.get("proto") == "udp" else _exchange
         if kind == "inbound":
-            await exchange(job["destination"], job["port"], job["source"], result, TCP_TIMEOUT)
+            await _send(job, job["destination"], result)
         elif kind == "proxy":
             await _proxy(job, result)
         elif job.get("via") is None or await _relay_runs(job, result):
@@ -230,8 +267,16 @@ async def run_job(job: dict[str, Any], gate: asyncio.Semaphore) -> dict[str, Any
                 result.update(ok=True, stage=None, answer=answer)
             else:
                 result["answer"] = answer
-                await exchange(answer, job["port"], job["source"], result, TCP_TIMEOUT)
+                await _send(job, answer, result)
     return result
+
+
+async def _send(job: dict[str, Any], host: str, result: dict[str, Any]) -> None:
+    """The job's exchange with ``host``: a connection, or datagrams (through its relay)."""
+    if job.get("proto") == "udp":
+        await _datagrams(host, job["port"], job["source"], result, TCP_TIMEOUT, job.get("relay"))
+    else:
+        await _exchange(host, job["port"], job["source"], result, TCP_TIMEOUT)
 
 
 async def run_all(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@
 - A cloud proxy is a namespace of its own on the emulated internet, reached over the internet by
   its clients (each resolves the name first and sends the proxy the answer); it connects to
   Microsoft from its own address, which the internet announces to Microsoft. Its clients reach
-  it on the flow's own port (redirected to the proxy there), so the edge counters see the leg.
+  it on the flow's own port (redirected to the proxy there, TCP to the proxy and UDP to its
+  datagram relay), so the edge counters see the leg.
 """
 
 from __future__ import annotations
@@ -111,3 +112,6 @@ def _cloud(b: Builder, layout: Layout, addr: IPv4Address, up: bool) -> None:
     node.ruleset["proxy_redirect"] = ((addr, PROXY_PORT),)
     if up:
         _serve(b, node.name, addr, None)
+        # It relays its clients' datagrams too, from its own address (DESIGN "Proxy": the
+        # flow starts again at the proxy, whatever its protocol).
+        b.drafts[node.name].agent["relay"] = {"listen": str(addr)}

@@ -7,8 +7,9 @@ A connection's outcome is read from what happened to it, not from any model:
 - ``dropped``: a stateful device, a NAT point, Microsoft's source filter or a breakout's
   rule for proxied sites dropped it (the node and the reason are the evidence), or the host it
   reached refused it (not the end it asked for);
-- ``blackhole``: lost without such a drop (a device down, no route on the way, a loop: for a
-  resolver's query, the ICMP time exceeded its resolver was answered with);
+- ``blackhole``: lost without such a drop (a device down, no route on the way, a loop: the
+  ICMP time exceeded the connection, its datagram or its proxy's connection was answered
+  with; for a resolver's query, the one its resolver was answered with);
 - ``unreachable``: its name did not resolve (its query got no answer, also when it left by
   another breakout than the resolver egress its site names), the connection to its proxy (or
   a chain's to its upstream) failed, so its own request never left, or the origin's own router
@@ -26,6 +27,7 @@ from typing import Any
 
 from erplan.emulate.agent import LOOP_ERROR
 from erplan.emulate.flows import FlowSpec
+from erplan.emulate.sockets import LOOPED_ERROR
 
 OUTCOMES = ("ok", "asymmetric", "dropped", "blackhole", "unreachable")
 FAILED = frozenset({"dropped", "blackhole", "unreachable"})
@@ -81,6 +83,8 @@ class Connection:
             self.outcome = "blackhole"
         elif self.direction == "dns" and self.error == LOOP_ERROR:
             self.outcome = "blackhole"  # the query went round a loop: lost on the way
+        elif self.error == LOOPED_ERROR:
+            self.outcome = "blackhole"  # the flow's own packet went round a loop
         elif self.direction == "dns" and self.forward and not self.back and not self.drops:
             # The resolver's query left and no answer came back by any edge: lost on the way
             # back, as for any packet (a name another flow could not resolve is unreachable).

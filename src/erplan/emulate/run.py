@@ -141,9 +141,13 @@ def _job(p: Plan, spec: FlowSpec, port: int, source: str) -> dict[str, Any]:
                 job["proxy_port"] = port
     else:
         job.update(kind="direct", name=spec.name, resolver=str(resolver) if resolver else None)
-        if spec.proxy_chain:
-            # Datagrams a proxy relays, while every proxy of its chain runs.
-            job["via"] = [str(a) for a in spec.proxy_chain]
+        # Datagrams a proxy relays, while every proxy of its chain runs; a cloud proxy at the
+        # end relays them itself (its relay answers for it).
+        on_premises = spec.proxy_chain[:-1] if spec.proxy_cloud else spec.proxy_chain
+        if on_premises:
+            job["via"] = [str(a) for a in on_premises]
+        if spec.proxy_cloud and spec.proxy_address is not None:
+            job["relay"] = str(spec.proxy_address)
     return job
 
 
@@ -169,25 +173,30 @@ def run_probes(net: Network, jobs: dict[str, list[dict[str, Any]]]) -> list[dict
     return out
 
 
-def read_sets(net: Network, node: str) -> dict[str, dict[int, int]]:
-    """Per-port packet counts of every counting set of a node's ruleset."""
+def read_sets(net: Network, node: str) -> dict[str, set[int]]:
+    """The flow ports in every counting set of a node's ruleset (each port seen there)."""
     text = net.exec(node, ["nft", "-j", "list", "table", "inet", "erplan"], check=False)
-    out: dict[str, dict[int, int]] = {}
+    return parse_sets(text)
+
+
+def parse_sets(text: str) -> dict[str, set[int]]:
+    """``nft -j list table`` output: the ports of each set (elements are bare numbers, or
+    objects when they carry expressions)."""
+    out: dict[str, set[int]] = {}
     try:
         items = json.loads(text or "{}").get("nftables", [])
     except ValueError:
         return out
     for item in items:
-        s = item.get("set")
+        s = item.get("set") if isinstance(item, dict) else None
         if not s:
             continue
-        counts: dict[int, int] = {}
+        ports: set[int] = set()
         for e in s.get("elem", []):
-            if isinstance(e, dict) and "elem" in e:
-                val, packets = e["elem"].get("val"), e["elem"].get("counter", {}).get("packets", 0)
-                if isinstance(val, int):
-                    counts[val] = int(packets)
-        out[s["name"]] = counts
+            val = e.get("elem", {}).get("val") if isinstance(e, dict) else e
+            if isinstance(val, int):
+                ports.add(val)
+        out[s["name"]] = ports
     return out
 
 
@@ -229,12 +238,12 @@ def collect(net: Network, p: Plan, by_port: dict[int, Connection]) -> None:
         for port, conn in by_port.items():
             if edge is not None:
                 fwd, back = edge_dirs[conn.direction]
-                if sets.get(fwd, {}).get(port):
+                if port in sets.get(fwd, ()):
                     conn.forward.append(edge)
-                if sets.get(back, {}).get(port):
+                if port in sets.get(back, ()):
                     conn.back.append(edge)
             for name, reason in REASONS.items():
-                if sets.get(name, {}).get(port):
+                if port in sets.get(name, ()):
                     conn.drops.append((label, reason))
         if "filter_fw" in node.nftables or "nat_out" in node.nftables:
             for orig, reply, state in read_sessions(net, node.name):
