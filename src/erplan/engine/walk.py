@@ -235,7 +235,7 @@ class Walker:
         for seg in segs:
             start = hops[-1]
             if seg.note:
-                hops[-1] = start._replace(action=join(start.action, seg.note))
+                hops[-1] = hop(Hop, (start[0], start[1], join(start[2], seg.note), *start[3:]))
             # The stretch's hops are templates: this packet's addresses go in.
             hops.extend(
                 [hop(Hop, (h[0], h[1], h[2], src, dst, None, None, h[7], h[8])) for h in seg.hops]
