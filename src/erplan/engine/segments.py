@@ -129,18 +129,20 @@ class Segments:
         return sum(len(s.memo) + len(s.older) for s in scopes)
 
     def _known(self, key: tuple[object, ...], sp: Scope) -> tuple[Seg, ...] | None:
-        """A stretch already made: the context's own, else one every context shares."""
-        got = sp.memo.get(key)
-        if got is None and sp.older:
-            got = sp.revive(key)
-        if got is not None:
-            self._bound += 1
-            return got
+        """A stretch already made: one every context shares, else the context's own. Whether a
+        stretch depends on its context is a function of its key (what it reaches: a leg that
+        reads the context, a loop), so a key is only ever kept in one of the two."""
         free = sp.free
         assert free is not None
         got = free.memo.get(key)
         if got is None and free.older:
             got = free.revive(key)
+        if got is None:
+            got = sp.memo.get(key)
+            if got is None and sp.older:
+                got = sp.revive(key)
+            if got is not None:
+                self._bound += 1
         return got
 
     def _keep(self, key: tuple[object, ...], segs: tuple[Seg, ...], sp: Scope, bound: int) -> None:
