@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from _semantics import CATALOGS, flow, load, one_site, owners, results, share, two_sites
 from erplan.analyses.verdicts import rows
 from erplan.engine import Engine
-from erplan.engine.segments import Scope
+from erplan.engine.segments import Scope, Segments
 from test_semantics_routing import _scoped_transit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -73,6 +73,48 @@ def test_after_a_routing_loop_the_memo_drops_nothing(monkeypatch: pytest.MonkeyP
     looped = [s for s in scopes if s.looped]
     assert looped
     assert all(len(s.memo) > 1 for s in looped)  # kept since the loop, not one by one
+
+
+# -- stretches every latency context shares -------------------------------------------------------
+def test_a_stretch_that_reads_no_context_is_made_once_for_every_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stretch from a site to its customer edge crosses no leg whose latency depends on the
+    front end: flows to several front ends share it, so no stretch is made twice; the legs into
+    Microsoft's network and the internet stay each context's own."""
+    made: list[tuple[object, ...]] = []  # (kind of packet, key)
+    put = Scope.put
+
+    def counted(self: Scope, key: tuple[object, ...], segs: tuple[Any, ...]) -> None:
+        if self.ctx is None:  # the memo every context shares
+            made.append((self.mode, key))
+        put(self, key, segs)
+
+    monkeypatch.setattr(Scope, "put", counted)
+    monkeypatch.setattr(Scope, "LIMIT", 10**6)  # nothing dropped, so nothing made again
+    engine = Engine(load(_generated()).design, CATALOGS)
+    rows(engine)
+    segs = engine.walker.segs
+    assert len({ctx for _, ctx in segs._scopes}) > 1
+    assert made and len(made) == len(set(made))
+    shared = {k for s in segs._free.values() for k in s.memo}
+    own = {k for s in segs._scopes.values() for k in s.memo}
+    assert shared and own and not shared & own
+
+
+@pytest.mark.parametrize("design", [_generated, two_sites, lambda: _scoped_transit("a-inet")])
+def test_stretches_shared_by_every_context_give_the_rows_of_stretches_made_per_context(
+    design: Callable[[], dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kept per context only (as if every stretch read its context), every row and every hop
+    are the same: sharing changes nothing but how often a stretch is made."""
+    shared = _rows(design())
+
+    def own(self: Segments, key: Any, segs: Any, sp: Scope, bound: int) -> None:
+        sp.put(key, segs)
+
+    monkeypatch.setattr(Segments, "_keep", own)
+    assert _rows(design()) == shared
 
 
 def test_a_request_microsoft_filters_stops_at_the_msee_which_says_only_why() -> None:

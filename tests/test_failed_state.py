@@ -229,7 +229,7 @@ def _adoption_errors(base: Baseline, blind: bool = False) -> tuple[int, int]:
                 wrong += branches != fresh_legs.get(key)
                 continue
             start, sources, dst, at = key
-            wrong += branches != fresh.tracer._leg(start, sources, dst, at)  # type: ignore[arg-type]
+            wrong += branches != fresh.tracer.legs.leg(start, sources, dst, at)  # type: ignore[arg-type]
         if not same_services(engine, base):
             continue
         assert inbound_of(base.inbound, services) == list(origin_groups(fresh, services)), a

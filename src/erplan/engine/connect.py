@@ -62,9 +62,7 @@ def connect(
                 back = walker.walk(f.node, f.prev, f.dst, f.src, Mode.REPLY, ctx, 1.0, f.sessions)
                 replies[key] = back
             for r in back:
-                out.append(
-                    _judge(walker, fwd, f, r._replace(weight=r.weight * f.weight), home, src, dst)
-                )
+                out.append(_judge(walker, fwd, f, r, r.weight * f.weight, home, src, dst))
     return out
 
 
@@ -102,11 +100,14 @@ def _wrong_target(
     return None
 
 
-def _judge(walker: Walker, fwd: Path, f: Leaf, r: Leaf, home: str, src: int, dst: int) -> Branch:
+def _judge(
+    walker: Walker, fwd: Path, f: Leaf, r: Leaf, w: float, home: str, src: int, dst: int
+) -> Branch:
+    """Reply ``r`` to request ``f``, its share of the connection ``w``, judged."""
     ties = unique([*f.ties, *r.ties]) if r.ties else f.ties
     back = _path(walker, r)
     if r.disposition is not Disposition.DELIVERED:
-        return Branch(r.weight, fwd, back, Outcome(r.disposition.value), r.reason, r.culprit, ties)
+        return Branch(w, fwd, back, Outcome(r.disposition.value), r.reason, r.culprit, ties)
     if r.node != home or (r.src, r.dst) != (dst, src):
         if r.node == home:
             why = (
@@ -118,7 +119,7 @@ def _judge(walker: Walker, fwd: Path, f: Leaf, r: Leaf, home: str, src: int, dst
             why = f"the reply is delivered to {walker.nodes[r.node].label}, not to the initiator"
             cause = "delivered-elsewhere"
         back = back._replace(disposition=Disposition.DROPPED, reason=why, cause=cause)
-        return Branch(r.weight, fwd, back, Outcome.DROPPED, why, r.culprit, ties)
+        return Branch(w, fwd, back, Outcome.DROPPED, why, r.culprit, ties)
     missed = [s for i, s in enumerate(r.sessions) if i not in r.seen]
     if missed:
         node = walker.nodes[missed[0].node]
@@ -127,9 +128,9 @@ def _judge(walker: Walker, fwd: Path, f: Leaf, r: Leaf, home: str, src: int, dst
             "the initiator's next packets"
         )
         back = back._replace(disposition=Disposition.DROPPED, reason=why, cause="bypass")
-        return Branch(r.weight, fwd, back, Outcome.DROPPED, why, node.culprit, ties)
+        return Branch(w, fwd, back, Outcome.DROPPED, why, node.culprit, ties)
     if edge_owner(f.edge) != edge_owner(r.edge):
         # Either way round: an inbound request enters where an outbound one leaves.
         why = f"the request crosses the network's edge at {f.edge}, its reply at {r.edge}"
-        return Branch(r.weight, fwd, back, Outcome.ASYMMETRIC, why, (), ties)
-    return Branch(r.weight, fwd, back, Outcome.OK, "", (), ties)
+        return Branch(w, fwd, back, Outcome.ASYMMETRIC, why, (), ties)
+    return Branch(w, fwd, back, Outcome.OK, "", (), ties)

@@ -63,7 +63,7 @@ def end(
 ) -> None:
     last = st.hops[-1]
     if disposition is not Disposition.DELIVERED:
-        st.hops[-1] = last._replace(action=join(last.action, reason))
+        st.hops[-1] = hop(Hop, (last[0], last[1], join(last[2], reason), *last[3:]))
     st.leaves.append(
         Leaf(
             w,

@@ -68,15 +68,20 @@ class Scope:
     the memory ``verify`` holds, most of them one site's own). That is exact while a stretch
     is a function of its key alone; a routing loop makes it depend on where the walk entered
     (the loop is reported where the packet comes back), so after the first loop nothing is
-    dropped any more."""
+    dropped any more.
 
-    __slots__ = ("busy", "ctx", "looped", "memo", "mode", "older")
+    Most stretches cross no leg whose latency depends on the context (only the legs into
+    Microsoft's network and the internet do): those are kept once per kind of packet, in
+    ``free``, and shared by every context."""
+
+    __slots__ = ("busy", "ctx", "free", "looped", "memo", "mode", "older")
 
     LIMIT = 1024  # stretches in the newer generation (at 10,000 sites: 717 -> 571 MB)
 
-    def __init__(self, mode: Mode, ctx: Context) -> None:
+    def __init__(self, mode: Mode, ctx: Context | None, free: Scope | None = None) -> None:
         self.mode = mode
         self.ctx = ctx
+        self.free = free
         self.memo: dict[tuple[object, ...], tuple[Seg, ...]] = {}
         self.older: dict[tuple[object, ...], tuple[Seg, ...]] = {}
         self.busy: set[tuple[object, ...]] = set()
@@ -104,17 +109,50 @@ class Segments:
         self.nodes = net.nodes
         self.geo = net.geo
         self._scopes: dict[tuple[Mode, Context], Scope] = {}
+        self._edges: dict[tuple[str, str], str | None] = {}
+        self._free = {mode: Scope(mode, None) for mode in Mode}
+        # Counts what made a stretch depend on its context: a leg's latency read from it, a
+        # stretch of the context's own memo reused, a loop met. Unchanged over a computation:
+        # the stretch is the same in every context.
+        self._bound = 0
 
     def scope(self, mode: Mode, ctx: Context) -> Scope:
         got = self._scopes.get((mode, ctx))
         if got is None:
-            got = self._scopes[(mode, ctx)] = Scope(mode, ctx)
+            got = self._scopes[(mode, ctx)] = Scope(mode, ctx, self._free[mode])
         return got
 
     @property
     def computed(self) -> int:
         """How many stretches were computed (each shared by every packet of its class)."""
-        return sum(len(s.memo) + len(s.older) for s in self._scopes.values())
+        scopes = [*self._scopes.values(), *self._free.values()]
+        return sum(len(s.memo) + len(s.older) for s in scopes)
+
+    def _known(self, key: tuple[object, ...], sp: Scope) -> tuple[Seg, ...] | None:
+        """A stretch already made: one every context shares, else the context's own. Whether a
+        stretch depends on its context is a function of its key (what it reaches: a leg that
+        reads the context, a loop), so a key is only ever kept in one of the two."""
+        free = sp.free
+        assert free is not None
+        got = free.memo.get(key)
+        if got is None and free.older:
+            got = free.revive(key)
+        if got is None:
+            got = sp.memo.get(key)
+            if got is None and sp.older:
+                got = sp.revive(key)
+            if got is not None:
+                self._bound += 1
+        return got
+
+    def _keep(self, key: tuple[object, ...], segs: tuple[Seg, ...], sp: Scope, bound: int) -> None:
+        """Keep a stretch made since the count was ``bound``: in every context if it read
+        nothing of its own."""
+        if self._bound == bound:
+            assert sp.free is not None
+            sp.free.put(key, segs)
+        else:
+            sp.put(key, segs)
 
     # -- routed stretches ----------------------------------------------------------------------
     def router(self, r: str, src: int, dst: int, sp: Scope) -> tuple[Seg, ...]:
@@ -138,22 +176,22 @@ class Segments:
 
     def _router(self, r: str, dc: int, sc: int, sp: Scope) -> tuple[Seg, ...]:
         key = (r, dc, sc)
-        got = sp.memo.get(key)
-        if got is None and sp.older:
-            got = sp.revive(key)
+        got = self._known(key, sp)
         if got is not None:
             return got
         if key in sp.busy:
             sp.looped = True
+            self._bound += 1
             node = self.nodes[r]
             reason = f"routing loop: the packet comes back to {node.label}"
             return (_leaf(r, r, Disposition.BLACKHOLE, reason, node.culprit, "loop"),)
+        bound = self._bound
         sp.busy.add(key)
         try:
             got = self._route(r, dc, sc, sp)
         finally:
             sp.busy.discard(key)
-        sp.put(key, got)
+        self._keep(key, got, sp, bound)
         return got
 
     def _route(self, r: str, dc: int, sc: int, sp: Scope) -> tuple[Seg, ...]:
@@ -215,8 +253,12 @@ class Segments:
                 )
                 continue
             devices = self.net.wires[r][n].devices_from(r)
-            for s in self._wire(r, n, devices, 0, dc, sc, sp):
-                out.append(s._replace(frac=s.frac * share, note=d.route, ties=tie + s.ties))
+            note = d.route
+            # Positional, not ``_replace``: the commonest rebuild of a stretch's end.
+            out.extend(
+                Seg(s[0] * share, note, s[2], s[3], tie + s[4], *s[5:])
+                for s in self._wire(r, n, devices, 0, dc, sc, sp)
+            )
         return tuple(out)
 
     def _wire(
@@ -230,12 +272,11 @@ class Segments:
         sp: Scope,
     ) -> tuple[Seg, ...]:
         key = (a, b, i, dc, sc)  # the devices are the wire's, from a
-        got = sp.memo.get(key)
-        if got is None and sp.older:
-            got = sp.revive(key)
+        got = self._known(key, sp)
         if got is None:
+            bound = self._bound
             got = self._cross(a, b, devices, i, dc, sc, sp)
-            sp.put(key, got)
+            self._keep(key, got, sp, bound)
         return got
 
     def _cross(
@@ -266,6 +307,7 @@ class Segments:
             leaf = _leaf(a, a, Disposition.BLACKHOLE, reason, culprit, "down")
             return (leaf._replace(hops=tuple(hops)),)
         bnode = self.nodes[b]
+        assert sp.ctx is not None
         ms, est = self._leg(a, b, sp.ctx)
         hops.append(Hop(b, bnode.label, "", 0, 0, ms=ms, estimated=est))
         edge = self._edge(a, b)
@@ -322,6 +364,15 @@ class Segments:
         return f"the way from {na.label} to {nb.label} is down", na.culprit
 
     def _edge(self, a: str, b: str) -> str | None:
+        """The network's edge the wire from ``a`` to ``b`` crosses, if any (a circuit's link
+        into Microsoft, a breakout into the internet)."""
+        key = (a, b)
+        if key in self._edges:
+            return self._edges[key]
+        got = self._edges[key] = self._find_edge(a, b)
+        return got
+
+    def _find_edge(self, a: str, b: str) -> str | None:
         na, nb = self.nodes[a], self.nodes[b]
         for x, y in ((na, nb), (nb, na)):
             if x.kind is Kind.LINK and y.kind is Kind.MSEE:
@@ -336,12 +387,14 @@ class Segments:
         geo = self.geo
         kinds = {na.kind, nb.kind}
         if kinds == {Kind.MSEE, Kind.MICROSOFT}:
+            self._bound += 1
             msee = na if na.kind is Kind.MSEE else nb
             if ctx.ms_point is None:
                 return 0.0, False
             bb = geo.backbone(geo.peering(msee.name), ctx.ms_point)
             return bb.ms / 2, bb.estimated
         if kinds == {Kind.BREAKOUT, Kind.INTERNET}:
+            self._bound += 1
             edge = na if na.kind is Kind.BREAKOUT else nb
             given = ctx.given_leg(edge.name)
             leg = given if given is not None else geo.breakout_internet(edge.name)[0]
@@ -362,7 +415,8 @@ def prefixed(
     routing note, and the path so far comes first."""
     out = []
     last = hops[-1]
+    before = hops[:-1]
     for s in segs:
         noted = last._replace(action=join(last.action, s.note)) if s.note else last
-        out.append(s._replace(note="", hops=(*hops[:-1], noted, *s.hops), edges=edges + s.edges))
+        out.append(Seg(s[0], "", (*before, noted, *s[2]), edges + s[3], *s[4:]))
     return tuple(out)

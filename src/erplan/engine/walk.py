@@ -11,10 +11,11 @@ box it reaches, is translated back only there, and must not bypass a box that ho
 
 from __future__ import annotations
 
+from erplan.engine.devices import Devices
 from erplan.engine.igp import Igp
 from erplan.engine.network import Network
 from erplan.engine.nodes import Kind, Node, Wire
-from erplan.engine.packet import Leaf, State, end, held_session, hop, mark, reply_session
+from erplan.engine.packet import Leaf, State, end, hop, mark, reply_session
 from erplan.engine.ranges import addr
 from erplan.engine.routes import Act
 from erplan.engine.segments import DST, LEAF, OUTER, ROUTER, SRC, Seg, Segments
@@ -22,10 +23,8 @@ from erplan.engine.sessions import (
     Context,
     Mode,
     Session,
-    device_options,
     join,
     pre_routing,
-    static_nat,
 )
 from erplan.engine.tables import Tables
 from erplan.engine.trace import Disposition, Hop
@@ -43,6 +42,7 @@ class Walker:
         # One object per distinct hop of the paths a report keeps; None when paths are dropped
         # once judged (``Engine(keep_traces=False)``), where a pool would only hold them.
         self.hop_pool: dict[Hop, Hop] | None = {}
+        self.devices = Devices(self)
 
     # -- entry point ------------------------------------------------------------------------------
     def walk(
@@ -214,7 +214,7 @@ class Walker:
                         Session(node.session, r, arrival[0], arrival[1], nsrc, dst, prev)
                     )
                     try:
-                        self._wire(wire, r, n, 0, nsrc, dst, share * part, st)
+                        self.wire(wire, r, n, 0, nsrc, dst, share * part, st)
                     finally:
                         st.sessions.pop()
                         st.hops[-1] = routed
@@ -223,7 +223,7 @@ class Walker:
                 st.ties.pop()
             st.hops[-1] = before
 
-    def _wire(
+    def wire(
         self, wire: Wire, a: str, b: str, i: int, src: int, dst: int, w: float, st: State
     ) -> None:
         devices = wire.devices_from(a)
@@ -235,7 +235,7 @@ class Walker:
         for seg in segs:
             start = hops[-1]
             if seg.note:
-                hops[-1] = start._replace(action=join(start.action, seg.note))
+                hops[-1] = hop(Hop, (start[0], start[1], join(start[2], seg.note), *start[3:]))
             # The stretch's hops are templates: this packet's addresses go in.
             hops.extend(
                 [hop(Hop, (h[0], h[1], h[2], src, dst, None, None, h[7], h[8])) for h in seg.hops]
@@ -257,7 +257,7 @@ class Walker:
                     self._router(seg.node, seg.prev, src, dst, sw, st)
                 else:
                     assert seg.wire is not None
-                    self._device(*seg.wire, src, dst, sw, st)
+                    self.devices.cross(*seg.wire, src, dst, sw, st)
             finally:
                 del hops[len(hops) - len(seg.hops) :]
                 hops[-1] = start
@@ -265,155 +265,6 @@ class Walker:
                     del st.edges[len(st.edges) - len(seg.edges) :]
                 if seg.ties:
                     del st.ties[len(st.ties) - len(seg.ties) :]
-
-    def _device(
-        self,
-        a: str,
-        b: str,
-        devices: tuple[str, ...],
-        i: int,
-        src: int,
-        dst: int,
-        w: float,
-        st: State,
-    ) -> None:
-        """A stateful device (its hop on the path): sessions, translations, then on."""
-        nid = devices[i]
-        key = ("d", nid, a, src, dst)
-        if key in st.visited:
-            end(
-                st,
-                nid,
-                a,
-                src,
-                dst,
-                w,
-                Disposition.BLACKHOLE,
-                f"routing loop: the packet comes back to {self.nodes[nid].label}",
-                self.nodes[nid].culprit,
-                "loop",
-            )
-            return
-        st.visited.add(key)
-        try:
-            self._device_step(a, b, devices, i, src, dst, w, st)
-        finally:
-            st.visited.discard(key)
-
-    def _device_step(
-        self,
-        a: str,
-        b: str,
-        devices: tuple[str, ...],
-        i: int,
-        src: int,
-        dst: int,
-        w: float,
-        st: State,
-    ) -> None:
-        nid = devices[i]
-        node = self.nodes[nid]
-        rules = node.nat
-        wire = self.net.wires[a][b]
-        if st.mode is Mode.NEW:
-            held = held_session(node, src, dst, st) if node.stateful else None
-            if held is not None:
-                # Crossed again by the same connection: its session is already there.
-                before = mark(
-                    st,
-                    "session already held",
-                    src=held.out_src,
-                    dst=held.out_dst,
-                    src_before=src if held.out_src != src else None,
-                    dst_before=dst if held.out_dst != dst else None,
-                )
-                try:
-                    self._wire(wire, a, b, i + 1, held.out_src, held.out_dst, w, st)
-                finally:
-                    st.hops[-1] = before
-                return
-            if rules is None:
-                before = mark(st, "session created")
-                st.sessions.append(Session(node.session, nid, src, dst, src, dst, a))
-                try:
-                    self._wire(wire, a, b, i + 1, src, dst, w, st)
-                finally:
-                    st.sessions.pop()
-                    st.hops[-1] = before
-                return
-            options = device_options(rules, b == rules.outer, src, dst)
-            for nsrc, ndst, share, note in options:
-                before = mark(
-                    st,
-                    note,
-                    src=nsrc,
-                    dst=ndst,
-                    src_before=src if nsrc != src else None,
-                    dst_before=dst if ndst != dst else None,
-                )
-                if node.stateful:
-                    st.sessions.append(Session(node.session, nid, src, dst, nsrc, ndst, a))
-                try:
-                    self._wire(wire, a, b, i + 1, nsrc, ndst, w * share, st)
-                finally:
-                    if node.stateful:
-                        st.sessions.pop()
-                    st.hops[-1] = before
-            return
-        if rules is not None and rules.static:
-            nsrc, ndst = static_nat(rules, src, dst)
-            before = st.hops[-1]
-            if (nsrc, ndst) != (src, dst):
-                mark(
-                    st,
-                    "static NAT",
-                    src=nsrc,
-                    dst=ndst,
-                    src_before=src if nsrc != src else None,
-                    dst_before=dst if ndst != dst else None,
-                )
-            try:
-                self._wire(wire, a, b, i + 1, nsrc, ndst, w, st)
-            finally:
-                st.hops[-1] = before
-            return
-        got = reply_session(node, src, dst, st)
-        if got is None:
-            end(
-                st,
-                nid,
-                a,
-                src,
-                dst,
-                w,
-                Disposition.DROPPED,
-                f"{node.label} holds no session for this connection: it did not see the request",
-                node.culprit,
-                "no-session",
-            )
-            return
-        idx, s = got
-        nsrc, ndst = s.in_dst, s.in_src
-        before = st.hops[-1]
-        if (nsrc, ndst) != (src, dst):
-            mark(
-                st,
-                "translated back",
-                src=nsrc,
-                dst=ndst,
-                src_before=src if nsrc != src else None,
-                dst_before=dst if ndst != dst else None,
-            )
-        st.seen.add(idx)
-        try:
-            if s.back == a and (nsrc, ndst) != (src, dst):
-                # Translated back towards where the request came from: behind this packet.
-                self._wire(wire, b, a, len(devices) - i, nsrc, ndst, w, st)
-            else:
-                self._wire(wire, a, b, i + 1, nsrc, ndst, w, st)
-        finally:
-            st.seen.discard(idx)
-            st.hops[-1] = before
 
     def _no_route(self, r: str, st: State) -> Disposition:
         """Unreachable when the origin itself has no route for a new connection; a packet that
