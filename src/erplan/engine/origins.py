@@ -110,7 +110,7 @@ class Origins:
         self.cdn_host = self._free(_CDN_CANDIDATES)
         self.user_host = self._free(_USER_CANDIDATES)
         self.cloud_host = self._free(_CLOUD_CANDIDATES)
-        tables.proxies.add(self.cloud_host)
+        tables.classes.proxies.add(self.cloud_host)
         self._facts: dict[int, tuple[int, str, str | None, bool]] = {}
         self._answers: dict[tuple[int, str | None], int] = {}
         self._chains: dict[str, tuple[ProxyHop, ...]] = {}
