@@ -124,16 +124,16 @@ def test_the_preference_is_absent_for_microsoft_365_prefixes() -> None:
 def test_route_classes_keep_regional_communities_for_dynamics_only() -> None:
     loaded = load(cold_potato())
     e = Engine(loaded.design, CATALOGS)
-    dyn = e.tables.route_class(int(IPv4Address("203.0.113.10")))
+    dyn = e.tables.routes.route_class(int(IPv4Address("203.0.113.10")))
     assert isinstance(dyn, Regional) and dyn.regional == {"12076:51002"}
     assert dyn.circuits == {"us-er", "eu-er"}
     exo = e.catalogs.endpoint_set(1)
     assert exo is not None
-    m365 = e.tables.route_class(int(exo.ips[0].network_address) + 1)
+    m365 = e.tables.routes.route_class(int(exo.ips[0].network_address) + 1)
     assert isinstance(m365, frozenset) and m365 == {"us-er", "eu-er"}
-    assert e.tables.preference("eu-er", dyn.regional) == 200
-    assert e.tables.preference("us-er", dyn.regional) == 100
-    assert e.tables.preference("eu-er") == 100
+    assert e.tables.routes.preference("eu-er", dyn.regional) == 200
+    assert e.tables.routes.preference("us-er", dyn.regional) == 100
+    assert e.tables.routes.preference("eu-er") == 100
 
 
 def test_the_name_resolves_at_the_region_whatever_resolver_asks() -> None:

@@ -13,8 +13,8 @@ import pytest
 from _designs import CATALOGS, load
 from _semantics import design, site, two_sites
 from erplan.engine import Engine
+from erplan.engine.build import COST_SCALE
 from erplan.engine.igp import INF, Igp
-from erplan.engine.network import COST_SCALE
 
 SITES = ("a", "b", "c", "d", "e")
 

@@ -153,7 +153,7 @@ def _answers(t: Tables, addresses: list[int]) -> tuple[object, ...]:
     dst = [t.dst_classes[t.dst_class(a)] for a in addresses]
     src = [t.src_classes[t.src_class(a)] for a in addresses]
     routers = [n for n, node in t.net.nodes.items() if node.kind in _ROUTERS]
-    egresses = [None, *sorted(set(t.egress.values()))]
+    egresses = [None, *sorted(set(t.classes.egress.values()))]
     routes = list(dict.fromkeys(c.route for c in dst))
     decisions = [
         t.customer_decision_for(r, c, e) for r in routers for c in routes for e in egresses

@@ -89,7 +89,7 @@ def lost_at(engine: Engine, path: Path) -> Hop:
     for h in path.hops:
         if nodes[h.node].kind not in _ROUTERS:
             continue
-        cls = tables.route_class(h.dst)
+        cls = tables.routes.route_class(h.dst)
         if isinstance(cls, Internal) and not tables.reaches(h.node, cls):
             return h
     return path.hops[-1]
@@ -123,7 +123,7 @@ def cut_by_wan(engine: Engine, last: Hop, parts: Callable[[], dict[str, str]]) -
     WAN's parts over its up links, see ``wan_parts``)."""
     net = engine.net
     site = net.nodes[last.node].site
-    cls = engine.tables.route_class(last.dst)
+    cls = engine.tables.routes.route_class(last.dst)
     if site is None or not isinstance(cls, Internal):
         return None
     holders = {s for a in cls.anchors if (s := net.nodes[a].site) is not None}

@@ -58,12 +58,12 @@ class FailureCauses:
             back is not None
             and f.direction is Direction.INBOUND
             and (owner_f or "").startswith("circuit:")
-            and self.e.tables.route_class(sender) is None
+            and self.e.tables.routes.route_class(sender) is None
         ):
             gone = back.reason
             if back.disposition is Disposition.DELIVERED:  # asymmetric: where it goes instead
                 gone = f"it leaves by {back.edge}"
-            entry = self.e.tables.entry(sender)
+            entry = self.e.tables.routes.entry(sender)
             if isinstance(entry, Microsoft365) and owner_f:
                 # Advertised by Microsoft, refused by every route filter: the filter is the fix.
                 circuit = owner_f.split(":", 1)[1]

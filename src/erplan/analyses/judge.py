@@ -162,13 +162,13 @@ class Judge(Offers):
             if better:
                 alts = tied_options(min(better, key=lambda o: o.latency.ms), better)
                 tables = self.e.tables
-                entry = tables.entry(f.destination)
+                entry = tables.routes.entry(f.destination)
                 regional = entry.regional if isinstance(entry, Microsoft365) else frozenset()
-                mine = tables.preference(name, regional)
+                mine = tables.routes.preference(name, regional)
                 # Only where every fastest circuit loses on preference is preference the cause;
                 # one that loses on the IGP alone makes the metric the fix.
-                if all(mine > tables.preference(alt.name, regional) for alt in alts):
-                    if any(r in tables.region_prefs[name] for r in regional):
+                if all(mine > tables.routes.preference(alt.name, regional) for alt in alts):
+                    if any(r in tables.routes.region_prefs[name] for r in regional):
                         return "region-preference", ("circuits", name, "region_preference")
                     return "local-preference", ("circuits", name, "local_preference")
                 if by_circuit or any(self._costs_past(f.start, a.name, name) for a in alts):

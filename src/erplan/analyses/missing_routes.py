@@ -39,18 +39,18 @@ def missing_route(
     the other destinations of a row that shares the trace, whose services the reason names too
     (one route class: the same circuits admit them)."""
     tables, design = engine.tables, engine.design
-    entry = tables.entry(dst)
+    entry = tables.routes.entry(dst)
     node = engine.net.nodes[router]
     if not isinstance(entry, Microsoft365) or node.site is None or not design.circuits:
         return None
     site = node.site
     communities = set(entry.communities)
     for other in also:
-        found = tables.entry(other)
+        found = tables.routes.entry(other)
         if isinstance(found, Microsoft365):
             communities |= found.communities
     names = ", ".join(sorted(_services(engine, frozenset(communities))))
-    admitting = [c for c in design.circuits if tables.admits[c] & entry.communities]
+    admitting = [c for c in design.circuits if tables.routes.admits[c] & entry.communities]
     if not admitting:
         c = _nearest(engine, router, list(design.circuits))
         why = (

@@ -66,7 +66,7 @@ class Offers:
         """The circuits (and, if asked, the breakouts) the design offers the flow's start site
         towards front end ``fe``, each with its latency."""
         f = t.flow
-        entry = self.e.tables.entry(f.destination)
+        entry = self.e.tables.routes.entry(f.destination)
         communities = entry.communities if isinstance(entry, Microsoft365) else frozenset()
         origin = _origin_site(f)
         key = (origin, fe.name, communities, f.third_party, breakouts)
@@ -82,7 +82,7 @@ class Offers:
         fe_point = geo.fe_point(fe)
         out: list[Option] = []
         for name, c in d.circuits.items():
-            if not (e.tables.admits[name] & communities) or not e.tables.links_up[name]:
+            if not (e.tables.routes.admits[name] & communities) or not e.tables.links_up[name]:
                 continue
             if e.igp.distance(site, f"ce:{name}") >= INF:
                 continue
@@ -161,11 +161,13 @@ class Offers:
 
     def _searching(self, f: Flow, fe: FrontEnd) -> Searching:
         """The fastest-egress search towards ``fe`` over the circuits that carry the flow."""
-        entry = self.e.tables.entry(f.destination)
+        entry = self.e.tables.routes.entry(f.destination)
         communities = entry.communities if isinstance(entry, Microsoft365) else frozenset()
         tables = self.e.tables
         circuits = tuple(
-            c for c in self.design.circuits if tables.admits[c] & communities and tables.links_up[c]
+            c
+            for c in self.design.circuits
+            if tables.routes.admits[c] & communities and tables.links_up[c]
         )
         key = (fe.name, circuits, f.third_party)
         table = self._maps.get(key)

@@ -54,7 +54,7 @@ def entry_prefers(
         return None
     name = entry.split(":", 1)[1]
     tables = engine.tables
-    cls = tables.route_class(sender)
+    cls = tables.routes.route_class(sender)
     admitting = cls.circuits if isinstance(cls, Regional) else cls
     if not isinstance(admitting, frozenset) or name not in admitting:
         return None  # the entry has no route of its own for the sender: not a preference

@@ -5,23 +5,23 @@ micro-units); the routers of one site hang under its site router in a tree whose
 nothing. Every router forwards towards a destination over every next hop on a shortest path, as
 OSPF does.
 
-Shortest-path trees are grown per root site on demand. Towards a site that is no root (an
-origin site, for replies) the next hops come from the tree of the site the walk started at: IGP
-costs are symmetric, so the shortest paths from there to the destination, read backwards, are
-the destination's own.
+Shortest-path trees are grown per root site on demand (the searches are ``engine.wan``'s, over
+plain data; this module keeps what they found, per state and failure). Towards a site that is no
+root (an origin site, for replies) the next hops come from the tree of the site the walk started
+at: IGP costs are symmetric, so the shortest paths from there to the destination, read
+backwards, are the destination's own.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 
 from erplan.engine.network import Network
 from erplan.engine.nodes import Kind
+from erplan.engine.wan import INF as INF
+from erplan.engine.wan import Wan, bridges, next_hops, parts, repair, shortest, split, tight
 from erplan.latency import ZERO, Ms
-
-INF = 1 << 62
 
 
 class Igp:
@@ -34,7 +34,7 @@ class Igp:
         self._preds: dict[str, dict[str, tuple[str, ...]]] = {}  # per tree (``_dag``)
         self._stub: dict[str, tuple[str, ...] | None] = {}
         theirs = like.net.wires if like is not None else {}
-        self._wan: dict[str, tuple[tuple[str, int], ...]] = {
+        self._wan: Wan = {
             r: like._wan[r]
             if like is not None and theirs.get(r) is ws
             else tuple((v, w.cost) for v, w in ws.items() if w.up and v.startswith("site:"))
@@ -76,10 +76,10 @@ class Igp:
         elif len(gone) == 2 and len(cut) == 2:
             # A bridge: its part splits in two; only the side found first is numbered anew.
             self.component(down[0][0])
-            got._comp = _split(self._comp, got._wan, *down[0])
+            got._comp = split(self._comp, got._wan, *down[0])
         if len(cut) == len(gone) and all(c > 0 for _, _, c in cut):
             for root, dist in self._trees.items():
-                if any(_tight(dist, a, b, c) for a, b, c in cut):
+                if any(tight(dist, a, b, c) for a, b, c in cut):
                     got._before[root] = dist
                     if root in self._lat:
                         got._lat_before[root] = self._lat[root]
@@ -91,40 +91,10 @@ class Igp:
         return got
 
     def _bridges(self) -> set[frozenset[str]]:
-        """The WAN wires (up) whose loss splits a part of the WAN (found once, by depth-first
-        search: a wire is a bridge when nothing below it climbs back above it)."""
-        got = self._bridge_set
-        if got is not None:
-            return got
-        got = set()
-        order: dict[str, int] = {}
-        low: dict[str, int] = {}
-        for root in self._wan:
-            if root in order:
-                continue
-            order[root] = low[root] = len(order)
-            stack: list[tuple[str, str | None, Iterator[tuple[str, int]]]] = [
-                (root, None, iter(self._wan[root]))
-            ]
-            while stack:
-                u, parent, it = stack[-1]
-                for v, _ in it:
-                    if v == parent:
-                        continue
-                    if v in order:
-                        low[u] = min(low[u], order[v])
-                    else:
-                        order[v] = low[v] = len(order)
-                        stack.append((v, u, iter(self._wan[v])))
-                        break
-                else:
-                    stack.pop()
-                    if parent is not None:
-                        low[parent] = min(low[parent], low[u])
-                        if low[u] > order[parent]:
-                            got.add(frozenset((parent, u)))
-        self._bridge_set = got
-        return got
+        """The WAN wires (up) whose loss splits a part of the WAN (found once)."""
+        if self._bridge_set is None:
+            self._bridge_set = bridges(self._wan)
+        return self._bridge_set
 
     def inherit(self, other: Igp, *, share: bool = False) -> None:
         """Take ``other``'s trees, paths and latencies when the WAN is the same (a failure
@@ -159,36 +129,8 @@ class Igp:
 
     def _repair(self, root: str, old: dict[str, int]) -> dict[str, int]:
         """The tree ``old`` of the IGP before wires ``_cut`` went down, searched again only
-        below them: the site routers reached from a wire down along tight wires."""
-        stale = {b for a, b, c in self._cut if _tight(old, a, b, c)}
-        stack = list(stale)
-        wan = self._wan
-        while stack:
-            u = stack.pop()
-            for v, c in wan[u]:
-                if v not in stale and _tight(old, u, v, c):
-                    stale.add(v)
-                    stack.append(v)
-        done = {k: d for k, d in old.items() if k not in stale}
-        best: dict[str, int] = {}
-        heap: list[tuple[int, str]] = []
-        for v in stale:
-            for u, c in wan[v]:
-                du = done.get(u)
-                if du is not None and du + c < best.get(v, INF):
-                    best[v] = du + c
-                    heap.append((du + c, v))
-        heapq.heapify(heap)
-        while heap:
-            d, u = heapq.heappop(heap)
-            if u in done:
-                continue
-            done[u] = d
-            for v, c in wan[u]:
-                if v not in done and d + c < best.get(v, INF):
-                    best[v] = d + c
-                    heapq.heappush(heap, (d + c, v))
-        self._stale[root] = stale
+        below them (``wan.repair``)."""
+        done, self._stale[root] = repair(self._wan, old, self._cut)
         return done
 
     # -- stubs ------------------------------------------------------------------------------------
@@ -230,20 +172,7 @@ class Igp:
         if old is not None:
             got = self._trees[root] = self._repair(root, old)
             return got
-        dist: dict[str, int] = {root: 0}
-        heap = [(0, root)]
-        done: set[str] = set()
-        wan = self._wan
-        while heap:
-            d, u = heapq.heappop(heap)
-            if u in done:
-                continue
-            done.add(u)
-            for v, cost in wan[u]:
-                nd = d + cost
-                if nd < dist.get(v, INF):
-                    dist[v] = nd
-                    heapq.heappush(heap, (nd, v))
+        dist = shortest(self._wan, root)
         self._trees[root] = dist
         return dist
 
@@ -286,22 +215,9 @@ class Igp:
     def component(self, site: str) -> int:
         """Which part of the WAN a site router is in (sites in different parts cannot reach
         each other)."""
-        comp = self._comp
-        if not comp:
-            n = 0
-            for start in self._wan:
-                if start in comp:
-                    continue
-                stack = [start]
-                comp[start] = n
-                while stack:
-                    u = stack.pop()
-                    for v, _ in self._wan[u]:
-                        if v not in comp:
-                            comp[v] = n
-                            stack.append(v)
-                n += 1
-        return comp[site]
+        if not self._comp:
+            self._comp.update(parts(self._wan))
+        return self._comp[site]
 
     def reachable(self, router: str, target: str) -> bool:
         """Whether ``router`` reaches ``target`` at all (no distance computed)."""
@@ -374,18 +290,7 @@ class Igp:
     def _dag(self, root: str, target: str) -> dict[str, tuple[str, ...]]:
         """Next hops towards ``target`` at every site on a shortest ``root``-``target`` path."""
         dist = self.tree(root)
-        nxt: dict[str, set[str]] = {}
-        if target in dist:
-            preds = self._preds_of(root, dist)
-            stack, seen = [target], {target}
-            while stack:
-                v = stack.pop()
-                for u in preds[v]:
-                    nxt.setdefault(u, set()).add(v)
-                    if u not in seen:
-                        seen.add(u)
-                        stack.append(u)
-        return {k: tuple(sorted(v)) for k, v in nxt.items()}
+        return next_hops(self._preds_of(root, dist), target) if target in dist else {}
 
     def _preds_of(self, root: str, dist: dict[str, int]) -> dict[str, tuple[str, ...]]:
         """Per site router, its neighbours one wire nearer to ``root`` on a shortest path: found
@@ -398,28 +303,3 @@ class Igp:
                 for v, d in dist.items()
             }
         return got
-
-
-def _split(
-    comp: dict[str, int], wan: dict[str, tuple[tuple[str, int], ...]], a: str, b: str
-) -> dict[str, int]:
-    """The parts ``comp`` of a WAN once the wire a-b is gone from it (``wan``): searched from
-    both ends in turn, the side whose search ends first is a part of its own (a leaf site's
-    at once), the rest keep their numbers."""
-    seen: tuple[set[str], set[str]] = ({a}, {b})
-    todo = ([a], [b])
-    while todo[0] and todo[1]:
-        for k in (0, 1):
-            for v, _ in wan[todo[k].pop()]:
-                if v not in seen[k]:
-                    seen[k].add(v)
-                    todo[k].append(v)
-    side = seen[0] if not todo[0] else seen[1]
-    n = max(comp.values(), default=-1) + 1
-    return {**comp, **dict.fromkeys(side, n)}
-
-
-def _tight(dist: dict[str, int], a: str, b: str, cost: int) -> bool:
-    """Whether wire a-b is on a shortest path of the tree ``dist``."""
-    da, db = dist.get(a), dist.get(b)
-    return da is not None and db is not None and da + cost == db

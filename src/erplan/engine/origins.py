@@ -3,8 +3,7 @@
 Outbound: a site's users towards every endpoint set of the tenant's service areas, directly or
 through their proxies, to the address geoDNS answers where their DNS query leaves; servers
 towards what they connect to. DNS: the site's clients to the resolver at their resolver egress,
-and the resolver to the internet. Inbound: each published service, from every Microsoft region
-that runs the service that initiates it, from other Microsoft services and from internet users.
+and the resolver to the internet. Inbound flows are ``engine.inbound``'s.
 """
 
 from __future__ import annotations
@@ -14,13 +13,14 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import NamedTuple
 
-from erplan.catalogs import OTHER_MICROSOFT, EndpointSet, FrontEnd
+from erplan.catalogs import EndpointSet, FrontEnd
+from erplan.engine.inbound import inbound_flows
 from erplan.engine.network import Network, device_address
 from erplan.engine.ranges import first_host, net_range
 from erplan.engine.tables import Tables
 from erplan.engine.trace import Direction, Flow
 from erplan.facts import dynamics_sets
-from erplan.model import Design, ProxyMode, Server, Service
+from erplan.model import Design, ProxyMode, Server
 
 # Internet hosts: a DNS server, a third-party CDN, an internet user and a cloud proxy, at public
 # addresses outside everything the design and the catalogs name (the first free candidate).
@@ -30,11 +30,6 @@ _USER_CANDIDATES = ("81.2.69.160", "93.184.216.34", "151.101.1.1")
 _CLOUD_CANDIDATES = ("165.225.0.1", "136.226.0.1", "147.161.0.1")
 
 _flow = tuple.__new__
-SMTP = 25
-# Share of Exchange Online Protection's mail that comes from addresses outside the prefixes
-# advertised over ExpressRoute (guide 000 / M-RT: "SMTP uses more of Microsoft's network than the
-# ExpressRoute-advertised prefixes"). How much is not published: half is a modelling choice.
-SMTP_OUTSIDE_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +105,7 @@ class Origins:
         self.cdn_host = self._free(_CDN_CANDIDATES)
         self.user_host = self._free(_USER_CANDIDATES)
         self.cloud_host = self._free(_CLOUD_CANDIDATES)
-        tables.proxies.add(self.cloud_host)
+        tables.classes.proxies.add(self.cloud_host)
         self._facts: dict[int, tuple[int, str, str | None, bool]] = {}
         self._answers: dict[tuple[int, str | None], int] = {}
         self._chains: dict[str, tuple[ProxyHop, ...]] = {}
@@ -338,100 +333,5 @@ class Origins:
         )
 
     def inbound(self) -> Iterator[Flow]:
-        """Per service and port: from every region running its initiator (the tenant's first),
-        from other Microsoft services if they use it, from internet users if they do."""
-        d, cat = self.design, self.catalogs
-        for name, svc in d.services.items():
-            dst = int(svc.dns_record)
-            for fe in self.initiator_regions(svc):
-                for port in svc.ports:
-                    shares = self.initiator_sources(svc, fe, port)
-                    if not shares:
-                        continue
-                    yield Flow(
-                        f"in/{name}/{fe.name}/{port}",
-                        Direction.INBOUND,
-                        name,
-                        port,
-                        fqdn=svc.fqdn,
-                        start=svc.site,
-                        front_end=fe.name,
-                        destination=dst,
-                        source=shares[0][0],
-                        kind="microsoft-365",
-                        shares=shares,
-                    )
-            home = cat.home_front_end(svc.initiator_geography or d.tenant.geography)
-            if svc.used_by_other_microsoft_services and home is not None:
-                other = int(cat.front_end_address(OTHER_MICROSOFT, home))
-                for port in svc.ports:
-                    yield Flow(
-                        f"in/{name}/microsoft/{port}",
-                        Direction.INBOUND,
-                        name,
-                        port,
-                        fqdn=svc.fqdn,
-                        start=svc.site,
-                        front_end=home.name,
-                        destination=dst,
-                        source=other,
-                        kind="microsoft",
-                        shares=((other, 1.0),),
-                    )
-            if svc.used_by_internet_users:
-                for port in svc.ports:
-                    yield Flow(
-                        f"in/{name}/internet/{port}",
-                        Direction.INBOUND,
-                        name,
-                        port,
-                        fqdn=svc.fqdn,
-                        start=svc.site,
-                        destination=dst,
-                        source=self.user_host,
-                        kind="internet",
-                        shares=((self.user_host, 1.0),),
-                    )
-
-    def initiator_regions(self, svc: Service) -> list[FrontEnd]:
-        """The front ends the initiating service connects from, the tenant's region first."""
-        cat, d = self.catalogs, self.design
-        if svc.initiator_regions is not None:
-            names = list(svc.initiator_regions)
-        else:
-            home = cat.home_front_end(svc.initiator_geography or d.tenant.geography)
-            names = ([home.name] if home is not None else []) + [
-                g.home_front_end for g in cat.geographies
-            ]
-        out: dict[str, FrontEnd] = {}
-        for n in names:
-            fe = cat.front_end(n)
-            if fe is not None:
-                out.setdefault(fe.name, fe)
-        return list(out.values())
-
-    def initiator_sources(
-        self, svc: Service, fe: FrontEnd, port: int
-    ) -> tuple[tuple[int, float], ...]:
-        """The initiator's addresses at a front end with their shares: its service area's
-        ExpressRoute-able set; for SMTP also senders outside every advertised prefix."""
-        es = self.initiator_set(svc.initiator, port)
-        if es is None:
-            return ()
-        main = int(self.catalogs.front_end_address(es, fe))
-        if port != SMTP or es.service_area != "Exchange":
-            return ((main, 1.0),)
-        outside = int(self.catalogs.front_end_address(OTHER_MICROSOFT, fe))
-        return ((main, 1.0 - SMTP_OUTSIDE_SHARE), (outside, SMTP_OUTSIDE_SHARE))
-
-    def initiator_set(self, initiator: str, port: int | None = None) -> EndpointSet | None:
-        """The endpoint set whose addresses an initiating Microsoft service connects from (the
-        one serving that port, when one does)."""
-        cat = self.catalogs
-        svc = cat.service(initiator)
-        area = svc.service_area if svc is not None and svc.service_area else initiator
-        sets = [es for es in cat.sets_for_service_area(area) if es.ips]
-        er = [es for es in sets if es.express_route] or sets
-        on_port = [es for es in er if port is not None and port in es.tcp_ports]
-        chosen = on_port or er
-        return chosen[0] if chosen else None
+        """The inbound flows to the published services (``inbound_flows``)."""
+        return inbound_flows(self.design, self.catalogs, self.user_host)

@@ -1,105 +1,53 @@
 """Each router's own table: where it sends a packet for a destination, and why.
 
 Customer routers: the IGP for internal prefixes, the ExpressRoute routes their BGP decision
-keeps, the default route (docs/flow-semantics.md "Inside the customer network"). Microsoft's and
-the internet's tables are theirs (``engine.external``); a destination's class holds their
-decisions too. Decisions depend on the destination only, so they are remembered per router and
+keeps, the default route (docs/flow-semantics.md "Inside the customer network"). What their
+tables hold whatever is up is ``engine.customer``'s; Microsoft's and the internet's tables are
+theirs (``engine.external``); a destination's class (``engine.classes``) holds their decisions
+too. Decisions depend on the destination only, so they are remembered per router and
 destination class.
 """
 
 from __future__ import annotations
 
 import copy
-from array import array
-from ipaddress import IPv4Network
+from collections.abc import Callable
 
 from erplan.engine.aging import Aging
+from erplan.engine.classes import AddressClasses
+from erplan.engine.customer import CustomerRoutes
 from erplan.engine.external import ExternalRoutes
 from erplan.engine.igp import INF, Igp
-from erplan.engine.network import Network, device_address
+from erplan.engine.network import Network
 from erplan.engine.nodes import Kind
-from erplan.engine.ranges import PrefixTable
-from erplan.engine.routes import (
-    Act,
-    Decision,
-    DstClass,
-    Entry,
-    Internal,
-    Microsoft365,
-    Regional,
-    RouteClass,
-    SrcClass,
-)
-from erplan.facts import LINKS, circuit_communities, region_preferences, session_up, source_filter
+from erplan.engine.reach import CircuitReach
+from erplan.engine.routes import Act, Decision, DstClass, Internal, Regional, RouteClass, SrcClass
 
 
 class Tables:
+    # The walk asks these for every packet: bound to ``classes``'s own (``_bind``), so that
+    # no call goes through it.
+    dst_class: Callable[[int], int]
+    src_class: Callable[[int], int]
+    dst_classes: list[DstClass]
+    src_classes: list[SrcClass]
+
     def __init__(self, net: Network, igp: Igp) -> None:
         self.net = net
         self.igp = igp
-        design, catalogs = net.design, net.catalogs
-        self.customer: PrefixTable[Entry] = PrefixTable()
+        self.routes = CustomerRoutes(net)
         # Microsoft's and the internet's routes: what they learn from the design.
         self.external = ExternalRoutes(net)
-        anchors: dict[IPv4Network, list[str]] = {}
-        for prefix, anchor in net.owned:
-            anchors.setdefault(prefix, [])
-            if anchor not in anchors[prefix]:
-                anchors[prefix].append(anchor)
-        communities: dict[IPv4Network, set[str]] = {}
-        regional: dict[IPv4Network, set[str]] = {}
-        for es in catalogs.endpoint_sets:
-            if es.express_route and es.community is not None:
-                for p in es.ips:
-                    communities.setdefault(p, set()).add(es.community)
-                    if es.regional_community is not None:
-                        regional.setdefault(p, set()).add(es.regional_community)
-        for p, cs in communities.items():
-            self.customer.add(p, Microsoft365(frozenset(cs), frozenset(regional.get(p, ()))))
-        # Internal routes win over a Microsoft prefix; shorter ones first, so that each knows
-        # the entry it falls back to when no holder is reachable.
-        for p, owners in sorted(anchors.items(), key=lambda kv: kv[0].prefixlen):
-            self.customer.add(p, Internal(tuple(owners), self.customer.covering(p)))
-        # Per circuit: what its route filter admits, its usable links, its local preference
-        # per regional community (guide 000 §7.3.1: only routes that carry one match it).
-        self.admits = {c: circuit_communities(design, catalogs, c) for c in design.circuits}
-        self.region_prefs = {c: region_preferences(design, catalogs, c) for c in design.circuits}
-        self.links_up = self._links_up()
+        self.classes = AddressClasses(net, self.routes, self.external)
+        self._bind()
+        self.reach = CircuitReach(net, igp, self.routes.circuit_names)
+        self.links_up = self.reach.links_up
         self._memo: dict[tuple[str, object, str | None], Decision] = {}
-        self.circuit_names = tuple(design.circuits)
-        self._reach: dict[str, array[int]] = {}
-        self._prefs: dict[frozenset[str], tuple[int, ...]] = {}
-        # Clients that may not reach the internet directly (guide 000 §2.2); the hosts that
-        # stand apart from them (proxies, resolvers, servers) may.
-        self.no_direct: PrefixTable[str] = PrefixTable()
-        for name, site in design.sites.items():
-            if not site.proxy.direct_internet:
-                for p in site.prefixes:
-                    self.no_direct.add(p, name)
-        self.may_leave = net.apart
-        self.proxies: set[int] = set()  # proxies on the internet the clients may reach
-        # Proxies whose connections leave by a breakout of their own (device `egress`).
-        self.egress: dict[int, str] = {}
-        for dev in design.devices.values():
-            if dev.egress is not None and dev.egress in design.breakouts:
-                address = device_address(design, dev)
-                if address is not None:
-                    self.egress[address] = dev.egress
-        self._admitting: dict[frozenset[str], frozenset[str]] = {}
-        # Microsoft's inbound filter on each circuit: the public prefixes advertised on it.
-        self.filters: dict[str, PrefixTable[bool]] = {}
-        for name in design.circuits:
-            t: PrefixTable[bool] = PrefixTable()
-            for p in source_filter(design, name):
-                t.add(p, True)
-            self.filters[name] = t
-        # Classes are numbered (a number hashes fast in the walk's memo keys).
-        self.dst_classes: list[DstClass] = []
-        self.src_classes: list[SrcClass] = []
-        self._dst_ids: dict[int, int] = {}
-        self._src_ids: dict[int, int] = {}
-        self._dst_numbers: dict[DstClass, int] = {}
-        self._src_numbers: dict[SrcClass, int] = {}
+
+    def _bind(self) -> None:
+        c = self.classes
+        self.dst_class, self.src_class = c.dst_class, c.src_class
+        self.dst_classes, self.src_classes = c.dst_classes, c.src_classes
 
     def over(self, net: Network, igp: Igp) -> Tables:
         """These tables over the same network with only WAN wires down (``net``, ``igp``):
@@ -107,12 +55,10 @@ class Tables:
         routers' decisions do and start afresh."""
         got = copy.copy(self)
         got.net, got.igp = net, igp
-        got._memo, got._reach = {}, {}
-        got.proxies = set(self.proxies)
-        got._admitting = dict(self._admitting)
-        got.dst_classes, got.src_classes = list(self.dst_classes), list(self.src_classes)
-        got._dst_ids, got._src_ids = dict(self._dst_ids), dict(self._src_ids)
-        got._dst_numbers, got._src_numbers = dict(self._dst_numbers), dict(self._src_numbers)
+        got._memo = {}
+        got.reach = CircuitReach(net, igp, self.routes.circuit_names, self.links_up)
+        got.classes = self.classes.again(self.external)
+        got._bind()
         return got
 
     def down(self, net: Network, igp: Igp) -> Tables:
@@ -123,106 +69,13 @@ class Tables:
         only when it did not. The routers' decisions and the usable links start afresh."""
         got = copy.copy(self)
         got.net, got.igp = net, igp
-        got._memo, got._reach = {}, {}
-        got.proxies = set(self.proxies)
-        got._admitting = dict(self._admitting)
+        got._memo = {}
         got.external = self.external.down(net.design)
-        got.links_up = got._links_up()
-        if got.external is self.external:
-            # Microsoft's and the internet's decisions are the same: so is every class.
-            got.dst_classes, got.src_classes = list(self.dst_classes), list(self.src_classes)
-            got._dst_ids, got._src_ids = dict(self._dst_ids), dict(self._src_ids)
-            got._dst_numbers, got._src_numbers = dict(self._dst_numbers), dict(self._src_numbers)
-            return got
-        got.dst_classes, got.src_classes = [], []
-        got._dst_ids, got._src_ids, got._dst_numbers, got._src_numbers = {}, {}, {}, {}
+        got.reach = CircuitReach(net, igp, self.routes.circuit_names)
+        got.links_up = got.reach.links_up
+        got.classes = self.classes.again(got.external)
+        got._bind()
         return got
-
-    def _links_up(self) -> dict[str, tuple[str, ...]]:
-        """Per circuit, the links whose session is up and whose wires are."""
-        net, design = self.net, self.net.design
-        out: dict[str, tuple[str, ...]] = {}
-        for name in design.circuits:
-            usable = []
-            for link in LINKS:
-                lid = f"link:{name}/{link}"
-                if (
-                    session_up(design, name, link)
-                    and net.wires[f"ce:{name}"][lid].up
-                    and net.wires[lid][f"msee:{name}/{link}"].up
-                ):
-                    usable.append(lid)
-            out[name] = tuple(usable)
-        return out
-
-    # -- classes of addresses -------------------------------------------------------------------
-    def dst_class(self, dst: int) -> int:
-        """The number of the destination's class: everything a routed stretch decides from a
-        destination (the customer routers' route class, Microsoft's and the internet's decisions,
-        and whether it stays in the customer's space or is a proxy the clients may reach).
-        Packets whose destinations share a class are routed alike."""
-        got = self._dst_ids.get(dst)
-        if got is None:
-            external = self.external
-            inside = external.is_customer(dst) or dst in self.proxies
-            cls = DstClass(
-                self.route_class(dst),
-                external.microsoft_decision(dst),
-                external.internet_decision(dst),
-                inside,
-            )
-            got = self._dst_numbers.setdefault(cls, len(self.dst_classes))
-            if got == len(self.dst_classes):
-                self.dst_classes.append(cls)
-            self._dst_ids[dst] = got
-        return got
-
-    def src_class(self, src: int) -> int:
-        """The number of the source's class: the circuits whose inbound filter admits it, and
-        the site whose perimeter keeps it from the internet."""
-        got = self._src_ids.get(src)
-        if got is None:
-            admitted = frozenset(c for c, t in self.filters.items() if t.covers(src))
-            blocked = None
-            if src not in self.may_leave:
-                found = self.no_direct.lookup(src)
-                blocked = None if found is None else found[1]
-            cls = SrcClass(admitted, blocked, self.egress.get(src))
-            got = self._src_numbers.setdefault(cls, len(self.src_classes))
-            if got == len(self.src_classes):
-                self.src_classes.append(cls)
-            self._src_ids[src] = got
-        return got
-
-    def entry(self, dst: int) -> Entry | None:
-        found = self.customer.lookup(dst)
-        return None if found is None else found[1]
-
-    def route_class(self, dst: int) -> RouteClass:
-        """What every customer router's decision for ``dst`` depends on: the holders of an
-        internal prefix, or the circuits whose route filter admits the Microsoft prefix (none:
-        the default route decides)."""
-        return self.class_of(self.entry(dst))
-
-    def class_of(self, entry: Entry | None) -> RouteClass:
-        """The route class of a table entry (``route_class``)."""
-        if isinstance(entry, Microsoft365):
-            got = self._admitting.get(entry.communities)
-            if got is None:
-                got = frozenset(c for c, cs in self.admits.items() if cs & entry.communities)
-                self._admitting[entry.communities] = got
-            if got and entry.regional:
-                return Regional(got, entry.regional)
-            return got or None
-        return entry
-
-    def preference(self, circuit: str, regional: frozenset[str] = frozenset()) -> int:
-        """The local preference a circuit's customer edge gives a route with these regional
-        communities: the highest of its per-region preferences that match one, else its
-        local preference."""
-        prefs = self.region_prefs[circuit]
-        matched = [prefs[r] for r in regional if r in prefs]
-        return max(matched) if matched else self.net.design.circuits[circuit].local_preference
 
     # -- customer routers -----------------------------------------------------------------------
     def customer_decision(self, router: str, dst: int) -> Decision:
@@ -245,7 +98,7 @@ class Tables:
                 return inside
             # No holder reachable: the prefix is not in this router's table, and the next
             # longest match decides (a covering prefix, else the default route).
-            return self._decide(router, self.class_of(cls.covering), egress)
+            return self._decide(router, self.routes.class_of(cls.covering), egress)
         if isinstance(cls, Regional):
             got = self._expressroute(router, cls.circuits, cls.regional)
             if got is not None:
@@ -324,11 +177,11 @@ class Tables:
         if node.kind is Kind.SITE and not design.sites[node.name].er_routes:
             return None
         # BGP's ranking: local preference, then the router's own circuit, then IGP distance
-        # (``_reached``: -1 for its own); every circuit tied at the top is kept.
-        reach, prefs = self._reached(router), self._preferences(regional)
+        # (``CircuitReach.of``: -1 for its own); every circuit tied at the top is kept.
+        reach, prefs = self.reach.of(router), self.routes.preferences(regional)
         top: tuple[int, int] | None = None
         best: list[str] = []
-        for i, name in enumerate(self.circuit_names):
+        for i, name in enumerate(self.routes.circuit_names):
             d = reach[i]
             if d >= INF or name not in admitting:
                 continue
@@ -355,7 +208,7 @@ class Tables:
                 f"{node.label}: circuits {', '.join(best)} tie on local preference and IGP distance"
             )
         route = f"ExpressRoute route via {', '.join(best)}"
-        if regional and any(r in self.region_prefs[n] for n in best for r in regional):
+        if regional and any(r in self.routes.region_prefs[n] for n in best for r in regional):
             tagged = ", ".join(sorted(regional))
             route += f" (local preference {-top[0]} for regional community {tagged})"
         return Decision(
@@ -372,38 +225,6 @@ class Tables:
         that moves on site by site and keeps no traces: a site's own routers are seldom asked
         again once its flows are done, and the decisions are functions of their keys."""
         self._memo = Aging(limit)
-
-    def _reached(self, router: str) -> array[int]:
-        """Per circuit in the design's order, how far the router is from its customer edge
-        by IGP: -1 for the router's own circuit, INF for one it cannot use (no usable link,
-        unreachable). The same whatever a route's filter or communities, so worked out once
-        per router, and kept flat: one 8-byte number per circuit (a tuple of rank and name
-        per circuit took about 30 MB at 10,000 sites)."""
-        got = self._reach.get(router)
-        if got is not None:
-            return got
-        node = self.net.nodes[router]
-        got = array("q")
-        for name in self.circuit_names:
-            if not self.links_up[name]:
-                got.append(INF)
-            elif (node.kind is Kind.CE and node.name == name) or (
-                node.kind is Kind.LINK and node.name == name and router in self.links_up[name]
-            ):
-                got.append(-1)
-            else:
-                got.append(min(self.igp.distance(router, f"ce:{name}"), INF))
-        self._reach[router] = got
-        return got
-
-    def _preferences(self, regional: frozenset[str]) -> tuple[int, ...]:
-        """Each circuit's local preference for routes with these regional communities (in
-        the design's order; what is up does not change them)."""
-        got = self._prefs.get(regional)
-        if got is None:
-            got = tuple(self.preference(name, regional) for name in self.circuit_names)
-            self._prefs[regional] = got
-        return got
 
     def _default(self, router: str) -> Decision:
         net = self.net

@@ -199,7 +199,7 @@ class Planner:
         """Whether the site's router keeps ``address`` inside the customer network."""
         tables = self.engine.tables
         a = int(address)
-        return isinstance(tables.route_class(a), Internal) and (
+        return isinstance(tables.routes.route_class(a), Internal) and (
             tables.customer_decision(f"site:{site}", a).act is not Act.NO_ROUTE
         )
 
