@@ -303,7 +303,7 @@ class Segments:
                 return (Seg(1.0, "", tuple(hops), (), (), DEVICE, nid, a, wire=(a, b, devices, j)),)
         wire = self.net.wires[a][b]
         if not wire.up:
-            reason, culprit = self._why_down(a, b)
+            reason, culprit = why_down(self.nodes, a, b)
             leaf = _leaf(a, a, Disposition.BLACKHOLE, reason, culprit, "down")
             return (leaf._replace(hops=tuple(hops)),)
         bnode = self.nodes[b]
@@ -351,35 +351,14 @@ class Segments:
         return prefixed(self._wire(node.id, nxt, (), 0, dc, sc, sp), here, edges)
 
     # -- legs ----------------------------------------------------------------------------------
-    def _why_down(self, a: str, b: str) -> tuple[str, Culprit]:
-        na, nb = self.nodes[a], self.nodes[b]
-        for n in (na, nb):
-            if n.kind is Kind.BREAKOUT and not n.up:
-                return f"breakout {n.name} is down", n.culprit
-        for n in (na, nb):
-            if n.kind in (Kind.LINK, Kind.MSEE):
-                return f"the {n.link} link of circuit {n.name} is down", ("circuits", n.name)
-        if na.kind is Kind.SITE and nb.kind is Kind.SITE:
-            return f"the WAN link {na.name} - {nb.name} is down", ("wan",)
-        return f"the way from {na.label} to {nb.label} is down", na.culprit
-
     def _edge(self, a: str, b: str) -> str | None:
         """The network's edge the wire from ``a`` to ``b`` crosses, if any (a circuit's link
         into Microsoft, a breakout into the internet)."""
         key = (a, b)
         if key in self._edges:
             return self._edges[key]
-        got = self._edges[key] = self._find_edge(a, b)
+        got = self._edges[key] = find_edge(self.nodes, a, b)
         return got
-
-    def _find_edge(self, a: str, b: str) -> str | None:
-        na, nb = self.nodes[a], self.nodes[b]
-        for x, y in ((na, nb), (nb, na)):
-            if x.kind is Kind.LINK and y.kind is Kind.MSEE:
-                return f"circuit:{x.name}/{x.link}"
-            if x.kind is Kind.BREAKOUT and y.kind is Kind.INTERNET:
-                return f"breakout:{x.name}"
-        return None
 
     def _leg(self, a: str, b: str, ctx: Context) -> tuple[float, bool]:
         """One-way latency of the leg from ``a`` to ``b`` (half its round trip)."""
@@ -406,6 +385,31 @@ class Segments:
             return 0.0, False
         leg = self.net.wires[a][b].leg
         return leg.ms / 2, leg.estimated
+
+
+def why_down(nodes: dict[str, Node], a: str, b: str) -> tuple[str, Culprit]:
+    """Why the wire from ``a`` to ``b`` carries nothing, and the design object to fix."""
+    na, nb = nodes[a], nodes[b]
+    for n in (na, nb):
+        if n.kind is Kind.BREAKOUT and not n.up:
+            return f"breakout {n.name} is down", n.culprit
+    for n in (na, nb):
+        if n.kind in (Kind.LINK, Kind.MSEE):
+            return f"the {n.link} link of circuit {n.name} is down", ("circuits", n.name)
+    if na.kind is Kind.SITE and nb.kind is Kind.SITE:
+        return f"the WAN link {na.name} - {nb.name} is down", ("wan",)
+    return f"the way from {na.label} to {nb.label} is down", na.culprit
+
+
+def find_edge(nodes: dict[str, Node], a: str, b: str) -> str | None:
+    """The edge of the network between ``a`` and ``b``: a circuit's link or a breakout."""
+    na, nb = nodes[a], nodes[b]
+    for x, y in ((na, nb), (nb, na)):
+        if x.kind is Kind.LINK and y.kind is Kind.MSEE:
+            return f"circuit:{x.name}/{x.link}"
+        if x.kind is Kind.BREAKOUT and y.kind is Kind.INTERNET:
+            return f"breakout:{x.name}"
+    return None
 
 
 def prefixed(
