@@ -250,14 +250,18 @@ def kept_row(base: Baseline, flows: Sequence[Flow], down: set[str]) -> int | Non
         # A path that fails may end at an element it does not list (a firewall on a circuit
         # that drops a reply): only the paths that work list every element they depend on.
         return None
+    return i if same_group(base, i, flows) else None
+
+
+def same_group(base: Baseline, i: int, flows: Sequence[Flow]) -> bool:
+    """Whether a group of flows is the baseline's row ``i`` (the same flows; a failure can
+    regroup them)."""
     old = base.results[i].flows
     if len(old) != len(flows):
-        return None
+        return False
     if isinstance(old, Members):
-        return i if _same_members(base, old, flows) else None
-    if any(a is not b and a != b for a, b in zip(old, flows, strict=True)):
-        return None
-    return i
+        return _same_members(base, old, flows)
+    return not any(a is not b and a != b for a, b in zip(old, flows, strict=True))
 
 
 def _same_members(base: Baseline, old: Members, flows: Sequence[Flow]) -> bool:

@@ -14,7 +14,9 @@ cross the failed element, and re-traces those of their rows that cross it, whose
 all work, or whose flows the failure regroups (``failed_state.kept_row``). The other rows
 cannot change: a failure only removes paths, so a router's choice among paths that stay up is
 the same, and only a row judged suboptimal can change its verdict (the best the design offers
-can only get worse): those are judged again against the failed design.
+can only get worse): those are judged again against the failed design. After a link failure
+whose circuit keeps its other link up, a row crossing the circuit is derived from its baseline
+trace where that is provably the same answer (``link_failure``), else traced again.
 ``evaluate(..., full=True)`` recomputes everything, and the tests check that both agree on
 every example.
 """
@@ -45,6 +47,7 @@ from erplan.analyses.failed_state import (
 from erplan.analyses.failure_atoms import Atom, apply, touch_keys
 from erplan.analyses.fastest import Inherit
 from erplan.analyses.judge import Judge
+from erplan.analyses.link_failure import derived_trace, failed_link
 from erplan.analyses.paths import touched
 from erplan.analyses.relevance import SlowRows
 from erplan.analyses.summary import FlowState, index, state_of
@@ -347,9 +350,17 @@ def evaluate(base: Baseline, failed: Sequence[Atom], *, full: bool = False) -> O
             if wan_only:
                 # The egresses and the stubs that lead to them are the baseline's.
                 verdicts.judge.known_starts = j.starts
+        alone = len(failed) == 1 and not full
+        link = failed_link(base, failed[0].kind, failed[0].name) if alone else None
         for flows in origin_groups(engine, affected, base.resolving, known):
             i = None if full else kept_row(base, flows, down)
             if i is None:
+                derived = None if link is None else derived_trace(base, flows, down, link)
+                if derived is not None:
+                    # The row over the circuit's other link (link_failure.py): judged anew.
+                    r = verdicts.result(tuple(flows), derived)
+                    new_states.append(state_of(engine, r))
+                    continue
                 r = verdicts.result(tuple(flows), engine.trace(flows[0]))
                 new_states.append(state_of(engine, r))
                 retraced += 1

@@ -91,7 +91,7 @@ class Judge(Offers):
             worst = max(slow, key=lambda b: b.ms)
             if not opts:
                 opts = self.outbound_options(t, fe)
-                tied = self._tied_outbound(t.flow, fe, best)
+                tied = self.tied_outbound(t.flow, fe, best)
             key, culprit = self._latency_cause(t, worst, tied, opts)
             share = sum(b.weight for b in slow)
             return key, culprit, _ms(worst), best.latency, share, _named(tied)

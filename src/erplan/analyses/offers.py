@@ -176,7 +176,7 @@ class Offers:
             self._maps[key] = table
         return table
 
-    def _tied_outbound(self, f: Flow, fe: FrontEnd, best: Option) -> list[Option]:
+    def tied_outbound(self, f: Flow, fe: FrontEnd, best: Option) -> list[Option]:
         """Every egress as fast from the flow's site as ``best``, not only the one the search
         met first (``best`` alone when it is not the search's own label for the site)."""
         search = self._searching(f, fe)

@@ -5,21 +5,24 @@ trace untouched, its judgement can only change when the best, or the circuits th
 for the cause, change:
 
 - a circuit, one of its links, its peering location, or a device on its path: the rows whose
-  judgement reads that circuit (``_reads``: a best, an option no slower than the row's slowest
-  working path, a circuit its paths leave by; the WAN is as it was, so every other option keeps
+  judgement reads that circuit (``_reads``: a best, an option tied for it, an option no slower
+  than the row's slowest working path, a circuit its paths leave by; the cause weighs the tied
+  circuits, not only the one listed first; the WAN is as it was, so every other option keeps
   its latency, and one slower than the row can be neither its best nor a faster circuit), and
   every row not outbound; but a link alone whose circuit keeps another link up: none (the
   judge sees a circuit's links only as whether any is up, and the IGP, the stubs and the route
   filters do not change);
 - a breakout, or a device on its path: the rows whose best is that breakout (removing another
-  option leaves the minimum where it is);
+  option leaves the minimum where it is; a breakout tied for it changes only the words that
+  name the tied options, not the cause, which weighs whether a circuit is among them);
 - a WAN link: the rows whose origin reaches some option's site along a shortest path through
   that link, by latency (the judge's fastest egress) or by IGP cost (the judge's per-circuit
   latencies follow the IGP's path); off every such path, no distance the judge reads changes
   (a link is on one when it is tight for the origin's distances and leads to a site that lies on
   a shortest path from the origin to some option). Of those, an outbound row only when the
   link is on a shortest path to a site the row's judgement reads (``_reads``): the site of
-  each best the judge finds for it, of every option no slower than its slowest working path
+  each best the judge finds for it and of every option tied for it, of every option no slower
+  than its slowest working path
   (a slower option can never be the best nor a faster circuit, and a failure only makes
   options slower), and of the circuits its paths leave by (the cause weighs their IGP
   latency). Every other option can only get slower, and stays out of the judgement;
@@ -306,8 +309,9 @@ class SlowRows:
 def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[str]]:
     """The sites an outbound row's distances are read from (its start, and its origin's site
     that the options are judged from) and the option sites its judgement reads: each best
-    (per front end its paths reach, and the one its users' own resolver answers), every
-    option no slower than its slowest working path, and the circuits its paths leave by."""
+    (per front end its paths reach, and the one its users' own resolver answers) and every
+    option tied for it, every option no slower than its slowest working path, and the
+    circuits its paths leave by."""
     e, f = judge.e, t.flow
     d = e.design
     origin = f.origin if f.kind == "users" else f.start
@@ -334,6 +338,14 @@ def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[
             sites.add(site(best.kind, best.name))
             if best.kind == "circuit":
                 circuits.add(best.name)
+        # Every option tied for the best, as the judge names them: the cause weighs the tied
+        # circuits (``Judge._latency_cause``), and a tied one reached fast only off the IGP's
+        # paths is no option no slower than the row.
+        found = judge.best_for(t, fe)
+        for o in judge.tied_outbound(f, fe, found) if found is not None else ():
+            sites.add(site(o.kind, o.name))
+            if o.kind == "circuit":
+                circuits.add(o.name)
         for o in [*judge.outbound_options(t, fe), *judge.outbound_options(t, fe, breakouts=True)]:
             if o.latency.ms <= top:
                 sites.add(site(o.kind, o.name))
