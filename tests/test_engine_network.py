@@ -317,3 +317,26 @@ def test_the_map_draws_a_wan_link_that_is_down_as_down_with_its_round_trip() -> 
     (wan,) = [e for e in topology.build(load(d).design, CATALOGS).edges if e.kind == "wan"]
     assert {wan.a, wan.b} == {"site:us", "site:eu"}
     assert (wan.up, wan.title.split(", ")[-1]) == (False, "80 ms round trip")
+
+
+def test_of_two_equally_cheap_parallel_wan_links_the_first_listed_carries_the_traffic() -> None:
+    """us and eu are joined twice at one IGP cost: one wire stands for both, the first listed
+    (80 ms); a cheaper later link (30 ms at a lower cost) takes its place. eu leaves by us."""
+    d = two_sites()
+    d["circuits"] = {}
+    del d["breakouts"]["eu-inet"]
+    d["wan"] = [
+        {"between": ["us", "eu"], "latency_ms": 80, "cost": 10},
+        {"between": ["eu", "us"], "latency_ms": 30, "cost": 10},
+    ]
+    r = flow(results(d), "out/eu/8")
+    assert (r.verdict.value, edges(r)) == (
+        "ok",
+        {("breakout:us-inet", "breakout:us-inet", "ok"): 1.0},
+    )
+    (b,) = r.trace.branches
+    wan = [h.ms for h in b.forward.hops if h.node == "site:us"]
+    assert wan == [40.0]  # half the link's round trip, each way
+    d["wan"][1]["cost"] = 9
+    (b,) = flow(results(d), "out/eu/8").trace.branches
+    assert [h.ms for h in b.forward.hops if h.node == "site:us"] == [15.0]

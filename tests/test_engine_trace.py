@@ -7,7 +7,18 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from _semantics import breakout, circuit, design, flow, one_site, results, site
+from _semantics import (
+    INET_SET,
+    breakout,
+    circuit,
+    design,
+    edges,
+    flow,
+    one_site,
+    results,
+    site,
+    two_sites,
+)
 from erplan.engine.trace import Outcome
 
 HOP_KEYS = {"node", "label", "action", "src", "dst"}
@@ -218,3 +229,21 @@ def test_outcomes_that_work_and_their_order() -> None:
     assert [o for o in Outcome if o.works] == [Outcome.OK, Outcome.ASYMMETRIC]
     assert Outcome.OK.rank < Outcome.ASYMMETRIC.rank < Outcome.DROPPED.rank
     assert Outcome.DROPPED.rank == Outcome.BLACKHOLE.rank < Outcome.UNREACHABLE.rank
+
+
+def test_a_failing_later_leg_of_a_proxy_chain_is_told_before_the_flow() -> None:
+    """eu's clients reach px1 (at eu), which forwards to px2 (at us), which is down: the flow
+    fails at the second leg, and what `erplan trace` says happened first names that leg,
+    although the first leg, which combines last, works."""
+    d = two_sites()
+    d["sites"]["eu"]["proxy"] = {"mode": "all", "device": "px1"}
+    d["devices"] = {
+        "px1": {"kind": "proxy", "site": "eu", "address": "10.2.9.9", "upstream": "px2"},
+        "px2": {"kind": "proxy", "site": "us", "address": "10.1.9.9", "up": False},
+    }
+    r = flow(results(d), f"out/eu/{INET_SET}")
+    assert (r.verdict.value, r.cause_key, r.culprit) == ("unreachable", "proxy", ("devices", "px2"))
+    assert edges(r) == {(None, None, "unreachable"): 1.0}
+    assert r.trace.before == (
+        ("the connection to the proxy px2 fails", 1.0, "the proxy px2 is down"),
+    )

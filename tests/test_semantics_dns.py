@@ -166,3 +166,21 @@ def test_a_flow_whose_dns_failed_crossed_no_edge() -> None:
     r = flow(results(_shared_internet_nat()), "out/us/1")
     failed = {k: w for k, w in edges(r).items() if k[2] == "unreachable"}
     assert failed == {(None, None, "unreachable"): 0.5}
+
+
+def test_a_proxy_with_an_egress_of_its_own_but_no_address_resolves_nothing() -> None:
+    """flow-semantics "Resolver": a proxy device with an egress of its own resolves its
+    clients' names itself, from its address. px1 stands at x, a site without prefixes: it has
+    no address, so no query of it is answered and every flow of eu through it fails by DNS,
+    blamed on x's prefixes; nothing is sent."""
+    d = two_sites()
+    d["sites"]["eu"]["proxy"] = {"mode": "all", "device": "px1"}
+    d["sites"]["x"] = {"location": "London", "users": 0}
+    d["wan"].append({"between": ["x", "eu"], "latency_ms": 5})
+    d["breakouts"]["x-inet"] = breakout("x", "20.2.6.1/32", "20.2.6.0/24")
+    d["devices"] = {"px1": {"kind": "proxy", "site": "x", "egress": "x-inet"}}
+    r = flow(results(d), "out/eu/8")
+    assert (r.verdict.value, share(r), r.cause_key) == ("unreachable", 1.0, "dns")
+    assert r.cause == "DNS does not resolve: the proxy px1 has no address"
+    assert r.culprit == ("sites", "x", "prefixes")
+    assert edges(r) == {(None, None, "unreachable"): 1.0}

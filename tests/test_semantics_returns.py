@@ -7,7 +7,20 @@ from __future__ import annotations
 
 import pytest
 
-from _semantics import edges, flow, hop_nodes, inbound, owners, results, share
+from _semantics import (
+    breakout,
+    circuit,
+    design,
+    edges,
+    flow,
+    hop_nodes,
+    inbound,
+    owners,
+    results,
+    service,
+    share,
+    site,
+)
 from emulation import designs_returns as d
 from erplan.analyses.verdicts import FlowResult
 
@@ -136,6 +149,45 @@ def test_a_wan_cut_does_not_move_microsoft_to_the_internet_entry() -> None:
     web = inbound(rs, "app", "internet")
     assert web.verdict.value == "ok"
     assert edges(web) == {("breakout:eu-inet", "breakout:eu-inet", "ok"): 1.0}
+
+
+def test_a_wan_cut_between_two_parts_of_several_sites_is_named() -> None:
+    """As above, with the circuit's site and the service's each joined to one more site, and
+    neither listed first in its WAN link: us-er's edge at us (joined to us2) has no way on to
+    eu2 (joined to eu) since the one link between the two parts is down; the cause is that
+    link, whichever site of each part the WAN lists first."""
+    data = design(
+        sites={
+            "us2": site("Chicago", "10.77.0.0/16"),
+            "us": site("New York", "10.78.0.0/16"),
+            "eu": site("Amsterdam", "10.80.0.0/16"),
+            "eu2": site("London", "10.79.0.0/16"),
+        },
+        wan=[
+            {"between": ["us2", "us"], "latency_ms": 20},
+            {"between": ["eu", "eu2"], "latency_ms": 10},
+            {"between": ["us2", "eu"], "latency_ms": 80, "up": False},
+        ],
+        breakouts={"eu-inet": breakout("eu2", "20.78.9.1/32", "20.78.0.0/24")},
+        circuits={"us-er": circuit("us", "New York", None, advertises=["20.78.0.10/32"])},
+        services={
+            "app": service(
+                "eu2",
+                "20.78.0.10",
+                "10.79.1.10",
+                ["expressroute", "internet"],
+                initiator="Exchange",
+                ports=[443],
+                used_by_internet_users=True,
+            )
+        },
+    )
+    r = inbound(results(data), "app")
+    assert (r.verdict.value, share(r)) == ("blackhole", 1.0)
+    assert owners(r) == {"circuit:us-er": 1.0}
+    assert r.cause_key == "down"
+    assert r.culprit == ("wan", 2, "up")
+    assert r.cause.startswith("the WAN link between us2 and eu is down: customer edge us-er")
 
 
 @pytest.mark.parametrize("inbound_snat", [False, True])

@@ -318,6 +318,21 @@ def test_one_inbound_pool_on_two_devices_at_two_sites_names_the_shared_pool() ->
     assert (r.verdict.value, r.cause_key) == ("dropped", "shared-inbound-pool")
 
 
+def test_the_shared_pool_names_the_entry_that_shares_it_not_the_first_listed() -> None:
+    """As above, with a third entry listed first (c0, a pool of its own): a third of the
+    connections (c1's or c2's, half of each) is dropped, and the cause names the entry that
+    translates into the same pool, not c0."""
+    data = designs.inbound_snat_two_devices_one_site()
+    c0 = dict(data["circuits"]["c1"], peering_location="Chicago", devices=["nat0"])
+    c0["inbound_snat_pool"] = "10.255.8.0/28"
+    data["circuits"] = {"c0": c0, **data["circuits"]}
+    data["devices"] = {"nat0": {"kind": "nat", "site": "dc"}, **data["devices"]}
+    r = next(r for r in results(data) if r.flow.direction.value == "inbound")
+    assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "shared-inbound-pool", 0.333333)
+    assert r.culprit == ("circuits", "c1", "inbound_snat_pool")
+    assert "into 10.255.9.0/28, which c2 translates into too" in r.cause
+
+
 def test_a_dns_query_that_left_and_got_no_answer_back_is_a_blackhole_in_the_emulation() -> None:
     """The model judges the DNS flow as packets: a query out of a breakout that translates
     nothing (a static NAT there cannot use the pool) has no route back, a blackhole. The

@@ -25,6 +25,7 @@ from _semantics import (
     site,
     two_sites,
 )
+from emulation import designs_review4
 from erplan.analyses.causes import CAUSES
 from test_semantics_inbound import _filtered
 from test_semantics_routing import _equal_rank, _tie
@@ -238,3 +239,30 @@ def test_an_ok_row_says_its_latency_is_estimated() -> None:
     out = r.to_dict()
     assert (out["verdict"], out["estimated"]) == ("ok", True)
     assert out["latency_ms"] == round(max(b.ms for b in r.trace.branches), 1)
+
+
+def test_an_inbound_pool_another_service_translates_into_names_that_service_s_entry() -> None:
+    """app enters by c1 and app2 by c2, each source-NATing into 20.110.1.0/29: the server's
+    network routes the pool to both edges, and half of each service's replies reach the edge
+    that never saw the request. The cause names the other entry's pool (c2's for app, c1's
+    for app2), never the entry's own, whichever is listed first."""
+    data = designs_review4.inbound_pool_pulled_by_a_more_specific_pool()
+    c1 = data["circuits"]["c1"]
+    data["circuits"]["c2"] = dict(
+        c1, peering_location="Washington DC", advertises=["20.110.0.20/32"]
+    )
+    data["services"]["app2"] = dict(
+        data["services"]["app"],
+        fqdn="app2.contoso.com",
+        dns_record="20.110.0.20",
+        public_address="20.110.0.20",
+        internal_address="10.150.1.20",
+        entry=["c2"],
+    )
+    rs = results(data)
+    for name, own, other in (("app", "c1", "c2"), ("app2", "c2", "c1")):
+        r = flow(rs, f"in/{name}/Boydton/443")
+        assert (r.verdict.value, share(r), r.cause_key) == ("dropped", 0.5, "shared-inbound-pool")
+        assert r.culprit == ("circuits", own, "inbound_snat_pool")
+        assert owners(r) == {f"circuit:{own}": 1.0}
+        assert f"also in the inbound pool 20.110.1.0/29 of circuit:{other}," in r.cause, r.cause

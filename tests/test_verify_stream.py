@@ -179,6 +179,14 @@ def test_an_aging_memo_keeps_what_is_asked_for_again() -> None:
     assert memo.get("a") == 1 and memo.get("e") == 5
 
 
+def test_an_aging_memo_finds_what_its_newer_generation_holds() -> None:
+    memo: Aging[str, int] = Aging(3)
+    memo["a"] = 1
+    assert memo.get("a") == 1 and memo.get("b") is None and memo.get("b", 7) == 7
+    memo["b"] = 2
+    assert memo.get("b") == 2 and len(memo) == 2 and memo.older == {}
+
+
 def test_the_rows_handed_out_are_every_row_in_order() -> None:
     name = "g000-fig13-as-written.yaml"
     keys: list[str] = []
