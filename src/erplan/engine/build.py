@@ -8,6 +8,7 @@ order. What the finished network answers, and the same network with elements dow
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from ipaddress import IPv4Network
 from typing import TYPE_CHECKING
@@ -287,6 +288,8 @@ def _add_translations(net: Network) -> _Pending:
 
 
 def _add_wan(net: Network) -> None:
+    # Per pair of site routers (as first listed): the cost and round trip of each link up.
+    pairs: dict[frozenset[str], tuple[str, str, Ms, int, list[tuple[int, Ms]]]] = {}
     for link in net.design.wan:
         a, b = link.between
         if a not in net.design.sites or b not in net.design.sites:
@@ -295,18 +298,23 @@ def _add_wan(net: Network) -> None:
         cost = link.cost if link.cost is not None else leg.ms
         sa, sb = f"site:{a}", f"site:{b}"
         # An IGP link costs at least something (OSPF: 1): a zero-cost neighbour is never
-        # as close as the router itnet.
+        # as close as the router itself.
         icost = max(round(cost * COST_SCALE), 1)
-        old = net.wires[sa].get(sb)
-        if not link.up:
-            if old is None:
-                _wire(net, sa, sb, (), leg, icost)
-                w = net.wires[sa][sb]
-                net.wires[sa][sb] = net.wires[sb][sa] = Wire(w.a, w.b, (), False, leg, icost)
+        got = pairs.setdefault(frozenset((sa, sb)), (sa, sb, leg, icost, []))
+        if link.up:
+            got[4].append((icost, leg))
+    for sa, sb, leg, icost, up in pairs.values():
+        if not up:
+            net.wires[sa][sb] = net.wires[sb][sa] = Wire(sa, sb, (), False, leg, icost)
             continue
-        if old is not None and old.up and old.cost <= icost:
-            continue  # parallel links: the cheaper one carries the traffic
-        _wire(net, sa, sb, (), leg, icost)
+        # Parallel links: the cheapest carry the traffic, each an equal share (OSPF ECMP),
+        # whatever order the design lists them in.
+        cheapest = min(c for c, _ in up)
+        legs = sorted((x for c, x in up if c == cheapest), key=lambda x: (x.ms, x.estimated))
+        _wire(net, sa, sb, (), legs[0], cheapest)
+        if len(legs) > 1:
+            w = net.wires[sa][sb]
+            net.wires[sa][sb] = net.wires[sb][sa] = dataclasses.replace(w, legs=tuple(legs))
     for svc in net.design.services.values():
         if svc.internal_address is None:
             net.owned.append((IPv4Network(svc.public_address), f"lan:{svc.site}"))

@@ -65,8 +65,11 @@ class Wire:
     b: str
     devices: tuple[str, ...]
     up: bool
-    leg: Ms  # round trip of the leg
+    leg: Ms  # round trip of the leg (parallel WAN links: the fastest)
     cost: int = 0  # IGP cost (WAN links)
+    # Parallel WAN links of equal cost that are up: each one's round trip, fastest first (one
+    # wire stands for them all; each carries an equal share). Empty for a single link.
+    legs: tuple[Ms, ...] = ()
 
     def devices_from(self, start: str) -> tuple[str, ...]:
         return self.devices if start == self.a else self.devices[::-1]

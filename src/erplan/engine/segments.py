@@ -16,6 +16,7 @@ from erplan.engine.routes import Act, DstClass
 from erplan.engine.sessions import Context, Culprit, Mode, join
 from erplan.engine.tables import Tables
 from erplan.engine.trace import Disposition, Hop
+from erplan.latency import Ms
 
 # How a segment ends.
 LEAF, DEVICE, ROUTER = 0, 1, 2
@@ -317,7 +318,8 @@ class Segments:
             return self._msee(bnode, a, dc, sc, sp, here, edges)
         if bnode.stateful and bnode.nat is not None:
             return (Seg(1.0, "", here, edges, (), ROUTER, b, a),)
-        return prefixed(self._router(b, dc, sc, sp), here, edges)
+        got = prefixed(self._router(b, dc, sc, sp), here, edges)
+        return parallel(got, len(hops) - 1, wire.legs) if wire.legs else got
 
     def _msee(
         self,
@@ -410,6 +412,19 @@ def find_edge(nodes: dict[str, Node], a: str, b: str) -> str | None:
         if x.kind is Kind.BREAKOUT and y.kind is Kind.INTERNET:
             return f"breakout:{x.name}"
     return None
+
+
+def parallel(segs: tuple[Seg, ...], at: int, legs: tuple[Ms, ...]) -> tuple[Seg, ...]:
+    """``segs`` once over each of parallel links of equal cost, an equal share each: the hop
+    ``at`` (the one the links reach) takes each link's own latency."""
+    out = []
+    for leg in legs:
+        for s in segs:
+            h = s.hops[at]._replace(ms=leg.ms / 2, estimated=leg.estimated)
+            out.append(
+                s._replace(frac=s.frac / len(legs), hops=(*s.hops[:at], h, *s.hops[at + 1 :]))
+            )
+    return tuple(out)
 
 
 def prefixed(
