@@ -141,4 +141,3 @@ def test_listing_the_wan_links_reversed_changes_no_verdict(
     flipped = copy.deepcopy(d)
     flipped["wan"] = flipped["wan"][::-1]
     assert _answers(flipped) == _answers(d)
-
