@@ -337,6 +337,10 @@ def test_two_equally_cheap_parallel_wan_links_each_carry_half_the_traffic() -> N
         (ms,) = [h.ms for h in b.forward.hops if h.node == "site:us"]
         out[ms] = out.get(ms, 0.0) + b.weight
     assert out == {40.0: 0.5, 15.0: 0.5}  # half each link's round trip, each way
+    (wan,) = [e for e in topology.build(load(d).design, CATALOGS).edges if e.kind == "wan"]
+    assert wan.title.split(", ")[-2:] == ["2 equal-cost links", "30 ms and 80 ms round trip"]
     d["wan"][1]["cost"] = 9
     (b,) = flow(results(d), "out/eu/8").trace.branches
     assert [h.ms for h in b.forward.hops if h.node == "site:us"] == [15.0]
+    (wan,) = [e for e in topology.build(load(d).design, CATALOGS).edges if e.kind == "wan"]
+    assert wan.title.split(", ")[-1] == "30 ms round trip"

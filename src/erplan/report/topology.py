@@ -274,6 +274,9 @@ def _place_devices(topo: Topology, net: Network, design: Design) -> None:
 
 def _wire_title(w: Wire, design: Design, net: Network) -> str:
     a, b = net.nodes[w.a], net.nodes[w.b]
+    if len(w.legs) > 1:
+        each = " and ".join(x.label() for x in w.legs)
+        return f"{a.label} to {b.label}, {len(w.legs)} equal-cost links, {each} round trip"
     return f"{a.label} to {b.label}, {w.leg.label()} round trip"
 
 
