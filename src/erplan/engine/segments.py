@@ -317,8 +317,9 @@ class Segments:
         if bnode.kind is Kind.MSEE:
             return self._msee(bnode, a, dc, sc, sp, here, edges)
         if bnode.stateful and bnode.nat is not None:
-            return (Seg(1.0, "", here, edges, (), ROUTER, b, a),)
-        got = prefixed(self._router(b, dc, sc, sp), here, edges)
+            got: tuple[Seg, ...] = (Seg(1.0, "", here, edges, (), ROUTER, b, a),)
+        else:
+            got = prefixed(self._router(b, dc, sc, sp), here, edges)
         return parallel(got, len(hops) - 1, wire.legs) if wire.legs else got
 
     def _msee(
