@@ -1,15 +1,19 @@
-"""A finding points at the design object its fix changes: the proxy set-up of a proxy-only
-site whose DIRECT names have no ExpressRoute route (guide 000 §2.2: the perimeter's rule is the
-customer's security policy, kept as it is)."""
+"""A finding points at the design object its fix changes: the WAN link whose cost leads a site
+past a nearer circuit (guide 000 §7.3.1), and the proxy set-up of a proxy-only site whose
+DIRECT names have no ExpressRoute route (guide 000 §2.2: the perimeter's rule is the customer's
+security policy, kept as it is)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+from emulation import designs_review3
 from erplan.analyses.verdicts import verify
 from erplan.catalogs import load_catalogs
 from erplan.diagnostics import Finding
-from erplan.load import load_design
+from erplan.load import load_design, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = load_catalogs()
@@ -42,3 +46,67 @@ def test_a_direct_name_refused_at_a_proxy_only_site_points_at_its_proxy_mode() -
     assert f.location is not None
     assert (f.location.line, f.location.column) == _at(path, "mode", "proxy:")
     assert f.fix is not None and "PAC file" in f.fix
+
+
+# -- the WAN link whose cost leads a site past a nearer circuit --------------------------------
+
+
+def _igp(wan: list[dict[str, Any]]) -> tuple[str, Any]:
+    """designs_review3.igp_hairpin with these WAN links, as a file (JSON is YAML): eu sits
+    beside Amsterdam's circuit c2 (via ams), New York's c1 (via hq) is across the Atlantic."""
+    data = designs_review3.igp_hairpin()
+    data["wan"] = wan
+    text = json.dumps(data, indent=2)
+    return text, verify(load_text(text, "igp.yaml", CATALOGS), CATALOGS)
+
+
+EU_HQ = {"between": ["eu", "hq"], "latency_ms": 80, "cost": 10}
+EU_AMS = {"between": ["eu", "ams"], "latency_ms": 5, "cost": 100}
+
+
+def _cost_line(text: str, wan: list[dict[str, Any]], index: int) -> int:
+    """The line of ``"cost"`` inside wan[index] of the dumped file."""
+    lines = text.splitlines()
+    start = next(i for i, s in enumerate(lines) if s.strip() == '"wan": [')
+    seen = -1
+    for i in range(start, len(lines)):
+        if lines[i].strip() == "{":
+            seen += 1
+        if seen == index and lines[i].strip().startswith('"cost"'):
+            assert lines[i].strip().rstrip(",") == f'"cost": {wan[index]["cost"]}'
+            return i + 1
+    raise AssertionError("no cost")
+
+
+def test_an_igp_hairpin_points_at_the_overpriced_link_of_the_fastest_path() -> None:
+    """eu - ams costs 100 for its 5 ms (95 above), eu - hq 10 for its 80 ms (70 below): the
+    link to Amsterdam is the cost furthest from its latency, the one to lower; the finding
+    stands on its cost and the fix names it (text and JSON)."""
+    wan = [EU_HQ, EU_AMS]
+    text, report = _igp(wan)
+    rows = [r for r in report.results if r.cause_key == "igp-metric"]
+    assert rows
+    for r in rows:
+        assert r.culprit == ("wan", 1, "cost")
+        assert "WAN link eu - ams (wan[1]) costs 100 for its 5 ms" in r.fix
+        assert "lower its cost" in r.fix
+        assert r.to_dict()["culprit"] == "wan.1.cost"
+    f = _finding(report.findings, "igp-metric")
+    assert f.subject == "wan.1.cost"
+    assert f.location is not None and f.location.line == _cost_line(text, wan, 1)
+    assert f.fix is not None and "eu - ams" in f.fix
+
+
+def test_an_igp_hairpin_points_at_the_underpriced_link_of_the_path_taken() -> None:
+    """eu - hq now costs 1 for its 80 ms (79 below), eu - ams 10 for its 5 ms (5 above): the
+    cheap Atlantic link is the one to raise, wherever the design lists it."""
+    cheap = {**EU_HQ, "cost": 1}
+    near = {**EU_AMS, "cost": 10}
+    for wan, index in (([cheap, near], 0), ([near, cheap], 1)):
+        text, report = _igp(wan)
+        f = _finding(report.findings, "igp-metric")
+        assert f.subject == f"wan.{index}.cost"
+        assert f.location is not None and f.location.line == _cost_line(text, wan, index)
+        assert f.fix is not None
+        assert f"WAN link eu - hq (wan[{index}]) costs 1 for its 80 ms" in f.fix
+        assert "raise its cost" in f.fix

@@ -288,7 +288,8 @@ class Verdicts:
         slow = self.judge.slowness(t)
         if slow is not None:
             key, culprit, lat, best, share, via = slow
-            what, fix, src = CAUSES[key]
+            what, _, src = CAUSES[key]
+            fix = self.judge.fix(key, culprit)
             if via:  # every option tied for the best, not only the one listed first
                 what = f"{what} (the best this origin has: {via})"
             return FlowResult(

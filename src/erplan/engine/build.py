@@ -287,7 +287,7 @@ def _add_translations(net: Network) -> _Pending:
 
 
 def _add_wan(net: Network) -> None:
-    for link in net.design.wan:
+    for i, link in enumerate(net.design.wan):
         a, b = link.between
         if a not in net.design.sites or b not in net.design.sites:
             continue
@@ -303,10 +303,12 @@ def _add_wan(net: Network) -> None:
                 _wire(net, sa, sb, (), leg, icost)
                 w = net.wires[sa][sb]
                 net.wires[sa][sb] = net.wires[sb][sa] = Wire(w.a, w.b, (), False, leg, icost)
+                net.wan_links[frozenset((sa, sb))] = i
             continue
         if old is not None and old.up and old.cost <= icost:
             continue  # parallel links: the cheaper one carries the traffic
         _wire(net, sa, sb, (), leg, icost)
+        net.wan_links[frozenset((sa, sb))] = i
     for svc in net.design.services.values():
         if svc.internal_address is None:
             net.owned.append((IPv4Network(svc.public_address), f"lan:{svc.site}"))
