@@ -20,6 +20,9 @@ from erplan.engine.build import COST_SCALE
 from erplan.engine.nodes import Wire
 
 
+_ROUNDING = 1e-6  # ms: a default cost is its latency rounded to the IGP's micro-units
+
+
 class WanCosts:
     """The WAN link a slow path's cost puts the blame on, and its words for the fix."""
 
@@ -44,7 +47,7 @@ class WanCosts:
                 if index is None:
                     continue
                 gain = sign * _departure(self._wire(pair))
-                if gain > 0 and (best is None or (-gain, index) < (-best[0], best[1])):
+                if gain > _ROUNDING and (best is None or (-gain, index) < (-best[0], best[1])):
                     best = (gain, index)
         return ("wan",) if best is None else ("wan", best[1], "cost")
 
