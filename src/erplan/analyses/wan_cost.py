@@ -19,7 +19,6 @@ from erplan.engine import Engine
 from erplan.engine.build import COST_SCALE
 from erplan.engine.nodes import Wire
 
-
 _ROUNDING = 1e-6  # ms: a default cost is its latency rounded to the IGP's micro-units
 
 
