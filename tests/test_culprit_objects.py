@@ -9,7 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from emulation import designs_review3
+from emulation.designs import site
 from erplan.analyses.verdicts import verify
 from erplan.catalogs import load_catalogs
 from erplan.diagnostics import Finding
@@ -110,3 +113,26 @@ def test_an_igp_hairpin_points_at_the_underpriced_link_of_the_path_taken() -> No
         assert f.fix is not None
         assert f"WAN link eu - hq (wan[{index}]) costs 1 for its 80 ms" in f.fix
         assert "raise its cost" in f.fix
+
+
+@pytest.mark.parametrize(("dear", "cheap"), [("a-mid", "z-mid"), ("z-mid", "a-mid")])
+def test_of_equally_fast_paths_every_one_is_weighed(dear: str, cheap: str) -> None:
+    """eu reaches ams as fast through either Amsterdam transit site (2.5 ms and 2.5 ms); the
+    link to ``dear`` costs 100 (97.5 above its latency), the rest 50: that link is the culprit
+    whichever name sorts first - no name picks one of the tied paths."""
+    half = 2.5
+    wan = [
+        EU_HQ,
+        {"between": ["eu", dear], "latency_ms": half, "cost": 100},
+        {"between": [dear, "ams"], "latency_ms": half, "cost": 50},
+        {"between": ["eu", cheap], "latency_ms": half, "cost": 50},
+        {"between": [cheap, "ams"], "latency_ms": half, "cost": 50},
+    ]
+    data = designs_review3.igp_hairpin()
+    data["sites"][dear] = site("Amsterdam", ["10.240.0.0/16"], users=0)
+    data["sites"][cheap] = site("Amsterdam", ["10.241.0.0/16"], users=0)
+    data["wan"] = wan
+    report = verify(load_text(json.dumps(data, indent=2), "igp.yaml", CATALOGS), CATALOGS)
+    f = _finding(report.findings, "igp-metric")
+    assert f.subject == "wan.1.cost"
+    assert f.fix is not None and f"WAN link eu - {dear} (wan[1]) costs 100" in f.fix

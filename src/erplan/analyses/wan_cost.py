@@ -3,9 +3,10 @@
 
 The IGP would agree with latency if every link cost its latency (a link's default cost). When
 it takes a slower path, some link's cost departs from its latency in that path's favour: a link
-of the path taken costing less than its latency, or a link of the fastest path costing more.
-The culprit is the link whose cost departs most (by how many ms), ties by the design's order:
-the one to set first (guide 000 §7.3.1, "hot potato" by IGP metrics).
+of the path taken costing less than its latency, or a link of a fastest path costing more (of
+equally fast paths, every one: no name or order picks one). The culprit is the link whose cost
+departs most (by how many ms), ties by the design's order: the one to set first (guide 000
+§7.3.1, "hot potato" by IGP metrics).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from erplan.engine.build import COST_SCALE
 from erplan.engine.nodes import Wire
 
 _ROUNDING = 1e-6  # ms: a default cost is its latency rounded to the IGP's micro-units
+_TIGHT = 1e-9  # relative: sums of legs in another order may differ in the last bits
 
 
 class WanCosts:
@@ -27,20 +29,19 @@ class WanCosts:
 
     def __init__(self, engine: Engine) -> None:
         self.e = engine
-        self._fastest: dict[tuple[str, str], tuple[str, ...] | None] = {}
+        self._fastest: dict[tuple[str, str], frozenset[frozenset[str]] | None] = {}
 
     def culprit(self, taken: Sequence[str], start: str, targets: Iterable[str]) -> Culprit:
         """``("wan", INDEX, "cost")`` of the link to set first; ``taken``: the site routers the
         slow path crosses from ``start``, ``targets``: the site routers of the faster options
-        (the fastest WAN path to each). ``("wan",)`` when no one link departs in the slow
+        (every fastest WAN path to each). ``("wan",)`` when no one link departs in the slow
         path's favour."""
         slow = _wires(taken)
         best: tuple[float, int] | None = None
         for target in sorted(set(targets)):
-            path = self.fastest(start, target)
-            if path is None:
+            fast = self.fastest(start, target)
+            if fast is None:
                 continue
-            fast = _wires(path)
             for pair, sign in [*((p, -1) for p in slow - fast), *((p, 1) for p in fast - slow)]:
                 index = self.e.net.wan_links.get(pair)
                 if index is None:
@@ -66,12 +67,12 @@ class WanCosts:
             f"favour: {way} its cost"
         )
 
-    def fastest(self, start: str, target: str) -> tuple[str, ...] | None:
-        """The site routers of the fastest WAN path from ``start`` to ``target`` (by latency,
-        over the links up; ties by the routers' names)."""
+    def fastest(self, start: str, target: str) -> frozenset[frozenset[str]] | None:
+        """The WAN wires on any fastest path from ``start`` to ``target`` (by latency, over
+        the links up): every one of equally fast paths, so no name or order picks one."""
         key = (start, target)
         if key not in self._fastest:
-            self._fastest[key] = _dijkstra(self.e.net.site_links(), start, target)
+            self._fastest[key] = _tight(self.e.net.site_links(), start, target)
         return self._fastest[key]
 
     def _wire(self, pair: frozenset[str]) -> Wire:
@@ -88,26 +89,45 @@ def _wires(path: Sequence[str]) -> set[frozenset[str]]:
     return {frozenset(p) for p in pairwise(path) if p[0] != p[1]}
 
 
-def _dijkstra(
-    links: dict[str, list[tuple[str, float, bool]]], start: str, target: str
-) -> tuple[str, ...] | None:
-    dist = {start: 0.0}
-    prev: dict[str, str] = {}
-    heap = [(0.0, start)]
-    done: set[str] = set()
+Links = dict[str, list[tuple[str, float, bool]]]
+
+
+def _tight(links: Links, start: str, target: str) -> frozenset[frozenset[str]] | None:
+    """The wires u-v with d(start, u) + leg + d(v, target) = d(start, target)."""
+    there = _within(links, start, None, target)
+    whole = there.get(target)
+    if whole is None:
+        return None
+    back = _within(links, target, whole)
+    out = set()
+    for u, du in there.items():
+        for v, leg, _ in links.get(u, ()):
+            dv = back.get(v)
+            if dv is not None and du + leg + dv <= whole + _TIGHT * max(1.0, whole):
+                out.add(frozenset((u, v)))
+    return frozenset(out)
+
+
+def _within(
+    links: Links, root: str, bound: float | None, stop: str | None = None
+) -> dict[str, float]:
+    """Latency from ``root`` to every site router up to ``bound`` (or to ``stop``, and those
+    as near)."""
+    dist = {root: 0.0}
+    done: dict[str, float] = {}
+    heap = [(0.0, root)]
     while heap:
         d, v = heapq.heappop(heap)
         if v in done:
             continue
-        done.add(v)
-        if v == target:
-            path = [v]
-            while path[-1] != start:
-                path.append(prev[path[-1]])
-            return tuple(reversed(path))
+        if bound is not None and d > bound + _TIGHT * max(1.0, bound):
+            break
+        done[v] = d
+        if v == stop:
+            bound = d
         for u, leg, _ in links.get(v, ()):
             nd = d + leg
             if u not in done and nd < dist.get(u, float("inf")):
-                dist[u], prev[u] = nd, v
+                dist[u] = nd
                 heapq.heappush(heap, (nd, u))
-    return None
+    return done
