@@ -67,8 +67,8 @@ EU_HQ = {"between": ["eu", "hq"], "latency_ms": 80, "cost": 10}
 EU_AMS = {"between": ["eu", "ams"], "latency_ms": 5, "cost": 100}
 
 
-def _cost_line(text: str, wan: list[dict[str, Any]], index: int) -> int:
-    """The line of ``"cost"`` inside wan[index] of the dumped file."""
+def _cost_at(text: str, wan: list[dict[str, Any]], index: int) -> tuple[int, int]:
+    """Line and column (1-based) of the value of ``"cost"`` inside wan[index] of the file."""
     lines = text.splitlines()
     start = next(i for i, s in enumerate(lines) if s.strip() == '"wan": [')
     seen = -1
@@ -76,8 +76,9 @@ def _cost_line(text: str, wan: list[dict[str, Any]], index: int) -> int:
         if lines[i].strip() == "{":
             seen += 1
         if seen == index and lines[i].strip().startswith('"cost"'):
-            assert lines[i].strip().rstrip(",") == f'"cost": {wan[index]["cost"]}'
-            return i + 1
+            value = str(wan[index]["cost"])
+            assert lines[i].strip().rstrip(",") == f'"cost": {value}'
+            return i + 1, lines[i].index(f": {value}") + 3
     raise AssertionError("no cost")
 
 
@@ -96,7 +97,8 @@ def test_an_igp_hairpin_points_at_the_overpriced_link_of_the_fastest_path() -> N
         assert r.to_dict()["culprit"] == "wan.1.cost"
     f = _finding(report.findings, "igp-metric")
     assert f.subject == "wan.1.cost"
-    assert f.location is not None and f.location.line == _cost_line(text, wan, 1)
+    assert f.location is not None
+    assert (f.location.line, f.location.column) == _cost_at(text, wan, 1)
     assert f.fix is not None and "eu - ams" in f.fix
 
 
@@ -109,7 +111,8 @@ def test_an_igp_hairpin_points_at_the_underpriced_link_of_the_path_taken() -> No
         text, report = _igp(wan)
         f = _finding(report.findings, "igp-metric")
         assert f.subject == f"wan.{index}.cost"
-        assert f.location is not None and f.location.line == _cost_line(text, wan, index)
+        assert f.location is not None
+        assert (f.location.line, f.location.column) == _cost_at(text, wan, index)
         assert f.fix is not None
         assert f"WAN link eu - hq (wan[{index}]) costs 1 for its 80 ms" in f.fix
         assert "raise its cost" in f.fix
