@@ -72,6 +72,23 @@ def test_a_row_of_several_sets_names_every_service(data: dict[str, Any], key: st
     assert all(name in found.message for name in SERVICES)
 
 
+def test_a_row_no_circuit_admits_names_its_sets_that_are_not_expressroutable() -> None:
+    """The row no circuit's filter admits holds the sets that are not ExpressRoute-able at all
+    too (they fall to the default route alike): no route filter can fix those (guide 000 §2.1),
+    and the cause (text, JSON, finding) names exactly them."""
+    rep = report(_proxy_only(route_filter=["Other Office 365"]))
+    (row,) = [r for r in rep.results if r.cause_key == "direct-not-admitted"]
+    ids = {f.endpoint_set for f in row.flows if f.endpoint_set is not None}
+    records = {i: CATALOGS.endpoint_set(i) for i in ids}
+    never = sorted(i for i, es in records.items() if es is not None and not es.express_route)
+    assert never and len(never) < len(ids)
+    said = f"endpoint sets {', '.join(map(str, never))} of this row are not ExpressRoute-able"
+    for text in (row.cause, row.to_dict()["cause"]):
+        assert said in text, text
+    (found,) = [f for f in rep.findings if f.data.get("cause_key") == "direct-not-admitted"]
+    assert said in found.message
+
+
 def test_a_finding_over_rows_of_two_circuits_names_both_circuits_services() -> None:
     """Two circuits admit different services: two rows (two route classes) with one culprit,
     hq's route scope, make one finding; it names what each circuit carries."""

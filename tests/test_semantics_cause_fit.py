@@ -129,7 +129,11 @@ def test_a_cause_never_follows_the_first_listed_of_tied_circuits(
     'hot potato' by local preference and/or IGP metrics), so the cause is the metric - not the
     local preference of w-er, as when the lower-preference circuit happened to come first."""
     r = flow(results(_tied_circuits(n1, n2, swap=swap)), "out/us/1")
-    assert (r.verdict.value, r.cause_key, r.culprit) == ("suboptimal", "igp-metric", ("wan",))
+    assert (r.verdict.value, r.cause_key, r.culprit) == (
+        "suboptimal",
+        "igp-metric",
+        ("wan", 1, "cost"),
+    )
     assert {b.forward.edge for b in r.trace.branches} <= {
         "circuit:w-er/primary",
         "circuit:w-er/secondary",

@@ -89,7 +89,7 @@ def test_direct_refused_for_a_name_no_circuit_carries_keeps_the_perimeter_cause(
     d["sites"]["hq"].pop("er_routes")
     r = flow(results(d), "out/hq/8")
     assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "no-direct-internet", 1.0)
-    assert r.culprit == ("sites", "hq", "proxy", "direct_internet")
+    assert r.culprit == ("sites", "hq", "proxy", "mode")
 
 
 # -- a loop caused by a DNS record that is not the published address ------------------------
@@ -319,4 +319,4 @@ def test_direct_refused_without_any_circuit_keeps_the_perimeter_cause() -> None:
     del d["circuits"]
     r = flow(results(d), "out/hq/1")
     assert (r.verdict.value, r.cause_key, share(r)) == ("dropped", "no-direct-internet", 1.0)
-    assert r.culprit == ("sites", "hq", "proxy", "direct_internet")
+    assert r.culprit == ("sites", "hq", "proxy", "mode")

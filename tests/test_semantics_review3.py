@@ -179,7 +179,7 @@ def test_an_igp_cost_past_a_nearer_circuit_is_the_igp_metric_even_when_the_inter
         assert r.verdict.value == "suboptimal", key
         assert owners(r) == {"circuit:c1": 1.0}, key
         assert r.best is not None and r.latency is not None and r.best.ms < r.latency.ms, key
-        assert (r.cause_key, r.culprit) == ("igp-metric", ("wan",)), key
+        assert (r.cause_key, r.culprit) == ("igp-metric", ("wan", 1, "cost")), key
     assert flow(rs, "out/eu/8").verdict.value == "ok"
 
 

@@ -332,7 +332,7 @@ def test_igp_metric_hairpin_is_not_route_propagation() -> None:
     ]
     r = flow(results(d), "out/mid/1")
     assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "igp-metric")
-    assert r.culprit == ("wan",)
+    assert r.culprit == ("wan", 1, "cost")  # mid - us: 100 for its 10 ms
     assert owners(r) == {"circuit:eu-er": 1.0}
 
 

@@ -84,7 +84,7 @@ def test_the_fastest_better_circuit_decides_between_metric_and_preference() -> N
     r = flow(results(_boston_led_to_amsterdam()), "out/mid/1")
     assert owners(r) == {"circuit:eu-er": 1.0}
     assert (r.verdict.value, share(r), r.cause_key) == ("suboptimal", 1.0, "igp-metric")
-    assert r.culprit == ("wan",)
+    assert r.culprit == ("wan", 1, "cost")
 
 
 # -- the best the design offers, with a given internet latency -------------------------------------

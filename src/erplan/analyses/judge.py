@@ -14,8 +14,10 @@ from __future__ import annotations
 from erplan.analyses.causes import CAUSES, Culprit
 from erplan.analyses.fastest import Option
 from erplan.analyses.offers import Offers, tied_options
+from erplan.analyses.wan_cost import WanCosts
 from erplan.catalogs import FrontEnd
-from erplan.engine import Branch, Direction, Flow, FlowTrace
+from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace
+from erplan.engine.nodes import Kind
 from erplan.engine.routes import Microsoft365
 from erplan.engine.trace import edge_owner
 from erplan.latency import ZERO, Ms, Point
@@ -28,6 +30,10 @@ Slowness = tuple[str, Culprit, Ms, Ms | None, float, str]
 class Judge(Offers):
     """Whether each working flow is slower than the best the design offers it (``Offers``),
     and the cause of a slow one."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.costs = WanCosts(engine)
 
     def slower(self, latency: Ms, best: Ms) -> bool:
         a = self.design.analysis
@@ -172,7 +178,7 @@ class Judge(Offers):
                         return "region-preference", ("circuits", name, "region_preference")
                     return "local-preference", ("circuits", name, "local_preference")
                 if by_circuit or any(self._costs_past(f.start, a.name, name) for a in alts):
-                    return "igp-metric", ("wan",)
+                    return "igp-metric", self._costly(t, b, alts)
             circ = self.design.circuits[name]
             if circ.site == f.start or self._slow_at_home(t, b, name):
                 # The site's own circuit, or one slow from its own site too: no route travels
@@ -195,6 +201,21 @@ class Judge(Offers):
                 return key, ("devices", device, "egress")
             return "slow-breakout" if local else "breakout", ("sites", f.start, "breakout")
         return "not-propagated", ("sites", f.start, "er_routes")
+
+    def _costly(self, t: FlowTrace, b: Branch, alts: list[Option]) -> Culprit:
+        """The WAN link whose cost leads branch ``b`` past the faster circuits ``alts``: its
+        path from the flow's site (where it leaves it last) against the fastest to theirs."""
+        start = f"site:{t.flow.start}"
+        sites = [h.node for h in b.forward.hops if self.e.net.nodes[h.node].kind is Kind.SITE]
+        taken = sites[len(sites) - 1 - sites[::-1].index(start) :] if start in sites else []
+        targets = (f"site:{self.design.circuits[o.name].site}" for o in alts)
+        return self.costs.culprit(taken, start, targets)
+
+    def fix(self, key: str, culprit: Culprit) -> str:
+        """The fix of slowness ``key``, naming the WAN link a cost culprit points at."""
+        fix = CAUSES[key][1]
+        link = self.costs.words(culprit)
+        return fix if link is None else f"{fix}; {link}"
 
     def _slow_at_home(self, t: FlowTrace, b: Branch, circuit: str) -> bool:
         """Whether ``circuit`` is slow from its own site as well: its own way to Microsoft

@@ -100,6 +100,23 @@ def destinations(flows: Iterable[Flow]) -> tuple[int, ...]:
     return tuple(seen)
 
 
+def not_expressroutable(flows: Iterable[Flow]) -> str:
+    """What a row's reason adds for its endpoint sets that are not ExpressRoute-able at all:
+    no route filter or route scope reaches them (guide 000 §2.1, only some endpoints are);
+    empty when every set is."""
+    sets = sorted(
+        {f.endpoint_set for f in flows if f.endpoint_set is not None and not f.express_route}
+    )
+    if not sets:
+        return ""
+    many = len(sets) != 1
+    return (
+        f"; endpoint set{'s' if many else ''} {', '.join(map(str, sets))} of this row "
+        f"{'are' if many else 'is'} not ExpressRoute-able at all: no circuit can carry "
+        f"{'them' if many else 'it'}, only the proxy (the PAC file)"
+    )
+
+
 def breakout_cut_off(engine: Engine, router: str) -> tuple[str, str] | None:
     """Why site router ``router`` has no default route although a breakout is up: (device,
     breakout) for a device that is down between that breakout and its site router, which

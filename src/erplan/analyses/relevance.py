@@ -25,7 +25,8 @@ for the cause, change:
   than its slowest working path
   (a slower option can never be the best nor a faster circuit, and a failure only makes
   options slower), and of the circuits its paths leave by (the cause weighs their IGP
-  latency). Every other option can only get slower, and stays out of the judgement;
+  latency; an ``igp-metric`` culprit, the fastest paths to the faster circuits' sites).
+  Every other option can only get slower, and stays out of the judgement;
 - a resolver, a device at a site or a proxy: none.
 """
 

@@ -20,7 +20,7 @@ from erplan.analyses.design_causes import design_rank
 from erplan.analyses.failure_causes import FailureCauses
 from erplan.analyses.judge import Judge
 from erplan.analyses.missing_routes import KEYS as MISSING_KEYS
-from erplan.analyses.missing_routes import destinations
+from erplan.analyses.missing_routes import destinations, not_expressroutable
 from erplan.catalogs import Catalogs
 from erplan.diagnostics import Finding, Location, Severity, sort_key
 from erplan.engine import Branch, Direction, Engine, Flow, FlowTrace, Outcome
@@ -240,6 +240,8 @@ class Verdicts:
             if key in MISSING_KEYS and len(flows) > 1:
                 # A row of several endpoint sets: the reason names every service it covers.
                 key, why, culprit = self.failures.failure(t, worst, destinations(flows))
+                if key in MISSING_KEYS:  # the sets no ExpressRoute route can ever carry
+                    why += not_expressroutable(flows)
             share = sum(b.weight for b in failed)
             verdict = Verdict(worst.outcome.value)
             fix, src = self.failures.fix(key, worst)
@@ -288,7 +290,8 @@ class Verdicts:
         slow = self.judge.slowness(t)
         if slow is not None:
             key, culprit, lat, best, share, via = slow
-            what, fix, src = CAUSES[key]
+            what, _, src = CAUSES[key]
+            fix = self.judge.fix(key, culprit)
             if via:  # every option tied for the best, not only the one listed first
                 what = f"{what} (the best this origin has: {via})"
             return FlowResult(

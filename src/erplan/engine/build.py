@@ -288,9 +288,10 @@ def _add_translations(net: Network) -> _Pending:
 
 
 def _add_wan(net: Network) -> None:
-    # Per pair of site routers (as first listed): the cost and round trip of each link up.
-    pairs: dict[frozenset[str], tuple[str, str, Ms, int, list[tuple[int, Ms]]]] = {}
-    for link in net.design.wan:
+    # Per pair of site routers (as first listed): the cost, round trip and index of each
+    # link up, and the first link listed.
+    pairs: dict[frozenset[str], tuple[str, str, Ms, int, int, list[tuple[int, Ms, int]]]] = {}
+    for i, link in enumerate(net.design.wan):
         a, b = link.between
         if a not in net.design.sites or b not in net.design.sites:
             continue
@@ -300,18 +301,26 @@ def _add_wan(net: Network) -> None:
         # An IGP link costs at least something (OSPF: 1): a zero-cost neighbour is never
         # as close as the router itself.
         icost = max(round(cost * COST_SCALE), 1)
-        got = pairs.setdefault(frozenset((sa, sb)), (sa, sb, leg, icost, []))
+        got = pairs.setdefault(frozenset((sa, sb)), (sa, sb, leg, icost, i, []))
         if link.up:
-            got[4].append((icost, leg))
-    for sa, sb, leg, icost, up in pairs.values():
+            got[5].append((icost, leg, i))
+    for sa, sb, leg, icost, first, up in pairs.values():
+        pair = frozenset((sa, sb))
         if not up:
             net.wires[sa][sb] = net.wires[sb][sa] = Wire(sa, sb, (), False, leg, icost)
+            net.wan_links[pair] = first
             continue
         # Parallel links: the cheapest carry the traffic, each an equal share (OSPF ECMP),
         # whatever order the design lists them in.
-        cheapest = min(c for c, _ in up)
-        legs = sorted((x for c, x in up if c == cheapest), key=lambda x: (x.ms, x.estimated))
+        cheapest = min(c for c, _, _ in up)
+        tied = sorted(
+            ((x, i) for c, x, i in up if c == cheapest),
+            key=lambda t: (t[0].ms, t[0].estimated, t[1]),
+        )
+        legs = [x for x, _ in tied]
         _wire(net, sa, sb, (), legs[0], cheapest)
+        # The link a cost finding names: the fastest of the cheapest.
+        net.wan_links[pair] = tied[0][1]
         if len(legs) > 1:
             w = net.wires[sa][sb]
             net.wires[sa][sb] = net.wires[sb][sa] = dataclasses.replace(w, legs=tuple(legs))

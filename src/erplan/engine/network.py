@@ -54,6 +54,8 @@ class Network:
         self.apart: set[int] = set()
         self.boundaries: Boundaries
         self._site_links: dict[str, list[tuple[str, float, bool]]] | None = None
+        # The WAN link (its index in the design) whose wire joins two site routers.
+        self.wan_links: dict[frozenset[str], int] = {}
         build(self)
 
     def nat_node(self, point: NatPoint) -> str:

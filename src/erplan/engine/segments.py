@@ -238,7 +238,9 @@ class Segments:
                     f"the perimeter lets no client of site {blocked} reach the internet "
                     "directly (proxy.direct_internet: false)"
                 )
-                culprit = ("sites", blocked, "proxy", "direct_internet")
+                # The perimeter's rule is the customer's security policy (guide 000 §2.2):
+                # the fix is the proxy set-up that sends the name DIRECT (the PAC file).
+                culprit = ("sites", blocked, "proxy", "mode")
                 out.append(
                     _leaf(
                         r,
