@@ -152,7 +152,7 @@ class SlowRows:
 
     def _wire_hits(self, nodes: list[str], at: dict[str, int]) -> dict[tuple[str, str], Any]:
         """For every WAN wire, each way, which origins it lies on a useful shortest path of
-        (``_on_path``, worked out for every wire at once: a sweep asks about each of them)."""
+        (worked out for every wire at once: a sweep asks about each of them)."""
         import numpy as np
 
         wires = self.e.net.wires
@@ -179,8 +179,8 @@ class SlowRows:
         return {p: hit[:, k] for k, p in enumerate(pairs)}
 
     def _rows_on(self, wire: tuple[str, str]) -> list[int]:
-        """The slow rows whose origin has ``wire`` on a useful shortest path (``_on_path`` for
-        each row's origin, read off the wire's column at once)."""
+        """The slow rows whose origin has ``wire`` on a useful shortest path (read off the
+        wire's column at once, for every row's origin)."""
         import numpy as np
 
         if not self._ready:
@@ -191,15 +191,6 @@ class SlowRows:
         at = self._row_of
         picked = np.where(at >= 0, hits[np.maximum(at, 0)], True) if len(at) else at
         return [i for i, p in zip(self.rows, picked.tolist(), strict=True) if p]
-
-    def _on_path(self, start: str, a: str, b: str) -> bool:
-        if not self._ready:
-            self._prepare()
-        row = self._row.get(start)
-        hits = self._hits.get((a, b))
-        if hits is None or row is None:
-            return True  # not a wire or an origin this knows: do not guess
-        return bool(hits[row])
 
     # -- which rows -----------------------------------------------------------------------------
     def affected(self, kind: str, name: str, *, alone: bool = True) -> list[int]:
