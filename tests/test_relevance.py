@@ -154,7 +154,8 @@ def test_a_wan_failure_judges_again_the_rows_with_the_link_on_a_shortest_path(se
         wider = set(base.slow.on_path(atom.name))
         assert wider == _expected(base, a, b), atom
         got = set(base.slow.affected("wan", atom.name))
-        assert got <= wider, atom
+        # Beyond the origin's paths: only rows leaving by a circuit with the link behind it.
+        assert got <= wider | base.slow.behind((a, b)), atom
         picked += len(got)
         missed += len(base.slow.rows) - len(got)
         narrowed += len(wider - got)
@@ -281,5 +282,53 @@ def test_a_link_on_the_fastest_way_but_not_the_igp_s_is_judged_again() -> None:
     assert len(fast) == 2
     for name in fast:
         assert set(base.slow.affected("wan", name)) == slow, name
+    assert _unpicked_changes(base)[1] == 0
+    assert _unpicked_changes(base, blind=True)[1] > 0
+
+
+def test_a_link_behind_the_circuit_a_row_leaves_by_is_judged_again() -> None:
+    """s's users leave by c's circuit, slow on its own way to Microsoft: from c itself the
+    breakout at d, 1 ms away, is much faster (slow-circuit). The c-d link is on no path from
+    s (s reaches c and d directly) nor on the row's trace, but without it c's fastest way out
+    is 40 ms further and the circuit is no longer slow from its own site (propagated): a
+    failure of that link is judged again, as a fresh engine judges it."""
+    catalogs = load_catalogs()
+    rf = ["Exchange", "SharePoint", "Skype", "Other Office 365"]
+
+    def place(i: int, users: int = 0, **extra: object) -> dict[str, object]:
+        return {"location": "New York", "users": users, "prefixes": [f"10.{i}.0.0/16"], **extra}
+
+    data = {
+        "erplan": 1,
+        "tenant": {"geography": "US"},
+        "sites": {"s": place(1, 100, breakout="d-inet"), "c": place(2), "d": place(3)},
+        "wan": [
+            {"between": ["s", "c"], "latency_ms": 20},
+            {"between": ["c", "d"], "latency_ms": 1},
+            {"between": ["s", "d"], "latency_ms": 20},
+        ],
+        "breakouts": {
+            "d-inet": {"site": "d", "nat": ["20.2.4.1/32"], "advertises": ["20.2.4.0/24"]}
+        },
+        "circuits": {
+            "c-er": {
+                "peering_location": "New York",
+                "site": "c",
+                "peer_asn": 394500,
+                "route_filter": rf,
+                "advertises": ["20.2.2.0/29"],
+                "snat_pool": "20.2.2.0/29",
+                "access_latency_ms": 40,
+            }
+        },
+    }
+    base = Baseline.build(load_mapping(data, catalogs=catalogs).design, catalogs)
+    assert [(base.results[i].flow.key, base.results[i].cause_key) for i in base.slow.rows] == [
+        ("out/s/1", "slow-circuit")
+    ]
+    (behind,) = [a for a in atoms(base.design, ["wan"]) if a.name.startswith("c|d")]
+    assert base.slow.affected("wan", behind.name) == base.slow.rows
+    after = evaluate(base, (behind,)).by_key["out/s/1"]
+    assert after.cause == "propagated"
     assert _unpicked_changes(base)[1] == 0
     assert _unpicked_changes(base, blind=True)[1] > 0

@@ -39,6 +39,7 @@ from erplan.analyses.verdicts import FlowResult
 from erplan.engine import Direction, Engine, FlowTrace
 from erplan.engine.origins import Resolving
 from erplan.engine.trace import edge_owner
+from erplan.model import Design
 
 _TOL = 1e-6
 _ZERO = 1e-9
@@ -56,6 +57,8 @@ class SlowRows:
         # judgement reads (``_reads``).
         self.reads: dict[int, tuple[list[str], list[str]]] = {}
         self.circuits: dict[int, frozenset[str]] = {}  # per outbound row, the circuits it reads
+        # Per outbound row: the sites of the circuits its paths leave by (``_homes``).
+        self.homes: dict[int, list[str]] = {}
         self._unsure: set[int] = set()  # outbound rows reading a site the arrays do not hold
         self._triples: tuple[Any, Any, Any, dict[str, Any]] | None = None
         for i in self.rows:
@@ -72,6 +75,7 @@ class SlowRows:
                 froms, sites, circuits = _reads(judge, t)
                 self.reads[i] = (froms, sites)
                 self.circuits[i] = circuits
+                self.homes[i] = _homes(d, t)
             self.best[i] = None if best is None else (best.kind, best.name)
         self.options = sorted(
             {f"site:{c.site}" for c in d.circuits.values()}
@@ -104,6 +108,7 @@ class SlowRows:
         at = {n: i for i, n in enumerate(nodes)}
         froms = {f"site:{s}" for s in self.start.values()}
         froms |= {s for got, _ in self.reads.values() for s in got}
+        froms |= {s for got in self.homes.values() for s in got}
         starts = sorted(froms & set(at))
         options = [x for x in self.options if x in at]
         self._at, self._row = at, {s: i for i, s in enumerate(starts)}
@@ -225,9 +230,27 @@ class SlowRows:
                 hit = self._reads_wire(*wire)
                 if hit is not None:
                     got = [i for i in got if i in hit or i in self._unsure or i not in self.reads]
+                keep = self.behind(wire) | set(got)
+                got = [i for i in self.rows if i in keep]
                 self._by_wire[wire] = got
             return got
         return []
+
+    def behind(self, wire: tuple[str, str]) -> set[int]:
+        """The outbound rows with ``wire`` on a useful shortest path from the site of a circuit
+        their paths leave by: the judge weighs that circuit against the fastest way out from
+        its own site (``Judge._slow_at_home``), which such a failure can make slower though it
+        is on no path from the row's origin."""
+        if not self._ready:
+            self._prepare()
+        hits = self._hits.get(wire)
+        out: set[int] = set()
+        for i, homes in self.homes.items():
+            at = [self._row.get(h) for h in homes]
+            # A wire or a site these arrays do not hold: do not guess.
+            if any(r is None or hits is None or hits[r] for r in at):
+                out.add(i)
+        return out
 
     def _reading(self, circuits: set[str]) -> list[int]:
         """The slow rows a failure of ``circuits`` can change: an outbound row only when its
@@ -295,6 +318,18 @@ class SlowRows:
         nodes = np.array([self._at[x] for x in self._options], dtype=int)
         whole = {m: self._dist[m][start, nodes[opt]] for m in ("latency", "cost")}
         return row, start, opt, whole
+
+
+def _homes(design: Design, t: FlowTrace) -> list[str]:
+    """The sites of the circuits an outbound row's paths leave by."""
+    owners = (edge_owner(b.forward.edge) or "" for b in t.branches)
+    return sorted(
+        {
+            f"site:{design.circuits[o.split(':', 1)[1]].site}"
+            for o in owners
+            if o.startswith("circuit:")
+        }
+    )
 
 
 def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[str]]:
