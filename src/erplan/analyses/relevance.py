@@ -25,7 +25,10 @@ for the cause, change:
   than its slowest working path
   (a slower option can never be the best nor a faster circuit, and a failure only makes
   options slower), and of the circuits its paths leave by (the cause weighs their IGP
-  latency). Every other option can only get slower, and stays out of the judgement;
+  latency). Every other option can only get slower, and stays out of the judgement. And an
+  outbound row with the link on a shortest path from the site of a circuit its paths leave by
+  (``SlowRows.behind``): the judge weighs that circuit against the fastest way out from its own
+  site;
 - a resolver, a device at a site or a proxy: none.
 """
 
