@@ -286,30 +286,31 @@ def test_a_link_on_the_fastest_way_but_not_the_igp_s_is_judged_again() -> None:
     assert _unpicked_changes(base, blind=True)[1] > 0
 
 
-def test_a_link_behind_the_circuit_a_row_leaves_by_is_judged_again() -> None:
-    """s's users leave by c's circuit, slow on its own way to Microsoft: from c itself the
-    breakout at d, 1 ms away, is much faster (slow-circuit). The c-d link is on no path from
-    s (s reaches c and d directly) nor on the row's trace, but without it c's fastest way out
-    is 40 ms further and the circuit is no longer slow from its own site (propagated): a
-    failure of that link is judged again, as a fresh engine judges it."""
+def _behind_the_circuit(exit_at_c: bool) -> Baseline:
+    """s's users leave by c's circuit, slow on its own way to Microsoft (slow-circuit): from
+    c itself a breakout is much faster, at d over a 1 ms link or (``exit_at_c``) at c. s
+    reaches c and d directly; neither the c-d link nor c's breakout is on the row's trace or
+    on a path from s to what its judgement reads."""
     catalogs = load_catalogs()
     rf = ["Exchange", "SharePoint", "Skype", "Other Office 365"]
 
     def place(i: int, users: int = 0, **extra: object) -> dict[str, object]:
         return {"location": "New York", "users": users, "prefixes": [f"10.{i}.0.0/16"], **extra}
 
+    def exit_at(site: str, i: int) -> dict[str, object]:
+        return {"site": site, "nat": [f"20.2.{i}.1/32"], "advertises": [f"20.2.{i}.0/24"]}
+
+    wan = [("s", "c", 20), ("c", "d", 1), ("s", "d", 20)]
+    breakouts = {"d-inet": exit_at("d", 4)}
+    if exit_at_c:
+        wan = [("s", "c", 20), ("s", "d", 1)]
+        breakouts["c-inet"] = exit_at("c", 5)
     data = {
         "erplan": 1,
         "tenant": {"geography": "US"},
         "sites": {"s": place(1, 100, breakout="d-inet"), "c": place(2), "d": place(3)},
-        "wan": [
-            {"between": ["s", "c"], "latency_ms": 20},
-            {"between": ["c", "d"], "latency_ms": 1},
-            {"between": ["s", "d"], "latency_ms": 20},
-        ],
-        "breakouts": {
-            "d-inet": {"site": "d", "nat": ["20.2.4.1/32"], "advertises": ["20.2.4.0/24"]}
-        },
+        "wan": [{"between": [a, z], "latency_ms": ms} for a, z, ms in wan],
+        "breakouts": breakouts,
         "circuits": {
             "c-er": {
                 "peering_location": "New York",
@@ -326,8 +327,20 @@ def test_a_link_behind_the_circuit_a_row_leaves_by_is_judged_again() -> None:
     assert [(base.results[i].flow.key, base.results[i].cause_key) for i in base.slow.rows] == [
         ("out/s/1", "slow-circuit")
     ]
-    (behind,) = [a for a in atoms(base.design, ["wan"]) if a.name.startswith("c|d")]
-    assert base.slow.affected("wan", behind.name) == base.slow.rows
+    return base
+
+
+@pytest.mark.parametrize("exit_at_c", [False, True])
+def test_what_lies_behind_the_circuit_a_row_leaves_by_is_judged_again(exit_at_c: bool) -> None:
+    """Without the c-d link (or c's breakout), c's fastest way out is 40 ms or more slower,
+    and the circuit is no longer slow from its own site (propagated): that failure judges the
+    row again, as a fresh engine judges it."""
+    base = _behind_the_circuit(exit_at_c)
+    if exit_at_c:
+        behind = next(a for a in atoms(base.design, ["breakout"]) if a.name == "c-inet")
+    else:
+        (behind,) = [a for a in atoms(base.design, ["wan"]) if a.name.startswith("c|d")]
+    assert base.slow.affected(behind.kind, behind.name) == base.slow.rows
     after = evaluate(base, (behind,)).by_key["out/s/1"]
     assert after.cause == "propagated"
     assert _unpicked_changes(base)[1] == 0

@@ -8,13 +8,15 @@ for the cause, change:
   judgement reads that circuit (``_reads``: a best, an option tied for it, an option no slower
   than the row's slowest working path, a circuit its paths leave by; the cause weighs the tied
   circuits, not only the one listed first; the WAN is as it was, so every other option keeps
-  its latency, and one slower than the row can be neither its best nor a faster circuit), and
-  every row not outbound; but a link alone whose circuit keeps another link up: none (the
-  judge sees a circuit's links only as whether any is up, and the IGP, the stubs and the route
-  filters do not change);
+  its latency, and one slower than the row can be neither its best nor a faster circuit) or
+  that leave by a circuit whose own site's fastest way out it is (``_home_best``: the judge
+  weighs that circuit against it), and every row not outbound; but a link alone whose circuit
+  keeps another link up: none (the judge sees a circuit's links only as whether any is up, and
+  the IGP, the stubs and the route filters do not change);
 - a breakout, or a device on its path: the rows whose best is that breakout (removing another
   option leaves the minimum where it is; a breakout tied for it changes only the words that
-  name the tied options, not the cause, which weighs whether a circuit is among them);
+  name the tied options, not the cause, which weighs whether a circuit is among them), or the
+  fastest way out from the site of a circuit they leave by (as above);
 - a WAN link: the rows whose origin reaches some option's site along a shortest path through
   that link, by latency (the judge's fastest egress) or by IGP cost (the judge's per-circuit
   latencies follow the IGP's path); off every such path, no distance the judge reads changes
@@ -60,8 +62,10 @@ class SlowRows:
         # judgement reads (``_reads``).
         self.reads: dict[int, tuple[list[str], list[str]]] = {}
         self.circuits: dict[int, frozenset[str]] = {}  # per outbound row, the circuits it reads
-        # Per outbound row: the sites of the circuits its paths leave by (``_homes``).
+        # Per outbound row: the sites of the circuits its paths leave by (``_homes``), and the
+        # fastest way out from each (kind, name), towards each front end its paths reach.
         self.homes: dict[int, list[str]] = {}
+        self.home_best: dict[int, set[tuple[str, str]]] = {}
         self._unsure: set[int] = set()  # outbound rows reading a site the arrays do not hold
         self._triples: tuple[Any, Any, Any, dict[str, Any]] | None = None
         for i in self.rows:
@@ -79,6 +83,7 @@ class SlowRows:
                 self.reads[i] = (froms, sites)
                 self.circuits[i] = circuits
                 self.homes[i] = _homes(d, t)
+                self.home_best[i] = _home_best(judge, t)
             self.best[i] = None if best is None else (best.kind, best.name)
         self.options = sorted(
             {f"site:{c.site}" for c in d.circuits.values()}
@@ -216,14 +221,14 @@ class SlowRows:
             d = self.e.design
             return self._reading({c for c, x in d.circuits.items() if x.peering_location == name})
         if kind == "breakout":
-            return [i for i in self.rows if self.best[i] == ("breakout", name)]
+            return self._leaving({name})
         if kind == "device":
             path = self.device_path.get(name)
             if path is None:
                 return []
             if path.startswith("circuit:"):
                 return self._reading(self.device_circuits[name])
-            return [i for i in self.rows if self.best[i] == ("breakout", path.split(":", 1)[1])]
+            return self._leaving({path.split(":", 1)[1]})
         if kind == "wan":
             a, b = name.split("#", 1)[0].split("|")
             wire = (f"site:{a}", f"site:{b}")
@@ -258,11 +263,26 @@ class SlowRows:
     def _reading(self, circuits: set[str]) -> list[int]:
         """The slow rows a failure of ``circuits`` can change: an outbound row only when its
         judgement reads one of them (``_reads``; with the WAN as it was, every other option
-        keeps its latency or gets slower, and stays out); every other row."""
+        keeps its latency or gets slower, and stays out) or one is the fastest way out from
+        the site of a circuit it leaves by (``_home_best``); every other row."""
+        out = {("circuit", name) for name in circuits}
         return [
             i
             for i in self.rows
-            if i not in self.circuits or not circuits.isdisjoint(self.circuits[i])
+            if i not in self.circuits
+            or not circuits.isdisjoint(self.circuits[i])
+            or not out.isdisjoint(self.home_best[i])
+        ]
+
+    def _leaving(self, breakouts: set[str]) -> list[int]:
+        """The slow rows a failure of ``breakouts`` can change: those whose best is one of
+        them (removing another option leaves the minimum where it is) or that leave by a
+        circuit whose own site's fastest way out is one of them (``_home_best``)."""
+        out = {("breakout", name) for name in breakouts}
+        return [
+            i
+            for i in self.rows
+            if self.best[i] in out or not out.isdisjoint(self.home_best.get(i, ()))
         ]
 
     def on_path(self, name: str) -> list[int]:
@@ -333,6 +353,25 @@ def _homes(design: Design, t: FlowTrace) -> list[str]:
             if o.startswith("circuit:")
         }
     )
+
+
+def _home_best(judge: Judge, t: FlowTrace) -> set[tuple[str, str]]:
+    """The fastest way out from the site of each circuit an outbound row's paths leave by,
+    towards each front end they reach: ``Judge._slow_at_home`` weighs the circuit against
+    it, so its failure can change the row's cause."""
+    e, f = judge.e, t.flow
+    d = e.design
+    out: set[tuple[str, str]] = set()
+    for b in t.branches:
+        owner = edge_owner(b.forward.edge) or ""
+        name = b.front_end or f.front_end
+        fe = e.catalogs.front_end(name) if name and owner.startswith("circuit:") else None
+        if fe is None:
+            continue
+        got = judge.fastest_from(f, fe, d.circuits[owner.split(":", 1)[1]].site)
+        if got is not None:
+            out.add((got.kind, got.name))
+    return out
 
 
 def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[str]]:
