@@ -27,7 +27,9 @@ for the cause, change:
   than its slowest working path
   (a slower option can never be the best nor a faster circuit, and a failure only makes
   options slower), and of the circuits its paths leave by (the cause weighs their IGP
-  latency). Every other option can only get slower, and stays out of the judgement. And an
+  latency); and of every slower option whose IGP path is slower than the fastest way to its
+  site by at least what it lacks (a failure on that path can move the IGP onto faster links:
+  ``_Slower``). Every other option can only get slower, and stays out of the judgement. And an
   outbound row with the link on a shortest path from the site of a circuit its paths leave by
   (``SlowRows.behind``): the judge weighs that circuit against the fastest way out from its own
   site;
@@ -65,6 +67,9 @@ class SlowRows:
         # Per outbound row: the sites of the circuits its paths leave by (``_homes``), and the
         # fastest way out from each (kind, name), towards each front end its paths reach.
         self.homes: dict[int, list[str]] = {}
+        # Per outbound row: the options slower than it, which a WAN failure can make faster
+        # only by moving the IGP's path to them onto faster links (``_Slower``).
+        self.slower: dict[int, _Slower] = {}
         self.home_best: dict[int, set[tuple[str, str]]] = {}
         self._unsure: set[int] = set()  # outbound rows reading a site the arrays do not hold
         self._triples: tuple[Any, Any, Any, dict[str, Any]] | None = None
@@ -79,7 +84,7 @@ class SlowRows:
             else:
                 self.start[i] = f.start
                 best = judge.best_for(t, fe) if fe is not None else None
-                froms, sites, circuits = _reads(judge, t)
+                froms, sites, circuits, self.slower[i] = _reads(judge, t)
                 self.reads[i] = (froms, sites)
                 self.circuits[i] = circuits
                 self.homes[i] = _homes(d, t)
@@ -324,9 +329,19 @@ class SlowRows:
         rows: list[int] = []
         starts: list[int] = []
         opts: list[int] = []
+        fastest = self._dist["latency"]
         for i, (froms, sites) in self.reads.items():
             at = [self._row.get(s) for s in froms]
+            origin, slower = self.slower[i]
+            o = self._row.get(origin)
             cols = [self._option.get(x) for x in sites]
+            # A slower option whose IGP path is slower than the fastest way to its site by at
+            # least what it lacks can come within the row when that path fails: read it too.
+            cols += [
+                self._option.get(x)
+                for x, lacks, igp in slower
+                if o is None or x not in self._at or igp - fastest[o, self._at[x]] >= lacks - _TOL
+            ]
             if None in at or None in cols:
                 self._unsure.add(i)
                 continue
@@ -374,12 +389,17 @@ def _home_best(judge: Judge, t: FlowTrace) -> set[tuple[str, str]]:
     return out
 
 
-def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[str]]:
+# The site options are judged from, and per option slower than the row: its site, how much
+# slower it is than the row, and the latency of the IGP's path to its site.
+_Slower = tuple[str, list[tuple[str, float, float]]]
+
+
+def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[str], _Slower]:
     """The sites an outbound row's distances are read from (its start, and its origin's site
     that the options are judged from) and the option sites its judgement reads: each best
     (per front end its paths reach, and the one its users' own resolver answers) and every
     option tied for it, every option no slower than its slowest working path, and the
-    circuits its paths leave by."""
+    circuits its paths leave by; and the options slower than the row (``_Slower``)."""
     e, f = judge.e, t.flow
     d = e.design
     origin = f.origin if f.kind == "users" else f.start
@@ -393,6 +413,7 @@ def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[
             names.add(answers[0][0].name)
     sites: set[str] = set()
     circuits: set[str] = set()
+    slower: list[tuple[str, float, float]] = []
 
     def site(kind: str, name: str) -> str:
         return f"site:{d.circuits[name].site if kind == 'circuit' else d.breakouts[name].site}"
@@ -419,9 +440,11 @@ def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[
                 sites.add(site(o.kind, o.name))
                 if o.kind == "circuit":
                     circuits.add(o.name)
+            elif (igp := e.igp.latency(f"site:{origin}", site(o.kind, o.name))) is not None:
+                slower.append((site(o.kind, o.name), o.latency.ms - top, igp.ms))
     for b in t.branches:
         owner = edge_owner(b.forward.edge) or ""
         if owner.startswith("circuit:"):
             sites.add(site("circuit", owner.split(":", 1)[1]))
             circuits.add(owner.split(":", 1)[1])
-    return froms, sorted(sites), frozenset(circuits)
+    return froms, sorted(sites), frozenset(circuits), (f"site:{origin}", slower)
