@@ -287,10 +287,10 @@ def test_a_link_on_the_fastest_way_but_not_the_igp_s_is_judged_again() -> None:
 
 
 def _behind_the_circuit(behind: str) -> Baseline:
-    """s's users leave by c's circuit c-er, slow on its own way to Microsoft (slow-circuit):
+    """s's users leave by c's circuit c:er, slow on its own way to Microsoft (slow-circuit):
     from c itself another way out is much faster — the breakout at d over a 1 ms link
     (``behind`` "wan"), a breakout at c ("breakout"), or e's fast circuit over a 1 ms link,
-    less preferred than c-er and slower than the row from s by the IGP's path, a cheap 60 ms
+    less preferred than c:er and slower than the row from s by the IGP's path, a cheap 60 ms
     link ("circuit"). s reaches c and d directly; none of these is on the row's trace or on a
     path from s to what its judgement reads."""
     catalogs = load_catalogs()
@@ -317,7 +317,8 @@ def _behind_the_circuit(behind: str) -> Baseline:
     wan = [("s", "c", 20, 10), ("c", "d", 1, 10), ("s", "d", 20, 10)]
     sites = {"s": place(1, 100, breakout="d-inet"), "c": place(2), "d": place(3)}
     breakouts = {"d-inet": exit_at("d", 4)}
-    circuits = {"c-er": circuit("c", "20.2.2.0/29", 40, local_preference=200)}
+    # A name holding ':', as the loader admits: the circuit is read from the edge's name.
+    circuits = {"c:er": circuit("c", "20.2.2.0/29", 40, local_preference=200)}
     if behind == "breakout":
         wan = [("s", "c", 20, 10), ("s", "d", 1, 10)]
         breakouts["c-inet"] = exit_at("c", 5)
