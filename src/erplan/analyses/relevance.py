@@ -27,13 +27,14 @@ for the cause, change:
   than its slowest working path
   (a slower option can never be the best nor a faster circuit, and a failure only makes
   options slower), and of the circuits its paths leave by (the cause weighs their IGP
-  latency); and of every slower option whose IGP path is slower than the fastest way to its
-  site by at least what it lacks (a failure on that path can move the IGP onto faster links:
-  ``_Slower``). Every other option can only get slower, and stays out of the judgement. And an
-  outbound row with the link on a shortest path from the site of a circuit its paths leave by
-  (``SlowRows.behind``): the judge weighs that circuit against the fastest way out from its own
-  site;
+  latency). Every other option can only get slower, and stays out of the judgement;
 - a resolver, a device at a site or a proxy: none.
+
+Two more for a WAN link: an outbound row with the link on a shortest path from the site of a
+circuit its paths leave by (``SlowRows.behind``: the judge weighs that circuit against the
+fastest way out from its own site), and one whose slower option has an IGP path slower than
+the fastest way to its site by at least what it lacks (``_Slower``: without a link on that
+path the IGP may take faster links, and the option come within the row).
 """
 
 from __future__ import annotations
