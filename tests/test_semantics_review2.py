@@ -176,6 +176,35 @@ def test_a_static_nat_on_one_of_two_circuits_advertising_its_address() -> None:
         assert owners(r) == {"circuit:c1": 0.5, "circuit:c2": 0.5}
 
 
+def test_an_entry_that_prefers_another_circuit_by_its_region_names_that_preference() -> None:
+    """As above, but the initiator is Dynamics 365 (CRM Online) in West Europe and the two
+    circuits have one local preference: c1's edge sends replies to West Europe's prefixes by
+    c2 because c2 prefers that region's community, so c2's `region_preference` is what to
+    change. (A CRM Online initiator sends from the first Dynamics 365 environment the tenant
+    lists, whatever the front end: with East US listed first, no sender carries West Europe's
+    community.)"""
+    d = designs.static_nat_return_elsewhere()
+    d["name"] = "static NAT, the second circuit preferred by region"
+    d["tenant"]["dynamics"] = {"West Europe": {"prefixes": ["203.0.113.0/25"]}}
+    d["services"]["app"]["initiator"] = "CRM Online"
+    del d["circuits"]["c1"]["local_preference"]
+    d["circuits"]["c2"]["region_preference"] = {"West Europe": 200}
+    for c in d["circuits"].values():
+        c["route_filter"] = [*c["route_filter"], "CRM Online"]
+    (west,) = dynamics_sets(load(d).design, CATALOGS)
+    inbound = [r for r in results(d) if r.flow.direction.value == "inbound"]
+    assert inbound
+    for r in inbound:
+        assert any(IPv4Address(r.flow.source) in p for p in west.ips), r.flow.key
+        assert (r.verdict.value, r.cause_key, share(r)) == (
+            "dropped",
+            "entry-prefers-another-circuit",
+            0.5,
+        ), r.flow.key
+        assert r.culprit == ("circuits", "c2", "region_preference"), r.flow.key
+        assert owners(r) == {"circuit:c1": 0.5, "circuit:c2": 0.5}
+
+
 # -- regional preference -----------------------------------------------------------------------
 
 

@@ -225,7 +225,7 @@ class Judge(Offers):
         fe = self.e.catalogs.front_end(name) if name else None
         if fe is None:
             return False
-        home = self._searching(t.flow, fe).get(f"site:{self.design.circuits[circuit].site}")
+        home = self.fastest_from(t.flow, fe, self.design.circuits[circuit].site)
         if home is None:
             return False
         geo = self.geo

@@ -176,6 +176,11 @@ class Offers:
             self._maps[key] = table
         return table
 
+    def fastest_from(self, f: Flow, fe: FrontEnd, site: str) -> Option | None:
+        """The fastest way out from ``site`` towards ``fe`` for ``f``'s destination (a
+        circuit's own site, which the circuit is weighed against)."""
+        return self._searching(f, fe).get(f"site:{site}")
+
     def tied_outbound(self, f: Flow, fe: FrontEnd, best: Option) -> list[Option]:
         """Every egress as fast from the flow's site as ``best``, not only the one the search
         met first (``best`` alone when it is not the search's own label for the site)."""

@@ -8,13 +8,15 @@ for the cause, change:
   judgement reads that circuit (``_reads``: a best, an option tied for it, an option no slower
   than the row's slowest working path, a circuit its paths leave by; the cause weighs the tied
   circuits, not only the one listed first; the WAN is as it was, so every other option keeps
-  its latency, and one slower than the row can be neither its best nor a faster circuit), and
-  every row not outbound; but a link alone whose circuit keeps another link up: none (the
-  judge sees a circuit's links only as whether any is up, and the IGP, the stubs and the route
-  filters do not change);
+  its latency, and one slower than the row can be neither its best nor a faster circuit) or
+  that leave by a circuit whose own site's fastest way out it is (``_home_best``: the judge
+  weighs that circuit against it), and every row not outbound; but a link alone whose circuit
+  keeps another link up: none (the judge sees a circuit's links only as whether any is up, and
+  the IGP, the stubs and the route filters do not change);
 - a breakout, or a device on its path: the rows whose best is that breakout (removing another
   option leaves the minimum where it is; a breakout tied for it changes only the words that
-  name the tied options, not the cause, which weighs whether a circuit is among them);
+  name the tied options, not the cause, which weighs whether a circuit is among them), or the
+  fastest way out from the site of a circuit they leave by (as above);
 - a WAN link: the rows whose origin reaches some option's site along a shortest path through
   that link, by latency (the judge's fastest egress) or by IGP cost (the judge's per-circuit
   latencies follow the IGP's path); off every such path, no distance the judge reads changes
@@ -28,6 +30,12 @@ for the cause, change:
   latency; an ``igp-metric`` culprit, the fastest paths to the faster circuits' sites).
   Every other option can only get slower, and stays out of the judgement;
 - a resolver, a device at a site or a proxy: none.
+
+Two more for a WAN link: an outbound row with the link on a shortest path from the site of a
+circuit its paths leave by (``SlowRows.behind``: the judge weighs that circuit against the
+fastest way out from its own site), and one whose slower option has an IGP path slower than
+the fastest way to its site by at least what it lacks (``_Slower``: without a link on that
+path the IGP may take faster links, and the option come within the row).
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from erplan.analyses.verdicts import FlowResult
 from erplan.engine import Direction, Engine, FlowTrace
 from erplan.engine.origins import Resolving
 from erplan.engine.trace import edge_owner
+from erplan.model import Design
 
 _TOL = 1e-6
 _ZERO = 1e-9
@@ -57,6 +66,13 @@ class SlowRows:
         # judgement reads (``_reads``).
         self.reads: dict[int, tuple[list[str], list[str]]] = {}
         self.circuits: dict[int, frozenset[str]] = {}  # per outbound row, the circuits it reads
+        # Per outbound row: the sites of the circuits its paths leave by (``_homes``), and the
+        # fastest way out from each (kind, name), towards each front end its paths reach.
+        self.homes: dict[int, list[str]] = {}
+        # Per outbound row: the options slower than it, which a WAN failure can make faster
+        # only by moving the IGP's path to them onto faster links (``_Slower``).
+        self.slower: dict[int, _Slower] = {}
+        self.home_best: dict[int, set[tuple[str, str]]] = {}
         self._unsure: set[int] = set()  # outbound rows reading a site the arrays do not hold
         self._triples: tuple[Any, Any, Any, dict[str, Any]] | None = None
         for i in self.rows:
@@ -70,9 +86,11 @@ class SlowRows:
             else:
                 self.start[i] = f.start
                 best = judge.best_for(t, fe) if fe is not None else None
-                froms, sites, circuits = _reads(judge, t)
+                froms, sites, circuits, self.slower[i] = _reads(judge, t)
                 self.reads[i] = (froms, sites)
                 self.circuits[i] = circuits
+                self.homes[i] = _homes(d, t)
+                self.home_best[i] = _home_best(judge, t)
             self.best[i] = None if best is None else (best.kind, best.name)
         self.options = sorted(
             {f"site:{c.site}" for c in d.circuits.values()}
@@ -105,6 +123,7 @@ class SlowRows:
         at = {n: i for i, n in enumerate(nodes)}
         froms = {f"site:{s}" for s in self.start.values()}
         froms |= {s for got, _ in self.reads.values() for s in got}
+        froms |= {s for got in self.homes.values() for s in got}
         starts = sorted(froms & set(at))
         options = [x for x in self.options if x in at]
         self._at, self._row = at, {s: i for i, s in enumerate(starts)}
@@ -153,7 +172,7 @@ class SlowRows:
 
     def _wire_hits(self, nodes: list[str], at: dict[str, int]) -> dict[tuple[str, str], Any]:
         """For every WAN wire, each way, which origins it lies on a useful shortest path of
-        (``_on_path``, worked out for every wire at once: a sweep asks about each of them)."""
+        (worked out for every wire at once: a sweep asks about each of them)."""
         import numpy as np
 
         wires = self.e.net.wires
@@ -180,8 +199,8 @@ class SlowRows:
         return {p: hit[:, k] for k, p in enumerate(pairs)}
 
     def _rows_on(self, wire: tuple[str, str]) -> list[int]:
-        """The slow rows whose origin has ``wire`` on a useful shortest path (``_on_path`` for
-        each row's origin, read off the wire's column at once)."""
+        """The slow rows whose origin has ``wire`` on a useful shortest path (read off the
+        wire's column at once, for every row's origin)."""
         import numpy as np
 
         if not self._ready:
@@ -192,15 +211,6 @@ class SlowRows:
         at = self._row_of
         picked = np.where(at >= 0, hits[np.maximum(at, 0)], True) if len(at) else at
         return [i for i, p in zip(self.rows, picked.tolist(), strict=True) if p]
-
-    def _on_path(self, start: str, a: str, b: str) -> bool:
-        if not self._ready:
-            self._prepare()
-        row = self._row.get(start)
-        hits = self._hits.get((a, b))
-        if hits is None or row is None:
-            return True  # not a wire or an origin this knows: do not guess
-        return bool(hits[row])
 
     # -- which rows -----------------------------------------------------------------------------
     def affected(self, kind: str, name: str, *, alone: bool = True) -> list[int]:
@@ -218,14 +228,14 @@ class SlowRows:
             d = self.e.design
             return self._reading({c for c, x in d.circuits.items() if x.peering_location == name})
         if kind == "breakout":
-            return [i for i in self.rows if self.best[i] == ("breakout", name)]
+            return self._leaving({name})
         if kind == "device":
             path = self.device_path.get(name)
             if path is None:
                 return []
             if path.startswith("circuit:"):
                 return self._reading(self.device_circuits[name])
-            return [i for i in self.rows if self.best[i] == ("breakout", path.split(":", 1)[1])]
+            return self._leaving({path.split(":", 1)[1]})
         if kind == "wan":
             a, b = name.split("#", 1)[0].split("|")
             wire = (f"site:{a}", f"site:{b}")
@@ -235,18 +245,51 @@ class SlowRows:
                 hit = self._reads_wire(*wire)
                 if hit is not None:
                     got = [i for i in got if i in hit or i in self._unsure or i not in self.reads]
+                keep = self.behind(wire) | set(got)
+                got = [i for i in self.rows if i in keep]
                 self._by_wire[wire] = got
             return got
         return []
 
+    def behind(self, wire: tuple[str, str]) -> set[int]:
+        """The outbound rows with ``wire`` on a useful shortest path from the site of a circuit
+        their paths leave by: the judge weighs that circuit against the fastest way out from
+        its own site (``Judge._slow_at_home``), which such a failure can make slower though it
+        is on no path from the row's origin."""
+        if not self._ready:
+            self._prepare()
+        hits = self._hits.get(wire)
+        out: set[int] = set()
+        for i, homes in self.homes.items():
+            at = [self._row.get(h) for h in homes]
+            # A wire or a site these arrays do not hold: do not guess.
+            if any(r is None or hits is None or hits[r] for r in at):
+                out.add(i)
+        return out
+
     def _reading(self, circuits: set[str]) -> list[int]:
         """The slow rows a failure of ``circuits`` can change: an outbound row only when its
         judgement reads one of them (``_reads``; with the WAN as it was, every other option
-        keeps its latency or gets slower, and stays out); every other row."""
+        keeps its latency or gets slower, and stays out) or one is the fastest way out from
+        the site of a circuit it leaves by (``_home_best``); every other row."""
+        out = {("circuit", name) for name in circuits}
         return [
             i
             for i in self.rows
-            if i not in self.circuits or not circuits.isdisjoint(self.circuits[i])
+            if i not in self.circuits
+            or not circuits.isdisjoint(self.circuits[i])
+            or not out.isdisjoint(self.home_best[i])
+        ]
+
+    def _leaving(self, breakouts: set[str]) -> list[int]:
+        """The slow rows a failure of ``breakouts`` can change: those whose best is one of
+        them (removing another option leaves the minimum where it is) or that leave by a
+        circuit whose own site's fastest way out is one of them (``_home_best``)."""
+        out = {("breakout", name) for name in breakouts}
+        return [
+            i
+            for i in self.rows
+            if self.best[i] in out or not out.isdisjoint(self.home_best.get(i, ()))
         ]
 
     def on_path(self, name: str) -> list[int]:
@@ -288,9 +331,19 @@ class SlowRows:
         rows: list[int] = []
         starts: list[int] = []
         opts: list[int] = []
+        fastest = self._dist["latency"]
         for i, (froms, sites) in self.reads.items():
             at = [self._row.get(s) for s in froms]
+            origin, slower = self.slower[i]
+            o = self._row.get(origin)
             cols = [self._option.get(x) for x in sites]
+            # A slower option whose IGP path is slower than the fastest way to its site by at
+            # least what it lacks can come within the row when that path fails: read it too.
+            cols += [
+                self._option.get(x)
+                for x, lacks, igp in slower
+                if o is None or x not in self._at or igp - fastest[o, self._at[x]] >= lacks - _TOL
+            ]
             if None in at or None in cols:
                 self._unsure.add(i)
                 continue
@@ -307,12 +360,48 @@ class SlowRows:
         return row, start, opt, whole
 
 
-def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[str]]:
+def _homes(design: Design, t: FlowTrace) -> list[str]:
+    """The sites of the circuits an outbound row's paths leave by."""
+    owners = (edge_owner(b.forward.edge) or "" for b in t.branches)
+    return sorted(
+        {
+            f"site:{design.circuits[o.split(':', 1)[1]].site}"
+            for o in owners
+            if o.startswith("circuit:")
+        }
+    )
+
+
+def _home_best(judge: Judge, t: FlowTrace) -> set[tuple[str, str]]:
+    """The fastest way out from the site of each circuit an outbound row's paths leave by,
+    towards each front end they reach: ``Judge._slow_at_home`` weighs the circuit against
+    it, so its failure can change the row's cause."""
+    e, f = judge.e, t.flow
+    d = e.design
+    out: set[tuple[str, str]] = set()
+    for b in t.branches:
+        owner = edge_owner(b.forward.edge) or ""
+        name = b.front_end or f.front_end
+        fe = e.catalogs.front_end(name) if name and owner.startswith("circuit:") else None
+        if fe is None:
+            continue
+        got = judge.fastest_from(f, fe, d.circuits[owner.split(":", 1)[1]].site)
+        if got is not None:
+            out.add((got.kind, got.name))
+    return out
+
+
+# The site options are judged from, and per option slower than the row: its site, how much
+# slower it is than the row, and the latency of the IGP's path to its site.
+_Slower = tuple[str, list[tuple[str, float, float]]]
+
+
+def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[str], _Slower]:
     """The sites an outbound row's distances are read from (its start, and its origin's site
     that the options are judged from) and the option sites its judgement reads: each best
     (per front end its paths reach, and the one its users' own resolver answers) and every
     option tied for it, every option no slower than its slowest working path, and the
-    circuits its paths leave by."""
+    circuits its paths leave by; and the options slower than the row (``_Slower``)."""
     e, f = judge.e, t.flow
     d = e.design
     origin = f.origin if f.kind == "users" else f.start
@@ -326,6 +415,7 @@ def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[
             names.add(answers[0][0].name)
     sites: set[str] = set()
     circuits: set[str] = set()
+    slower: list[tuple[str, float, float]] = []
 
     def site(kind: str, name: str) -> str:
         return f"site:{d.circuits[name].site if kind == 'circuit' else d.breakouts[name].site}"
@@ -352,9 +442,11 @@ def _reads(judge: Judge, t: FlowTrace) -> tuple[list[str], list[str], frozenset[
                 sites.add(site(o.kind, o.name))
                 if o.kind == "circuit":
                     circuits.add(o.name)
+            elif (igp := e.igp.latency(f"site:{origin}", site(o.kind, o.name))) is not None:
+                slower.append((site(o.kind, o.name), o.latency.ms - top, igp.ms))
     for b in t.branches:
         owner = edge_owner(b.forward.edge) or ""
         if owner.startswith("circuit:"):
             sites.add(site("circuit", owner.split(":", 1)[1]))
             circuits.add(owner.split(":", 1)[1])
-    return froms, sorted(sites), frozenset(circuits)
+    return froms, sorted(sites), frozenset(circuits), (f"site:{origin}", slower)
