@@ -180,7 +180,7 @@ class Judge(Offers):
                 if by_circuit or any(self._costs_past(f.start, a.name, name) for a in alts):
                     return "igp-metric", self._costly(t, b, alts)
             circ = self.design.circuits[name]
-            if circ.site == f.start or self._slow_at_home(t, b, name):
+            if circ.site == f.start or self.slow_at_home(t, b, name):
                 # The site's own circuit, or one slow from its own site too: no route travels
                 # far, the circuit's way to Microsoft is slow (guide 001's meet-me table) - as
                 # measured, or, estimated, because it peers far from its site (DESIGN.md
@@ -217,7 +217,7 @@ class Judge(Offers):
         link = self.costs.words(culprit)
         return fix if link is None else f"{fix}; {link}"
 
-    def _slow_at_home(self, t: FlowTrace, b: Branch, circuit: str) -> bool:
+    def slow_at_home(self, t: FlowTrace, b: Branch, circuit: str) -> bool:
         """Whether ``circuit`` is slow from its own site as well: its own way to Microsoft
         (access and backbone) is slower than the best that site has towards the branch's front
         end."""

@@ -9,14 +9,14 @@ for the cause, change:
   than the row's slowest working path, a circuit its paths leave by; the cause weighs the tied
   circuits, not only the one listed first; the WAN is as it was, so every other option keeps
   its latency, and one slower than the row can be neither its best nor a faster circuit) or
-  that leave by a circuit whose own site's fastest way out it is (``_home_best``: the judge
-  weighs that circuit against it), and every row not outbound; but a link alone whose circuit
-  keeps another link up: none (the judge sees a circuit's links only as whether any is up, and
-  the IGP, the stubs and the route filters do not change);
+  that leave by a circuit slow from its own site, whose fastest way out it is (``_at_home``:
+  the judge weighs that circuit against it), and every row not outbound; but a link alone
+  whose circuit keeps another link up: none (the judge sees a circuit's links only as whether
+  any is up, and the IGP, the stubs and the route filters do not change);
 - a breakout, or a device on its path: the rows whose best is that breakout (removing another
   option leaves the minimum where it is; a breakout tied for it changes only the words that
   name the tied options, not the cause, which weighs whether a circuit is among them), or the
-  fastest way out from the site of a circuit they leave by (as above);
+  fastest way out from the site of a slow circuit they leave by (as above);
 - a WAN link: the rows whose origin reaches some option's site along a shortest path through
   that link, by latency (the judge's fastest egress) or by IGP cost (the judge's per-circuit
   latencies follow the IGP's path); off every such path, no distance the judge reads changes
@@ -32,10 +32,11 @@ for the cause, change:
 - a resolver, a device at a site or a proxy: none.
 
 Two more for a WAN link: an outbound row with the link on a shortest path from the site of a
-circuit its paths leave by (``SlowRows.behind``: the judge weighs that circuit against the
-fastest way out from its own site), and one whose slower option has an IGP path slower than
-the fastest way to its site by at least what it lacks (``_Slower``: without a link on that
-path the IGP may take faster links, and the option come within the row).
+circuit its paths leave by that is slow from that site too (``SlowRows.behind``: the judge
+weighs that circuit against the fastest way out from its own site, which a failure can only
+make slower; one not slow from its site stays so), and one whose slower option has an IGP
+path slower than the fastest way to its site by at least what it lacks (``_Slower``: without
+a link on that path the IGP may take faster links, and the option come within the row).
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ from erplan.analyses.verdicts import FlowResult
 from erplan.engine import Direction, Engine, FlowTrace
 from erplan.engine.origins import Resolving
 from erplan.engine.trace import edge_owner
-from erplan.model import Design
 
 _TOL = 1e-6
 _ZERO = 1e-9
@@ -66,8 +66,8 @@ class SlowRows:
         # judgement reads (``_reads``).
         self.reads: dict[int, tuple[list[str], list[str]]] = {}
         self.circuits: dict[int, frozenset[str]] = {}  # per outbound row, the circuits it reads
-        # Per outbound row: the sites of the circuits its paths leave by (``_homes``), and the
-        # fastest way out from each (kind, name), towards each front end its paths reach.
+        # Per outbound row: the sites of the circuits its paths leave by that are slow from
+        # their own site too, and the fastest way out from each (kind, name) (``_at_home``).
         self.homes: dict[int, list[str]] = {}
         # Per outbound row: the options slower than it, which a WAN failure can make faster
         # only by moving the IGP's path to them onto faster links (``_Slower``).
@@ -89,8 +89,7 @@ class SlowRows:
                 froms, sites, circuits, self.slower[i] = _reads(judge, t)
                 self.reads[i] = (froms, sites)
                 self.circuits[i] = circuits
-                self.homes[i] = _homes(d, t)
-                self.home_best[i] = _home_best(judge, t)
+                self.homes[i], self.home_best[i] = _at_home(judge, t)
             self.best[i] = None if best is None else (best.kind, best.name)
         self.options = sorted(
             {f"site:{c.site}" for c in d.circuits.values()}
@@ -253,9 +252,10 @@ class SlowRows:
 
     def behind(self, wire: tuple[str, str]) -> set[int]:
         """The outbound rows with ``wire`` on a useful shortest path from the site of a circuit
-        their paths leave by: the judge weighs that circuit against the fastest way out from
-        its own site (``Judge._slow_at_home``), which such a failure can make slower though it
-        is on no path from the row's origin."""
+        their paths leave by that is slow from its own site too (``_at_home``): the judge
+        weighs that circuit against the fastest way out from its own site
+        (``Judge.slow_at_home``), which such a failure can make slower though it is on no path
+        from the row's origin."""
         if not self._ready:
             self._prepare()
         hits = self._hits.get(wire)
@@ -271,7 +271,7 @@ class SlowRows:
         """The slow rows a failure of ``circuits`` can change: an outbound row only when its
         judgement reads one of them (``_reads``; with the WAN as it was, every other option
         keeps its latency or gets slower, and stays out) or one is the fastest way out from
-        the site of a circuit it leaves by (``_home_best``); every other row."""
+        the site of a slow circuit it leaves by (``_at_home``); every other row."""
         out = {("circuit", name) for name in circuits}
         return [
             i
@@ -284,7 +284,7 @@ class SlowRows:
     def _leaving(self, breakouts: set[str]) -> list[int]:
         """The slow rows a failure of ``breakouts`` can change: those whose best is one of
         them (removing another option leaves the minimum where it is) or that leave by a
-        circuit whose own site's fastest way out is one of them (``_home_best``)."""
+        slow circuit whose own site's fastest way out is one of them (``_at_home``)."""
         out = {("breakout", name) for name in breakouts}
         return [
             i
@@ -360,35 +360,31 @@ class SlowRows:
         return row, start, opt, whole
 
 
-def _homes(design: Design, t: FlowTrace) -> list[str]:
-    """The sites of the circuits an outbound row's paths leave by."""
-    owners = (edge_owner(b.forward.edge) or "" for b in t.branches)
-    return sorted(
-        {
-            f"site:{design.circuits[o.split(':', 1)[1]].site}"
-            for o in owners
-            if o.startswith("circuit:")
-        }
-    )
-
-
-def _home_best(judge: Judge, t: FlowTrace) -> set[tuple[str, str]]:
-    """The fastest way out from the site of each circuit an outbound row's paths leave by,
-    towards each front end they reach: ``Judge._slow_at_home`` weighs the circuit against
-    it, so its failure can change the row's cause."""
+def _at_home(judge: Judge, t: FlowTrace) -> tuple[list[str], set[tuple[str, str]]]:
+    """For the circuits an outbound row's paths leave by that the judge finds slow from their
+    own site too (``Judge.slow_at_home``): their sites, and the fastest way out from each
+    (kind, name), towards each front end the paths reach. A failure only makes that way out
+    slower or takes it away, so a circuit slow at home may stop being so, never start; one at
+    the row's own site is never weighed so (``Judge._latency_cause``)."""
     e, f = judge.e, t.flow
     d = e.design
+    sites: set[str] = set()
     out: set[tuple[str, str]] = set()
     for b in t.branches:
         owner = edge_owner(b.forward.edge) or ""
-        name = b.front_end or f.front_end
-        fe = e.catalogs.front_end(name) if name and owner.startswith("circuit:") else None
-        if fe is None:
+        if not owner.startswith("circuit:"):
             continue
-        got = judge.fastest_from(f, fe, d.circuits[owner.split(":", 1)[1]].site)
+        circuit = owner.split(":", 1)[1]
+        home = d.circuits[circuit].site
+        name = b.front_end or f.front_end
+        fe = e.catalogs.front_end(name) if name else None
+        if fe is None or home == f.start or not judge.slow_at_home(t, b, circuit):
+            continue
+        sites.add(f"site:{home}")
+        got = judge.fastest_from(f, fe, home)
         if got is not None:
             out.add((got.kind, got.name))
-    return out
+    return sorted(sites), out
 
 
 # The site options are judged from, and per option slower than the row: its site, how much
