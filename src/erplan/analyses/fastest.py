@@ -87,8 +87,7 @@ class Searching:
 
     def tied(self, site: str, tolerance: float) -> list[Option]:
         """Every egress whose fastest path reaches ``site`` at its label, not only the one the
-        search met first: the legs that are tight for the labels, walked back from ``site``
-        (only to sites labelled already: a tight leg comes from a smaller label)."""
+        search met first (``_walk``)."""
         label = self.get(site)
         if label is None:
             return []
@@ -96,20 +95,39 @@ class Searching:
         for _, _, where, o in self.starts:
             at.setdefault(where, []).append(o)
         out: dict[tuple[str, str], Option] = {}
-        seen, todo = {site}, [site]
-        while todo:
-            u = todo.pop()
+        for u, _ in self._walk(site, tolerance):
             mine = self.done[u].latency.ms
             for o in at.get(u, ()):
                 if abs(o.latency.ms - mine) <= tolerance:
                     out[(o.kind, o.name)] = Option(o.kind, o.name, label.latency)
+        return [out[k] for k in sorted(out)]
+
+    def tight_legs(self, site: str, tolerance: float) -> set[frozenset[str]]:
+        """The WAN legs (each a pair of site routers) on some fastest path to ``site``: a
+        failure of any other leaves its label as it is (``repair``)."""
+        return {frozenset((u, v)) for u, legs in self._walk(site, tolerance) for v in legs}
+
+    def _walk(self, site: str, tolerance: float) -> list[tuple[str, list[str]]]:
+        """The sites on a fastest path to ``site`` (itself first), each with the neighbours it
+        has its label from: the legs that are tight for the labels, walked back from ``site``
+        (only to sites labelled already: a tight leg comes from a smaller label)."""
+        if self.get(site) is None:
+            return []
+        out: list[tuple[str, list[str]]] = []
+        seen, todo = {site}, [site]
+        while todo:
+            u = todo.pop()
+            mine = self.done[u].latency.ms
+            tight: list[str] = []
             for v, leg_ms, _ in self.links[u]:
                 there = self.done.get(v)
-                tight = there is not None and abs(there.latency.ms + leg_ms - mine) <= tolerance
-                if tight and v not in seen:
-                    seen.add(v)
-                    todo.append(v)
-        return [out[k] for k in sorted(out)]
+                if there is not None and abs(there.latency.ms + leg_ms - mine) <= tolerance:
+                    tight.append(v)
+                    if v not in seen:
+                        seen.add(v)
+                        todo.append(v)
+            out.append((u, tight))
+        return out
 
 
 def _run(

@@ -181,6 +181,11 @@ class Offers:
         circuit's own site, which the circuit is weighed against)."""
         return self._searching(f, fe).get(f"site:{site}")
 
+    def legs_from(self, f: Flow, fe: FrontEnd, site: str) -> set[frozenset[str]]:
+        """The WAN legs on some fastest path from ``site`` to its way out towards ``fe``
+        (``fastest_from``): a WAN failure off them leaves that way out as fast."""
+        return self._searching(f, fe).tight_legs(f"site:{site}", _TIE_MS)
+
     def tied_outbound(self, f: Flow, fe: FrontEnd, best: Option) -> list[Option]:
         """Every egress as fast from the flow's site as ``best``, not only the one the search
         met first (``best`` alone when it is not the search's own label for the site)."""

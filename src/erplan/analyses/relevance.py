@@ -66,9 +66,10 @@ class SlowRows:
         # judgement reads (``_reads``).
         self.reads: dict[int, tuple[list[str], list[str]]] = {}
         self.circuits: dict[int, frozenset[str]] = {}  # per outbound row, the circuits it reads
-        # Per outbound row: the sites of the circuits its paths leave by that are slow from
-        # their own site too, and the fastest way out from each (kind, name) (``_at_home``).
-        self.homes: dict[int, list[str]] = {}
+        # Per outbound row: the WAN legs on the fastest paths out from the sites of the circuits
+        # its paths leave by that are slow from their own site too, and the fastest way out
+        # from each (kind, name) (``_at_home``).
+        self.homes: dict[int, set[frozenset[str]]] = {}
         # Per outbound row: the options slower than it, which a WAN failure can make faster
         # only by moving the IGP's path to them onto faster links (``_Slower``).
         self.slower: dict[int, _Slower] = {}
@@ -122,7 +123,6 @@ class SlowRows:
         at = {n: i for i, n in enumerate(nodes)}
         froms = {f"site:{s}" for s in self.start.values()}
         froms |= {s for got, _ in self.reads.values() for s in got}
-        froms |= {s for got in self.homes.values() for s in got}
         starts = sorted(froms & set(at))
         options = [x for x in self.options if x in at]
         self._at, self._row = at, {s: i for i, s in enumerate(starts)}
@@ -251,21 +251,13 @@ class SlowRows:
         return []
 
     def behind(self, wire: tuple[str, str]) -> set[int]:
-        """The outbound rows with ``wire`` on a useful shortest path from the site of a circuit
+        """The outbound rows with ``wire`` on a fastest path out from the site of a circuit
         their paths leave by that is slow from its own site too (``_at_home``): the judge
         weighs that circuit against the fastest way out from its own site
         (``Judge.slow_at_home``), which such a failure can make slower though it is on no path
         from the row's origin."""
-        if not self._ready:
-            self._prepare()
-        hits = self._hits.get(wire)
-        out: set[int] = set()
-        for i, homes in self.homes.items():
-            at = [self._row.get(h) for h in homes]
-            # A wire or a site these arrays do not hold: do not guess.
-            if any(r is None or hits is None or hits[r] for r in at):
-                out.add(i)
-        return out
+        leg = frozenset(wire)
+        return {i for i, legs in self.homes.items() if leg in legs}
 
     def _reading(self, circuits: set[str]) -> list[int]:
         """The slow rows a failure of ``circuits`` can change: an outbound row only when its
@@ -360,15 +352,16 @@ class SlowRows:
         return row, start, opt, whole
 
 
-def _at_home(judge: Judge, t: FlowTrace) -> tuple[list[str], set[tuple[str, str]]]:
+def _at_home(judge: Judge, t: FlowTrace) -> tuple[set[frozenset[str]], set[tuple[str, str]]]:
     """For the circuits an outbound row's paths leave by that the judge finds slow from their
-    own site too (``Judge.slow_at_home``): their sites, and the fastest way out from each
-    (kind, name), towards each front end the paths reach. A failure only makes that way out
-    slower or takes it away, so a circuit slow at home may stop being so, never start; one at
-    the row's own site is never weighed so (``Judge._latency_cause``)."""
+    own site too (``Judge.slow_at_home``), towards each front end the paths reach: the WAN legs
+    on the fastest paths out from their sites, and the fastest way out from each (kind, name).
+    A failure only makes that way out slower or takes it away, so a circuit slow at home may
+    stop being so, never start; one at the row's own site is never weighed so
+    (``Judge._latency_cause``)."""
     e, f = judge.e, t.flow
     d = e.design
-    sites: set[str] = set()
+    legs: set[frozenset[str]] = set()
     out: set[tuple[str, str]] = set()
     for b in t.branches:
         owner = edge_owner(b.forward.edge) or ""
@@ -380,11 +373,11 @@ def _at_home(judge: Judge, t: FlowTrace) -> tuple[list[str], set[tuple[str, str]
         fe = e.catalogs.front_end(name) if name else None
         if fe is None or home == f.start or not judge.slow_at_home(t, b, circuit):
             continue
-        sites.add(f"site:{home}")
+        legs |= judge.legs_from(f, fe, home)
         got = judge.fastest_from(f, fe, home)
         if got is not None:
             out.add((got.kind, got.name))
-    return sorted(sites), out
+    return legs, out
 
 
 # The site options are judged from, and per option slower than the row: its site, how much
