@@ -107,3 +107,31 @@ def test_a_search_run_as_far_as_asked_answers_as_the_whole_search() -> None:
         got = lazy.table()
         assert got == whole
         assert list(got) == list(whole)  # the same order of labelling: ties broke alike
+
+
+def test_a_leg_off_every_fastest_path_leaves_the_label_as_it_is() -> None:
+    """``tight_legs``: removing any other leg leaves a site's label's latency; a leg among
+    them can change it (the set is not everything, nor too few)."""
+    rng = random.Random(8)
+    kept = changed = 0
+    for _ in range(150):
+        n = rng.randrange(2, 25)
+        links = _graph(rng, n)
+        starts = _starts(rng, n, rng.randrange(1, 5))
+        pairs = sorted({frozenset((u, v)) for u, es in links.items() for v, _, _ in es}, key=sorted)
+        for site in sorted(links)[:4]:
+            before = Searching(starts, links).get(site)
+            tight = Searching(starts, links).tight_legs(site, 1e-6)
+            assert (before is None) <= (not tight)
+            for leg in pairs:
+                after = Searching(starts, _without(links, {leg})).get(site)
+                same = (before is None and after is None) or (
+                    before is not None
+                    and after is not None
+                    and abs(after.latency.ms - before.latency.ms) <= 1e-9
+                )
+                if leg not in tight:
+                    assert same, (site, sorted(leg))
+                    kept += 1
+                changed += not same
+    assert kept > 0 and changed > 0
