@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from erplan.engine.packet import State, end, held_session, mark, reply_session
+from erplan.engine.packet import State, end, held_session, mark, reply_session, rewrite
 from erplan.engine.sessions import Mode, Session, device_options, static_nat
 from erplan.engine.trace import Disposition
 
@@ -101,14 +101,7 @@ class Devices:
                 return
             options = device_options(rules, b == rules.outer, src, dst)
             for nsrc, ndst, share, note in options:
-                before = mark(
-                    st,
-                    note,
-                    src=nsrc,
-                    dst=ndst,
-                    src_before=src if nsrc != src else None,
-                    dst_before=dst if ndst != dst else None,
-                )
+                before = rewrite(st, note, src, dst, nsrc, ndst)
                 if node.stateful:
                     st.sessions.append(Session(node.session, nid, src, dst, nsrc, ndst, a))
                 try:
@@ -122,14 +115,7 @@ class Devices:
             nsrc, ndst = static_nat(rules, src, dst)
             before = st.hops[-1]
             if (nsrc, ndst) != (src, dst):
-                mark(
-                    st,
-                    "static NAT",
-                    src=nsrc,
-                    dst=ndst,
-                    src_before=src if nsrc != src else None,
-                    dst_before=dst if ndst != dst else None,
-                )
+                rewrite(st, "static NAT", src, dst, nsrc, ndst)
             try:
                 self.walker.wire(wire, a, b, i + 1, nsrc, ndst, w, st)
             finally:
@@ -154,14 +140,7 @@ class Devices:
         nsrc, ndst = s.in_dst, s.in_src
         before = st.hops[-1]
         if (nsrc, ndst) != (src, dst):
-            mark(
-                st,
-                "translated back",
-                src=nsrc,
-                dst=ndst,
-                src_before=src if nsrc != src else None,
-                dst_before=dst if ndst != dst else None,
-            )
+            rewrite(st, "translated back", src, dst, nsrc, ndst)
         st.seen.add(idx)
         try:
             if s.back == a and (nsrc, ndst) != (src, dst):

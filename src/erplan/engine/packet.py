@@ -116,6 +116,19 @@ def mark(
     return before
 
 
+def rewrite(st: State, action: str, src: int, dst: int, nsrc: int, ndst: int) -> Hop:
+    """``mark`` for a translation from (``src``, ``dst``) to (``nsrc``, ``ndst``): the hop keeps
+    the addresses it had before only where they changed."""
+    return mark(
+        st,
+        action,
+        src=nsrc,
+        dst=ndst,
+        src_before=src if nsrc != src else None,
+        dst_before=dst if ndst != dst else None,
+    )
+
+
 def held_session(node: Node, src: int, dst: int, st: State) -> Session | None:
     """The session a stateful box already holds for a first packet crossing it again."""
     for s in st.sessions:

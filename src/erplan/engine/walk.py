@@ -15,7 +15,7 @@ from erplan.engine.devices import Devices
 from erplan.engine.igp import Igp
 from erplan.engine.network import Network
 from erplan.engine.nodes import Kind, Node, Wire
-from erplan.engine.packet import Leaf, State, end, hop, mark, reply_session
+from erplan.engine.packet import Leaf, State, end, hop, mark, reply_session, rewrite
 from erplan.engine.ranges import addr
 from erplan.engine.routes import Act
 from erplan.engine.segments import DST, LEAF, OUTER, ROUTER, SRC, Seg, Segments
@@ -91,14 +91,7 @@ class Walker:
                 outer = OUTER.get(node.kind)
                 if outer is not None and prev.startswith(outer):
                     for nsrc, ndst, share, note in pre_routing(rules, src, dst):
-                        before = mark(
-                            st,
-                            note,
-                            src=nsrc,
-                            dst=ndst,
-                            src_before=src if nsrc != src else None,
-                            dst_before=dst if ndst != dst else None,
-                        )
+                        before = rewrite(st, note, src, dst, nsrc, ndst)
                         try:
                             self._translating(node, prev, (src, dst), nsrc, ndst, w * share, st)
                         finally:
@@ -131,14 +124,7 @@ class Walker:
         st.seen.add(idx)
         before = st.hops[-1]
         if (nsrc, ndst) != (src, dst):
-            mark(
-                st,
-                "translated back",
-                src=nsrc,
-                dst=ndst,
-                src_before=src if nsrc != src else None,
-                dst_before=dst if ndst != dst else None,
-            )
+            rewrite(st, "translated back", src, dst, nsrc, ndst)
         try:
             self._segments(self.segs.router(node.id, nsrc, ndst, st.scope), nsrc, ndst, w, st)
         finally:
